@@ -1,0 +1,1 @@
+"""HTTP and CLI faces of wangge: the FastAPI app and the `wangge` command."""

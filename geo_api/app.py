@@ -1,0 +1,57 @@
+"""The application factory: settings in, a FastAPI app with its database out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from geo_api.errors import install_error_handlers
+from geo_api.limits import BodySizeLimit
+from geo_api.routers import ROUTERS
+from geo_api.settings import Settings
+from layers.db import make_engine, make_sessionmaker, resolve_database_url
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Spatial governance of a city district: the three-level grid (网格), courtyards,
+cameras, service points and cases, routed to the responsible grid worker by
+location.  No key = resident; staff send `Authorization: Bearer <key>`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the database engine lives as long as the app does."""
+    settings = settings or Settings()
+    url = resolve_database_url(settings.db)
+    engine = make_engine(url, pool_size=settings.db.pool_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in app.state.startup_hooks:
+            hook(app)
+        yield
+        for hook in app.state.shutdown_hooks:
+            hook(app)
+        engine.dispose()
+
+    app = FastAPI(
+        title="wangge",
+        summary="网格 — grid governance: locate, dispatch, plan, map",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.startup_hooks = []
+    app.state.shutdown_hooks = []
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,109 @@
+"""Who is calling, and may they call this endpoint?
+
+Every route declares the roles allowed to call it with `Allow(...)` (a
+dependency), so the role × endpoint table is in the code and can be listed
+(`geo_api.access.access_table`) and tested for every route.  A request without
+a key is a resident; a key that is unknown or revoked is refused, never
+silently downgraded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from geo_api.deps import SessionDep
+from layers.api_keys import find_key_owner
+from layers.errors import ForbiddenError, NotAuthenticatedError, NotFoundError
+
+
+class Role(StrEnum):
+    """The five roles of wangge; `resident` is anyone without a key."""
+
+    RESIDENT = "resident"
+    GRID_WORKER = "grid_worker"
+    DISPATCHER = "dispatcher"
+    PLANNER = "planner"
+    ADMIN = "admin"
+
+
+STAFF: frozenset[Role] = frozenset({Role.GRID_WORKER, Role.DISPATCHER, Role.PLANNER, Role.ADMIN})
+EVERYONE: frozenset[Role] = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a role, a display name for audit trails, and the key behind it."""
+
+    role: Role
+    name: str
+    key_id: int | None = None
+    worker_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff see personal data and sensitive layers; residents never do."""
+        return self.role in STAFF
+
+    @property
+    def authenticated(self) -> bool:
+        """True when the caller presented a valid key."""
+        return self.key_id is not None
+
+
+ANONYMOUS = Principal(Role.RESIDENT, "anonymous")
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    """Resolve the `Authorization: Bearer <key>` header (no header = anonymous resident)."""
+    header = request.headers.get("authorization")
+    if not header:
+        return ANONYMOUS
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise NotAuthenticatedError(
+            "the Authorization header must be `Bearer <api key>`", code="malformed_credentials"
+        )
+    owner = find_key_owner(session=session, key=key.strip())
+    if owner is None:
+        raise NotAuthenticatedError("unknown or revoked API key", code="invalid_api_key")
+    return Principal(Role(owner.role), owner.name, owner.key_id, owner.worker_id)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+class Allow:
+    """Dependency admitting only `roles`; `hide=True` answers 404 instead of 401/403.
+
+    Hiding is for resources whose very existence is sensitive (camera positions):
+    a resident must not learn that a hidden collection or item exists.
+    """
+
+    def __init__(self, *roles: Role, hide: bool = False) -> None:
+        self.roles: frozenset[Role] = frozenset(roles)
+        self.hide = hide
+
+    def __call__(self, principal: PrincipalDep) -> Principal:
+        """Return the principal when admitted; raise otherwise."""
+        if principal.role in self.roles:
+            return principal
+        if self.hide:
+            raise NotFoundError("not found")
+        if not principal.authenticated:
+            raise NotAuthenticatedError(
+                "this endpoint needs an API key (Authorization: Bearer <key>)"
+            )
+        allowed = ", ".join(sorted(self.roles))
+        raise ForbiddenError(f"role {principal.role} may not do this; allowed: {allowed}")
+
+    def __repr__(self) -> str:
+        return f"Allow({', '.join(sorted(self.roles))}{', hide=True' if self.hide else ''})"
+
+
+def allow(*roles: Role, hide: bool = False) -> object:
+    """`Depends(Allow(...))`, for a route's `dependencies=[...]` or a parameter default."""
+    return Depends(Allow(*roles, hide=hide))

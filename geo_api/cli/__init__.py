@@ -1,0 +1,38 @@
+"""The `wangge` command: one sub-command group per job, errors as clear messages."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from geo_api.cli import db, demo, serve
+from layers.errors import WanggeError
+
+app = typer.Typer(
+    name="wangge",
+    help=(
+        "wangge (网格): spatial governance of a city district — the three-level grid, "
+        "cases routed by location, maps.\n\n"
+        "Without WANGGE_DATABASE_URL every command uses the private PostGIS cluster "
+        "under $WANGGE_HOME (default ./.wangge), starting it when needed."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.command("migrate")(db.migrate)
+app.add_typer(demo.app, name="demo")
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    """Entry point: turn expected failures into `error: …` and a non-zero exit."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except WanggeError as exc:
+        typer.secho(f"error: {exc.message}", fg="red", err=True)
+        sys.exit(1 if exc.status_code >= 500 else 2)

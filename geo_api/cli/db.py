@@ -1,0 +1,80 @@
+"""`wangge db start|stop|status|url` and `wangge migrate`."""
+
+from __future__ import annotations
+
+import typer
+
+from geo_api.migrate import upgrade
+from geo_api.settings import Settings
+from layers.cluster import PrivateCluster
+from layers.db import check_connection, make_engine, redact, resolve_database_url
+
+app = typer.Typer(
+    help="Manage the private PostgreSQL + PostGIS cluster under $WANGGE_HOME.",
+    no_args_is_help=True,
+)
+
+
+def _external(settings: Settings) -> bool:
+    if settings.db.database_url:
+        typer.echo(
+            "WANGGE_DATABASE_URL is set: using that database "
+            f"({redact(settings.db.database_url)}); the private cluster is not used."
+        )
+        return True
+    return False
+
+
+@app.command()
+def start() -> None:
+    """Create (initdb, first time only) and start the private cluster; a no-op if running."""
+    settings = Settings()
+    if _external(settings):
+        return
+    typer.echo(PrivateCluster(settings.db).start())
+
+
+@app.command()
+def stop() -> None:
+    """Stop the private cluster (fast shutdown); a no-op if it is not running."""
+    settings = Settings()
+    if _external(settings):
+        return
+    typer.echo(PrivateCluster(settings.db).stop())
+
+
+@app.command()
+def status() -> None:
+    """Say whether the cluster runs, where, and on which port (exit 3 when stopped)."""
+    settings = Settings()
+    if _external(settings):
+        engine = make_engine(resolve_database_url(settings.db), pool_size=1)
+        try:
+            typer.echo(f"reachable; PostGIS {check_connection(engine)}")
+        finally:
+            engine.dispose()
+        return
+    cluster = PrivateCluster(settings.db)
+    typer.echo(cluster.status())
+    if not cluster.is_running():
+        raise typer.Exit(3)
+
+
+@app.command()
+def url() -> None:
+    """Print the SQLAlchemy URL of the database on the last line (contains the password)."""
+    settings = Settings()
+    typer.echo(resolve_database_url(settings.db))
+
+
+def migrate() -> None:
+    """Upgrade the database schema to the newest revision (creates the postgis extension)."""
+    settings = Settings()
+    database_url = resolve_database_url(settings.db, start=True)
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        check_connection(engine)
+    finally:
+        engine.dispose()
+    upgrade(database_url)
+    typer.echo(f"schema up to date ({redact(database_url)})")

@@ -1,0 +1,48 @@
+"""`wangge serve`: run the HTTP service with uvicorn."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+import uvicorn
+
+from geo_api.app import create_app
+from geo_api.cli.banner import banner
+from geo_api.settings import Settings
+from layers.db import check_connection, make_engine, resolve_database_url
+
+
+def serve(
+    host: str = typer.Option(None, help="Address to bind [default: WANGGE_HOST or 127.0.0.1]."),
+    port: int = typer.Option(None, help="Port to bind [default: WANGGE_PORT or 8000]."),
+    workers: int = typer.Option(None, help="Worker processes [default: WANGGE_WORKERS or 1]."),
+) -> None:
+    """Serve the API (OpenAPI docs at /docs); starts the private cluster if needed."""
+    settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.workers
+    database_url = resolve_database_url(settings.db, start=True)
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        check_connection(engine)
+    finally:
+        engine.dispose()
+    # Workers are separate processes: hand them the resolved URL and the bind address.
+    os.environ["WANGGE_DATABASE_URL"] = database_url
+    os.environ["WANGGE_HOST"] = host
+    os.environ["WANGGE_PORT"] = str(port)
+    served = Settings()
+    typer.echo(
+        banner(create_app(served), served.base_url(), served.db.home.absolute() / "demo-keys.json")
+    )
+    uvicorn.run(
+        "geo_api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )

@@ -1,0 +1,39 @@
+"""Run the Alembic migrations programmatically (no alembic.ini needed in a clone)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+import migrations
+
+MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config pointing at our migrations and at `url`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def upgrade(url: str, target: str = "heads") -> None:
+    """Upgrade the database at `url` to `target` (all heads by default)."""
+    command.upgrade(alembic_config(url), target)
+
+
+def current_heads(url: str) -> set[str]:
+    """Revisions the database is at (empty before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()

@@ -1,0 +1,42 @@
+"""The service's front door: a landing document and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from geo_api.auth import EVERYONE, allow
+from geo_api.deps import SettingsDep
+from layers.db import check_connection
+from layers.errors import DatabaseUnavailableError
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/", dependencies=[allow(*EVERYONE)], summary="What this service offers")
+def landing(request: Request, settings: SettingsDep) -> dict[str, Any]:
+    """Links to the API documentation and the other entry points."""
+    base = settings.base_url()
+    return {
+        "title": "wangge — 网格 grid governance",
+        "links": [
+            {"rel": "service-doc", "href": f"{base}/docs", "title": "API documentation"},
+            {"rel": "service-desc", "href": f"{base}/openapi.json", "title": "OpenAPI"},
+            {"rel": "health", "href": f"{base}/health", "title": "Health check"},
+        ],
+    }
+
+
+@router.get("/health", dependencies=[allow(*EVERYONE)], summary="Is the database reachable?")
+def health(request: Request) -> JSONResponse:
+    """200 with the PostGIS version when the database answers, 503 otherwise."""
+    try:
+        postgis = check_connection(request.app.state.engine)
+    except DatabaseUnavailableError as exc:
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "detail": exc.message},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis})

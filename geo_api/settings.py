@@ -1,0 +1,37 @@
+"""The service's settings, read once from `WANGGE_*` variables and handed down.
+
+Each part owns a small settings class (`layers.config.DatabaseSettings`, …);
+this one composes them and adds what only the HTTP/CLI faces need.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from layers.config import DatabaseSettings
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the `WANGGE_` prefix (e.g. `WANGGE_PORT=8000`)."""
+
+    model_config = SettingsConfigDict(env_prefix="WANGGE_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Address `wangge serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `wangge serve` binds.")
+    workers: int = Field(default=1, ge=1, le=64, description="Server worker processes.")
+    public_url: str | None = Field(
+        default=None, description="Base URL clients use (links, printed URLs); default host:port."
+    )
+    max_body_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    metric_srid: int = Field(default=32648, description="Metric CRS for distances and areas.")
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+    def base_url(self) -> str:
+        """Where a person or client reaches the service."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::"} else self.host
+        return f"http://{host}:{self.port}"

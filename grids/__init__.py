@@ -1,0 +1,1 @@
+"""The grid domain: hierarchy, locate, assign, workflow, topology, redraw, balance."""

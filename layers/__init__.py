@@ -1,0 +1,1 @@
+"""The spatial data: tables, queries, file IO, CRS conversion, derived layers."""

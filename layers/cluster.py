@@ -1,0 +1,361 @@
+"""The embedded default: a private PostgreSQL + PostGIS cluster under `$WANGGE_HOME`.
+
+Why a private cluster: a fresh clone must run with nothing but the Debian
+packages, without touching (or depending on) any PostgreSQL the machine may
+already run.  PostgreSQL refuses to run as root, so when we are root the cluster
+belongs to an unprivileged system user.  Layout of `$WANGGE_HOME`:
+
+    cluster.json   port, password, user (mode 0600, the invoking user's)
+    pgdata/        the data directory (owned by the cluster user)
+    run/           the unix socket directory
+    log/postgres.log
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from layers.config import DEFAULT_CLUSTER_PORT, DatabaseSettings
+from layers.errors import ClusterError
+from layers.pg_binaries import PgBinaries, find_pg_binaries
+
+logger = logging.getLogger(__name__)
+
+DB_SUPERUSER = "wangge"
+MAX_SOCKET_PATH = 100  # sun_path is 108 bytes; keep a margin for ".s.PGSQL.NNNNN"
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """What `cluster.json` remembers between runs."""
+
+    port: int
+    password: str
+    socket_dir: str
+
+    def url(self, database: str) -> str:
+        """SQLAlchemy URL over TCP on the loopback interface."""
+        return (
+            f"postgresql+psycopg2://{DB_SUPERUSER}:{self.password}@127.0.0.1:{self.port}/{database}"
+        )
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:`port`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port_near(start: int) -> int:
+    for port in range(start, start + 200):
+        if port_is_free(port):
+            return port
+    raise ClusterError(f"no free port between {start} and {start + 199}", code="port_taken")
+
+
+class PrivateCluster:
+    """Start, stop and describe the private cluster; every method is safe to repeat."""
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+        self.home = settings.home.expanduser().absolute()
+        self.pgdata = self.home / "pgdata"
+        self.logfile = self.home / "log" / "postgres.log"
+        self.state_file = self.home / "cluster.json"
+        self.os_user = settings.cluster_os_user if os.geteuid() == 0 else None
+
+    # -- state -------------------------------------------------------------------------
+    def state(self) -> ClusterState | None:
+        """The remembered port and password, or None before the first start."""
+        if not self.state_file.exists():
+            return None
+        data = json.loads(self.state_file.read_text())
+        return ClusterState(data["port"], data["password"], data["socket_dir"])
+
+    def _save_state(self, state: ClusterState) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state.__dict__, indent=2))
+        tmp.chmod(0o600)
+        tmp.replace(self.state_file)
+
+    def url(self, database: str | None = None) -> str:
+        """SQLAlchemy URL of the cluster's database (it need not be running)."""
+        state = self.state()
+        if state is None:
+            raise ClusterError(
+                f"no private cluster in {self.home} yet: run `wangge db start`",
+                code="cluster_not_initialised",
+            )
+        return state.url(database or self.settings.db_name)
+
+    # -- queries -----------------------------------------------------------------------
+    def is_running(self) -> bool:
+        """True when the postmaster of `pgdata` is alive."""
+        if not (self.pgdata / "PG_VERSION").exists():
+            return False
+        result = self._run(
+            [str(self._bins().pg_ctl), "status", "-D", str(self.pgdata)], check=False
+        )
+        return result.returncode == 0
+
+    def status(self) -> str:
+        """One human line: running or not, port, data directory, log."""
+        state = self.state()
+        if state is None:
+            return f"not initialised (no cluster in {self.home}); `wangge db start` creates it"
+        if self.is_running():
+            return f"running on 127.0.0.1:{state.port}, data {self.pgdata}, log {self.logfile}"
+        return f"stopped (data {self.pgdata}, port {state.port} when started)"
+
+    # -- actions -----------------------------------------------------------------------
+    def start(self) -> str:
+        """Create the cluster if needed and start it; returns what was done."""
+        bins = self._bins()
+        self._prepare_home()
+        state = self.state()
+        if state is not None and self.is_running():
+            return f"already running on 127.0.0.1:{state.port}"
+        created = False
+        if not (self.pgdata / "PG_VERSION").exists():
+            state = self._initdb(bins, state)
+            created = True
+        elif state is None:
+            raise ClusterError(
+                f"{self.pgdata} exists but {self.state_file} is missing, so its password is "
+                "unknown; remove the data directory to start afresh",
+                code="cluster_state_missing",
+            )
+        self._ensure_socket_dir(state.socket_dir)
+        port = self._choose_port(state.port if not created else None)
+        if port != state.port:
+            state = ClusterState(port, state.password, state.socket_dir)
+            self._save_state(state)
+        options = f"-p {port} -k {state.socket_dir} -c listen_addresses=127.0.0.1"
+        result = self._run(
+            [
+                str(bins.pg_ctl),
+                "start",
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.logfile),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+            ],
+            check=False,
+        )
+        if result.returncode != 0:
+            raise ClusterError(
+                f"PostgreSQL did not start (exit {result.returncode}); see {self.logfile}: "
+                f"{self._log_tail()}",
+                code="cluster_start_failed",
+            )
+        self._ensure_database(state)
+        verb = "created and started" if created else "started"
+        return f"{verb} on 127.0.0.1:{port} (data {self.pgdata})"
+
+    def stop(self) -> str:
+        """Stop the cluster (fast shutdown); a no-op when it is not running."""
+        if not self.is_running():
+            return "not running"
+        self._run([str(self._bins().pg_ctl), "stop", "-D", str(self.pgdata), "-m", "fast", "-w"])
+        return "stopped"
+
+    # -- helpers -----------------------------------------------------------------------
+    def _bins(self) -> PgBinaries:
+        return find_pg_binaries(self.settings.pg_bindir)
+
+    def _choose_port(self, remembered: int | None) -> int:
+        explicit = self.settings.db_port
+        if explicit is not None:
+            if not port_is_free(explicit):
+                raise ClusterError(
+                    f"port {explicit} (WANGGE_DB_PORT) is taken by another program; "
+                    "choose another port or unset WANGGE_DB_PORT to pick a free one",
+                    code="port_taken",
+                )
+            return explicit
+        wanted = remembered or DEFAULT_CLUSTER_PORT
+        if port_is_free(wanted):
+            return wanted
+        port = _free_port_near(wanted + 1)
+        logger.warning("port %s is taken; the private cluster uses %s", wanted, port)
+        return port
+
+    def _prepare_home(self) -> None:
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            probe = self.home / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise ClusterError(
+                f"WANGGE_HOME {self.home} is not writable ({exc.strerror}); "
+                "set WANGGE_HOME to a directory you can write",
+                code="home_not_writable",
+            ) from exc
+        for sub in (self.home / "log", self.home / "run"):
+            sub.mkdir(exist_ok=True)
+        if self.os_user:
+            self._hand_over_to_os_user()
+
+    def _hand_over_to_os_user(self) -> None:
+        """Make the cluster's directories reachable by and owned by the cluster user."""
+        user = ensure_os_user(self.os_user or DB_SUPERUSER)
+        grant_traverse(self.home)
+        for sub in (self.home / "log", self.home / "run"):
+            os.chown(sub, user.pw_uid, user.pw_gid)
+        if self.pgdata.exists():
+            os.chown(self.pgdata, user.pw_uid, user.pw_gid)
+
+    def _ensure_socket_dir(self, path: str) -> None:
+        directory = Path(path)
+        directory.mkdir(mode=0o755, exist_ok=True)
+        if self.os_user:
+            user = pwd.getpwnam(self.os_user)
+            os.chown(directory, user.pw_uid, user.pw_gid)
+
+    def _socket_dir(self) -> str:
+        candidate = self.home / "run"
+        if len(str(candidate)) + 20 <= MAX_SOCKET_PATH:
+            return str(candidate)
+        # A deep $WANGGE_HOME would overflow the unix socket path: use a short private dir.
+        return f"/tmp/wangge-{secrets.token_hex(4)}"
+
+    def _initdb(self, bins: PgBinaries, old: ClusterState | None) -> ClusterState:
+        password = old.password if old else secrets.token_urlsafe(24)
+        state = ClusterState(old.port if old else 0, password, self._socket_dir())
+        pwfile = self.home / "run" / ".initdb-pw"
+        pwfile.write_text(password + "\n")
+        pwfile.chmod(0o600)
+        self.pgdata.mkdir(mode=0o700, exist_ok=True)
+        if self.os_user:
+            user = pwd.getpwnam(self.os_user)
+            os.chown(pwfile, user.pw_uid, user.pw_gid)
+            os.chown(self.pgdata, user.pw_uid, user.pw_gid)
+        try:
+            result = self._run(
+                [
+                    str(bins.initdb),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    DB_SUPERUSER,
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                ],
+                check=False,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if result.returncode != 0:
+            shutil.rmtree(self.pgdata, ignore_errors=True)  # nothing half-done
+            raise ClusterError(
+                f"initdb failed: {result.stderr.strip()[-500:]}", code="initdb_failed"
+            )
+        self._save_state(state)
+        return state
+
+    def _ensure_database(self, state: ClusterState) -> None:
+        import psycopg2  # local: only needed once the cluster runs
+
+        conn = psycopg2.connect(
+            host="127.0.0.1",
+            port=state.port,
+            user=DB_SUPERUSER,
+            password=state.password,
+            dbname="postgres",
+        )
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (self.settings.db_name,)
+                )
+                if cur.fetchone() is None:
+                    cur.execute(f'CREATE DATABASE "{self.settings.db_name}"')
+        finally:
+            conn.close()
+
+    def _log_tail(self, lines: int = 5) -> str:
+        try:
+            return " | ".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def _run(self, cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        kwargs: dict[str, object] = {}
+        if self.os_user:
+            user = pwd.getpwnam(self.os_user)
+            kwargs = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+        result = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            cwd=str(self.home),
+            check=False,
+            env={**os.environ, "LC_ALL": "C.UTF-8"},
+            **kwargs,  # type: ignore[arg-type]
+        )
+        if check and result.returncode != 0:
+            raise ClusterError(
+                f"{Path(cmd[0]).name} failed: {result.stderr.strip()[-500:]}", code="cluster_error"
+            )
+        return result
+
+
+def ensure_os_user(name: str) -> pwd.struct_passwd:
+    """Return the unprivileged system user, creating it when missing (root only)."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    result = subprocess.run(
+        [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ClusterError(
+            f"cannot create the system user {name!r} to run PostgreSQL: {result.stderr.strip()}",
+            code="os_user_missing",
+        )
+    return pwd.getpwnam(name)
+
+
+def grant_traverse(path: Path) -> None:
+    """Let other users traverse (not list) every ancestor of `path`, as PostgreSQL must.
+
+    A directory made by `mktemp -d` is 0700; the cluster user could not reach its
+    data directory inside it.  Adding only the execute bit keeps contents unlisted.
+    """
+    for directory in [path, *path.parents]:
+        mode = directory.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            logger.warning(
+                "granting traverse permission (o+x) on %s for the cluster user", directory
+            )
+            directory.chmod(mode | stat.S_IXOTH)

@@ -1,0 +1,106 @@
+"""The one way to reach the database: an engine, sessions, and the URL to use.
+
+Every other module takes a `Session` (or `Connection`) as its first keyword-only
+argument and never opens one itself; one use case is one transaction, opened by
+the caller (`geo_api` per request, the CLI per command).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+import layers.models  # noqa: F401 - every table registered before the first session
+from layers.cluster import PrivateCluster
+from layers.config import DatabaseSettings
+from layers.errors import DatabaseUnavailableError, InvalidInputError
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_database_url(settings: DatabaseSettings, *, start: bool = False) -> str:
+    """`WANGGE_DATABASE_URL` when set; otherwise the private cluster's URL (started if asked)."""
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    cluster = PrivateCluster(settings)
+    if start:
+        message = cluster.start()
+        logger.info("private cluster: %s", message)
+    return cluster.url()
+
+
+def normalise_url(url: str) -> str:
+    """Accept `postgres://` and `postgresql://` too; we always talk through psycopg2."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise InvalidInputError(f"WANGGE_DATABASE_URL is not a database URL: {exc}") from exc
+    if parsed.drivername in {"postgres", "postgresql", "postgresql+psycopg2"}:
+        return parsed.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+    raise InvalidInputError(
+        f"WANGGE_DATABASE_URL must be a PostgreSQL URL, not {parsed.drivername!r}",
+        code="unsupported_database",
+    )
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.hostname or ''}"
+
+
+def make_engine(url: str, *, pool_size: int = 10, application_name: str = "wangge") -> Engine:
+    """An engine with pre-ping, so a restarted database does not break the next request."""
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"application_name": application_name, "connect_timeout": 5},
+    )
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects readable after commit (responses are built then)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def check_connection(engine: Engine) -> str:
+    """The PostGIS version, or `DatabaseUnavailableError` with a message a person can act on."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            version = conn.execute(
+                text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+            ).scalar()
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        raise DatabaseUnavailableError(
+            f"cannot reach the database at {redact(str(engine.url.render_as_string(False)))}: "
+            f"{reason}"
+        ) from exc
+    return version or "not installed (run `wangge migrate`)"
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

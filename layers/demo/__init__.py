@@ -1,0 +1,1 @@
+"""The demo district: Chenghua's real outline, the published figures, generated detail."""

@@ -1,0 +1,163 @@
+"""Courtyards, building footprints and the households living in them.
+
+A courtyard is drawn inside one level-2 cell (set back from its edges, the
+roads), so it is never split by the grid; buildings are drawn inside one
+level-3 cell each.  Households and residents are dealt to buildings so the
+published totals come out exactly, and every figure above (courtyard, cell)
+is a sum of buildings — the hierarchy adds up by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely import affinity
+from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+
+from layers.demo.counts import DemoCounts
+from layers.demo.hierarchy import Hierarchy
+from layers.demo.names import courtyard_name
+from layers.demo.partition import allocate, sample_in
+
+ROAD_SETBACK_M = 6.0
+BUILDING_SETBACK_M = 3.0
+
+
+@dataclass
+class Courtyards:
+    """Courtyard polygons with the level-2 cell each one sits in."""
+
+    geoms: list[BaseGeometry]
+    l2: np.ndarray
+    names: list[str]
+    entrances: list[list[tuple[float, float]]]
+    flags: np.ndarray  # (n, 3) gatekeeper, property management, owners' committee
+
+
+@dataclass
+class Buildings:
+    """Footprints with their level-3 cell, courtyard (-1 = none) and people."""
+
+    geoms: list[Polygon]
+    l3: np.ndarray
+    courtyard: np.ndarray
+    floors: np.ndarray
+    households: np.ndarray
+    population: np.ndarray
+
+
+def make_courtyards(h: Hierarchy, counts: DemoCounts, rng: np.random.Generator) -> Courtyards:
+    """Pick the most populated level-2 cells (weighted draw) and draw a courtyard in each."""
+    l2 = h.cells[2]
+    mass = np.bincount(h.cells[3].parent[h.sample_l3[h.sample_l3 >= 0]], minlength=len(l2))
+    weights = (mass + 1.0) / (mass + 1.0).sum()
+    order = rng.choice(len(l2), size=len(l2), replace=False, p=weights)
+    geoms, chosen = [], []
+    for i in order:
+        if len(chosen) == counts.courtyards:
+            break
+        inner = l2.geoms[i].buffer(-ROAD_SETBACK_M, join_style="mitre")
+        if inner.is_empty:
+            continue
+        part = max(getattr(inner, "geoms", [inner]), key=lambda g: g.area)
+        if part.area < 1500.0:
+            continue
+        geoms.append(shapely.set_precision(part.simplify(0.5), 0.001))
+        chosen.append(i)
+    if len(chosen) < counts.courtyards:
+        raise RuntimeError(f"only {len(chosen)} level-2 cells can hold a courtyard")
+    entrances = [_entrances(g, rng) for g in geoms]
+    three_nos = rng.random(len(geoms)) < 0.14
+    flags = rng.random((len(geoms), 3)) < np.array([0.7, 0.6, 0.35])
+    flags[three_nos] = False
+    lonely = ~three_nos & ~flags.any(axis=1)
+    flags[lonely, 0] = True  # not 三无: at least one of the three
+    names = [courtyard_name(i, rng) for i in range(len(geoms))]
+    return Courtyards(geoms, np.asarray(chosen), names, entrances, flags)
+
+
+def _entrances(courtyard: BaseGeometry, rng: np.random.Generator) -> list[tuple[float, float]]:
+    ring = courtyard.exterior
+    n = int(rng.integers(1, 4))
+    start = rng.random()
+    fractions = (start + np.arange(n) / n) % 1.0
+    return [ring.interpolate(f, normalized=True).coords[0] for f in fractions]
+
+
+def _footprint(width: float, length: float, angle: float, x: float, y: float) -> Polygon:
+    box = Polygon(
+        [
+            (-length / 2, -width / 2),
+            (length / 2, -width / 2),
+            (length / 2, width / 2),
+            (-length / 2, width / 2),
+        ]
+    )
+    return affinity.translate(affinity.rotate(box, angle, origin=(0, 0)), x, y)
+
+
+def _place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -> list[Polygon]:
+    """Up to three non-touching footprints inside `region`, aligned with its long axis."""
+    if region.is_empty or region.area < 150:
+        return []
+    rect = region.minimum_rotated_rectangle
+    xs, ys = rect.exterior.coords.xy
+    angle = float(np.degrees(np.arctan2(ys[1] - ys[0], xs[1] - xs[0])))
+    shapely.prepare(region)
+    placed: list[Polygon] = []
+    wanted = int(rng.integers(1, 4))
+    for _ in range(tries * wanted):
+        if len(placed) == wanted:
+            break
+        tower = rng.random() < 0.4
+        width, length = (rng.uniform(16, 24),) * 2 if tower else (12.0, rng.uniform(28, 60))
+        x, y = sample_in(region, 1, rng)[0]
+        fp = _footprint(width, length, angle, x, y)
+        if region.contains(fp) and not any(fp.distance(p) < 8.0 for p in placed):
+            placed.append(fp)
+    if not placed:  # small plot: one small building at its heart
+        fp = _footprint(10.0, 14.0, angle, *region.representative_point().coords[0])
+        if region.contains(fp):
+            placed.append(fp)
+    return placed
+
+
+def make_buildings(
+    h: Hierarchy, yards: Courtyards, counts: DemoCounts, rng: np.random.Generator
+) -> Buildings:
+    """Footprints in every level-3 cell; households and residents dealt exactly."""
+    yard_of_l2 = np.full(len(h.cells[2]), -1)
+    yard_of_l2[yards.l2] = np.arange(len(yards.geoms))
+    inner_yard = [g.buffer(-BUILDING_SETBACK_M) for g in yards.geoms]
+    geoms: list[Polygon] = []
+    l3_idx: list[int] = []
+    yard_idx: list[int] = []
+    for i, cell in enumerate(h.cells[3].geoms):
+        region = cell.buffer(-BUILDING_SETBACK_M - 1.0)
+        y = int(yard_of_l2[h.cells[3].parent[i]])
+        if y >= 0:
+            inside = region.intersection(inner_yard[y])
+            outside = region.difference(yards.geoms[y].buffer(BUILDING_SETBACK_M))
+            for part, owner in ((inside, y), (outside, -1)):
+                for fp in _place_in(part, rng):
+                    geoms.append(fp)
+                    l3_idx.append(i)
+                    yard_idx.append(owner)
+        else:
+            for fp in _place_in(region, rng):
+                geoms.append(fp)
+                l3_idx.append(i)
+                yard_idx.append(-1)
+    l3 = np.asarray(l3_idx)
+    courtyard = np.asarray(yard_idx)
+    areas = np.array([g.area for g in geoms])
+    towers = np.array([abs(np.sqrt(a) - 20) < 4.5 for a in areas])
+    floors = np.where(towers, rng.integers(18, 34, len(geoms)), rng.integers(5, 8, len(geoms)))
+    # Courtyards are where most people live; loose buildings are partly shops and offices.
+    weight = areas * floors * np.where(courtyard >= 0, 1.0, 0.35)
+    households = allocate(weight, counts.households, minimum=0)
+    population = allocate(households.astype(float), counts.residents, minimum=0)
+    return Buildings(geoms, l3, courtyard, floors, households, population)

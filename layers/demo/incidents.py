@@ -1,0 +1,435 @@
+"""Eleven months of historical cases with realistic clustering and workflow trails.
+
+Background cases follow where people live; persistent hotspots (a market, a
+station square) run all year; emerging hotspots appear in the last two months
+and grow — so hotspot and trend analytics have something true to find.  Each
+case carries the audit trail of the states it went through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from layers.demo.counts import DemoCounts
+from layers.demo.density import DensityField, points_in
+from layers.demo.dwellings import Buildings
+from layers.demo.hierarchy import Hierarchy
+from layers.demo.names import ROADS, person_names, phone_numbers
+
+PERIOD_DAYS = 335  # eleven months
+MAIN_PATH = (
+    "reported",
+    "accepted",
+    "filed",
+    "dispatched",
+    "signed",
+    "in_progress",
+    "handled",
+    "checking",
+    "closed",
+    "evaluated",
+)
+ACTION_FOR = {
+    "accepted": "accept",
+    "void": "void",
+    "filed": "file",
+    "dispatched": "dispatch",
+    "signed": "sign",
+    "in_progress": "start",
+    "handled": "handle",
+    "checking": "check",
+    "closed": "close",
+    "evaluated": "evaluate",
+    "rework": "rework",
+    "returned": "return",
+    "parked": "park",
+    "self_handled": "self_handle",
+}
+ROLE_FOR = {
+    "accept": "dispatcher",
+    "void": "dispatcher",
+    "file": "dispatcher",
+    "dispatch": "dispatcher",
+    "sign": "grid_worker",
+    "start": "grid_worker",
+    "handle": "grid_worker",
+    "check": "dispatcher",
+    "close": "dispatcher",
+    "evaluate": "dispatcher",
+    "rework": "dispatcher",
+    "return": "grid_worker",
+    "park": "dispatcher",
+    "self_handle": "grid_worker",
+}
+# minutes, median of each step's duration
+STEP_MEDIAN = {
+    "accept": 8,
+    "file": 5,
+    "dispatch": 15,
+    "sign": 25,
+    "start": 20,
+    "check": 45,
+    "close": 15,
+    "evaluate": 2 * 24 * 60,
+    "void": 10,
+    "park": 60,
+    "rework": 30,
+    "return": 40,
+    "self_handle": 20,
+}
+CHANNEL_WEIGHTS = {
+    "hotline_96966": 0.24,
+    "hotline_12345": 0.14,
+    "web_portal": 0.03,
+    "resident_app": 0.09,
+    "wechat": 0.08,
+    "handheld": 0.19,
+    "courtyard_patrol": 0.06,
+    "video": 0.04,
+    "station_walk_in": 0.03,
+    "liaison_post": 0.02,
+    "department": 0.02,
+    "street_centre": 0.015,
+    "petition": 0.01,
+    "mediation": 0.01,
+    "safety_inspection": 0.01,
+    "media": 0.005,
+    "other": 0.01,
+}
+WITH_REPORTER = {
+    "hotline_96966",
+    "hotline_12345",
+    "web_portal",
+    "resident_app",
+    "wechat",
+    "station_walk_in",
+    "liaison_post",
+    "petition",
+    "mediation",
+}
+PHRASES = {
+    "01": "附近环境脏乱，{what}，请尽快处理",
+    "02": "墙面和电杆上{what}，影响市容",
+    "03": "工地{what}，周边居民反映强烈",
+    "04": "{what}，存在安全隐患，请紧急处置",
+    "05": "路段{what}，影响通行",
+    "10": "居民反映{what}，需要调解",
+    "11": "发现{what}，请核查",
+    "12": "居民求助：{what}",
+    "13": "巡查发现{what}",
+}
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    """What the generator needs of a category: urgency and handling limit in minutes."""
+
+    code: str
+    name: str
+    default_urgency: str
+    handle_minutes: float
+
+
+@dataclass
+class HistoricalCases:
+    """Column-wise incidents (metric points) and their events."""
+
+    columns: dict[str, list] = field(default_factory=dict)
+    points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    l3: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    events: list[tuple] = field(default_factory=list)
+
+
+def _locations(
+    h: Hierarchy,
+    b: Buildings,
+    density: DensityField,
+    n: int,
+    now: datetime,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points, creation times and hotspot index (-1 = background) for `n` cases."""
+    kinds = rng.choice(3, size=n, p=[0.60, 0.28, 0.12])
+    persistent = density.sample(8, rng)
+    emerging = density.sample(4, rng)
+    p_sigma = rng.uniform(100, 250, len(persistent))
+    e_sigma = rng.uniform(90, 180, len(emerging))
+    pts = np.zeros((n, 2))
+    hot = np.full(n, -1)
+    age_days = rng.uniform(0, PERIOD_DAYS, n)
+    bg = kinds == 0
+    weight = b.households + 1.0
+    pick = rng.choice(len(b.geoms), size=int(bg.sum()), p=weight / weight.sum())
+    centroids = np.array([g.centroid.coords[0] for g in b.geoms])
+    pts[bg] = centroids[pick] + rng.normal(0, 25, (int(bg.sum()), 2))
+    for kind, centres, sigma, offset in ((1, persistent, p_sigma, 0), (2, emerging, e_sigma, 100)):
+        sel = np.flatnonzero(kinds == kind)
+        which = rng.integers(0, len(centres), len(sel))
+        pts[sel] = centres[which] + rng.normal(0, 1, (len(sel), 2)) * sigma[which, None]
+        hot[sel] = which + offset
+        if kind == 2:  # rising over the last 60 days
+            age_days[sel] = 60 * (1 - np.sqrt(rng.uniform(0, 1, len(sel))))
+    seconds = age_days * 86400
+    local_hour = rng.choice(24, size=n, p=_hourly_profile())
+    created = np.array([now - timedelta(seconds=float(s)) for s in seconds])
+    created = np.array(
+        [_at_hour(c, int(hr), rng) for c, hr in zip(created, local_hour, strict=True)]
+    )
+    return pts, created, hot
+
+
+def _hourly_profile() -> np.ndarray:
+    hours = np.arange(24)
+    p = 0.2 + np.exp(-((hours - 10.5) ** 2) / 18) + 0.8 * np.exp(-((hours - 19) ** 2) / 8)
+    return p / p.sum()
+
+
+def _at_hour(ts: datetime, local_hour: int, rng: np.random.Generator) -> datetime:
+    utc_hour = (local_hour - 8) % 24  # China Standard Time = UTC+8
+    out = ts.replace(hour=utc_hour, minute=int(rng.integers(60)), second=int(rng.integers(60)))
+    return out if out < ts else out - timedelta(days=1)
+
+
+def _target_status(age: float, rng: np.random.Generator) -> str:
+    if age > 30:
+        table = {
+            "evaluated": 0.68,
+            "closed": 0.22,
+            "void": 0.04,
+            "parked": 0.03,
+            "self_handled": 0.0,
+            "checking": 0.03,
+        }
+    elif age > 7:
+        table = {
+            "closed": 0.42,
+            "evaluated": 0.33,
+            "void": 0.03,
+            "parked": 0.04,
+            "in_progress": 0.06,
+            "handled": 0.05,
+            "checking": 0.07,
+        }
+    elif age > 1:
+        table = {
+            "in_progress": 0.22,
+            "handled": 0.13,
+            "checking": 0.1,
+            "closed": 0.25,
+            "signed": 0.08,
+            "dispatched": 0.07,
+            "rework": 0.04,
+            "void": 0.03,
+            "returned": 0.03,
+            "parked": 0.02,
+            "filed": 0.03,
+        }
+    else:
+        table = {
+            "reported": 0.15,
+            "accepted": 0.1,
+            "filed": 0.15,
+            "dispatched": 0.18,
+            "signed": 0.14,
+            "in_progress": 0.14,
+            "self_handled": 0.07,
+            "void": 0.07,
+        }
+    keys = list(table)
+    p = np.array([table[k] for k in keys])
+    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
+
+
+def _path(target: str, rng: np.random.Generator) -> list[str]:
+    """The states a case passed through to reach `target`, including occasional loops."""
+    main = list(MAIN_PATH)
+    if target == "void":
+        return ["reported", "void"]
+    if target == "self_handled":
+        return ["reported", "self_handled"]
+    if target == "parked":
+        return ["reported", "accepted", "filed", "parked"]
+    if target == "returned":
+        return [*main[:4], "returned"]
+    if target == "rework":
+        return [*main[:8], "rework"]
+    path = main[: main.index(target) + 1]
+    if "checking" in path and target in ("closed", "evaluated") and rng.random() < 0.07:
+        i = path.index("checking") + 1
+        path = [
+            *path[:i],
+            "rework",
+            "dispatched",
+            "signed",
+            "in_progress",
+            "handled",
+            "checking",
+            *path[i:],
+        ]
+    return path
+
+
+def _duration(action: str, cat: CategoryInfo, urgency: str, rng: np.random.Generator) -> float:
+    """Minutes a step took: log-normal around its median, a tail that overruns sometimes."""
+    if action == "handle":
+        median = cat.handle_minutes * 0.45
+    else:
+        median = STEP_MEDIAN[action] * (0.5 if urgency == "urgent" else 1.0)
+    return float(median * rng.lognormal(0.0, 0.7))
+
+
+def _describe(cat: CategoryInfo, rng: np.random.Generator) -> str:
+    road = ROADS[int(rng.integers(len(ROADS)))]
+    phrase = PHRASES.get(cat.code[:2], "{what}").format(what=cat.name)
+    return f"{road}{int(rng.integers(1, 300))}号{phrase}"
+
+
+def make_incidents(
+    h: Hierarchy,
+    b: Buildings,
+    density: DensityField,
+    categories: list[CategoryInfo],
+    counts: DemoCounts,
+    now: datetime,
+    rng: np.random.Generator,
+) -> HistoricalCases:
+    """`counts.incidents` cases with statuses, trails, reporters and escalation levels."""
+    n = counts.incidents
+    pts, created, hot = _locations(h, b, density, n, now, rng)
+    l3 = points_in(h.cells[3].geoms, pts)
+    while (missing := np.flatnonzero(l3 < 0)).size:  # fell outside the district: redraw nearby
+        pick = rng.choice(len(b.geoms), size=len(missing))
+        pts[missing] = np.array([b.geoms[i].centroid.coords[0] for i in pick])
+        l3[missing] = points_in(h.cells[3].geoms, pts[missing])
+    order = np.argsort(created)
+    pts, created, hot, l3 = pts[order], created[order], hot[order], l3[order]
+
+    cat_weights = np.array([0.5 if c.default_urgency == "urgent" else 1.0 for c in categories])
+    hotspot_category = rng.integers(0, len(categories), 200)
+    channels = list(CHANNEL_WEIGHTS)
+    ch_p = np.array([CHANNEL_WEIGHTS[c] for c in channels])
+    reporters = person_names(n, rng)
+    phones = phone_numbers(n, rng)
+    out = HistoricalCases(points=pts, l3=l3)
+    cols = out.columns
+    per_channel_seq: dict[str, int] = {}
+    for i in range(n):
+        if hot[i] >= 0 and rng.random() < 0.7:
+            cat = categories[int(hotspot_category[hot[i]])]
+        else:
+            cat = categories[int(rng.choice(len(categories), p=cat_weights / cat_weights.sum()))]
+        urgency = cat.default_urgency if rng.random() < 0.9 else "urgent"
+        channel = channels[int(rng.choice(len(channels), p=ch_p / ch_p.sum()))]
+        age = (now - created[i]).total_seconds() / 86400
+        target = _target_status(age, rng)
+        if target == "self_handled":
+            channel = "handheld"
+        events, status_at = _trail(i + 1, _path(target, rng), created[i], cat, urgency, now, rng)
+        out.events.extend(events)
+        level = "grid"
+        if status_at[-1][0] in ("closed", "evaluated", "in_progress", "handled", "checking"):
+            level = str(
+                rng.choice(["grid", "community", "street", "district"], p=[0.72, 0.17, 0.08, 0.03])
+            )
+            if level != "grid":
+                at = status_at[min(3, len(status_at) - 1)][1] + timedelta(minutes=5)
+                out.events.append(
+                    (
+                        i + 1,
+                        min(at, now),
+                        "system",
+                        "system",
+                        "escalate",
+                        status_at[-1][0],
+                        status_at[-1][0],
+                        "协调处置需要上一级",
+                        {"to_level": level},
+                    )
+                )
+        has_reporter = channel in WITH_REPORTER and rng.random() < 0.85
+        seq = per_channel_seq[channel] = per_channel_seq.get(channel, 0) + 1
+        external = (
+            f"{channel.split('_')[1]}-{created[i]:%Y%m%d}-{seq:06d}"
+            if channel.startswith("hotline")
+            else None
+        )
+        status, last_at = status_at[-1]
+        next_step = _next_step(status)
+        due = (last_at + timedelta(minutes=_limit(next_step, cat, urgency))) if next_step else None
+        for key, value in (
+            ("id", i + 1),
+            ("external_id", external),
+            ("category_code", cat.code),
+            ("channel_code", channel),
+            ("status", status),
+            ("urgency", urgency),
+            ("description", _describe(cat, rng)),
+            ("reporter_name", reporters[i] if has_reporter else None),
+            ("reporter_phone", phones[i] if has_reporter else None),
+            ("handling_level", level),
+            ("escalation_count", 0 if level == "grid" else 1),
+            ("due_at", due),
+            ("deadlines", {next_step: due.isoformat()} if due else {}),
+            ("created_at", created[i]),
+            ("updated_at", last_at),
+            ("closed_at", last_at if status in ("closed", "evaluated", "void") else None),
+            ("version", len(status_at)),
+        ):
+            cols.setdefault(key, []).append(value)
+    return out
+
+
+def _next_step(status: str) -> str | None:
+    return {
+        "reported": "accept",
+        "accepted": "accept",
+        "filed": "dispatch",
+        "dispatched": "sign",
+        "returned": "dispatch",
+        "signed": "handle",
+        "in_progress": "handle",
+        "rework": "handle",
+        "handled": "check",
+        "checking": "check",
+        "self_handled": "check",
+    }.get(status)
+
+
+def _limit(step: str, cat: CategoryInfo, urgency: str) -> float:
+    if step == "handle":
+        return cat.handle_minutes
+    return {"accept": 10 if urgency == "urgent" else 30, "dispatch": 30, "sign": 60, "check": 60}[
+        step
+    ]
+
+
+def _trail(
+    incident_id: int,
+    path: list[str],
+    created: datetime,
+    cat: CategoryInfo,
+    urgency: str,
+    now: datetime,
+    rng: np.random.Generator,
+):
+    """Events along `path`; squeezed into [created, now] when the trail would run past now."""
+    durations = [_duration(ACTION_FOR[s], cat, urgency, rng) for s in path[1:]]
+    span = (now - created).total_seconds() / 60
+    total = sum(durations)
+    if total > span * 0.98:
+        durations = [d * span * 0.98 / total for d in durations]
+    events = [
+        (incident_id, created, "reporter", "resident", "report", None, "reported", None, None)
+    ]
+    at = created
+    status_at = [("reported", created)]
+    for prev, status, minutes in zip(path[:-1], path[1:], durations, strict=True):
+        at = at + timedelta(minutes=minutes)
+        action = ACTION_FOR[status]
+        role = ROLE_FOR[action]
+        events.append((incident_id, at, role, role, action, prev, status, None, None))
+        status_at.append((status, at))
+    return events, status_at

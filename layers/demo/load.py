@@ -1,0 +1,149 @@
+"""`demo load`: generate the demo district and write it atomically, with demo keys.
+
+One transaction: a failure anywhere (or Ctrl-C) leaves the database as it was.
+The keys file is written to a temporary name first and moved into place only
+after the commit, so it never holds keys the database does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from layers.api_keys import create_key
+from layers.audit import record
+from layers.demo.build import Progress, build_demo
+from layers.demo.incidents import CategoryInfo
+from layers.demo.writer import write_demo
+from layers.errors import ConflictError
+from layers.sql import quote_ident
+
+DEMO_ROLES = ("planner", "dispatcher", "grid_worker", "admin")
+DEMO_KEY_PREFIX = "demo:"
+# Children before parents, so plain DELETEs never trip a foreign key.
+DEMO_TABLES = (
+    "incident_events",
+    "incidents",
+    "workers",
+    "service_points",
+    "cameras",
+    "buildings",
+    "courtyards",
+    "grid_cells",
+    "grid_revisions",
+    "communities",
+    "streets",
+    "districts",
+)
+CLOCK_MINUTES = {
+    "continuous": 1,
+    "working_hours": 1,
+    "working_days": 8 * 60,
+    "calendar_days": 24 * 60,
+}
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """How to build the demo: seed, scale, the moment it ends, replace or refuse."""
+
+    seed: int = 2017
+    scale: float = 1.0
+    now: datetime | None = None
+    replace: bool = False
+
+
+def is_loaded(conn: Connection) -> bool:
+    """True when a district is already in the database."""
+    return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM districts)")).scalar())
+
+
+def _categories(conn: Connection) -> list[CategoryInfo]:
+    rows = conn.execute(
+        text(
+            "SELECT c.code, c.name, c.default_urgency, t.amount, t.clock FROM categories c "
+            "JOIN time_limits t ON t.category_code = c.code "
+            "AND t.urgency = c.default_urgency AND t.step = 'handle' ORDER BY c.code"
+        )
+    ).all()
+    if not rows:
+        raise ConflictError("no categories found: run `wangge migrate` first", code="no_categories")
+    return [
+        CategoryInfo(r.code, r.name, r.default_urgency, float(r.amount) * CLOCK_MINUTES[r.clock])
+        for r in rows
+    ]
+
+
+def _clear(conn: Connection) -> None:
+    conn.execute(text("DELETE FROM api_keys WHERE name LIKE :p"), {"p": DEMO_KEY_PREFIX + "%"})
+    conn.execute(text("UPDATE api_keys SET worker_id = NULL WHERE worker_id IS NOT NULL"))
+    for table in DEMO_TABLES:
+        conn.execute(text(f"DELETE FROM {quote_ident(table)}"))  # noqa: S608 - quoted
+
+
+def load_demo(
+    *, session: Session, options: DemoOptions, keys_path: Path, report: Progress
+) -> dict[str, int]:
+    """Load the demo district into the session's transaction and commit; write the keys file."""
+    conn = session.connection()
+    if is_loaded(conn):
+        if not options.replace:
+            raise ConflictError(
+                "the demo district is already loaded; use --replace to load it afresh",
+                code="demo_already_loaded",
+            )
+        report("replacing the loaded district (in the same transaction)")
+        _clear(conn)
+    now = (options.now or datetime.now(UTC)).astimezone(UTC)
+    demo = build_demo(
+        scale=options.scale, seed=options.seed, now=now, categories=_categories(conn), report=report
+    )
+    written = write_demo(conn, demo, report)
+    keys = {}
+    for role in DEMO_ROLES:
+        worker_id = 1 if role == "grid_worker" else None  # the first level-1 worker
+        keys[role] = create_key(
+            session=session, role=role, name=f"{DEMO_KEY_PREFIX}{role}", worker_id=worker_id
+        )
+    record(
+        session=session,
+        actor="wangge demo load",
+        role="admin",
+        action="demo_load",
+        entity="districts",
+        entity_id="510108",
+        data={
+            "seed": options.seed,
+            "scale": options.scale,
+            "now": now.isoformat(),
+            "rows": written,
+        },
+    )
+    tmp = _write_keys_tmp(keys_path, keys)
+    try:
+        session.commit()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(keys_path)
+    for table in DEMO_TABLES:
+        session.execute(text(f'ANALYZE "{table}"'))
+    session.commit()
+    report(f"committed; demo keys in {keys_path}")
+    return written
+
+
+def _write_keys_tmp(path: Path, keys: dict[str, str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(keys, fh, indent=2)
+        fh.write("\n")
+    return tmp

@@ -1,0 +1,89 @@
+"""The one error hierarchy of wangge.
+
+Every layer raises a subclass of `WanggeError`; `geo_api.errors` turns them into
+RFC 9457 problem responses in one place and the CLI into a clear message and a
+non-zero exit.  Each error carries a machine-readable `code` (stable, part of the
+API contract) and a message that is safe to show to a user — never a traceback,
+SQL or a file path the user did not give.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WanggeError(Exception):
+    """Base of all expected failures; `status_code` is what HTTP answers."""
+
+    status_code: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details: dict[str, Any] = details
+
+
+class InvalidInputError(WanggeError):
+    """The request or file is malformed or violates a rule (400)."""
+
+    status_code = 400
+    code = "invalid_input"
+
+
+class UnprocessableError(WanggeError):
+    """Well-formed input that cannot be acted on (422), e.g. a failed validation report."""
+
+    status_code = 422
+    code = "unprocessable"
+
+
+class NotAuthenticatedError(WanggeError):
+    """No or an unknown API key where one is required (401)."""
+
+    status_code = 401
+    code = "not_authenticated"
+
+
+class ForbiddenError(WanggeError):
+    """The caller's role may not do this (403)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFoundError(WanggeError):
+    """The thing asked for does not exist, or is hidden from the caller (404)."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(WanggeError):
+    """The state changed under the caller or the action clashes with it (409)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLargeError(WanggeError):
+    """The request body is over the configured limit (413)."""
+
+    status_code = 413
+    code = "payload_too_large"
+
+
+class DatabaseUnavailableError(WanggeError):
+    """PostgreSQL cannot be reached or answered with an outage (503)."""
+
+    status_code = 503
+    code = "database_unavailable"
+
+
+class ClusterError(WanggeError):
+    """The private PostgreSQL cluster cannot be set up, started or stopped."""
+
+    status_code = 500
+    code = "cluster_error"

@@ -1,0 +1,90 @@
+"""The three-level grid and its revisions.
+
+Cells are never edited in place: a published revision closes the old cells
+(`valid_to`) and opens new ones (`valid_from`), so any moment's grid can be
+answered and a case keeps the cells it was filed under.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from layers.base import Base, geometry, geometry_checks
+
+LEVELS = (1, 2, 3)
+CODE_LENGTH = {1: 15, 2: 18, 3: 21}
+"""Code length per level: 6 district + 3 street + 3 community + 3 per grid level."""
+
+
+class GridRevision(Base):
+    """A set of boundary changes: a draft until `published_at` is set."""
+
+    __tablename__ = "grid_revisions"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'discarded')", name="status"),
+        CheckConstraint("scope IN ('district', 'street', 'community')", name="scope"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    author: Mapped[str] = mapped_column(Text, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="draft")
+    scope: Mapped[str] = mapped_column(Text, nullable=False, server_default="district")
+    scope_code: Mapped[str | None] = mapped_column(String(12))
+
+
+class GridCell(Base):
+    """One cell of one level in one revision, valid in [valid_from, valid_to)."""
+
+    __tablename__ = "grid_cells"
+    __table_args__ = (
+        *geometry_checks("grid_cells"),
+        CheckConstraint("level BETWEEN 1 AND 3", name="level"),
+        CheckConstraint("(level = 1) = (parent_id IS NULL)", name="parent_by_level"),
+        CheckConstraint("code ~ '^[0-9]+$' AND length(code) = 12 + 3 * level", name="code_shape"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+        CheckConstraint("households >= 0 AND population >= 0", name="counts"),
+        Index(
+            "uq_grid_cells_live_code",
+            "code",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+        Index("ix_grid_cells_validity", "valid_from", "valid_to"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(21), nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id"), nullable=False, index=True
+    )
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_revisions.id"), nullable=False, index=True
+    )
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    households: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    population: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    geom: Mapped[WKBElement] = mapped_column(geometry("MultiPolygon"), nullable=False)

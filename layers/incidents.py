@@ -1,0 +1,142 @@
+"""Cases (事件) and their audit trail.
+
+An incident keeps the revision and cells it was located in, so later boundary
+changes never rewrite history; `version` is the optimistic lock that keeps two
+dispatchers from handling the same case twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from layers.base import Base, geometry, geometry_checks
+
+STATUSES = (
+    "reported",
+    "accepted",
+    "void",
+    "filed",
+    "dispatched",
+    "signed",
+    "in_progress",
+    "handled",
+    "checking",
+    "rework",
+    "returned",
+    "parked",
+    "self_handled",
+    "closed",
+    "evaluated",
+)
+OPEN_STATUSES = tuple(s for s in STATUSES if s not in ("void", "closed", "evaluated"))
+HANDLING_LEVELS = ("grid", "community", "street", "district")
+LOCATE_METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
+REPORT_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Incident(Base):
+    """One reported problem, where it is, who handles it and by when."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        *geometry_checks("incidents"),
+        CheckConstraint(f"status IN {_in(STATUSES)}", name="status"),
+        CheckConstraint("urgency IN ('urgent', 'normal')", name="urgency"),
+        CheckConstraint(f"handling_level IN {_in(HANDLING_LEVELS)}", name="handling_level"),
+        CheckConstraint(
+            f"locate_method IS NULL OR locate_method IN {_in(LOCATE_METHODS)}", name="locate_method"
+        ),
+        CheckConstraint(f"reported_crs IN {_in(REPORT_CRS)}", name="reported_crs"),
+        Index("ix_incidents_status_due", "status", "due_at"),
+        Index("ix_incidents_category_created", "category_code", "created_at"),
+        Index("ix_incidents_created", "created_at"),
+        Index(
+            "uq_incidents_external_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"), nullable=False)
+    channel_code: Mapped[str] = mapped_column(ForeignKey("channels.code"), nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="reported")
+    urgency: Mapped[str] = mapped_column(Text, nullable=False, server_default="normal")
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    address: Mapped[str | None] = mapped_column(Text)
+    reporter_name: Mapped[str | None] = mapped_column(Text)
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    geom: Mapped[WKBElement] = mapped_column(geometry("Point"), nullable=False)
+    reported_crs: Mapped[str] = mapped_column(Text, nullable=False, server_default="wgs84")
+    reported_lon: Mapped[float | None] = mapped_column(Float)
+    reported_lat: Mapped[float | None] = mapped_column(Float)
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("grid_revisions.id"))
+    l1_cell_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    l2_cell_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    l3_cell_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
+    locate_method: Mapped[str | None] = mapped_column(Text)
+    assignee_worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
+    handling_level: Mapped[str] = mapped_column(Text, nullable=False, server_default="grid")
+    escalation_count: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadlines: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+
+class IncidentEvent(Base):
+    """One step in a case's life: who did what, when, why (the audit trail)."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (Index("ix_incident_events_incident_at", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+    )
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    action: Mapped[str] = mapped_column(Text, nullable=False)
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -1,0 +1,35 @@
+"""All table models in one import, so `Base.metadata` is complete (Alembic needs it)."""
+
+from layers.admin_areas import Community, District, Street
+from layers.api_keys import ApiKey
+from layers.audit import AuditEvent
+from layers.base import Base
+from layers.buildings import Building
+from layers.cameras import Camera
+from layers.catalog import Category, Channel, TimeLimit
+from layers.courtyards import Courtyard
+from layers.grid_cells import GridCell, GridRevision
+from layers.incidents import Incident, IncidentEvent
+from layers.service_points import ServicePoint
+from layers.workers import Worker
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "Building",
+    "Camera",
+    "Category",
+    "Channel",
+    "Community",
+    "Courtyard",
+    "District",
+    "GridCell",
+    "GridRevision",
+    "Incident",
+    "IncidentEvent",
+    "ServicePoint",
+    "Street",
+    "TimeLimit",
+    "Worker",
+]

@@ -1,0 +1,1 @@
+"""Folium page builders: data in, HTML page out, no database access."""

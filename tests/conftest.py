@@ -1,0 +1,160 @@
+"""The real database for the tests, started once per run.
+
+Without `WANGGE_DATABASE_URL` the project's private PostGIS cluster is started
+(as `make demo` would).  A template database is migrated from empty and loaded
+with the scaled-down demo once; each test module then works on its own clone
+(`CREATE DATABASE … TEMPLATE`), so modules can write freely without seeing each
+other's changes.  With `WANGGE_DATABASE_URL`, the same happens on that server
+(its user needs CREATEDB).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, pool, text
+from sqlalchemy.engine import make_url
+
+from geo_api.app import create_app
+from geo_api.migrate import upgrade
+from geo_api.settings import Settings
+from layers.config import DatabaseSettings
+from layers.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.demo.build import Progress
+from layers.demo.load import DemoOptions, load_demo
+
+TEST_SCALE = 0.05
+TEST_SEED = 7
+TEST_NOW = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
+"""The demo's history ends here in tests, so deadlines and ages are reproducible."""
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    """A database made for the tests: its URL and the demo keys that work in it."""
+
+    url: str
+    keys: dict[str, str]
+
+    def headers(self, role: str) -> dict[str, str]:
+        """Authorization header for a staff role (`resident` = no header)."""
+        return {} if role == "resident" else {"Authorization": f"Bearer {self.keys[role]}"}
+
+
+def _with_db(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin(url: str, sql: str) -> None:
+    engine = create_engine(
+        _with_db(url, "postgres"), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """CREATE DATABASE `name` (optionally from a template); returns its URL."""
+    clause = f' TEMPLATE "{template}"' if template else ""
+    _admin(server_url, f'CREATE DATABASE "{name}"{clause}')
+    return _with_db(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """DROP DATABASE `name`, disconnecting stragglers."""
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """URL of the PostgreSQL server the tests use (the private cluster unless told otherwise)."""
+    return resolve_database_url(DatabaseSettings(), start=True)
+
+
+@pytest.fixture(scope="session")
+def template_db(
+    server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestDatabase]:
+    """Migrated from empty and loaded with the demo at scale 0.05, once per run."""
+    name = f"wangge_test_tpl_{os.getpid()}"
+    drop_database(server_url, name)
+    url = create_database(server_url, name)
+    upgrade(url)
+    keys_file = tmp_path_factory.mktemp("home") / "demo-keys.json"
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            load_demo(
+                session=session,
+                options=DemoOptions(seed=TEST_SEED, scale=TEST_SCALE, now=TEST_NOW),
+                keys_path=keys_file,
+                report=Progress(lambda _m: None),
+            )
+    finally:
+        engine.dispose()
+    yield TestDatabase(url, json.loads(keys_file.read_text()))
+    drop_database(server_url, name)
+
+
+def clone_database(server_url: str, template: TestDatabase, label: str) -> TestDatabase:
+    """A private copy of the template database."""
+    name = f"wangge_test_{label}_{uuid.uuid4().hex[:8]}"
+    template_name = make_url(template.url).database
+    assert template_name
+    return TestDatabase(create_database(server_url, name, template_name), template.keys)
+
+
+@pytest.fixture(scope="module")
+def test_db(server_url: str, template_db: TestDatabase) -> Iterator[TestDatabase]:
+    """This module's own copy of the demo database."""
+    db = clone_database(server_url, template_db, "mod")
+    yield db
+    drop_database(server_url, make_url(db.url).database or "")
+
+
+@pytest.fixture(scope="module")
+def engine(test_db: TestDatabase) -> Iterator[Engine]:
+    """An engine on this module's database."""
+    eng = make_engine(test_db.url, pool_size=2)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def app(test_db: TestDatabase) -> FastAPI:
+    """The application wired to this module's database."""
+    return create_app(Settings(db=DatabaseSettings(database_url=test_db.url)))
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for the app (lifespan hooks run)."""
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def empty_db(server_url: str) -> Iterator[str]:
+    """A brand-new empty database (no schema), dropped afterwards."""
+    name = f"wangge_test_empty_{uuid.uuid4().hex[:8]}"
+    url = create_database(server_url, name)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The checkout's top directory."""
+    return Path(__file__).resolve().parent.parent
