@@ -123,24 +123,28 @@ class PrivateCluster:
 
     # -- actions -----------------------------------------------------------------------
     def start(self) -> str:
-        """Create the cluster if needed and start it; returns what was done."""
+        """Create the cluster if needed and start it; returns what was done.
+
+        Every check that can fail (binaries, home, port) runs before `initdb`, so a
+        refused start leaves nothing behind.
+        """
         bins = self._bins()
         self._prepare_home()
         state = self.state()
         if state is not None and self.is_running():
             return f"already running on 127.0.0.1:{state.port}"
-        created = False
-        if not (self.pgdata / "PG_VERSION").exists():
-            state = self._initdb(bins, state)
-            created = True
-        elif state is None:
+        initialised = (self.pgdata / "PG_VERSION").exists()
+        if initialised and state is None:
             raise ClusterError(
                 f"{self.pgdata} exists but {self.state_file} is missing, so its password is "
                 "unknown; remove the data directory to start afresh",
                 code="cluster_state_missing",
             )
+        port = self._choose_port(state.port if state and initialised else None)
+        if not initialised:
+            state = self._initdb(bins, state)
+        assert state is not None
         self._ensure_socket_dir(state.socket_dir)
-        port = self._choose_port(state.port if not created else None)
         if port != state.port:
             state = ClusterState(port, state.password, state.socket_dir)
             self._save_state(state)
@@ -168,7 +172,7 @@ class PrivateCluster:
                 code="cluster_start_failed",
             )
         self._ensure_database(state)
-        verb = "created and started" if created else "started"
+        verb = "started" if initialised else "created and started"
         return f"{verb} on 127.0.0.1:{port} (data {self.pgdata})"
 
     def stop(self) -> str:

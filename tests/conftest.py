@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, pool, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from geo_api.app import create_app
@@ -29,6 +29,7 @@ from geo_api.migrate import upgrade
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
 from layers.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.db_admin import create_database, drop_database
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, load_demo
 
@@ -39,7 +40,7 @@ TEST_NOW = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
-class TestDatabase:
+class DemoDatabase:
     """A database made for the tests: its URL and the demo keys that work in it."""
 
     url: str
@@ -48,33 +49,6 @@ class TestDatabase:
     def headers(self, role: str) -> dict[str, str]:
         """Authorization header for a staff role (`resident` = no header)."""
         return {} if role == "resident" else {"Authorization": f"Bearer {self.keys[role]}"}
-
-
-def _with_db(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def _admin(url: str, sql: str) -> None:
-    engine = create_engine(
-        _with_db(url, "postgres"), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
-    )
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(sql))
-    finally:
-        engine.dispose()
-
-
-def create_database(server_url: str, name: str, template: str | None = None) -> str:
-    """CREATE DATABASE `name` (optionally from a template); returns its URL."""
-    clause = f' TEMPLATE "{template}"' if template else ""
-    _admin(server_url, f'CREATE DATABASE "{name}"{clause}')
-    return _with_db(server_url, name)
-
-
-def drop_database(server_url: str, name: str) -> None:
-    """DROP DATABASE `name`, disconnecting stragglers."""
-    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +60,7 @@ def server_url() -> str:
 @pytest.fixture(scope="session")
 def template_db(
     server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestDatabase]:
+) -> Iterator[DemoDatabase]:
     """Migrated from empty and loaded with the demo at scale 0.05, once per run."""
     name = f"wangge_test_tpl_{os.getpid()}"
     drop_database(server_url, name)
@@ -104,20 +78,20 @@ def template_db(
             )
     finally:
         engine.dispose()
-    yield TestDatabase(url, json.loads(keys_file.read_text()))
+    yield DemoDatabase(url, json.loads(keys_file.read_text()))
     drop_database(server_url, name)
 
 
-def clone_database(server_url: str, template: TestDatabase, label: str) -> TestDatabase:
+def clone_database(server_url: str, template: DemoDatabase, label: str) -> DemoDatabase:
     """A private copy of the template database."""
     name = f"wangge_test_{label}_{uuid.uuid4().hex[:8]}"
     template_name = make_url(template.url).database
     assert template_name
-    return TestDatabase(create_database(server_url, name, template_name), template.keys)
+    return DemoDatabase(create_database(server_url, name, template_name), template.keys)
 
 
 @pytest.fixture(scope="module")
-def test_db(server_url: str, template_db: TestDatabase) -> Iterator[TestDatabase]:
+def test_db(server_url: str, template_db: DemoDatabase) -> Iterator[DemoDatabase]:
     """This module's own copy of the demo database."""
     db = clone_database(server_url, template_db, "mod")
     yield db
@@ -125,7 +99,7 @@ def test_db(server_url: str, template_db: TestDatabase) -> Iterator[TestDatabase
 
 
 @pytest.fixture(scope="module")
-def engine(test_db: TestDatabase) -> Iterator[Engine]:
+def engine(test_db: DemoDatabase) -> Iterator[Engine]:
     """An engine on this module's database."""
     eng = make_engine(test_db.url, pool_size=2)
     yield eng
@@ -133,7 +107,7 @@ def engine(test_db: TestDatabase) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="module")
-def app(test_db: TestDatabase) -> FastAPI:
+def app(test_db: DemoDatabase) -> FastAPI:
     """The application wired to this module's database."""
     return create_app(Settings(db=DatabaseSettings(database_url=test_db.url)))
 
