@@ -56,3 +56,9 @@ def test_every_route_declares_its_roles(app) -> None:
     for route in api_routes(app.routes):
         assert route.path not in OPEN_PATHS
         assert any(rule.path == route.path for rule in table), f"{route.path} has no rule"
+
+
+def test_every_demo_key_authenticates(client: TestClient, test_db) -> None:
+    for role in ("planner", "dispatcher", "grid_worker", "admin"):
+        resp = client.get("/", headers=test_db.headers(role))
+        assert resp.status_code == 200, role
