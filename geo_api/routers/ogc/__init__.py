@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from geo_api.auth import EVERYONE, allow
-from geo_api.routers.ogc import core, edit, items
+from geo_api.routers.ogc import core, edit, items, tiles
 from geo_api.routers.ogc.route import OGCRoute
 from layers.errors import NotFoundError
 
@@ -17,5 +17,5 @@ def not_found(rest: str) -> None:
 
 
 router = APIRouter()
-for _part in (core.router, items.router, edit.router, _fallback):
+for _part in (core.router, items.router, edit.router, tiles.router, _fallback):
     router.include_router(_part)
