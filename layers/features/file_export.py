@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.crs import transform_geometry
 from layers.errors import InvalidInputError
 from layers.features.cql import Binds
 from layers.features.params import ItemsQuery
@@ -109,14 +111,17 @@ def write_frame(frame: gpd.GeoDataFrame, path: Path, fmt: FileFormat, layer: str
     if fmt.driver == "CSV":
         options["GEOMETRY"] = "AS_WKT"
     kwargs = {"encoding": "UTF-8"} if fmt.driver == "ESRI Shapefile" else {}
-    data.to_file(
-        path,
-        driver=fmt.driver,
-        layer=layer if fmt.driver == "GPKG" else None,
-        engine="pyogrio",
-        **kwargs,
-        **options,
-    )
+    with warnings.catch_warnings():
+        # Shapefile field names are cut to 10 characters; expected, and undone on import.
+        warnings.filterwarnings("ignore", message=".*(truncated|laundered).*")
+        data.to_file(
+            path,
+            driver=fmt.driver,
+            layer=layer if fmt.driver == "GPKG" else None,
+            engine="pyogrio",
+            **kwargs,
+            **options,
+        )
 
 
 def export_to_file(
@@ -128,9 +133,25 @@ def export_to_file(
     fmt: FileFormat,
     path: Path,
     limit: int | None = None,
+    shift_to: str | None = None,
 ) -> int:
-    """Export the selected rows to `path`; returns the number of features written."""
+    """Export the selected rows to `path`; returns the number of features written.
+
+    `shift_to` ("gcj02" or "bd09") moves WGS-84 coordinates onto those Chinese map grids,
+    which no EPSG code describes: the file is then labelled WGS-84 but holds shifted points.
+    """
     frame = read_frame(session=session, collection=collection, q=q, role=role, limit=limit)
+    if shift_to is not None:
+        frame = frame.set_geometry(
+            [transform_geometry(g, "wgs84", shift_to) for g in frame.geometry], crs=4326
+        )
+        for name in collection.extra_geometries:
+            frame[name] = [
+                None
+                if w is None
+                else shapely.to_wkt(transform_geometry(shapely.from_wkt(w), "wgs84", shift_to))
+                for w in frame[name]
+            ]
     write_frame(frame, path, fmt, collection.id)
     logger.info("exported %d %s to %s", len(frame), collection.id, path)
     return len(frame)

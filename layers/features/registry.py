@@ -39,6 +39,7 @@ class Field:
     exclusive_minimum: bool = False
     exclusive_maximum: bool = False
     pattern: str | None = None
+    default: object = None
 
     @property
     def column(self) -> str:
@@ -97,7 +98,8 @@ def _t(name: str, title: str = "", **kw: object) -> Field:
 
 
 _VERSIONED = (_i("version", "edit version (the ETag)"), _t("updated_at", "last change"))
-_COUNT = {"minimum": 0}
+_COUNT = {"minimum": 0, "default": 0}
+_NO = {"default": False}
 _W = {"writable": True}
 _POS = {"minimum": 0, "exclusive_minimum": True}
 _AZ = {"minimum": 0, "maximum": 360, "exclusive_maximum": True}
@@ -165,9 +167,9 @@ _COLLECTIONS: tuple[Collection, ...] = (
             _i("community_id", "community id (derived from the geometry when omitted)", **_W),
             _i("households", "households", **_COUNT, **_W),
             _i("residents", "residents", **_COUNT, **_W),
-            _b("has_gatekeeper", "has a gatekeeper", **_W),
-            _b("has_property_management", "has property management", **_W),
-            _b("has_owners_committee", "has an owners' committee", **_W),
+            _b("has_gatekeeper", "has a gatekeeper", **_NO, **_W),
+            _b("has_property_management", "has property management", **_NO, **_W),
+            _b("has_owners_committee", "has an owners' committee", **_NO, **_W),
             _b("is_three_nos", "三无院落 (derived)"),
             *_VERSIONED,
         ),
@@ -235,7 +237,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
                 **_W,
             ),
             _n("range_m", "useful range (m)", required=True, **_POS, maximum=1000, **_W),
-            _b("online", "online", **_W),
+            _b("online", "online", default=True, **_W),
             _i("community_id", "community id (derived from the geometry when omitted)", **_W),
             _i("courtyard_id", "courtyard id", **_W),
             *_VERSIONED,

@@ -7,7 +7,7 @@ field rules and geometry shape per row, then the database checks in bulk.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from layers.features.registry import Collection
 from layers.features.validate import Problem, check_geometry, check_properties
 
 _EXTRA_TYPES = {"entrances": "MultiPoint"}
+PROGRESS_EVERY = 5_000
 
 
 @dataclass
@@ -69,15 +70,18 @@ def prepare_rows(
     *,
     check_codes_against_db: bool = True,
     own_ids: dict[int, int] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Prepared:
     """Validate every row; `own_ids` maps row numbers to the ids they replace."""
     rows: list[dict[str, Any]] = []
     problems: dict[int, list[Problem]] = {}
-    for row in inputs:
+    for i, row in enumerate(inputs, start=1):
         values, found = _one(collection, row, partial=False)
         rows.append(values)
         if found:
             problems[row.number] = found
+        if progress is not None and (i % PROGRESS_EVERY == 0 or i == len(inputs)):
+            progress(f"checked {i:,}/{len(inputs):,} rows")
     _spatial(session, inputs, rows, problems)
     for row, bad in zip(inputs, reference_problems(session, rows), strict=True):
         for column in sorted(bad):
