@@ -18,7 +18,8 @@ from layers.features.registry import Collection
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
-FILTER_LANGS = ("cql2-text", "cql2-json")
+FILTER_LANGS = ("cql2-text", "cql2-json", "cql-text")
+"""`cql-text` is the draft name GDAL 3.6 sends; it means CQL2 text here."""
 RESERVED = frozenset(
     {
         "f",
@@ -182,6 +183,8 @@ def parse_items_query(params: Mapping[str, str], collection: Collection, role: s
         q.filter_lang = params.get("filter-lang") or "cql2-text"
         if q.filter_lang not in FILTER_LANGS:
             raise bad("filter-lang", f"must be one of {', '.join(FILTER_LANGS)}", "invalid_filter")
+        if q.filter_lang == "cql-text":
+            q.filter_lang = "cql2-text"
     if params.get("sortby"):
         q.sortby = parse_sortby(params["sortby"], collection, role)
     if "properties" in params:

@@ -11,7 +11,7 @@ from typing import Any
 
 from layers.features.crs_uris import CRS84_URI, SUPPORTED_URIS
 from layers.features.params import DEFAULT_LIMIT, MAX_LIMIT
-from layers.features.registry import visible_collections
+from layers.features.registry import Field, visible_collections
 
 
 def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -46,8 +46,8 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "filter": _param("filter", {"type": "string"}, "CQL2 filter."),
     "filter-lang": _param(
         "filter-lang",
-        {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
-        "Language of filter.",
+        {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text"},
+        "Language of filter (`cql-text`, the draft name older GDAL sends, means cql2-text).",
     ),
     "filter-crs": _param("filter-crs", _CRS, "CRS of the filter's geometry literals."),
     "sortby": _param(
@@ -84,6 +84,12 @@ def _get(summary: str, op_id: str, content: dict[str, Any], params: list[str] | 
     return {"get": op}
 
 
+def _schema(field: Field) -> dict[str, Any]:
+    if field.type == "datetime":
+        return {"type": "string", "format": "date-time"}
+    return {"type": field.type}
+
+
 def openapi_document(base: str, role: str) -> dict[str, Any]:
     """The document for `role` (hidden collections do not appear)."""
     paths: dict[str, Any] = {
@@ -95,9 +101,12 @@ def openapi_document(base: str, role: str) -> dict[str, Any]:
         root = f"/collections/{c.id}"
         paths[root] = _get(c.title, f"describe_{c.id}", _JSON)
         paths[f"{root}/queryables"] = _get(f"Queryables of {c.id}", f"queryables_{c.id}", _JSON)
-        paths[f"{root}/items"] = _get(
-            f"Features of {c.id}", f"items_{c.id}", _GEOJSON, list(PARAMETERS)
-        )
+        items = _get(f"Features of {c.id}", f"items_{c.id}", _GEOJSON, list(PARAMETERS))
+        items["get"]["parameters"] += [
+            _param(f.name, _schema(f), f"Features whose {f.name} equals this value.")
+            for f in c.visible_fields(role)
+        ]
+        paths[f"{root}/items"] = items
         paths[f"{root}/items/{{featureId}}"] = _get(
             f"One feature of {c.id}", f"item_{c.id}", _GEOJSON, ["crs", "f"]
         )
