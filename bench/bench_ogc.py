@@ -27,7 +27,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -218,10 +219,17 @@ def main() -> None:
 
     url = resolve_database_url(DatabaseSettings(), start=True)
     ensure_demo(url)
+    with servers(url, args.workers) as (ours_port, tipg_port):
+        figures = measure(args, url, ours_port, tipg_port)
+    report(figures, args)
+
+
+@contextmanager
+def servers(url: str, workers: int) -> Iterator[tuple[int, int]]:
+    """Our server and tipg, `workers` uvicorn workers each, on the same database."""
     tipg_python = ensure_tipg()
-    pg_url = url.replace("postgresql+psycopg2://", "postgresql://")
     ours_port, tipg_port = free_port(), free_port()
-    workers = str(args.workers)
+    common = ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     ours = start(
         [
             str(ROOT / ".venv" / "bin" / "python"),
@@ -231,49 +239,43 @@ def main() -> None:
             "--factory",
             "--port",
             str(ours_port),
-            "--workers",
-            workers,
-            "--no-access-log",
-            "--log-level",
-            "warning",
+            *common,
         ],
         {**os.environ, "WANGGE_DATABASE_URL": url},
         f"http://127.0.0.1:{ours_port}/health",
     )
     tipg_env = {
         **os.environ,
-        "DATABASE_URL": pg_url,
+        "DATABASE_URL": url.replace("postgresql+psycopg2", "postgresql"),
         "TIPG_DB_SCHEMAS": '["public"]',
         "TIPG_DB_TABLES": '["public.grid_cells"]',
         "TIPG_TILE_BUFFER": "64",
         "TIPG_MAX_FEATURES_PER_QUERY": "10000",
     }
-    with tempfile.TemporaryDirectory() as empty:  # no stray .env for tipg to read
-        tipg = start(
-            [
-                str(tipg_python),
-                "-m",
-                "uvicorn",
-                "tipg.main:app",
-                "--port",
-                str(tipg_port),
-                "--workers",
-                workers,
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            tipg_env,
-            f"http://127.0.0.1:{tipg_port}/collections/public.grid_cells",
-            cwd=empty,
-        )
-        try:
-            figures = measure(args, url, ours_port, tipg_port)
-        finally:
-            for proc in (ours, tipg):
-                proc.terminate()
-                proc.wait(timeout=20)
-    report(figures, args)
+    procs = [ours]
+    try:
+        with tempfile.TemporaryDirectory() as empty:  # no stray .env for tipg to read
+            procs.append(
+                start(
+                    [
+                        str(tipg_python),
+                        "-m",
+                        "uvicorn",
+                        "tipg.main:app",
+                        "--port",
+                        str(tipg_port),
+                        *common,
+                    ],
+                    tipg_env,
+                    f"http://127.0.0.1:{tipg_port}/collections/public.grid_cells",
+                    cwd=empty,
+                )
+            )
+            yield ours_port, tipg_port
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=20)
 
 
 def measure(args: argparse.Namespace, url: str, ours_port: int, tipg_port: int) -> dict:

@@ -152,16 +152,7 @@ def import_file(
     )
     if found.ignored_columns:
         report(f"ignored columns: {', '.join(found.ignored_columns)}")
-    own: dict[int, int] = {}
-    if mode == "replace":
-        ids = _existing_ids(
-            session, collection, [r.properties.get(collection.code_field or "") for r in found.rows]
-        )
-        own = {
-            r.number: ids[c]
-            for r in found.rows
-            if (c := r.properties.get(collection.code_field or "")) in ids
-        }
+    own = _own_ids(session, collection, found.rows) if mode == "replace" else {}
     prepared = prepare_rows(session, collection, found.rows, own_ids=own, progress=report)
     if not prepared.ok:
         result.problems = prepared.problems
@@ -172,20 +163,19 @@ def import_file(
             rows=_problem_list(prepared.problems),
         )
     _load(session, collection, prepared.rows, mode, result)
+    counts = {
+        "read": result.read,
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "deleted": result.deleted,
+    }
     record(
         session=session,
         actor=actor,
         role="admin",
         action=f"import.{mode}",
         entity=collection.table,
-        data={
-            "collection": collection.id,
-            "file": path.name,
-            "read": result.read,
-            "inserted": result.inserted,
-            "updated": result.updated,
-            "deleted": result.deleted,
-        },
+        data={"collection": collection.id, "file": path.name, **counts},
     )
     return result
 

@@ -76,26 +76,38 @@ class Page:
 
 
 def _page_sql(collection: Collection, q: ItemsQuery, role: str, binds: Binds) -> str:
+    """One statement: the page's features as one string, how many rows came, first/last id.
+
+    Keyset pages render the rows they read.  Offset pages (sortby) first pick the ids, so
+    the rows skipped by OFFSET are never rendered, then render the page by primary key.
+    """
     where = where_sql(collection, q, role, binds)
     keyset = not q.sortby
     reverse = keyset and q.cursor is not None and not q.cursor.forward
     if keyset and q.cursor is not None:
         where += f" AND t.id {'>' if q.cursor.forward else '<'} {binds.add(q.cursor.id)}"
     order = order_sql(collection, q, role, reverse=reverse)
-    fields = selected_fields(collection, role, q.properties)
-    offset = "" if keyset else f" OFFSET {binds.add(q.offset)}"
-    limit = binds.add(q.limit)
-    more = binds.add(q.limit + 1)
+    feature = feature_text(collection, selected_fields(collection, role, q.properties), q.crs)
     table = quote_ident(collection.table)
-    agg_order = "id" if reverse else "rn"
+    more = binds.add(q.limit + 1)
+    if keyset:
+        page = (
+            f"SELECT t.id AS id, {feature} AS f, row_number() OVER (ORDER BY {order}) AS rn "  # noqa: S608
+            f"FROM {table} t WHERE {where} ORDER BY {order} LIMIT {more}"
+        )
+    else:
+        page = (
+            f"SELECT t.id AS id, {feature} AS f, ids.rn - {binds.add(q.offset)} AS rn "  # noqa: S608
+            f"FROM (SELECT t.id, row_number() OVER (ORDER BY {order}) AS rn FROM {table} t "
+            f"WHERE {where} ORDER BY {order} LIMIT {more} OFFSET {binds.add(q.offset)}) ids "
+            f"JOIN {table} t ON t.id = ids.id"
+        )
+    limit = binds.add(q.limit)
+    first = f"FILTER (WHERE rn <= {limit})"
     return (
-        f"WITH page AS (SELECT t.id AS id, {feature_text(collection, fields, q.crs)} AS f, "  # noqa: S608 - identifiers quoted, values bound
-        f"row_number() OVER (ORDER BY {order}) AS rn FROM {table} t WHERE {where} "
-        f"ORDER BY {order} LIMIT {more}{offset}) "
-        f"SELECT count(*) AS n, string_agg(f, ',' ORDER BY {agg_order}) "
-        f"FILTER (WHERE rn <= {limit}) AS body, "
-        f"min(id) FILTER (WHERE rn <= {limit}) AS lo, max(id) FILTER (WHERE rn <= {limit}) AS hi "
-        "FROM page"
+        f"WITH page AS ({page}) SELECT count(*) AS n, "  # noqa: S608 - quoted, values bound
+        f"string_agg(f, ',' ORDER BY {'id' if reverse else 'rn'}) {first} AS body, "
+        f"min(id) {first} AS lo, max(id) {first} AS hi FROM page"
     )
 
 

@@ -128,6 +128,22 @@ def test_sortby_and_offset_paging(client: TestClient, engine: Engine) -> None:
     assert values == sorted(values, reverse=True)
 
 
+def test_sortby_pages_cover_the_collection_once(client: TestClient, engine: Engine) -> None:
+    expected = scalar(engine, "SELECT count(*) FROM courtyards")
+    url, seen, last = "/ogc/collections/courtyards/items?sortby=-households,name&limit=7", [], None
+    while url:
+        body = client.get(url).json()
+        assert body["numberMatched"] == expected
+        for feature in body["features"]:
+            households = feature["properties"]["households"]
+            assert last is None or households <= last
+            last = households
+            seen.append(feature["id"])
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        url = nxt[0].replace("http://testserver", "") if nxt else None
+    assert len(seen) == len(set(seen)) == expected
+
+
 def test_properties_selects_fields(client: TestClient) -> None:
     body = client.get("/ogc/collections/buildings/items?limit=3&properties=code,floors").json()
     assert all(set(f["properties"]) == {"code", "floors"} for f in body["features"])

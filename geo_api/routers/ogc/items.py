@@ -41,43 +41,24 @@ def _links(request: Request, result: ItemsResult) -> list[dict[str, str]]:
         ),
         link(f"{base_url(request)}/collections/{result.collection.id}", "collection", JSON),
     ]
+    return links + _paging_links(request, path, result)
+
+
+def _paging_links(request: Request, path: str, result: ItemsResult) -> list[dict[str, str]]:
     page = result.page
     if page is None:
-        return links
-    if page.next_cursor is not None:
-        links.append(
-            link(
-                url_with(request, path, cursor=page.next_cursor.token()),
-                "next",
-                GEOJSON,
-                "next page",
-            )
-        )
-    if page.prev_cursor is not None:
-        links.append(
-            link(
-                url_with(request, path, cursor=page.prev_cursor.token()),
-                "prev",
-                GEOJSON,
-                "previous page",
-            )
-        )
-    if page.next_offset is not None:
-        links.append(
-            link(
-                url_with(request, path, offset=str(page.next_offset)), "next", GEOJSON, "next page"
-            )
-        )
-    if page.prev_offset is not None:
-        links.append(
-            link(
-                url_with(request, path, offset=str(page.prev_offset)),
-                "prev",
-                GEOJSON,
-                "previous page",
-            )
-        )
-    return links
+        return []
+    moves = [
+        ("next", "cursor", page.next_cursor.token() if page.next_cursor else None),
+        ("prev", "cursor", page.prev_cursor.token() if page.prev_cursor else None),
+        ("next", "offset", None if page.next_offset is None else str(page.next_offset)),
+        ("prev", "offset", None if page.prev_offset is None else str(page.prev_offset)),
+    ]
+    return [
+        link(url_with(request, path, **{param: value}), rel, GEOJSON, f"{rel} page")
+        for rel, param, value in moves
+        if value is not None
+    ]
 
 
 def feature_collection(request: Request, result: ItemsResult) -> bytes:
