@@ -189,3 +189,7 @@ def test_queryables_is_json_schema(client: TestClient) -> None:
     assert body["properties"]["geometry"]["format"] == "geometry-polygon"
     assert body["properties"]["floors"]["type"] == "integer"
     assert body["properties"]["updated_at"]["format"] == "date-time"
+    plain = client.get(
+        "/ogc/collections/buildings/queryables", headers={"Accept": "application/json"}
+    )
+    assert plain.headers["content-type"] == "application/json"

@@ -31,6 +31,7 @@ def scalar(engine: Engine, sql: str, **params: object) -> object:
 def test_landing_page_links_what_qgis_needs(client: TestClient) -> None:
     resp = client.get("/ogc")
     assert resp.status_code == 200
+    assert client.get("/ogc/").json() == resp.json()
     rels = {link["rel"]: link for link in resp.json()["links"]}
     assert rels["service-desc"]["type"].startswith("application/vnd.oai.openapi+json")
     assert "conformance" in rels and "data" in rels

@@ -67,6 +67,7 @@ DOWNLOADS = {
 
 
 @router.get("", dependencies=[allow(*EVERYONE)], summary="OGC API landing page")
+@router.get("/", dependencies=[allow(*EVERYONE)], include_in_schema=False)
 def landing(request: Request) -> JSONResponse:
     """Links to the API document, conformance and collections (what QGIS and GDAL read)."""
     base = base_url(request)
@@ -157,6 +158,9 @@ def collection(
 def queryables(collection_id: str, request: Request, principal: PrincipalDep) -> JSONResponse:
     """The properties a filter may use, as a JSON Schema (Part 3)."""
     href = f"{base_url(request)}/collections/{collection_id}/queryables"
+    accept = request.headers.get("accept", "")
+    plain = JSON in accept and SCHEMA_JSON not in accept  # clients that only take JSON
     return JSONResponse(
-        queryables_schema(collection_id, principal.role, href), media_type=SCHEMA_JSON
+        queryables_schema(collection_id, principal.role, href),
+        media_type=JSON if plain else SCHEMA_JSON,
     )
