@@ -241,3 +241,32 @@ def test_wrong_media_type_is_400(client: TestClient, test_db: DemoDb) -> None:
         SP, content="x", headers={"Content-Type": "text/plain", **test_db.headers("planner")}
     )
     assert resp.status_code == 400 and resp.json()["code"] == "unsupported_media_type"
+
+
+def test_patch_keeps_what_it_does_not_name(
+    client: TestClient, test_db: DemoDb, engine: Engine
+) -> None:
+    before = one(
+        engine,
+        "SELECT id, name, version, ST_AsText(entrances) e, ST_AsText(geom) g "
+        "FROM courtyards WHERE entrances IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    url = f"/ogc/collections/courtyards/items/{before.id}"
+    tag = client.get(url).headers["etag"]
+    headers = {
+        "Content-Type": "application/merge-patch+json",
+        "If-Match": tag,
+        **test_db.headers("planner"),
+    }
+    resp = client.patch(
+        url, content=json.dumps({"properties": {"name": "新名字院落"}}), headers=headers
+    )
+    assert resp.status_code == 204, resp.text
+    after = one(
+        engine,
+        "SELECT name, version, ST_AsText(entrances) e, ST_AsText(geom) g "
+        "FROM courtyards WHERE id = :i",
+        i=before.id,
+    )
+    assert (after.name, after.version) == ("新名字院落", before.version + 1)
+    assert (after.e, after.g) == (before.e, before.g)
