@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from geo_api.cli import db, demo, serve
+from geo_api.cli import db, demo, layers_io, serve
 from layers.errors import WanggeError
 
 app = typer.Typer(
@@ -26,6 +26,8 @@ app.add_typer(db.app, name="db")
 app.command("migrate")(db.migrate)
 app.add_typer(demo.app, name="demo")
 app.command("serve")(serve.serve)
+app.command("export")(layers_io.export)
+app.command("import")(layers_io.import_)
 
 
 def main() -> None:

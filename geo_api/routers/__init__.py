@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from geo_api.routers import meta
+from geo_api.routers import meta, ogc
 
-ROUTERS: list[APIRouter] = [meta.router]
+ROUTERS: list[APIRouter] = [meta.router, ogc.router]

@@ -1,0 +1,141 @@
+"""OGC API – Features Part 4: POST, PUT, PATCH and DELETE on the editable collections.
+
+Planners and admins only.  Responses carry the new ETag; PUT, PATCH and DELETE
+need `If-Match` with the ETag the client read (428 without, 412 when stale).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from geo_api.auth import Principal, Role, allow
+from geo_api.deps import SessionDep
+from geo_api.routers.ogc.items import etag
+from geo_api.routers.ogc.route import OGCRoute, base_url
+from geo_api.routers.ogc.state import forget
+from layers.errors import InvalidInputError
+from layers.features.crs_uris import OutputCrs, parse_crs
+from layers.features.edit import (
+    Actor,
+    create_feature,
+    delete_feature,
+    replace_feature,
+    update_feature,
+)
+
+router = APIRouter(prefix="/ogc", tags=["ogc"], route_class=OGCRoute)
+EDITORS = (Role.PLANNER, Role.ADMIN)
+_ITEM = "/collections/{collection_id}/items/{feature_id}"
+_BODY_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
+
+
+async def _body(request: Request) -> tuple[Any, OutputCrs]:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in _BODY_TYPES:
+        raise InvalidInputError(
+            f"Content-Type must be one of {', '.join(_BODY_TYPES)}", code="unsupported_media_type"
+        )
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise InvalidInputError("the body is not JSON", code="invalid_json") from None
+    crs = parse_crs(request.headers.get("content-crs", "").strip().strip("<>"), "Content-Crs")
+    return body, crs
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(principal.name, principal.role)
+
+
+@router.post("/collections/{collection_id}/items", summary="Add a feature", status_code=201)
+async def create(
+    collection_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = allow(*EDITORS),
+) -> Response:
+    """Create a feature; 201 with Location and ETag."""
+    feature, crs = await _body(request)
+    row_id, version = create_feature(
+        session=session,
+        collection_id=collection_id,
+        feature=feature,
+        crs=crs,
+        actor=_actor(principal),
+    )
+    session.commit()
+    forget(collection_id)
+    location = f"{base_url(request)}/collections/{collection_id}/items/{row_id}"
+    return Response(status_code=201, headers={"Location": location, "ETag": etag(version)})
+
+
+@router.put(_ITEM, summary="Replace a feature (If-Match required)")
+async def replace(
+    collection_id: str,
+    feature_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = allow(*EDITORS),
+) -> Response:
+    """Replace a feature entirely; 204 with the new ETag."""
+    feature, crs = await _body(request)
+    version = replace_feature(
+        session=session,
+        collection_id=collection_id,
+        item_id=feature_id,
+        feature=feature,
+        crs=crs,
+        if_match=request.headers.get("if-match"),
+        actor=_actor(principal),
+    )
+    session.commit()
+    forget(collection_id)
+    return Response(status_code=204, headers={"ETag": etag(version)})
+
+
+@router.patch(_ITEM, summary="Update a feature with a JSON merge patch (If-Match required)")
+async def update(
+    collection_id: str,
+    feature_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = allow(*EDITORS),
+) -> Response:
+    """Merge-patch a feature's properties and/or geometry; 204 with the new ETag."""
+    patch, crs = await _body(request)
+    version = update_feature(
+        session=session,
+        collection_id=collection_id,
+        item_id=feature_id,
+        patch=patch,
+        crs=crs,
+        if_match=request.headers.get("if-match"),
+        actor=_actor(principal),
+    )
+    session.commit()
+    forget(collection_id)
+    return Response(status_code=204, headers={"ETag": etag(version)})
+
+
+@router.delete(_ITEM, summary="Delete a feature (If-Match required)", status_code=204)
+def delete(
+    collection_id: str,
+    feature_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = allow(*EDITORS),
+) -> Response:
+    """Delete a feature; 204."""
+    delete_feature(
+        session=session,
+        collection_id=collection_id,
+        item_id=feature_id,
+        if_match=request.headers.get("if-match"),
+        actor=_actor(principal),
+    )
+    session.commit()
+    forget(collection_id)
+    return Response(status_code=204)

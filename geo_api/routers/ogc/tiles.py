@@ -1,0 +1,115 @@
+"""OGC API – Tiles (vector, WebMercatorQuad) and TileJSON for every feature collection.
+
+Same access rules as the features: hidden collections are 404 here too.  Tiles
+carry an ETag (304 on If-None-Match) and Cache-Control — public for public
+collections, private for the staff-only ones; an empty tile is a 204.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from geo_api.auth import EVERYONE, PrincipalDep, allow
+from geo_api.deps import SessionDep
+from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, link
+from geo_api.routers.ogc.state import EXTENTS
+from layers.features.queryables import field_schema
+from layers.features.registry import get_collection
+from layers.features.service import describe_collections
+from layers.features.tiles import MAX_ZOOM, render_tile
+
+router = APIRouter(prefix="/ogc", tags=["ogc"], route_class=OGCRoute)
+TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+WEB_MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
+_TILESET = "/collections/{collection_id}/tiles/WebMercatorQuad"
+
+
+def _tileset(request: Request, collection_id: str) -> dict:
+    root = f"{base_url(request)}/collections/{collection_id}/tiles/WebMercatorQuad"
+    return {
+        "title": f"{collection_id} (WebMercatorQuad)",
+        "dataType": "vector",
+        "crs": WEB_MERCATOR,
+        "tileMatrixSetURI": TMS_URI,
+        "links": [
+            link(root, "self", JSON, "tileset"),
+            link(TMS_URI, "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", JSON),
+            link(f"{root}/tilejson.json", "describedby", JSON, "TileJSON"),
+            {
+                **link(f"{root}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "item", MVT, "tiles"),
+                "templated": True,
+            },
+        ],
+    }
+
+
+@router.get(
+    "/collections/{collection_id}/tiles", dependencies=[allow(*EVERYONE)], summary="Tilesets"
+)
+def tilesets(collection_id: str, request: Request, principal: PrincipalDep) -> JSONResponse:
+    """The collection's vector tilesets (one: WebMercatorQuad)."""
+    get_collection(collection_id, principal.role)
+    return JSONResponse({"tilesets": [_tileset(request, collection_id)]})
+
+
+@router.get(_TILESET, dependencies=[allow(*EVERYONE)], summary="Tileset metadata")
+def tileset(collection_id: str, request: Request, principal: PrincipalDep) -> JSONResponse:
+    """Metadata of the WebMercatorQuad tileset."""
+    get_collection(collection_id, principal.role)
+    return JSONResponse(_tileset(request, collection_id))
+
+
+@router.get(f"{_TILESET}/tilejson.json", dependencies=[allow(*EVERYONE)], summary="TileJSON")
+def tilejson(
+    collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+) -> JSONResponse:
+    """TileJSON 3.0.0 for web maps (MapLibre, Leaflet plugins, QGIS)."""
+    [(collection, extent)] = describe_collections(
+        session=session, role=principal.role, extents=EXTENTS, collection_id=collection_id
+    )
+    bbox = extent.get("spatial", {}).get("bbox", [[-180, -85.05, 180, 85.05]])[0]
+    root = f"{base_url(request)}/collections/{collection.id}/tiles/WebMercatorQuad"
+    fields = {f.name: field_schema(f)["type"] for f in collection.visible_fields(principal.role)}
+    return JSONResponse(
+        {
+            "tilejson": "3.0.0",
+            "name": collection.id,
+            "description": collection.title,
+            "scheme": "xyz",
+            "tiles": [f"{root}/{{z}}/{{y}}/{{x}}"],
+            "minzoom": 0,
+            "maxzoom": MAX_ZOOM,
+            "bounds": bbox,
+            "center": [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 12],
+            "vector_layers": [{"id": collection.id, "fields": fields}],
+        }
+    )
+
+
+@router.get(
+    f"{_TILESET}/{{z}}/{{y}}/{{x}}", dependencies=[allow(*EVERYONE)], summary="A vector tile"
+)
+def tile(
+    collection_id: str,
+    z: int,
+    y: int,
+    x: int,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    """A Mapbox vector tile (204 when empty, 304 when the client's ETag is current)."""
+    made = render_tile(
+        session=session, collection_id=collection_id, role=principal.role, z=z, x=x, y=y
+    )
+    headers = {
+        "ETag": made.etag,
+        "Cache-Control": "private, max-age=60" if made.private else "public, max-age=300",
+        "Vary": "Authorization",
+    }
+    if request.headers.get("if-none-match") == made.etag:
+        return Response(status_code=304, headers=headers)
+    if not made.content:
+        return Response(status_code=204, headers=headers)
+    return Response(made.content, media_type=MVT, headers=headers)

@@ -1,0 +1,1 @@
+"""The district's layers as OGC API feature collections: registry, queries, edits, tiles, files."""

@@ -1,0 +1,145 @@
+"""Read a GIS file (any format GDAL reads) into rows to validate, in WGS-84.
+
+Column names are matched to the collection's writable fields, also in their
+Shapefile-truncated 10-character form; other columns (ids, versions, derived
+flags from an export) are ignored and named once.  Coordinates declared as
+GCJ-02/BD-09 (`--crs`) are converted with `layers.crs`, which PROJ cannot do.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyogrio.errors import DataSourceError
+
+from layers.crs import transform_geometry
+from layers.errors import InvalidInputError
+from layers.features.registry import Collection, Field
+from layers.features.rows import RowInput
+from layers.features.validate import Problem
+
+logger = logging.getLogger(__name__)
+
+_TRUE = {"1", "true", "t", "yes", "y", "是"}
+_FALSE = {"0", "false", "f", "no", "n", "否"}
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """The rows read from a file and the columns that were not used."""
+
+    rows: list[RowInput]
+    ignored_columns: list[str]
+
+
+def _column_map(collection: Collection, columns: list[str]) -> dict[str, str]:
+    """File column → field or extra-geometry name (exact, case-insensitive or 10-char)."""
+    wanted = [f.name for f in collection.fields if f.writable] + list(collection.extra_geometries)
+    found: dict[str, str] = {}
+    for column in columns:
+        for name in wanted:
+            if column.lower() in (name, name[:10]) and name not in found.values():
+                found[column] = name
+                break
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """numpy/pandas scalars to Python; NaN, NaT and empty strings to None."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    if value.__class__.__name__ in ("NaTType", "NAType"):
+        return None
+    return value
+
+
+def _coerce(field: Field, value: Any) -> Any:
+    """Values as files store them (0/1 booleans, numeric text) into the field's type."""
+    if value is None:
+        return None
+    if field.type == "boolean" and not isinstance(value, bool):
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    if field.type in ("integer", "number") and isinstance(value, str):
+        try:
+            return float(value) if field.type == "number" else int(value)
+        except ValueError:
+            return value
+    if field.type == "string" and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value
+
+
+def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:
+    if crs is not None:
+        geoms = [
+            transform_geometry(g, crs, "wgs84") if g is not None else None for g in frame.geometry
+        ]
+        return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index), crs=4326)
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        return frame.to_crs(4326)
+    return frame
+
+
+def read_rows(
+    path: Path,
+    collection: Collection,
+    *,
+    crs: str | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    report: Callable[[str], None] = logger.info,
+) -> FileRows:
+    """Every feature of the file as a `RowInput` numbered from 1 (the file's order)."""
+    try:
+        frame = gpd.read_file(path, engine="pyogrio", layer=layer, encoding=encoding)
+    except (DataSourceError, OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc}", code="unreadable_file") from None
+    report(f"read {len(frame):,} features from {path.name}")
+    frame = _to_wgs84(frame, crs)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    mapping = _column_map(collection, columns)
+    fields = {f.name: f for f in collection.fields}
+    rows: list[RowInput] = []
+    for number, (record, geom) in enumerate(
+        zip(frame[list(mapping)].to_dict("records"), frame.geometry, strict=True), start=1
+    ):
+        properties: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for column, name in mapping.items():
+            value = _plain(record[column])
+            if name in collection.extra_geometries:
+                extra[name] = _wkt(value, name, problems)
+            else:
+                properties[name] = _coerce(fields[name], value)
+        geometry = None if geom is None or geom.is_empty else geom
+        rows.append(RowInput(number, properties, geometry, extra, problems))
+    return FileRows(rows, [c for c in columns if c not in mapping])
+
+
+def _wkt(value: Any, name: str, problems: list[Problem]) -> Any:
+    if value is None:
+        return None
+    try:
+        return shapely.from_wkt(str(value))
+    except Exception:
+        problems.append(Problem(name, "is not WKT"))
+        return None

@@ -1,0 +1,307 @@
+"""Which tables are published as feature collections, with which fields, to whom.
+
+The collection ids are a contract with GIS clients (QGIS projects store them), so
+they are spelled out here once.  Each field says its JSON type, whether clients
+may write it, and whether it is personal data (shown to dispatchers and admins
+only).  `cameras` and `incidents` are staff-only: for anyone else they do not
+exist at all (absent from lists, 404 everywhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from layers.cameras import CAMERA_LEVELS
+from layers.errors import NotFoundError
+from layers.service_points import SERVICE_POINT_KINDS
+from layers.sql import quote_ident
+
+STAFF_ROLES = frozenset({"grid_worker", "dispatcher", "planner", "admin"})
+PERSONAL_DATA_ROLES = frozenset({"dispatcher", "admin"})
+EDITOR_ROLES = frozenset({"planner", "admin"})
+
+
+@dataclass(frozen=True)
+class Field:
+    """One published property: its column, JSON type and the rules for writing it."""
+
+    name: str
+    type: str  # string | integer | number | boolean | datetime
+    title: str = ""
+    writable: bool = False
+    required: bool = False
+    personal: bool = False
+    max_length: int | None = None
+    enum: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+    pattern: str | None = None
+    default: object = None
+
+    @property
+    def column(self) -> str:
+        """The quoted column name (row alias `t`)."""
+        return f"t.{quote_ident(self.name)}"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A table (or a slice of one) published as a feature collection."""
+
+    id: str
+    title: str
+    description: str
+    table: str
+    geometry_type: str
+    fields: tuple[Field, ...]
+    where: str = "TRUE"
+    staff_only: bool = False
+    editable: bool = False
+    code_field: str | None = None
+    temporal: tuple[str, str | None] | None = None
+    live_only: bool = False
+    extra_geometries: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = field(default_factory=tuple)
+
+    def visible_fields(self, role: str) -> tuple[Field, ...]:
+        """The fields `role` may read (personal data only for dispatchers and admins)."""
+        if role in PERSONAL_DATA_ROLES:
+            return self.fields
+        return tuple(f for f in self.fields if not f.personal)
+
+    def field(self, name: str, role: str) -> Field | None:
+        """The readable field called `name`, or None."""
+        return next((f for f in self.visible_fields(role) if f.name == name), None)
+
+
+def _s(name: str, title: str = "", **kw: object) -> Field:
+    return Field(name, "string", title, **kw)  # type: ignore[arg-type]
+
+
+def _i(name: str, title: str = "", **kw: object) -> Field:
+    return Field(name, "integer", title, **kw)  # type: ignore[arg-type]
+
+
+def _n(name: str, title: str = "", **kw: object) -> Field:
+    return Field(name, "number", title, **kw)  # type: ignore[arg-type]
+
+
+def _b(name: str, title: str = "", **kw: object) -> Field:
+    return Field(name, "boolean", title, **kw)  # type: ignore[arg-type]
+
+
+def _t(name: str, title: str = "", **kw: object) -> Field:
+    return Field(name, "datetime", title, **kw)  # type: ignore[arg-type]
+
+
+_VERSIONED = (_i("version", "edit version (the ETag)"), _t("updated_at", "last change"))
+_COUNT = {"minimum": 0, "default": 0}
+_NO = {"default": False}
+_W = {"writable": True}
+_POS = {"minimum": 0, "exclusive_minimum": True}
+_AZ = {"minimum": 0, "maximum": 360, "exclusive_maximum": True}
+
+
+def _grid(level: int) -> Collection:
+    names = {1: "一级网格", 2: "二级网格", 3: "三级网格"}
+    return Collection(
+        id=f"grid_cells_l{level}",
+        title=f"Level-{level} grid cells ({names[level]})",
+        description=(
+            f"Level-{level} cells of the live grid revision; `datetime` selects the cells "
+            "valid at an instant or during an interval of the boundary history."
+        ),
+        table="grid_cells",
+        geometry_type="MultiPolygon",
+        fields=(
+            _s("code", "grid code"),
+            _s("name", "name"),
+            _i("level", "grid level"),
+            _i("parent_id", "parent cell id"),
+            _i("community_id", "community id"),
+            _i("revision_id", "boundary revision"),
+            _t("valid_from", "valid from"),
+            _t("valid_to", "valid until (null = live)"),
+            _i("households", "households"),
+            _i("population", "population"),
+        ),
+        where=f"t.level = {level}",
+        temporal=("valid_from", "valid_to"),
+        live_only=True,
+        keywords=("grid", "网格"),
+    )
+
+
+_COLLECTIONS: tuple[Collection, ...] = (
+    Collection(
+        id="streets",
+        title="Streets (街道)",
+        description="The district's streets (sub-district offices) with their boundaries.",
+        table="streets",
+        geometry_type="MultiPolygon",
+        fields=(_s("code", "street code"), _s("name", "name"), _i("district_id", "district id")),
+    ),
+    Collection(
+        id="communities",
+        title="Communities (社区)",
+        description="Communities, each with a comprehensive service station.",
+        table="communities",
+        geometry_type="MultiPolygon",
+        fields=(_s("code", "community code"), _s("name", "name"), _i("street_id", "street id")),
+    ),
+    _grid(1),
+    _grid(2),
+    _grid(3),
+    Collection(
+        id="courtyards",
+        title="Courtyards (院落)",
+        description="Residential compounds; `is_three_nos` marks the 三无院落.",
+        table="courtyards",
+        geometry_type="MultiPolygon",
+        fields=(
+            _s("code", "courtyard code", required=True, max_length=20, **_W),
+            _s("name", "name", required=True, **_W),
+            _i("community_id", "community id (derived from the geometry when omitted)", **_W),
+            _i("households", "households", **_COUNT, **_W),
+            _i("residents", "residents", **_COUNT, **_W),
+            _b("has_gatekeeper", "has a gatekeeper", **_NO, **_W),
+            _b("has_property_management", "has property management", **_NO, **_W),
+            _b("has_owners_committee", "has an owners' committee", **_NO, **_W),
+            _b("is_three_nos", "三无院落 (derived)"),
+            *_VERSIONED,
+        ),
+        editable=True,
+        code_field="code",
+        extra_geometries=("entrances",),
+    ),
+    Collection(
+        id="buildings",
+        title="Buildings",
+        description="Building footprints with floors, height, households and population.",
+        table="buildings",
+        geometry_type="Polygon",
+        fields=(
+            _s("code", "building code", required=True, max_length=20, **_W),
+            _s("name", "name", **_W),
+            _i("courtyard_id", "courtyard id", **_W),
+            _i("community_id", "community id (derived from the geometry when omitted)", **_W),
+            _i("floors", "floors", **_POS, **_W),
+            _n("height_m", "height (m)", **_POS, **_W),
+            _i("households", "households", **_COUNT, **_W),
+            _i("population", "population", **_COUNT, **_W),
+            *_VERSIONED,
+        ),
+        editable=True,
+        code_field="code",
+    ),
+    Collection(
+        id="service_points",
+        title="Service points",
+        description="Service stations, liaison posts, clinics, police, schools and more.",
+        table="service_points",
+        geometry_type="Point",
+        fields=(
+            _s("code", "code", required=True, max_length=24, **_W),
+            _s("kind", "kind", required=True, enum=SERVICE_POINT_KINDS, **_W),
+            _s("name", "name", required=True, **_W),
+            _s("address", "address", **_W),
+            _s("opening_hours", "opening hours (OSM syntax)", **_W),
+            _s("phone", "public phone", max_length=32, **_W),
+            _i("community_id", "community id (derived from the geometry when omitted)", **_W),
+            *_VERSIONED,
+        ),
+        editable=True,
+        code_field="code",
+    ),
+    Collection(
+        id="cameras",
+        title="Cameras (staff only)",
+        description="Cameras of the four-level video network.",
+        table="cameras",
+        geometry_type="Point",
+        fields=(
+            _s("device_id", "GB/T 28181 id", required=True, pattern=r"^[0-9]{20}$", **_W),
+            _s("name", "name", required=True, **_W),
+            _s("level", "network level", required=True, enum=CAMERA_LEVELS, **_W),
+            _n("mount_height_m", "mounting height (m)", required=True, **_POS, maximum=100, **_W),
+            _n("azimuth_deg", "azimuth (degrees)", required=True, **_AZ, **_W),
+            _n(
+                "hfov_deg",
+                "horizontal field of view (degrees)",
+                required=True,
+                **_POS,
+                maximum=360,
+                **_W,
+            ),
+            _n("range_m", "useful range (m)", required=True, **_POS, maximum=1000, **_W),
+            _b("online", "online", default=True, **_W),
+            _i("community_id", "community id (derived from the geometry when omitted)", **_W),
+            _i("courtyard_id", "courtyard id", **_W),
+            *_VERSIONED,
+        ),
+        staff_only=True,
+        editable=True,
+        code_field="device_id",
+    ),
+    Collection(
+        id="incidents",
+        title="Cases (staff only)",
+        description=(
+            "Reported cases with status, category, channel and the cells they were filed "
+            "under; reporter name and phone are shown to dispatchers and admins only."
+        ),
+        table="incidents",
+        geometry_type="Point",
+        fields=(
+            _s("category_code", "category"),
+            _s("channel_code", "intake channel"),
+            _s("status", "status"),
+            _s("urgency", "urgency"),
+            _s("description", "description"),
+            _s("address", "address"),
+            _s("reporter_name", "reporter name", personal=True),
+            _s("reporter_phone", "reporter phone", personal=True),
+            _i("revision_id", "grid revision"),
+            _i("l1_cell_id", "level-1 cell"),
+            _i("l2_cell_id", "level-2 cell"),
+            _i("l3_cell_id", "level-3 cell"),
+            _i("community_id", "community"),
+            _i("street_id", "street"),
+            _s("locate_method", "how the cell was found"),
+            _i("assignee_worker_id", "assigned worker"),
+            _s("handling_level", "handling level"),
+            _i("escalation_count", "escalations"),
+            _t("created_at", "reported at"),
+            _t("due_at", "due at"),
+            _t("closed_at", "closed at"),
+            _t("updated_at", "last change"),
+        ),
+        staff_only=True,
+        temporal=("created_at", None),
+        keywords=("cases", "事件"),
+    ),
+)
+
+COLLECTION_IDS: tuple[str, ...] = tuple(c.id for c in _COLLECTIONS)
+_BY_ID = {c.id: c for c in _COLLECTIONS}
+
+
+def is_staff(role: str) -> bool:
+    """Staff roles see the sensitive collections."""
+    return role in STAFF_ROLES
+
+
+def visible_collections(role: str) -> Iterable[Collection]:
+    """The collections `role` may know about, in the contract's order."""
+    return (c for c in _COLLECTIONS if is_staff(role) or not c.staff_only)
+
+
+def get_collection(collection_id: str, role: str) -> Collection:
+    """The collection, or NotFoundError when it does not exist or is hidden from `role`."""
+    found = _BY_ID.get(collection_id)
+    if found is None or (found.staff_only and not is_staff(role)):
+        raise NotFoundError(f"no collection {collection_id!r}", code="unknown_collection")
+    return found
