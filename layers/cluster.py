@@ -168,7 +168,7 @@ class PrivateCluster:
         if result.returncode != 0:
             raise ClusterError(
                 f"PostgreSQL did not start (exit {result.returncode}); see {self.logfile}: "
-                f"{self._log_tail()}",
+                f"{self._log_tail()} {result.stderr.strip()[-300:]}",
                 code="cluster_start_failed",
             )
         self._ensure_database(state)

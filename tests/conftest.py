@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,25 @@ TEST_SCALE = 0.05
 TEST_SEED = 7
 TEST_NOW = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
 """The demo's history ends here in tests, so deadlines and ages are reproducible."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep this run's temporary files apart from other pytest runs on the machine.
+
+    pytest prunes old `/tmp/pytest-of-<user>/pytest-N` folders when a run starts, so
+    concurrent runs by the same user can delete each other's private clusters.
+    """
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        root = Path(__file__).resolve().parent.parent / ".wangge" / "pytest-tmp"
+        root.mkdir(parents=True, exist_ok=True)
+        config.option.basetemp = str(root / f"run-{os.getpid()}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove this run's temporary folder."""
+    base = config.option.basetemp
+    if base and f"run-{os.getpid()}" in str(base):
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @dataclass(frozen=True)

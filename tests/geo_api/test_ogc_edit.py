@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.conftest import TestDatabase as DemoDb
+from tests.conftest import DemoDatabase as DemoDb
 
 SP = "/ogc/collections/service_points/items"
 GEOJSON = {"Content-Type": "application/geo+json"}

@@ -21,7 +21,7 @@ from layers.features.file_export import export_to_file, file_format
 from layers.features.file_import import import_file
 from layers.features.params import ItemsQuery
 from layers.features.registry import get_collection
-from tests.conftest import TestDatabase as DemoDb
+from tests.conftest import DemoDatabase as DemoDb
 
 FORMATS = ["gpkg", "shp", "fgb", "parquet", "csv", "geojson"]
 

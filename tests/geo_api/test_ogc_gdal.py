@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.conftest import TestDatabase as DemoDb
+from tests.conftest import DemoDatabase as DemoDb
 
 pytestmark = pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin missing")
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from pyproj import Transformer
 from sqlalchemy import Engine, text
 
-from tests.conftest import TestDatabase as DemoDb
+from tests.conftest import DemoDatabase as DemoDb
 
 PUBLIC = [
     "streets",

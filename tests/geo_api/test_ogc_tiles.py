@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from layers.features.tiles import lonlat_to_tile, tile_bounds
-from tests.conftest import TestDatabase as DemoDb
+from tests.conftest import DemoDatabase as DemoDb
 
 Z = 14
 
