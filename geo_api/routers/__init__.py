@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from geo_api.routers import meta
+from geo_api.routers import grid_history, meta, planning
 
-ROUTERS: list[APIRouter] = [meta.router]
+ROUTERS: list[APIRouter] = [meta.router, planning.router, grid_history.router]
