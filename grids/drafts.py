@@ -260,9 +260,7 @@ def recount_households(*, session: Session, revision_id: int) -> None:
     """
     params = {"r": revision_id}
     session.execute(
-        text(
-            "UPDATE grid_draft_cells SET households = 0, population = 0 WHERE revision_id = :r"
-        ),
+        text("UPDATE grid_draft_cells SET households = 0, population = 0 WHERE revision_id = :r"),
         params,
     )
     session.execute(
