@@ -186,7 +186,7 @@ def _units(group, rows, metric, yards, cases) -> list[Unit]:
                 members=idx,
                 households=float(sum(rows[i].households for i in idx)),
                 cases=float(sum(cases.get(rows[i].code, 0) for i in idx)),
-                geom=shapely.union_all([rows[i].geom for i in idx]),
+                geom=shapely.union_all([metric[i] for i in idx]),
             )
         )
     return units
