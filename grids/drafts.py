@@ -129,7 +129,7 @@ def require_draft(revision: GridRevision) -> None:
         raise ConflictError(
             f"revision {revision.id} is {revision.status}, not a draft",
             code="revision_not_draft",
-            status=revision.status,
+            revision_status=revision.status,
         )
 
 

@@ -43,7 +43,9 @@ def test_balanced_regions_are_contiguous_and_more_balanced_than_strips() -> None
     labels = balanced_regions(units, 4, seed=1)
     assert sorted(set(labels.tolist())) == [0, 1, 2, 3]
     for r in range(4):
-        merged = shapely.union_all([u.geom for u, lab in zip(units, labels) if lab == r])
+        merged = shapely.union_all(
+            [u.geom for u, lab in zip(units, labels, strict=True) if lab == r]
+        )
         assert merged.geom_type == "Polygon", "each region is one piece"
     hh = np.array([u.households for u in units])
     after = balance_figures([hh[labels == r].sum() for r in range(4)])
