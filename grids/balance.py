@@ -136,7 +136,9 @@ def suggest(
     for group in groups:
         units = _units(group, rows, metric, yards, cases)
         k = _region_count(group, sum(u.households for u in units), total_hh, options)
-        labels = balanced_regions(units, k, options.seed)
+        owner = {i: chains[i].get(options.level) for i in group.l3}
+        start = [owner[u.members[0]] for u in units]
+        labels = balanced_regions(units, k, options.seed, start)
         regions = [
             [m for u, lab in zip(units, labels, strict=True) if lab == r for m in u.members]
             for r in range(labels.max() + 1)
@@ -145,7 +147,6 @@ def suggest(
             group, regions, rows, chains, options.level, _Union(metric, options.metric_srid)
         )
         replaced |= set(_subtree(group, rows, options.level))
-        owner = {i: chains[i].get(options.level) for i in group.l3}
         for child in group.old_children:
             inside = [i for i in group.l3 if owner[i] == child]
             before_hh.append(sum(rows[i].households for i in inside))

@@ -31,6 +31,8 @@ SNAP_M = 0.01
 """Boundaries closer than this (metres) count as shared when building contiguity."""
 MIN_EDGE_M = 1.0
 """Shortest shared border (metres) that makes two units neighbours."""
+CASES_WEIGHT = 0.25
+"""Weight of open-case balance against household balance (households lead)."""
 
 
 @dataclass(frozen=True)
@@ -146,30 +148,67 @@ class BalanceObjective(ObjectiveFunction):
         return float(after - before)
 
 
-def balanced_regions(units: Sequence[Unit], k: int, seed: int = 2017) -> np.ndarray:
-    """A region label (0..k-1) per unit: contiguous, balanced in households and cases."""
+def balanced_regions(
+    units: Sequence[Unit], k: int, seed: int = 2017, start: Sequence[int] | None = None
+) -> np.ndarray:
+    """A region label (0..k-1) per unit: contiguous, balanced in households and cases.
+
+    `start` (the units' current cells, when there are k of them) seeds AZP, so
+    the result is never less balanced than the grid it starts from; otherwise
+    AZP starts from a random contiguous partition.
+    """
     k = max(1, min(k, len(units)))
     if k == 1:
         return np.zeros(len(units), dtype=int)
     hh = np.asarray([u.households for u in units], dtype=float)
     cases = np.asarray([u.cases for u in units], dtype=float)
-    attrs = np.column_stack([hh / max(hh.mean(), 1e-9), 0.5 * cases / max(cases.mean(), 1e-9)])
+    attrs = np.column_stack(
+        [hh / max(hh.mean(), 1e-9), CASES_WEIGHT * cases / max(cases.mean(), 1e-9)]
+    )
     frame = gpd.GeoDataFrame(
         {"households": attrs[:, 0], "cases": attrs[:, 1]}, geometry=[u.geom for u in units]
     )
-    model = AZP(
-        frame,
-        contiguity(units),
-        ["households", "cases"],
-        n_clusters=k,
-        random_state=seed,
-        objective_func=BalanceObjective(),
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.solve()
-    _, labels = np.unique(model.labels_, return_inverse=True)
+    w = contiguity(units)
+    initial = _feasible_start(w, start, k)
+
+    def solve(labels: np.ndarray | None) -> np.ndarray:
+        model = AZP(
+            frame,
+            w,
+            ["households", "cases"],
+            n_clusters=k,
+            random_state=seed,
+            initial_labels=labels,
+            objective_func=BalanceObjective(),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.solve()
+        return model.labels_
+
+    labels = solve(initial)
+    if initial is not None:  # a random start may find a better optimum: keep the best
+        other = solve(None)
+        objective = BalanceObjective()
+        if objective(other, attrs) < objective(labels, attrs):
+            labels = other
+    _, labels = np.unique(labels, return_inverse=True)
     return labels.astype(int)
+
+
+def _feasible_start(w: W, start: Sequence[int] | None, k: int) -> np.ndarray | None:
+    """`start` as AZP initial labels when it has k regions, each contiguous; else None."""
+    if start is None or len(set(start)) != k:
+        return None
+    labels = np.unique(np.asarray(start), return_inverse=True)[1]
+    for r in range(k):
+        idx = np.flatnonzero(labels == r)
+        sub = {int(i): {j for j in w.neighbors[int(i)] if labels[j] == r} for i in idx}
+        order = {int(i): n for n, i in enumerate(idx)}
+        graph = {order[i]: {order[j] for j in js} for i, js in sub.items()}
+        if connected_components(_sparse(graph), directed=False)[0] != 1:
+            return None
+    return labels
 
 
 def balance_figures(values: Sequence[float]) -> dict[str, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -9,7 +11,6 @@ from sqlalchemy import text
 from tests.geo_api.planning_helpers import (
     draft_cells,
     edited,
-    feature,
     grid_fingerprint,
     new_draft,
     put_cells,
@@ -135,7 +136,7 @@ def _sibling_pair(fc):
         (f for f in fc["features"] if f["properties"]["level"] == 2),
         key=lambda f: f["properties"]["code"],
     )
-    for a, b in zip(l2, l2[1:], strict=False):
+    for a, b in itertools.pairwise(l2):
         if a["properties"]["parent_code"] == b["properties"]["parent_code"]:
             return a, b
     raise AssertionError("no sibling level-2 cells")
@@ -194,7 +195,7 @@ def test_outside_parent_is_reported(client, planner, engine, community) -> None:
         "type": "MultiPolygon",
         "coordinates": child["geometry"]["coordinates"] + b["geometry"]["coordinates"],
     }
-    found, report = _problems(client, planner, rid, fc, "outside_parent")
+    found, _ = _problems(client, planner, rid, fc, "outside_parent")
     mine = [
         p for p in found if p["cells"] == [child["properties"]["code"], a["properties"]["code"]]
     ]
