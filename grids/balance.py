@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -114,6 +114,22 @@ def _region_count(group: Group, hh: float, total_hh: float, options: SuggestOpti
     return max(1, len(group.old_children))
 
 
+@dataclass
+class _Plan:
+    """What a suggestion writes, and the per-cell totals before and after."""
+
+    rows: list[DraftRow] = field(default_factory=list)
+    replaced: set[int] = field(default_factory=set)
+    figures: dict[str, list[float]] = field(
+        default_factory=lambda: {k: [] for k in ("hh_before", "cs_before", "hh_after", "cs_after")}
+    )
+
+    def add(self, key: str, indexes: Sequence[int], rows, cases) -> None:
+        """Record one cell's households and open cases (from its level-3 cells)."""
+        self.figures["hh_" + key].append(sum(rows[i].households for i in indexes))
+        self.figures["cs_" + key].append(sum(cases.get(rows[i].code, 0) for i in indexes))
+
+
 def suggest(
     *, session: Session, revision_id: int, options: SuggestOptions, actor: str, role: str
 ) -> dict[str, Any]:
@@ -128,52 +144,53 @@ def suggest(
         raise UnprocessableError("the draft has no level-3 cells to group", code="nothing_to_group")
     cases = _cases_per_cell(session, revision_id)
     metric = geoms_to_metric([r.geom for r in rows], options.metric_srid)
-    yards = _courtyards(session, options.metric_srid)
+    context = (rows, chains, cases, metric, _courtyards(session, options.metric_srid))
     total_hh = float(sum(rows[i].households for g in groups for i in g.l3))
-    before_hh, before_cases, after_hh, after_cases = [], [], [], []
-    replaced: set[int] = set()
-    new_rows: list[DraftRow] = []
+    plan = _Plan()
     for group in groups:
-        units = _units(group, rows, metric, yards, cases)
-        k = _region_count(group, sum(u.households for u in units), total_hh, options)
-        owner = {i: chains[i].get(options.level) for i in group.l3}
-        start = [owner[u.members[0]] for u in units]
-        labels = balanced_regions(units, k, options.seed, start)
-        regions = [
-            [m for u, lab in zip(units, labels, strict=True) if lab == r for m in u.members]
-            for r in range(labels.max() + 1)
-        ]
-        new_rows += _build_cells(
-            group, regions, rows, chains, options.level, _Union(metric, options.metric_srid)
-        )
-        replaced |= set(_subtree(group, rows, options.level))
-        for child in group.old_children:
-            inside = [i for i in group.l3 if owner[i] == child]
-            before_hh.append(sum(rows[i].households for i in inside))
-            before_cases.append(sum(cases.get(rows[i].code, 0) for i in inside))
-        after_hh += [sum(rows[i].households for i in reg) for reg in regions]
-        after_cases += [sum(cases.get(rows[i].code, 0) for i in reg) for reg in regions]
-    kept = [r for i, r in enumerate(rows) if i not in replaced]
+        _redraw_group(plan, group, context, total_hh, options)
+    kept = [r for i, r in enumerate(rows) if i not in plan.replaced]
     replace_draft(
-        session=session, revision_id=revision_id, rows=kept + new_rows, actor=actor, role=role
+        session=session, revision_id=revision_id, rows=kept + plan.rows, actor=actor, role=role
     )
+    f = plan.figures
     return {
         "revision": revision_id,
         "level": options.level,
         "groups": len(groups),
-        "cells_before": len(before_hh),
-        "cells_after": len(after_hh),
+        "cells_before": len(f["hh_before"]),
+        "cells_after": len(f["hh_after"]),
         "balance": {
             "households": {
-                "before": balance_figures(before_hh),
-                "after": balance_figures(after_hh),
+                "before": balance_figures(f["hh_before"]),
+                "after": balance_figures(f["hh_after"]),
             },
             "open_cases": {
-                "before": balance_figures(before_cases),
-                "after": balance_figures(after_cases),
+                "before": balance_figures(f["cs_before"]),
+                "after": balance_figures(f["cs_after"]),
             },
         },
     }
+
+
+def _redraw_group(plan: _Plan, group: Group, context, total_hh: float, options) -> None:
+    """Regionalise one parent's units and add the new cells (and figures) to the plan."""
+    rows, chains, cases, metric, yards = context
+    units = _units(group, rows, metric, yards, cases)
+    k = _region_count(group, sum(u.households for u in units), total_hh, options)
+    owner = {i: chains[i].get(options.level) for i in group.l3}
+    labels = balanced_regions(units, k, options.seed, [owner[u.members[0]] for u in units])
+    regions = [
+        [m for u, lab in zip(units, labels, strict=True) if lab == r for m in u.members]
+        for r in range(labels.max() + 1)
+    ]
+    union = _Union(metric, options.metric_srid)
+    plan.rows += _build_cells(group, regions, rows, chains, options.level, union)
+    plan.replaced |= set(_subtree(group, rows, options.level))
+    for child in group.old_children:
+        plan.add("before", [i for i in group.l3 if owner[i] == child], rows, cases)
+    for region in regions:
+        plan.add("after", region, rows, cases)
 
 
 def _units(group, rows, metric, yards, cases) -> list[Unit]:

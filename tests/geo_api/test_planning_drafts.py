@@ -254,3 +254,14 @@ def test_tolerance_is_configurable_per_request(client, planner, community) -> No
 def test_unknown_revision_is_404(client, planner) -> None:
     resp = client.post("/planning/revisions/999999/validate", headers=planner)
     assert resp.status_code == 404 and resp.json()["code"] == "revision_not_found"
+
+
+def test_grid_cells_filters_and_bad_bbox(client, community) -> None:
+    resp = client.get("/grid/cells", params={"level": 1, "community": community})
+    assert resp.status_code == 200
+    feats = resp.json()["features"]
+    assert feats and all(f["properties"]["level"] == 1 for f in feats)
+    before_history = client.get("/grid/cells", params={"at": "2000-01-01T00:00:00"}).json()
+    assert before_history["features"] == []
+    resp = client.get("/grid/cells", params={"bbox": "104,30,103"})
+    assert resp.status_code == 400 and resp.json()["code"] == "bad_bbox"
