@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
     metric_srid: int = Field(default=32648, description="Metric CRS for distances and areas.")
+    planning_tolerance_m: float = Field(
+        default=0.05, ge=0, le=10, description="Grid validation: widest piece treated as noise."
+    )
+    planning_min_cell_area_m2: float = Field(
+        default=100.0, ge=0, description="Grid validation: smaller cells are `too_small`."
+    )
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
     def base_url(self) -> str:

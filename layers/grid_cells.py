@@ -11,6 +11,7 @@ from datetime import datetime
 
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
+    ARRAY,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -50,6 +51,8 @@ class GridRevision(Base):
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default="draft")
     scope: Mapped[str] = mapped_column(Text, nullable=False, server_default="district")
     scope_code: Mapped[str | None] = mapped_column(String(12))
+    base_cell_ids: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    """Ids of the live cells in scope when the draft was taken: publish refuses a stale base."""
 
 
 class GridCell(Base):

@@ -9,6 +9,7 @@ from layers.cameras import Camera
 from layers.catalog import Category, Channel, TimeLimit
 from layers.courtyards import Courtyard
 from layers.grid_cells import GridCell, GridRevision
+from layers.grid_drafts import GridDraftCell
 from layers.incidents import Incident, IncidentEvent
 from layers.service_points import ServicePoint
 from layers.workers import Worker
@@ -25,6 +26,7 @@ __all__ = [
     "Courtyard",
     "District",
     "GridCell",
+    "GridDraftCell",
     "GridRevision",
     "Incident",
     "IncidentEvent",

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from geo_api.cli import db, demo, layers_io, serve
+from geo_api.cli import db, demo, layers_io, planning, serve
 from layers.errors import WanggeError
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.add_typer(demo.app, name="demo")
 app.command("serve")(serve.serve)
 app.command("export")(layers_io.export)
 app.command("import")(layers_io.import_)
+app.add_typer(planning.app, name="planning")
 
 
 def main() -> None:

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from geo_api.routers import meta, ogc
+from geo_api.routers import grid_history, meta, ogc, planning
 
-ROUTERS: list[APIRouter] = [meta.router, ogc.router]
+ROUTERS: list[APIRouter] = [meta.router, ogc.router, planning.router, grid_history.router]

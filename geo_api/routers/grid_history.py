@@ -1,0 +1,44 @@
+"""The grid as it was: `GET /grid/cells?at=` answers from the cells valid at that time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from geo_api.auth import EVERYONE, allow
+from geo_api.deps import SessionDep
+from grids.history import cells_at
+from layers.errors import InvalidInputError
+
+router = APIRouter(prefix="/grid", tags=["grid"])
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        parts = tuple(float(p) for p in text.split(","))
+    except ValueError as exc:
+        raise InvalidInputError(
+            "bbox must be minlon,minlat,maxlon,maxlat", code="bad_bbox"
+        ) from exc
+    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+        raise InvalidInputError("bbox must be minlon,minlat,maxlon,maxlat", code="bad_bbox")
+    return parts  # type: ignore[return-value]
+
+
+@router.get("/cells", dependencies=[allow(*EVERYONE)], summary="Grid cells valid at a time")
+def grid_cells(
+    session: SessionDep,
+    at: datetime | None = Query(default=None, description="ISO time; default now."),
+    level: int | None = Query(default=None, ge=1, le=3),
+    community: str | None = Query(default=None, max_length=12),
+    bbox: str | None = Query(default=None, description="minlon,minlat,maxlon,maxlat (WGS-84)"),
+) -> dict[str, Any]:
+    """A FeatureCollection of the cells valid at `at` (a time without zone is UTC)."""
+    moment = at or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return cells_at(session=session, at=moment, level=level, community=community, bbox=_bbox(bbox))

@@ -1,0 +1,184 @@
+"""Planners redraw the grid: drafts, validation, impact, publish, history, suggestions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, Field
+
+from geo_api.auth import Principal, Role, allow
+from geo_api.deps import SessionDep, SettingsDep
+from geo_api.settings import Settings
+from grids.balance import SuggestOptions, suggest
+from grids.drafts import (
+    create_draft,
+    features_to_rows,
+    get_revision,
+    read_draft,
+    replace_draft,
+    rows_to_features,
+)
+from grids.history import list_revisions, revision_diff
+from grids.impact import impact
+from grids.redraw import publish
+from grids.validation import ValidationOptions, validate_draft
+
+router = APIRouter(prefix="/planning", tags=["planning"])
+PLANNERS = (Role.PLANNER, Role.ADMIN)
+Planner = Annotated[Principal, allow(*PLANNERS)]
+
+
+class DraftCreate(BaseModel):
+    """A new draft: its scope and the code of the community or street it covers."""
+
+    scope: Literal["community", "street", "district"]
+    community: str | None = Field(default=None, max_length=12)
+    street: str | None = Field(default=None, max_length=9)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class SuggestRequest(BaseModel):
+    """Balanced cells for a level: a target size in households, or a number of cells."""
+
+    level: Literal[1, 2] = 1
+    target_households: int | None = Field(default=None, gt=0)
+    cells: int | None = Field(default=None, gt=0, le=10_000)
+
+
+def _options(settings: Settings, tolerance_m: float | None = None) -> ValidationOptions:
+    return ValidationOptions(
+        tolerance_m=settings.planning_tolerance_m if tolerance_m is None else tolerance_m,
+        min_area_m2=settings.planning_min_cell_area_m2,
+        metric_srid=settings.metric_srid,
+    )
+
+
+@router.post("/revisions", status_code=201, summary="Take a draft of a scope's live cells")
+def create(body: DraftCreate, session: SessionDep, who: Planner) -> dict[str, Any]:
+    """A draft holding a copy of the live cells of a community, a street or the district."""
+    code = {"community": body.community, "street": body.street, "district": None}[body.scope]
+    rid = create_draft(
+        session=session,
+        scope=body.scope,
+        code=code,
+        author=who.name,
+        role=who.role,
+        note=body.note,
+    )
+    session.commit()
+    return {"id": rid}
+
+
+@router.get("/revisions", summary="Every revision, drafts and published")
+def revisions(
+    session: SessionDep, who: Planner, status: Literal["draft", "published"] | None = None
+) -> list[dict[str, Any]]:
+    """Revisions newest first, with author, scope and times."""
+    return list_revisions(session=session, status=status)
+
+
+@router.get("/revisions/{revision_id}", summary="One revision")
+def revision(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]:
+    """A revision's status, scope, author and times."""
+    r = get_revision(session=session, revision_id=revision_id)
+    return {
+        "id": r.id,
+        "status": r.status,
+        "scope": r.scope,
+        "scope_code": r.scope_code,
+        "author": r.author,
+        "note": r.note,
+        "created_at": r.created_at,
+        "published_at": r.published_at,
+    }
+
+
+@router.get("/revisions/{revision_id}/cells", summary="The draft's cells as GeoJSON")
+def cells(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]:
+    """A FeatureCollection: code, level, parent_code, households, population per cell."""
+    return rows_to_features(read_draft(session=session, revision_id=revision_id))
+
+
+@router.put("/revisions/{revision_id}/cells", summary="Replace the draft's cells")
+def put_cells(
+    revision_id: int, session: SessionDep, who: Planner, body: dict[str, Any] = Body(...)
+) -> dict[str, Any]:
+    """Cells may be added, removed, reshaped, recoded; validation is a separate step."""
+    rows = features_to_rows(body)
+    n = replace_draft(
+        session=session, revision_id=revision_id, rows=rows, actor=who.name, role=who.role
+    )
+    session.commit()
+    return {"id": revision_id, "cells": n}
+
+
+@router.post("/revisions/{revision_id}/validate", summary="Validate the draft")
+def validate(
+    revision_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Planner,
+    tolerance_m: float | None = Query(default=None, ge=0, le=10),
+) -> dict[str, Any]:
+    """Overlaps, gaps, pieces outside parent or scope, bad rings and codes, with geometry."""
+    options = _options(settings, tolerance_m)
+    return validate_draft(session=session, revision_id=revision_id, options=options)
+
+
+@router.get("/revisions/{revision_id}/impact", summary="What publishing would change")
+def preview(
+    revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner
+) -> dict[str, Any]:
+    """Per changed cell: area, households, open cases and worker, before and after."""
+    return impact(session=session, revision_id=revision_id, metric_srid=settings.metric_srid)
+
+
+@router.post("/revisions/{revision_id}/publish", summary="Publish the draft atomically")
+def publish_revision(
+    revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner
+) -> dict[str, Any]:
+    """409 when stale (rebase), 422 with the report when invalid; else the new live grid."""
+    result = publish(
+        session=session,
+        revision_id=revision_id,
+        actor=who.name,
+        role=who.role,
+        options=_options(settings),
+    )
+    session.commit()
+    return result
+
+
+@router.get("/revisions/{revision_id}/diff", summary="Cells added, removed and changed")
+def diff(
+    revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner
+) -> dict[str, Any]:
+    """Against the live cells the draft was taken from."""
+    return revision_diff(session=session, revision_id=revision_id, metric_srid=settings.metric_srid)
+
+
+@router.post("/revisions/{revision_id}/suggest", summary="Suggest balanced cells")
+def suggest_cells(
+    revision_id: int,
+    body: SuggestRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Planner,
+) -> dict[str, Any]:
+    """Contiguous cells of whole courtyards balanced in households and open cases."""
+    options = SuggestOptions(
+        level=body.level,
+        target_households=body.target_households,
+        cells=body.cells,
+        metric_srid=settings.metric_srid,
+    )
+    result = suggest(
+        session=session,
+        revision_id=revision_id,
+        options=options,
+        actor=who.name,
+        role=who.role,
+    )
+    session.commit()
+    return result

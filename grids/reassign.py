@@ -1,0 +1,181 @@
+"""Re-locate and reassign open cases after a grid revision is published.
+
+Runs inside the publish transaction: a case whose cells were closed is located
+again in the new live grid (covers, lowest code wins on a shared edge; else the
+nearest level-3 cell within `NEAREST_M`; else its community's fallback queue),
+and each move writes one `incident_events` row with the before and after.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from layers.incidents import OPEN_STATUSES
+
+logger = logging.getLogger(__name__)
+
+NEAREST_M = 30.0
+"""A point in no cell goes to the nearest cell within this distance (metres)."""
+
+
+def level1_workers_for(*, session: Session, cell_codes: Sequence[str]) -> dict[str, int]:
+    """The responsible level-1 worker of each level-1 cell code (absent when there is none).
+
+    The one place publish chooses an assignee: the level-1 worker whose `cell_code`
+    is the cell's code, on-duty first, then lowest id.  When `grids.assign` lands,
+    route this choice through it so routing and re-routing share one rule.
+    """
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT ON (cell_code) cell_code, id FROM workers "
+            "WHERE level = 1 AND cell_code = ANY(:codes) ORDER BY cell_code, on_duty DESC, id"
+        ),
+        {"codes": list(set(cell_codes))},
+    ).all()
+    return {r.cell_code: r.id for r in rows}
+
+
+_MOVES_SQL = text(
+    """
+    WITH cand AS (
+      SELECT i.* FROM incidents i
+      WHERE i.status = ANY(:open) AND (
+        i.l1_cell_id = ANY(:closed) OR i.l2_cell_id = ANY(:closed) OR i.l3_cell_id = ANY(:closed)
+        OR (i.l3_cell_id IS NULL AND i.community_id = ANY(:communities)))
+    )
+    SELECT c.id, c.status, c.handling_level, c.assignee_worker_id, c.revision_id,
+      c.locate_method, o1.code AS old_l1, o2.code AS old_l2, o3.code AS old_l3,
+      coalesce(cov.id, nea.id) AS l3_id, n3.code AS l3, n2.id AS l2_id, n2.code AS l2,
+      n1.id AS l1_id, n1.code AS l1, comm.id AS community_id,
+      CASE WHEN cov.id IS NOT NULL THEN 'covers' WHEN nea.id IS NOT NULL THEN 'nearest'
+           ELSE 'community_fallback' END AS method
+    FROM cand c
+    LEFT JOIN grid_cells o1 ON o1.id = c.l1_cell_id
+    LEFT JOIN grid_cells o2 ON o2.id = c.l2_cell_id
+    LEFT JOIN grid_cells o3 ON o3.id = c.l3_cell_id
+    LEFT JOIN LATERAL (SELECT g.id FROM grid_cells g WHERE g.valid_to IS NULL AND g.level = 3
+      AND ST_Covers(g.geom, c.geom) ORDER BY g.code LIMIT 1) cov ON true
+    LEFT JOIN LATERAL (SELECT g.id FROM grid_cells g WHERE cov.id IS NULL
+      AND g.valid_to IS NULL AND g.level = 3 AND g.geom && ST_Expand(c.geom, 0.001)
+      AND ST_DWithin(g.geom::geography, c.geom::geography, :near)
+      ORDER BY ST_Distance(g.geom::geography, c.geom::geography), g.code LIMIT 1) nea ON true
+    LEFT JOIN grid_cells n3 ON n3.id = coalesce(cov.id, nea.id)
+    LEFT JOIN grid_cells n2 ON n2.id = n3.parent_id
+    LEFT JOIN grid_cells n1 ON n1.id = n2.parent_id
+    LEFT JOIN LATERAL (SELECT m.id FROM communities m WHERE ST_Covers(m.geom, c.geom)
+      ORDER BY m.code LIMIT 1) comm ON true
+    ORDER BY c.id
+    """
+)
+
+
+def relocate_open_incidents(
+    *,
+    session: Session,
+    revision_id: int,
+    closed_cell_ids: Sequence[int],
+    community_ids: Sequence[int],
+    actor: str,
+    role: str,
+) -> list[dict[str, Any]]:
+    """Move open cases off closed cells into the new live grid; one audit event per case."""
+    moves = session.execute(
+        _MOVES_SQL,
+        {
+            "open": list(OPEN_STATUSES),
+            "closed": list(closed_cell_ids),
+            "communities": list(community_ids),
+            "near": NEAREST_M,
+        },
+    ).all()
+    workers = level1_workers_for(session=session, cell_codes=[m.l1 for m in moves if m.l1])
+    changes = [_change(m, workers, revision_id) for m in moves]
+    if changes:
+        _apply(session, changes, revision_id, actor, role)
+    logger.info("revision %s: %d open cases re-located", revision_id, len(changes))
+    return changes
+
+
+def _change(m: Any, workers: dict[str, int], revision_id: int) -> dict[str, Any]:
+    """Where a case goes; a grid-level case follows the new level-1 cell's worker.
+
+    When the new cell has no worker yet the case keeps its assignee, so it is never
+    left without a responsible party; community/street/district cases keep theirs.
+    """
+    assignee = m.assignee_worker_id
+    if m.handling_level == "grid" and m.l1 in workers:
+        assignee = workers[m.l1]
+    return {
+        "id": m.id,
+        "status": m.status,
+        "community_id": m.community_id,
+        "method": m.method,
+        "ids": (m.l1_id, m.l2_id, m.l3_id),
+        "assignee": assignee,
+        "from": {
+            "revision_id": m.revision_id,
+            "l1": m.old_l1,
+            "l2": m.old_l2,
+            "l3": m.old_l3,
+            "assignee_worker_id": m.assignee_worker_id,
+            "locate_method": m.locate_method,
+        },
+        "to": {
+            "revision_id": revision_id,
+            "l1": m.l1,
+            "l2": m.l2,
+            "l3": m.l3,
+            "assignee_worker_id": assignee,
+            "locate_method": m.method,
+        },
+    }
+
+
+def _apply(
+    session: Session, changes: list[dict[str, Any]], revision_id: int, actor: str, role: str
+) -> None:
+    cols = {
+        "ids": [c["id"] for c in changes],
+        "l1": [c["ids"][0] for c in changes],
+        "l2": [c["ids"][1] for c in changes],
+        "l3": [c["ids"][2] for c in changes],
+        "comm": [c["community_id"] for c in changes],
+        "method": [c["method"] for c in changes],
+        "assignee": [c["assignee"] for c in changes],
+        "data": [json.dumps({k: c[k] for k in ("from", "to")}) for c in changes],
+        "status": [c["status"] for c in changes],
+    }
+    session.execute(
+        text(
+            "UPDATE incidents i SET l1_cell_id = u.l1, l2_cell_id = u.l2, l3_cell_id = u.l3, "
+            "community_id = coalesce(u.comm, i.community_id), locate_method = u.method, "
+            "assignee_worker_id = u.assignee, revision_id = :r, version = i.version + 1, "
+            "updated_at = now() FROM unnest(CAST(:ids AS bigint[]), CAST(:l1 AS int[]), "
+            "CAST(:l2 AS int[]), CAST(:l3 AS int[]), CAST(:comm AS int[]), "
+            "CAST(:method AS text[]), CAST(:assignee AS int[])) "
+            "AS u(id, l1, l2, l3, comm, method, assignee) WHERE i.id = u.id"
+        ),
+        {**cols, "r": revision_id},
+    )
+    session.execute(
+        text(
+            "INSERT INTO incident_events (incident_id, at, actor, role, action, from_status, "
+            "to_status, reason, data) SELECT u.id, now(), :actor, :role, 'relocate', u.status, "
+            "u.status, :reason, u.data::jsonb FROM unnest(CAST(:ids AS bigint[]), "
+            "CAST(:status AS text[]), CAST(:data AS text[])) AS u(id, status, data)"
+        ),
+        {
+            "ids": cols["ids"],
+            "status": cols["status"],
+            "data": cols["data"],
+            "actor": actor,
+            "role": role,
+            "reason": f"grid revision {revision_id} published: the case's cells changed",
+        },
+    )

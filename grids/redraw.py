@@ -1,0 +1,164 @@
+"""Publish a draft revision: one transaction from a valid draft to the new live grid.
+
+Order matters and is all-or-nothing: serialise publishers, refuse a stale base
+(409, rebase) or an invalid draft (422 with the report) before writing anything,
+then close changed cells, open the new ones (unchanged cells keep their row, id
+and code), move the open cases off closed cells, mark the revision published
+and NOTIFY `wangge_grid_published` so every server reloads its locate index on
+commit.  Any error rolls the whole thing back: the live grid is untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grids.drafts import get_revision, live_cell_ids, require_draft, scope_community_ids
+from grids.reassign import relocate_open_incidents
+from grids.validation import ValidationOptions, validate_draft
+from layers.audit import record
+from layers.errors import ConflictError, UnprocessableError
+from layers.grid_cells import GridRevision
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_CHANNEL = "wangge_grid_published"
+"""NOTIFY channel; the payload is the published revision id."""
+PUBLISH_LOCK_KEY = 5_202_611
+"""Advisory lock serialising publishers (a constant of this module)."""
+
+
+def check_base(*, session: Session, revision: GridRevision, community_ids: list[int]) -> None:
+    """Refuse (409 `revision_stale`) when the live cells of the scope changed since the draft."""
+    base = set(revision.base_cell_ids or ())
+    live = set(live_cell_ids(session=session, community_ids=community_ids))
+    if base == live:
+        return
+    codes = session.execute(
+        text("SELECT DISTINCT code FROM grid_cells WHERE id = ANY(:ids) ORDER BY code"),
+        {"ids": sorted(base ^ live)},
+    ).scalars()
+    raise ConflictError(
+        f"the live grid of this scope changed since revision {revision.id} was drafted; "
+        "take a new draft (rebase) and apply the edits again",
+        code="revision_stale",
+        changed_cells=list(codes)[:200],
+    )
+
+
+_KEEP_SQL = text(
+    """
+    CREATE TEMP TABLE _publish ON COMMIT DROP AS
+    SELECT d.id AS draft_id, d.code, d.level, d.parent_code, l.id AS live_id
+    FROM grid_draft_cells d LEFT JOIN (
+      SELECT g.id, g.code, g.level, g.geom,
+        CASE WHEN g.level = 1 THEN c.code ELSE p.code END AS parent_code
+      FROM grid_cells g JOIN communities c ON c.id = g.community_id
+      LEFT JOIN grid_cells p ON p.id = g.parent_id WHERE g.id = ANY(:base)
+    ) l ON l.code = d.code AND l.level = d.level AND l.parent_code = d.parent_code
+      AND ST_AsBinary(ST_Normalize(l.geom)) = ST_AsBinary(ST_Normalize(ST_Multi(d.geom)))
+    WHERE d.revision_id = :r
+    """
+)
+_UNKEEP_CHILDREN_SQL = text(
+    "UPDATE _publish c SET live_id = NULL FROM _publish p WHERE c.level = :lv "
+    "AND p.level = :lv - 1 AND p.code = c.parent_code AND p.live_id IS NULL"
+)
+_OPEN_SQL = text(
+    "INSERT INTO grid_cells (code, name, level, parent_id, community_id, revision_id, "
+    "valid_from, households, population, geom) "
+    "SELECT d.code, d.name, d.level, p.id, c.id, :r, now(), d.households, d.population, "
+    "ST_Multi(d.geom) FROM _publish x JOIN grid_draft_cells d ON d.id = x.draft_id "
+    "JOIN communities c ON c.code = left(d.code, 12) "
+    "LEFT JOIN grid_cells p ON d.level > 1 AND p.code = d.parent_code AND p.valid_to IS NULL "
+    "WHERE x.live_id IS NULL AND d.level = :lv"
+)
+
+
+def swap_cells(*, session: Session, revision: GridRevision) -> dict[str, int]:
+    """Close the changed live cells and open the new ones; unchanged cells keep their row.
+
+    A cell is unchanged when code, level, parent code and geometry are the same
+    and its parent is unchanged too (a re-created parent re-creates the subtree,
+    so `parent_id` always points at a live cell).
+    """
+    params = {"r": revision.id, "base": list(revision.base_cell_ids or ())}
+    session.execute(_KEEP_SQL, params)
+    for level in (2, 3):
+        session.execute(_UNKEEP_CHILDREN_SQL, {"lv": level})
+    closed = session.execute(
+        text(
+            "UPDATE grid_cells SET valid_to = now() WHERE id = ANY(:base) AND id NOT IN "
+            "(SELECT live_id FROM _publish WHERE live_id IS NOT NULL) RETURNING id"
+        ),
+        params,
+    ).scalars()
+    closed_ids = list(closed)
+    opened = sum(session.execute(_OPEN_SQL, {**params, "lv": lv}).rowcount for lv in (1, 2, 3))
+    kept = session.execute(text("SELECT count(live_id) FROM _publish")).scalar() or 0
+    return {"closed": len(closed_ids), "opened": opened, "kept": kept, "closed_ids": closed_ids}
+
+
+def publish(
+    *, session: Session, revision_id: int, actor: str, role: str, options: ValidationOptions
+) -> dict[str, Any]:
+    """Publish a valid, up-to-date draft atomically; returns what changed."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PUBLISH_LOCK_KEY})
+    revision = get_revision(session=session, revision_id=revision_id, lock=True)
+    require_draft(revision)
+    communities = scope_community_ids(
+        session=session, scope=revision.scope, code=revision.scope_code or ""
+    )
+    check_base(session=session, revision=revision, community_ids=communities)
+    report = validate_draft(session=session, revision_id=revision_id, options=options)
+    if not report["valid"]:
+        raise UnprocessableError(
+            f"revision {revision_id} has {len(report['problems'])} problems; fix them first",
+            code="revision_invalid",
+            report=report,
+        )
+    try:
+        swapped = swap_cells(session=session, revision=revision)
+    except IntegrityError as exc:
+        logger.warning("publish %s refused by a constraint: %s", revision_id, exc.orig)
+        raise UnprocessableError(
+            "the draft breaks a rule of the live grid", code="publish_refused"
+        ) from exc
+    closed_ids = swapped.pop("closed_ids")
+    moves = relocate_open_incidents(
+        session=session,
+        revision_id=revision_id,
+        closed_cell_ids=closed_ids,
+        community_ids=communities,
+        actor=actor,
+        role=role,
+    )
+    _mark_published(session, revision_id, actor, role, {**swapped, "cases_moved": len(moves)})
+    return {"revision": revision_id, "status": "published", **swapped, "cases_moved": len(moves)}
+
+
+def _mark_published(
+    session: Session, revision_id: int, actor: str, role: str, summary: dict[str, int]
+) -> None:
+    session.execute(
+        text("UPDATE grid_revisions SET status = 'published', published_at = now() WHERE id = :r"),
+        {"r": revision_id},
+    )
+    record(
+        session=session,
+        actor=actor,
+        role=role,
+        action="grid_revision_publish",
+        entity="grid_revisions",
+        entity_id=revision_id,
+        data=summary,
+    )
+    session.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": PUBLISH_CHANNEL, "payload": str(revision_id)},
+    )
+    logger.info("revision %s published: %s", revision_id, summary)
