@@ -43,7 +43,11 @@ class Table:
 
 
 def _boundary_points(geoms: list[BaseGeometry], n: int, rng: np.random.Generator):
-    """`n` points on the given boundaries (∝ length), each with the local road bearing."""
+    """`n` points just inside the given boundaries (∝ length), with the local road bearing.
+
+    A camera stands at the roadside, half a metre inside the area whose edge it
+    watches, so it lies inside the district even on the district's outline.
+    """
     lines = [g.boundary for g in geoms]
     lengths = np.array([ln.length for ln in lines])
     picks = rng.choice(len(lines), size=n, p=lengths / lengths.sum())
@@ -53,6 +57,9 @@ def _boundary_points(geoms: list[BaseGeometry], n: int, rng: np.random.Generator
         a = lines[i].interpolate(d).coords[0]
         b = lines[i].interpolate(min(d + 1.0, lines[i].length)).coords[0]
         bearing = (np.degrees(np.arctan2(b[0] - a[0], b[1] - a[1])) + 360) % 360
+        tx, ty = np.subtract(b, a) / max(float(np.hypot(*np.subtract(b, a))), 1e-9)
+        inside = [(a[0] - s * ty * 0.5, a[1] + s * tx * 0.5) for s in (1.0, -1.0)]
+        a = next((p for p in inside if geoms[i].contains(shapely.Point(p))), inside[0])
         out.append((a, bearing, int(i)))
     return out
 
