@@ -8,6 +8,7 @@ from layers.buildings import Building
 from layers.cameras import Camera
 from layers.catalog import Category, Channel, TimeLimit
 from layers.courtyards import Courtyard
+from layers.derived import CameraView, DerivedCache
 from layers.grid_cells import GridCell, GridRevision
 from layers.incidents import Incident, IncidentEvent
 from layers.service_points import ServicePoint
@@ -19,10 +20,12 @@ __all__ = [
     "Base",
     "Building",
     "Camera",
+    "CameraView",
     "Category",
     "Channel",
     "Community",
     "Courtyard",
+    "DerivedCache",
     "District",
     "GridCell",
     "GridRevision",
