@@ -7,45 +7,19 @@ for the `maps` package to escape; reporter names and phones are never selected.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import geopandas as gpd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.errors import InvalidInputError
 from layers.incidents import OPEN_STATUSES
-from layers.map_layers import Outlines, _wkb_frame, outlines
+from layers.map_layers import _wkb_frame, outlines
+from layers.map_types import DispatchLayers, QueueFilter
 
 logger = logging.getLogger(__name__)
 
 MAX_CASES = 10_000
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """The dispatcher's queue filters."""
-
-    statuses: tuple[str, ...] = ()
-    category: str | None = None
-    street: str | None = None
-    overdue_only: bool = False
-    limit: int = 3000
-
-
-@dataclass(frozen=True)
-class DispatchLayers:
-    """Open cases (newest first, up to the limit), on-duty level-1 workers, counts."""
-
-    outlines: Outlines
-    cases: gpd.GeoDataFrame
-    workers: gpd.GeoDataFrame
-    total_open: int
-    by_status: dict[str, int]
-    filters: QueueFilter
-    as_of: datetime
-    statuses: tuple[str, ...] = field(default=OPEN_STATUSES)
 
 
 _CASES_SQL = """

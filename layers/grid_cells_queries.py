@@ -9,39 +9,13 @@ Only worker names are returned: phones are personal data.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.map_types import CellChain, ChainCell
+
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ChainCell:
-    """One cell of the chain with the name of the worker serving it (if any)."""
-
-    id: int
-    level: int
-    code: str
-    name: str | None
-    worker_name: str | None
-
-
-@dataclass(frozen=True)
-class CellChain:
-    """Level 1 → 3 cells at a point, with the community and street they belong to."""
-
-    cells: list[ChainCell] = field(default_factory=list)
-    community_code: str | None = None
-    community_name: str | None = None
-    street_code: str | None = None
-    street_name: str | None = None
-
-    @property
-    def worker_name(self) -> str | None:
-        """The level-1 grid worker, who answers for the whole level-1 cell."""
-        return self.cells[0].worker_name if self.cells else None
 
 
 _SQL = """

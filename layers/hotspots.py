@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import asdict
 from typing import Any
 
 import h3
@@ -25,42 +24,12 @@ from sqlalchemy.orm import Session
 
 from layers import derived
 from layers.errors import InvalidInputError
-from layers.spatial_stats import INFERENCES, bh_adjust, gi_bins, gi_star, h3_graph
+from layers.map_types import HotspotQuery, IncidentFilter
+from layers.spatial_stats import BIN_CLASSES, INFERENCES, bh_adjust, gi_bins, gi_star, h3_graph
 
 logger = logging.getLogger(__name__)
 
 KIND = "hotspots"
-BIN_CLASSES = {
-    3: "hot_99",
-    2: "hot_95",
-    1: "hot_90",
-    0: "not_significant",
-    -1: "cold_90",
-    -2: "cold_95",
-    -3: "cold_99",
-}
-
-
-@dataclass(frozen=True)
-class IncidentFilter:
-    """Which incidents count: categories (4-digit codes or 2-digit majors), channels, period."""
-
-    categories: tuple[str, ...] = ()
-    channels: tuple[str, ...] = ()
-    start: datetime | None = None
-    end: datetime | None = None
-
-
-@dataclass(frozen=True)
-class HotspotQuery:
-    """A hotspot analysis: H3 resolution, filters and the inference used for classes."""
-
-    resolution: int = 9
-    filters: IncidentFilter = field(default_factory=IncidentFilter)
-    permutations: int = 999
-    inference: str = "analytic"
-    fdr: bool = True
-    seed: int = 20170
 
 
 def validate_filter(*, session: Session, filters: IncidentFilter) -> None:

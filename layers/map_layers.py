@@ -8,7 +8,6 @@ gets worker names only and no camera, the dispatcher page gets case texts.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,10 +21,17 @@ from sqlalchemy.orm import Session
 from layers.analytics_settings import AnalyticsSettings
 from layers.coverage import to_wgs84_geoms
 from layers.coverage_report import Scope, coverage_report
-from layers.grid_cells_queries import CellChain, live_cell_chain_at
+from layers.grid_cells_queries import live_cell_chain_at
 from layers.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
 from layers.incidents import OPEN_STATUSES
-from layers.nearby import NearbyPoint, nearby_service_points
+from layers.map_types import (
+    CoverageLayers,
+    HotspotLayers,
+    Outlines,
+    ResidentLayers,
+    WorkloadLayers,
+)
+from layers.nearby import nearby_service_points
 from layers.trends import TrendQuery, trends
 
 logger = logging.getLogger(__name__)
@@ -47,14 +53,6 @@ def _wkb_frame(session: Session, sql: str, params: dict[str, Any] | None = None)
     return gpd.GeoDataFrame(frame, geometry=list(geoms), crs=WGS84)
 
 
-@dataclass(frozen=True)
-class Outlines:
-    """The district's own base map: streets and communities (and their names)."""
-
-    streets: gpd.GeoDataFrame
-    communities: gpd.GeoDataFrame
-
-
 def outlines(*, session: Session) -> Outlines:
     """Street and community polygons for the base layer."""
     streets = _wkb_frame(session, "SELECT code, name, ST_AsBinary(geom) AS wkb FROM streets")
@@ -62,18 +60,6 @@ def outlines(*, session: Session) -> Outlines:
         session, "SELECT code, name, ST_AsBinary(geom) AS wkb FROM communities ORDER BY code"
     )
     return Outlines(streets, communities)
-
-
-@dataclass(frozen=True)
-class CoverageLayers:
-    """Views, courtyards by covered share, gap targets and the figures of the coverage map."""
-
-    outlines: Outlines
-    views: gpd.GeoDataFrame
-    courtyards: gpd.GeoDataFrame
-    gaps: gpd.GeoDataFrame
-    summary: dict[str, Any]
-    areas: list[dict[str, Any]]
 
 
 def coverage_layers(
@@ -127,18 +113,6 @@ def _area_names(session: Session) -> pd.DataFrame:
     return pd.DataFrame(list(rows)).set_index("id")
 
 
-@dataclass(frozen=True)
-class HotspotLayers:
-    """Gi* classes on H3, the emerging-trend outcomes, and incident points for clustering."""
-
-    outlines: Outlines
-    hotspots: gpd.GeoDataFrame
-    trends: gpd.GeoDataFrame | None
-    slices: list[str]
-    incidents: np.ndarray  # (n, 2) lat, lon
-    query: HotspotQuery
-
-
 def hotspot_layers(
     *,
     session: Session,
@@ -178,15 +152,6 @@ ORDER BY g.code
 """
 
 
-@dataclass(frozen=True)
-class WorkloadLayers:
-    """Live cells of each level with open cases, overdue cases, households per worker."""
-
-    outlines: Outlines
-    levels: dict[int, gpd.GeoDataFrame]
-    as_of: datetime
-
-
 def workload_layers(*, session: Session, now: datetime | None = None) -> WorkloadLayers:
     """Workload per live cell of the three levels."""
     now = now or datetime.now(UTC)
@@ -202,18 +167,6 @@ def workload_layers(*, session: Session, now: datetime | None = None) -> Workloa
     return WorkloadLayers(outlines(session=session), levels, now)
 
 
-@dataclass(frozen=True)
-class ResidentLayers:
-    """What a resident sees at a point: cells and worker names, nearby service points."""
-
-    outlines: Outlines
-    lon: float
-    lat: float
-    chain: CellChain | None
-    cells: gpd.GeoDataFrame
-    points: list[NearbyPoint] = field(default_factory=list)
-
-
 def resident_layers(
     *,
     session: Session,
@@ -223,6 +176,7 @@ def resident_layers(
     radius_m: float = 2000.0,
     limit: int = 30,
     now: datetime | None = None,
+    with_outlines: bool = True,
 ) -> ResidentLayers:
     """The resident's live cell chain (names only) and the nearest service points."""
     chain = live_cell_chain_at(session=session, lon=lon, lat=lat)
@@ -236,4 +190,5 @@ def resident_layers(
     points = nearby_service_points(
         session=session, lon=lon, lat=lat, kinds=kinds, radius_m=radius_m, limit=limit, now=now
     )
-    return ResidentLayers(outlines(session=session), lon, lat, chain, cells, points)
+    base = outlines(session=session) if with_outlines else None
+    return ResidentLayers(base, lon, lat, chain, cells, points)

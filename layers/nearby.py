@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from layers import opening_hours
 from layers.errors import InvalidInputError
+from layers.map_types import NearbyPoint
 from layers.service_points import SERVICE_POINT_KINDS
 
 logger = logging.getLogger(__name__)
@@ -25,23 +25,6 @@ logger = logging.getLogger(__name__)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_RADIUS_M = 20_000
 MAX_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class NearbyPoint:
-    """A service point with its distance from the asking point and whether it is open."""
-
-    code: str
-    kind: str
-    name: str
-    address: str | None
-    phone: str | None
-    opening_hours: str | None
-    open_now: bool | None
-    hours_today: list[str] | None
-    lon: float
-    lat: float
-    distance_m: float
 
 
 _SQL = """

@@ -33,6 +33,15 @@ Floats = NDArray[np.float64]
 CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))
 """Gi bin → largest FDR-adjusted p-value for it: 99 %, 95 %, 90 % confidence."""
 INFERENCES = ("analytic", "permutation")
+BIN_CLASSES = {
+    3: "hot_99",
+    2: "hot_95",
+    1: "hot_90",
+    0: "not_significant",
+    -1: "cold_90",
+    -2: "cold_95",
+    -3: "cold_99",
+}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from layers import crs as crs_mod
-from layers.map_layers import Outlines
+from layers.map_types import Outlines
 from maps import escape
 from maps.assets import DROPPED, asset_urls
 from maps.compact import script_json
@@ -70,7 +70,13 @@ def display_point(lon: float, lat: float, options: PageOptions) -> tuple[float, 
 
 def new_map(outlines: Outlines, options: PageOptions, title: str) -> folium.Map:
     """A map without CDN tiles, fitted to the district, with the outlines as base layer."""
-    m = folium.Map(tiles=None, control_scale=True, zoom_start=12, location=[30.67, 104.1])
+    m = folium.Map(
+        tiles=None,
+        control_scale=True,
+        zoom_start=12,
+        location=[30.67, 104.1],
+    )
+    m.options.update(min_zoom=8, max_zoom=19)  # no tile layer carries them
     m.get_root().header.add_child(Element(f"<title>{escape.text(title)}</title>"), name="title")
     if options.tiles_url:
         folium.TileLayer(

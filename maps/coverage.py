@@ -7,7 +7,7 @@ from typing import Any
 
 import folium
 
-from layers.map_layers import CoverageLayers
+from layers.map_types import CoverageLayers
 from maps import escape
 from maps.base import PageOptions, Panel, for_display, legend_html, new_map, render
 from maps.compact import CompactPoints

@@ -13,8 +13,8 @@ import geopandas as gpd
 from folium.plugins import FastMarkerCluster
 
 from layers.ehsa import CATEGORIES, NO_PATTERN
-from layers.hotspots import BIN_CLASSES
-from layers.map_layers import HotspotLayers
+from layers.map_types import HotspotLayers
+from layers.spatial_stats import BIN_CLASSES
 from maps.base import PageOptions, Panel, for_display, legend_html, new_map, render
 
 logger = logging.getLogger(__name__)

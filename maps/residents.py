@@ -13,7 +13,7 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from layers.map_layers import Outlines, ResidentLayers
+from layers.map_types import Outlines, ResidentLayers
 from maps import escape
 from maps.base import PageOptions, Panel, display_point, for_display, new_map, render
 from maps.compact import script_json
@@ -102,6 +102,7 @@ def _points(m: folium.Map, layers: ResidentLayers, options: PageOptions) -> None
 
 def build_page(layers: ResidentLayers, options: PageOptions) -> str:
     """The resident map at a point as an HTML page."""
+    assert layers.outlines is not None, "the page draws the district outlines"
     m = new_map(layers.outlines, options, "便民地图 resident map")
     cells = for_display(layers.cells, options)
     if not cells.empty:
@@ -125,7 +126,8 @@ def build_page(layers: ResidentLayers, options: PageOptions) -> str:
         tooltip=folium.Tooltip("您的位置 you are here"),
     ).add_to(m)
     if cells.empty:
-        m.location, m.options["zoom"] = list(here), 15
+        m.location = list(here)
+        m.options["zoom"] = 15
     _points(m, layers, options)
     Panel(_chain_html(layers), "topleft").add_to(m)
     return render(m, options)

@@ -11,7 +11,7 @@ import logging
 
 import numpy as np
 
-from layers.map_layers import WorkloadLayers
+from layers.map_types import WorkloadLayers
 from maps.base import PageOptions, Panel, for_display, legend_html, new_map, render
 from maps.compact import CompactPolygons
 
@@ -43,7 +43,7 @@ def _scaled(breaks: list[int], level: int) -> list[float]:
 def build_page(layers: WorkloadLayers, options: PageOptions) -> str:
     """The workload map as an HTML page."""
     m = new_map(layers.outlines, options, "网格工作量 workload")
-    m.options["preferCanvas"] = True
+    m.options["prefer_canvas"] = True
     for level in (1, 2, 3):
         gdf = layers.levels.get(level)
         if gdf is None or gdf.empty:

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from geo_api.cli import db, demo, serve
+from geo_api.cli import db, demo, maps, serve
 from layers.errors import WanggeError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.command("migrate")(db.migrate)
 app.add_typer(demo.app, name="demo")
+app.add_typer(maps.app, name="maps")
 app.command("serve")(serve.serve)
 
 

@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from geo_api.routers import meta
+from geo_api.routers import analytics, maps, meta, residents_nearby, static
 
-ROUTERS: list[APIRouter] = [meta.router]
+ROUTERS: list[APIRouter] = [
+    meta.router,
+    analytics.router,
+    maps.router,
+    residents_nearby.router,
+    static.router,
+]
