@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,14 +65,19 @@ def greedy(cover: sparse.csc_matrix, weights: np.ndarray, k: int) -> Choice:
 
 
 def _cbc(time_limit: float) -> pulp.LpSolver:
-    return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, warmStart=True, threads=1)
+    """CBC as bundled in PuLP 3's wheels (offline); PuLP 4 drops it, hence `pulp<4`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, warmStart=True, threads=1)
 
 
 def _spopt(cover, weights, k, warm: list[int], time_limit: float) -> tuple[list[int], str]:
     from spopt.locate import MCLP  # imported late: spopt pulls in a large stack
 
     cost = 1.0 - cover.toarray()
-    model = MCLP.from_cost_matrix(cost, weights, service_radius=0.5, p_facilities=k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # spopt builds PuLP 3-style models
+        model = MCLP.from_cost_matrix(cost, weights, service_radius=0.5, p_facilities=k)
     for j, var in enumerate(model.fac_vars):
         var.setInitialValue(1 if j in set(warm) else 0)
     model.solve(_cbc(time_limit), results=False)
@@ -82,8 +88,8 @@ def _spopt(cover, weights, k, warm: list[int], time_limit: float) -> tuple[list[
 def _sparse(cover, weights, k, warm: list[int], time_limit: float) -> tuple[list[int], str]:
     n_t, n_c = cover.shape
     prob = pulp.LpProblem("mclp_sparse", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(n_c)]
-    y = [pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in range(n_t)]
+    x = [prob.add_variable(f"x{j}", cat="Binary") for j in range(n_c)]
+    y = [prob.add_variable(f"y{i}", lowBound=0, upBound=1) for i in range(n_t)]
     prob += pulp.lpSum(float(w) * yi for w, yi in zip(weights, y, strict=True))
     rows = cover.tocsr()
     for i in range(n_t):

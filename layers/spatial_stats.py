@@ -66,7 +66,8 @@ def gi_star(y: Floats, graph: Graph, *, permutations: int = 0, seed: int | None 
         nan = np.full(n, np.nan)
         return GiStar(nan, np.ones(n), np.ones(n) if permutations else None)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 in cells of an empty slice
+        warnings.simplefilter("ignore", DeprecationWarning)  # crand's future default; we double
         g = esda.G_Local(
             y,
             graph,
