@@ -19,7 +19,7 @@ force=0
 [ -f "$manifest" ] || die "missing $manifest"
 
 tmp=""
-cleanup() { [ -n "$tmp" ] && rm -rf "$tmp"; }
+cleanup() { if [ -n "$tmp" ]; then rm -rf "$tmp"; fi; }
 trap cleanup EXIT
 
 fetched=0

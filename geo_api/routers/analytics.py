@@ -184,11 +184,7 @@ class SitingBody(BaseModel):
     time_limit_s: float = Field(20.0, gt=0, le=120)
 
 
-@router.post(
-    "/siting",
-    summary="Where k new cameras cover most uncovered targets (MCLP vs greedy)",
-    dependencies=[],
-)
+@router.post("/siting", summary="Where k new cameras cover most uncovered targets (MCLP vs greedy)")
 def post_siting(
     body: SitingBody,
     session: SessionDep,

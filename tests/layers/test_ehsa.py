@@ -54,3 +54,22 @@ def test_ninety_percent_threshold_counts_steps() -> None:
 
 def test_significance_of_the_trend_matters() -> None:
     assert classify_one(bins("++++++++++"), 2.5, 0.2, A) == "persistent hot spot"
+
+
+def test_month_slices_follow_local_calendar() -> None:
+    import pandas as pd
+
+    from layers.trends import slice_edges
+
+    first = pd.Timestamp("2026-01-15T03:00:00Z").timestamp()
+    last = pd.Timestamp("2026-03-31T17:00:00Z").timestamp()  # 1 April 01:00 in China
+    edges = slice_edges(first, last, "month").tz_convert("Asia/Shanghai")
+    assert [e.strftime("%Y-%m-%d") for e in edges] == [
+        "2026-01-01",
+        "2026-02-01",
+        "2026-03-01",
+        "2026-04-01",
+        "2026-05-01",
+    ]
+    weeks = slice_edges(first, last, "week").tz_convert("Asia/Shanghai")
+    assert all(e.weekday() == 0 and e.hour == 0 for e in weeks)
