@@ -9,7 +9,9 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from layers.analytics_settings import AnalyticsSettings
 from layers.config import DatabaseSettings
+from maps.settings import MapsSettings
 
 
 class Settings(BaseSettings):
@@ -34,6 +36,8 @@ class Settings(BaseSettings):
         default=100.0, ge=0, description="Grid validation: smaller cells are `too_small`."
     )
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    maps: MapsSettings = Field(default_factory=MapsSettings)
 
     def base_url(self) -> str:
         """Where a person or client reaches the service."""

@@ -8,6 +8,7 @@ from layers.buildings import Building
 from layers.cameras import Camera
 from layers.catalog import Category, Channel, TimeLimit
 from layers.courtyards import Courtyard
+from layers.derived import CameraView, DerivedCache
 from layers.grid_cells import GridCell, GridRevision
 from layers.grid_drafts import GridDraftCell
 from layers.incidents import Incident, IncidentEvent
@@ -20,10 +21,12 @@ __all__ = [
     "Base",
     "Building",
     "Camera",
+    "CameraView",
     "Category",
     "Channel",
     "Community",
     "Courtyard",
+    "DerivedCache",
     "District",
     "GridCell",
     "GridDraftCell",

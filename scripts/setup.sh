@@ -23,6 +23,8 @@ if [ -z "$major" ] || [ ! -f "/usr/share/postgresql/$major/extension/postgis.con
 fi
 command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# CJK glyphs for the map pages' screenshots in headless Chromium (names are Chinese)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 
 if [ ${#missing[@]} -gt 0 ]; then

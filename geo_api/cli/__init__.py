@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from geo_api.cli import db, demo, layers_io, planning, serve
+from geo_api.cli import db, demo, layers_io, maps, planning, serve
 from layers.errors import WanggeError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.command("migrate")(db.migrate)
 app.add_typer(demo.app, name="demo")
+app.add_typer(maps.app, name="maps")
 app.command("serve")(serve.serve)
 app.command("export")(layers_io.export)
 app.command("import")(layers_io.import_)

@@ -2,6 +2,24 @@
 
 from fastapi import APIRouter
 
-from geo_api.routers import grid_history, meta, ogc, planning
+from geo_api.routers import (
+    analytics,
+    grid_history,
+    maps,
+    meta,
+    ogc,
+    planning,
+    residents_nearby,
+    static,
+)
 
-ROUTERS: list[APIRouter] = [meta.router, ogc.router, planning.router, grid_history.router]
+ROUTERS: list[APIRouter] = [
+    meta.router,
+    ogc.router,
+    planning.router,
+    grid_history.router,
+    analytics.router,
+    maps.router,
+    residents_nearby.router,
+    static.router,
+]

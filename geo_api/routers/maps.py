@@ -1,0 +1,157 @@
+"""The five map pages as HTML: coverage, hotspots, workload (staff), residents, dispatch.
+
+Each page is built by `maps` from data gathered by `layers`; its scripts and styles
+come from /static only, which the Content-Security-Policy enforces in the browser.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from geo_api.auth import EVERYONE, STAFF, Principal, Role, allow
+from geo_api.deps import SessionDep, SettingsDep
+from geo_api.routers.params import incident_filter, split_codes
+from geo_api.routers.residents_nearby import wgs84_point
+from geo_api.settings import Settings
+from layers.coverage_report import resolve_scope
+from layers.dispatch_layers import QueueFilter, dispatch_layers
+from layers.hotspots import HotspotQuery
+from layers.map_layers import (
+    coverage_layers,
+    hotspot_layers,
+    outlines,
+    resident_layers,
+    workload_layers,
+)
+from layers.trends import TrendQuery
+from maps import coverage, dispatch, hotspots, residents, workload
+from maps.base import PageOptions
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+
+Codes = Annotated[list[str] | None, Query()]
+
+
+def _options(settings: Settings) -> PageOptions:
+    return PageOptions.from_settings(settings.maps, "/static")
+
+
+def page(html: str, settings: Settings, *, private: bool = True) -> HTMLResponse:
+    """An HTML page whose scripts, styles and data may come from this service only."""
+    img = "'self' data:"
+    if settings.maps.tiles_url:
+        parts = urlsplit(settings.maps.tiles_url.replace("{s}", "a"))
+        img += f" {parts.scheme}://{parts.netloc.split('{')[0]}*" if parts.netloc else ""
+    csp = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline';"
+        f" img-src {img}; font-src 'self' data:; connect-src 'self'; frame-ancestors 'self'"
+    )
+    headers = {
+        "Content-Security-Policy": csp,
+        "Cache-Control": "no-store" if private else "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return HTMLResponse(html, headers=headers)
+
+
+@router.get("/coverage", response_class=HTMLResponse, summary="Camera coverage and gaps (staff)")
+def coverage_map(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Principal = allow(*STAFF),
+    street: str | None = Query(None),
+    community: str | None = Query(None),
+) -> HTMLResponse:
+    """Views clipped by buildings, courtyards by covered share, gap targets, figures."""
+    scope = resolve_scope(session=session, street=street, community=community)
+    data = coverage_layers(
+        session=session,
+        settings=settings.analytics,
+        srid=settings.metric_srid,
+        scope=scope,
+        actor=principal.name,
+    )
+    session.commit()
+    return page(coverage.build_page(data, _options(settings)), settings)
+
+
+@router.get("/hotspots", response_class=HTMLResponse, summary="Incident hotspots (staff)")
+def hotspots_map(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Principal = allow(*STAFF),
+    resolution: int | None = Query(None, ge=5, le=12),
+    category: Codes = None,
+    channel: Codes = None,
+    start: datetime | None = Query(None),
+    end: datetime | None = Query(None),
+    interval: str = Query("month", description="Trend slices: week, month, or none."),
+) -> HTMLResponse:
+    """Gi* classes on H3 with FDR, emerging trends, a layer per period, clustered cases."""
+    a = settings.analytics
+    filters = incident_filter(category, channel, start, end)
+    res = resolution or a.h3_resolution
+    query = HotspotQuery(res, filters, a.permutations, "analytic", True, a.seed)
+    trend = None if interval == "none" else TrendQuery(res, interval, filters, a.trend_alpha)
+    data = hotspot_layers(session=session, query=query, trend=trend, actor=principal.name)
+    session.commit()
+    return page(hotspots.build_page(data, _options(settings)), settings)
+
+
+@router.get("/workload", response_class=HTMLResponse, summary="Grid workload (staff)")
+def workload_map(
+    session: SessionDep, settings: SettingsDep, principal: Principal = allow(*STAFF)
+) -> HTMLResponse:
+    """Cells of the three levels by open cases and households per worker."""
+    data = workload_layers(session=session)
+    return page(workload.build_page(data, _options(settings)), settings)
+
+
+@router.get(
+    "/residents",
+    response_class=HTMLResponse,
+    dependencies=[allow(*EVERYONE)],
+    summary="Your grid, your grid worker and service points near you (public)",
+)
+def residents_map(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lon: float | None = Query(None, ge=-180, le=180),
+    lat: float | None = Query(None, ge=-90, le=90),
+    crs: str = Query("wgs84"),
+    kind: Codes = None,
+    radius: float = Query(2000.0, gt=0, le=20_000),
+) -> HTMLResponse:
+    """No camera and no personal data: cell names, worker names, public service points."""
+    options = _options(settings)
+    if lon is None or lat is None:
+        html = residents.locate_page(outlines(session=session), options, request.url.path)
+        return page(html, settings, private=False)
+    x, y = wgs84_point(lon, lat, crs)
+    data = resident_layers(session=session, lon=x, lat=y, kinds=split_codes(kind), radius_m=radius)
+    return page(residents.build_page(data, options), settings, private=False)
+
+
+@router.get("/dispatch", response_class=HTMLResponse, summary="Dispatcher's map")
+def dispatch_map(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Principal = allow(Role.DISPATCHER, Role.ADMIN),
+    status: Codes = None,
+    category: str | None = Query(None),
+    street: str | None = Query(None),
+    overdue_only: bool = Query(False),
+    limit: int = Query(3000, ge=1, le=10_000),
+) -> HTMLResponse:
+    """Open cases by status and overdue state, workers on duty, the queue filters."""
+    filters = QueueFilter(
+        split_codes(status), category or None, street or None, overdue_only, limit
+    )
+    data = dispatch_layers(session=session, filters=filters)
+    return page(dispatch.build_page(data, _options(settings)), settings)

@@ -1,0 +1,22 @@
+"""Query parameters shared by the analytics and map routers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from layers.hotspots import IncidentFilter
+
+
+def split_codes(values: list[str] | None) -> tuple[str, ...]:
+    """`x=a,b&x=c` → ('a', 'b', 'c'), blanks dropped."""
+    return tuple(p.strip() for v in values or [] for p in v.split(",") if p.strip())
+
+
+def incident_filter(
+    category: list[str] | None,
+    channel: list[str] | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> IncidentFilter:
+    """The incident filter of the hotspot and trend queries."""
+    return IncidentFilter(split_codes(category), split_codes(channel), start, end)

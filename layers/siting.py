@@ -1,0 +1,186 @@
+"""Camera siting: where k new cameras would cover most of the uncovered required targets.
+
+Targets are the point targets (courtyard entrances, key places, intersections)
+that no online camera sees today, inside the chosen street or community.
+Candidates are building corners and road points near them, each tried at
+`azimuths` evenly spaced directions with the requested optics; a candidate covers
+a target when the target lies in its occluded view (`layers.visibility`).  The k
+views are chosen by MCLP and, for comparison, greedily (`layers.siting_solve`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from sqlalchemy.orm import Session
+
+from layers import coverage, siting_candidates
+from layers.analytics_settings import AnalyticsSettings
+from layers.coverage_report import Scope, coverage_report
+from layers.errors import InvalidInputError, UnprocessableError
+from layers.siting_solve import SOLVERS, Choice, greedy, mclp
+from layers.visibility import Cameras, visibility_polygons
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WEIGHTS = {"key_place": 3.0, "entrance": 2.0, "intersection": 1.0}
+MAX_VIEWS = 300_000
+"""Most candidate views evaluated in one request (sites × azimuths)."""
+
+
+@dataclass(frozen=True)
+class SitingRequest:
+    """Budget, candidate generation and the optics of the new cameras."""
+
+    k: int
+    candidates: tuple[str, ...] = siting_candidates.CANDIDATE_KINDS
+    road_spacing_m: float = 30.0
+    corner_offset_m: float = 1.0
+    azimuths: int = 8
+    hfov_deg: float = 70.0
+    range_m: float = 30.0
+    height_m: float = 6.0
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    solver: str = "auto"
+    time_limit_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class SitingResult:
+    """Targets, candidates, the MCLP and greedy choices and the chosen views (metric)."""
+
+    targets: pd.DataFrame
+    views: pd.DataFrame  # candidate views kept (x, y, azimuth, kind, visible polygon)
+    cover: sparse.csc_matrix
+    weights: np.ndarray
+    optimal: Choice
+    greedy: Choice
+    stats: dict[str, Any]
+
+
+def _check(req: SitingRequest) -> None:
+    unknown = sorted(set(req.candidates) - set(siting_candidates.CANDIDATE_KINDS))
+    if unknown or not req.candidates:
+        raise InvalidInputError(
+            "candidates must be among " + ", ".join(siting_candidates.CANDIDATE_KINDS),
+            code="invalid_candidates",
+        )
+    if req.solver not in SOLVERS:
+        raise InvalidInputError(f"solver must be one of {', '.join(SOLVERS)}", code="bad_solver")
+    bad = sorted(set(req.weights) - set(DEFAULT_WEIGHTS))
+    if bad:
+        raise InvalidInputError(f"no target kind {', '.join(bad)}", code="invalid_weights")
+
+
+def _sites(session: Session, srid: int, scope: Scope, req: SitingRequest, targets: np.ndarray):
+    communities = None if scope.community_ids is None else sorted(scope.community_ids)
+    parts = []
+    if "building_corners" in req.candidates:
+        parts.append(
+            siting_candidates.building_corner_sites(
+                session=session, srid=srid, communities=communities, offset_m=req.corner_offset_m
+            )
+        )
+    if "road_points" in req.candidates:
+        parts.append(
+            siting_candidates.road_point_sites(
+                session=session, srid=srid, communities=communities, spacing_m=req.road_spacing_m
+            )
+        )
+    sites = siting_candidates.concat(parts)
+    return siting_candidates.near_targets(sites, targets, req.range_m)
+
+
+def _candidate_views(sites, req: SitingRequest, session: Session, srid: int) -> pd.DataFrame:
+    n = len(sites) * req.azimuths
+    if n > MAX_VIEWS:
+        raise UnprocessableError(
+            f"{n:,} candidate views; narrow the scope (street or community), lower `azimuths` or"
+            f" raise `road_spacing_m` (limit {MAX_VIEWS:,})",
+            code="too_many_candidates",
+        )
+    az = np.tile(np.arange(req.azimuths) * 360.0 / req.azimuths, len(sites))
+    rep = np.repeat(np.arange(len(sites)), req.azimuths)
+    cams = Cameras(
+        x=sites.x[rep],
+        y=sites.y[rep],
+        azimuth_deg=az,
+        hfov_deg=np.full(n, req.hfov_deg),
+        range_m=np.full(n, req.range_m),
+        height_m=np.full(n, req.height_m),
+    )
+    _, visible = visibility_polygons(cams, coverage.load_obstacles(session=session, srid=srid))
+    return pd.DataFrame(
+        {"x": cams.x, "y": cams.y, "azimuth": az, "kind": sites.kind[rep], "visible": visible}
+    )
+
+
+def _cover_matrix(views: pd.DataFrame, points: np.ndarray) -> tuple[sparse.csc_matrix, np.ndarray]:
+    """Targets × candidates coverage, candidates that cover nothing or repeat another dropped."""
+    tree = shapely.STRtree(views["visible"].to_numpy())
+    t_idx, c_idx = tree.query(points, predicate="intersects")  # in or on a view
+    matrix = sparse.csc_matrix(
+        (np.ones(len(t_idx), dtype=np.int8), (t_idx, c_idx)), shape=(len(points), len(views))
+    )
+    matrix.sum_duplicates()
+    useful = np.flatnonzero(np.diff(matrix.indptr) > 0)
+    signatures = {}
+    for j in useful:
+        key = matrix.indices[matrix.indptr[j] : matrix.indptr[j + 1]].tobytes()
+        signatures.setdefault(key, j)
+    keep = np.array(sorted(signatures.values()), dtype=int)
+    return matrix[:, keep], keep
+
+
+def plan_sites(
+    *,
+    session: Session,
+    settings: AnalyticsSettings,
+    srid: int,
+    scope: Scope,
+    request: SitingRequest,
+    actor: str = "system",
+    role: str = "system",
+) -> SitingResult:
+    """Candidates, coverage matrix, MCLP and greedy choices for `request` in `scope`."""
+    _check(request)
+    started = time.perf_counter()
+    report = coverage_report(
+        session=session, settings=settings, srid=srid, scope=scope, actor=actor, role=role
+    )
+    t = report.targets
+    t = t[(~t["covered"]) & t["kind"].isin(list(request.weights))].reset_index(drop=True)
+    if t.empty:
+        raise UnprocessableError("every target in scope is already covered", code="nothing_to_do")
+    points = shapely.points(t["x"].to_numpy(float), t["y"].to_numpy(float))
+    sites = _sites(session, srid, scope, request, points)
+    views = _candidate_views(sites, request, session, srid)
+    cover, keep = _cover_matrix(views, points)
+    views = views.iloc[keep].reset_index(drop=True)
+    weights = t["kind"].map(request.weights).to_numpy(float)
+    prep = time.perf_counter() - started
+    first = greedy(cover, weights, request.k)
+    best = mclp(
+        cover,
+        weights,
+        request.k,
+        solver=request.solver,
+        time_limit=request.time_limit_s,
+        warm=first,
+    )
+    stats = {
+        "targets": len(t),
+        "target_weight": float(weights.sum()),
+        "sites": len(sites),
+        "candidate_views": len(sites) * request.azimuths,
+        "useful_views": len(views),
+        "prepare_seconds": round(prep, 3),
+    }
+    return SitingResult(t, views, cover, weights, best, first, stats)

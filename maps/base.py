@@ -1,0 +1,187 @@
+"""What every map page shares: local assets, the district's outlines as base map, panels, render.
+
+Pages are pure: GeoDataFrames in, HTML out.  Every script, stylesheet and font
+comes from the service (`/static`, see `maps.assets`); Folium's CDN defaults are
+replaced on every element before rendering, and an element asking for an asset
+this module does not know makes rendering fail rather than reach the internet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from layers import crs as crs_mod
+from layers.map_types import Outlines
+from maps import escape
+from maps.assets import DROPPED, asset_urls
+from maps.compact import script_json
+from maps.settings import MapsSettings
+
+logger = logging.getLogger(__name__)
+
+DISPLAY_DECIMALS = 6
+"""Coordinates are written with 6 decimals (~0.1 m)."""
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    """Where assets are served and which basemap (if any) lies under the outlines."""
+
+    static_url: str = "/static"
+    tiles_url: str | None = None
+    tiles_attribution: str = ""
+    tiles_crs: str = "wgs84"
+
+    @classmethod
+    def from_settings(cls, settings: MapsSettings, static_url: str = "/static") -> PageOptions:
+        """Options from the service's map settings."""
+        return cls(static_url, settings.tiles_url, settings.tiles_attribution, settings.tiles_crs)
+
+
+def for_display(gdf: gpd.GeoDataFrame, options: PageOptions) -> gpd.GeoDataFrame:
+    """A copy in the basemap's CRS (GCJ-02 for Amap/Tencent tiles), coordinates rounded."""
+    out = gdf.copy()
+    if out.empty:
+        return out
+    geoms = np.asarray(out.geometry.values, dtype=object)
+    if options.tiles_url and options.tiles_crs != "wgs84":
+        geoms = crs_mod.transform_geometry(geoms, "wgs84", options.tiles_crs)
+    grid = 10.0**-DISPLAY_DECIMALS
+    out = out.set_geometry(list(shapely.set_precision(geoms, grid, mode="pointwise")))
+    return out
+
+
+def display_point(lon: float, lat: float, options: PageOptions) -> tuple[float, float]:
+    """(lat, lon) of a WGS-84 point as drawn on this page (Leaflet order)."""
+    if options.tiles_url and options.tiles_crs != "wgs84":
+        x, y = crs_mod.from_wgs84(lon, lat, options.tiles_crs)
+        return float(y), float(x)
+    return lat, lon
+
+
+def new_map(outlines: Outlines, options: PageOptions, title: str) -> folium.Map:
+    """A map without CDN tiles, fitted to the district, with the outlines as base layer."""
+    m = folium.Map(
+        tiles=None,
+        control_scale=True,
+        zoom_start=12,
+        location=[30.67, 104.1],
+    )
+    m.options.update(min_zoom=8, max_zoom=19)  # no tile layer carries them
+    m.get_root().header.add_child(Element(f"<title>{escape.text(title)}</title>"), name="title")
+    if options.tiles_url:
+        folium.TileLayer(
+            tiles=options.tiles_url,
+            attr=options.tiles_attribution or "basemap",
+            name="basemap",
+            overlay=False,
+            control=False,
+        ).add_to(m)
+    streets = for_display(outlines.streets, options)
+    if not streets.empty:
+        minx, miny, maxx, maxy = streets.total_bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    add_outlines(m, outlines, options)
+    return m
+
+
+def add_outlines(m: folium.Map, outlines: Outlines, options: PageOptions) -> None:
+    """Communities (thin) and streets (thick) with their names as tooltips."""
+    group = folium.FeatureGroup(name="街道/社区 outlines", overlay=True, control=True)
+    for gdf, weight, label in (
+        (outlines.communities, 0.8, "社区"),
+        (outlines.streets, 2.2, "街道"),
+    ):
+        shown = escape.escape_properties(for_display(gdf, options), ["name", "code"])
+        if shown.empty:
+            continue
+        folium.GeoJson(
+            shown.to_json(drop_id=True),
+            style_function=lambda _f, w=weight: {
+                "color": "#6b6b6b",
+                "weight": w,
+                "fill": w < 2,
+                "fillColor": "#ffffff",
+                "fillOpacity": 0.05,
+            },
+            tooltip=folium.GeoJsonTooltip(["name", "code"], aliases=[label, "code"]),
+        ).add_to(group)
+    group.add_to(m)
+
+
+class Panel(MacroElement):
+    """A fixed box on the map (legend, figures, filters) holding pre-escaped HTML."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+          var box = L.control({position: {{ this.position_json }}});
+          box.onAdd = function () {
+            var div = L.DomUtil.create('div', 'wg-panel {{ this.css_class }}');
+            div.innerHTML = {{ this.html_json }};
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            return div;
+          };
+          box.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, html: str, position: str = "bottomleft", css_class: str = "") -> None:
+        super().__init__()
+        self.html_json = script_json(html)
+        self.position_json = script_json(position)
+        self.css_class = "".join(c for c in css_class if c.isalnum() or c in "-_ ")
+
+
+def legend_html(title: str, items: Sequence[tuple[str, str]]) -> str:
+    """A legend: title and (colour, label) rows, escaped."""
+    rows = "".join(
+        f'<div><i style="background:{escape.text(color)}"></i>{escape.text(label)}</div>'
+        for color, label in items
+    )
+    return f'<div class="wg-legend"><h4>{escape.text(title)}</h4>{rows}</div>'
+
+
+def _walk(element) -> Iterator:
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def localize(m: folium.Map, static_url: str) -> None:
+    """Point every element's JS/CSS at local copies; an unknown asset is an error."""
+    urls = asset_urls(static_url)
+    m.default_js = [*m.default_js, ("wangge_js", "")]
+    m.default_css = [*m.default_css, ("wangge_css", "")]
+    for element in _walk(m.get_root()):
+        for attr in ("default_js", "default_css"):
+            assets = getattr(element, attr, None)
+            if not assets:
+                continue
+            local = []
+            for name, _url in assets:
+                if name in DROPPED:
+                    continue
+                if name not in urls:
+                    raise ValueError(f"no local copy of the asset {name!r}; add it to maps.assets")
+                local.append((name, urls[name]))
+            setattr(element, attr, local)
+
+
+def render(m: folium.Map, options: PageOptions, *, layer_control: bool = True) -> str:
+    """The finished page as HTML (local assets, a layer control)."""
+    if layer_control:
+        folium.LayerControl(collapsed=False).add_to(m)
+    localize(m, options.static_url)
+    return m.get_root().render()

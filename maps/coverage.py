@@ -1,0 +1,170 @@
+"""The coverage map (staff): camera views, courtyards by covered share, gap targets, figures."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import folium
+
+from layers.map_types import CoverageLayers
+from maps import escape
+from maps.base import PageOptions, Panel, for_display, legend_html, new_map, render
+from maps.compact import CompactPoints
+
+logger = logging.getLogger(__name__)
+
+SHARE_BINS = ((0.6, "#1a9850", "≥ 60 %"), (0.3, "#a6d96a", "30–60 %"))
+SHARE_BINS += ((0.1, "#fdae61", "10–30 %"), (0.0, "#d73027", "< 10 %"))
+REASON_COLORS = {"no_camera": "#d73027", "occluded": "#7b3294", "camera_offline": "#f39c12"}
+REASON_LABELS = {
+    "no_camera": "无摄像头 no camera",
+    "occluded": "被遮挡 occluded",
+    "camera_offline": "摄像头离线 camera offline",
+}
+KIND_LABELS = {
+    "entrance": "院落出入口 entrance",
+    "key_place": "重点场所 key place",
+    "intersection": "路口 intersection",
+    "courtyard": "院落 courtyard area",
+}
+
+
+def _share_color(share: float) -> str:
+    for low, color, _ in SHARE_BINS:
+        if share >= low:
+            return color
+    return SHARE_BINS[-1][1]
+
+
+def _courtyards(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
+    gdf = for_display(layers.courtyards, options)
+    gdf["covered_pct"] = (gdf["covered_share"] * 100).round(1)
+    gdf = escape.escape_properties(gdf, ["name", "code"])
+    folium.GeoJson(
+        gdf.drop(columns=["covered_share"]).to_json(drop_id=True),
+        name="院落覆盖率 courtyards by covered share",
+        style_function=lambda f: {
+            "color": "#444444",
+            "weight": 0.6,
+            "fillColor": _share_color(f["properties"]["covered_pct"] / 100),
+            "fillOpacity": 0.55,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            ["name", "code", "covered_pct", "entrances_seen", "entrances"],
+            aliases=["院落", "code", "covered %", "entrances seen", "entrances"],
+        ),
+    ).add_to(m)
+
+
+def _views(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
+    gdf = escape.escape_properties(for_display(layers.views, options), ["name", "device_id"])
+    for online, label, color in ((True, "在线视域 online views", "#2c7fb8"),):
+        part = gdf[gdf["online"] == online]
+        folium.GeoJson(
+            part.to_json(drop_id=True),
+            name=label,
+            style_function=lambda _f, c=color: {"color": c, "weight": 0.5, "fillOpacity": 0.35},
+            tooltip=folium.GeoJsonTooltip(
+                ["device_id", "name", "level"], aliases=["id", "名称", "level"]
+            ),
+        ).add_to(m)
+    offline = gdf[~gdf["online"]]
+    folium.GeoJson(
+        offline.to_json(drop_id=True),
+        name="离线摄像头 (不覆盖) offline cameras, cover nothing",
+        style_function=lambda _f: {
+            "color": "#7f7f7f",
+            "weight": 1,
+            "dashArray": "3 3",
+            "fillOpacity": 0.0,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            ["device_id", "name", "level"], aliases=["id", "名称", "level"]
+        ),
+    ).add_to(m)
+
+
+GAP_FIELDS = [
+    ("lat", "lat"),
+    ("lon", "lon"),
+    ("style", "style"),
+    ("kind", "目标 target"),
+    ("ref", "ref"),
+    ("name", "名称"),
+    ("why", "原因 reason"),
+    ("community", "社区"),
+    ("street", "街道"),
+]
+REASON_ORDER = list(REASON_COLORS)
+
+
+def _gaps(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
+    """Gap targets as markers whose popups say what and why (text nodes: no HTML from data)."""
+    gdf = for_display(layers.gaps, options)
+    rows = [
+        [
+            *(round(r.geometry.y, 6), round(r.geometry.x, 6), REASON_ORDER.index(r.reason)),
+            *(KIND_LABELS.get(r.kind, r.kind), r.ref, r.name, REASON_LABELS[r.reason]),
+            *(r.community, r.street),
+        ]
+        for r in gdf.itertuples(index=False)
+    ]
+    styles = [
+        {"radius": 4, "color": "#222222", "weight": 1, "fillColor": c, "fillOpacity": 0.9}
+        for c in REASON_COLORS.values()
+    ]
+    CompactPoints(
+        rows,
+        name=f"覆盖缺口 gap targets ({len(rows):,})",
+        fields=GAP_FIELDS,
+        styles=styles,
+        cluster=False,
+        title=4,
+    ).add_to(m)
+
+
+def summary_html(summary: dict[str, Any]) -> str:
+    """The figures beside the national targets, escaped."""
+    nat = summary["national_targets"]
+    rows = []
+    for key, label in (
+        ("key_public_places_covered", "重点公共区域覆盖 key public areas covered"),
+        ("cameras_online", "摄像头在线率 cameras online"),
+    ):
+        fig = nat[key]
+        actual = "—" if fig["actual"] is None else f"{fig['actual'] * 100:.1f} %"
+        css = "wg-met" if fig["met"] else "wg-missed"
+        rows.append(
+            f'<tr><th>{escape.text(label)}</th><td class="{css}">{escape.text(actual)}</td>'
+            f"<td>目标 target {fig['target'] * 100:.0f} %</td></tr>"
+        )
+    for kind, fig in summary["targets"].items():
+        share = "—" if fig["share"] is None else f"{fig['share'] * 100:.1f} %"
+        rows.append(
+            f"<tr><th>{escape.text(KIND_LABELS.get(kind, kind))}</th>"
+            f"<td>{escape.text(share)}</td><td>{fig['covered']}/{fig['total']}</td></tr>"
+        )
+    gaps = summary["gaps"]
+    by = ", ".join(f"{escape.text(REASON_LABELS[r])}: {n}" for r, n in gaps["by_reason"].items())
+    return (
+        f"<h4>视频覆盖 coverage — {escape.text(summary['scope'])}</h4>"
+        f"<table>{''.join(rows)}</table>"
+        f"<div>缺口 gaps: {gaps['total']} ({by})</div>"
+    )
+
+
+def build_page(layers: CoverageLayers, options: PageOptions) -> str:
+    """The coverage map as an HTML page."""
+    m = new_map(layers.outlines, options, "视频覆盖 coverage")
+    _courtyards(m, layers, options)
+    _views(m, layers, options)
+    _gaps(m, layers, options)
+    Panel(summary_html(layers.summary), "topleft", "wg-summary").add_to(m)
+    legend = legend_html(
+        "院落覆盖率 / 缺口原因",
+        [(c, label) for _, c, label in SHARE_BINS]
+        + [(REASON_COLORS[r], REASON_LABELS[r]) for r in REASON_COLORS],
+    )
+    Panel(legend, "bottomleft", "wg-legend-box").add_to(m)
+    return render(m, options)

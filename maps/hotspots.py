@@ -1,0 +1,150 @@
+"""The hotspot map (staff): Gi* classes on H3, trends and a layer per period, clustered cases.
+
+Incident points go to the page as a bare coordinate array for Leaflet.markercluster
+(FastMarkerCluster), no per-case text, so 30,000 cases stay well under 5 MB.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import folium
+import geopandas as gpd
+from folium.plugins import FastMarkerCluster
+
+from layers.ehsa import CATEGORIES, NO_PATTERN
+from layers.map_types import HotspotLayers
+from layers.spatial_stats import BIN_CLASSES
+from maps.base import PageOptions, Panel, for_display, legend_html, new_map, render
+
+logger = logging.getLogger(__name__)
+
+CLASS_COLORS = {
+    "hot_99": "#b2182b",
+    "hot_95": "#ef8a62",
+    "hot_90": "#fddbc7",
+    "not_significant": "#f7f7f7",
+    "cold_90": "#d1e5f0",
+    "cold_95": "#67a9cf",
+    "cold_99": "#2166ac",
+}
+CLASS_LABELS = {
+    "hot_99": "热点 Hot spot 99 %",
+    "hot_95": "热点 Hot spot 95 %",
+    "hot_90": "热点 Hot spot 90 %",
+    "not_significant": "不显著 Not significant",
+    "cold_90": "冷点 Cold spot 90 %",
+    "cold_95": "冷点 Cold spot 95 %",
+    "cold_99": "冷点 Cold spot 99 %",
+}
+_HOT = ("#b2182b", "#d6604d", "#e34a33", "#7f0000", "#fc9272", "#fdbb84", "#8c6bb1", "#636363")
+_COLD = ("#2166ac", "#4393c3", "#0571b0", "#053061", "#92c5de", "#9ecae1", "#8c96c6", "#969696")
+TREND_COLORS = {NO_PATTERN: "#f7f7f7"} | dict(zip(CATEGORIES[1:9], _HOT, strict=True))
+TREND_COLORS |= dict(zip(CATEGORIES[9:], _COLD, strict=True))
+
+CLUSTER_CALLBACK = """
+function (row) {
+    return L.circleMarker(new L.LatLng(row[0], row[1]), {radius: 3, weight: 0,
+        fillColor: '#444444', fillOpacity: 0.8});
+}
+"""
+
+
+def _cells(gdf: gpd.GeoDataFrame, options: PageOptions) -> gpd.GeoDataFrame:
+    return for_display(gdf, options)
+
+
+def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> None:
+    gdf = _cells(layers.hotspots, options)[["cell", "count", "z", "p_fdr", "class", "geometry"]]
+    gdf["p_fdr"] = gdf["p_fdr"].round(4)
+    folium.GeoJson(
+        gdf.to_json(drop_id=True),
+        name="Gi* 热点 hot/cold spots (FDR)",
+        style_function=lambda f: {
+            "color": "#999999",
+            "weight": 0.3,
+            "fillColor": CLASS_COLORS[f["properties"]["class"]],
+            "fillOpacity": 0.7,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            ["cell", "count", "z", "p_fdr", "class"],
+            aliases=["H3", "cases", "Gi* z", "p (FDR)", "class"],
+        ),
+    ).add_to(m)
+
+
+def _trend_layers(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> None:
+    if layers.trends is None:
+        return
+    gdf = _cells(layers.trends, options)
+    shown = gdf[gdf["category"] != NO_PATTERN]
+    folium.GeoJson(
+        shown[["cell", "count", "category", "trend_z", "trend_p", "geometry"]].to_json(
+            drop_id=True
+        ),
+        name="时空趋势 emerging trends",
+        show=False,
+        style_function=lambda f: {
+            "color": "#555555",
+            "weight": 0.4,
+            "fillColor": TREND_COLORS[f["properties"]["category"]],
+            "fillOpacity": 0.75,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            ["cell", "category", "trend_z", "trend_p"], aliases=["H3", "trend", "MK z", "MK p"]
+        ),
+    ).add_to(m)
+    if "bins" not in gdf.columns:
+        return
+    for t, start in enumerate(layers.slices):
+        bins = gdf["bins"].map(lambda b, t=t: b[t])
+        part = gdf.assign(gi_bin=bins)[bins != 0][["cell", "gi_bin", "geometry"]]
+        part["class"] = part["gi_bin"].map(BIN_CLASSES)
+        folium.GeoJson(
+            part[["cell", "class", "geometry"]].to_json(drop_id=True),
+            name=f"Gi* {start[:10]}",
+            show=False,
+            style_function=lambda f: {
+                "color": "#999999",
+                "weight": 0.3,
+                "fillColor": CLASS_COLORS[f["properties"]["class"]],
+                "fillOpacity": 0.7,
+            },
+            tooltip=folium.GeoJsonTooltip(["cell", "class"], aliases=["H3", "class"]),
+        ).add_to(m)
+
+
+def build_page(layers: HotspotLayers, options: PageOptions) -> str:
+    """The hotspot map as an HTML page."""
+    m = new_map(layers.outlines, options, "事件热点 hotspots")
+    _gi_layer(m, layers, options)
+    _trend_layers(m, layers, options)
+    points = layers.incidents
+    if options.tiles_url and options.tiles_crs != "wgs84" and len(points):
+        shifted = for_display(
+            gpd.GeoDataFrame(geometry=gpd.points_from_xy(points[:, 1], points[:, 0]), crs=4326),
+            options,
+        )
+        points = list(zip(shifted.geometry.y.round(6), shifted.geometry.x.round(6), strict=True))
+    FastMarkerCluster(
+        points.tolist() if hasattr(points, "tolist") else points,
+        callback=CLUSTER_CALLBACK,
+        name=f"事件 cases ({len(points):,})",
+        show=True,
+    ).add_to(m)
+    q = layers.query
+    Panel(
+        legend_html(
+            f"Getis-Ord Gi* — H3 res {q.resolution}, {q.inference} p,"
+            f" FDR {'on' if q.fdr else 'off'}",
+            [(CLASS_COLORS[k], CLASS_LABELS[k]) for k in CLASS_COLORS],
+        ),
+        "bottomleft",
+    ).add_to(m)
+    if layers.trends is not None:
+        present = [c for c in CATEGORIES if c in set(layers.trends["category"])]
+        Panel(
+            legend_html("时空趋势 emerging trends", [(TREND_COLORS[c], c) for c in present]),
+            "bottomright",
+        ).add_to(m)
+    return render(m, options)

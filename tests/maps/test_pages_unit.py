@@ -1,0 +1,97 @@
+"""Page builders without a database: escaping, local assets, compact encoding."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from layers.map_types import Outlines, WorkloadLayers
+from maps import escape, workload
+from maps.base import PageOptions, localize
+from maps.compact import SCALE, encode, script_json
+
+HOSTILE = "</script><script>alert(1)</script>`${alert(2)}`\\"
+
+
+def test_text_escapes_html_and_template_literals() -> None:
+    out = escape.text(HOSTILE)
+    for live in ("<", ">", "`", "${", "\\"):
+        assert live not in out
+    assert escape.text(None) == ""
+
+
+def test_script_json_cannot_close_the_script() -> None:
+    assert "</script>" not in script_json({"a": HOSTILE}) and "<" not in script_json(HOSTILE)
+
+
+def test_encode_round_trip() -> None:
+    poly = shapely.Polygon([(104.1, 30.6), (104.11, 30.6), (104.11, 30.61), (104.1, 30.6)])
+    origin, feats = encode([poly])
+    ring = np.cumsum(np.array(feats[0][0][0]).reshape(-1, 2), axis=0) + origin
+    assert np.allclose(ring / SCALE, np.asarray(poly.exterior.coords)[:-1], atol=1e-5)
+
+
+def _outlines() -> Outlines:
+    box = shapely.box(104.0, 30.6, 104.2, 30.8)
+    gdf = gpd.GeoDataFrame({"code": ["510108001"], "name": [HOSTILE]}, geometry=[box], crs=4326)
+    return Outlines(gdf, gdf.copy())
+
+
+def test_workload_page_is_local_and_escaped() -> None:
+    cells = gpd.GeoDataFrame(
+        pd.DataFrame(
+            {
+                "code": ["510108001001001"],
+                "name": [HOSTILE],
+                "households": [300],
+                "population": [800],
+                "open_cases": [4],
+                "overdue": [1],
+                "workers": [1],
+                "worker_names": [HOSTILE],
+                "households_per_worker": [300.0],
+            }
+        ),
+        geometry=[shapely.box(104.05, 30.65, 104.06, 30.66)],
+        crs=4326,
+    )
+    layers = WorkloadLayers(_outlines(), {1: cells, 2: cells.iloc[:0], 3: cells}, datetime.now(UTC))
+    html = workload.build_page(layers, PageOptions(static_url="/assets"))
+    srcs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert srcs and all(s.startswith("/assets/") for s in srcs)
+    assert "<script>alert(1)" not in html
+    # raw text survives only as data in a JSON argument (inert; the JS sets it as textContent)
+    outside_data = re.sub(r"wangge\.compactLayer\(.*?\);\n", "", html)
+    assert "${alert(2)}" not in outside_data and "alert(1)</" not in outside_data
+
+
+def test_gcj02_basemap_shifts_geometry() -> None:
+    gdf = gpd.GeoDataFrame(geometry=[shapely.Point(104.1, 30.6)], crs=4326)
+    from maps.base import for_display
+
+    plain = for_display(gdf, PageOptions())
+    shifted = for_display(
+        gdf, PageOptions(tiles_url="http://tiles.local/{z}/{x}/{y}.png", tiles_crs="gcj02")
+    )
+    assert plain.geometry.x[0] == pytest.approx(104.1)
+    assert 0.001 < shifted.geometry.x[0] - 104.1 < 0.01  # a few hundred metres east
+
+
+def test_an_asset_without_a_local_copy_fails_the_render() -> None:
+    m = folium.Map(tiles=None)
+    folium.plugins.Fullscreen().add_to(m)
+    with pytest.raises(ValueError, match="no local copy"):
+        localize(m, "/static")
+
+
+def test_open_statuses_mirror_the_case_model() -> None:
+    from layers import incidents, map_types
+
+    assert map_types.OPEN_STATUSES == incidents.OPEN_STATUSES
