@@ -1,0 +1,32 @@
+"""Metric demo geometries to stored WGS-84 ones (valid, with SRID, Multi* where asked)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+
+from layers.crs import from_metric
+from layers.demo.partition import polygonal
+
+
+def to_wgs84(geoms: Sequence[BaseGeometry], multi: bool = False) -> list[BaseGeometry]:
+    """Metric (UTM 48N) geometries to EPSG:4326, made valid, optionally as Multi*."""
+    arr = np.asarray(geoms, dtype=object)
+    out = shapely.transform(arr, lambda xy: np.column_stack(from_metric(xy[:, 0], xy[:, 1])))
+    bad = ~shapely.is_valid(out)
+    if bad.any():
+        out[bad] = [polygonal(shapely.make_valid(g)) for g in out[bad]]
+    if multi:
+        out = [g if g.geom_type == "MultiPolygon" else MultiPolygon([g]) for g in out]
+    return list(shapely.set_srid(np.asarray(out, dtype=object), 4326))
+
+
+def points_wgs84(xy: Sequence[tuple[float, float]] | np.ndarray) -> list[BaseGeometry]:
+    """Metric (x, y) pairs as WGS-84 points with SRID 4326."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    lon, lat = from_metric(xy[:, 0], xy[:, 1])
+    return list(shapely.set_srid(shapely.points(lon, lat), 4326))

@@ -1,0 +1,101 @@
+"""Write the demo's historical cases and their event trails."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import Connection
+
+from layers.copy import copy_rows
+from layers.demo.build import DemoDistrict
+from layers.demo.geoms import points_wgs84
+
+
+def write_cases(
+    conn: Connection, demo: DemoDistrict, cell_ids: dict[int, np.ndarray]
+) -> dict[str, int]:
+    """Incidents with the cells they were located in, then their events; row counts."""
+    h, cases = demo.hierarchy, demo.cases
+    l3 = cases.l3
+    l2 = h.cells[3].parent[l3]
+    l1 = h.cells[2].parent[l2]
+    community = h.cells[1].parent[l1]
+    street = h.communities.parent[community]
+    geoms = points_wgs84(cases.points)
+    lon = [g.x for g in geoms]
+    lat = [g.y for g in geoms]
+    cols = cases.columns
+    names = [
+        "id",
+        "external_id",
+        "category_code",
+        "channel_code",
+        "status",
+        "urgency",
+        "description",
+        "reporter_name",
+        "reporter_phone",
+        "handling_level",
+        "escalation_count",
+        "due_at",
+        "deadlines",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "version",
+    ]
+    rows = []
+    for i in range(len(l3)):
+        rows.append(
+            (
+                *[cols[k][i] for k in names],
+                geoms[i],
+                "wgs84",
+                lon[i],
+                lat[i],
+                1,
+                int(cell_ids[1][l1[i]]),
+                int(cell_ids[2][l2[i]]),
+                int(cell_ids[3][l3[i]]),
+                int(community[i]) + 1,
+                int(street[i]) + 1,
+                "covers",
+                int(l1[i]) + 1,
+            )
+        )  # level-1 workers were written first: id = cell index + 1
+    n = copy_rows(
+        conn,
+        "incidents",
+        (
+            *names,
+            "geom",
+            "reported_crs",
+            "reported_lon",
+            "reported_lat",
+            "revision_id",
+            "l1_cell_id",
+            "l2_cell_id",
+            "l3_cell_id",
+            "community_id",
+            "street_id",
+            "locate_method",
+            "assignee_worker_id",
+        ),
+        rows,
+    )
+    m = copy_rows(
+        conn,
+        "incident_events",
+        (
+            "incident_id",
+            "at",
+            "actor",
+            "role",
+            "action",
+            "from_status",
+            "to_status",
+            "reason",
+            "data",
+        ),
+        cases.events,
+    )
+    return {"incidents": n, "incident_events": m}

@@ -1,0 +1,213 @@
+"""Write the demo's places: courtyards, buildings, cameras, service points and workers."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPoint
+from sqlalchemy import Connection
+
+from layers.copy import copy_rows
+from layers.demo.build import DemoDistrict
+from layers.demo.density import points_in
+from layers.demo.devices import building_counts_by_yard
+from layers.demo.geoms import points_wgs84, to_wgs84
+from layers.demo.outline import DISTRICT_CODE, DISTRICT_NAME
+
+LEVEL_NAMES = {"district": "区级", "street": "街道级", "community": "社区级", "courtyard": "院落级"}
+
+
+def write_dwellings(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
+    """Courtyards (households summed from their buildings), then the buildings."""
+    h, y, b = demo.hierarchy, demo.courtyards, demo.buildings
+    comm_codes = h.communities.codes
+    hh, pop = building_counts_by_yard(b, len(y.geoms))
+    seq: dict[int, int] = {}
+    yard_rows = []
+    yard_geoms = to_wgs84(y.geoms, multi=True)
+    for i in range(len(y.geoms)):
+        c = int(demo.yard_community[i])
+        seq[c] = seq.get(c, 0) + 1
+        gates = MultiPoint(points_wgs84(y.entrances[i]))
+        gates = shapely.set_srid(gates, 4326)
+        yard_rows.append(
+            (
+                i + 1,
+                f"{comm_codes[c]}Y{seq[c]:03d}",
+                y.names[i],
+                c + 1,
+                int(hh[i]),
+                int(pop[i]),
+                *map(bool, y.flags[i]),
+                gates,
+                yard_geoms[i],
+            )
+        )
+    n_yards = copy_rows(
+        conn,
+        "courtyards",
+        (
+            "id",
+            "code",
+            "name",
+            "community_id",
+            "households",
+            "residents",
+            "has_gatekeeper",
+            "has_property_management",
+            "has_owners_committee",
+            "entrances",
+            "geom",
+        ),
+        yard_rows,
+    )
+    community_of_l3 = h.community_of(3)
+    bseq: dict[int, int] = {}
+    rows = []
+    for i, geom in enumerate(to_wgs84(b.geoms)):
+        c = int(community_of_l3[b.l3[i]])
+        bseq[c] = bseq.get(c, 0) + 1
+        yard = int(b.courtyard[i])
+        rows.append(
+            (
+                i + 1,
+                f"{comm_codes[c]}B{bseq[c]:04d}",
+                None,
+                None if yard < 0 else yard + 1,
+                c + 1,
+                int(b.floors[i]),
+                round(float(b.floors[i]) * 3.0, 1),
+                int(b.households[i]),
+                int(b.population[i]),
+                geom,
+            )
+        )
+    n_buildings = copy_rows(
+        conn,
+        "buildings",
+        (
+            "id",
+            "code",
+            "name",
+            "courtyard_id",
+            "community_id",
+            "floors",
+            "height_m",
+            "households",
+            "population",
+            "geom",
+        ),
+        rows,
+    )
+    return {"courtyards": n_yards, "buildings": n_buildings}
+
+
+def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
+    """Cameras with GB/T 28181 ids, service points and grid workers."""
+    h = demo.hierarchy
+    cams = demo.cameras
+    cam_xy = np.asarray(cams.points)
+    community = points_in(h.communities.geoms, cam_xy, nearest=True)
+    serial: dict[str, int] = {}
+    rows = []
+    for i, geom in enumerate(points_wgs84(cam_xy)):
+        c = int(community[i])
+        street = int(h.communities.parent[c]) + 1 if c >= 0 else 1
+        level = cams.columns["level"][i]
+        centre = f"{DISTRICT_CODE}{street:02d}"
+        industry = "00" if level in ("district", "street") else "01"
+        serial[centre] = serial.get(centre, 0) + 1
+        device_id = f"{centre}{industry}1320{serial[centre]:06d}"
+        place = h.communities.names[c] if c >= 0 else DISTRICT_NAME
+        name = f"{place}{LEVEL_NAMES[level]}{serial[centre]}号"
+        yard = cams.columns["courtyard"][i]
+        rows.append(
+            (
+                i + 1,
+                device_id,
+                name,
+                level,
+                cams.columns["mount_height_m"][i],
+                cams.columns["azimuth_deg"][i],
+                cams.columns["hfov_deg"][i],
+                cams.columns["range_m"][i],
+                cams.columns["online"][i],
+                c + 1 if c >= 0 else None,
+                None if yard is None else yard + 1,
+                geom,
+            )
+        )
+    n_cams = copy_rows(
+        conn,
+        "cameras",
+        (
+            "id",
+            "device_id",
+            "name",
+            "level",
+            "mount_height_m",
+            "azimuth_deg",
+            "hfov_deg",
+            "range_m",
+            "online",
+            "community_id",
+            "courtyard_id",
+            "geom",
+        ),
+        rows,
+    )
+    sp = demo.service_points
+    rows = [
+        (
+            i + 1,
+            f"SP{i + 1:06d}",
+            sp.columns["kind"][i],
+            sp.columns["name"][i],
+            sp.columns["address"][i],
+            sp.columns["opening_hours"][i],
+            sp.columns["phone"][i],
+            sp.columns["community"][i] + 1,
+            geom,
+        )
+        for i, geom in enumerate(points_wgs84(sp.points))
+    ]
+    n_sp = copy_rows(
+        conn,
+        "service_points",
+        ("id", "code", "kind", "name", "address", "opening_hours", "phone", "community_id", "geom"),
+        rows,
+    )
+    w = demo.workers
+    rows = [
+        (
+            i + 1,
+            w.columns["code"][i],
+            w.columns["name"][i],
+            w.columns["phone"][i],
+            w.columns["level"][i],
+            w.columns["cell_code"][i],
+            w.columns["community"][i] + 1,
+            w.columns["on_duty"][i],
+            demo.now,
+            geom,
+        )
+        for i, geom in enumerate(points_wgs84(w.points))
+    ]
+    n_workers = copy_rows(
+        conn,
+        "workers",
+        (
+            "id",
+            "code",
+            "name",
+            "phone",
+            "level",
+            "cell_code",
+            "community_id",
+            "on_duty",
+            "position_at",
+            "geom",
+        ),
+        rows,
+    )
+    return {"cameras": n_cams, "service_points": n_sp, "workers": n_workers}
