@@ -9,6 +9,7 @@ from layers.cameras import Camera
 from layers.catalog import Category, Channel, TimeLimit
 from layers.courtyards import Courtyard
 from layers.grid_cells import GridCell, GridRevision
+from layers.idempotency import IdempotencyKey
 from layers.incidents import Incident, IncidentEvent
 from layers.service_points import ServicePoint
 from layers.workers import Worker
@@ -26,6 +27,7 @@ __all__ = [
     "District",
     "GridCell",
     "GridRevision",
+    "IdempotencyKey",
     "Incident",
     "IncidentEvent",
     "ServicePoint",
