@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grids.config import CaseSettings
 from layers.config import DatabaseSettings
 
 
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     )
     metric_srid: int = Field(default=32648, description="Metric CRS for distances and areas.")
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
 
     def base_url(self) -> str:
         """Where a person or client reaches the service."""

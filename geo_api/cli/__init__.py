@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from geo_api.cli import db, demo, serve
+from geo_api.cli import db, demo, incidents, serve, sla
 from layers.errors import WanggeError
 
 app = typer.Typer(
@@ -26,6 +26,8 @@ app.add_typer(db.app, name="db")
 app.command("migrate")(db.migrate)
 app.add_typer(demo.app, name="demo")
 app.command("serve")(serve.serve)
+app.add_typer(incidents.app, name="incidents")
+app.add_typer(sla.app, name="sla")
 
 
 def main() -> None:

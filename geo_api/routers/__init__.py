@@ -2,6 +2,13 @@
 
 from fastapi import APIRouter
 
-from geo_api.routers import meta
+from geo_api.routers import dispatch, incidents, kpis, locate, meta, open311
 
-ROUTERS: list[APIRouter] = [meta.router]
+ROUTERS: list[APIRouter] = [
+    meta.router,
+    locate.router,
+    incidents.router,
+    dispatch.router,
+    kpis.router,
+    open311.router,
+]
