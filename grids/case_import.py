@@ -88,9 +88,7 @@ def _validate(session: Session, frame: pd.DataFrame, crs: str) -> tuple[pd.DataF
     out["closed_at"] = pd.to_datetime(
         _first(frame, "closed_at"), utc=True, errors="coerce", format="ISO8601"
     )
-    categories = dict(
-        session.execute(text("SELECT code, default_urgency FROM categories")).tuples().all()
-    )
+    categories = dict(session.execute(text("SELECT code, default_urgency FROM categories")).all())
     channels = set(session.execute(text("SELECT code FROM channels")).scalars())
     out["category_code"] = _first(frame, "category", "category_code")
     _reject(reasons, ~out["category_code"].isin(categories), "unknown category")

@@ -75,7 +75,7 @@ class CellIndex:
         idx = np.full(len(xs), -1, dtype=np.int64)
         dist = np.full(len(xs), np.nan)
         ok = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
-        if not len(self) or not ok.size or max_distance_m < 0:
+        if not len(self) or not ok.size or max_distance_m <= 0:
             return idx, dist
         tree, lon0, lat0, kx, ky = self._metric_tree()
         points = shapely.points((xs[ok] - lon0) * kx, (ys[ok] - lat0) * ky)

@@ -72,7 +72,10 @@ def work_queue(
 
 
 @router.post(
-    "/assign", response_model=list[IncidentOut], summary="Dispatch one or many cases, all or none"
+    "/assign",
+    response_model=list[IncidentOut],
+    response_model_exclude_unset=True,
+    summary="Dispatch one or many cases, all or none",
 )
 def assign_many(
     body: AssignIn,

@@ -91,7 +91,12 @@ def report(
     return JSONResponse(content, status_code=201, headers=headers)
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentOut, summary="One case")
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=IncidentOut,
+    response_model_exclude_unset=True,
+    summary="One case",
+)
 def read(
     incident_id: CaseId,
     session: SessionDep,
@@ -142,6 +147,7 @@ def events(
 @router.post(
     "/incidents/{incident_id}/transitions",
     response_model=IncidentOut,
+    response_model_exclude_unset=True,
     summary="Move a case through the closed loop",
 )
 def act(

@@ -194,9 +194,10 @@ def _publish_swapped_codes(conn, l3_id: int) -> None:
     for old_id, code in swapped.items():
         conn.execute(
             text(
-                "INSERT INTO grid_cells (code, name, level, parent_id, community_id, revision_id, "
-                "valid_from, households, population, geom) SELECT :code, name, level, parent_id, "
-                "community_id, :rev, :t, households, population, geom FROM grid_cells WHERE id = :id"
+                "INSERT INTO grid_cells (code, name, level, parent_id, community_id, "
+                "revision_id, valid_from, households, population, geom) "
+                "SELECT :code, name, level, parent_id, community_id, :rev, :t, households, "
+                "population, geom FROM grid_cells WHERE id = :id"
             ),
             {"code": code, "rev": rev, "t": now, "id": old_id},
         )
