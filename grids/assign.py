@@ -57,15 +57,22 @@ def assign_for_chain(*, session: Session, chain: Location) -> int | None:
     nearest-workers list); when several workers share a cell the on-duty one
     with the lowest id is chosen.
     """
+    worker = responsible_worker(session=session, chain=chain)
+    return worker.id if worker else None
+
+
+def responsible_worker(*, session: Session, chain: Location) -> WorkerContact | None:
+    """The contact card of the worker `assign_for_chain` picks (one query)."""
     if chain.l1_code is None:
         return None
-    return session.execute(
+    r = session.execute(
         text(
-            "SELECT id FROM workers WHERE level = 1 AND cell_code = :code "
-            "ORDER BY on_duty DESC, id LIMIT 1"
+            "SELECT id, code, name, phone, level, on_duty FROM workers "
+            "WHERE level = 1 AND cell_code = :code ORDER BY on_duty DESC, id LIMIT 1"
         ),
         {"code": chain.l1_code},
-    ).scalar()
+    ).first()
+    return WorkerContact(r.id, r.code, r.name, r.phone, r.level, r.on_duty) if r else None
 
 
 def worker_contact(*, session: Session, worker_id: int | None) -> WorkerContact | None:

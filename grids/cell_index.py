@@ -13,6 +13,7 @@ projection around the cells (error well under 0.1 % across a district).
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -20,7 +21,15 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from grids.cell_raster import PixelRaster, build_raster
-from grids.pip import FloatArray, IntArray, covers_pairs, flatten_edges, lowest
+from grids.pip import (
+    FloatArray,
+    IntArray,
+    ScalarEdges,
+    covers_one,
+    covers_pairs,
+    flatten_edges,
+    lowest,
+)
 
 RASTER_MIN_POINTS = 256
 """Batches at least this large build (once) and use the raster."""
@@ -37,6 +46,7 @@ class CellIndex:
         self.tree = shapely.STRtree(self.geoms)
         self._raster: PixelRaster | None = None
         self._metric: tuple[shapely.STRtree, float, float, float, float] | None = None
+        self._scalar: ScalarEdges | None = None
         self._lock = threading.Lock()
         if raster and len(self.geoms):
             self.raster()
@@ -66,6 +76,20 @@ class CellIndex:
         hit = covers_pairs(self.edges, xs[ok][pts], ys[ok][pts], cells)
         out[ok] = lowest(pts[hit], cells[hit], ok.size)
         return out
+
+    def covering_one(self, lon: float, lat: float) -> int:
+        """`covering` for one point, in plain Python once the raster exists (the hot path)."""
+        if self._raster is None or not (math.isfinite(lon) and math.isfinite(lat)):
+            return int(self.covering([lon], [lat])[0])
+        owner, candidates = self._raster.candidates_one(lon, lat)
+        if owner != -2:
+            return owner
+        if self._scalar is None:
+            self._scalar = ScalarEdges.of(self.edges)
+        for cell in sorted(candidates):  # lowest rank first: the first hit wins
+            if covers_one(self._scalar, cell, lon, lat):
+                return cell
+        return -1
 
     def nearest(
         self, lons: ArrayLike, lats: ArrayLike, max_distance_m: float

@@ -12,6 +12,7 @@ holds for every point inside it, with any floating-point rounding.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +72,21 @@ class PixelRaster:
             best = lowest(pts[hit], cells[hit], len(xs))
             out[mix] = best[mix]
         return out
+
+    def candidates_one(self, x: float, y: float) -> tuple[int, list[int]]:
+        """For one point: its owner cell (>= 0), -1 for none, or -2 and the candidates."""
+        col = math.floor((x - self.x0) / self.sx)
+        row = math.floor((y - self.y0) / self.sy)
+        if not (0 <= col < self.nx and 0 <= row < self.ny):
+            return -1, []
+        pix = row * self.nx + col
+        owner = int(self.owner[pix])
+        if owner < self.empty:
+            return owner, []
+        if owner == self.empty:
+            return -1, []
+        slot = int(np.searchsorted(self.mixed_pixels, pix))
+        return -2, self.cand_cell[self.cand_start[slot] : self.cand_start[slot + 1]].tolist()
 
 
 def _pixel_size(bounds: NDArray, extent: tuple[float, float, float, float]) -> tuple[float, float]:

@@ -180,6 +180,30 @@ class GridSnapshot:
             revision[sel] = self.cells[level].revision[deepest[sel]]
         return CellChains(method, distance, revision, [(None, self, pos)])
 
+    def locate_point(self, lon: float, lat: float, *, tolerance_m: float) -> CellChains:
+        """`locate` for one point: plain Python when a level-3 cell covers it (the hot path)."""
+        cells = self.cells[3]
+        p3 = cells.index.covering_one(lon, lat) if len(cells) else -1
+        if p3 < 0:
+            return self.locate([lon], [lat], tolerance_m=tolerance_m)
+        p2 = int(cells.parent[p3])
+        p1 = int(self.cells[2].parent[p2]) if p2 >= 0 else -1
+        community = int(cells.community[p3])
+        street = int(self.communities.parent[community]) if community >= 0 else -1
+        pos = {
+            name: np.array([value], dtype=np.int64)
+            for name, value in (
+                ("l3", p3),
+                ("l2", p2),
+                ("l1", p1),
+                ("community", community),
+                ("street", street),
+            )
+        }
+        revision = np.array([cells.revision[p3]], dtype=np.int64)
+        method = np.array([COVERS], dtype=np.int8)
+        return CellChains(method, np.array([np.nan]), revision, [(None, self, pos)])
+
     def _chains(self, deepest: IntArray, level_of: NDArray[np.int8]) -> dict[str, IntArray]:
         """Positions at every layer, walking parents up from the deepest cell found."""
         n = len(deepest)

@@ -20,11 +20,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from grids.assign import WorkerContact, assign_for_chain, worker_contact
+from grids.assign import WorkerContact, responsible_worker, worker_contact
 from grids.case_access import Actor, token_hash
 from grids.case_views import location_of_incident
-from grids.deadlines import limits_for, start_step
+from grids.deadlines import Limit, start_step
 from grids.locate import DEFAULT_TOLERANCE_M, Location, locate_one
+from grids.reference import reference
 from layers.errors import ConflictError, UnprocessableError
 from layers.incidents import Incident, IncidentEvent
 
@@ -86,7 +87,8 @@ def report_case(
         session=session, lon=case.lon, lat=case.lat, crs=case.crs, tolerance_m=tolerance_m
     )
     token = secrets.token_urlsafe(24)
-    incident = _insert(session, case, actor, location, urgency, token, now)
+    assignee = responsible_worker(session=session, chain=location)
+    incident = _insert(session, case, actor, location, urgency, token, now, assignee)
     session.add(
         IncidentEvent(
             incident_id=incident.id,
@@ -108,13 +110,10 @@ def report_case(
             {"i": incident.id, "t": token, "s": _scope(actor), "k": idempotency_key},
         )
     session.flush()
-    return IntakeResult(
-        incident,
-        location,
-        worker_contact(session=session, worker_id=incident.assignee_worker_id),
-        find_duplicates(session=session, incident=incident),
-        token,
+    duplicates = find_duplicates(
+        session=session, incident=incident, where=(location.lon, location.lat)
     )
+    return IntakeResult(incident, location, assignee, duplicates, token)
 
 
 def _scope(actor: Actor) -> str:
@@ -159,17 +158,13 @@ def _claim_key(session: Session, actor: Actor, key: str, fingerprint: str) -> In
 
 def _check_references(session: Session, case: NewCase) -> str:
     """The urgency to use; 422 for an unknown category or channel, 409 for a known external id."""
-    urgency = session.execute(
-        text("SELECT default_urgency FROM categories WHERE code = :c"), {"c": case.category_code}
-    ).scalar()
+    ref = reference(session=session)
+    urgency = ref.urgency.get(case.category_code)
     if urgency is None:
         raise UnprocessableError(
             f"unknown category {case.category_code!r}", code="unknown_category"
         )
-    channel = session.execute(
-        text("SELECT 1 FROM channels WHERE code = :c"), {"c": case.channel_code}
-    ).scalar()
-    if channel is None:
+    if case.channel_code not in ref.channels:
         raise UnprocessableError(f"unknown channel {case.channel_code!r}", code="unknown_channel")
     if case.external_id is not None:
         existing = session.execute(
@@ -184,8 +179,9 @@ def _check_references(session: Session, case: NewCase) -> str:
     return case.urgency or urgency
 
 
-def _insert(session, case: NewCase, actor: Actor, location: Location, urgency, token, now):
-    limits = limits_for(session=session, category_code=case.category_code, urgency=urgency)
+def _insert(session, case: NewCase, actor: Actor, location: Location, urgency, token, now, who):
+    steps = reference(session=session).limits.get((case.category_code, urgency), {})
+    limits = {step: Limit(amount, clock) for step, (amount, clock) in steps.items()}
     deadlines, due = start_step({}, "accept", now, limits)
     incident = Incident(
         external_id=case.external_id,
@@ -208,7 +204,7 @@ def _insert(session, case: NewCase, actor: Actor, location: Location, urgency, t
         community_id=location.community_id,
         street_id=location.street_id,
         locate_method=location.method,
-        assignee_worker_id=assign_for_chain(session=session, chain=location),
+        assignee_worker_id=who.id if who else None,
         due_at=due,
         deadlines=deadlines,
         created_at=now,
@@ -226,18 +222,34 @@ def _insert(session, case: NewCase, actor: Actor, location: Location, urgency, t
     return incident
 
 
-def find_duplicates(*, session: Session, incident: Incident) -> list[int]:
+def find_duplicates(
+    *, session: Session, incident: Incident, where: tuple[float, float] | None = None
+) -> list[int]:
     """Likely duplicates: same category within 50 m and the 24 h before it, not void."""
+    x, y = (
+        where
+        or session.execute(
+            text("SELECT ST_X(geom), ST_Y(geom) FROM incidents WHERE id = :id"), {"id": incident.id}
+        ).one()
+    )
     return list(
         session.execute(
             text(
-                "SELECT d.id FROM incidents d, incidents i WHERE i.id = :id AND d.id <> i.id "
-                "AND d.category_code = i.category_code AND d.status <> 'void' "
-                "AND d.created_at BETWEEN i.created_at - make_interval(hours => :h) "
-                "AND i.created_at "
-                "AND ST_DWithin(d.geom::geography, i.geom::geography, :r) "
-                "ORDER BY d.created_at DESC LIMIT 20"
+                "SELECT id FROM incidents WHERE id <> :id AND category_code = :c "
+                "AND status <> 'void' "
+                "AND created_at BETWEEN :t - make_interval(hours => :h) AND :t "
+                "AND ST_DWithin(geom::geography, "
+                "ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, :r) "
+                "ORDER BY created_at DESC LIMIT 20"
             ),
-            {"id": incident.id, "h": DUPLICATE_HOURS, "r": DUPLICATE_RADIUS_M},
+            {
+                "id": incident.id,
+                "c": incident.category_code,
+                "t": incident.created_at,
+                "h": DUPLICATE_HOURS,
+                "x": x,
+                "y": y,
+                "r": DUPLICATE_RADIUS_M,
+            },
         ).scalars()
     )

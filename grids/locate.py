@@ -29,7 +29,14 @@ from numpy.typing import ArrayLike
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.grid_snapshot import OUTSIDE, CellChains, GridSnapshot, load_snapshot, merge_chains
+from grids.grid_snapshot import (
+    METHODS,
+    OUTSIDE,
+    CellChains,
+    GridSnapshot,
+    load_snapshot,
+    merge_chains,
+)
 from layers.crs import to_wgs84
 from layers.errors import InvalidInputError, UnprocessableError
 
@@ -143,9 +150,16 @@ class _SnapshotCache:
 _CACHE = _SnapshotCache()
 
 
+_KEYS: dict[int, str] = {}
+
+
 def database_key(session: Session) -> str:
     """Which database a session talks to (the cache key; no password)."""
-    return session.get_bind().engine.url.render_as_string(hide_password=True)
+    engine = session.get_bind().engine
+    key = _KEYS.get(id(engine))
+    if key is None:
+        key = _KEYS[id(engine)] = engine.url.render_as_string(hide_password=True)
+    return key
 
 
 def _change_points(session: Session) -> list[datetime]:
@@ -240,8 +254,11 @@ def locate_one(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
 ) -> Location:
     """Locate one point; 400 for bad coordinates, 422 ``outside_district`` outside it."""
-    x, y = to_wgs84(lon, lat, crs)
-    x, y = float(x), float(y)
+    if crs == "wgs84":
+        x, y = float(lon), float(lat)
+    else:
+        x, y = to_wgs84(lon, lat, crs)
+        x, y = float(x), float(y)
     if not (np.isfinite(x) and np.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
         raise InvalidInputError(
             "lon/lat must be finite degrees (lon -180..180, lat -90..90)",
@@ -250,7 +267,7 @@ def locate_one(
     snap = snapshot_for(session=session, at=at)
     if snap.empty:
         raise UnprocessableError("no grid is loaded for that time", code="no_grid")
-    chains = snap.locate([x], [y], tolerance_m=tolerance_m)
+    chains = snap.locate_point(x, y, tolerance_m=tolerance_m)
     if chains.method[0] == OUTSIDE:
         raise UnprocessableError(
             f"the point ({x:.6f}, {y:.6f}) in WGS-84 is outside the district",
@@ -271,10 +288,11 @@ def location_at(chains: CellChains, i: int, lon: float, lat: float) -> Location:
         values[f"{layer}_name"] = area.names[p] if p >= 0 else None
     distance = float(chains.distance_m[i])
     revision = int(chains.revision_id[i])
+    method = int(chains.method[i])
     return Location(
         lon=lon,
         lat=lat,
-        method=str(chains.method_names()[i]),
+        method=METHODS[method] if method >= 0 else "outside",
         revision_id=revision if revision >= 0 else None,
         distance_m=distance if np.isfinite(distance) else None,
         **values,

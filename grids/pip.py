@@ -129,3 +129,55 @@ def lowest(points: IntArray, cells: IntArray, n_points: int) -> IntArray:
     np.minimum.at(best, points, cells)
     best[best == np.iinfo(np.int64).max] = -1
     return best
+
+
+@dataclass(frozen=True)
+class ScalarEdges:
+    """The same edges as Python lists: one point against a few cells without numpy calls."""
+
+    x1: list[float]
+    y1: list[float]
+    x2: list[float]
+    y2: list[float]
+    ring: list[int]
+    poly: list[int]
+    hole: list[bool]
+    cell_start: list[int]
+
+    @classmethod
+    def of(cls, edges: Edges) -> ScalarEdges:
+        """Lists from the arrays."""
+        return cls(
+            edges.x1.tolist(),
+            edges.y1.tolist(),
+            edges.x2.tolist(),
+            edges.y2.tolist(),
+            edges.ring.tolist(),
+            edges.poly.tolist(),
+            edges.hole.tolist(),
+            edges.cell_start.tolist(),
+        )
+
+
+def covers_one(e: ScalarEdges, cell: int, x: float, y: float) -> bool:
+    """`covers_pairs` for one point and one cell, in the same float64 arithmetic."""
+    end = e.cell_start[cell + 1]
+    i = e.cell_start[cell]
+    state: dict[int, list[bool]] = {}  # poly -> [shell on, shell in, hole on, hole in]
+    while i < end:
+        ring, on, wind = e.ring[i], False, 0
+        while i < end and e.ring[i] == ring:
+            x1, y1, x2, y2 = e.x1[i], e.y1[i], e.x2[i], e.y2[i]
+            side = (x2 - x1) * (y - y1) - (x - x1) * (y2 - y1)
+            if side == 0.0 and min(x1, x2) <= x <= max(x1, x2) and min(y1, y2) <= y <= max(y1, y2):
+                on = True
+            if y1 <= y < y2 and side > 0:
+                wind += 1
+            elif y2 <= y < y1 and side < 0:
+                wind -= 1
+            i += 1
+        flags = state.setdefault(e.poly[i - 1], [False, False, False, False])
+        base = 2 if e.hole[i - 1] else 0
+        flags[base] |= on
+        flags[base + 1] |= wind != 0 and not on
+    return any(so or (si and (ho or not hi)) for so, si, ho, hi in state.values())

@@ -14,6 +14,7 @@ from geo_api.batch_points import read_points
 from geo_api.case_schemas import CRS, LocateOut
 from geo_api.case_shapes import location_out, station_out, worker_out
 from geo_api.deps import SessionDep, SettingsDep
+from geo_api.fast_auth import allow_fast
 from grids.assign import contacts_for
 from grids.locate import locate_one
 from grids.locate_batch import locate_batch
@@ -29,9 +30,8 @@ MAX_BATCH_POINTS = 200_000
     summary="Which street, community and grid cells a point belongs to, and who serves it",
 )
 def locate(
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Annotated[Principal, allow(*EVERYONE)],
+    request: Request,
+    principal: Annotated[Principal, allow_fast(*EVERYONE)],
     lon: Annotated[float, Query(description="Longitude in `crs`, degrees.")],
     lat: Annotated[float, Query(description="Latitude in `crs`, degrees.")],
     crs: CRS = "wgs84",
@@ -46,15 +46,12 @@ def locate(
     fallback; outside the district → 422 ``outside_district``.  Staff see the
     worker's phone; residents see the name only.
     """
-    loc = locate_one(
-        session=session,
-        lon=lon,
-        lat=lat,
-        crs=crs,
-        at=at,
-        tolerance_m=settings.cases.locate_tolerance_m,
-    )
-    worker, station = contacts_for(session=session, location=loc)
+    # The hot path: a session is made here, not through the dependency chain (see
+    # geo_api.fast_auth); it opens a connection only when a grid must be loaded.
+    tolerance = request.app.state.settings.cases.locate_tolerance_m
+    with request.app.state.sessionmaker() as session:
+        loc = locate_one(session=session, lon=lon, lat=lat, crs=crs, at=at, tolerance_m=tolerance)
+        worker, station = contacts_for(session=session, location=loc)
     body = location_out(loc)
     body["worker"] = worker_out(worker, staff=principal.is_staff)
     body["service_station"] = station_out(station)

@@ -103,6 +103,8 @@ def test_raster_and_rtree_paths_agree_and_break_ties_by_rank():
     for p, c in zip(pts[hit][::-1], cand[hit][::-1], strict=True):
         expected[p] = c if expected[p] < 0 else min(expected[p], c)
     assert (raster == expected).all()
+    one = np.array([index.covering_one(x, y) for x, y in zip(xs[::7], ys[::7], strict=True)])
+    assert (one == raster[::7]).all()  # the scalar hot path answers the same
     shared = raster[50_000:]
     assert (shared >= 0).sum() > 0.9 * len(shared)  # vertices on the frame edge may be outside
 
@@ -125,6 +127,7 @@ def test_overlapping_cells_answer_the_lowest_rank_in_the_overlap():
     assert (got[:300] == 0).all() and got[300] == 1
     index2 = CellIndex([big, small], raster=True)
     assert (index2.covering(xs, ys) == 0).all()
+    assert [index.covering_one(x, y) for x, y in zip(xs, ys, strict=True)] == list(got)
 
 
 def test_nearest_within_tolerance_in_metres():
@@ -138,7 +141,8 @@ def test_nearest_within_tolerance_in_metres():
 
 
 def test_bad_and_empty_input():
-    index = CellIndex([SQUARE])
+    index = CellIndex([SQUARE], raster=True)
+    assert index.covering_one(float("nan"), 0.5) == -1 and index.covering_one(5.0, 5.0) == -1
     assert (index.covering([np.nan, 0.5], [0.5, np.inf]) == -1).all()
     assert CellIndex([]).covering([0.5], [0.5])[0] == -1
     with pytest.raises(ValueError):
