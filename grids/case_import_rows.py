@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from grids.deadlines import limits_for, step_deadline
 from grids.grid_snapshot import CellChains
-from layers.frame_copy import reserve_ids
 from layers.incidents import STEP_OF_STATUS
 from layers.sql import quote_ident
 
@@ -50,23 +49,34 @@ def _ids(values: np.ndarray) -> pd.Series:
 
 def _deadlines(session: Session, rows: pd.DataFrame, now: datetime) -> tuple[list, list]:
     """Open cases start their status's step at import time; closed ones have no clock."""
+    n = len(rows)
+    due = np.full(n, None, dtype=object)
+    records = np.full(n, "{}", dtype=object)
     steps = rows["status"].map(STEP_OF_STATUS)
-    due: list = [None] * len(rows)
-    records: list = ["{}"] * len(rows)
-    cache: dict[tuple[str, str, str], dict] = {}
-    for i, (category, urgency, step) in enumerate(
-        zip(rows["category_code"], rows["urgency"], steps, strict=True)
-    ):
-        if not isinstance(step, str):
-            continue
-        key = (category, urgency, step)
-        if key not in cache:
+    open_at = np.flatnonzero(steps.notna().to_numpy())
+    if open_at.size:
+        keys = pd.DataFrame(
+            {
+                "c": rows["category_code"].to_numpy()[open_at],
+                "u": rows["urgency"].to_numpy()[open_at],
+                "s": steps.to_numpy()[open_at],
+            }
+        )
+        for (category, urgency, step), where in keys.groupby(["c", "u", "s"]).indices.items():
             limits = limits_for(session=session, category_code=category, urgency=urgency)
-            cache[key] = step_deadline(now, limits[step]) if step in limits else {}
-        if cache[key]:
-            due[i] = cache[key]["due_at"]
-            records[i] = json.dumps({step: cache[key]})
-    return due, records
+            if step in limits:
+                record = step_deadline(now, limits[step])
+                due[open_at[where]] = record["due_at"]
+                records[open_at[where]] = json.dumps({step: record})
+    return list(due), list(records)
+
+
+def _stamp(values: pd.Series) -> np.ndarray:
+    """ISO text of UTC timestamps (None for NaT), vectorised: pandas' CSV writer is slow at this."""
+    raw = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+    text_ = np.char.add(np.datetime_as_string(raw, unit="us"), "+00:00").astype(object)
+    text_[np.isnat(raw)] = None
+    return text_
 
 
 def build_rows(
@@ -76,15 +86,22 @@ def build_rows(
     chains: CellChains,
     keep: np.ndarray,
     now: datetime,
-    actor: str,
-    source: str,
     crs: str = "wgs84",
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(incidents, incident_events) frames; `keep` selects the located rows of `chains`."""
-    n = len(rows)
-    ids = np.array(reserve_ids(session.connection(), "incidents", n), dtype=np.int64)
+) -> pd.DataFrame:
+    """The incidents frame (ids come from the sequence during COPY); `keep` selects located rows.
+
+    Rows are ordered by level-1 and level-3 cell before ids are given, so the
+    many spatial indexes (cells, community, street, assignee, geometry) are
+    filled in an order close to their own.
+    """
+    cells = {name: chains.ids(name)[keep] for name in ("l1", "l2", "l3", "community", "street")}
+    order = np.lexsort((cells["l3"], cells["l1"]))
+    rows = rows.iloc[order].reset_index(drop=True)
+    cells = {name: values[order] for name, values in cells.items()}
+    revision = chains.revision_id[keep][order]
+    method = chains.method_names()[keep][order]
+    l1_codes = pd.Series(chains.codes("l1")[keep][order])
     points = shapely.set_srid(shapely.points(rows["lon"].to_numpy(), rows["lat"].to_numpy()), 4326)
-    l1_codes = pd.Series(chains.codes("l1")[keep])
     workers = dict(
         session.execute(
             text(
@@ -95,13 +112,13 @@ def build_rows(
     )
     names = dict(session.execute(text("SELECT code, name FROM categories")).all())
     due, deadlines = _deadlines(session, rows, now)
-    closed_at = rows["closed_at"].where(rows["closed_at"].notna(), None)
+    created = _stamp(rows["created_at"])
+    closed = _stamp(rows["closed_at"])
     description = rows["description"].where(
         rows["description"] != "", rows["category_code"].map(names)
     )
-    incidents = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "id": ids,
             "external_id": rows["external_id"].to_numpy(),
             "category_code": rows["category_code"].to_numpy(),
             "channel_code": rows["channel_code"].to_numpy(),
@@ -113,31 +130,72 @@ def build_rows(
             "reported_crs": crs,
             "reported_lon": rows["orig_lon"].to_numpy(),
             "reported_lat": rows["orig_lat"].to_numpy(),
-            "revision_id": _ids(chains.revision_id[keep]).to_numpy(),
-            "l1_cell_id": _ids(chains.ids("l1")[keep]).to_numpy(),
-            "l2_cell_id": _ids(chains.ids("l2")[keep]).to_numpy(),
-            "l3_cell_id": _ids(chains.ids("l3")[keep]).to_numpy(),
-            "community_id": _ids(chains.ids("community")[keep]).to_numpy(),
-            "street_id": _ids(chains.ids("street")[keep]).to_numpy(),
-            "locate_method": chains.method_names()[keep],
+            "revision_id": _ids(revision).to_numpy(),
+            "l1_cell_id": _ids(cells["l1"]).to_numpy(),
+            "l2_cell_id": _ids(cells["l2"]).to_numpy(),
+            "l3_cell_id": _ids(cells["l3"]).to_numpy(),
+            "community_id": _ids(cells["community"]).to_numpy(),
+            "street_id": _ids(cells["street"]).to_numpy(),
+            "locate_method": method,
             "assignee_worker_id": pd.Series(l1_codes.map(workers), dtype="Int64").to_numpy(),
             "handling_level": rows["handling_level"].to_numpy(),
             "due_at": due,
             "deadlines": deadlines,
-            "created_at": rows["created_at"].to_numpy(),
-            "updated_at": closed_at.fillna(rows["created_at"]).to_numpy(),
-            "closed_at": closed_at.to_numpy(),
+            "created_at": created,
+            "updated_at": np.where(pd.isna(closed), created, closed),
+            "closed_at": closed,
         }
     )
-    events = pd.DataFrame(
-        {
-            "incident_id": ids,
-            "at": rows["created_at"].to_numpy(),
-            "actor": actor,
-            "role": "system",
-            "action": "import",
-            "to_status": rows["status"].to_numpy(),
-            "data": json.dumps({"source": source}, ensure_ascii=False),
-        }
-    )
-    return incidents, events
+
+
+def write_import_events(*, session: Session, actor: str, source: str, since_id: int) -> int:
+    """One ``import`` event per case this transaction imported (ids > `since_id`), in-server."""
+    return session.execute(
+        text(
+            "INSERT INTO incident_events (incident_id, at, actor, role, action, to_status, data) "
+            "SELECT id, created_at, :actor, 'system', 'import', status, CAST(:data AS jsonb) "
+            "FROM incidents WHERE id > :since AND xmin = pg_current_xact_id()::xid"
+        ),
+        {"actor": actor, "data": json.dumps({"source": source}), "since": since_id},
+    ).rowcount
+
+
+FOREIGN_KEYS = {
+    "category_code": ("categories", "code"),
+    "channel_code": ("channels", "code"),
+    "revision_id": ("grid_revisions", "id"),
+    "l1_cell_id": ("grid_cells", "id"),
+    "l2_cell_id": ("grid_cells", "id"),
+    "l3_cell_id": ("grid_cells", "id"),
+    "community_id": ("communities", "id"),
+    "street_id": ("streets", "id"),
+    "assignee_worker_id": ("workers", "id"),
+}
+"""The references of imported incidents (reporter_key_id stays NULL)."""
+
+
+def references_hold(*, session: Session, incidents: pd.DataFrame) -> bool:
+    """Lock the referenced tables against writers and check every reference set-wise.
+
+    True when every distinct value of every foreign-key column exists; with the
+    SHARE locks held to the end of the transaction, that stays true, so the
+    per-row foreign-key triggers would find nothing more.
+    """
+    tables = sorted({table for table, _ in FOREIGN_KEYS.values()})
+    session.execute(text(f"LOCK TABLE {', '.join(quote_ident(t) for t in tables)} IN SHARE MODE"))
+    for column, (table, key) in FOREIGN_KEYS.items():
+        values = pd.unique(incidents[column].dropna())
+        if not len(values):
+            continue
+        cast = "text" if key == "code" else "bigint"
+        missing = session.execute(
+            text(
+                f"SELECT count(*) FROM unnest(CAST(:v AS {cast}[])) AS v(x) "  # noqa: S608 - ours
+                f"WHERE NOT EXISTS (SELECT 1 FROM {quote_ident(table)} t "
+                f"WHERE t.{quote_ident(key)} = v.x)"
+            ),
+            {"v": [v.item() if hasattr(v, "item") else v for v in values]},
+        ).scalar()
+        if missing:
+            return False
+    return True

@@ -94,6 +94,11 @@ class Incident(Base):
             postgresql_where=text("external_id IS NOT NULL"),
         ),
         Index(
+            "ix_incidents_reporter_key_id",
+            "reporter_key_id",
+            postgresql_where=text("reporter_key_id IS NOT NULL"),
+        ),
+        Index(
             "uq_incidents_access_token_hash",
             "access_token_hash",
             unique=True,
@@ -139,7 +144,7 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     reporter_key_id: Mapped[int | None] = mapped_column(
-        ForeignKey("api_keys.id", ondelete="SET NULL"), index=True
+        ForeignKey("api_keys.id", ondelete="SET NULL")
     )
     """The API key that reported the case (a resident key sees its own cases)."""
     access_token_hash: Mapped[str | None] = mapped_column(String(64))

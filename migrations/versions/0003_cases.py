@@ -27,7 +27,11 @@ def upgrade() -> None:
         ondelete="SET NULL",
     )
     op.create_index(
-        op.f("ix_incidents_reporter_key_id"), "incidents", ["reporter_key_id"], unique=False
+        "ix_incidents_reporter_key_id",
+        "incidents",
+        ["reporter_key_id"],
+        unique=False,
+        postgresql_where=sa.text("reporter_key_id IS NOT NULL"),
     )
     op.create_index(
         "uq_incidents_access_token_hash",
@@ -72,7 +76,11 @@ def downgrade() -> None:
         table_name="incidents",
         postgresql_where=sa.text("access_token_hash IS NOT NULL"),
     )
-    op.drop_index(op.f("ix_incidents_reporter_key_id"), table_name="incidents")
+    op.drop_index(
+        "ix_incidents_reporter_key_id",
+        table_name="incidents",
+        postgresql_where=sa.text("reporter_key_id IS NOT NULL"),
+    )
     op.drop_constraint(
         op.f("fk_incidents_reporter_key_id_api_keys"), "incidents", type_="foreignkey"
     )

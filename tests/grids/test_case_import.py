@@ -159,3 +159,44 @@ def test_unreadable_files_write_nothing(test_db, engine, monkeypatch, tmp_path):
         result = CliRunner().invoke(cli, ["incidents", "import", str(tmp_path / name)])
         assert isinstance(result.exception, InvalidInputError) and result.exception.code == code
     assert len(imported(engine, "")) == before
+
+
+def test_without_the_trigger_shortcut_the_result_is_the_same(run, engine, tmp_path, monkeypatch):
+    import grids.case_import as case_import
+
+    monkeypatch.setattr(case_import, "_skip_row_triggers", lambda session: False)
+    path = write_csv(
+        tmp_path / "slow.csv",
+        [("S-1", "0102", "", "closed", "2026-03-01T09:00:00+08:00", 104.1, 30.68)],
+    )
+    assert "1 imported" in run(str(path))
+    assert [r.external_id for r in imported(engine, "S-")] == ["S-1"]
+
+
+def test_references_are_checked_before_the_triggers_are_skipped(engine):
+    import pandas as pd
+    from sqlalchemy.orm import Session
+
+    from grids.case_import_rows import references_hold
+
+    frame = pd.DataFrame(
+        {
+            column: [None]
+            for column in (
+                "revision_id",
+                "l1_cell_id",
+                "l2_cell_id",
+                "l3_cell_id",
+                "community_id",
+                "street_id",
+                "assignee_worker_id",
+            )
+        }
+    )
+    frame["category_code"], frame["channel_code"] = ["0102"], ["wechat"]
+    with Session(engine) as session:
+        assert references_hold(session=session, incidents=frame)
+        session.rollback()
+        frame["l3_cell_id"] = [10**9]
+        assert not references_hold(session=session, incidents=frame)
+        session.rollback()
