@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
+from http_load import skip_unless_ready  # bench/http_load.py, beside this script
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="Commit the import instead.")
     args = parser.parse_args()
+    skip_unless_ready(need_wrk=False)
     engine = make_engine(resolve_database_url(DatabaseSettings(), start=True), pool_size=1)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cases.csv"

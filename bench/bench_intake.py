@@ -15,7 +15,7 @@ import argparse
 import os
 import uuid
 
-from http_load import Server, wrk  # bench/http_load.py, beside this script
+from http_load import Server, skip_unless_ready, wrk  # bench/http_load.py, beside this script
 from sqlalchemy import text
 
 from layers.config import DatabaseSettings
@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    skip_unless_ready(need_wrk=True)
     prefix = "bench" + uuid.uuid4().hex[:8]
     engine = make_engine(resolve_database_url(DatabaseSettings(), start=True), pool_size=1)
     server = Server(args.workers)

@@ -18,6 +18,7 @@ import time
 import geopandas as gpd
 import numpy as np
 import shapely
+from http_load import skip_unless_ready  # bench/http_load.py, beside this script
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
+    skip_unless_ready(need_wrk=False)
     engine = make_engine(resolve_database_url(DatabaseSettings(), start=True), pool_size=1)
     with Session(engine) as session:
         t = time.perf_counter()

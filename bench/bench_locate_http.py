@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 import shapely
-from http_load import Server, wrk  # bench/http_load.py, beside this script
+from http_load import Server, skip_unless_ready, wrk  # bench/http_load.py, beside this script
 from sqlalchemy import text
 
 from layers.config import DatabaseSettings
@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    skip_unless_ready(need_wrk=True)
     pts = points_inside(5000)
     script = LUA % ",".join(f"{{{x:.7f},{y:.7f}}}" for x, y in pts)
     server = Server(args.workers)

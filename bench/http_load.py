@@ -33,6 +33,33 @@ class Load:
     errors: int
 
 
+def demo_loaded() -> bool:
+    """True when the private cluster holds the demo district (the benchmarks need it)."""
+    from sqlalchemy import text
+
+    from layers.db import make_engine
+
+    engine = make_engine(resolve_database_url(DatabaseSettings(), start=True), pool_size=1)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT to_regclass('districts') IS NOT NULL")).scalar()
+            return bool(
+                found and conn.execute(text("SELECT EXISTS (SELECT 1 FROM districts)")).scalar()
+            )
+    finally:
+        engine.dispose()
+
+
+def skip_unless_ready(need_wrk: bool) -> None:
+    """Exit 0 with a note when the demo is not loaded (or wrk is missing): nothing to measure."""
+    if not demo_loaded():
+        print("skipped: load the demo district first (wangge demo load)")
+        raise SystemExit(0)
+    if need_wrk and shutil.which("wrk") is None:
+        print("skipped: the HTTP benchmarks need wrk (apt-get install -y wrk)")
+        raise SystemExit(0)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
