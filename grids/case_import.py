@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -133,8 +133,8 @@ def import_cases(
     note("read", len(frame))
     rows, reasons = _validate(session, frame, crs)
     known = existing_external_ids(session=session, ids=rows["external_id"][reasons.isna()])
-    skip = rows["external_id"].isin(known) & reasons.isna()
-    todo = rows[reasons.isna() & ~skip]
+    skipped = int((rows["external_id"].isin(known) & reasons.isna()).sum())
+    todo = rows[reasons.isna() & ~rows["external_id"].isin(known)]
     note("validated", len(frame))
     chains = point_to_cells(
         todo["lon"].to_numpy(),
@@ -143,45 +143,46 @@ def import_cases(
         at=todo["created_at"],
         tolerance_m=tolerance_m,
     )
-    outside = pd.Series(chains.method < 0, index=todo.index)
-    reasons[outside[outside].index] = "outside the district"
+    keep = chains.method >= 0
+    reasons[todo.index[~keep]] = "outside the district"
     note("located", len(todo))
-    keep = ~outside.to_numpy()
     incidents = build_rows(
         session=session, rows=todo[keep], chains=chains, keep=keep, now=now, crs=crs
     )
-    since = session.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar()
-    fast = references_hold(session=session, incidents=incidents) and _skip_row_triggers(session)
-    copy_frame(session.connection(), "incidents", incidents)
-    note("incidents written", len(incidents))
-    events = write_import_events(session=session, actor=actor, source=path.name, since_id=since)
-    note("events written", events)
-    if fast:
-        session.execute(text("SET LOCAL session_replication_role = DEFAULT"))
-    written = _write_rejects(rejects_path, rows, reasons)
+    _write(session, incidents, actor, path.name, note)
+    report = ImportReport(
+        read=len(frame),
+        imported=len(incidents),
+        skipped_existing=skipped,
+        rejected=int(reasons.notna().sum()),
+        rejects_path=_write_rejects(rejects_path, rows, reasons),
+        seconds=0.0,
+    )
     record(
         session=session,
         actor=actor,
         role="admin",
         action="import_incidents",
         entity="incidents",
-        data={
-            "file": path.name,
-            "read": len(frame),
-            "imported": len(incidents),
-            "skipped_existing": int(skip.sum()),
-            "rejected": int(reasons.notna().sum()),
-        },
+        data={"file": path.name, **{k: v for k, v in report.__dict__.items() if k in _COUNTS}},
     )
     session.flush()
-    return ImportReport(
-        read=len(frame),
-        imported=len(incidents),
-        skipped_existing=int(skip.sum()),
-        rejected=int(reasons.notna().sum()),
-        rejects_path=written,
-        seconds=round(time.perf_counter() - started, 2),
-    )
+    return replace(report, seconds=round(time.perf_counter() - started, 2))
+
+
+_COUNTS = ("read", "imported", "skipped_existing", "rejected")
+
+
+def _write(session: Session, incidents: pd.DataFrame, actor: str, source: str, note) -> None:
+    """COPY the incidents and write their events (row triggers skipped where proven safe)."""
+    since = session.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar()
+    fast = references_hold(session=session, incidents=incidents) and _skip_row_triggers(session)
+    copy_frame(session.connection(), "incidents", incidents)
+    note("incidents written", len(incidents))
+    events = write_import_events(session=session, actor=actor, source=source, since_id=since)
+    note("events written", events)
+    if fast:
+        session.execute(text("SET LOCAL session_replication_role = DEFAULT"))
 
 
 def _skip_row_triggers(session: Session) -> bool:

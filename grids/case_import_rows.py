@@ -79,6 +79,32 @@ def _stamp(values: pd.Series) -> np.ndarray:
     return text_
 
 
+def _in_cell_order(rows: pd.DataFrame, chains: CellChains, keep: np.ndarray):
+    """Rows and their located columns, ordered by level-1 then level-3 cell."""
+    cells = {name: chains.ids(name)[keep] for name in ("l1", "l2", "l3", "community", "street")}
+    cells["revision"] = chains.revision_id[keep]
+    cells["method"] = chains.method_names()[keep]
+    cells["l1_code"] = chains.codes("l1")[keep]
+    order = np.lexsort((cells["l3"], cells["l1"]))
+    return rows.iloc[order].reset_index(drop=True), {k: v[order] for k, v in cells.items()}
+
+
+def _located(cells: dict[str, np.ndarray], workers: dict[str, int]) -> dict[str, object]:
+    """The columns the locate step decided: revision, cells, method, assignee."""
+    return {
+        "revision_id": _ids(cells["revision"]).to_numpy(),
+        "l1_cell_id": _ids(cells["l1"]).to_numpy(),
+        "l2_cell_id": _ids(cells["l2"]).to_numpy(),
+        "l3_cell_id": _ids(cells["l3"]).to_numpy(),
+        "community_id": _ids(cells["community"]).to_numpy(),
+        "street_id": _ids(cells["street"]).to_numpy(),
+        "locate_method": cells["method"],
+        "assignee_worker_id": pd.Series(
+            pd.Series(cells["l1_code"]).map(workers), dtype="Int64"
+        ).to_numpy(),
+    }
+
+
 def build_rows(
     *,
     session: Session,
@@ -94,13 +120,7 @@ def build_rows(
     many spatial indexes (cells, community, street, assignee, geometry) are
     filled in an order close to their own.
     """
-    cells = {name: chains.ids(name)[keep] for name in ("l1", "l2", "l3", "community", "street")}
-    order = np.lexsort((cells["l3"], cells["l1"]))
-    rows = rows.iloc[order].reset_index(drop=True)
-    cells = {name: values[order] for name, values in cells.items()}
-    revision = chains.revision_id[keep][order]
-    method = chains.method_names()[keep][order]
-    l1_codes = pd.Series(chains.codes("l1")[keep][order])
+    rows, cells = _in_cell_order(rows, chains, keep)
     points = shapely.set_srid(shapely.points(rows["lon"].to_numpy(), rows["lat"].to_numpy()), 4326)
     workers = dict(
         session.execute(
@@ -130,14 +150,7 @@ def build_rows(
             "reported_crs": crs,
             "reported_lon": rows["orig_lon"].to_numpy(),
             "reported_lat": rows["orig_lat"].to_numpy(),
-            "revision_id": _ids(revision).to_numpy(),
-            "l1_cell_id": _ids(cells["l1"]).to_numpy(),
-            "l2_cell_id": _ids(cells["l2"]).to_numpy(),
-            "l3_cell_id": _ids(cells["l3"]).to_numpy(),
-            "community_id": _ids(cells["community"]).to_numpy(),
-            "street_id": _ids(cells["street"]).to_numpy(),
-            "locate_method": method,
-            "assignee_worker_id": pd.Series(l1_codes.map(workers), dtype="Int64").to_numpy(),
+            **_located(cells, workers),
             "handling_level": rows["handling_level"].to_numpy(),
             "due_at": due,
             "deadlines": deadlines,

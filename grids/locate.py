@@ -146,6 +146,17 @@ class _SnapshotCache:
                 for k in [k for k in self._past if k[0] == key]:
                     del self._past[k]
 
+    def reload(self, session: Session) -> None:
+        """Load the live grid afresh, then swap it in: readers keep the old one meanwhile."""
+        key = database_key(session)
+        with self._build:
+            snap = self._load(session, datetime.now(UTC), raster=True)
+        with self._lock:
+            self.generation += 1
+            self._live[key] = snap
+            for k in [k for k in self._past if k[0] == key]:
+                del self._past[k]
+
 
 _CACHE = _SnapshotCache()
 
@@ -178,9 +189,10 @@ def refresh_index(*, session: Session | None = None) -> None:
     Called by the LISTEN thread on ``wangge_grid_published`` and by anyone who
     changed grid cells and wants the next locate to see them immediately.
     """
-    _CACHE.clear(database_key(session) if session is not None else None)
-    if session is not None:
-        _CACHE.live(session)
+    if session is None:
+        _CACHE.clear()
+    else:
+        _CACHE.reload(session)
 
 
 def snapshot_for(*, session: Session, at: datetime | None = None) -> GridSnapshot:
