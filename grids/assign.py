@@ -108,6 +108,10 @@ class _ContactBook:
                     self._books[key] = book
         return book[1], book[2]
 
+    def fresh(self, session: Session) -> bool:
+        book = self._books.get(database_key(session))
+        return book is not None and time.monotonic() - book[0] <= CONTACT_TTL_S
+
     def clear(self) -> None:
         with self._lock:
             self._books.clear()
@@ -145,6 +149,11 @@ def contacts_for(
     worker = workers.get(location.l1_code) if location.l1_code else None
     station = stations.get(location.community_id) if location.community_id else None
     return worker, station
+
+
+def contacts_ready(*, session: Session) -> bool:
+    """True when `contacts_for` answers from memory alone."""
+    return _BOOK.fresh(session)
 
 
 def forget_contacts() -> None:

@@ -101,7 +101,7 @@ class CellIndex:
         ok = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
         if not len(self) or not ok.size or max_distance_m <= 0:
             return idx, dist
-        tree, lon0, lat0, kx, ky = self._metric_tree()
+        tree, lon0, lat0, kx, ky = self.metric_tree()
         points = shapely.points((xs[ok] - lon0) * kx, (ys[ok] - lat0) * ky)
         (pts, cells), d = tree.query_nearest(
             points, max_distance=max_distance_m, return_distance=True, all_matches=True
@@ -113,7 +113,8 @@ class CellIndex:
         dist[ok[pts[first]]] = d[first]
         return idx, dist
 
-    def _metric_tree(self) -> tuple[shapely.STRtree, float, float, float, float]:
+    def metric_tree(self) -> tuple[shapely.STRtree, float, float, float, float]:
+        """The R-tree in local metres that `nearest` uses (built once)."""
         if self._metric is None:
             with self._lock:
                 if self._metric is None:

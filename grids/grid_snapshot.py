@@ -180,6 +180,12 @@ class GridSnapshot:
             revision[sel] = self.cells[level].revision[deepest[sel]]
         return CellChains(method, distance, revision, [(None, self, pos)])
 
+    def warm(self) -> None:
+        """Build the lazily made parts (nearest-cell trees) ahead of the first request."""
+        for layer in (self.cells[3], self.cells[1], self.streets):
+            if len(layer):
+                layer.index.metric_tree()
+
     def locate_point(self, lon: float, lat: float, *, tolerance_m: float) -> CellChains:
         """`locate` for one point: plain Python when a level-3 cell covers it (the hot path)."""
         cells = self.cells[3]
@@ -291,7 +297,7 @@ def load_snapshot(*, session: Session, at: datetime, raster: bool) -> GridSnapsh
         )
         above = {r.id: i for i, r in enumerate(mine)}
     revisions = [r.revision_id for r in rows]
-    return GridSnapshot(
+    snapshot = GridSnapshot(
         cells=cells,
         communities=_areas(communities, [street_pos.get(r.street_id, -1) for r in communities]),
         streets=_areas(streets, [-1] * len(streets)),
@@ -299,3 +305,6 @@ def load_snapshot(*, session: Session, at: datetime, raster: bool) -> GridSnapsh
         revision_id=max(revisions) if revisions else None,
         stats={f"l{lv}": len(cells[lv]) for lv in LEVELS},
     )
+    if raster:  # the live grid: build what the fallbacks use now, not in a request
+        snapshot.warm()
+    return snapshot

@@ -94,6 +94,13 @@ class _SnapshotCache:
         self._build = threading.Lock()
         self.generation = 0
 
+    def ready(self, session: Session) -> bool:
+        """True when the live grid is loaded and current (locating will not touch the database)."""
+        snap = self._live.get(database_key(session))
+        return snap is not None and (
+            snap.valid_until is None or datetime.now(UTC) < snap.valid_until
+        )
+
     def live(self, session: Session) -> GridSnapshot:
         key = database_key(session)
         now = datetime.now(UTC)
@@ -193,6 +200,11 @@ def refresh_index(*, session: Session | None = None) -> None:
         _CACHE.clear()
     else:
         _CACHE.reload(session)
+
+
+def live_ready(*, session: Session) -> bool:
+    """True when `locate_one` without `at` answers from memory alone (no database, no load)."""
+    return _CACHE.ready(session)
 
 
 def snapshot_for(*, session: Session, at: datetime | None = None) -> GridSnapshot:
