@@ -9,6 +9,7 @@ whose case token they hold; never anyone else's.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +81,9 @@ def can_see(
     """May `actor` (holding case `token`, if any) see this case?"""
     if actor.role in SEE_ALL or actor.role == SYSTEM:
         return True
-    if token and incident.access_token_hash and token_hash(token) == incident.access_token_hash:
-        return True
+    if token and incident.access_token_hash:
+        if hmac.compare_digest(token_hash(token), incident.access_token_hash):
+            return True
     if actor.role == "grid_worker":
         clause, params = scope_sql(session=session, actor=actor)
         return bool(

@@ -168,16 +168,16 @@ class _SnapshotCache:
 _CACHE = _SnapshotCache()
 
 
-_KEYS: dict[int, str] = {}
+_KEYS: dict[int, tuple[object, str]] = {}
 
 
 def database_key(session: Session) -> str:
     """Which database a session talks to (the cache key; no password)."""
     engine = session.get_bind().engine
-    key = _KEYS.get(id(engine))
-    if key is None:
-        key = _KEYS[id(engine)] = engine.url.render_as_string(hide_password=True)
-    return key
+    hit = _KEYS.get(id(engine))
+    if hit is None or hit[0] is not engine.url:  # ids are reused once an engine is gone
+        hit = _KEYS[id(engine)] = (engine.url, engine.url.render_as_string(hide_password=True))
+    return hit[1]
 
 
 def _change_points(session: Session) -> list[datetime]:
