@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from geo_api import case_tasks
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
 from geo_api.routers import ROUTERS
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
+    case_tasks.install(app)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

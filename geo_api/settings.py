@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grids.config import CaseSettings
 from layers.analytics_settings import AnalyticsSettings
 from layers.config import DatabaseSettings
 from maps.settings import MapsSettings
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     maps: MapsSettings = Field(default_factory=MapsSettings)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
 
     def base_url(self) -> str:
         """Where a person or client reaches the service."""

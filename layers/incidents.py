@@ -48,6 +48,20 @@ STATUSES = (
     "evaluated",
 )
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in ("void", "closed", "evaluated"))
+STEP_OF_STATUS = {
+    "reported": "accept",
+    "accepted": "accept",
+    "filed": "dispatch",
+    "returned": "dispatch",
+    "dispatched": "sign",
+    "signed": "handle",
+    "in_progress": "handle",
+    "rework": "handle",
+    "handled": "check",
+    "checking": "check",
+    "self_handled": "check",
+}
+"""The timed step (`layers.catalog.STEPS`) a case in each status is in; others stop the clock."""
 HANDLING_LEVELS = ("grid", "community", "street", "district")
 LOCATE_METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
 REPORT_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
@@ -78,6 +92,17 @@ class Incident(Base):
             "external_id",
             unique=True,
             postgresql_where=text("external_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_incidents_reporter_key_id",
+            "reporter_key_id",
+            postgresql_where=text("reporter_key_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_incidents_access_token_hash",
+            "access_token_hash",
+            unique=True,
+            postgresql_where=text("access_token_hash IS NOT NULL"),
         ),
     )
 
@@ -118,6 +143,12 @@ class Incident(Base):
     )
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    reporter_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    """The API key that reported the case (a resident key sees its own cases)."""
+    access_token_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the case token handed to the reporter (Open311 `token`, case look-up)."""
 
 
 class IncidentEvent(Base):

@@ -11,6 +11,7 @@ from layers.courtyards import Courtyard
 from layers.derived import CameraView, DerivedCache
 from layers.grid_cells import GridCell, GridRevision
 from layers.grid_drafts import GridDraftCell
+from layers.idempotency import IdempotencyKey
 from layers.incidents import Incident, IncidentEvent
 from layers.service_points import ServicePoint
 from layers.workers import Worker
@@ -31,6 +32,7 @@ __all__ = [
     "GridCell",
     "GridDraftCell",
     "GridRevision",
+    "IdempotencyKey",
     "Incident",
     "IncidentEvent",
     "ServicePoint",

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from geo_api.cli import db, demo, layers_io, maps, planning, serve
+from geo_api.cli import db, demo, incidents, layers_io, maps, planning, serve, sla
 from layers.errors import WanggeError
 
 app = typer.Typer(
@@ -30,6 +30,8 @@ app.command("serve")(serve.serve)
 app.command("export")(layers_io.export)
 app.command("import")(layers_io.import_)
 app.add_typer(planning.app, name="planning")
+app.add_typer(incidents.app, name="incidents")
+app.add_typer(sla.app, name="sla")
 
 
 def main() -> None:

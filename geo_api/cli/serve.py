@@ -33,6 +33,7 @@ def serve(
     os.environ["WANGGE_DATABASE_URL"] = database_url
     os.environ["WANGGE_HOST"] = host
     os.environ["WANGGE_PORT"] = str(port)
+    os.environ.setdefault("WANGGE_SLA_SWEEP_SECONDS", "60")  # the periodic SLA sweep
     served = Settings()
     typer.echo(
         banner(create_app(served), served.base_url(), served.db.home.absolute() / "demo-keys.json")

@@ -4,10 +4,15 @@ from fastapi import APIRouter
 
 from geo_api.routers import (
     analytics,
+    dispatch,
     grid_history,
+    incidents,
+    kpis,
+    locate,
     maps,
     meta,
     ogc,
+    open311,
     planning,
     residents_nearby,
     static,
@@ -15,6 +20,11 @@ from geo_api.routers import (
 
 ROUTERS: list[APIRouter] = [
     meta.router,
+    locate.router,
+    incidents.router,
+    dispatch.router,
+    kpis.router,
+    open311.router,
     ogc.router,
     planning.router,
     grid_history.router,

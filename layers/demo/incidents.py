@@ -13,13 +13,16 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from layers import clocks
 from layers.demo.counts import DemoCounts
 from layers.demo.density import DensityField, points_in
 from layers.demo.dwellings import Buildings
 from layers.demo.hierarchy import Hierarchy
 from layers.demo.names import ROADS, person_names, phone_numbers
+from layers.incidents import STEP_OF_STATUS
 
 PERIOD_DAYS = 335  # eleven months
+WARN_SHARE = 0.8  # as grids.deadlines.WARN_SHARE: the SLA sweep warns at 80 %
 MAIN_PATH = (
     "reported",
     "accepted",
@@ -125,12 +128,14 @@ PHRASES = {
 
 @dataclass(frozen=True)
 class CategoryInfo:
-    """What the generator needs of a category: urgency and handling limit in minutes."""
+    """What the generator needs of a category: urgency, handling limit, all step limits."""
 
     code: str
     name: str
     default_urgency: str
     handle_minutes: float
+    limits: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
+    """(urgency, step) → (amount, clock), as in `time_limits`."""
 
 
 @dataclass
@@ -327,7 +332,9 @@ def make_incidents(
         target = _target_status(age, rng)
         if target == "self_handled":
             channel = "handheld"
-        events, status_at = _trail(i + 1, _path(target, rng), created[i], cat, urgency, now, rng)
+        events, status_at, deadlines = _trail(
+            i + 1, _path(target, rng), created[i], cat, urgency, now, rng
+        )
         out.events.extend(events)
         level = "grid"
         if status_at[-1][0] in ("closed", "evaluated", "in_progress", "handled", "checking"):
@@ -346,7 +353,7 @@ def make_incidents(
                         status_at[-1][0],
                         status_at[-1][0],
                         "协调处置需要上一级",
-                        {"to_level": level},
+                        {"from_level": "grid", "to_level": level},
                     )
                 )
         has_reporter = channel in WITH_REPORTER and rng.random() < 0.85
@@ -357,8 +364,8 @@ def make_incidents(
             else None
         )
         status, last_at = status_at[-1]
-        next_step = _next_step(status)
-        due = (last_at + timedelta(minutes=_limit(next_step, cat, urgency))) if next_step else None
+        running = deadlines.get(STEP_OF_STATUS.get(status, ""))
+        due = datetime.fromisoformat(running["due_at"]) if running else None
         for key, value in (
             ("id", i + 1),
             ("external_id", external),
@@ -372,7 +379,7 @@ def make_incidents(
             ("handling_level", level),
             ("escalation_count", 0 if level == "grid" else 1),
             ("due_at", due),
-            ("deadlines", {next_step: due.isoformat()} if due else {}),
+            ("deadlines", deadlines),
             ("created_at", created[i]),
             ("updated_at", last_at),
             ("closed_at", last_at if status in ("closed", "evaluated", "void") else None),
@@ -382,28 +389,20 @@ def make_incidents(
     return out
 
 
-def _next_step(status: str) -> str | None:
+def _deadline(step: str, start: datetime, cat: CategoryInfo, urgency: str) -> dict | None:
+    """The deadline record of a step starting at `start` (as `grids.deadlines` writes it)."""
+    limit = cat.limits.get((urgency, step))
+    if limit is None:
+        return None
+    due = clocks.deadline(start, limit[0], limit[1])
+    warn = clocks.share_elapsed_at(start, due, limit[1], WARN_SHARE)
     return {
-        "reported": "accept",
-        "accepted": "accept",
-        "filed": "dispatch",
-        "dispatched": "sign",
-        "returned": "dispatch",
-        "signed": "handle",
-        "in_progress": "handle",
-        "rework": "handle",
-        "handled": "check",
-        "checking": "check",
-        "self_handled": "check",
-    }.get(status)
-
-
-def _limit(step: str, cat: CategoryInfo, urgency: str) -> float:
-    if step == "handle":
-        return cat.handle_minutes
-    return {"accept": 10 if urgency == "urgent" else 30, "dispatch": 30, "sign": 60, "check": 60}[
-        step
-    ]
+        "started_at": start.isoformat(),
+        "due_at": due.isoformat(),
+        "warn_at": warn.isoformat(),
+        "clock": limit[1],
+        "amount": limit[0],
+    }
 
 
 def _trail(
@@ -415,7 +414,11 @@ def _trail(
     now: datetime,
     rng: np.random.Generator,
 ):
-    """Events along `path`; squeezed into [created, now] when the trail would run past now."""
+    """Events along `path` with the step clocks the workflow keeps; squeezed into [created, now].
+
+    An event that ends a timed step records ``{step, due_at, on_time}`` (what the
+    KPIs read); each new step starts its deadline, as `grids.workflow` does.
+    """
     durations = [_duration(ACTION_FOR[s], cat, urgency, rng) for s in path[1:]]
     span = (now - created).total_seconds() / 60
     total = sum(durations)
@@ -424,12 +427,26 @@ def _trail(
     events = [
         (incident_id, created, "reporter", "resident", "report", None, "reported", None, None)
     ]
+    deadlines: dict = {}
+    first = _deadline("accept", created, cat, urgency)
+    if first:
+        deadlines["accept"] = first
     at = created
     status_at = [("reported", created)]
     for prev, status, minutes in zip(path[:-1], path[1:], durations, strict=True):
         at = at + timedelta(minutes=minutes)
         action = ACTION_FOR[status]
         role = ROLE_FOR[action]
-        events.append((incident_id, at, role, role, action, prev, status, None, None))
+        before, after = STEP_OF_STATUS.get(prev), STEP_OF_STATUS.get(status)
+        data = None
+        if before != after or action == "rework":
+            ended = deadlines.get(before) if before else None
+            if ended:
+                due = datetime.fromisoformat(ended["due_at"])
+                data = {"step": before, "due_at": ended["due_at"], "on_time": at <= due}
+            started = _deadline(after, at, cat, urgency) if after else None
+            if started:
+                deadlines[after] = started
+        events.append((incident_id, at, role, role, action, prev, status, None, data))
         status_at.append((status, at))
-    return events, status_at
+    return events, status_at, deadlines

@@ -74,8 +74,19 @@ def _categories(conn: Connection) -> list[CategoryInfo]:
     ).all()
     if not rows:
         raise ConflictError("no categories found: run `wangge migrate` first", code="no_categories")
+    limits: dict[str, dict[tuple[str, str], tuple[float, str]]] = {}
+    for t in conn.execute(
+        text("SELECT category_code, urgency, step, amount, clock FROM time_limits")
+    ):
+        limits.setdefault(t.category_code, {})[(t.urgency, t.step)] = (float(t.amount), t.clock)
     return [
-        CategoryInfo(r.code, r.name, r.default_urgency, float(r.amount) * CLOCK_MINUTES[r.clock])
+        CategoryInfo(
+            r.code,
+            r.name,
+            r.default_urgency,
+            float(r.amount) * CLOCK_MINUTES[r.clock],
+            limits.get(r.code, {}),
+        )
         for r in rows
     ]
 

@@ -1,0 +1,110 @@
+"""Read many points from a request: a GeoJSON FeatureCollection or a CSV with lon/lat."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from layers.errors import InvalidInputError, PayloadTooLargeError
+
+LON_NAMES = ("lon", "lng", "longitude", "x")
+LAT_NAMES = ("lat", "latitude", "y")
+
+
+@dataclass(frozen=True)
+class Points:
+    """Coordinates with the caller's ids and other properties, in input order."""
+
+    lons: list[float]
+    lats: list[float]
+    ids: list[Any] | None
+    properties: list[dict[str, Any]]
+
+
+async def read_points(request: Request, *, max_points: int) -> Points:
+    """Parse the body by its content type (multipart: the ``file`` field)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInputError("send the points as a `file` field", code="missing_file")
+        raw = await upload.read()
+        name = (upload.filename or "").lower()
+        kind = "text/csv" if name.endswith((".csv", ".txt")) else "application/geo+json"
+    else:
+        raw = await request.body()
+    if kind in ("text/csv", "application/csv"):
+        points = _from_csv(raw)
+    elif kind in ("application/json", "application/geo+json"):
+        points = _from_geojson(raw)
+    else:
+        raise InvalidInputError(
+            "send application/geo+json, application/json or text/csv", code="unsupported_media_type"
+        )
+    if len(points.lons) > max_points:
+        raise PayloadTooLargeError(
+            f"at most {max_points} points per request", code="too_many_points"
+        )
+    return points
+
+
+def _number(value: Any, where: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"{where}: not a number: {value!r}", code="invalid_points"
+        ) from None
+
+
+def _from_geojson(raw: bytes) -> Points:
+    try:
+        doc = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInputError("the body is not JSON", code="invalid_points") from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise InvalidInputError("expected a GeoJSON FeatureCollection", code="invalid_points")
+    lons, lats, ids, props = [], [], [], []
+    for i, feature in enumerate(doc.get("features") or []):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+        if not (
+            isinstance(geometry, dict)
+            and geometry.get("type") == "Point"
+            and isinstance(coords, list)
+            and len(coords) >= 2
+        ):
+            raise InvalidInputError(f"features[{i}] is not a Point", code="invalid_points")
+        lons.append(_number(coords[0], f"features[{i}]"))
+        lats.append(_number(coords[1], f"features[{i}]"))
+        ids.append(feature.get("id"))
+        props.append(feature.get("properties") or {})
+    return Points(lons, lats, ids, props)
+
+
+def _from_csv(raw: bytes) -> Points:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInputError("the CSV is not UTF-8", code="invalid_points") from None
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {f.strip().lower(): f for f in reader.fieldnames or []}
+    lon_col = next((fields[n] for n in LON_NAMES if n in fields), None)
+    lat_col = next((fields[n] for n in LAT_NAMES if n in fields), None)
+    if lon_col is None or lat_col is None:
+        raise InvalidInputError(
+            "the CSV needs lon/lat columns (lon|lng|longitude|x, lat|latitude|y)",
+            code="invalid_points",
+        )
+    lons, lats, props = [], [], []
+    for n, row in enumerate(reader, start=2):
+        lons.append(_number(row[lon_col], f"line {n}"))
+        lats.append(_number(row[lat_col], f"line {n}"))
+        props.append({k: v for k, v in row.items() if k not in (lon_col, lat_col)})
+    return Points(lons, lats, None, props)

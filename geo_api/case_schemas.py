@@ -1,0 +1,205 @@
+"""Request and response models of locate, intake, transitions, dispatch and KPIs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from geojson_pydantic import Point
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+CRS = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
+Text500 = Annotated[str, StringConstraints(max_length=500)]
+
+
+class Area(BaseModel):
+    """One level of the chain: street, community or grid cell."""
+
+    id: int
+    code: str
+    name: str | None = None
+
+
+class WorkerOut(BaseModel):
+    """A grid worker; residents get the name only."""
+
+    name: str
+    id: int | None = None
+    code: str | None = None
+    phone: str | None = None
+    level: int | None = None
+    on_duty: bool | None = None
+
+
+class StationOut(BaseModel):
+    """The community's service station."""
+
+    id: int
+    name: str
+    address: str | None = None
+    phone: str | None = None
+    opening_hours: str | None = None
+
+
+class LocationOut(BaseModel):
+    """Where a point belongs (WGS-84 lon/lat) and how that was decided."""
+
+    lon: float
+    lat: float
+    method: Literal["covers", "nearest", "community_fallback", "street_fallback"]
+    distance_m: float | None = None
+    revision_id: int | None = None
+    street: Area | None = None
+    community: Area | None = None
+    l1: Area | None = None
+    l2: Area | None = None
+    l3: Area | None = None
+
+
+class LocateOut(LocationOut):
+    """GET /locate: the chain, the responsible level-1 worker and the service station."""
+
+    worker: WorkerOut | None = None
+    service_station: StationOut | None = None
+
+
+class LonLat(BaseModel):
+    """A point as two numbers in the declared CRS."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+class IncidentIn(BaseModel):
+    """A reported problem: where (lon/lat or GeoJSON Point, in `crs`), what, which channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location: LonLat | Point
+    crs: CRS = "wgs84"
+    category: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+    channel: Annotated[str, StringConstraints(min_length=1, max_length=24)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    address: Text500 | None = None
+    reporter_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    reporter_phone: Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{3,32}$")] | None = None
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    urgency: Literal["urgent", "normal"] | None = None
+
+
+class Reporter(BaseModel):
+    """Who reported (staff only)."""
+
+    name: str | None = None
+    phone: str | None = None
+
+
+class IncidentOut(BaseModel):
+    """A case as the caller may see it (no reporter data for residents)."""
+
+    id: int
+    version: int
+    status: str
+    urgency: str
+    category: str
+    channel: str
+    description: str
+    address: str | None = None
+    external_id: str | None = None
+    handling_level: str
+    escalation_count: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    due_at: datetime | None = None
+    deadlines: dict[str, Any]
+    location: LocationOut
+    assignee: WorkerOut | None = None
+    reporter: Reporter | None = None
+    possible_duplicates: list[int] | None = None
+    case_token: str | None = Field(
+        default=None, description="Only in the answer to the report: lets the reporter look it up."
+    )
+
+
+class TransitionIn(BaseModel):
+    """An action on a case, with the version the caller saw (or send If-Match)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    version: int | None = Field(default=None, ge=1)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventOut(BaseModel):
+    """One audit event of a case (actor names are for staff)."""
+
+    id: int
+    at: datetime
+    action: str
+    role: str
+    actor: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    reason: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class NearestWorkerOut(WorkerOut):
+    """A candidate worker with the distance from the case, metres."""
+
+    distance_m: float
+    cell_code: str | None = None
+
+
+class AssignItem(BaseModel):
+    """One incident to dispatch to one worker, at the version the dispatcher saw."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: int
+    worker_id: int
+    version: int = Field(ge=1)
+
+
+class AssignIn(BaseModel):
+    """Dispatch one or many incidents; all succeed or none does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignments: list[AssignItem] = Field(min_length=1, max_length=500)
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class QueueItem(BaseModel):
+    """A row of the dispatch queue."""
+
+    id: int
+    version: int
+    status: str
+    urgency: str
+    category: str
+    handling_level: str
+    due_at: datetime | None
+    overdue: bool
+    created_at: datetime
+    lon: float
+    lat: float
+    street_code: str | None = None
+    community_code: str | None = None
+    l1_code: str | None = None
+    assignee_worker_id: int | None = None
+    description: str
+
+
+class QueuePage(BaseModel):
+    """One page of the queue, sorted by deadline."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[QueueItem]

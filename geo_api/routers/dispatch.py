@@ -1,0 +1,98 @@
+"""The dispatcher's queue and all-or-nothing assignment."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from geo_api.auth import Principal, Role, allow
+from geo_api.case_schemas import AssignIn, IncidentOut, QueuePage
+from geo_api.case_shapes import actor_of, incident_out
+from geo_api.deps import SessionDep
+from grids.dispatch import QueueFilter, assign, queue
+from layers.errors import InvalidInputError
+from layers.incidents import OPEN_STATUSES
+
+router = APIRouter(prefix="/dispatch", tags=["dispatch"])
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        x1, y1, x2, y2 = (float(v) for v in value.split(","))
+    except ValueError:
+        raise InvalidInputError(
+            "bbox must be minlon,minlat,maxlon,maxlat (WGS-84)", code="invalid_bbox"
+        ) from None
+    if not (x1 < x2 and y1 < y2 and -180 <= x1 and x2 <= 180 and -90 <= y1 and y2 <= 90):
+        raise InvalidInputError("bbox corners are out of order or range", code="invalid_bbox")
+    return x1, y1, x2, y2
+
+
+@router.get("/queue", response_model=QueuePage, summary="Cases to work on, soonest deadline first")
+def work_queue(
+    session: SessionDep,
+    principal: Annotated[Principal, allow(Role.DISPATCHER, Role.ADMIN, Role.GRID_WORKER)],
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS-84)")] = None,
+    street: Annotated[str | None, Query(max_length=9)] = None,
+    community: Annotated[str | None, Query(max_length=12)] = None,
+    cell: Annotated[str | None, Query(max_length=21, description="Cell code, any level.")] = None,
+    status: Annotated[
+        str | None, Query(description="Comma-separated statuses; default: every open one.")
+    ] = None,
+    category: Annotated[
+        str | None, Query(pattern=r"^[0-9]{2}([0-9]{2})?$", description="Code or 2-digit major.")
+    ] = None,
+    overdue: bool | None = None,
+    level: Literal["grid", "community", "street", "district"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """Paged; grid workers see only the cases of their cells and their own."""
+    statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else OPEN_STATUSES
+    page = queue(
+        session=session,
+        filters=QueueFilter(
+            bbox=_bbox(bbox),
+            street=street,
+            community=community,
+            cell=cell,
+            statuses=statuses,
+            category=category,
+            overdue=overdue,
+            level=level,
+        ),
+        actor=actor_of(principal),
+        limit=limit,
+        offset=offset,
+    )
+    return {"total": page.total, "limit": limit, "offset": offset, "items": page.rows}
+
+
+@router.post(
+    "/assign",
+    response_model=list[IncidentOut],
+    response_model_exclude_unset=True,
+    summary="Dispatch one or many cases, all or none",
+)
+def assign_many(
+    body: AssignIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allow(Role.DISPATCHER, Role.ADMIN)],
+) -> list[dict[str, Any]]:
+    """Each case goes to its worker at the version you saw; one failure fails the batch.
+
+    The error lists every failed item (``errors``: incident, status, code).
+    """
+    results = assign(
+        session=session,
+        items=[(a.incident_id, a.worker_id, a.version) for a in body.assignments],
+        actor=actor_of(principal),
+        reason=body.reason,
+    )
+    session.commit()
+    return [
+        incident_out(r.view.incident, r.view.location, r.view.assignee, principal) for r in results
+    ]

@@ -1,0 +1,207 @@
+"""Cases: report (`POST /incidents`), read, audit trail, transitions, nearest workers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from geo_api.auth import EVERYONE, Principal, Role, allow
+from geo_api.case_schemas import EventOut, IncidentIn, IncidentOut, NearestWorkerOut, TransitionIn
+from geo_api.case_shapes import (
+    VersionRequiredError,
+    actor_of,
+    etag,
+    incident_out,
+    parse_if_match,
+    worker_out,
+)
+from geo_api.deps import SessionDep
+from geo_api.fast_auth import allow_fast
+from grids.case_views import case_events, get_case
+from grids.dispatch import nearest_workers
+from grids.intake import NewCase, report_case
+from grids.workflow import transition
+
+router = APIRouter(tags=["incidents"])
+
+CaseId = Annotated[int, Path(ge=1, le=2**62, description="The incident id.")]
+CaseToken = Annotated[
+    str | None,
+    Header(alias="X-Case-Token", description="The token handed to the reporter (residents)."),
+]
+
+
+@router.post("/incidents", status_code=201, response_model=IncidentOut, summary="Report a case")
+def report(
+    body: IncidentIn,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, allow_fast(*EVERYONE)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=200, description="Retry-safe request key."),
+    ] = None,
+) -> JSONResponse:
+    """Locate, assign and time a reported problem; answers its id, chain, assignee, deadline.
+
+    A repeat with the same ``Idempotency-Key`` and body answers the same case
+    (header ``Idempotent-Replayed: true``); the same key with another body is
+    422 ``idempotency_key_reused``.  ``possible_duplicates`` lists cases of the
+    same category within 50 m in the previous 24 h.  Keep ``case_token``: it is
+    how a resident without a key looks the case up (``X-Case-Token``).
+    """
+    loc = body.location
+    lon, lat = (loc.lon, loc.lat) if hasattr(loc, "lon") else tuple(loc.coordinates[:2])
+    case = NewCase(
+        lon=float(lon),
+        lat=float(lat),
+        crs=body.crs,
+        category_code=body.category,
+        channel_code=body.channel,
+        description=body.description,
+        address=body.address,
+        reporter_name=body.reporter_name,
+        reporter_phone=body.reporter_phone,
+        external_id=body.external_id,
+        urgency=body.urgency,
+    )
+    result = report_case(
+        session=session,
+        case=case,
+        actor=actor_of(principal),
+        idempotency_key=idempotency_key,
+        tolerance_m=request.app.state.settings.cases.locate_tolerance_m,
+    )
+    session.commit()
+    content = incident_out(
+        result.incident,
+        result.location,
+        result.assignee,
+        principal,
+        duplicates=result.duplicates,
+        token=result.token,
+    )
+    headers = {
+        "Location": f"/incidents/{result.incident.id}",
+        "ETag": etag(result.incident.version),
+    }
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(content, status_code=201, headers=headers)
+
+
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=IncidentOut,
+    response_model_exclude_unset=True,
+    summary="One case",
+)
+def read(
+    incident_id: CaseId,
+    session: SessionDep,
+    response: Response,
+    principal: Annotated[Principal, allow(*EVERYONE)],
+    token: CaseToken = None,
+) -> dict[str, Any]:
+    """A case with its chain; residents need its case token, grid workers their cells."""
+    view = get_case(
+        session=session, incident_id=incident_id, actor=actor_of(principal), token=token
+    )
+    response.headers["ETag"] = etag(view.incident.version)
+    return incident_out(view.incident, view.location, view.assignee, principal)
+
+
+@router.get(
+    "/incidents/{incident_id}/events",
+    response_model=list[EventOut],
+    summary="A case's audit trail",
+)
+def events(
+    incident_id: CaseId,
+    session: SessionDep,
+    principal: Annotated[Principal, allow(*EVERYONE)],
+    token: CaseToken = None,
+) -> list[dict[str, Any]]:
+    """Every transition, oldest first; residents do not see who acted."""
+    rows = case_events(
+        session=session, incident_id=incident_id, actor=actor_of(principal), token=token
+    )
+    staff = principal.is_staff
+    return [
+        {
+            "id": e.id,
+            "at": e.at,
+            "action": e.action,
+            "role": e.role,
+            "actor": e.actor if staff else None,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "reason": e.reason,
+            "data": e.data if staff else None,
+        }
+        for e in rows
+    ]
+
+
+@router.post(
+    "/incidents/{incident_id}/transitions",
+    response_model=IncidentOut,
+    response_model_exclude_unset=True,
+    summary="Move a case through the closed loop",
+)
+def act(
+    incident_id: CaseId,
+    body: TransitionIn,
+    session: SessionDep,
+    response: Response,
+    principal: Annotated[Principal, allow(Role.GRID_WORKER, Role.DISPATCHER, Role.ADMIN)],
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> dict[str, Any]:
+    """Take an action with the version you saw (``If-Match: "3"`` or ``version``).
+
+    403 when your role may not take the action, 409 ``stale_version`` when the
+    case changed since, 409 ``invalid_transition`` (with ``allowed``) when the
+    case's status does not permit it, 428 without a version.
+    """
+    version = parse_if_match(if_match) or body.version
+    if version is None:
+        raise VersionRequiredError("send the version you saw: If-Match or `version`")
+    result = transition(
+        session=session,
+        incident_id=incident_id,
+        action=body.action,
+        actor=actor_of(principal),
+        expected_version=version,
+        reason=body.reason,
+        data=body.data,
+    )
+    session.commit()
+    view = result.view
+    response.headers["ETag"] = etag(view.incident.version)
+    return incident_out(view.incident, view.location, view.assignee, principal)
+
+
+@router.get(
+    "/incidents/{incident_id}/nearest-workers",
+    response_model=list[NearestWorkerOut],
+    summary="On-duty workers nearest to a case",
+)
+def nearest(
+    incident_id: CaseId,
+    session: SessionDep,
+    principal: Annotated[Principal, allow(Role.DISPATCHER, Role.ADMIN)],
+    k: Annotated[int, Query(ge=1, le=50)] = 5,
+    level: Annotated[int, Query(ge=1, le=3, description="Worker level.")] = 1,
+) -> list[dict[str, Any]]:
+    """Nearest first (PostGIS KNN), with distances in metres."""
+    found = nearest_workers(session=session, incident_id=incident_id, k=k, level=level)
+    return [
+        {
+            **(worker_out(w.worker, staff=True) or {}),
+            "distance_m": w.distance_m,
+            "cell_code": w.cell_code,
+        }
+        for w in found
+    ]

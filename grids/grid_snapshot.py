@@ -1,0 +1,310 @@
+"""The grid valid at one moment, in memory: cells of the three levels, communities, streets.
+
+A snapshot answers "which chain does each point belong to" for whole arrays of
+points (`GridSnapshot.locate`).  The order of the answer, per point:
+
+1. the level-3 cell covering it (tie-break: lowest code), its parents above it;
+2. where no level-3 cell covers it, the covering level-2, then level-1 cell
+   (属地兜底: the parent handles what falls in no child) — all ``covers``;
+3. else the nearest level-3 (then level-1) cell within the tolerance: ``nearest``;
+4. else the covering community: ``community_fallback``; else the covering
+   street, or the nearest street when the point is inside the district but in no
+   street: ``street_fallback``;
+5. else the point is outside the district (method code -1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from grids.cell_index import CellIndex
+from grids.pip import FloatArray, IntArray
+
+METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
+"""Locate methods by code (0–3); -1 means outside the district."""
+COVERS, NEAREST, COMMUNITY_FALLBACK, STREET_FALLBACK = range(4)
+OUTSIDE = -1
+LEVELS = (1, 2, 3)
+
+
+@dataclass(frozen=True)
+class AreaSet:
+    """One layer of areas sorted by code: ids, codes, names, parent positions, index."""
+
+    ids: IntArray
+    codes: NDArray[np.object_]
+    names: NDArray[np.object_]
+    parent: IntArray
+    """Position of the parent in the layer above (cell → cell or community; community → street)."""
+    community: IntArray
+    revision: IntArray
+    index: CellIndex
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class CellChains:
+    """The answer for a batch of points: per point and layer, which area (arrays).
+
+    Layers are "l3", "l2", "l1", "community", "street".  ``method`` holds codes
+    into `METHODS` (-1 = outside the district), ``distance_m`` the distance to
+    the nearest cell for ``nearest`` (NaN otherwise).  A batch located over time
+    is made of parts, each answered by the snapshot valid for its points.
+    """
+
+    method: NDArray[np.int8]
+    distance_m: FloatArray
+    revision_id: IntArray
+    parts: list[tuple[IntArray | None, GridSnapshot, dict[str, IntArray]]]
+
+    def __len__(self) -> int:
+        return len(self.method)
+
+    def position(self, layer: str, i: int) -> tuple[AreaSet, int]:
+        """Area set and position of point `i` at `layer` (-1 = none)."""
+        for sel, snap, pos in self.parts:
+            if sel is None:
+                return snap.layer(layer), int(pos[layer][i])
+            j = int(np.searchsorted(sel, i))
+            if j < len(sel) and sel[j] == i:
+                return snap.layer(layer), int(pos[layer][j])
+        raise IndexError(i)
+
+    def _gather(self, layer: str, attr: str, fill: object, dtype: object) -> NDArray:
+        out = np.full(len(self), fill, dtype=dtype)
+        for sel, snap, pos in self.parts:
+            p = pos[layer]
+            values = getattr(snap.layer(layer), attr)
+            got = np.where(p >= 0, values[np.maximum(p, 0)] if len(values) else fill, fill)
+            if sel is None:
+                out[:] = got
+            else:
+                out[sel] = got
+        return out
+
+    def ids(self, layer: str) -> IntArray:
+        """Database ids at `layer` (-1 = none)."""
+        return self._gather(layer, "ids", -1, np.int64)
+
+    def codes(self, layer: str) -> NDArray[np.object_]:
+        """Codes at `layer` (None = none)."""
+        return self._gather(layer, "codes", None, object)
+
+    def names(self, layer: str) -> NDArray[np.object_]:
+        """Names at `layer` (None = none)."""
+        return self._gather(layer, "names", None, object)
+
+    def method_names(self) -> NDArray[np.object_]:
+        """Method of each point as text; "outside" for points outside the district."""
+        table = np.array([*METHODS, "outside"], dtype=object)
+        return table[np.where(self.method >= 0, self.method, len(METHODS))]
+
+
+def merge_chains(parts: list[tuple[IntArray, CellChains]], n: int) -> CellChains:
+    """One answer from answers for disjoint, sorted index sets covering 0..n-1."""
+    method = np.full(n, OUTSIDE, dtype=np.int8)
+    distance = np.full(n, np.nan)
+    revision = np.full(n, -1, dtype=np.int64)
+    merged: list[tuple[IntArray | None, GridSnapshot, dict[str, IntArray]]] = []
+    for sel, chains in parts:
+        method[sel], distance[sel], revision[sel] = (
+            chains.method,
+            chains.distance_m,
+            chains.revision_id,
+        )
+        (_, snap, pos) = chains.parts[0]
+        merged.append((sel, snap, pos))
+    return CellChains(method, distance, revision, merged)
+
+
+@dataclass
+class GridSnapshot:
+    """Everything needed to locate points in the grid valid during [valid_from, valid_until)."""
+
+    cells: dict[int, AreaSet]
+    communities: AreaSet
+    streets: AreaSet
+    district: CellIndex
+    revision_id: int | None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def layer(self, name: str) -> AreaSet:
+        """Area set by name: "l1", "l2", "l3", "community" or "street"."""
+        if name in ("l1", "l2", "l3"):
+            return self.cells[int(name[1])]
+        return {"community": self.communities, "street": self.streets}[name]
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to locate against (no streets and no cells)."""
+        return not len(self.streets) and not any(len(c) for c in self.cells.values())
+
+    def locate(self, lons: ArrayLike, lats: ArrayLike, *, tolerance_m: float) -> CellChains:
+        """The chain of every point (WGS-84 degrees), following the module's rules."""
+        xs = np.atleast_1d(np.asarray(lons, dtype=np.float64))
+        ys = np.atleast_1d(np.asarray(lats, dtype=np.float64))
+        n = len(xs)
+        deepest = np.full(n, -1, dtype=np.int64)
+        level_of = np.zeros(n, dtype=np.int8)
+        method = np.full(n, OUTSIDE, dtype=np.int8)
+        distance = np.full(n, np.nan)
+        for level in (3, 2, 1):
+            todo = np.flatnonzero(level_of == 0)
+            if todo.size and len(self.cells[level]):
+                found = self.cells[level].index.covering(xs[todo], ys[todo])
+                hit = todo[found >= 0]
+                deepest[hit], level_of[hit], method[hit] = found[found >= 0], level, COVERS
+        for level in (3, 1):
+            todo = np.flatnonzero(level_of == 0)
+            if todo.size and len(self.cells[level]):
+                found, d = self.cells[level].index.nearest(xs[todo], ys[todo], tolerance_m)
+                hit = found >= 0
+                deepest[todo[hit]], level_of[todo[hit]] = found[hit], level
+                method[todo[hit]], distance[todo[hit]] = NEAREST, d[hit]
+        pos = self._chains(deepest, level_of)
+        self._fallbacks(xs, ys, level_of, pos, method)
+        revision = np.full(n, -1 if self.revision_id is None else self.revision_id, np.int64)
+        for level in LEVELS:
+            sel = level_of == level
+            revision[sel] = self.cells[level].revision[deepest[sel]]
+        return CellChains(method, distance, revision, [(None, self, pos)])
+
+    def warm(self) -> None:
+        """Build the lazily made parts (nearest-cell trees) ahead of the first request."""
+        for layer in (self.cells[3], self.cells[1], self.streets):
+            if len(layer):
+                layer.index.metric_tree()
+
+    def locate_point(self, lon: float, lat: float, *, tolerance_m: float) -> CellChains:
+        """`locate` for one point: plain Python when a level-3 cell covers it (the hot path)."""
+        cells = self.cells[3]
+        p3 = cells.index.covering_one(lon, lat) if len(cells) else -1
+        if p3 < 0:
+            return self.locate([lon], [lat], tolerance_m=tolerance_m)
+        p2 = int(cells.parent[p3])
+        p1 = int(self.cells[2].parent[p2]) if p2 >= 0 else -1
+        community = int(cells.community[p3])
+        street = int(self.communities.parent[community]) if community >= 0 else -1
+        pos = {
+            name: np.array([value], dtype=np.int64)
+            for name, value in (
+                ("l3", p3),
+                ("l2", p2),
+                ("l1", p1),
+                ("community", community),
+                ("street", street),
+            )
+        }
+        revision = np.array([cells.revision[p3]], dtype=np.int64)
+        method = np.array([COVERS], dtype=np.int8)
+        return CellChains(method, np.array([np.nan]), revision, [(None, self, pos)])
+
+    def _chains(self, deepest: IntArray, level_of: NDArray[np.int8]) -> dict[str, IntArray]:
+        """Positions at every layer, walking parents up from the deepest cell found."""
+        n = len(deepest)
+        pos = {name: np.full(n, -1, dtype=np.int64) for name in ("l3", "l2", "l1", "community")}
+        for level in (3, 2, 1):
+            sel = np.flatnonzero(level_of == level)
+            p = deepest[sel]
+            for lv in range(level, 0, -1):
+                pos[f"l{lv}"][sel] = p
+                if lv > 1:
+                    p = np.where(p >= 0, self.cells[lv].parent[np.maximum(p, 0)], -1)
+            cells = self.cells[level]
+            pos["community"][sel] = cells.community[deepest[sel]]
+        return pos
+
+    def _fallbacks(self, xs, ys, level_of, pos: dict[str, IntArray], method) -> None:
+        """Community, then street fallback for points no cell took; the street of everyone."""
+        todo = np.flatnonzero(level_of == 0)
+        if todo.size and len(self.communities):
+            found = self.communities.index.covering(xs[todo], ys[todo])
+            hit = todo[found >= 0]
+            pos["community"][hit], method[hit] = found[found >= 0], COMMUNITY_FALLBACK
+        c = pos["community"]
+        street = np.where(c >= 0, self.communities.parent[np.maximum(c, 0)], -1)
+        todo = np.flatnonzero(street < 0)
+        if todo.size and len(self.streets):
+            found = self.streets.index.covering(xs[todo], ys[todo])
+            inside = self.district.covering(xs[todo], ys[todo]) >= 0
+            missing = (found < 0) & inside
+            if missing.any():  # in the district but in no street: the nearest street
+                near, _ = self.streets.index.nearest(xs[todo][missing], ys[todo][missing], 1e7)
+                found[missing] = near
+            hit = found >= 0
+            street[todo[hit]] = found[hit]
+            fresh = todo[hit & (method[todo] == OUTSIDE)]
+            method[fresh] = STREET_FALLBACK
+        pos["street"] = street
+
+
+def _areas(rows, parent: list[int], community: list[int] | None = None, raster=False) -> AreaSet:
+    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else np.zeros(0, object)
+    return AreaSet(
+        ids=np.array([r.id for r in rows], dtype=np.int64),
+        codes=np.array([r.code for r in rows], dtype=object),
+        names=np.array([r.name for r in rows], dtype=object),
+        parent=np.array(parent, dtype=np.int64),
+        community=np.array(community if community is not None else [-1] * len(rows), np.int64),
+        revision=np.array([getattr(r, "revision_id", None) or -1 for r in rows], dtype=np.int64),
+        index=CellIndex(geoms, raster=raster),
+    )
+
+
+def load_snapshot(*, session: Session, at: datetime, raster: bool) -> GridSnapshot:
+    """The grid valid at `at` (cells with valid_from <= at < valid_to), read from the database."""
+    streets = session.execute(
+        text("SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM streets ORDER BY code, id")
+    ).all()
+    street_pos = {r.id: i for i, r in enumerate(streets)}
+    communities = session.execute(
+        text(
+            "SELECT id, code, name, street_id, ST_AsBinary(geom) AS wkb FROM communities "
+            "ORDER BY code, id"
+        )
+    ).all()
+    comm_pos = {r.id: i for i, r in enumerate(communities)}
+    rows = session.execute(
+        text(
+            "SELECT id, code, name, level, parent_id, community_id, revision_id, "
+            "ST_AsBinary(geom) AS wkb FROM grid_cells "
+            "WHERE valid_from <= :at AND (valid_to IS NULL OR valid_to > :at) "
+            "ORDER BY level, code, id"
+        ),
+        {"at": at},
+    ).all()
+    district = session.execute(text("SELECT ST_AsBinary(geom) AS wkb FROM districts")).all()
+    cells: dict[int, AreaSet] = {}
+    above: dict[int, int] = {}
+    for level in LEVELS:
+        mine = [r for r in rows if r.level == level]
+        cells[level] = _areas(
+            mine,
+            [above.get(r.parent_id, -1) for r in mine],
+            [comm_pos.get(r.community_id, -1) for r in mine],
+            raster=raster and level == 3,
+        )
+        above = {r.id: i for i, r in enumerate(mine)}
+    revisions = [r.revision_id for r in rows]
+    snapshot = GridSnapshot(
+        cells=cells,
+        communities=_areas(communities, [street_pos.get(r.street_id, -1) for r in communities]),
+        streets=_areas(streets, [-1] * len(streets)),
+        district=CellIndex(shapely.from_wkb([bytes(r.wkb) for r in district])),
+        revision_id=max(revisions) if revisions else None,
+        stats={f"l{lv}": len(cells[lv]) for lv in LEVELS},
+    )
+    if raster:  # the live grid: build what the fallbacks use now, not in a request
+        snapshot.warm()
+    return snapshot

@@ -1,0 +1,58 @@
+"""Reference data of intake, cached per process: categories, channels, time limits.
+
+Districts tune these tables rarely; intake reads them on every report.  The
+cache answers for `REFERENCE_TTL_S` seconds, then reads the tables again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from grids.locate import database_key
+
+REFERENCE_TTL_S = 60.0
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Category → default urgency, channel codes, (category, urgency) → {step: (amount, clock)}."""
+
+    urgency: dict[str, str]
+    channels: frozenset[str]
+    limits: dict[tuple[str, str], dict[str, tuple[float, str]]]
+
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, tuple[float, Reference]] = {}
+
+
+def reference(*, session: Session) -> Reference:
+    """The reference tables of the session's database (at most `REFERENCE_TTL_S` old)."""
+    key = database_key(session)
+    hit = _CACHE.get(key)
+    if hit is not None and time.monotonic() - hit[0] < REFERENCE_TTL_S:
+        return hit[1]
+    limits: dict[tuple[str, str], dict[str, tuple[float, str]]] = {}
+    for r in session.execute(
+        text("SELECT category_code, urgency, step, amount, clock FROM time_limits")
+    ):
+        limits.setdefault((r.category_code, r.urgency), {})[r.step] = (float(r.amount), r.clock)
+    ref = Reference(
+        urgency=dict(session.execute(text("SELECT code, default_urgency FROM categories")).all()),
+        channels=frozenset(session.execute(text("SELECT code FROM channels")).scalars()),
+        limits=limits,
+    )
+    with _LOCK:
+        _CACHE[key] = (time.monotonic(), ref)
+    return ref
+
+
+def forget_reference() -> None:
+    """Drop the cache (after editing the tables, in tests)."""
+    with _LOCK:
+        _CACHE.clear()

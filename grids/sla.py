@@ -1,0 +1,143 @@
+"""The SLA sweep: warn at 80 % of a step's limit, escalate one level at 100 %, and again.
+
+Run by ``wangge sla sweep`` and periodically inside ``wangge serve``.  Each
+warning and escalation is an `incident_events` row (role ``system``) written
+in the sweep's transaction.  The sweep is idempotent: a warned case is not
+warned again for the same deadline, and an escalation starts a fresh deadline
+for the step (counted from the escalation), so a second run finds nothing more
+to do; only a second overrun escalates again (community → street → district),
+and automatic escalation stops after `MAX_ESCALATIONS`.  Concurrent sweeps
+(several server processes) serialise on an advisory lock; rows a user is
+changing right now are skipped and picked up by the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, and_, case, cast, or_, select, text
+from sqlalchemy.orm import Session
+
+from grids.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
+from layers.incidents import HANDLING_LEVELS, Incident, IncidentEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_ESCALATIONS = 2
+"""A case is escalated automatically until it has been escalated this many times."""
+SWEEP_LOCK = 0x5A6E_5357  # advisory lock key shared by all sweepers
+ACTOR = "sla-sweep"
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep did."""
+
+    warned: int
+    escalated: int
+    skipped: bool = False
+
+
+def _current(column: str):
+    step = case(STEP_OF_STATUS, value=Incident.status)
+    return cast(Incident.deadlines.op("->")(step).op("->>")(column), DateTime(timezone=True))
+
+
+def sweep(*, session: Session, now: datetime | None = None) -> SweepReport:
+    """Warn and escalate every open case whose running step crossed 80 % / 100 % by `now`."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    if not session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK}
+    ).scalar():
+        return SweepReport(0, 0, skipped=True)
+    timed = Incident.status.in_(list(STEP_OF_STATUS)) & Incident.due_at.is_not(None)
+    overdue = and_(
+        Incident.due_at <= now,
+        Incident.escalation_count < MAX_ESCALATIONS,
+        Incident.handling_level != HANDLING_LEVELS[-1],
+    )
+    warn_due = and_(Incident.warned_at.is_(None), _current("warn_at") <= now)
+    rows = session.scalars(
+        select(Incident)
+        .where(timed, or_(overdue, warn_due))
+        .order_by(Incident.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    limits: dict[tuple[str, str], dict[str, Limit]] = {}
+    warned = escalated = 0
+    for incident in rows:
+        step = STEP_OF_STATUS[incident.status]
+        record: dict[str, Any] = (incident.deadlines or {}).get(step) or {}
+        if incident.warned_at is None:
+            _event(
+                session,
+                incident,
+                "warn",
+                now,
+                {"step": step, "due_at": record.get("due_at"), "share": WARN_SHARE},
+            )
+            incident.warned_at = now
+            warned += 1
+        if (
+            incident.due_at <= now
+            and incident.escalation_count < MAX_ESCALATIONS
+            and (incident.handling_level != HANDLING_LEVELS[-1])
+        ):
+            key = (incident.category_code, incident.urgency)
+            if key not in limits:
+                limits[key] = limits_for(session=session, category_code=key[0], urgency=key[1])
+            _escalate(session, incident, step, limits[key], now)
+            escalated += 1
+    session.flush()
+    if warned or escalated:
+        logger.info("SLA sweep at %s: %d warned, %d escalated", now.isoformat(), warned, escalated)
+    return SweepReport(warned, escalated)
+
+
+def _escalate(session: Session, incident: Incident, step: str, limits, now: datetime) -> None:
+    before = incident.handling_level
+    after = HANDLING_LEVELS[HANDLING_LEVELS.index(before) + 1]
+    overdue_since = incident.due_at
+    record = step_deadline(now, limits[step]) if step in limits else {}
+    incident.deadlines = {
+        **(incident.deadlines or {}),
+        step: {**record, "escalated_at": now.isoformat()},
+    }
+    incident.due_at = datetime.fromisoformat(record["due_at"]) if record else None
+    incident.warned_at = None
+    incident.handling_level = after
+    incident.escalation_count += 1
+    incident.version += 1
+    incident.updated_at = now
+    _event(
+        session,
+        incident,
+        "escalate",
+        now,
+        {
+            "from_level": before,
+            "to_level": after,
+            "step": step,
+            "overdue_since": overdue_since.isoformat() if overdue_since else None,
+            "automatic": True,
+        },
+    )
+
+
+def _event(session: Session, incident: Incident, action: str, now: datetime, data) -> None:
+    session.add(
+        IncidentEvent(
+            incident_id=incident.id,
+            at=now,
+            actor=ACTOR,
+            role="system",
+            action=action,
+            from_status=incident.status,
+            to_status=incident.status,
+            reason="督办: time limit" + (" 80 % used" if action == "warn" else " overrun"),
+            data=data,
+        )
+    )

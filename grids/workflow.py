@@ -1,0 +1,178 @@
+"""The closed loop of a case: which action moves which status to which, and who may take it.
+
+reported → accepted | void → filed → dispatched → signed → in_progress → handled →
+checking → closed → evaluated, with the branches of domain.md: checking → rework
+→ dispatched; dispatched|signed → returned → filed (re-dispatched); parked (挂账)
+and back; self_handled (a grid worker fixes it on the spot) → checking; manual
+escalation; extension requests.  Every transition takes the version the caller
+saw (optimistic locking), restarts the step clock when the step changes, and
+writes one `incident_events` row in the same transaction.
+
+Errors, in this order: 404 (no such case, or not visible to the caller), 422
+(not an action), 403 (the role may not take it), 409 ``stale_version``, 409
+``invalid_transition`` (with the actions allowed now), 400 (missing reason or data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from grids.case_access import Actor, can_see
+from grids.case_views import CaseView, view_of
+from grids.deadlines import STEP_OF_STATUS, Limit, limits_for
+from grids.transition_effects import apply_effects
+from layers.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    UnprocessableError,
+)
+from layers.incidents import OPEN_STATUSES, Incident, IncidentEvent
+
+DISPATCH_ROLES = frozenset({"dispatcher", "admin"})
+WORKER_ROLES = frozenset({"grid_worker"})
+HANDLING = ("signed", "in_progress", "rework")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An action: the statuses it starts from, the status it leads to (None: stays), who."""
+
+    sources: frozenset[str]
+    target: str | None
+    roles: frozenset[str]
+    needs_reason: bool = False
+
+
+def _rule(sources, target, roles, needs_reason=False) -> Rule:
+    return Rule(frozenset(sources), target, frozenset(roles), needs_reason)
+
+
+RULES: dict[str, Rule] = {
+    "accept": _rule({"reported"}, "accepted", DISPATCH_ROLES),
+    "void": _rule({"reported", "accepted"}, "void", DISPATCH_ROLES, True),
+    "file": _rule({"accepted"}, "filed", DISPATCH_ROLES),
+    "dispatch": _rule({"filed", "returned", "rework"}, "dispatched", DISPATCH_ROLES),
+    "sign": _rule({"dispatched"}, "signed", WORKER_ROLES),
+    "return": _rule({"dispatched", "signed"}, "returned", WORKER_ROLES, True),
+    "start": _rule({"signed"}, "in_progress", WORKER_ROLES),
+    "handle": _rule({"in_progress"}, "handled", WORKER_ROLES),
+    "self_handle": _rule({"reported"}, "self_handled", WORKER_ROLES),
+    "check": _rule({"handled", "self_handled"}, "checking", DISPATCH_ROLES),
+    "close": _rule({"checking"}, "closed", DISPATCH_ROLES),
+    "rework": _rule({"checking"}, "rework", DISPATCH_ROLES, True),
+    "evaluate": _rule({"closed"}, "evaluated", DISPATCH_ROLES),
+    "park": _rule({"accepted", "filed"}, "parked", DISPATCH_ROLES, True),
+    "resume": _rule({"parked"}, "filed", DISPATCH_ROLES),
+    "escalate": _rule(set(OPEN_STATUSES) - {"parked"}, None, DISPATCH_ROLES | {"system"}),
+    "request_extension": _rule(HANDLING, None, WORKER_ROLES, True),
+    "approve_extension": _rule(HANDLING, None, DISPATCH_ROLES),
+    "reject_extension": _rule(HANDLING, None, DISPATCH_ROLES, True),
+}
+"""Every action a caller can take; ``report`` is the creation (POST /incidents)."""
+ACTIONS = ("report", *RULES)
+
+
+def allowed_actions(status: str, role: str) -> list[str]:
+    """The actions `role` may take on a case in `status`, in the loop's order."""
+    return [a for a, r in RULES.items() if status in r.sources and role in r.roles]
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    """The case after the transition (with chain and assignee) and the event recording it."""
+
+    view: CaseView
+    event: IncidentEvent
+
+    @property
+    def incident(self) -> Incident:
+        """The case as it is now."""
+        return self.view.incident
+
+
+def transition(
+    *,
+    session: Session,
+    incident_id: int,
+    action: str,
+    actor: Actor,
+    expected_version: int,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    token: str | None = None,
+    now: datetime | None = None,
+) -> TransitionResult:
+    """Take `action` on the case, if the role may, the version matches and the loop allows."""
+    incident = session.get(Incident, incident_id, with_for_update=True)
+    if incident is None or not can_see(
+        session=session, incident=incident, actor=actor, token=token
+    ):
+        raise NotFoundError(f"no case {incident_id}", code="incident_not_found")
+    rule = RULES.get(action)
+    if rule is None:
+        raise UnprocessableError(
+            f"{action!r} is not an action on a case", code="unknown_action", actions=list(RULES)
+        )
+    if actor.role not in rule.roles:
+        raise ForbiddenError(
+            f"role {actor.role} may not {action}; allowed: {', '.join(sorted(rule.roles))}",
+            code="action_not_allowed",
+        )
+    if expected_version != incident.version:
+        raise ConflictError(
+            f"case {incident_id} changed: you saw version {expected_version}, "
+            f"it is at {incident.version}",
+            code="stale_version",
+            current_version=incident.version,
+        )
+    if incident.status not in rule.sources:
+        raise ConflictError(
+            f"cannot {action} a case that is {incident.status}",
+            code="invalid_transition",
+            case_status=incident.status,
+            allowed=allowed_actions(incident.status, actor.role),
+        )
+    if rule.needs_reason and not (reason and reason.strip()):
+        raise InvalidInputError(f"{action} needs a reason", code="reason_required")
+    return _apply(session, incident, action, rule, actor, reason, data or {}, now)
+
+
+def _apply(session, incident, action, rule, actor, reason, data, now) -> TransitionResult:
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    before = incident.status
+    limits: dict[str, Limit] = limits_for(
+        session=session, category_code=incident.category_code, urgency=incident.urgency
+    )
+    event_data = apply_effects(
+        session=session,
+        incident=incident,
+        action=action,
+        target=rule.target or before,
+        step_before=STEP_OF_STATUS.get(before),
+        limits=limits,
+        data=data,
+        now=now,
+        actor_worker_id=actor.worker_id,
+    )
+    incident.version += 1
+    incident.updated_at = now
+    event = IncidentEvent(
+        incident_id=incident.id,
+        at=now,
+        actor=actor.name,
+        role=actor.role,
+        action=action,
+        from_status=before,
+        to_status=incident.status,
+        reason=reason,
+        data=event_data or None,
+    )
+    session.add(event)
+    session.flush()
+    return TransitionResult(view_of(session=session, incident=incident), event)

@@ -1,0 +1,128 @@
+"""The four clocks that time limits run on, as plain time arithmetic.
+
+A time limit is an amount on a clock (`layers.catalog.CLOCKS`); this module
+turns "N on clock C from moment T" into a deadline, and says when a given share
+of it has elapsed (the 80 % warning).  Local time is China Standard Time
+(UTC+8, no daylight saving), where the working day is 08:00–12:00 + 14:00–18:00,
+Monday to Friday (public holidays are not modelled).
+
+- ``continuous``: ``amount`` minutes of wall time.
+- ``working_hours``: ``amount`` minutes counted only inside working periods.
+- ``working_days``: due at 18:00 on the ``amount``-th working day after the start
+  day (the start day itself does not count: 次日起算).
+- ``calendar_days``: due at midnight ending the ``amount``-th day after the start
+  day (the start day does not count).
+
+Fractions of a day are rounded up to whole days.  Every datetime in and out is
+timezone-aware; naive datetimes are refused.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+from layers.catalog import CLOCKS
+
+LOCAL_TZ = timezone(timedelta(hours=8), "CST")
+"""China Standard Time: the clock the district works by."""
+WORK_PERIODS = ((time(8, 0), time(12, 0)), (time(14, 0), time(18, 0)))
+"""Working periods of a working day, local time."""
+DAY_END = time(18, 0)
+"""When a working day ends (the deadline of a working-days limit)."""
+WORKING_MINUTES_PER_DAY = 480
+_WEEK = timedelta(minutes=5 * WORKING_MINUTES_PER_DAY)
+
+
+def _check(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("clock arithmetic needs timezone-aware datetimes")
+    return moment.astimezone(LOCAL_TZ)
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday."""
+    return day.weekday() < 5
+
+
+def _periods(day: date) -> list[tuple[datetime, datetime]]:
+    if not is_working_day(day):
+        return []
+    return [
+        (datetime.combine(day, a, LOCAL_TZ), datetime.combine(day, b, LOCAL_TZ))
+        for a, b in WORK_PERIODS
+    ]
+
+
+def add_working_minutes(start: datetime, minutes: float) -> datetime:
+    """The moment `minutes` working minutes after `start` (UTC out)."""
+    local = _check(start)
+    remaining = timedelta(minutes=max(0.0, minutes))
+    day = local.date()
+    while True:
+        for a, b in _periods(day):
+            begin = max(a, local)
+            if begin >= b:
+                continue
+            if begin + remaining <= b:
+                return (begin + remaining).astimezone(UTC)
+            remaining -= b - begin
+        day += timedelta(days=1)
+        if day.weekday() == 0 and remaining > _WEEK:
+            # Skip whole weeks at once for long limits; keep a remainder so the
+            # deadline lands at the end of a period rather than the next start.
+            weeks = (remaining - timedelta(microseconds=1)) // _WEEK
+            remaining -= weeks * _WEEK
+            day += timedelta(weeks=weeks)
+
+
+def working_minutes_between(start: datetime, end: datetime) -> float:
+    """Working minutes in [start, end) (0 when end <= start)."""
+    a_local, b_local = _check(start), _check(end)
+    if b_local <= a_local:
+        return 0.0
+    total = timedelta()
+    day = a_local.date()
+    while day <= b_local.date():
+        for a, b in _periods(day):
+            lo, hi = max(a, a_local), min(b, b_local)
+            if hi > lo:
+                total += hi - lo
+        day += timedelta(days=1)
+    return total.total_seconds() / 60.0
+
+
+def _nth_working_day_after(day: date, n: int) -> date:
+    while n > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            n -= 1
+    return day
+
+
+def deadline(start: datetime, amount: float, clock: str) -> datetime:
+    """When a limit of `amount` on `clock` that started at `start` runs out (UTC)."""
+    local = _check(start)
+    if amount <= 0:
+        raise ValueError("a time limit must be positive")
+    if clock == "continuous":
+        return (local + timedelta(minutes=float(amount))).astimezone(UTC)
+    if clock == "working_hours":
+        return add_working_minutes(local, float(amount))
+    if clock == "working_days":
+        day = _nth_working_day_after(local.date(), math.ceil(amount))
+        return datetime.combine(day, DAY_END, LOCAL_TZ).astimezone(UTC)
+    if clock == "calendar_days":
+        day = local.date() + timedelta(days=math.ceil(amount) + 1)
+        return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(UTC)
+    raise ValueError(f"unknown clock {clock!r}; clocks are {', '.join(CLOCKS)}")
+
+
+def share_elapsed_at(start: datetime, due: datetime, clock: str, share: float) -> datetime:
+    """The moment `share` (0–1) of the limit [start, due] has run, measured on `clock`."""
+    _check(start)
+    _check(due)
+    if clock in ("working_hours", "working_days"):
+        total = working_minutes_between(start, due)
+        return add_working_minutes(start, share * total)
+    return (start + (due - start) * share).astimezone(UTC)

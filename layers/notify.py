@@ -1,0 +1,67 @@
+"""PostgreSQL LISTEN on a dedicated connection: wait for notifications, hand them on.
+
+The connection is taken from the caller's engine and detached from its pool
+(a LISTEN must outlive any transaction); it reconnects with a back-off when the
+database goes away, and stops when `stop` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from layers.sql import quote_ident
+
+logger = logging.getLogger(__name__)
+
+
+def listen(
+    engine: Engine,
+    channel: str,
+    on_notify: Callable[[str], None],
+    stop: threading.Event,
+    *,
+    poll_s: float = 1.0,
+    on_connect: Callable[[], None] | None = None,
+) -> None:
+    """Block, calling `on_notify(payload)` for each notification on `channel`, until `stop`."""
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            raw = engine.raw_connection()
+            dbapi = raw.driver_connection
+            raw.detach()  # ours now: the pool forgets it
+            dbapi.autocommit = True
+            with dbapi.cursor() as cur:
+                cur.execute(f"LISTEN {quote_ident(channel)}")
+            if on_connect is not None:
+                on_connect()  # catch up on what was published while we were not listening
+            backoff = 1.0
+            _pump(dbapi, on_notify, stop, poll_s)
+            dbapi.close()
+        except Exception:
+            if stop.is_set():
+                return
+            logger.warning(
+                "LISTEN %s lost its connection; retrying in %.0f s", channel, backoff, exc_info=True
+            )
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+
+def _pump(dbapi, on_notify: Callable[[str], None], stop: threading.Event, poll_s: float) -> None:
+    while not stop.is_set():
+        ready, _, _ = select.select([dbapi], [], [], poll_s)
+        if not ready:
+            continue
+        dbapi.poll()
+        while dbapi.notifies:
+            note = dbapi.notifies.pop(0)
+            try:
+                on_notify(note.payload)
+            except Exception:
+                logger.exception("handling a notification on %s failed", note.channel)
