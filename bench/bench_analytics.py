@@ -25,6 +25,7 @@ import shapely
 from sqlalchemy import text
 
 from geo_api.settings import Settings
+from grids.residents import resident_view
 from layers import coverage, map_layers
 from layers.coverage_report import Scope, resolve_scope
 from layers.dispatch_layers import dispatch_layers
@@ -240,9 +241,7 @@ def bench_pages(session, settings: Settings, figures: dict) -> None:
     ).one()
     size(
         "residents",
-        lambda: residents.build_page(
-            map_layers.resident_layers(session=session, lon=lon, lat=lat), options
-        ),
+        lambda: residents.build_page(resident_view(session=session, lon=lon, lat=lat), options),
     )
     size(
         "dispatch",

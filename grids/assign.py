@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.locate import Location, database_key
+
+RESPONSIBLE_FIRST = "on_duty DESC, id"
+"""Among workers of one cell, who is responsible: on duty first, then the lowest id."""
 
 CONTACT_TTL_S = 60.0
 """How long `contacts_for` may answer from its cache."""
@@ -67,12 +71,28 @@ def responsible_worker(*, session: Session, chain: Location) -> WorkerContact | 
         return None
     r = session.execute(
         text(
-            "SELECT id, code, name, phone, level, on_duty FROM workers "
-            "WHERE level = 1 AND cell_code = :code ORDER BY on_duty DESC, id LIMIT 1"
+            "SELECT id, code, name, phone, level, on_duty FROM workers "  # noqa: S608 - constant
+            f"WHERE level = 1 AND cell_code = :code ORDER BY {RESPONSIBLE_FIRST} LIMIT 1"
         ),
         {"code": chain.l1_code},
     ).first()
     return WorkerContact(r.id, r.code, r.name, r.phone, r.level, r.on_duty) if r else None
+
+
+def level1_workers_for(*, session: Session, cell_codes: Sequence[str]) -> dict[str, int]:
+    """`assign_for_chain` for many level-1 cells at once (re-routing after a publish).
+
+    Same rule, one query: the level-1 worker whose `cell_code` is the cell's code,
+    on duty first, then the lowest id; a cell without a worker is absent.
+    """
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT ON (cell_code) cell_code, id FROM workers WHERE level = 1"  # noqa: S608
+            f" AND cell_code = ANY(:codes) ORDER BY cell_code, {RESPONSIBLE_FIRST}"
+        ),
+        {"codes": sorted(set(cell_codes))},
+    ).all()
+    return {r.cell_code: r.id for r in rows}
 
 
 def worker_contact(*, session: Session, worker_id: int | None) -> WorkerContact | None:

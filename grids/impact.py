@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.assign import level1_workers_for
 from grids.drafts import get_revision, scope_community_ids
-from grids.reassign import level1_workers_for
 from layers.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)

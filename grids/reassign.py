@@ -16,29 +16,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.assign import level1_workers_for
 from layers.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
 
 NEAREST_M = 30.0
 """A point in no cell goes to the nearest cell within this distance (metres)."""
-
-
-def level1_workers_for(*, session: Session, cell_codes: Sequence[str]) -> dict[str, int]:
-    """The responsible level-1 worker of each level-1 cell code (absent when there is none).
-
-    The one place publish chooses an assignee: the level-1 worker whose `cell_code`
-    is the cell's code, on-duty first, then lowest id.  When `grids.assign` lands,
-    route this choice through it so routing and re-routing share one rule.
-    """
-    rows = session.execute(
-        text(
-            "SELECT DISTINCT ON (cell_code) cell_code, id FROM workers "
-            "WHERE level = 1 AND cell_code = ANY(:codes) ORDER BY cell_code, on_duty DESC, id"
-        ),
-        {"codes": list(set(cell_codes))},
-    ).all()
-    return {r.cell_code: r.id for r in rows}
 
 
 _MOVES_SQL = text(

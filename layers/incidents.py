@@ -29,39 +29,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.base import Base, geometry, geometry_checks
+from layers.case_states import OPEN_STATUSES, STATUSES, STEP_OF_STATUS
 
-STATUSES = (
-    "reported",
-    "accepted",
-    "void",
-    "filed",
-    "dispatched",
-    "signed",
-    "in_progress",
-    "handled",
-    "checking",
-    "rework",
-    "returned",
-    "parked",
-    "self_handled",
-    "closed",
-    "evaluated",
-)
-OPEN_STATUSES = tuple(s for s in STATUSES if s not in ("void", "closed", "evaluated"))
-STEP_OF_STATUS = {
-    "reported": "accept",
-    "accepted": "accept",
-    "filed": "dispatch",
-    "returned": "dispatch",
-    "dispatched": "sign",
-    "signed": "handle",
-    "in_progress": "handle",
-    "rework": "handle",
-    "handled": "check",
-    "checking": "check",
-    "self_handled": "check",
-}
-"""The timed step (`layers.catalog.STEPS`) a case in each status is in; others stop the clock."""
+__all__ = ["OPEN_STATUSES", "STATUSES", "STEP_OF_STATUS", "Incident", "IncidentEvent"]
+
 HANDLING_LEVELS = ("grid", "community", "street", "district")
 LOCATE_METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
 REPORT_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")

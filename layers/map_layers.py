@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from layers.analytics_settings import AnalyticsSettings
 from layers.coverage import to_wgs84_geoms
 from layers.coverage_report import Scope, coverage_report
-from layers.grid_cells_queries import live_cell_chain_at
 from layers.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
 from layers.incidents import OPEN_STATUSES
 from layers.map_types import (
+    CellChain,
     CoverageLayers,
     HotspotLayers,
     Outlines,
@@ -170,6 +170,7 @@ def workload_layers(*, session: Session, now: datetime | None = None) -> Workloa
 def resident_layers(
     *,
     session: Session,
+    chain: CellChain | None,
     lon: float,
     lat: float,
     kinds: tuple[str, ...] = (),
@@ -178,8 +179,7 @@ def resident_layers(
     now: datetime | None = None,
     with_outlines: bool = True,
 ) -> ResidentLayers:
-    """The resident's live cell chain (names only) and the nearest service points."""
-    chain = live_cell_chain_at(session=session, lon=lon, lat=lat)
+    """The resident's cells (the `chain` located by the grid domain) and nearby service points."""
     ids = [c.id for c in chain.cells] if chain else []
     cells = _wkb_frame(
         session,

@@ -13,21 +13,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-OPEN_STATUSES = (
-    "reported",
-    "accepted",
-    "filed",
-    "dispatched",
-    "signed",
-    "in_progress",
-    "handled",
-    "checking",
-    "rework",
-    "returned",
-    "parked",
-    "self_handled",
-)
-"""Case statuses that are still open (mirrors `layers.incidents.OPEN_STATUSES`)."""
+from layers.case_states import OPEN_STATUSES
 
 
 @dataclass(frozen=True)

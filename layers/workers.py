@@ -15,8 +15,9 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from layers.base import Base, geometry
 
@@ -43,3 +44,23 @@ class Worker(Base):
     on_duty: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     position_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     geom: Mapped[WKBElement | None] = mapped_column(geometry("Point"))
+
+
+def worker_names_for_cells(
+    *, session: Session, cells: list[tuple[int, str]]
+) -> dict[tuple[int, str], str]:
+    """Name of the worker serving each (level, cell code); on-duty first, then lowest id.
+
+    Names only: a phone number is personal data and is fetched elsewhere, for staff.
+    """
+    if not cells:
+        return {}
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT ON (level, cell_code) level, cell_code, name FROM workers"
+            " WHERE (level, cell_code) IN (SELECT * FROM unnest(:levels, :codes))"
+            " ORDER BY level, cell_code, on_duty DESC, id"
+        ),
+        {"levels": [lv for lv, _ in cells], "codes": [code for _, code in cells]},
+    ).all()
+    return {(r.level, r.cell_code): r.name for r in rows}

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from geo_api.settings import Settings
+from grids.residents import resident_view
 from layers.coverage_report import resolve_scope
 from layers.crs import to_wgs84
 from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
@@ -21,7 +22,6 @@ from layers.map_layers import (
     coverage_layers,
     hotspot_layers,
     outlines,
-    resident_layers,
     workload_layers,
 )
 from layers.map_types import HotspotQuery, QueueFilter
@@ -62,7 +62,7 @@ def _page(name: PageName, session, settings: Settings, options: PageOptions, arg
     if args["lon"] is None or args["lat"] is None:
         return residents.locate_page(outlines(session=session), options, "/maps/residents")
     lon, lat = to_wgs84(args["lon"], args["lat"], args["crs"])
-    data = resident_layers(session=session, lon=float(lon), lat=float(lat))
+    data = resident_view(session=session, lon=float(lon), lat=float(lat))
     return residents.build_page(data, options)
 
 

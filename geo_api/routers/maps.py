@@ -18,6 +18,7 @@ from geo_api.deps import SessionDep, SettingsDep
 from geo_api.routers.params import incident_filter, split_codes
 from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.settings import Settings
+from grids.residents import resident_view
 from layers.coverage_report import resolve_scope
 from layers.dispatch_layers import QueueFilter, dispatch_layers
 from layers.hotspots import HotspotQuery
@@ -25,7 +26,6 @@ from layers.map_layers import (
     coverage_layers,
     hotspot_layers,
     outlines,
-    resident_layers,
     workload_layers,
 )
 from layers.trends import TrendQuery
@@ -134,7 +134,7 @@ def residents_map(
         html = residents.locate_page(outlines(session=session), options, request.url.path)
         return page(html, settings, private=False)
     x, y = wgs84_point(lon, lat, crs)
-    data = resident_layers(session=session, lon=x, lat=y, kinds=split_codes(kind), radius_m=radius)
+    data = resident_view(session=session, lon=x, lat=y, kinds=split_codes(kind), radius_m=radius)
     return page(residents.build_page(data, options), settings, private=False)
 
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import SessionDep
 from geo_api.routers.params import split_codes
+from grids.residents import resident_view
 from layers.crs import to_wgs84
-from layers.map_layers import resident_layers
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
@@ -38,7 +38,7 @@ def nearby(
 ) -> dict[str, Any]:
     """GeoJSON of service points nearest first; `grid` names the cells and grid workers."""
     x, y = wgs84_point(lon, lat, crs)
-    found = resident_layers(
+    found = resident_view(
         session=session,
         lon=x,
         lat=y,

@@ -202,3 +202,30 @@ def test_publish_is_audited(engine, published) -> None:
             {"r": str(published["rid"])},
         ).one()
     assert row.actor == "demo:planner" and row.data["cases_moved"] >= 1
+
+
+def test_locate_follows_the_publish_and_at_keeps_the_old_grid(
+    client, engine, published, case
+) -> None:
+    """The running app's locate index is refreshed by the NOTIFY of the publish."""
+    import time
+
+    with engine.connect() as conn:
+        lon, lat = conn.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid_cells"
+                " WHERE code = :b AND valid_to IS NULL) s"
+            ),
+            {"b": published["b"]},
+        ).one()
+    deadline = time.monotonic() + 10
+    while True:
+        now = client.get("/locate", params={"lon": lon, "lat": lat}).json()
+        if now["l1"]["code"] == published["b"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert now["l1"]["code"] == published["b"], now
+    then = client.get(
+        "/locate", params={"lon": lon, "lat": lat, "at": published["before"].isoformat()}
+    ).json()
+    assert then["l1"]["code"] == case.a  # B's ground was Y, a level-2 cell of A, before

@@ -89,9 +89,3 @@ def test_an_asset_without_a_local_copy_fails_the_render() -> None:
     folium.plugins.Fullscreen().add_to(m)
     with pytest.raises(ValueError, match="no local copy"):
         localize(m, "/static")
-
-
-def test_open_statuses_mirror_the_case_model() -> None:
-    from layers import incidents, map_types
-
-    assert map_types.OPEN_STATUSES == incidents.OPEN_STATUSES
