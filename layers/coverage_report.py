@@ -5,7 +5,8 @@ online camera's view.  An uncovered target is a gap, with the reason why:
 `camera_offline` (an offline camera would see it), `occluded` (it lies in an
 online camera's sector but a building hides it) or `no_camera`.  A courtyard's
 area counts as covered when online cameras see at least
-`AnalyticsSettings.courtyard_covered_share` of it.
+`AnalyticsSettings.courtyard_covered_share` of it; one that cameras see, but
+less of, is `too_little_seen` (its cameras exist, so "no camera" would mislead).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from layers.visibility import group_union
 
 logger = logging.getLogger(__name__)
 
-REASONS = ("camera_offline", "occluded", "no_camera")
+REASONS = ("camera_offline", "occluded", "too_little_seen", "no_camera")
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,8 @@ def evaluate_courtyards(
     out["covered_share"] = share
     covered = share >= threshold
     out["covered"] = covered
-    out["reason"] = _reasons(covered, offline_share >= threshold, sector_share >= threshold)
+    reason = _reasons(covered, offline_share >= threshold, sector_share >= threshold)
+    out["reason"] = np.where((reason == "no_camera") & (share > 0), "too_little_seen", reason)
     gates = points[points["kind"] == "entrance"]
     seen = gates.groupby("courtyard_id")["covered"].sum()
     out["entrances_seen"] = out["id"].map(seen).fillna(0).astype(int)

@@ -16,11 +16,17 @@ logger = logging.getLogger(__name__)
 
 SHARE_BINS = ((0.6, "#1a9850", "≥ 60 %"), (0.3, "#a6d96a", "30–60 %"))
 SHARE_BINS += ((0.1, "#fdae61", "10–30 %"), (0.0, "#d73027", "< 10 %"))
-REASON_COLORS = {"no_camera": "#d73027", "occluded": "#7b3294", "camera_offline": "#f39c12"}
+REASON_COLORS = {
+    "no_camera": "#d73027",
+    "occluded": "#7b3294",
+    "camera_offline": "#f39c12",
+    "too_little_seen": "#fdae61",
+}
 REASON_LABELS = {
     "no_camera": "无摄像头 no camera",
     "occluded": "被遮挡 occluded",
     "camera_offline": "摄像头离线 camera offline",
+    "too_little_seen": "覆盖不足 too little seen",
 }
 KIND_LABELS = {
     "entrance": "院落出入口 entrance",

@@ -10,11 +10,11 @@ from datetime import datetime
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from layers.demo.cameras import make_cameras
 from layers.demo.counts import DemoCounts, counts_for
 from layers.demo.density import DensityField
 from layers.demo.devices import (
     Table,
-    make_cameras,
     make_service_points,
     make_workers,
     yard_communities,
@@ -72,11 +72,11 @@ def build_demo(
     report(f"{len(yards.geoms)} courtyards")
     buildings = make_buildings(hierarchy, yards, counts, rng)
     report(f"{len(buildings.geoms):,} buildings, {int(buildings.households.sum()):,} households")
-    cameras = make_cameras(hierarchy, yards, counts, rng)
-    report(f"{len(cameras):,} cameras")
     yard_comm = yard_communities(hierarchy, yards)
     points = make_service_points(hierarchy, yards, yard_comm, counts, rng)
     report(f"{len(points):,} service points")
+    cameras = make_cameras(hierarchy, yards, points, counts, rng)
+    report(f"{len(cameras):,} cameras")
     workers = make_workers(hierarchy, rng)
     report(f"{len(workers):,} grid workers")
     cases = make_incidents(hierarchy, buildings, density, categories, counts, now, rng)
