@@ -28,7 +28,7 @@ def banner(app: FastAPI, base_url: str, keys_file: Path) -> str:
     paths = {route.path for route in api_routes(app.routes)} | {"/docs"}
     lines = ["", "wangge is up. Open:"]
     for path, what in ENTRY_POINTS:
-        if path in paths:
+        if path in paths or path.replace(".json", ".{fmt}") in paths:
             lines.append(f"  {base_url}{path:<30}  {what}")
     if keys_file.exists():
         lines.append(f"Staff API keys (Authorization: Bearer <key>): {keys_file}")

@@ -62,3 +62,19 @@ def test_every_demo_key_authenticates(client: TestClient, test_db) -> None:
     for role in ("planner", "dispatcher", "grid_worker", "admin"):
         resp = client.get("/", headers=test_db.headers(role))
         assert resp.status_code == 200, role
+
+
+def test_banner_lists_the_entry_points_this_app_has(app, tmp_path) -> None:
+    from geo_api.cli.banner import banner
+
+    text = banner(app, "http://h:1", tmp_path / "demo-keys.json")
+    for path in (
+        "/docs",
+        "/maps/residents",
+        "/ogc",
+        "/open311/v2/discovery.json",
+        "/planning/revisions",
+        "/dispatch/queue",
+    ):
+        assert f"http://h:1{path}" in text, path
+    assert "wangge demo load" in text  # no keys file yet: says how to get one
