@@ -57,11 +57,36 @@ class Principal:
 ANONYMOUS = Principal(Role.RESIDENT, "anonymous")
 
 
+SESSION_COOKIE = "wangge_key"
+"""Cookie set by `POST /login` so a browser can open the staff map pages."""
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def cookie_key(request: Request) -> str | None:
+    """The key in the session cookie, honoured for reading only (GET/HEAD).
+
+    A cookie travels with every request a browser makes, so it must never
+    authorise a write (that would open the door to cross-site request forgery):
+    writes need the Authorization header.
+    """
+    if request.method not in SAFE_METHODS:
+        return None
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
 def current_principal(request: Request, session: SessionDep) -> Principal:
-    """Resolve the `Authorization: Bearer <key>` header (no header = anonymous resident)."""
+    """Resolve the `Authorization: Bearer <key>` header, else the session cookie (reads only).
+
+    No credentials = the anonymous resident.  A bad header is refused (401); a
+    cookie whose key was revoked is ignored, which leaves the caller a resident.
+    """
     header = request.headers.get("authorization")
     if not header:
-        return ANONYMOUS
+        key = cookie_key(request)
+        owner = find_key_owner(session=session, key=key) if key else None
+        if owner is None:
+            return ANONYMOUS
+        return Principal(Role(owner.role), owner.name, owner.key_id, owner.worker_id)
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise NotAuthenticatedError(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import WanggeError
@@ -38,8 +39,21 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-async def _wangge_error(request: Request, exc: Exception) -> JSONResponse:
+def _wants_sign_in_page(request: Request, exc: WanggeError) -> bool:
+    """A browser (HTML) opening a staff map page without a key goes to the sign-in form."""
+    return (
+        exc.status_code == 401
+        and request.method == "GET"
+        and request.url.path.startswith("/maps/")
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+async def _wangge_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WanggeError)
+    if _wants_sign_in_page(request, exc):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     if exc.status_code >= 500:
         logger.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None

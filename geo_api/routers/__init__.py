@@ -15,11 +15,13 @@ from geo_api.routers import (
     open311,
     planning,
     residents_nearby,
+    session,
     static,
 )
 
 ROUTERS: list[APIRouter] = [
     meta.router,
+    session.router,
     locate.router,
     incidents.router,
     dispatch.router,
