@@ -43,6 +43,7 @@ from layers.case_files import read_case_file
 from layers.crs import to_wgs84
 from layers.frame_copy import copy_frame
 from layers.incidents import HANDLING_LEVELS, STATUSES
+from layers.table_indexes import rebuild_indexes, set_aside_indexes
 
 IMPORT_LOCK = 0x5A6E_494D  # one import at a time
 Progress = Callable[[str, int], None]
@@ -123,8 +124,14 @@ def import_cases(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     progress: Progress | None = None,
     now: datetime | None = None,
+    rebuild_indexes: bool = False,
 ) -> ImportReport:
-    """Import the cases of `path` in the caller's transaction (see the module docstring)."""
+    """Import the cases of `path` in the caller's transaction (see the module docstring).
+
+    `rebuild_indexes` sets the secondary indexes of `incidents` aside during the
+    COPY and builds them again after: a large import runs much faster, but the
+    table is locked for reading and writing until the transaction ends.
+    """
     started = time.perf_counter()
     note = progress or (lambda _stage, _n: None)
     now = (now or datetime.now(UTC)).astimezone(UTC)
@@ -149,7 +156,7 @@ def import_cases(
     incidents = build_rows(
         session=session, rows=todo[keep], chains=chains, keep=keep, now=now, crs=crs
     )
-    _write(session, incidents, actor, path.name, note)
+    _write(session, incidents, actor, path.name, note, rebuild_indexes)
     report = ImportReport(
         read=len(frame),
         imported=len(incidents),
@@ -173,11 +180,16 @@ def import_cases(
 _COUNTS = ("read", "imported", "skipped_existing", "rejected")
 
 
-def _write(session: Session, incidents: pd.DataFrame, actor: str, source: str, note) -> None:
+def _write(
+    session: Session, incidents: pd.DataFrame, actor: str, source: str, note, rebuild: bool
+) -> None:
     """COPY the incidents and write their events (row triggers skipped where proven safe)."""
     since = session.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar()
     fast = references_hold(session=session, incidents=incidents) and _skip_row_triggers(session)
+    aside = set_aside_indexes(session=session, table="incidents") if rebuild else []
     copy_frame(session.connection(), "incidents", incidents)
+    if aside:
+        rebuild_indexes(session=session, definitions=aside)
     note("incidents written", len(incidents))
     events = write_import_events(session=session, actor=actor, source=source, since_id=since)
     note("events written", events)

@@ -8,12 +8,12 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.deadlines import limits_for, step_deadline
 from grids.grid_snapshot import CellChains
+from layers.ewkb import points_ewkb_hex
 from layers.incidents import STEP_OF_STATUS
 from layers.sql import quote_ident
 
@@ -121,7 +121,6 @@ def build_rows(
     filled in an order close to their own.
     """
     rows, cells = _in_cell_order(rows, chains, keep)
-    points = shapely.set_srid(shapely.points(rows["lon"].to_numpy(), rows["lat"].to_numpy()), 4326)
     workers = dict(
         session.execute(
             text(
@@ -146,7 +145,7 @@ def build_rows(
             "urgency": rows["urgency"].to_numpy(),
             "description": description.to_numpy(),
             "address": rows["address"].to_numpy(),
-            "geom": shapely.to_wkb(points, hex=True, include_srid=True),
+            "geom": points_ewkb_hex(rows["lon"].to_numpy(), rows["lat"].to_numpy()),
             "reported_crs": crs,
             "reported_lon": rows["orig_lon"].to_numpy(),
             "reported_lat": rows["orig_lat"].to_numpy(),

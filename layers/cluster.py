@@ -32,6 +32,8 @@ from layers.pg_binaries import PgBinaries, find_pg_binaries
 logger = logging.getLogger(__name__)
 
 DB_SUPERUSER = "wangge"
+TUNING = "-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min"
+"""Modest server settings for bulk loads and analytics (the defaults suit a 128 MB machine)."""
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes; keep a margin for ".s.PGSQL.NNNNN"
 
 
@@ -148,7 +150,7 @@ class PrivateCluster:
         if port != state.port:
             state = ClusterState(port, state.password, state.socket_dir)
             self._save_state(state)
-        options = f"-p {port} -k {state.socket_dir} -c listen_addresses=127.0.0.1"
+        options = f"-p {port} -k {state.socket_dir} -c listen_addresses=127.0.0.1 {TUNING}"
         result = self._run(
             [
                 str(bins.pg_ctl),

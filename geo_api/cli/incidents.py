@@ -33,6 +33,12 @@ def import_file(
         None,
         help="Where to write rejected rows (row, external_id, reason) [default: FILE.rejects.csv].",
     ),
+    rebuild_indexes: bool = typer.Option(
+        False,
+        "--rebuild-indexes",
+        help="Offline bulk load: build the incidents indexes once after the COPY (much faster "
+        "for large files; the incidents table is locked until the import ends).",
+    ),
 ) -> None:
     """Import historical cases; rows already imported (same external_id) are skipped."""
     settings = Settings()
@@ -54,6 +60,7 @@ def import_file(
                     rejects_path=rejects,
                     tolerance_m=settings.cases.locate_tolerance_m,
                     progress=progress,
+                    rebuild_indexes=rebuild_indexes,
                 )
     finally:
         engine.dispose()

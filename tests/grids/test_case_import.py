@@ -200,3 +200,33 @@ def test_references_are_checked_before_the_triggers_are_skipped(engine):
         frame["l3_cell_id"] = [10**9]
         assert not references_hold(session=session, incidents=frame)
         session.rollback()
+
+
+def test_offline_mode_rebuilds_every_index(run, engine, tmp_path):
+    from sqlalchemy import text as sql
+
+    with engine.connect() as conn:
+        before = dict(
+            conn.execute(
+                sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incidents'")
+            ).all()
+        )
+    path = tmp_path / "offline.csv"
+    path.write_text(
+        "external_id,category,reported_at,lon,lat\n"
+        "OFF-1,0101,2026-10-01T08:00:00+08:00,104.1,30.67\n"
+        "OFF-2,0102,2026-10-02T08:00:00+08:00,104.12,30.66\n",
+        encoding="utf-8",
+    )
+    output = run(str(path), "--rebuild-indexes")
+    assert "2 imported" in output
+    with engine.connect() as conn:
+        after = dict(
+            conn.execute(
+                sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incidents'")
+            ).all()
+        )
+        found = conn.execute(
+            sql("SELECT count(*) FROM incidents WHERE external_id IN ('OFF-1', 'OFF-2')")
+        ).scalar()
+    assert after == before and found == 2
