@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.db import without_parallel_workers
 from layers.errors import NotFoundError
 from layers.features.cql import Binds
 from layers.features.crs_uris import CRS84_URI
@@ -147,6 +148,7 @@ def fetch_page(
 ) -> Page:
     """One page of items as GeoJSON text, with the positions of the next/previous pages."""
     binds = Binds()
+    without_parallel_workers(session)
     row = session.execute(text(_page_sql(collection, q, role, binds)), binds.values).one()
     n, body, lo, hi = int(row.n), row.body or "", row.lo, row.hi
     returned = min(n, q.limit)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.db import without_parallel_workers
 from layers.errors import NotFoundError
 from layers.features.cql import Binds
 from layers.features.registry import Collection, Field, get_collection
@@ -87,6 +88,7 @@ def render_tile(*, session: Session, collection_id: str, role: str, z: int, x: i
     sql = tile_sql(collection, role, binds)
     x1, y1, x2, y2 = tile_bounds(z, x, y)
     params = {**binds.values, "x1": x1, "y1": y1, "x2": x2, "y2": y2, "layer": collection.id}
+    without_parallel_workers(session)
     content = bytes(session.execute(text(sql), params).scalar() or b"")
     digest = hashlib.blake2b(content, digest_size=12).hexdigest()
     return Tile(content, f'"{digest}"', collection.staff_only)
