@@ -7,9 +7,11 @@ need `If-Match` with the ETag the client read (428 without, 412 when stale).
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from geo_api.auth import Principal, Role, allow
 from geo_api.deps import SessionDep
@@ -30,6 +32,7 @@ router = APIRouter(prefix="/ogc", tags=["ogc"], route_class=OGCRoute)
 EDITORS = (Role.PLANNER, Role.ADMIN)
 _ITEM = "/collections/{collection_id}/items/{feature_id}"
 _BODY_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
+T = TypeVar("T")
 
 
 async def _body(request: Request) -> tuple[Any, OutputCrs]:
@@ -50,6 +53,19 @@ def _actor(principal: Principal) -> Actor:
     return Actor(principal.name, principal.role)
 
 
+async def _committed(session: SessionDep, collection_id: str, write: Callable[[], T]) -> T:
+    """Run a blocking write and its commit off the event loop, then drop cached counts."""
+
+    def work() -> T:
+        result = write()
+        session.commit()
+        return result
+
+    result = await run_in_threadpool(work)
+    forget(collection_id)
+    return result
+
+
 @router.post("/collections/{collection_id}/items", summary="Add a feature", status_code=201)
 async def create(
     collection_id: str,
@@ -59,15 +75,17 @@ async def create(
 ) -> Response:
     """Create a feature; 201 with Location and ETag."""
     feature, crs = await _body(request)
-    row_id, version = create_feature(
-        session=session,
-        collection_id=collection_id,
-        feature=feature,
-        crs=crs,
-        actor=_actor(principal),
+    row_id, version = await _committed(
+        session,
+        collection_id,
+        lambda: create_feature(
+            session=session,
+            collection_id=collection_id,
+            feature=feature,
+            crs=crs,
+            actor=_actor(principal),
+        ),
     )
-    session.commit()
-    forget(collection_id)
     location = f"{base_url(request)}/collections/{collection_id}/items/{row_id}"
     return Response(status_code=201, headers={"Location": location, "ETag": etag(version)})
 
@@ -82,17 +100,19 @@ async def replace(
 ) -> Response:
     """Replace a feature entirely; 204 with the new ETag."""
     feature, crs = await _body(request)
-    version = replace_feature(
-        session=session,
-        collection_id=collection_id,
-        item_id=feature_id,
-        feature=feature,
-        crs=crs,
-        if_match=request.headers.get("if-match"),
-        actor=_actor(principal),
+    version = await _committed(
+        session,
+        collection_id,
+        lambda: replace_feature(
+            session=session,
+            collection_id=collection_id,
+            item_id=feature_id,
+            feature=feature,
+            crs=crs,
+            if_match=request.headers.get("if-match"),
+            actor=_actor(principal),
+        ),
     )
-    session.commit()
-    forget(collection_id)
     return Response(status_code=204, headers={"ETag": etag(version)})
 
 
@@ -106,17 +126,19 @@ async def update(
 ) -> Response:
     """Merge-patch a feature's properties and/or geometry; 204 with the new ETag."""
     patch, crs = await _body(request)
-    version = update_feature(
-        session=session,
-        collection_id=collection_id,
-        item_id=feature_id,
-        patch=patch,
-        crs=crs,
-        if_match=request.headers.get("if-match"),
-        actor=_actor(principal),
+    version = await _committed(
+        session,
+        collection_id,
+        lambda: update_feature(
+            session=session,
+            collection_id=collection_id,
+            item_id=feature_id,
+            patch=patch,
+            crs=crs,
+            if_match=request.headers.get("if-match"),
+            actor=_actor(principal),
+        ),
     )
-    session.commit()
-    forget(collection_id)
     return Response(status_code=204, headers={"ETag": etag(version)})
 
 
