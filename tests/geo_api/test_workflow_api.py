@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from grids.workflow import ACTIONS, RULES, allowed_actions
-from layers.demo.incidents import ACTION_FOR, ROLE_FOR
+from layers.demo.trails import ACTION_FOR, ROLE_FOR
 
 CASE = {
     "location": {"lon": 104.1, "lat": 30.68},
