@@ -8,7 +8,6 @@ from geo_api.auth import Principal
 from grids.assign import StationContact, WorkerContact
 from grids.case_access import Actor
 from grids.locate import Location
-from layers.errors import WanggeError
 from layers.incidents import Incident
 
 
@@ -123,10 +122,3 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     tag = value.strip().removeprefix("W/").strip('"')
     return int(tag) if tag.isdigit() else None
-
-
-class VersionRequiredError(WanggeError):
-    """A transition without the version the caller saw (428 Precondition Required)."""
-
-    status_code = 428
-    code = "version_required"

@@ -68,6 +68,27 @@ class ConflictError(WanggeError):
     code = "conflict"
 
 
+class MethodNotAllowedError(WanggeError):
+    """The resource exists but does not take this method, e.g. a read-only collection (405)."""
+
+    status_code = 405
+    code = "method_not_allowed"
+
+
+class PreconditionFailedError(WanggeError):
+    """If-Match names a version that is no longer current (412)."""
+
+    status_code = 412
+    code = "precondition_failed"
+
+
+class PreconditionRequiredError(WanggeError):
+    """A change without If-Match (or the version seen) could overwrite someone else's (428)."""
+
+    status_code = 428
+    code = "precondition_required"
+
+
 class PayloadTooLargeError(WanggeError):
     """The request body is over the configured limit (413)."""
 

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from geo_api.auth import EVERYONE, Principal, Role, allow
 from geo_api.case_schemas import EventOut, IncidentIn, IncidentOut, NearestWorkerOut, TransitionIn
 from geo_api.case_shapes import (
-    VersionRequiredError,
     actor_of,
     etag,
     incident_out,
@@ -23,6 +22,7 @@ from grids.case_views import case_events, get_case
 from grids.dispatch import nearest_workers
 from grids.intake import NewCase, report_case
 from grids.workflow import transition
+from layers.errors import PreconditionRequiredError
 
 router = APIRouter(tags=["incidents"])
 
@@ -167,7 +167,9 @@ def act(
     """
     version = parse_if_match(if_match) or body.version
     if version is None:
-        raise VersionRequiredError("send the version you saw: If-Match or `version`")
+        raise PreconditionRequiredError(
+            "send the version you saw: If-Match or `version`", code="version_required"
+        )
     result = transition(
         session=session,
         incident_id=incident_id,

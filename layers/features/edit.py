@@ -16,33 +16,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from layers.audit import record
-from layers.errors import ConflictError, InvalidInputError, NotFoundError, WanggeError
+from layers.errors import (
+    ConflictError,
+    InvalidInputError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+)
 from layers.features.crs_uris import OutputCrs
 from layers.features.feature_input import current_feature, feature_to_row, merge_patch
 from layers.features.registry import Collection, get_collection
 from layers.features.rows import Prepared, prepare_rows
 from layers.sql import quote_ident
-
-
-class MethodNotAllowedError(WanggeError):
-    """The collection is read-only (405)."""
-
-    status_code = 405
-    code = "read_only_collection"
-
-
-class PreconditionFailedError(WanggeError):
-    """If-Match does not name the current version (412)."""
-
-    status_code = 412
-    code = "precondition_failed"
-
-
-class PreconditionRequiredError(WanggeError):
-    """A change without If-Match could overwrite someone else's (428)."""
-
-    status_code = 428
-    code = "precondition_required"
 
 
 @dataclass(frozen=True)
@@ -57,7 +43,9 @@ def editable(collection_id: str, role: str) -> Collection:
     """The collection if it takes writes; 404 when hidden, 405 when read-only."""
     collection = get_collection(collection_id, role)
     if not collection.editable:
-        raise MethodNotAllowedError(f"{collection.id} is read-only here")
+        raise MethodNotAllowedError(
+            f"{collection.id} is read-only here", code="read_only_collection"
+        )
     return collection
 
 
