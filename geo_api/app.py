@@ -14,6 +14,7 @@ from geo_api.limits import BodySizeLimit
 from geo_api.routers import ROUTERS
 from geo_api.settings import Settings
 from layers.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.now import Clock, system_clock
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +25,12 @@ location.  No key = resident; staff send `Authorization: Bearer <key>`.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; the database engine lives as long as the app does."""
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the app; the database engine lives as long as the app does.
+
+    `clock` is where every route takes "now" from (the wall clock by default; the
+    tests pass one that starts at a fixed date).
+    """
     settings = settings or Settings()
     url = resolve_database_url(settings.db)
     engine = make_engine(url, pool_size=settings.db.pool_size)
@@ -48,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.clock = clock or system_clock
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []

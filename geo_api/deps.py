@@ -1,8 +1,9 @@
-"""Request-scoped dependencies: the database session and the settings."""
+"""Request-scoped dependencies: the database session, the settings and "now"."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,5 +29,11 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_now(request: Request) -> datetime:
+    """The app's clock, read once per request (every step of a use case sees the same time)."""
+    return request.app.state.clock()
+
+
 SessionDep = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+NowDep = Annotated[datetime, Depends(get_now)]

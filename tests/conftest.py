@@ -33,6 +33,7 @@ from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.db_admin import create_database, drop_database
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, load_demo
+from layers.now import ClockFrom
 
 TEST_SCALE = 0.05
 TEST_SEED = 7
@@ -128,8 +129,10 @@ def engine(test_db: DemoDatabase) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def app(test_db: DemoDatabase) -> FastAPI:
-    """The application wired to this module's database."""
-    return create_app(Settings(db=DatabaseSettings(database_url=test_db.url)))
+    """The application wired to this module's database, its clock starting at `TEST_NOW`."""
+    return create_app(
+        Settings(db=DatabaseSettings(database_url=test_db.url)), clock=ClockFrom(TEST_NOW)
+    )
 
 
 @pytest.fixture(scope="module")
