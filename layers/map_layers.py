@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from layers.analytics_settings import AnalyticsSettings
 from layers.coverage import to_wgs84_geoms
 from layers.coverage_report import Scope, coverage_report
+from layers.errors import UnprocessableError
 from layers.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
 from layers.incidents import OPEN_STATUSES
 from layers.map_types import (
@@ -123,13 +124,26 @@ def hotspot_layers(
     """Hotspot and trend tables as H3 polygons plus the filtered incident points."""
     table = hotspots(session=session, query=query, actor=actor)
     hot = _gdf(table, [shapely.geometry.shape(cell_polygon(c)) for c in table["cell"]])
-    trend_gdf, slices = None, []
+    trend_gdf, slices, missing = None, [], None
     if trend is not None:
-        ttable, slices = trends(session=session, query=trend, actor=actor)
-        trend_gdf = _gdf(ttable, [shapely.geometry.shape(cell_polygon(c)) for c in ttable["cell"]])
+        try:
+            ttable, slices = trends(session=session, query=trend, actor=actor)
+        except UnprocessableError as exc:
+            if exc.code not in _NO_TRENDS:
+                raise
+            missing = exc.message
+        else:
+            polygons = [shapely.geometry.shape(cell_polygon(c)) for c in ttable["cell"]]
+            trend_gdf = _gdf(ttable, polygons)
     lon, lat, _ = incident_points(session=session, filters=query.filters)
     points = np.column_stack([np.round(lat, 6), np.round(lon, 6)])
-    return HotspotLayers(outlines(session=session), hot, trend_gdf, slices, points, query)
+    return HotspotLayers(
+        outlines(session=session), hot, trend_gdf, slices, points, query, trends_missing=missing
+    )
+
+
+_NO_TRENDS = frozenset({"no_incidents", "too_few_time_steps"})
+"""Why a period can have no trends; a map shows these as a note, the API as a 422."""
 
 
 _WORKLOAD_SQL = """

@@ -112,6 +112,8 @@ class HotspotLayers:
     slices: list[str]
     incidents: np.ndarray  # (n, 2) lat, lon
     query: HotspotQuery
+    trends_missing: str | None = None
+    """Why there are no trends at all (no case, too few time slices), for the page to say."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from folium.plugins import FastMarkerCluster
 from layers.ehsa import CATEGORIES, NO_PATTERN
 from layers.map_types import HotspotLayers
 from layers.spatial_stats import BIN_CLASSES
+from maps import escape
 from maps.base import PageOptions, Panel, for_display, legend_html, new_map, render
 
 logger = logging.getLogger(__name__)
@@ -50,76 +51,114 @@ function (row) {
 """
 
 
+NO_PATTERN_NOTE = "本期无模式 no pattern in this period"
+"""Said where a layer has nothing to show, so an empty map is not mistaken for a bug."""
+
+
 def _cells(gdf: gpd.GeoDataFrame, options: PageOptions) -> gpd.GeoDataFrame:
     return for_display(gdf, options)
 
 
-def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> None:
-    gdf = _cells(layers.hotspots, options)[["cell", "count", "z", "p_fdr", "class", "geometry"]]
-    gdf["p_fdr"] = gdf["p_fdr"].round(4)
+def _cell_layer(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    name: str,
+    fields: list[str],
+    aliases: list[str],
+    colors: dict[str, str],
+    color_field: str,
+    *,
+    show: bool,
+) -> None:
+    """H3 cells coloured by `color_field`; an empty frame gives an empty, labelled layer.
+
+    Folium's tooltip refuses a FeatureCollection without features (it checks the
+    fields against the first feature), so empty layers are plain groups.
+    """
+    if gdf.empty:
+        folium.FeatureGroup(name=f"{name} — {NO_PATTERN_NOTE}", show=show).add_to(m)
+        return
     folium.GeoJson(
-        gdf.to_json(drop_id=True),
-        name="Gi* 热点 hot/cold spots (FDR)",
+        gdf[[*dict.fromkeys([*fields, color_field]), "geometry"]].to_json(drop_id=True),
+        name=name,
+        show=show,
         style_function=lambda f: {
             "color": "#999999",
             "weight": 0.3,
-            "fillColor": CLASS_COLORS[f["properties"]["class"]],
+            "fillColor": colors[f["properties"][color_field]],
             "fillOpacity": 0.7,
         },
-        tooltip=folium.GeoJsonTooltip(
-            ["cell", "count", "z", "p_fdr", "class"],
-            aliases=["H3", "cases", "Gi* z", "p (FDR)", "class"],
-        ),
+        tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
     ).add_to(m)
 
 
-def _trend_layers(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> None:
+def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> list[str]:
+    gdf = _cells(layers.hotspots, options)
+    if not gdf.empty:
+        gdf = gdf[["cell", "count", "z", "p_fdr", "class", "geometry"]]
+        gdf["p_fdr"] = gdf["p_fdr"].round(4)
+    _cell_layer(
+        m,
+        gdf,
+        "Gi* 热点 hot/cold spots (FDR)",
+        ["cell", "count", "z", "p_fdr", "class"],
+        ["H3", "cases", "Gi* z", "p (FDR)", "class"],
+        CLASS_COLORS,
+        "class",
+        show=True,
+    )
+    if gdf.empty or (gdf["class"] == "not_significant").all():
+        return ["Gi*: 无显著热点或冷点 no significant hot or cold spot"]
+    return []
+
+
+def _trend_layers(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> list[str]:
     if layers.trends is None:
-        return
+        if layers.trends_missing is None:
+            return []
+        folium.FeatureGroup(
+            name=f"时空趋势 emerging trends — {NO_PATTERN_NOTE}", show=False
+        ).add_to(m)
+        return [f"时空趋势 emerging trends: {layers.trends_missing}"]
     gdf = _cells(layers.trends, options)
     shown = gdf[gdf["category"] != NO_PATTERN]
-    folium.GeoJson(
-        shown[["cell", "count", "category", "trend_z", "trend_p", "geometry"]].to_json(
-            drop_id=True
-        ),
-        name="时空趋势 emerging trends",
+    _cell_layer(
+        m,
+        shown,
+        "时空趋势 emerging trends",
+        ["cell", "category", "trend_z", "trend_p"],
+        ["H3", "trend", "MK z", "MK p"],
+        TREND_COLORS,
+        "category",
         show=False,
-        style_function=lambda f: {
-            "color": "#555555",
-            "weight": 0.4,
-            "fillColor": TREND_COLORS[f["properties"]["category"]],
-            "fillOpacity": 0.75,
-        },
-        tooltip=folium.GeoJsonTooltip(
-            ["cell", "category", "trend_z", "trend_p"], aliases=["H3", "trend", "MK z", "MK p"]
-        ),
-    ).add_to(m)
+    )
+    notes = [] if len(shown) else ["时空趋势 emerging trends: 无趋势 no cell with a trend pattern"]
     if "bins" not in gdf.columns:
-        return
+        return notes
     for t, start in enumerate(layers.slices):
         bins = gdf["bins"].map(lambda b, t=t: b[t])
         part = gdf.assign(gi_bin=bins)[bins != 0][["cell", "gi_bin", "geometry"]]
         part["class"] = part["gi_bin"].map(BIN_CLASSES)
-        folium.GeoJson(
-            part[["cell", "class", "geometry"]].to_json(drop_id=True),
-            name=f"Gi* {start[:10]}",
+        _cell_layer(
+            m,
+            part,
+            f"Gi* {start[:10]}",
+            ["cell", "class"],
+            ["H3", "class"],
+            CLASS_COLORS,
+            "class",
             show=False,
-            style_function=lambda f: {
-                "color": "#999999",
-                "weight": 0.3,
-                "fillColor": CLASS_COLORS[f["properties"]["class"]],
-                "fillOpacity": 0.7,
-            },
-            tooltip=folium.GeoJsonTooltip(["cell", "class"], aliases=["H3", "class"]),
-        ).add_to(m)
+        )
+    return notes
 
 
 def build_page(layers: HotspotLayers, options: PageOptions) -> str:
     """The hotspot map as an HTML page."""
     m = new_map(layers.outlines, options, "事件热点 hotspots")
-    _gi_layer(m, layers, options)
-    _trend_layers(m, layers, options)
+    notes = _gi_layer(m, layers, options) + _trend_layers(m, layers, options)
     points = layers.incidents
+    if not len(points):
+        notes.append("事件 cases: 本期无事件 no case in this period")
     if options.tiles_url and options.tiles_crs != "wgs84" and len(points):
         shifted = for_display(
             gpd.GeoDataFrame(geometry=gpd.points_from_xy(points[:, 1], points[:, 0]), crs=4326),
@@ -147,4 +186,11 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
             legend_html("时空趋势 emerging trends", [(TREND_COLORS[c], c) for c in present]),
             "bottomright",
         ).add_to(m)
+    if notes:
+        Panel(_notes_html(notes), "topright", css_class="wg-notes").add_to(m)
     return render(m, options)
+
+
+def _notes_html(notes: list[str]) -> str:
+    items = "".join(f"<li>{escape.text(n)}</li>" for n in notes)
+    return f'<div class="wg-legend"><h4>{escape.text(NO_PATTERN_NOTE)}</h4><ul>{items}</ul></div>'

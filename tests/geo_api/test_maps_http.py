@@ -41,6 +41,29 @@ def test_pages_use_local_assets_only(client: TestClient, test_db, path: str, rol
         assert client.get(url).status_code == 200, url
 
 
+EMPTY_HOTSPOT_QUERIES = {
+    "coarse cells, no trend": "resolution=5",
+    "no case in the period": "start=2020-01-01T00:00:00Z&end=2020-07-01T00:00:00Z",
+    "one month, too few slices": "start=2026-09-01T00:00:00%2B08:00&end=2026-10-01T00:00:00%2B08:00",
+    "no case, no trend slices": "start=2020-01-01T00:00:00Z&end=2020-07-01T00:00:00Z&interval=none",
+}
+"""Hotspot pages with an empty layer (no trend pattern, no hot cell, no case)."""
+
+
+@pytest.mark.parametrize("query", EMPTY_HOTSPOT_QUERIES.values(), ids=EMPTY_HOTSPOT_QUERIES)
+def test_hotspot_page_with_an_empty_layer_says_so(client: TestClient, test_db, query) -> None:
+    resp = client.get(f"/maps/hotspots?{query}", headers=test_db.headers("planner"))
+    assert resp.status_code == 200, resp.text[:300]
+    assert "no pattern in this period" in resp.text
+    assert "事件热点 hotspots" in resp.text
+
+
+def test_hotspot_page_with_patterns_has_no_empty_note(client: TestClient, test_db) -> None:
+    resp = client.get("/maps/hotspots", headers=test_db.headers("planner"))
+    assert resp.status_code == 200
+    assert "no pattern in this period" not in resp.text
+
+
 def test_resident_page_has_no_camera_and_no_phones(client: TestClient, engine: Engine) -> None:
     with engine.connect() as c:
         lon, lat = c.execute(

@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from tests.conftest import TEST_NOW
+from tests.geo_api.test_maps_http import EMPTY_HOTSPOT_QUERIES
 from tests.maps.conftest import open_page
 
 pytestmark = pytest.mark.browser
@@ -31,10 +33,10 @@ def hostile(engine: Engine) -> dict[str, object]:
             text(
                 "INSERT INTO incidents (category_code, channel_code, status, description, address,"
                 " geom, created_at, due_at) SELECT category_code, channel_code, 'filed', :t, :t,"
-                " geom, now(), now() + interval '1 day' FROM incidents ORDER BY id LIMIT 1"
-                " RETURNING id, ST_X(geom), ST_Y(geom)"
+                " geom, :now, CAST(:now AS timestamptz) + interval '1 day' FROM incidents"
+                " ORDER BY id LIMIT 1 RETURNING id, ST_X(geom), ST_Y(geom)"
             ),
-            {"t": HOSTILE},
+            {"t": HOSTILE, "now": TEST_NOW},
         ).one()
         c.execute(
             text(
@@ -81,6 +83,25 @@ def test_staff_page_in_chromium(
         assert page.locator(".leaflet-container").count() == 1
         assert page.evaluate("() => window.__xss || window.__xss2 || window.__xss3") is None
         page.screenshot(path=str(artifacts / f"map_{name}.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("query", EMPTY_HOTSPOT_QUERIES.values(), ids=EMPTY_HOTSPOT_QUERIES)
+def test_hotspot_page_with_an_empty_layer_in_chromium(
+    browser, live_url, test_db, artifacts: Path, query
+) -> None:
+    context, page, visit, response = open_page(
+        browser, f"{live_url}/maps/hotspots?{query}", test_db.headers("planner")
+    )
+    try:
+        assert response.status == 200
+        _check_clean(visit, live_url)
+        note = page.locator(".wg-notes")
+        assert note.count() == 1 and note.is_visible()
+        assert "no pattern in this period" in note.inner_text()
+        assert page.locator(".leaflet-container").count() == 1
+        page.screenshot(path=str(artifacts / f"map_hotspots_empty_{query[:12]}.png"))
     finally:
         context.close()
 
