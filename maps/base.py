@@ -9,8 +9,9 @@ this module does not know makes rendering fail rather than reach the internet.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -116,6 +117,42 @@ def add_outlines(m: folium.Map, outlines: Outlines, options: PageOptions) -> Non
             tooltip=folium.GeoJsonTooltip(["name", "code"], aliases=[label, "code"]),
         ).add_to(group)
     group.add_to(m)
+
+
+EMPTY_LAYER_NOTE = "无 none"
+"""Said in the layer control where a layer has nothing to show, so it is not taken for a bug."""
+
+
+def feature_layer(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    fields: Sequence[str],
+    aliases: Sequence[str],
+    style_function: Callable[[dict[str, Any]], dict[str, Any]],
+    show: bool = True,
+    empty_note: str = EMPTY_LAYER_NOTE,
+) -> bool:
+    """Draw `gdf` as a GeoJSON layer with a tooltip; False (and an empty, labelled layer) if empty.
+
+    Folium's tooltip refuses a FeatureCollection without features (it checks its
+    fields against the data), and an empty frame may have lost its geometry
+    column, so an empty layer is a plain group whose name says there is nothing.
+    Text properties must be escaped by the caller (`maps.escape`).
+    """
+    if gdf.empty:
+        folium.FeatureGroup(name=f"{name} — {empty_note}", show=show).add_to(m)
+        return False
+    keep = [c for c in gdf.columns if c != gdf.geometry.name]
+    folium.GeoJson(
+        gdf[[*keep, gdf.geometry.name]].to_json(drop_id=True),
+        name=name,
+        show=show,
+        style_function=style_function,
+        tooltip=folium.GeoJsonTooltip(list(fields), aliases=list(aliases)),
+    ).add_to(m)
+    return True
 
 
 class Panel(MacroElement):

@@ -9,7 +9,15 @@ import folium
 
 from layers.map_types import CoverageLayers
 from maps import escape
-from maps.base import PageOptions, Panel, for_display, legend_html, new_map, render
+from maps.base import (
+    PageOptions,
+    Panel,
+    feature_layer,
+    for_display,
+    legend_html,
+    new_map,
+    render,
+)
 from maps.compact import CompactPoints
 
 logger = logging.getLogger(__name__)
@@ -45,50 +53,50 @@ def _share_color(share: float) -> str:
 
 def _courtyards(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
     gdf = for_display(layers.courtyards, options)
-    gdf["covered_pct"] = (gdf["covered_share"] * 100).round(1)
-    gdf = escape.escape_properties(gdf, ["name", "code"])
-    folium.GeoJson(
-        gdf.drop(columns=["covered_share"]).to_json(drop_id=True),
+    if not gdf.empty:
+        gdf["covered_pct"] = (gdf["covered_share"] * 100).round(1)
+        gdf = escape.escape_properties(gdf, ["name", "code"]).drop(columns=["covered_share"])
+    feature_layer(
+        m,
+        gdf,
         name="院落覆盖率 courtyards by covered share",
+        fields=["name", "code", "covered_pct", "entrances_seen", "entrances"],
+        aliases=["院落", "code", "covered %", "entrances seen", "entrances"],
         style_function=lambda f: {
             "color": "#444444",
             "weight": 0.6,
             "fillColor": _share_color(f["properties"]["covered_pct"] / 100),
             "fillOpacity": 0.55,
         },
-        tooltip=folium.GeoJsonTooltip(
-            ["name", "code", "covered_pct", "entrances_seen", "entrances"],
-            aliases=["院落", "code", "covered %", "entrances seen", "entrances"],
-        ),
-    ).add_to(m)
+    )
 
 
 def _views(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
-    gdf = escape.escape_properties(for_display(layers.views, options), ["name", "device_id"])
-    for online, label, color in ((True, "在线视域 online views", "#2c7fb8"),):
-        part = gdf[gdf["online"] == online]
-        folium.GeoJson(
-            part.to_json(drop_id=True),
-            name=label,
-            style_function=lambda _f, c=color: {"color": c, "weight": 0.5, "fillOpacity": 0.35},
-            tooltip=folium.GeoJsonTooltip(
-                ["device_id", "name", "level"], aliases=["id", "名称", "level"]
-            ),
-        ).add_to(m)
-    offline = gdf[~gdf["online"]]
-    folium.GeoJson(
-        offline.to_json(drop_id=True),
+    gdf = for_display(layers.views, options)
+    if not gdf.empty:
+        gdf = escape.escape_properties(gdf, ["name", "device_id"])
+    online = gdf["online"].astype(bool) if not gdf.empty else None
+    feature_layer(
+        m,
+        gdf if online is None else gdf[online],
+        name="在线视域 online views",
+        fields=["device_id", "name", "level"],
+        aliases=["id", "名称", "level"],
+        style_function=lambda _f: {"color": "#2c7fb8", "weight": 0.5, "fillOpacity": 0.35},
+    )
+    feature_layer(
+        m,
+        gdf if online is None else gdf[~online],
         name="离线摄像头 (不覆盖) offline cameras, cover nothing",
+        fields=["device_id", "name", "level"],
+        aliases=["id", "名称", "level"],
         style_function=lambda _f: {
             "color": "#7f7f7f",
             "weight": 1,
             "dashArray": "3 3",
             "fillOpacity": 0.0,
         },
-        tooltip=folium.GeoJsonTooltip(
-            ["device_id", "name", "level"], aliases=["id", "名称", "level"]
-        ),
-    ).add_to(m)
+    )
 
 
 GAP_FIELDS = [

@@ -16,7 +16,15 @@ from layers.ehsa import CATEGORIES, NO_PATTERN
 from layers.map_types import HotspotLayers
 from layers.spatial_stats import BIN_CLASSES
 from maps import escape
-from maps.base import PageOptions, Panel, for_display, legend_html, new_map, render
+from maps.base import (
+    PageOptions,
+    Panel,
+    feature_layer,
+    for_display,
+    legend_html,
+    new_map,
+    render,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +60,7 @@ function (row) {
 
 
 NO_PATTERN_NOTE = "本期无模式 no pattern in this period"
-"""Said where a layer has nothing to show, so an empty map is not mistaken for a bug."""
+"""Said on the page where a layer has nothing to show, so an empty map is not taken for a bug."""
 
 
 def _cells(gdf: gpd.GeoDataFrame, options: PageOptions) -> gpd.GeoDataFrame:
@@ -69,27 +77,23 @@ def _cell_layer(
     color_field: str,
     *,
     show: bool,
-) -> None:
-    """H3 cells coloured by `color_field`; an empty frame gives an empty, labelled layer.
-
-    Folium's tooltip refuses a FeatureCollection without features (it checks the
-    fields against the first feature), so empty layers are plain groups.
-    """
-    if gdf.empty:
-        folium.FeatureGroup(name=f"{name} — {NO_PATTERN_NOTE}", show=show).add_to(m)
-        return
-    folium.GeoJson(
-        gdf[[*dict.fromkeys([*fields, color_field]), "geometry"]].to_json(drop_id=True),
+) -> bool:
+    """H3 cells coloured by `color_field` (an empty frame gives an empty, labelled layer)."""
+    return feature_layer(
+        m,
+        gdf if gdf.empty else gdf[[*dict.fromkeys([*fields, color_field]), "geometry"]],
         name=name,
-        show=show,
+        fields=fields,
+        aliases=aliases,
         style_function=lambda f: {
             "color": "#999999",
             "weight": 0.3,
             "fillColor": colors[f["properties"][color_field]],
             "fillOpacity": 0.7,
         },
-        tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
-    ).add_to(m)
+        show=show,
+        empty_note=NO_PATTERN_NOTE,
+    )
 
 
 def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> list[str]:

@@ -26,8 +26,11 @@ from layers.sql import quote_ident
 
 DEMO_ROLES = ("planner", "dispatcher", "grid_worker", "admin")
 DEMO_KEY_PREFIX = "demo:"
-# Children before parents, so plain DELETEs never trip a foreign key.
+# Children before parents, so plain DELETEs never trip a foreign key.  The derived
+# layers go first: they were computed from the district being replaced.
 DEMO_TABLES = (
+    "derived_cache",
+    "camera_views",
     "incident_events",
     "incidents",
     "workers",
