@@ -12,6 +12,7 @@ from geo_api.auth import Principal
 from grids.assign import StationContact, WorkerContact
 from grids.case_access import Actor, Reporter
 from grids.locate import Location
+from layers.case_scope import Viewer
 from layers.incidents import Incident
 
 
@@ -23,6 +24,11 @@ def actor_of(principal: Principal) -> Actor:
         worker_id=principal.worker_id,
         key_id=principal.key_id,
     )
+
+
+def viewer_of(principal: Principal) -> Viewer:
+    """The caller as a reader of cases (`layers.case_scope`): OGC, Open311 and maps use it."""
+    return Viewer(str(principal.role), principal.name, principal.worker_id, principal.key_id)
 
 
 def _area(prefix: str, loc: Location) -> dict[str, Any] | None:
