@@ -90,10 +90,14 @@ class IncidentIn(BaseModel):
 
 
 class Reporter(BaseModel):
-    """Who reported (staff only)."""
+    """Who reported: staff only; masked (`张*`, `138****5678`) unless the role may read it.
 
-    name: str | None = None
-    phone: str | None = None
+    In clear for dispatchers, admins and the assigned grid worker of a call-back
+    category (each such read is audited); masked for planners and other grid workers.
+    """
+
+    name: str | None = Field(default=None, description="In clear or masked (`张*`).")
+    phone: str | None = Field(default=None, description="In clear or masked (`138****5678`).")
 
 
 class IncidentOut(BaseModel):

@@ -1,4 +1,8 @@
-"""Shaping cases for the caller: who sees what (reporter data and phones are staff-only)."""
+"""Shaping cases for the caller: who sees what (reporter data and phones are staff-only).
+
+Which reporter data a caller sees is decided on the case side
+(`grids.case_access.reporter_of`: clear, masked or none) and only shaped here.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ from typing import Any
 
 from geo_api.auth import Principal
 from grids.assign import StationContact, WorkerContact
-from grids.case_access import Actor
+from grids.case_access import Actor, Reporter
 from grids.locate import Location
+from layers.case_scope import Viewer
 from layers.incidents import Incident
 
 
@@ -19,6 +24,11 @@ def actor_of(principal: Principal) -> Actor:
         worker_id=principal.worker_id,
         key_id=principal.key_id,
     )
+
+
+def viewer_of(principal: Principal) -> Viewer:
+    """The caller as a reader of cases (`layers.case_scope`): OGC, Open311 and maps use it."""
+    return Viewer(str(principal.role), principal.name, principal.worker_id, principal.key_id)
 
 
 def _area(prefix: str, loc: Location) -> dict[str, Any] | None:
@@ -73,6 +83,20 @@ def station_out(station: StationContact | None) -> dict[str, Any] | None:
     }
 
 
+def submitted_reporter(incident: Incident, principal: Principal) -> Reporter | None:
+    """The reporter data a staff caller has just sent, echoed in the answer to their report."""
+    if not principal.is_staff:
+        return None
+    return Reporter(incident.reporter_name, incident.reporter_phone, clear=True)
+
+
+def reporter_out(reporter: Reporter | None) -> dict[str, Any] | None:
+    """The reporter card (already masked where the caller may not read it)."""
+    if reporter is None:
+        return None
+    return {"name": reporter.name, "phone": reporter.phone}
+
+
 def incident_out(
     incident: Incident,
     location: Location,
@@ -81,8 +105,9 @@ def incident_out(
     *,
     duplicates: list[int] | None = None,
     token: str | None = None,
+    reporter: Reporter | None = None,
 ) -> dict[str, Any]:
-    """A case as JSON for this caller."""
+    """A case as JSON for this caller; `reporter` as the case side decided they may see it."""
     staff = principal.is_staff
     return {
         "id": incident.id,
@@ -103,9 +128,7 @@ def incident_out(
         "deadlines": incident.deadlines or {},
         "location": location_out(location),
         "assignee": worker_out(assignee, staff=staff),
-        "reporter": (
-            {"name": incident.reporter_name, "phone": incident.reporter_phone} if staff else None
-        ),
+        "reporter": reporter_out(reporter) if staff else None,
         "possible_duplicates": duplicates,
         "case_token": token,
     }

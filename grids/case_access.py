@@ -1,9 +1,11 @@
-"""Who may see which case: dispatchers all, grid workers their cells, residents their own.
+"""Who may see which case, and whose reporter data: `layers.case_scope`'s rule for the case side.
 
-A grid worker sees the cases located in their cell (at their level, by cell
-code, so a case stays theirs across revisions that keep the code) and the cases
-assigned to them.  A resident sees a case they reported with their key, or
-whose case token they hold; never anyone else's.
+The rule itself (dispatchers, admins and planners every case, grid workers their
+cells and their assignments, residents their own) is defined once in
+`layers.case_scope`, where OGC can reach it too; here it meets the case side's
+`Actor` and the case token a resident may hold.  Reporter data is in clear only
+for dispatchers, admins and the assigned grid worker of a call-back category,
+masked for other staff, absent for residents; every read in clear is audited.
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.case_scope import SEE_ALL_ROLES, SYSTEM, CaseScope, Viewer, resolve_scope
+from layers.catalog import Category
 from layers.incidents import Incident
+from layers.personal_data import mask_name, mask_phone, record_personal_read
 
-SEE_ALL = frozenset({"dispatcher", "admin", "planner"})
-"""Roles that see every case (with personal data)."""
-SYSTEM = "system"
-
+SEE_ALL = SEE_ALL_ROLES - {SYSTEM}
+"""Roles that see every case (personal data: `layers.case_scope.PERSONAL_DATA_ROLES`)."""
 
 @dataclass(frozen=True)
 class Actor:
@@ -34,8 +38,22 @@ class Actor:
 
     @property
     def is_staff(self) -> bool:
-        """Staff see personal data; residents never do."""
+        """Staff may see masked personal data; residents never see any."""
         return self.role not in ("resident",)
+
+    @property
+    def viewer(self) -> Viewer:
+        """The actor as `layers.case_scope` knows readers."""
+        return Viewer(self.role, self.name, self.worker_id, self.key_id)
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """A case's reporter as one caller may see them (`clear` False: masked)."""
+
+    name: str | None
+    phone: str | None
+    clear: bool
 
 
 def token_hash(token: str) -> str:
@@ -43,53 +61,56 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def worker_scope(*, session: Session, worker_id: int | None) -> tuple[int, str] | None:
-    """(level, cell code) of a grid worker, or None when the key has no worker."""
-    if worker_id is None:
-        return None
-    row = session.execute(
-        text("SELECT level, cell_code FROM workers WHERE id = :w"), {"w": worker_id}
-    ).first()
-    return (int(row.level), row.cell_code) if row and row.cell_code else None
+def actor_scope(*, session: Session, actor: Actor) -> CaseScope:
+    """The actor's case scope (a grid worker's cell looked up once)."""
+    return resolve_scope(session=session, viewer=actor.viewer)
 
 
 def scope_sql(*, session: Session, actor: Actor, alias: str = "i") -> tuple[str, dict[str, Any]]:
     """A WHERE fragment limiting `alias` (incidents) to what `actor` may see."""
-    if actor.role in SEE_ALL or actor.role == SYSTEM:
-        return "TRUE", {}
-    if actor.role == "grid_worker":
-        scope = worker_scope(session=session, worker_id=actor.worker_id)
-        if scope is None:
-            return "FALSE", {}
-        level, code = scope
-        if level not in (1, 2, 3):
-            return "FALSE", {}
-        column = f"{alias}.l{level}_cell_id"
-        return (
-            f"({alias}.assignee_worker_id = :scope_worker OR {column} IN "  # noqa: S608 - ours
-            "(SELECT id FROM grid_cells WHERE code = :scope_code))",
-            {"scope_worker": actor.worker_id, "scope_code": code},
-        )
-    if actor.key_id is not None:
-        return f"{alias}.reporter_key_id = :scope_key", {"scope_key": actor.key_id}
-    return "FALSE", {}
+    return actor_scope(session=session, actor=actor).rows_sql(alias)
 
 
 def can_see(
     *, session: Session, incident: Incident, actor: Actor, token: str | None = None
 ) -> bool:
     """May `actor` (holding case `token`, if any) see this case?"""
-    if actor.role in SEE_ALL or actor.role == SYSTEM:
+    if actor.role in SEE_ALL_ROLES:
         return True
     if token and incident.access_token_hash:
         if hmac.compare_digest(token_hash(token), incident.access_token_hash):
             return True
-    if actor.role == "grid_worker":
-        clause, params = scope_sql(session=session, actor=actor)
-        return bool(
-            session.execute(
-                text(f"SELECT EXISTS (SELECT 1 FROM incidents i WHERE i.id = :id AND {clause})"),  # noqa: S608 - fixed fragments
-                {"id": incident.id, **params},
-            ).scalar()
-        )
-    return actor.key_id is not None and incident.reporter_key_id == actor.key_id
+    clause, params = scope_sql(session=session, actor=actor)
+    if clause == "FALSE":
+        return False
+    return bool(
+        session.execute(
+            text(f"SELECT EXISTS (SELECT 1 FROM incidents i WHERE i.id = :id AND {clause})"),  # noqa: S608 - fixed fragments
+            {"id": incident.id, **params},
+        ).scalar()
+    )
+
+
+def reporter_of(
+    *, session: Session, incident: Incident, actor: Actor, now: datetime | None, face: str
+) -> Reporter | None:
+    """The reporter as `actor` may see them on a case they may see; a clear read is audited.
+
+    None for residents and the system (and when nobody left a name or phone).
+    """
+    if not actor.is_staff or actor.role == SYSTEM:
+        return None
+    name, phone = incident.reporter_name, incident.reporter_phone
+    if name is None and phone is None:
+        return None
+    category = session.get(Category, incident.category_code)
+    clear = actor_scope(session=session, actor=actor).sees_reporter(
+        assignee_worker_id=incident.assignee_worker_id,
+        needs_callback=bool(category and category.needs_callback),
+    )
+    if not clear:
+        return Reporter(mask_name(name), mask_phone(phone), clear=False)
+    record_personal_read(
+        session=session, actor=actor.name, role=actor.role, ids=[incident.id], face=face, at=now
+    )
+    return Reporter(name, phone, clear=True)

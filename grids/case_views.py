@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from grids.assign import WorkerContact, worker_contact
-from grids.case_access import Actor, can_see
+from grids.case_access import Actor, Reporter, can_see, reporter_of
 from grids.locate import Location
 from layers.errors import NotFoundError
 from layers.incidents import Incident, IncidentEvent
@@ -30,19 +31,34 @@ _CHAIN = text(
 
 @dataclass(frozen=True)
 class CaseView:
-    """A case as stored, where it was located, and who has it."""
+    """A case as stored, where it was located, who has it, and its reporter for the caller."""
 
     incident: Incident
     location: Location
     assignee: WorkerContact | None
+    reporter: Reporter | None = None
 
 
-def view_of(*, session: Session, incident: Incident) -> CaseView:
-    """The view of a case the caller already may see."""
+def view_of(
+    *,
+    session: Session,
+    incident: Incident,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+    face: str = "case",
+) -> CaseView:
+    """The view of a case the caller already may see; with `actor`, its reporter for them.
+
+    A reporter shown in clear is an audited read (`face` says where it was shown).
+    """
+    reporter = None
+    if actor is not None:
+        reporter = reporter_of(session=session, incident=incident, actor=actor, now=now, face=face)
     return CaseView(
         incident,
         location_of_incident(session=session, incident=incident),
         worker_contact(session=session, worker_id=incident.assignee_worker_id),
+        reporter,
     )
 
 
@@ -70,11 +86,16 @@ def visible_case(
 
 
 def get_case(
-    *, session: Session, incident_id: int, actor: Actor, token: str | None = None
+    *,
+    session: Session,
+    incident_id: int,
+    actor: Actor,
+    token: str | None = None,
+    now: datetime | None = None,
 ) -> CaseView:
-    """One case with its chain, for GET /incidents/{id}."""
+    """One case with its chain and reporter for the caller, for GET /incidents/{id}."""
     incident = visible_case(session=session, incident_id=incident_id, actor=actor, token=token)
-    return view_of(session=session, incident=incident)
+    return view_of(session=session, incident=incident, actor=actor, now=now, face="rest.case")
 
 
 def case_events(

@@ -26,6 +26,13 @@ class CaseSettings(BaseSettings):
     open311_channel: str = Field(
         default="resident_app", description="Intake channel of Open311 POST requests."
     )
+    open311_public_precision_m: float = Field(
+        default=50.0,
+        ge=10,
+        le=1000,
+        description="Open311 shows cases the caller may not see in full at points snapped "
+        "to a grid of this many metres.",
+    )
     grid_listen: bool = Field(
         default=True, description="LISTEN for published grid revisions and reload the index."
     )

@@ -1,7 +1,13 @@
 """The case side of Open311 GeoReport v2: services are categories, requests are incidents.
 
 Only the public fields of a case leave through here (no reporter data, no
-workers); ``service_request_id`` is the incident id.  Posted requests come in
+workers, ever); ``service_request_id`` is the incident id.  What a caller reads
+follows FixMyStreet's practice and the case access rule (`layers.case_scope`):
+the cases their role may see come in full (description, address, exact point);
+any other case is listed only when its category and channel are public, and then
+generalised: the category's name for a description, the street and community for
+an address, the point snapped to a `precision_m` grid.  Disputes, security,
+personal matters and petitions are never public.  Posted requests come in
 through one intake channel (`CaseSettings.open311_channel`, ``resident_app`` by
 default) and the normal intake (`grids.intake.report_case`).  An
 ``address_string`` without coordinates is matched against courtyard, then
@@ -11,14 +17,15 @@ community names (the longest name contained in the address wins).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.case_access import Actor, token_hash
+from grids.case_access import Actor, actor_scope, token_hash
 from grids.intake import IntakeResult, NewCase, report_case
+from layers.case_scope import public_cases_sql
 from layers.clocks import LOCAL_TZ
 from layers.errors import InvalidInputError, NotFoundError
 
@@ -63,12 +70,17 @@ def service_definition(*, session: Session, service_code: str) -> dict[str, Any]
 
 
 _REQUESTS = (
+    "WITH picked AS (SELECT i.*, ({rows}) AS full_view FROM incidents i "
+    "WHERE ({where}) AND (({rows}) OR {public}) "
+    "ORDER BY i.created_at DESC, i.id DESC LIMIT :limit) "
     "SELECT i.id, i.status, i.category_code, c.name AS service_name, i.description, "
-    "i.handling_level, i.created_at, i.updated_at, i.due_at, i.address, "
-    "ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat, s.name AS street, m.name AS community "
-    "FROM incidents i JOIN categories c ON c.code = i.category_code "
+    "i.handling_level, i.created_at, i.updated_at, i.due_at, i.address, i.full_view, "
+    "ST_X(p.pt) AS lon, ST_Y(p.pt) AS lat, s.name AS street, m.name AS community "
+    "FROM picked i JOIN categories c ON c.code = i.category_code "
+    "CROSS JOIN LATERAL (SELECT CASE WHEN i.full_view THEN i.geom ELSE ST_Transform("
+    "ST_SnapToGrid(ST_Transform(i.geom, CAST(:srid AS integer)), :grid), 4326) END AS pt) p "
     "LEFT JOIN streets s ON s.id = i.street_id LEFT JOIN communities m ON m.id = i.community_id "
-    "WHERE {where} ORDER BY i.created_at DESC, i.id DESC LIMIT :limit"
+    "ORDER BY i.created_at DESC, i.id DESC"
 )
 
 
@@ -83,14 +95,27 @@ class RequestQuery:
     statuses: list[str] | None = None
 
 
-def find_requests(*, session: Session, query: RequestQuery) -> list[dict[str, Any]]:
-    """Requests by id (overrides the rest), else by service, period (≤ 90 days) and status."""
-    params: dict[str, Any] = {"limit": MAX_REQUESTS}
+def find_requests(
+    *,
+    session: Session,
+    query: RequestQuery,
+    actor: Actor,
+    now: datetime,
+    precision_m: float = 50.0,
+    metric_srid: int = 32648,
+) -> list[dict[str, Any]]:
+    """Requests by id (overrides the rest), else by service, period (≤ 90 days) and status.
+
+    The actor's own cases (their role's scope) in full; other cases only when public,
+    generalised, with the point snapped to `precision_m` metres in `metric_srid`.
+    """
+    rows_sql, params = actor_scope(session=session, actor=actor).rows_sql("i")
+    params.update(limit=MAX_REQUESTS, srid=metric_srid, grid=float(precision_m))
     if query.ids is not None:
         where = "i.id = ANY(:ids)"
         params["ids"] = query.ids
     else:
-        end = query.end or datetime.now(UTC)
+        end = query.end or now
         start = query.start or end - MAX_SPAN
         if end <= start or end - start > MAX_SPAN:
             raise InvalidInputError(
@@ -106,25 +131,29 @@ def find_requests(*, session: Session, query: RequestQuery) -> list[dict[str, An
             clauses.append(("" if "closed" in query.statuses else "NOT ") + "i.status = ANY(:c)")
             params["c"] = list(CLOSED)
         where = " AND ".join(clauses)
-    rows = session.execute(text(_REQUESTS.format(where=where)), params).all()
-    return [_public(r) for r in rows]
+    sql = _REQUESTS.format(where=where, rows=rows_sql, public=public_cases_sql("i"))
+    rows = session.execute(text(sql), params).all()
+    return [_request(r) for r in rows]
 
 
-def _public(r: Any) -> dict[str, Any]:
+def _request(r: Any) -> dict[str, Any]:
+    """One request as GeoReport v2 writes it; generalised unless the caller may see the case."""
     agency = {"street": r.street, "district": CENTRE}.get(r.handling_level, r.community)
+    full = bool(r.full_view)
+    area = "".join(p for p in (r.street, r.community) if p)
     return {
         "service_request_id": str(r.id),
         "status": "closed" if r.status in CLOSED else "open",
         "status_notes": r.status,
         "service_name": r.service_name,
         "service_code": r.category_code,
-        "description": r.description,
+        "description": r.description if full else r.service_name,
         "agency_responsible": agency or CENTRE,
         "service_notice": "",
         "requested_datetime": _w3c(r.created_at),
         "updated_datetime": _w3c(r.updated_at),
         "expected_datetime": _w3c(r.due_at),
-        "address": r.address or "",
+        "address": (r.address or "") if full else area,
         "address_id": "",
         "zipcode": "",
         "lat": float(r.lat),

@@ -175,4 +175,5 @@ def _apply(session, incident, action, rule, actor, reason, data, now) -> Transit
     )
     session.add(event)
     session.flush()
-    return TransitionResult(view_of(session=session, incident=incident), event)
+    view = view_of(session=session, incident=incident, actor=actor, now=now, face="rest.transition")
+    return TransitionResult(view, event)

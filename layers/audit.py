@@ -43,10 +43,12 @@ def record(
     entity: str,
     entity_id: str | int | None = None,
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Add an audit event to the caller's transaction."""
+    """Add an audit event to the caller's transaction (at `at`, else the database's time)."""
     session.add(
         AuditEvent(
+            **({"at": at} if at is not None else {}),
             actor=actor,
             role=role,
             action=action,

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.base import Base
@@ -27,6 +38,8 @@ class Channel(Base):
     code: Mapped[str] = mapped_column(String(24), primary_key=True)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     name_en: Mapped[str] = mapped_column(Text, nullable=False)
+    public: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
+    """False for channels whose cases are never published (letters and visits, mediation)."""
 
 
 class Category(Base):
@@ -45,6 +58,11 @@ class Category(Base):
     name_en: Mapped[str] = mapped_column(Text, nullable=False)
     domain: Mapped[str] = mapped_column(Text, nullable=False)
     default_urgency: Mapped[str] = mapped_column(Text, nullable=False, server_default="normal")
+    public: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    """Anonymous Open311 callers see this category's cases (generalised); never for disputes,
+    security, petitions or personal matters."""
+    needs_callback: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    """The assigned grid worker phones the reporter back, so they see the reporter in clear."""
 
 
 class TimeLimit(Base):

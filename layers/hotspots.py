@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers import derived
+from layers.case_scope import CaseScope
 from layers.errors import InvalidInputError
 from layers.map_types import HotspotQuery, IncidentFilter
 from layers.spatial_stats import BIN_CLASSES, INFERENCES, bh_adjust, gi_bins, gi_star, h3_graph
@@ -52,13 +53,18 @@ def validate_filter(*, session: Session, filters: IncidentFilter) -> None:
 
 
 def incident_points(
-    *, session: Session, filters: IncidentFilter
+    *, session: Session, filters: IncidentFilter, scope: CaseScope | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lon, lat, created_at as epoch seconds) of the non-void incidents passing `filters`."""
+    """(lon, lat, created_at as epoch seconds) of the non-void incidents passing `filters`.
+
+    With `scope`, only the cases that reader may see (the map's points; the statistics
+    run on every case and publish only aggregates per H3 cell).
+    """
+    rows_sql, rows_params = scope.rows_sql("incidents") if scope else ("TRUE", {})
     rows = session.execute(
         text(
-            "SELECT ST_X(geom), ST_Y(geom), extract(epoch FROM created_at) FROM incidents"
-            " WHERE status <> 'void'"
+            "SELECT ST_X(geom), ST_Y(geom), extract(epoch FROM created_at) FROM incidents"  # noqa: S608 - fixed fragments, values bound
+            f" WHERE status <> 'void' AND ({rows_sql})"
             " AND (cardinality(CAST(:cats AS text[])) = 0 OR category_code = ANY(:cats)"
             "      OR left(category_code, 2) = ANY(:cats))"
             " AND (cardinality(CAST(:chans AS text[])) = 0 OR channel_code = ANY(:chans))"
@@ -70,6 +76,7 @@ def incident_points(
             "chans": list(filters.channels),
             "start": filters.start,
             "end": filters.end,
+            **rows_params,
         },
     ).all()
     arr = np.array(rows, dtype=float).reshape(-1, 3)

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.analytics_settings import AnalyticsSettings
+from layers.case_scope import Viewer, resolve_scope
 from layers.coverage import to_wgs84_geoms
 from layers.coverage_report import Scope, coverage_report
 from layers.errors import UnprocessableError
@@ -120,8 +121,13 @@ def hotspot_layers(
     query: HotspotQuery,
     trend: TrendQuery | None,
     actor: str = "system",
+    viewer: Viewer | None = None,
 ) -> HotspotLayers:
-    """Hotspot and trend tables as H3 polygons plus the filtered incident points."""
+    """Hotspot and trend tables as H3 polygons plus the filtered incident points.
+
+    The statistics are aggregates over every case; the points are the cases `viewer`
+    may see (all of them without a viewer: the CLI's page for the district centre).
+    """
     table = hotspots(session=session, query=query, actor=actor)
     hot = _gdf(table, [shapely.geometry.shape(cell_polygon(c)) for c in table["cell"]])
     trend_gdf, slices, missing = None, [], None
@@ -135,7 +141,8 @@ def hotspot_layers(
         else:
             polygons = [shapely.geometry.shape(cell_polygon(c)) for c in ttable["cell"]]
             trend_gdf = _gdf(ttable, polygons)
-    lon, lat, _ = incident_points(session=session, filters=query.filters)
+    scope = resolve_scope(session=session, viewer=viewer) if viewer else None
+    lon, lat, _ = incident_points(session=session, filters=query.filters, scope=scope)
     points = np.column_stack([np.round(lat, 6), np.round(lon, 6)])
     return HotspotLayers(
         outlines(session=session), hot, trend_gdf, slices, points, query, trends_missing=missing

@@ -8,8 +8,10 @@ from pathlib import Path
 import typer
 
 from geo_api.settings import Settings
+from layers.case_scope import Viewer
 from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 from layers.errors import UnprocessableError
+from layers.features.case_rows import audit_personal_read
 from layers.features.file_export import export_to_file, file_format
 from layers.features.file_import import import_file
 from layers.features.params import parse_items_query
@@ -37,7 +39,9 @@ def export(
     bbox: str = typer.Option(None, help="minlon,minlat,maxlon,maxlat (WGS-84)."),
     cql: str = typer.Option(None, "--filter", help="CQL2 text filter."),
     role: str = typer.Option(
-        "planner", help="Export as this role (admin/dispatcher include reporter contacts)."
+        "planner",
+        help="Export as this role (admin/dispatcher include reporter contacts, audited; "
+        "a grid_worker, bound to no worker here, gets no cases).",
     ),
 ) -> None:
     """Export a collection to a GIS file (Chinese text intact; Shapefiles get a UTF-8 .cpg)."""
@@ -49,6 +53,7 @@ def export(
     engine, sessions = _sessions()
     try:
         with sessions() as session:
+            ids: list[int] = []
             n = export_to_file(
                 session=session,
                 collection=chosen,
@@ -57,7 +62,18 @@ def export(
                 fmt=file_fmt,
                 path=output,
                 shift_to=shift,
+                exported_ids=ids,
             )
+            audit_personal_read(
+                session=session,
+                collection=chosen,
+                fields=chosen.visible_fields(role),
+                ids=ids,
+                viewer=Viewer(role, "cli"),
+                face=f"cli.export.{file_fmt.suffix.lstrip('.')}",
+                now=None,
+            )
+            session.commit()
     finally:
         engine.dispose()
     typer.echo(f"wrote {n:,} {collection} features to {output}")

@@ -94,5 +94,8 @@ def assign_many(
     )
     session.commit()
     return [
-        incident_out(r.view.incident, r.view.location, r.view.assignee, principal) for r in results
+        incident_out(
+            r.view.incident, r.view.location, r.view.assignee, principal, reporter=r.view.reporter
+        )
+        for r in results
     ]

@@ -14,9 +14,10 @@ from geo_api.case_shapes import (
     etag,
     incident_out,
     parse_if_match,
+    submitted_reporter,
     worker_out,
 )
-from geo_api.deps import SessionDep
+from geo_api.deps import NowDep, SessionDep
 from geo_api.fast_auth import allow_fast
 from grids.case_views import case_events, get_case
 from grids.dispatch import nearest_workers
@@ -82,6 +83,7 @@ def report(
         principal,
         duplicates=result.duplicates,
         token=result.token,
+        reporter=submitted_reporter(result.incident, principal),
     )
     headers = {
         "Location": f"/incidents/{result.incident.id}",
@@ -102,15 +104,24 @@ def read(
     incident_id: CaseId,
     session: SessionDep,
     response: Response,
+    now: NowDep,
     principal: Annotated[Principal, allow(*EVERYONE)],
     token: CaseToken = None,
 ) -> dict[str, Any]:
-    """A case with its chain; residents need its case token, grid workers their cells."""
+    """A case with its chain; residents need its case token, grid workers their cells.
+
+    The reporter's name and phone are in clear for dispatchers, admins and the assigned
+    grid worker of a call-back category (each such read is audited), masked for other
+    staff (``张*``, ``138****5678``), absent for residents.
+    """
     view = get_case(
-        session=session, incident_id=incident_id, actor=actor_of(principal), token=token
+        session=session, incident_id=incident_id, actor=actor_of(principal), token=token, now=now
     )
+    session.commit()  # the audit entry of a clear read
     response.headers["ETag"] = etag(view.incident.version)
-    return incident_out(view.incident, view.location, view.assignee, principal)
+    return incident_out(
+        view.incident, view.location, view.assignee, principal, reporter=view.reporter
+    )
 
 
 @router.get(
@@ -182,7 +193,9 @@ def act(
     session.commit()
     view = result.view
     response.headers["ETag"] = etag(view.incident.version)
-    return incident_out(view.incident, view.location, view.assignee, principal)
+    return incident_out(
+        view.incident, view.location, view.assignee, principal, reporter=view.reporter
+    )
 
 
 @router.get(

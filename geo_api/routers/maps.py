@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from geo_api.auth import EVERYONE, STAFF, Principal, Role, allow
+from geo_api.case_shapes import viewer_of
 from geo_api.deps import SessionDep, SettingsDep
 from geo_api.routers.params import incident_filter, split_codes
 from geo_api.routers.residents_nearby import wgs84_point
@@ -92,13 +93,23 @@ def hotspots_map(
     end: datetime | None = Query(None),
     interval: str = Query("month", description="Trend slices: week, month, or none."),
 ) -> HTMLResponse:
-    """Gi* classes on H3 with FDR, emerging trends, a layer per period, clustered cases."""
+    """Gi* classes on H3 with FDR, emerging trends, a layer per period, clustered cases.
+
+    The classes are aggregates of every case; the clustered points are the caller's
+    cases (a grid worker: their cells and assignments).
+    """
     a = settings.analytics
     filters = incident_filter(category, channel, start, end)
     res = resolution or a.h3_resolution
     query = HotspotQuery(res, filters, a.permutations, "analytic", True, a.seed)
     trend = None if interval == "none" else TrendQuery(res, interval, filters, a.trend_alpha)
-    data = hotspot_layers(session=session, query=query, trend=trend, actor=principal.name)
+    data = hotspot_layers(
+        session=session,
+        query=query,
+        trend=trend,
+        actor=principal.name,
+        viewer=viewer_of(principal),
+    )
     session.commit()
     return page(hotspots.build_page(data, _options(settings)), settings)
 

@@ -1,7 +1,11 @@
 """Open311 GeoReport v2 under `/open311/v2`, every resource in `.json` and `.xml`.
 
-Public: services, service definitions, requests (public fields only) and
-tokens answer anyone.  POST requests creates a case through the configured
+Public: services, service definitions, requests and tokens answer anyone.
+Requests follow the case access rule: a caller's own cases (their role's scope:
+all for dispatchers, admins and planners, their cells for a grid worker) in
+full, other cases only in a public category and channel, generalised (no
+description or address, the point rounded to `WANGGE_OPEN311_PUBLIC_PRECISION_M`),
+and no reporter data for anyone.  POST requests creates a case through the configured
 channel (default ``resident_app``); an ``api_key`` (form or query), like a
 Bearer key, marks a staff or resident key as the reporter.  Errors are the
 specification's error list in the requested format.
@@ -16,10 +20,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Query
 from fastapi.responses import Response
 
-from geo_api.auth import EVERYONE, Principal, Role, allow
+from geo_api.auth import EVERYONE, Principal, PrincipalDep, Role, allow
 from geo_api.case_shapes import actor_of
-from geo_api.deps import SessionDep, SettingsDep
+from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.open311_format import FORMATS, render_error, render_list, render_object
+from geo_api.settings import Settings
 from grids.open311 import (
     Open311Post,
     RequestQuery,
@@ -131,10 +136,26 @@ def _query(ids, codes, start, end, status) -> RequestQuery:
     )
 
 
+def _find(
+    session, settings: Settings, principal: Principal, now: datetime, query: RequestQuery
+) -> list[dict]:
+    return find_requests(
+        session=session,
+        query=query,
+        actor=actor_of(principal),
+        now=now,
+        precision_m=settings.cases.open311_public_precision_m,
+        metric_srid=settings.metric_srid,
+    )
+
+
 @router.get("/requests.{fmt}", dependencies=[allow(*EVERYONE)], summary="Service requests")
 def get_requests(
     fmt: str,
     session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    now: NowDep,
     service_request_id: str | None = None,
     service_code: str | None = None,
     start_date: str | None = None,
@@ -142,11 +163,15 @@ def get_requests(
     status: str | None = None,
     jurisdiction_id: Jurisdiction = None,
 ) -> Response:
-    """Public fields of requests, newest first (at most 1,000; 90 days by default)."""
+    """Requests newest first (at most 1,000; 90 days by default), as the caller may see them.
+
+    Without a key: public categories only, generalised (no description or address, the
+    point rounded); a staff key adds its role's cases in full.  Never reporter data.
+    """
 
     def produce() -> Response:
         query = _query(service_request_id, service_code, start_date, end_date, status)
-        found = find_requests(session=session, query=query)
+        found = _find(session, settings, principal, now, query)
         return render_list(fmt, "service_requests", "request", found)
 
     return _answer(fmt, jurisdiction_id, produce)
@@ -158,13 +183,19 @@ def get_requests(
     summary="One service request",
 )
 def get_request(
-    service_request_id: str, fmt: str, session: SessionDep, jurisdiction_id: Jurisdiction = None
+    service_request_id: str,
+    fmt: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    jurisdiction_id: Jurisdiction = None,
 ) -> Response:
-    """One request, answered as a one-element list (as the specification says)."""
+    """One request as a one-element list; 404 when the caller may not see it (as `/incidents`)."""
 
     def produce() -> Response:
         query = _query(service_request_id, None, None, None, None)
-        found = find_requests(session=session, query=query)
+        found = _find(session, settings, principal, now, query)
         if not found:
             return render_error(fmt, 404, f"no service request {service_request_id}")
         return render_list(fmt, "service_requests", "request", found)

@@ -22,6 +22,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.case_scope import CaseScope
 from layers.crs import transform_geometry
 from layers.errors import InvalidInputError
 from layers.features.cql import Binds
@@ -65,11 +66,17 @@ def file_format(name: str) -> FileFormat:
 
 
 def read_frame(
-    *, session: Session, collection: Collection, q: ItemsQuery, role: str, limit: int | None
+    *,
+    session: Session,
+    collection: Collection,
+    q: ItemsQuery,
+    role: str,
+    limit: int | None,
+    scope: CaseScope | None = None,
 ) -> gpd.GeoDataFrame:
-    """The selected rows as a GeoDataFrame in `q.crs` (x/y order), ids in column `id`."""
+    """The selected rows (cases: the reader's) as a GeoDataFrame in `q.crs`, ids in `id`."""
     binds = Binds()
-    where = where_sql(collection, q, role, binds)
+    where = where_sql(collection, q, role, binds, scope)
     fields = selected_fields(collection, role, q.properties)
     srid = q.crs.srid
     out = "t.geom" if srid == 4326 else f"ST_Transform(t.geom, {srid})"
@@ -134,13 +141,20 @@ def export_to_file(
     path: Path,
     limit: int | None = None,
     shift_to: str | None = None,
+    scope: CaseScope | None = None,
+    exported_ids: list[int] | None = None,
 ) -> int:
     """Export the selected rows to `path`; returns the number of features written.
 
     `shift_to` ("gcj02" or "bd09") moves WGS-84 coordinates onto those Chinese map grids,
     which no EPSG code describes: the file is then labelled WGS-84 but holds shifted points.
+    The ids written are appended to `exported_ids` when given (for the audit trail).
     """
-    frame = read_frame(session=session, collection=collection, q=q, role=role, limit=limit)
+    frame = read_frame(
+        session=session, collection=collection, q=q, role=role, limit=limit, scope=scope
+    )
+    if exported_ids is not None:
+        exported_ids.extend(int(i) for i in frame["id"])
     if shift_to is not None:
         frame = frame.set_geometry(
             [transform_geometry(g, "wgs84", shift_to) for g in frame.geometry], crs=4326
@@ -165,6 +179,8 @@ def export_to_bytes(
     role: str,
     fmt: FileFormat,
     limit: int | None = None,
+    scope: CaseScope | None = None,
+    exported_ids: list[int] | None = None,
 ) -> bytes:
     """The export as bytes for a download (a Shapefile comes zipped with its sidecars)."""
     with tempfile.TemporaryDirectory(prefix="wangge-export-") as tmp:
@@ -177,6 +193,8 @@ def export_to_bytes(
             fmt=fmt,
             path=path,
             limit=limit,
+            scope=scope,
+            exported_ids=exported_ids,
         )
         if fmt.driver != "ESRI Shapefile":
             return path.read_bytes()

@@ -19,8 +19,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.case_scope import CaseScope
 from layers.db import without_parallel_workers
 from layers.errors import NotFoundError
+from layers.features.case_rows import rows_condition
 from layers.features.cql import Binds
 from layers.features.crs_uris import CRS84_URI
 from layers.features.params import Cursor, ItemsQuery
@@ -74,15 +76,19 @@ class Page:
     prev_cursor: Cursor | None
     next_offset: int | None
     prev_offset: int | None
+    ids: tuple[int, ...] = ()
+    """The ids on the page (what a read of personal data is audited with)."""
 
 
-def _page_sql(collection: Collection, q: ItemsQuery, role: str, binds: Binds) -> str:
+def _page_sql(
+    collection: Collection, q: ItemsQuery, role: str, binds: Binds, scope: CaseScope | None
+) -> str:
     """One statement: the page's features as one string, how many rows came, first/last id.
 
     Keyset pages render the rows they read.  Offset pages (sortby) first pick the ids, so
     the rows skipped by OFFSET are never rendered, then render the page by primary key.
     """
-    where = where_sql(collection, q, role, binds)
+    where = where_sql(collection, q, role, binds, scope)
     keyset = not q.sortby
     reverse = keyset and q.cursor is not None and not q.cursor.forward
     if keyset and q.cursor is not None:
@@ -108,7 +114,7 @@ def _page_sql(collection: Collection, q: ItemsQuery, role: str, binds: Binds) ->
     return (
         f"WITH page AS ({page}) SELECT count(*) AS n, "  # noqa: S608 - quoted, values bound
         f"string_agg(f, ',' ORDER BY {'id' if reverse else 'rn'}) {first} AS body, "
-        f"min(id) {first} AS lo, max(id) {first} AS hi FROM page"
+        f"min(id) {first} AS lo, max(id) {first} AS hi, array_agg(id) {first} AS ids FROM page"
     )
 
 
@@ -120,10 +126,15 @@ def count_matches(
     role: str,
     cache: CountCache | None = None,
     cap: int = DEFAULT_COUNT_CAP,
+    scope: CaseScope | None = None,
 ) -> int | None:
-    """How many features match `q` (None above `cap`), from the cache when fresh."""
+    """How many features match `q` (None above `cap`), from the cache when fresh.
+
+    The cache key holds the WHERE and its values, the reader's case scope included,
+    so one grid worker's count is never another's.
+    """
     binds = Binds("c")
-    where = where_sql(collection, q, role, binds)
+    where = where_sql(collection, q, role, binds, scope)
     key = (collection.id, where, tuple(sorted((k, repr(v)) for k, v in binds.values.items())))
     if cache is not None:
         found, count = cache.get(key)
@@ -145,11 +156,12 @@ def fetch_page(
     q: ItemsQuery,
     role: str,
     cache: CountCache | None = None,
+    scope: CaseScope | None = None,
 ) -> Page:
     """One page of items as GeoJSON text, with the positions of the next/previous pages."""
     binds = Binds()
     without_parallel_workers(session)
-    row = session.execute(text(_page_sql(collection, q, role, binds)), binds.values).one()
+    row = session.execute(text(_page_sql(collection, q, role, binds, scope)), binds.values).one()
     n, body, lo, hi = int(row.n), row.body or "", row.lo, row.hi
     returned = min(n, q.limit)
     keyset = not q.sortby
@@ -159,7 +171,9 @@ def fetch_page(
     if first_page and not has_more:
         matched: int | None = returned
     else:
-        matched = count_matches(session=session, collection=collection, q=q, role=role, cache=cache)
+        matched = count_matches(
+            session=session, collection=collection, q=q, role=role, cache=cache, scope=scope
+        )
     next_cursor = prev_cursor = None
     next_offset = prev_offset = None
     if keyset and returned:
@@ -170,23 +184,38 @@ def fetch_page(
     elif not keyset:
         next_offset = q.offset + q.limit if has_more else None
         prev_offset = max(q.offset - q.limit, 0) if q.offset > 0 else None
-    return Page(body, returned, matched, next_cursor, prev_cursor, next_offset, prev_offset)
+    ids = tuple(int(i) for i in row.ids or ())
+    return Page(body, returned, matched, next_cursor, prev_cursor, next_offset, prev_offset, ids)
 
 
 def fetch_item(
-    *, session: Session, collection: Collection, item_id: str, role: str, q: ItemsQuery
+    *,
+    session: Session,
+    collection: Collection,
+    item_id: str,
+    role: str,
+    q: ItemsQuery,
+    scope: CaseScope | None = None,
 ) -> tuple[str, int | None]:
-    """One feature as GeoJSON text and its edit version (None if not versioned); 404 if absent."""
+    """One feature as GeoJSON text and its edit version (None if not versioned); 404 if absent.
+
+    A case outside the reader's scope is absent, exactly like one that does not exist.
+    """
     if not item_id.isdigit() or len(item_id) > 18:
         raise NotFoundError(f"no feature {item_id!r} in {collection.id}", code="unknown_feature")
     fields = selected_fields(collection, role, q.properties)
     versioned = collection.editable
     version = "t.version" if versioned else "NULL"
+    binds = Binds()
+    where = f"({collection.where}) AND t.id = {binds.add(int(item_id))}"
+    rows = rows_condition(collection, role, scope, binds)
+    if rows:
+        where += f" AND ({rows})"
     sql = (
         f"SELECT {feature_text(collection, fields, q.crs)} AS f, {version} AS v "  # noqa: S608 - identifiers quoted, values bound
-        f"FROM {quote_ident(collection.table)} t WHERE ({collection.where}) AND t.id = :id"
+        f"FROM {quote_ident(collection.table)} t WHERE {where}"
     )
-    row = session.execute(text(sql), {"id": int(item_id)}).one_or_none()
+    row = session.execute(text(sql), binds.values).one_or_none()
     if row is None:
         raise NotFoundError(f"no feature {item_id!r} in {collection.id}", code="unknown_feature")
     return row.f, row.v

@@ -4,7 +4,9 @@ The collection ids are a contract with GIS clients (QGIS projects store them), s
 they are spelled out here once.  Each field says its JSON type, whether clients
 may write it, and whether it is personal data (shown to dispatchers and admins
 only).  `cameras` and `incidents` are staff-only: for anyone else they do not
-exist at all (absent from lists, 404 everywhere).
+exist at all (absent from lists, 404 everywhere).  The rows of `incidents` are
+further narrowed by the case access rule (`layers.case_scope`): a grid worker
+reads their cells' cases here exactly as on `/incidents/{id}`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from layers.cameras import CAMERA_LEVELS
+from layers.case_scope import PERSONAL_DATA_ROLES
 from layers.errors import NotFoundError
 from layers.service_points import SERVICE_POINT_KINDS
 from layers.sql import quote_ident
 
 STAFF_ROLES = frozenset({"grid_worker", "dispatcher", "planner", "admin"})
-PERSONAL_DATA_ROLES = frozenset({"dispatcher", "admin"})
 EDITOR_ROLES = frozenset({"planner", "admin"})
 
 
@@ -65,12 +67,18 @@ class Collection:
     live_only: bool = False
     extra_geometries: tuple[str, ...] = ()
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    case_rows: bool = False
+    """Rows are cases: each reader sees only those the case access rule gives them."""
 
     def visible_fields(self, role: str) -> tuple[Field, ...]:
         """The fields `role` may read (personal data only for dispatchers and admins)."""
         if role in PERSONAL_DATA_ROLES:
             return self.fields
         return tuple(f for f in self.fields if not f.personal)
+
+    def tile_fields(self, role: str) -> tuple[Field, ...]:
+        """The fields drawn into vector tiles: never personal data (tiles are cached pictures)."""
+        return tuple(f for f in self.visible_fields(role) if not f.personal)
 
     def field(self, name: str, role: str) -> Field | None:
         """The readable field called `name`, or None."""
@@ -251,7 +259,9 @@ _COLLECTIONS: tuple[Collection, ...] = (
         title="Cases (staff only)",
         description=(
             "Reported cases with status, category, channel and the cells they were filed "
-            "under; reporter name and phone are shown to dispatchers and admins only."
+            "under: all cases for dispatchers, admins and planners, a grid worker's cells and "
+            "assignments for a grid worker; reporter name and phone for dispatchers and admins "
+            "only (never in tiles)."
         ),
         table="incidents",
         geometry_type="Point",
@@ -282,6 +292,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         staff_only=True,
         temporal=("created_at", None),
         keywords=("cases", "事件"),
+        case_rows=True,
     ),
 )
 

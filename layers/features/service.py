@@ -1,4 +1,8 @@
-"""The read use cases of the feature API, one function per request kind."""
+"""The read use cases of the feature API, one function per request kind.
+
+Each takes the reader (`Viewer`: role, name, worker, key) so that collections of
+cases show the reader's cases only, and audits the reads that carry reporter data.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from layers.case_scope import Viewer
+from layers.features.case_rows import audit_personal_read, scope_for
 from layers.features.file_export import FileFormat, export_to_bytes
 from layers.features.params import ItemsQuery, bad, parse_items_query
 from layers.features.query import (
@@ -21,6 +28,7 @@ from layers.features.query import (
     fetch_page,
 )
 from layers.features.registry import Collection, get_collection, visible_collections
+from layers.features.sql_parts import selected_fields
 
 
 class ExtentCache:
@@ -76,16 +84,31 @@ def read_items(
     params: Mapping[str, str],
     role: str,
     counts: CountCache | None = None,
+    viewer: Viewer | None = None,
+    now: datetime | None = None,
 ) -> ItemsResult:
     """Check the request and read one page (or only the count for resultType=hits)."""
     collection = get_collection(collection_id, role)
     q = parse_items_query(params, collection, role)
+    reader = viewer or Viewer(role)
+    scope = scope_for(session=session, collection=collection, viewer=reader)
     if q.hits_only:
         matched = count_matches(
-            session=session, collection=collection, q=q, role=role, cache=counts
+            session=session, collection=collection, q=q, role=role, cache=counts, scope=scope
         )
         return ItemsResult(collection, q, None, matched)
-    page = fetch_page(session=session, collection=collection, q=q, role=role, cache=counts)
+    page = fetch_page(
+        session=session, collection=collection, q=q, role=role, cache=counts, scope=scope
+    )
+    audit_personal_read(
+        session=session,
+        collection=collection,
+        fields=selected_fields(collection, role, q.properties),
+        ids=page.ids,
+        viewer=reader,
+        face="ogc.items",
+        now=now,
+    )
     return ItemsResult(collection, q, page, page.matched)
 
 
@@ -99,29 +122,76 @@ class Download:
 
 
 def export_items(
-    *, session: Session, collection_id: str, params: Mapping[str, str], role: str, fmt: FileFormat
+    *,
+    session: Session,
+    collection_id: str,
+    params: Mapping[str, str],
+    role: str,
+    fmt: FileFormat,
+    viewer: Viewer | None = None,
+    now: datetime | None = None,
 ) -> Download:
     """Every feature the query selects (up to `limit` when given) as a file in `fmt`."""
     collection = get_collection(collection_id, role)
     q = parse_items_query(params, collection, role)
     limit = q.limit if "limit" in params else None
+    reader = viewer or Viewer(role)
+    ids: list[int] = []
     content = export_to_bytes(
-        session=session, collection=collection, q=q, role=role, fmt=fmt, limit=limit
+        session=session,
+        collection=collection,
+        q=q,
+        role=role,
+        fmt=fmt,
+        limit=limit,
+        scope=scope_for(session=session, collection=collection, viewer=reader),
+        exported_ids=ids,
+    )
+    audit_personal_read(
+        session=session,
+        collection=collection,
+        fields=selected_fields(collection, role, q.properties),
+        ids=ids,
+        viewer=reader,
+        face=f"ogc.download.{fmt.suffix.lstrip('.')}",
+        now=now,
     )
     return Download(content, f"{collection.id}{fmt.suffix.replace('.shp', '.zip')}", q.crs.uri)
 
 
 def read_item(
-    *, session: Session, collection_id: str, item_id: str, params: Mapping[str, str], role: str
+    *,
+    session: Session,
+    collection_id: str,
+    item_id: str,
+    params: Mapping[str, str],
+    role: str,
+    viewer: Viewer | None = None,
+    now: datetime | None = None,
 ) -> tuple[Collection, ItemsQuery, str, int | None]:
-    """One feature (GeoJSON text) and its version, in the CRS asked for."""
+    """One feature (GeoJSON text) and its version, in the CRS asked for (404 outside scope)."""
     collection = get_collection(collection_id, role)
     allowed = {k: v for k, v in params.items() if k in ("crs", "properties", "f")}
     unknown = set(params) - set(allowed)
     if unknown:
         raise bad(sorted(unknown)[0], "unknown query parameter", "unknown_parameter")
     q = parse_items_query(allowed, collection, role)
+    reader = viewer or Viewer(role)
     feature, version = fetch_item(
-        session=session, collection=collection, item_id=item_id, role=role, q=q
+        session=session,
+        collection=collection,
+        item_id=item_id,
+        role=role,
+        q=q,
+        scope=scope_for(session=session, collection=collection, viewer=reader),
+    )
+    audit_personal_read(
+        session=session,
+        collection=collection,
+        fields=selected_fields(collection, role, q.properties),
+        ids=[int(item_id)],
+        viewer=reader,
+        face="ogc.item",
+        now=now,
     )
     return collection, q, feature, version

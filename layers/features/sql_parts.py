@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from layers.case_scope import CaseScope
 from layers.errors import InvalidInputError
+from layers.features.case_rows import rows_condition
 from layers.features.cql import Binds, coerce_literal, compile_filter
 from layers.features.crs_uris import OutputCrs
 from layers.features.params import ItemsQuery
@@ -130,9 +132,18 @@ def temporal_sql(
     return " AND ".join(parts) if parts else None
 
 
-def where_sql(collection: Collection, q: ItemsQuery, role: str, binds: Binds) -> str:
-    """The full WHERE condition for a query (without paging)."""
+def where_sql(
+    collection: Collection,
+    q: ItemsQuery,
+    role: str,
+    binds: Binds,
+    scope: CaseScope | None = None,
+) -> str:
+    """The full WHERE condition for a query (without paging), case rows narrowed to `scope`."""
     parts = [collection.where]
+    rows = rows_condition(collection, role, scope, binds)
+    if rows:
+        parts.append(rows)
     temporal = temporal_sql(collection, q.interval, binds)
     if temporal:
         parts.append(temporal)

@@ -1,7 +1,9 @@
 """Mapbox vector tiles of a collection in WebMercatorQuad, made by PostGIS (ST_AsMVT).
 
 The tile envelope is transformed to WGS-84 once, so the spatial index on the
-stored geometry picks the rows; only those are projected and clipped.
+stored geometry picks the rows; only those are projected and clipped.  A tile of
+cases holds the reader's cases only (`layers.case_scope`) and no personal data for
+anyone: tiles are pictures that browsers cache.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.case_scope import CaseScope, Viewer
 from layers.db import without_parallel_workers
 from layers.errors import NotFoundError
+from layers.features.case_rows import rows_condition, scope_for
 from layers.features.cql import Binds
 from layers.features.registry import Collection, Field, get_collection
 from layers.features.sql_parts import temporal_sql
@@ -55,16 +59,21 @@ def _mvt_value(field: Field) -> str:
     return field.column
 
 
-def tile_sql(collection: Collection, role: str, binds: Binds) -> str:
+def tile_sql(
+    collection: Collection, role: str, binds: Binds, scope: CaseScope | None = None
+) -> str:
     """SQL making one MVT layer named after the collection from rows in the tile.
 
     Rows are picked by the stored geometry's index against the tile (plus its buffer)
     unprojected once; ST_AsMVT drops the rows ST_AsMVTGeom clipped away (NULL).
     """
     props = ", ".join(
-        f"{_mvt_value(f)} AS {quote_ident(f.name)}" for f in collection.visible_fields(role)
+        f"{_mvt_value(f)} AS {quote_ident(f.name)}" for f in collection.tile_fields(role)
     )
     where = [collection.where]
+    rows = rows_condition(collection, role, scope, binds)
+    if rows:
+        where.append(rows)
     live = temporal_sql(collection, None, binds)
     if live:
         where.append(live)
@@ -80,12 +89,22 @@ def tile_sql(collection: Collection, role: str, binds: Binds) -> str:
     )
 
 
-def render_tile(*, session: Session, collection_id: str, role: str, z: int, x: int, y: int) -> Tile:
+def render_tile(
+    *,
+    session: Session,
+    collection_id: str,
+    role: str,
+    z: int,
+    x: int,
+    y: int,
+    viewer: Viewer | None = None,
+) -> Tile:
     """The tile's bytes (b"" when empty) for a collection the caller may see."""
     collection = get_collection(collection_id, role)
     check_tile(z, x, y)
+    scope = scope_for(session=session, collection=collection, viewer=viewer or Viewer(role))
     binds = Binds()
-    sql = tile_sql(collection, role, binds)
+    sql = tile_sql(collection, role, binds, scope)
     x1, y1, x2, y2 = tile_bounds(z, x, y)
     params = {**binds.values, "x1": x1, "y1": y1, "x2": x2, "y2": y2, "layer": collection.id}
     without_parallel_workers(session)

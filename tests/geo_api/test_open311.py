@@ -75,26 +75,78 @@ def test_stock_client_lists_and_defines_services(base, fmt):
     assert definition["service_code"] == "0404"
 
 
+def _area(engine, incident_id: int) -> str:
+    """A case's street and community names: what anonymous callers get for an address."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT coalesce(s.name, '') || coalesce(m.name, '') FROM incidents i "
+                "LEFT JOIN streets s ON s.id = i.street_id "
+                "LEFT JOIN communities m ON m.id = i.community_id WHERE i.id = :id"
+            ),
+            {"id": incident_id},
+        ).scalar()
+
+
+def _public_case(engine) -> int:
+    """The lowest id of a demo case in a public category through a public channel."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT min(i.id) FROM incidents i JOIN categories c ON c.code = i.category_code "
+                "JOIN channels ch ON ch.code = i.channel_code WHERE c.public AND ch.public"
+            )
+        ).scalar()
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_stock_client_reads_requests(base, posted, fmt):
+def test_stock_client_reads_requests(base, posted, engine, fmt):
+    """Anonymous (the stock client sends no key): a public request, generalised."""
     client = GeoReport(base, output_format=fmt)
     one = client.get_service_request(posted["service_request_id"])
     assert one["service_request_id"] == posted["service_request_id"]
-    assert one["description"] == "井盖缺失 <危险> & 请快来"  # escaped on the wire, intact here
+    assert one["description"] == "井盖缺失"  # the category's name: the text is withheld
+    assert "危险" not in str(one)
+    assert one["address"] == _area(engine, int(posted["service_request_id"]))
     assert one["status"] == "open" and one["service_code"] == "0404"
-    assert float(one["lat"]) == pytest.approx(30.68) and float(one["long"]) == pytest.approx(104.1)
+    assert float(one["lat"]) == pytest.approx(30.68, abs=0.0006)  # rounded to 50 m …
+    assert float(one["long"]) == pytest.approx(104.1, abs=0.0006)
+    assert (float(one["lat"]), float(one["long"])) != (30.68, 104.1)  # … not exact
     assert "张" not in str(one) and "13800002222" not in str(one)  # no reporter data
     recent = client.get_service_requests(service_code="0404", status="open")
     recent = recent if isinstance(recent, list) else [recent]
     assert posted["service_request_id"] in [r["service_request_id"] for r in recent]
-    several = client.get_service_requests(service_request_id=f"{posted['service_request_id']},1")
-    assert {r["service_request_id"] for r in several} == {posted["service_request_id"], "1"}
+    public = str(_public_case(engine))
+    several = client.get_service_requests(
+        service_request_id=f"{posted['service_request_id']},{public}"
+    )
+    several = several if isinstance(several, list) else [several]
+    assert {r["service_request_id"] for r in several} == {posted["service_request_id"], public}
     closed = client.get_service_requests(
         start_date="2026-10-01T00:00:00+08:00",
         end_date="2026-11-01T00:00:00+08:00",
         status="closed",
     )
     assert closed and all(r["status"] == "closed" for r in closed)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_staff_read_requests_in_full(base, posted, test_db, fmt):
+    """A dispatcher's key: the description intact (escaped on the wire), the exact point."""
+    r = requests.get(
+        f"{base}/requests/{posted['service_request_id']}.{fmt}",
+        headers={"Authorization": f"Bearer {test_db.keys['dispatcher']}"},
+        timeout=10,
+    )
+    assert r.status_code == 200
+    if fmt == "json":
+        one = r.json()[0]
+    else:
+        assert "&lt;危险&gt; &amp;" in r.content.decode()  # escaped on the wire
+        one = {c.tag: c.text for c in ET.fromstring(r.content)[0]}
+    assert one["description"] == "井盖缺失 <危险> & 请快来"  # intact here
+    assert float(one["lat"]) == pytest.approx(30.68) and float(one["long"]) == pytest.approx(104.1)
+    assert "张" not in r.text and "13800002222" not in r.text  # never reporter data
 
 
 def test_post_answers_an_id_and_a_token_in_xml_too(base, posted, engine):

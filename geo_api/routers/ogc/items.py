@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
-from geo_api.deps import SessionDep
+from geo_api.case_shapes import viewer_of
+from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.ogc.core import DOWNLOADS
 from geo_api.routers.ogc.route import GEOJSON, JSON, OGCRoute, base_url, link, url_with, wants
 from geo_api.routers.ogc.state import COUNTS
@@ -81,20 +82,31 @@ def feature_collection(request: Request, result: ItemsResult) -> bytes:
     summary="Features of a collection (GeoJSON pages or file downloads)",
 )
 def items(
-    collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+    collection_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    now: NowDep,
 ) -> Response:
-    """A page of features; `f=gpkg|fgb|csv|parquet` downloads every matching feature."""
+    """A page of features; `f=gpkg|fgb|csv|parquet` downloads every matching feature.
+
+    Cases are the caller's cases (a grid worker: their cells and assignments); a page
+    with reporter data (dispatchers, admins) is an audited read.
+    """
     params = dict(request.query_params)
     fmt = wants(request, params.get("f"), ITEMS_FORMATS, "json")
     if fmt in DOWNLOADS:
-        return _download(collection_id, request, session, principal, fmt)
+        return _download(collection_id, request, session, principal, fmt, now)
     result = read_items(
         session=session,
         collection_id=collection_id,
         params=params,
         role=principal.role,
         counts=COUNTS,
+        viewer=viewer_of(principal),
+        now=now,
     )
+    session.commit()  # the audit entry of a read of reporter data
     return Response(
         feature_collection(request, result),
         media_type=GEOJSON,
@@ -103,7 +115,12 @@ def items(
 
 
 def _download(
-    collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep, fmt: str
+    collection_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    fmt: str,
+    now: datetime,
 ) -> Response:
     params = {k: v for k, v in request.query_params.items() if k != "f"}
     download = export_items(
@@ -112,7 +129,10 @@ def _download(
         params=params,
         role=principal.role,
         fmt=FORMATS[fmt],
+        viewer=viewer_of(principal),
+        now=now,
     )
+    session.commit()  # the audit entry of a download with reporter data
     return Response(
         download.content,
         media_type=FORMATS[fmt].media_type,
@@ -134,8 +154,12 @@ def item(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
+    now: NowDep,
 ) -> Response:
-    """One feature with its links; editable collections answer an ETag for If-Match."""
+    """One feature with its links; editable collections answer an ETag for If-Match.
+
+    A case outside the caller's cells is 404, as on `/incidents/{id}`.
+    """
     params = dict(request.query_params)
     wants(request, params.get("f"), ITEM_FORMATS, "json")
     collection, q, feature, version = read_item(
@@ -144,7 +168,10 @@ def item(
         item_id=feature_id,
         params=params,
         role=principal.role,
+        viewer=viewer_of(principal),
+        now=now,
     )
+    session.commit()  # the audit entry of a read of reporter data
     base = f"{base_url(request)}/collections/{collection.id}"
     links = [
         link(

@@ -1,6 +1,7 @@
 """OGC API – Tiles (vector, WebMercatorQuad) and TileJSON for every feature collection.
 
-Same access rules as the features: hidden collections are 404 here too.  Tiles
+Same access rules as the features: hidden collections are 404 here too, and a
+tile of cases holds the caller's cases only (never reporter data).  Tiles
 carry an ETag (304 on If-None-Match) and Cache-Control — public for public
 collections, private for the staff-only ones; an empty tile is a 204.
 """
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
+from geo_api.case_shapes import viewer_of
 from geo_api.deps import SessionDep
 from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, link
 from geo_api.routers.ogc.state import EXTENTS
@@ -70,7 +72,7 @@ def tilejson(
     )
     bbox = extent.get("spatial", {}).get("bbox", [[-180, -85.05, 180, 85.05]])[0]
     root = f"{base_url(request)}/collections/{collection.id}/tiles/WebMercatorQuad"
-    fields = {f.name: field_schema(f)["type"] for f in collection.visible_fields(principal.role)}
+    fields = {f.name: field_schema(f)["type"] for f in collection.tile_fields(principal.role)}
     return JSONResponse(
         {
             "tilejson": "3.0.0",
@@ -101,7 +103,13 @@ def tile(
 ) -> Response:
     """A Mapbox vector tile (204 when empty, 304 when the client's ETag is current)."""
     made = render_tile(
-        session=session, collection_id=collection_id, role=principal.role, z=z, x=x, y=y
+        session=session,
+        collection_id=collection_id,
+        role=principal.role,
+        z=z,
+        x=x,
+        y=y,
+        viewer=viewer_of(principal),
     )
     headers = {
         "ETag": made.etag,

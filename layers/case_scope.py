@@ -1,0 +1,117 @@
+"""Which cases a caller may see: the one access rule that every face of the service applies.
+
+REST (`/incidents`, the dispatch queue), OGC (items, single items, counts, tiles,
+downloads), Open311 and the map pages all narrow `incidents` with `CaseScope.rows_sql`,
+so a grid worker sees the same cases wherever they look:
+
+- dispatchers, admins and planners (and the system itself) see every case;
+- a grid worker sees the cases located in their cell (at their level, by cell code,
+  so a case stays theirs across revisions that keep the code) and those assigned to them;
+- a resident sees the cases reported with their own key (a case token opens one more,
+  checked by the caller); an anonymous resident sees none this way.
+
+It lives here, beside the incidents table, because `layers` (OGC) may not import
+`grids`; `grids.case_access` builds on it.  Reporter data follows its own rule
+(`sees_reporter`): in clear for dispatchers and admins, and for the assigned grid
+worker where the category needs a call-back; masked for other staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+SYSTEM = "system"
+SEE_ALL_ROLES = frozenset({"dispatcher", "admin", "planner", SYSTEM})
+"""Roles whose scope is every case."""
+PERSONAL_DATA_ROLES = frozenset({"dispatcher", "admin"})
+"""Roles that see every visible case's reporter name and phone in clear."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads cases: a role, a name for the audit trail, and the worker or key behind it."""
+
+    role: str
+    name: str = "anonymous"
+    worker_id: int | None = None
+    key_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """A viewer with their cell resolved: what `rows_sql` needs, looked up once per request."""
+
+    viewer: Viewer
+    cell_level: int | None = None
+    cell_code: str | None = None
+
+    @property
+    def sees_all(self) -> bool:
+        """True when no case is out of this viewer's reach."""
+        return self.viewer.role in SEE_ALL_ROLES
+
+    def rows_sql(self, alias: str = "i") -> tuple[str, dict[str, Any]]:
+        """A WHERE fragment limiting `alias` (a row of incidents) to this scope, and its values.
+
+        The placeholders are `:cs_*`, so the fragment can join any statement's own binds.
+        """
+        role = self.viewer.role
+        if self.sees_all:
+            return "TRUE", {}
+        if role == "grid_worker":
+            if self.viewer.worker_id is None:
+                return "FALSE", {}
+            assigned = f"{alias}.assignee_worker_id = :cs_worker"
+            params: dict[str, Any] = {"cs_worker": self.viewer.worker_id}
+            if self.cell_level not in (1, 2, 3) or not self.cell_code:
+                return assigned, params
+            column = f"{alias}.l{self.cell_level}_cell_id"
+            params["cs_code"] = self.cell_code
+            return (
+                f"({assigned} OR {column} IN (SELECT id FROM grid_cells WHERE code = :cs_code))",  # noqa: S608 - our alias, values bound
+                params,
+            )
+        if self.viewer.key_id is not None:
+            return f"{alias}.reporter_key_id = :cs_key", {"cs_key": self.viewer.key_id}
+        return "FALSE", {}
+
+    def sees_reporter(self, *, assignee_worker_id: int | None, needs_callback: bool) -> bool:
+        """May this viewer read a visible case's reporter name and phone in clear?"""
+        role = self.viewer.role
+        if role in PERSONAL_DATA_ROLES:
+            return True
+        return (
+            role == "grid_worker"
+            and needs_callback
+            and self.viewer.worker_id is not None
+            and assignee_worker_id == self.viewer.worker_id
+        )
+
+
+def resolve_scope(*, session: Session, viewer: Viewer) -> CaseScope:
+    """The viewer's scope; for a grid worker, the level and code of the cell they serve."""
+    if viewer.role != "grid_worker" or viewer.worker_id is None:
+        return CaseScope(viewer)
+    row = session.execute(
+        text("SELECT level, cell_code FROM workers WHERE id = :w"), {"w": viewer.worker_id}
+    ).first()
+    if row is None or not row.cell_code:
+        return CaseScope(viewer)
+    return CaseScope(viewer, int(row.level), row.cell_code)
+
+
+def public_cases_sql(alias: str = "i") -> str:
+    """Cases anyone may know about (generalised): a public category through a public channel.
+
+    The categories and channels tables carry the flags (migration 0009), so a district
+    decides what it publishes without a code change.
+    """
+    return (
+        "EXISTS (SELECT 1 FROM categories pc JOIN channels pch "  # noqa: S608 - our alias only
+        f"ON pch.code = {alias}.channel_code "
+        f"WHERE pc.code = {alias}.category_code AND pc.public AND pch.public)"
+    )
