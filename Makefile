@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 WANGGE := $(VENV)/wangge
 
-.PHONY: setup demo test lint format bench db clean-db help
+.PHONY: setup demo test test-any-day lint format bench db clean-db help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -24,6 +24,9 @@ test: setup  ## Lint, check the import contracts, run the tests against a real P
 	@$(VENV)/ruff format --check .
 	@$(VENV)/lint-imports
 	@$(VENV)/python -m pytest
+
+test-any-day: setup  ## The whole suite a year ahead and across a month boundary (faketime)
+	@scripts/test-any-day.sh
 
 lint: setup  ## Ruff and the import contracts
 	@$(VENV)/ruff check .

@@ -27,6 +27,7 @@ command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # HTTP load generator of `make bench`
+command -v faketime >/dev/null 2>&1 || missing+=(faketime)  # `make test-any-day`
 
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
