@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
 from geo_api.deps import SessionDep
+from geo_api.http_cache import none_match
 from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, link
 from geo_api.routers.ogc.state import EXTENTS
 from layers.features.queryables import field_schema
@@ -108,7 +109,7 @@ def tile(
         "Cache-Control": "private, max-age=60" if made.private else "public, max-age=300",
         "Vary": "Authorization",
     }
-    if request.headers.get("if-none-match") == made.etag:
+    if none_match(request, made.etag):
         return Response(status_code=304, headers=headers)
     if not made.content:
         return Response(status_code=204, headers=headers)
