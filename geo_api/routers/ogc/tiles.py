@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
 from geo_api.deps import SessionDep
-from geo_api.http_cache import none_match
-from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, link
+from geo_api.http_cache import conditional, none_match
+from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, json_bytes, link
 from geo_api.routers.ogc.state import EXTENTS
 from layers.features.queryables import field_schema
 from layers.features.registry import get_collection
@@ -64,28 +64,28 @@ def tileset(collection_id: str, request: Request, principal: PrincipalDep) -> JS
 @router.get(f"{_TILESET}/tilejson.json", dependencies=[allow(*EVERYONE)], summary="TileJSON")
 def tilejson(
     collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep
-) -> JSONResponse:
-    """TileJSON 3.0.0 for web maps (MapLibre, Leaflet plugins, QGIS)."""
+) -> Response:
+    """TileJSON 3.0.0 for web maps (MapLibre, Leaflet plugins, QGIS); 304 if unchanged."""
     [(collection, extent)] = describe_collections(
         session=session, role=principal.role, extents=EXTENTS, collection_id=collection_id
     )
     bbox = extent.get("spatial", {}).get("bbox", [[-180, -85.05, 180, 85.05]])[0]
     root = f"{base_url(request)}/collections/{collection.id}/tiles/WebMercatorQuad"
     fields = {f.name: field_schema(f)["type"] for f in collection.visible_fields(principal.role)}
-    return JSONResponse(
-        {
-            "tilejson": "3.0.0",
-            "name": collection.id,
-            "description": collection.title,
-            "scheme": "xyz",
-            "tiles": [f"{root}/{{z}}/{{y}}/{{x}}"],
-            "minzoom": 0,
-            "maxzoom": MAX_ZOOM,
-            "bounds": bbox,
-            "center": [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 12],
-            "vector_layers": [{"id": collection.id, "fields": fields}],
-        }
-    )
+    doc = {
+        "tilejson": "3.0.0",
+        "name": collection.id,
+        "description": collection.title,
+        "scheme": "xyz",
+        "tiles": [f"{root}/{{z}}/{{y}}/{{x}}"],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": bbox,
+        "center": [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 12],
+        "vector_layers": [{"id": collection.id, "fields": fields}],
+    }
+    private = collection.staff_only or principal.authenticated
+    return conditional(request, json_bytes(doc), media_type=JSON, private=private)
 
 
 @router.get(
@@ -102,7 +102,12 @@ def tile(
 ) -> Response:
     """A Mapbox vector tile (204 when empty, 304 when the client's ETag is current)."""
     made = render_tile(
-        session=session, collection_id=collection_id, role=principal.role, z=z, x=x, y=y
+        session=session,
+        collection_id=collection_id,
+        role=principal.role,
+        z=z,
+        x=x,
+        y=y,
     )
     headers = {
         "ETag": made.etag,
