@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins (comma-separated, or `*`) whose web maps may read /ogc; none = off.",
     )
+    tile_max_bytes: int = Field(
+        default=500 * 1024,
+        ge=4096,
+        description="Largest vector tile: bigger ones are simplified more, then thinned.",
+    )
     metric_srid: int = Field(default=32648, description="Metric CRS for distances and areas.")
     planning_tolerance_m: float = Field(
         default=0.05, ge=0, le=10, description="Grid validation: widest piece treated as noise."

@@ -65,6 +65,9 @@ class Collection:
     live_only: bool = False
     extra_geometries: tuple[str, ...] = ()
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    min_zoom: int = 0
+    """Lowest tile zoom with features: below it a tile would hold the whole layer, unreadably
+    small and far too large to send, so it is empty (TileJSON `minzoom` tells clients)."""
 
     def visible_fields(self, role: str) -> tuple[Field, ...]:
         """The fields `role` may read (personal data only for dispatchers and admins)."""
@@ -105,6 +108,10 @@ _POS = {"minimum": 0, "exclusive_minimum": True}
 _AZ = {"minimum": 0, "maximum": 360, "exclusive_maximum": True}
 
 
+_GRID_MIN_ZOOM = {1: 11, 2: 12, 3: 13}
+"""A level-1 cell (~250 m) is a few pixels wide at z11, a level-3 cell (~80 m) at z13."""
+
+
 def _grid(level: int) -> Collection:
     names = {1: "一级网格", 2: "二级网格", 3: "三级网格"}
     return Collection(
@@ -132,6 +139,7 @@ def _grid(level: int) -> Collection:
         temporal=("valid_from", "valid_to"),
         live_only=True,
         keywords=("grid", "网格"),
+        min_zoom=_GRID_MIN_ZOOM[level],
     )
 
 
@@ -151,6 +159,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         table="communities",
         geometry_type="MultiPolygon",
         fields=(_s("code", "community code"), _s("name", "name"), _i("street_id", "street id")),
+        min_zoom=9,
     ),
     _grid(1),
     _grid(2),
@@ -176,6 +185,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         editable=True,
         code_field="code",
         extra_geometries=("entrances",),
+        min_zoom=13,
     ),
     Collection(
         id="buildings",
@@ -196,6 +206,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         ),
         editable=True,
         code_field="code",
+        min_zoom=14,
     ),
     Collection(
         id="service_points",
@@ -215,6 +226,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         ),
         editable=True,
         code_field="code",
+        min_zoom=12,
     ),
     Collection(
         id="cameras",
@@ -245,6 +257,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         staff_only=True,
         editable=True,
         code_field="device_id",
+        min_zoom=13,
     ),
     Collection(
         id="incidents",
@@ -282,6 +295,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         staff_only=True,
         temporal=("created_at", None),
         keywords=("cases", "事件"),
+        min_zoom=14,
     ),
 )
 

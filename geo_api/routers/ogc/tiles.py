@@ -2,7 +2,9 @@
 
 Same access rules as the features: hidden collections are 404 here too.  Tiles
 carry an ETag (304 on If-None-Match) and Cache-Control — public for public
-collections, private for the staff-only ones; an empty tile is a 204.
+collections, private for the staff-only ones; an empty tile is a 204, and so is
+every tile below the collection's minimum zoom (TileJSON's `minzoom`).  No tile
+is larger than `WANGGE_TILE_MAX_BYTES` (`layers.features.tiles`).
 """
 
 from __future__ import annotations
@@ -78,11 +80,18 @@ def tilejson(
         "description": collection.title,
         "scheme": "xyz",
         "tiles": [f"{root}/{{z}}/{{y}}/{{x}}"],
-        "minzoom": 0,
+        "minzoom": collection.min_zoom,
         "maxzoom": MAX_ZOOM,
         "bounds": bbox,
-        "center": [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 12],
-        "vector_layers": [{"id": collection.id, "fields": fields}],
+        "center": [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, max(12, collection.min_zoom)],
+        "vector_layers": [
+            {
+                "id": collection.id,
+                "fields": fields,
+                "minzoom": collection.min_zoom,
+                "maxzoom": MAX_ZOOM,
+            }
+        ],
     }
     private = collection.staff_only or principal.authenticated
     return conditional(request, json_bytes(doc), media_type=JSON, private=private)
@@ -108,6 +117,7 @@ def tile(
         z=z,
         x=x,
         y=y,
+        max_bytes=request.app.state.settings.tile_max_bytes,
     )
     headers = {
         "ETag": made.etag,
