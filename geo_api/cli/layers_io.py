@@ -40,7 +40,10 @@ def export(
         "planner", help="Export as this role (admin/dispatcher include reporter contacts)."
     ),
 ) -> None:
-    """Export a collection to a GIS file (Chinese text intact; Shapefiles get a UTF-8 .cpg)."""
+    """Export a collection to a GIS file (Chinese text intact; Shapefiles get a UTF-8 .cpg).
+
+    Progress goes to stderr (every 5,000 rows read, then the writing), the summary to stdout.
+    """
     file_fmt = file_format(fmt or output.suffix.lstrip(".") or "gpkg")
     shift = crs.lower() if crs.lower() in ("gcj02", "bd09") else None
     params = {"bbox": bbox or "", "filter": cql or "", "crs": _NAMED.get(crs.lower(), crs)}
@@ -57,6 +60,7 @@ def export(
                 fmt=file_fmt,
                 path=output,
                 shift_to=shift,
+                report=lambda line: typer.echo(line, err=True),
             )
     finally:
         engine.dispose()
