@@ -77,21 +77,24 @@ def build_reach(
     lon0, lat0 = (minx + maxx) / 2, (miny + maxy) / 2
     scale = np.array([M_PER_DEG_LON_AT_EQUATOR * float(np.cos(np.radians(lat0))), M_PER_DEG_LAT])
     shift = np.array([lon0, lat0])
-
-    def widened(geoms: NDArray[np.object_]) -> shapely.Geometry:
-        metric = shapely.transform(geoms, lambda c: (c - shift) * scale)
-        grown = shapely.buffer(shapely.union_all(metric), margin_m, quad_segs=4)
-        return shapely.transform(grown, lambda c: c / scale + shift)
-
-    reach = widened(big) if len(big) else widened(small)
+    metric_big = shapely.transform(big, lambda c: (c - shift) * scale) if len(big) else big
+    metric_small = shapely.transform(small, lambda c: (c - shift) * scale) if len(small) else small
+    core = shapely.union_all(metric_big if len(big) else metric_small)
+    reach = shapely.buffer(core, margin_m, quad_segs=4)
     if len(big) and len(small):
-        shapely.prepare(reach)
-        stray = small[~shapely.covers(reach, small)]
+        # A cell reaching out of the outlines by d would let points d + tolerance away
+        # be located: such cells (beyond float noise, 1 m) are widened on their own.
+        near_core = shapely.buffer(core, 1.0, quad_segs=4)
+        shapely.prepare(near_core)
+        stray = metric_small[~shapely.covers(near_core, metric_small)]
         if len(stray):
             logger.info(
-                "%d cells lie outside the district's areas; the mask takes them in", len(stray)
+                "%d cells reach out of the district's areas; the mask takes them in", len(stray)
             )
-            reach = shapely.union(reach, widened(stray))
+            reach = shapely.union(
+                reach, shapely.buffer(shapely.union_all(stray), margin_m, quad_segs=4)
+            )
+    reach = shapely.transform(reach, lambda c: c / scale + shift)
     geoms = np.array([reach], dtype=object)
     x1, y1, x2, y2 = shapely.bounds(reach)
     sx, sy = pixel_m / scale[0], pixel_m / scale[1]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from grids.grid_snapshot import COVERS, NEAREST, OUTSIDE, GridSnapshot
 from grids.locate import point_to_cells, refresh_index, snapshot_for
-from grids.reach import margin_for
+from grids.reach import build_reach, margin_for
 from tests.grids.test_locate import postgis_codes
 
 M_PER_DEG = 111_320.0
@@ -109,3 +109,14 @@ def test_one_mask_per_tolerance_band(snap) -> None:
     assert margin_for(30) == margin_for(25) == 40.0
     assert margin_for(0) == 10.0 and margin_for(95) == 110.0
     assert snap.reach(30) is snap.reach(28)
+
+
+def test_a_cell_reaching_out_of_the_district_widens_the_mask() -> None:
+    """A cell 30 m out of its district still takes points within the tolerance of it."""
+    deg = 1 / M_PER_DEG  # about a metre (east-west at the equator)
+    district = shapely.box(0, 0, 1000 * deg, 1000 * deg)
+    cell = shapely.box(900 * deg, 400 * deg, 1030 * deg, 500 * deg)  # 30 m beyond x = 1000
+    mask = build_reach([np.array([district])], [np.array([cell])], margin_m=margin_for(30))
+    xs = np.array([1055, 1090, 500, -60]) * deg  # 25 m past the cell, 60 m past, inside, far
+    ys = np.array([450, 450, 500, 500]) * deg
+    assert mask.maybe_inside(xs, ys).tolist() == [True, False, True, False]
