@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geo_api import case_tasks
+from geo_api.compression import Compression
+from geo_api.cors import ReadOnlyCORS
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
 from geo_api.routers import ROUTERS
@@ -62,4 +64,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(ReadOnlyCORS, origins=settings.cors_origins)
+    app.add_middleware(Compression)
     return app

@@ -6,8 +6,11 @@ this one composes them and adds what only the HTTP/CLI faces need.
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from grids.config import CaseSettings
 from layers.analytics_settings import AnalyticsSettings
@@ -29,6 +32,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (comma-separated, or `*`) whose web maps may read /ogc; none = off.",
+    )
+    tile_max_bytes: int = Field(
+        default=500 * 1024,
+        ge=4096,
+        description="Largest vector tile: bigger ones are simplified more, then thinned.",
+    )
     metric_srid: int = Field(default=32648, description="Metric CRS for distances and areas.")
     planning_tolerance_m: float = Field(
         default=0.05, ge=0, le=10, description="Grid validation: widest piece treated as noise."
@@ -40,6 +52,24 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     maps: MapsSettings = Field(default_factory=MapsSettings)
     cases: CaseSettings = Field(default_factory=CaseSettings)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """`a,b` from the environment; each an origin as browsers send it (no path, no slash)."""
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        for origin in value if isinstance(value, list) else []:
+            parts = urlsplit(origin)
+            if origin != "*" and (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path
+                or parts.query
+                or parts.fragment
+            ):
+                raise ValueError(f"{origin!r} is not an origin like https://maps.example:8080")
+        return value
 
     def base_url(self) -> str:
         """Where a person or client reaches the service."""

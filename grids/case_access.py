@@ -27,6 +27,7 @@ from layers.personal_data import mask_name, mask_phone, record_personal_read
 SEE_ALL = SEE_ALL_ROLES - {SYSTEM}
 """Roles that see every case (personal data: `layers.case_scope.PERSONAL_DATA_ROLES`)."""
 
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a display name for the audit trail, a role, and whose key / which worker."""

@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from grids.cell_raster import PixelRaster, build_raster
+from grids.cell_raster import MAX_PIXELS, PixelRaster, build_raster
 from grids.pip import (
     FloatArray,
     IntArray,
@@ -40,8 +40,12 @@ M_PER_DEG_LON_AT_EQUATOR = 111_320.0
 class CellIndex:
     """Covering and nearest cell of each point, over `geoms` ranked by position."""
 
-    def __init__(self, geoms: ArrayLike, *, raster: bool = False) -> None:
+    def __init__(
+        self, geoms: ArrayLike, *, raster: bool = False, pixel_m: float | None = None
+    ) -> None:
+        """`pixel_m` fixes the raster's pixel size (for a few large areas: streets, communities)."""
         self.geoms: NDArray[np.object_] = np.asarray(geoms, dtype=object)
+        self.pixel_m = pixel_m
         self.edges = flatten_edges(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
         self._raster: PixelRaster | None = None
@@ -59,8 +63,21 @@ class CellIndex:
         if self._raster is None:
             with self._lock:
                 if self._raster is None:
-                    self._raster = build_raster(self.edges, self.geoms, self.tree)
+                    self._raster = build_raster(
+                        self.edges, self.geoms, self.tree, pixel_deg=self._pixel_deg()
+                    )
         return self._raster
+
+    def _pixel_deg(self) -> tuple[float, float] | None:
+        """`pixel_m` in degrees at the areas' latitude, grown to stay within MAX_PIXELS."""
+        if self.pixel_m is None:
+            return None
+        minx, miny, maxx, maxy = shapely.total_bounds(self.geoms)
+        sx = self.pixel_m / (M_PER_DEG_LON_AT_EQUATOR * math.cos(math.radians((miny + maxy) / 2)))
+        sy = self.pixel_m / M_PER_DEG_LAT
+        pixels = (maxx - minx) / sx * (maxy - miny) / sy
+        grow = max(1.0, math.sqrt(pixels / MAX_PIXELS))
+        return sx * grow, sy * grow
 
     def covering(self, lons: ArrayLike, lats: ArrayLike) -> IntArray:
         """Rank of the lowest-ranked cell covering each point; -1 where none does."""

@@ -126,8 +126,18 @@ def _boundary_pixels(edges: Edges, x0: float, y0: float, sx: float, sy: float, n
     return row * nx + col[k], cell
 
 
-def build_raster(edges: Edges, geoms: NDArray[np.object_], tree: shapely.STRtree) -> PixelRaster:
-    """Classify every pixel of the cells' extent (see the module docstring)."""
+def build_raster(
+    edges: Edges,
+    geoms: NDArray[np.object_],
+    tree: shapely.STRtree,
+    *,
+    pixel_deg: tuple[float, float] | None = None,
+) -> PixelRaster:
+    """Classify every pixel of the cells' extent (see the module docstring).
+
+    `pixel_deg` (width, height in degrees) overrides the size made from the cells'
+    median size — for a few large polygons, whose own median would make huge pixels.
+    """
     n = len(geoms)
     bounds = shapely.bounds(geoms)
     extent = (
@@ -136,7 +146,7 @@ def build_raster(edges: Edges, geoms: NDArray[np.object_], tree: shapely.STRtree
         float(np.nanmax(bounds[:, 2])),
         float(np.nanmax(bounds[:, 3])),
     )
-    sx, sy = _pixel_size(bounds, extent)
+    sx, sy = pixel_deg or _pixel_size(bounds, extent)
     x0, y0 = extent[0] - sx, extent[1] - sy  # one pixel of margin on every side
     nx = int((extent[2] - x0) / sx) + 2
     ny = int((extent[3] - y0) / sy) + 2

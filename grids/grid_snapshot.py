@@ -11,10 +11,14 @@ points (`GridSnapshot.locate`).  The order of the answer, per point:
    street, or the nearest street when the point is inside the district but in no
    street: ``street_fallback``;
 5. else the point is outside the district (method code -1).
+
+Points beyond the tolerance of every area (`grids.reach`) are known to end at step 5
+and skip the others: that is what kept batches with many outside points slow.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,14 +28,19 @@ from numpy.typing import ArrayLike, NDArray
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.cell_index import CellIndex
+from grids.cell_index import RASTER_MIN_POINTS, CellIndex
 from grids.pip import FloatArray, IntArray
+from grids.reach import ReachMask, build_reach, margin_for
 
 METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
 """Locate methods by code (0–3); -1 means outside the district."""
 COVERS, NEAREST, COMMUNITY_FALLBACK, STREET_FALLBACK = range(4)
 OUTSIDE = -1
 LEVELS = (1, 2, 3)
+DEFAULT_TOLERANCE_M = 30.0
+"""How far from every cell a point may be and still go to the nearest one."""
+REACH_CACHE_SIZE = 4
+"""Reach masks kept per snapshot (one per tolerance in use; a service uses one)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,8 @@ class GridSnapshot:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     stats: dict[str, int] = field(default_factory=dict)
+    _reach: dict[float, ReachMask | None] = field(default_factory=dict, repr=False)
+    _reach_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def layer(self, name: str) -> AreaSet:
         """Area set by name: "l1", "l2", "l3", "community" or "street"."""
@@ -151,9 +162,53 @@ class GridSnapshot:
         return not len(self.streets) and not any(len(c) for c in self.cells.values())
 
     def locate(self, lons: ArrayLike, lats: ArrayLike, *, tolerance_m: float) -> CellChains:
-        """The chain of every point (WGS-84 degrees), following the module's rules."""
+        """The chain of every point (WGS-84 degrees), following the module's rules.
+
+        Points the reach mask rules out (`grids.reach`) are answered "outside" at once;
+        the others go through the rules, so the answers are the rules' own.
+        """
         xs = np.atleast_1d(np.asarray(lons, dtype=np.float64))
         ys = np.atleast_1d(np.asarray(lats, dtype=np.float64))
+        margin = margin_for(tolerance_m)
+        mask = self.reach(tolerance_m) if len(xs) >= RASTER_MIN_POINTS else None
+        mask = mask or self._reach.get(margin)  # small batches use a mask already made
+        if mask is None:
+            return self._apply_rules(xs, ys, tolerance_m)
+        near = np.flatnonzero(mask.maybe_inside(xs, ys))
+        if near.size == len(xs):
+            return self._apply_rules(xs, ys, tolerance_m)
+        part = self._apply_rules(xs[near], ys[near], tolerance_m)
+        n = len(xs)
+        method = np.full(n, OUTSIDE, dtype=np.int8)
+        distance = np.full(n, np.nan)
+        revision = np.full(n, -1 if self.revision_id is None else self.revision_id, np.int64)
+        method[near], distance[near], revision[near] = (
+            part.method,
+            part.distance_m,
+            part.revision_id,
+        )
+        (_, _, part_pos) = part.parts[0]
+        pos = {name: np.full(n, -1, dtype=np.int64) for name in part_pos}
+        for name, values in part_pos.items():
+            pos[name][near] = values
+        return CellChains(method, distance, revision, [(None, self, pos)])
+
+    def reach(self, tolerance_m: float) -> ReachMask | None:
+        """The mask of where points can be located at all with `tolerance_m` (made once)."""
+        margin = margin_for(tolerance_m)
+        if margin not in self._reach:
+            with self._reach_lock:
+                if margin not in self._reach:
+                    outlines = [self.district.geoms, self.streets.index.geoms]
+                    outlines.append(self.communities.index.geoms)
+                    cells = [self.cells[level].index.geoms for level in LEVELS]
+                    if len(self._reach) >= REACH_CACHE_SIZE:
+                        self._reach.pop(next(iter(self._reach)))
+                    self._reach[margin] = build_reach(outlines, cells, margin_m=margin)
+        return self._reach.get(margin)
+
+    def _apply_rules(self, xs: FloatArray, ys: FloatArray, tolerance_m: float) -> CellChains:
+        """The module's rules, step by step, for every point."""
         n = len(xs)
         deepest = np.full(n, -1, dtype=np.int64)
         level_of = np.zeros(n, dtype=np.int8)
@@ -181,10 +236,11 @@ class GridSnapshot:
         return CellChains(method, distance, revision, [(None, self, pos)])
 
     def warm(self) -> None:
-        """Build the lazily made parts (nearest-cell trees) ahead of the first request."""
+        """Build the lazy parts (nearest-cell trees, reach mask) ahead of the first request."""
         for layer in (self.cells[3], self.cells[1], self.streets):
             if len(layer):
                 layer.index.metric_tree()
+        self.reach(DEFAULT_TOLERANCE_M)
 
     def locate_point(self, lon: float, lat: float, *, tolerance_m: float) -> CellChains:
         """`locate` for one point: plain Python when a level-3 cell covers it (the hot path)."""
@@ -249,7 +305,15 @@ class GridSnapshot:
         pos["street"] = street
 
 
-def _areas(rows, parent: list[int], community: list[int] | None = None, raster=False) -> AreaSet:
+AREA_PIXEL_M = 20.0
+"""Raster pixels of streets, communities and the district: their own size would give
+pixels of hundreds of metres, and every point in such a pixel is tested against
+polygons of thousands of edges."""
+
+
+def _areas(
+    rows, parent: list[int], community: list[int] | None = None, raster=False, pixel_m=None
+) -> AreaSet:
     geoms = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else np.zeros(0, object)
     return AreaSet(
         ids=np.array([r.id for r in rows], dtype=np.int64),
@@ -258,7 +322,7 @@ def _areas(rows, parent: list[int], community: list[int] | None = None, raster=F
         parent=np.array(parent, dtype=np.int64),
         community=np.array(community if community is not None else [-1] * len(rows), np.int64),
         revision=np.array([getattr(r, "revision_id", None) or -1 for r in rows], dtype=np.int64),
-        index=CellIndex(geoms, raster=raster),
+        index=CellIndex(geoms, raster=raster, pixel_m=pixel_m),
     )
 
 
@@ -299,9 +363,15 @@ def load_snapshot(*, session: Session, at: datetime, raster: bool) -> GridSnapsh
     revisions = [r.revision_id for r in rows]
     snapshot = GridSnapshot(
         cells=cells,
-        communities=_areas(communities, [street_pos.get(r.street_id, -1) for r in communities]),
-        streets=_areas(streets, [-1] * len(streets)),
-        district=CellIndex(shapely.from_wkb([bytes(r.wkb) for r in district])),
+        communities=_areas(
+            communities,
+            [street_pos.get(r.street_id, -1) for r in communities],
+            pixel_m=AREA_PIXEL_M,
+        ),
+        streets=_areas(streets, [-1] * len(streets), pixel_m=AREA_PIXEL_M),
+        district=CellIndex(
+            shapely.from_wkb([bytes(r.wkb) for r in district]), pixel_m=AREA_PIXEL_M
+        ),
         revision_id=max(revisions) if revisions else None,
         stats={f"l{lv}": len(cells[lv]) for lv in LEVELS},
     )

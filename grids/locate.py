@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.grid_snapshot import (
+    DEFAULT_TOLERANCE_M,
     METHODS,
     OUTSIDE,
     CellChains,
@@ -44,8 +45,6 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "wangge_grid_published"
 """PostgreSQL channel a publish notifies (payload: the revision id as text)."""
-DEFAULT_TOLERANCE_M = 30.0
-"""How far from every cell a point may be and still go to the nearest one."""
 HISTORY_CACHE_SIZE = 4
 
 _CHANGE_POINTS = text(

@@ -12,7 +12,8 @@ Pure numpy/PySAL functions, no database.  Choices made here (and why):
   Classes therefore use the analytic p-values by default (`inference="analytic"`);
   permutation p-values are reported beside them and can be chosen instead.
 - `esda.fdr` returns a single cut-off, not adjusted p-values, so the BH step-up
-  adjustment is computed here (q-values, monotone, capped at 1).
+  adjustment (q-values, monotone, capped at 1) is SciPy's
+  `stats.false_discovery_control`.
 """
 
 from __future__ import annotations
@@ -85,17 +86,11 @@ def gi_star(y: Floats, graph: Graph, *, permutations: int = 0, seed: int | None 
 
 
 def bh_adjust(p: Floats) -> Floats:
-    """Benjamini-Hochberg adjusted p-values (q-values); NaN p counts as 1."""
+    """Benjamini-Hochberg adjusted p-values (q-values, SciPy's); NaN p counts as 1."""
     p = np.where(np.isfinite(p), np.asarray(p, dtype=float), 1.0)
-    m = len(p)
-    if m == 0:
+    if len(p) == 0:
         return p
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q_sorted = np.minimum.accumulate(ranked[::-1])[::-1]
-    q = np.empty(m)
-    q[order] = np.minimum(q_sorted, 1.0)
-    return q
+    return stats.false_discovery_control(np.clip(p, 0.0, 1.0), method="bh")
 
 
 def gi_bins(z: Floats, p: Floats, *, fdr: bool = True) -> NDArray[np.int8]:

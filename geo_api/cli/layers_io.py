@@ -44,7 +44,10 @@ def export(
         "a grid_worker, bound to no worker here, gets no cases).",
     ),
 ) -> None:
-    """Export a collection to a GIS file (Chinese text intact; Shapefiles get a UTF-8 .cpg)."""
+    """Export a collection to a GIS file (Chinese text intact; Shapefiles get a UTF-8 .cpg).
+
+    Progress goes to stderr (every 5,000 rows read, then the writing), the summary to stdout.
+    """
     file_fmt = file_format(fmt or output.suffix.lstrip(".") or "gpkg")
     shift = crs.lower() if crs.lower() in ("gcj02", "bd09") else None
     params = {"bbox": bbox or "", "filter": cql or "", "crs": _NAMED.get(crs.lower(), crs)}
@@ -63,6 +66,7 @@ def export(
                 path=output,
                 shift_to=shift,
                 exported_ids=ids,
+                report=lambda line: typer.echo(line, err=True),
             )
             audit_personal_read(
                 session=session,

@@ -13,6 +13,7 @@ import logging
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,9 @@ from layers.sql import quote_ident
 logger = logging.getLogger(__name__)
 
 MAX_EXPORT_ROWS = 2_000_000
+PROGRESS_EVERY = 5_000
+"""Rows fetched (and reported) at a time, as imports report their checks."""
+Report = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,13 @@ def read_frame(
     role: str,
     limit: int | None,
     scope: CaseScope | None = None,
+    report: Report | None = None,
 ) -> gpd.GeoDataFrame:
-    """The selected rows (cases: the reader's) as a GeoDataFrame in `q.crs`, ids in `id`."""
+    """The selected rows (cases: the reader's) as a GeoDataFrame in `q.crs`, ids in `id`.
+
+    With `report`, the rows are counted first and fetched `PROGRESS_EVERY` at a time,
+    each batch reported (`read 5,000/26,038 buildings`).
+    """
     binds = Binds()
     where = where_sql(collection, q, role, binds, scope)
     fields = selected_fields(collection, role, q.properties)
@@ -91,8 +100,18 @@ def read_frame(
         f"FROM {quote_ident(collection.table)} t WHERE {where} "
         f"ORDER BY {order_sql(collection, q, role)} LIMIT {cap}"
     )
+    total = None
+    if report is not None:
+        table = quote_ident(collection.table)
+        counted = f"SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {where} LIMIT {cap}) s"  # noqa: S608
+        total = int(session.execute(text(counted), binds.values).scalar_one())
     result = session.execute(text(sql), binds.values)
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    rows = []
+    while chunk := result.fetchmany(PROGRESS_EVERY):
+        rows.extend(chunk)
+        if report is not None:
+            report(f"read {len(rows):,}/{total:,} {collection.id}")
+    frame = pd.DataFrame(rows, columns=list(result.keys()))
     geometry = shapely.from_wkb([bytes(b) for b in frame.pop("wkb")])
     for field in fields:
         if field.type == "datetime":
@@ -143,18 +162,28 @@ def export_to_file(
     shift_to: str | None = None,
     scope: CaseScope | None = None,
     exported_ids: list[int] | None = None,
+    report: Report | None = None,
 ) -> int:
     """Export the selected rows to `path`; returns the number of features written.
 
     `shift_to` ("gcj02" or "bd09") moves WGS-84 coordinates onto those Chinese map grids,
     which no EPSG code describes: the file is then labelled WGS-84 but holds shifted points.
-    The ids written are appended to `exported_ids` when given (for the audit trail).
+    The ids written are appended to `exported_ids` when given (for the audit trail);
+    `report` gets a line per step (reading in batches, shifting, writing).
     """
     frame = read_frame(
-        session=session, collection=collection, q=q, role=role, limit=limit, scope=scope
+        session=session,
+        collection=collection,
+        q=q,
+        role=role,
+        limit=limit,
+        scope=scope,
+        report=report,
     )
     if exported_ids is not None:
         exported_ids.extend(int(i) for i in frame["id"])
+    if report is not None and shift_to is not None:
+        report(f"shifting {len(frame):,} geometries to {shift_to}")
     if shift_to is not None:
         frame = frame.set_geometry(
             [transform_geometry(g, "wgs84", shift_to) for g in frame.geometry], crs=4326
@@ -166,6 +195,8 @@ def export_to_file(
                 else shapely.to_wkt(transform_geometry(shapely.from_wkt(w), "wgs84", shift_to))
                 for w in frame[name]
             ]
+    if report is not None:
+        report(f"writing {len(frame):,} features to {path.name}")
     write_frame(frame, path, fmt, collection.id)
     logger.info("exported %d %s to %s", len(frame), collection.id, path)
     return len(frame)

@@ -69,6 +69,9 @@ class Collection:
     keywords: tuple[str, ...] = field(default_factory=tuple)
     case_rows: bool = False
     """Rows are cases: each reader sees only those the case access rule gives them."""
+    min_zoom: int = 0
+    """Lowest tile zoom with features: below it a tile would hold the whole layer, unreadably
+    small and far too large to send, so it is empty (TileJSON `minzoom` tells clients)."""
 
     def visible_fields(self, role: str) -> tuple[Field, ...]:
         """The fields `role` may read (personal data only for dispatchers and admins)."""
@@ -113,6 +116,10 @@ _POS = {"minimum": 0, "exclusive_minimum": True}
 _AZ = {"minimum": 0, "maximum": 360, "exclusive_maximum": True}
 
 
+_GRID_MIN_ZOOM = {1: 11, 2: 12, 3: 13}
+"""A level-1 cell (~250 m) is a few pixels wide at z11, a level-3 cell (~80 m) at z13."""
+
+
 def _grid(level: int) -> Collection:
     names = {1: "一级网格", 2: "二级网格", 3: "三级网格"}
     return Collection(
@@ -140,6 +147,7 @@ def _grid(level: int) -> Collection:
         temporal=("valid_from", "valid_to"),
         live_only=True,
         keywords=("grid", "网格"),
+        min_zoom=_GRID_MIN_ZOOM[level],
     )
 
 
@@ -159,6 +167,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         table="communities",
         geometry_type="MultiPolygon",
         fields=(_s("code", "community code"), _s("name", "name"), _i("street_id", "street id")),
+        min_zoom=9,
     ),
     _grid(1),
     _grid(2),
@@ -184,6 +193,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         editable=True,
         code_field="code",
         extra_geometries=("entrances",),
+        min_zoom=13,
     ),
     Collection(
         id="buildings",
@@ -204,6 +214,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         ),
         editable=True,
         code_field="code",
+        min_zoom=14,
     ),
     Collection(
         id="service_points",
@@ -223,6 +234,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         ),
         editable=True,
         code_field="code",
+        min_zoom=12,
     ),
     Collection(
         id="cameras",
@@ -253,6 +265,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         staff_only=True,
         editable=True,
         code_field="device_id",
+        min_zoom=13,
     ),
     Collection(
         id="incidents",
@@ -293,6 +306,7 @@ _COLLECTIONS: tuple[Collection, ...] = (
         temporal=("created_at", None),
         keywords=("cases", "事件"),
         case_rows=True,
+        min_zoom=14,
     ),
 )
 

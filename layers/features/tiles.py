@@ -4,11 +4,23 @@ The tile envelope is transformed to WGS-84 once, so the spatial index on the
 stored geometry picks the rows; only those are projected and clipped.  A tile of
 cases holds the reader's cases only (`layers.case_scope`) and no personal data for
 anyone: tiles are pictures that browsers cache.
+
+Tiles are bounded so a web map never fetches megabytes for one square:
+
+- below a collection's `min_zoom` a tile is empty (the API answers 204), as the
+  whole layer would fall into a few tiles, too small to read;
+- geometries are simplified by one tile unit (1/4096 of the tile side) before
+  clipping, which the quantisation to the 4096 grid would lose anyway;
+- a tile still over the byte budget is made again with a coarser tolerance
+  (`TOLERANCE_STEPS`), then, if need be, with only the largest features that fit
+  (ordered by area, then newest first, so the same data give the same tile and a
+  thinned tile of points shows the latest ones).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from dataclasses import dataclass
 
@@ -24,9 +36,15 @@ from layers.features.registry import Collection, Field, get_collection
 from layers.features.sql_parts import temporal_sql
 from layers.sql import quote_ident
 
+logger = logging.getLogger(__name__)
+
 EXTENT = 4096
 BUFFER = 64
 MAX_ZOOM = 22
+MAX_TILE_BYTES = 500 * 1024
+"""Default budget of one tile (the API's is `WANGGE_TILE_MAX_BYTES`)."""
+TOLERANCE_STEPS = (1.0, 4.0, 16.0)
+"""Simplification tolerances tried in turn, in tile units (16 units = 1 px of a 256 px tile)."""
 HALF_WORLD = 20037508.342789244  # metres: half the WebMercatorQuad width
 
 
@@ -60,12 +78,19 @@ def _mvt_value(field: Field) -> str:
 
 
 def tile_sql(
-    collection: Collection, role: str, binds: Binds, scope: CaseScope | None = None
+    collection: Collection,
+    role: str,
+    binds: Binds,
+    scope: CaseScope | None = None,
+    *,
+    limited: bool = False,
 ) -> str:
-    """SQL making one MVT layer named after the collection from rows in the tile.
+    """SQL making one MVT layer named after the collection from rows in the tile, and its rows.
 
     Rows are picked by the stored geometry's index against the tile (plus its buffer)
     unprojected once; ST_AsMVT drops the rows ST_AsMVTGeom clipped away (NULL).
+    Geometries are simplified by `:tolerance` (metres); `limited` keeps the `:keep`
+    largest (then newest) rows only.
     """
     props = ", ".join(
         f"{_mvt_value(f)} AS {quote_ident(f.name)}" for f in collection.tile_fields(role)
@@ -80,12 +105,14 @@ def tile_sql(
     margin = binds.add(BUFFER / EXTENT)
     tile = "ST_MakeEnvelope(:x1, :y1, :x2, :y2, 3857)"
     box = f"ST_Transform(ST_Expand({tile}, (:x2 - :x1) * {margin}), 4326)"
+    cap = " ORDER BY ST_Area(t.geom) DESC, t.id DESC LIMIT :keep" if limited else ""
     return (
-        f"SELECT ST_AsMVT(r.*, :layer, {EXTENT}, 'geom', 'id') FROM (SELECT t.id, {props}, "  # noqa: S608
-        "ST_AsMVTGeom(ST_Transform(t.geom, 3857), "
+        f"SELECT ST_AsMVT(r.*, :layer, {EXTENT}, 'geom', 'id') AS mvt, count(*) AS n FROM ("  # noqa: S608
+        f"SELECT t.id, {props}, "
+        "ST_AsMVTGeom(ST_Simplify(ST_Transform(t.geom, 3857), :tolerance), "
         f"{tile}::box2d, {EXTENT}, {BUFFER}, true) AS geom "
         f"FROM {quote_ident(collection.table)} t WHERE t.geom && {box} "
-        f"AND {' AND '.join(f'({w})' for w in where)}) r"
+        f"AND {' AND '.join(f'({w})' for w in where)}{cap}) r"
     )
 
 
@@ -98,19 +125,54 @@ def render_tile(
     x: int,
     y: int,
     viewer: Viewer | None = None,
+    max_bytes: int = MAX_TILE_BYTES,
 ) -> Tile:
-    """The tile's bytes (b"" when empty) for a collection the caller may see."""
+    """The tile's bytes, at most `max_bytes` (b"" when empty or below the minimum zoom)."""
     collection = get_collection(collection_id, role)
     check_tile(z, x, y)
-    scope = scope_for(session=session, collection=collection, viewer=viewer or Viewer(role))
-    binds = Binds()
-    sql = tile_sql(collection, role, binds, scope)
-    x1, y1, x2, y2 = tile_bounds(z, x, y)
-    params = {**binds.values, "x1": x1, "y1": y1, "x2": x2, "y2": y2, "layer": collection.id}
-    without_parallel_workers(session)
-    content = bytes(session.execute(text(sql), params).scalar() or b"")
+    if z < collection.min_zoom:
+        content = b""
+    else:
+        scope = scope_for(session=session, collection=collection, viewer=viewer or Viewer(role))
+        content = _bounded(session, collection, role, scope, (z, x, y), max_bytes)
     digest = hashlib.blake2b(content, digest_size=12).hexdigest()
     return Tile(content, f'"{digest}"', collection.staff_only)
+
+
+def _bounded(
+    session: Session,
+    collection: Collection,
+    role: str,
+    scope: CaseScope | None,
+    zxy: tuple[int, int, int],
+    max_bytes: int,
+) -> bytes:
+    """The tile at the finest tolerance that fits `max_bytes`, else its largest features."""
+    z, x, y = zxy
+    x1, y1, x2, y2 = tile_bounds(z, x, y)
+    where = {"x1": x1, "y1": y1, "x2": x2, "y2": y2, "layer": collection.id}
+    unit = (x2 - x1) / EXTENT
+    binds = Binds()
+    sql = text(tile_sql(collection, role, binds, scope))
+    without_parallel_workers(session)
+    content, rows = b"", 0
+    points = collection.geometry_type in ("Point", "MultiPoint")  # nothing to simplify
+    for step in TOLERANCE_STEPS[:1] if points else TOLERANCE_STEPS:
+        row = session.execute(sql, {**binds.values, **where, "tolerance": step * unit}).one()
+        content, rows = bytes(row.mvt or b""), int(row.n)
+        if len(content) <= max_bytes:
+            return content
+    binds = Binds()
+    limited = text(tile_sql(collection, role, binds, scope, limited=True))
+    coarse = {**binds.values, **where, "tolerance": TOLERANCE_STEPS[-1] * unit}
+    while len(content) > max_bytes:
+        # Shrink in proportion to the overshoot (with a margin): this ends in a few rounds.
+        rows = min(rows - 1, int(rows * max_bytes / len(content) * 0.9))
+        if rows <= 0:
+            return b""
+        content = bytes(session.execute(limited, {**coarse, "keep": rows}).one().mvt or b"")
+    logger.info("tile %s %d/%d/%d thinned to its %d largest features", collection.id, z, x, y, rows)
+    return content
 
 
 def lonlat_to_tile(lon: float, lat: float, z: int) -> tuple[int, int]:

@@ -294,3 +294,24 @@ def test_shapefile_is_not_an_http_format(client: TestClient) -> None:
     # Shapefiles are CLI-only; the API offers the single-file formats.
     resp = client.get("/ogc/collections/streets/items?f=shp")
     assert resp.status_code == 400 and resp.json()["code"] == "invalid_format"
+
+
+def test_cli_export_shows_progress(
+    test_db: DemoDb, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WANGGE_DATABASE_URL", test_db.url)
+    monkeypatch.setattr("layers.features.file_export.PROGRESS_EVERY", 500)
+    with engine.connect() as conn:
+        n = conn.execute(text("SELECT count(*) FROM buildings")).scalar_one()
+    assert n > 1000
+    out = tmp_path / "b.gpkg"
+    result = CliRunner().invoke(cli, ["export", "buildings", "-o", str(out), "--crs", "gcj02"])
+    assert result.exit_code == 0, result.output
+    steps = [line for line in result.stderr.splitlines() if line]
+    assert steps[0] == f"read 500/{n:,} buildings"
+    assert f"read {n:,}/{n:,} buildings" in steps
+    assert steps[-2:] == [
+        f"shifting {n:,} geometries to gcj02",
+        f"writing {n:,} features to b.gpkg",
+    ]
+    assert result.stdout.strip() == f"wrote {n:,} buildings features to {out}"

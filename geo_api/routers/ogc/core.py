@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
 from geo_api.deps import SessionDep
+from geo_api.http_cache import conditional
 from geo_api.routers.ogc.openapi_doc import openapi_document
 from geo_api.routers.ogc.route import (
     GEOJSON,
@@ -17,6 +18,7 @@ from geo_api.routers.ogc.route import (
     SCHEMA_JSON,
     OGCRoute,
     base_url,
+    json_bytes,
     link,
 )
 from geo_api.routers.ogc.state import EXTENTS
@@ -124,17 +126,16 @@ def collection_doc(request: Request, collection: Collection, extent: dict[str, A
 
 
 @router.get("/collections", dependencies=[allow(*EVERYONE)], summary="The feature collections")
-def collections(request: Request, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
-    """The collections the caller may see (cameras and incidents only for staff)."""
+def collections(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+    """The collections the caller may see (cameras, incidents: staff only); 304 if unchanged."""
     found = describe_collections(session=session, role=principal.role, extents=EXTENTS)
     base = base_url(request)
-    return JSONResponse(
-        {
-            "links": [link(f"{base}/collections", "self", JSON, "the collections")],
-            "crs": list(SUPPORTED_URIS),
-            "collections": [collection_doc(request, c, e) for c, e in found],
-        }
-    )
+    doc = {
+        "links": [link(f"{base}/collections", "self", JSON, "the collections")],
+        "crs": list(SUPPORTED_URIS),
+        "collections": [collection_doc(request, c, e) for c, e in found],
+    }
+    return conditional(request, json_bytes(doc), media_type=JSON, private=principal.authenticated)
 
 
 @router.get(
@@ -142,12 +143,14 @@ def collections(request: Request, session: SessionDep, principal: PrincipalDep) 
 )
 def collection(
     collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep
-) -> JSONResponse:
-    """One collection's description (404 when it does not exist or is hidden)."""
+) -> Response:
+    """One collection's description (404 when it does not exist or is hidden); 304 if unchanged."""
     [(found, extent)] = describe_collections(
         session=session, role=principal.role, extents=EXTENTS, collection_id=collection_id
     )
-    return JSONResponse(collection_doc(request, found, extent))
+    body = json_bytes(collection_doc(request, found, extent))
+    private = found.staff_only or principal.authenticated
+    return conditional(request, body, media_type=JSON, private=private)
 
 
 @router.get(

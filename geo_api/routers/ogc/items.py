@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from geo_api.auth import EVERYONE, PrincipalDep, allow
 from geo_api.case_shapes import viewer_of
 from geo_api.deps import NowDep, SessionDep
+from geo_api.http_cache import body_etag, conditional
 from geo_api.routers.ogc.core import DOWNLOADS
 from geo_api.routers.ogc.route import GEOJSON, JSON, OGCRoute, base_url, link, url_with, wants
 from geo_api.routers.ogc.state import COUNTS
@@ -62,18 +63,25 @@ def _paging_links(request: Request, path: str, result: ItemsResult) -> list[dict
     ]
 
 
-def feature_collection(request: Request, result: ItemsResult) -> bytes:
-    """The FeatureCollection document around the features PostGIS already rendered."""
+def feature_collection(request: Request, result: ItemsResult) -> tuple[bytes, str]:
+    """The FeatureCollection document around the features PostGIS already rendered, and its ETag.
+
+    The ETag covers everything but `timeStamp` (the moment of the answer, not of the
+    data), so an unchanged page revalidates with a 304 and any change to a feature,
+    a count or a link gives a new tag.
+    """
     page = result.page
     head: dict[str, object] = {"type": "FeatureCollection"}
     if result.matched is not None:
         head["numberMatched"] = result.matched
     head["numberReturned"] = page.returned if page else 0
-    head["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    head["links"] = _links(request, result)
-    opening = json.dumps(head, ensure_ascii=False)[:-1]
+    links = _links(request, result)
     features = page.features if page else ""
-    return f'{opening},"features":[{features}]}}'.encode()
+    tag = body_etag(json.dumps([head, links], ensure_ascii=False).encode(), features.encode())
+    head["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    head["links"] = links
+    opening = json.dumps(head, ensure_ascii=False)[:-1]
+    return f'{opening},"features":[{features}]}}'.encode(), tag
 
 
 @router.get(
@@ -107,9 +115,13 @@ def items(
         now=now,
     )
     session.commit()  # the audit entry of a read of reporter data
-    return Response(
-        feature_collection(request, result),
+    body, tag = feature_collection(request, result)
+    return conditional(
+        request,
+        body,
         media_type=GEOJSON,
+        etag=tag,
+        private=result.collection.staff_only or principal.authenticated,
         headers={"Content-Crs": f"<{result.query.crs.uri}>"},
     )
 
@@ -156,9 +168,11 @@ def item(
     principal: PrincipalDep,
     now: NowDep,
 ) -> Response:
-    """One feature with its links; editable collections answer an ETag for If-Match.
+    """One feature with its links; 304 when If-None-Match names its current ETag.
 
-    A case outside the caller's cells is 404, as on `/incidents/{id}`.
+    Editable collections' ETag is the edit version (what If-Match needs), others a
+    digest of the feature.  A case outside the caller's cells is 404, as on
+    `/incidents/{id}`.
     """
     params = dict(request.query_params)
     wants(request, params.get("f"), ITEM_FORMATS, "json")
@@ -180,7 +194,11 @@ def item(
         link(base, "collection", JSON),
     ]
     body = f'{feature[:-1]},"links":{json.dumps(links)}}}'.encode()
-    headers = {"Content-Crs": f"<{q.crs.uri}>"}
-    if version is not None:
-        headers["ETag"] = etag(version)
-    return Response(body, media_type=GEOJSON, headers=headers)
+    return conditional(
+        request,
+        body,
+        media_type=GEOJSON,
+        etag=etag(version) if version is not None else None,
+        private=collection.staff_only or principal.authenticated,
+        headers={"Content-Crs": f"<{q.crs.uri}>"},
+    )

@@ -7,6 +7,7 @@ dependencies and access checks included) that way instead of problem+json.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -74,6 +75,11 @@ def base_url(request: Request) -> str:
     settings = request.app.state.settings
     root = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url)
     return root.rstrip("/") + "/ogc"
+
+
+def json_bytes(doc: Any) -> bytes:
+    """A JSON document rendered the way `JSONResponse` renders it (compact UTF-8)."""
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def link(href: str, rel: str, media_type: str, title: str | None = None) -> dict[str, str]:

@@ -3,7 +3,9 @@
 Same access rules as the features: hidden collections are 404 here too, and a
 tile of cases holds the caller's cases only (never reporter data).  Tiles
 carry an ETag (304 on If-None-Match) and Cache-Control — public for public
-collections, private for the staff-only ones; an empty tile is a 204.
+collections, private for the staff-only ones; an empty tile is a 204, and so is
+every tile below the collection's minimum zoom (TileJSON's `minzoom`).  No tile
+is larger than `WANGGE_TILE_MAX_BYTES` (`layers.features.tiles`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from fastapi.responses import JSONResponse
 from geo_api.auth import EVERYONE, PrincipalDep, allow
 from geo_api.case_shapes import viewer_of
 from geo_api.deps import SessionDep
-from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, link
+from geo_api.http_cache import conditional, none_match
+from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, json_bytes, link
 from geo_api.routers.ogc.state import EXTENTS
 from layers.features.queryables import field_schema
 from layers.features.registry import get_collection
@@ -65,28 +68,35 @@ def tileset(collection_id: str, request: Request, principal: PrincipalDep) -> JS
 @router.get(f"{_TILESET}/tilejson.json", dependencies=[allow(*EVERYONE)], summary="TileJSON")
 def tilejson(
     collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep
-) -> JSONResponse:
-    """TileJSON 3.0.0 for web maps (MapLibre, Leaflet plugins, QGIS)."""
+) -> Response:
+    """TileJSON 3.0.0 for web maps (MapLibre, Leaflet plugins, QGIS); 304 if unchanged."""
     [(collection, extent)] = describe_collections(
         session=session, role=principal.role, extents=EXTENTS, collection_id=collection_id
     )
     bbox = extent.get("spatial", {}).get("bbox", [[-180, -85.05, 180, 85.05]])[0]
     root = f"{base_url(request)}/collections/{collection.id}/tiles/WebMercatorQuad"
     fields = {f.name: field_schema(f)["type"] for f in collection.tile_fields(principal.role)}
-    return JSONResponse(
-        {
-            "tilejson": "3.0.0",
-            "name": collection.id,
-            "description": collection.title,
-            "scheme": "xyz",
-            "tiles": [f"{root}/{{z}}/{{y}}/{{x}}"],
-            "minzoom": 0,
-            "maxzoom": MAX_ZOOM,
-            "bounds": bbox,
-            "center": [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, 12],
-            "vector_layers": [{"id": collection.id, "fields": fields}],
-        }
-    )
+    doc = {
+        "tilejson": "3.0.0",
+        "name": collection.id,
+        "description": collection.title,
+        "scheme": "xyz",
+        "tiles": [f"{root}/{{z}}/{{y}}/{{x}}"],
+        "minzoom": collection.min_zoom,
+        "maxzoom": MAX_ZOOM,
+        "bounds": bbox,
+        "center": [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, max(12, collection.min_zoom)],
+        "vector_layers": [
+            {
+                "id": collection.id,
+                "fields": fields,
+                "minzoom": collection.min_zoom,
+                "maxzoom": MAX_ZOOM,
+            }
+        ],
+    }
+    private = collection.staff_only or principal.authenticated
+    return conditional(request, json_bytes(doc), media_type=JSON, private=private)
 
 
 @router.get(
@@ -110,13 +120,14 @@ def tile(
         x=x,
         y=y,
         viewer=viewer_of(principal),
+        max_bytes=request.app.state.settings.tile_max_bytes,
     )
     headers = {
         "ETag": made.etag,
         "Cache-Control": "private, max-age=60" if made.private else "public, max-age=300",
         "Vary": "Authorization",
     }
-    if request.headers.get("if-none-match") == made.etag:
+    if none_match(request, made.etag):
         return Response(status_code=304, headers=headers)
     if not made.content:
         return Response(status_code=204, headers=headers)
