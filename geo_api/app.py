@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geo_api import case_tasks
+from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
 from geo_api.routers import ROUTERS
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.engine = engine
     app.state.clock = clock or system_clock
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.auth_guard = AuthGuard(settings.auth)
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     case_tasks.install(app)
