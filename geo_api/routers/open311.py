@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from geo_api.auth import EVERYONE, Principal, allow, principal_of
 from geo_api.case_shapes import actor_of
-from geo_api.credentials import check_key
+from geo_api.credentials import check_key, client_fingerprint
 from geo_api.deps import SessionDep, SettingsDep
 from geo_api.open311_format import FORMATS, render_error, render_list, render_object
 from grids.open311 import (
@@ -259,6 +259,7 @@ def post(
             channel=settings.cases.open311_channel,
             idempotency_key=idempotency_key,
             tolerance_m=settings.cases.locate_tolerance_m,
+            client=client_fingerprint(request),
         )
         session.commit()
         answer = {
