@@ -13,6 +13,7 @@ from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
 from geo_api.routers import ROUTERS
+from geo_api.security_headers import SecurityHeaders
 from geo_api.settings import Settings
 from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.now import Clock, system_clock
@@ -64,4 +65,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from geo_api.auth import EVERYONE, LEGACY_COOKIE, SESSION_COOKIE, allow
 from geo_api.credentials import check_key, client_address
 from geo_api.deps import NowDep, SessionDep
+from geo_api.security_headers import LOGIN_CSP
 from layers.api_keys import STAFF_ROLES
 from layers.errors import ForbiddenError
 from layers.web_sessions import end_session, start_session
@@ -40,8 +41,9 @@ def _safe_next(target: str) -> str:
 
 @router.get("/login", dependencies=[allow(*EVERYONE)], include_in_schema=False)
 def login_page(next: str = "/maps/coverage") -> HTMLResponse:
-    """The sign-in form."""
-    return HTMLResponse(_PAGE.format(next=html.escape(_safe_next(next)), message=""))
+    """The sign-in form (no script at all, hence the strictest page policy)."""
+    page = _PAGE.format(next=html.escape(_safe_next(next)), message="")
+    return HTMLResponse(page, headers={"Content-Security-Policy": LOGIN_CSP})
 
 
 @router.post("/login", dependencies=[allow(*EVERYONE)], summary="Sign a browser in with a key")
