@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from geo_api import case_tasks
+from geo_api import case_tasks, docs_pages
 from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served offline by geo_api.docs_pages instead of from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    docs_pages.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app
