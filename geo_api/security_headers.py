@@ -11,8 +11,8 @@ needs and gives an HTML response that set no policy the strictest one.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _FRAMING = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'"
@@ -42,6 +42,24 @@ def map_csp(nonce: str, img_src: str = "'self' data:") -> str:
     )
 
 
+_EVERY = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
+_HTML = (
+    (b"content-security-policy", STRICT_CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+def _with_security_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The raw response headers plus the missing security headers (on the hot path: no parsing)."""
+    headers = list(raw)
+    present = {name.lower(): value for name, value in headers}
+    wanted = _EVERY
+    if present.get(b"content-type", b"").startswith(b"text/html"):
+        wanted = _EVERY + _HTML
+    headers.extend(pair for pair in wanted if pair[0] not in present)
+    return headers
+
+
 class SecurityHeaders:
     """ASGI middleware: nosniff and no referrer on every response, a policy on every HTML page.
 
@@ -60,12 +78,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy", STRICT_CSP)
-                    headers.setdefault("X-Frame-Options", "DENY")
+                message["headers"] = _with_security_headers(message.get("headers", ()))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
