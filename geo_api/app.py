@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from geo_api import case_tasks
+from geo_api import case_tasks, docs_pages
 from geo_api.compression import Compression
 from geo_api.cors import ReadOnlyCORS
+from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
 from geo_api.routers import ROUTERS
+from geo_api.security_headers import SecurityHeaders
 from geo_api.settings import Settings
 from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.now import Clock, system_clock
@@ -52,19 +54,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served offline by geo_api.docs_pages instead of from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock or system_clock
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.auth_guard = AuthGuard(settings.auth)
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     case_tasks.install(app)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    docs_pages.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(ReadOnlyCORS, origins=settings.cors_origins)
     app.add_middleware(Compression)
+    app.add_middleware(SecurityHeaders)
     return app

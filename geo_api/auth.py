@@ -4,7 +4,8 @@ Every route declares the roles allowed to call it with `Allow(...)` (a
 dependency), so the role × endpoint table is in the code and can be listed
 (`geo_api.access.access_table`) and tested for every route.  A request without
 a key is a resident; a key that is unknown or revoked is refused, never
-silently downgraded.
+silently downgraded.  A browser signs in once (`POST /login`) and then holds
+a session cookie that authorises reading only.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from geo_api.credentials import check_key, check_session, failed, refuse_if_blocked
 from geo_api.deps import SessionDep
-from layers.api_keys import find_key_owner
+from layers.api_keys import KeyOwner
 from layers.errors import ForbiddenError, NotAuthenticatedError, NotFoundError
 
 
@@ -57,13 +59,15 @@ class Principal:
 ANONYMOUS = Principal(Role.RESIDENT, "anonymous")
 
 
-SESSION_COOKIE = "wangge_key"
-"""Cookie set by `POST /login` so a browser can open the staff map pages."""
+SESSION_COOKIE = "wangge_session"
+"""Cookie set by `POST /login`: an opaque sign-in session id (never the API key)."""
+LEGACY_COOKIE = "wangge_key"
+"""The cookie that used to hold the raw key: ignored, and deleted at sign-in and sign-out."""
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
-def cookie_key(request: Request) -> str | None:
-    """The key in the session cookie, honoured for reading only (GET/HEAD).
+def session_cookie(request: Request) -> str | None:
+    """The sign-in session id in the cookie, honoured for reading only (GET/HEAD).
 
     A cookie travels with every request a browser makes, so it must never
     authorise a write (that would open the door to cross-site request forgery):
@@ -74,28 +78,32 @@ def cookie_key(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
+def principal_of(owner: KeyOwner) -> Principal:
+    """The principal a key (or a session opened with it) stands for."""
+    return Principal(Role(owner.role), owner.name, owner.key_id, owner.worker_id)
+
+
 def current_principal(request: Request, session: SessionDep) -> Principal:
     """Resolve the `Authorization: Bearer <key>` header, else the session cookie (reads only).
 
-    No credentials = the anonymous resident.  A bad header is refused (401); a
-    cookie whose key was revoked is ignored, which leaves the caller a resident.
+    No credentials = the anonymous resident.  A bad header is refused (401, and
+    429 once a client or key prefix has failed too often); a cookie whose
+    session ended (logout, expiry, revoked key) is ignored, which leaves the
+    caller a resident.
     """
     header = request.headers.get("authorization")
     if not header:
-        key = cookie_key(request)
-        owner = find_key_owner(session=session, key=key) if key else None
-        if owner is None:
-            return ANONYMOUS
-        return Principal(Role(owner.role), owner.name, owner.key_id, owner.worker_id)
+        token = session_cookie(request)
+        found = check_session(request, session, token) if token else None
+        return ANONYMOUS if found is None else principal_of(found.owner)
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
+        refuse_if_blocked(request)
+        failed(request, session, via="header", reason="malformed_credentials")
         raise NotAuthenticatedError(
             "the Authorization header must be `Bearer <api key>`", code="malformed_credentials"
         )
-    owner = find_key_owner(session=session, key=key.strip())
-    if owner is None:
-        raise NotAuthenticatedError("unknown or revoked API key", code="invalid_api_key")
-    return Principal(Role(owner.role), owner.name, owner.key_id, owner.worker_id)
+    return principal_of(check_key(request, session, key.strip(), via="bearer"))
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -56,8 +56,10 @@ async def _wangge_error(request: Request, exc: Exception) -> Response:
         return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     if exc.status_code >= 500:
         logger.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return problem(exc.status_code, exc.code, exc.message, headers=headers, **exc.details)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+    if isinstance(exc.details.get("retry_after_s"), int):
+        headers["Retry-After"] = str(exc.details["retry_after_s"])
+    return problem(exc.status_code, exc.code, exc.message, headers=headers or None, **exc.details)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from geo_api.auth import ANONYMOUS, Allow, Principal, Role, cookie_key, current_principal
+from geo_api.auth import ANONYMOUS, Allow, Principal, Role, current_principal, session_cookie
 
 
 def _resolve(request: Request) -> Principal:
@@ -26,7 +26,7 @@ class FastAllow(Allow):
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         """The admitted principal; 401/403 (or 404 when hidden) otherwise."""
-        credentials = request.headers.get("authorization") or cookie_key(request)
+        credentials = request.headers.get("authorization") or session_cookie(request)
         principal = await run_in_threadpool(_resolve, request) if credentials else ANONYMOUS
         return Allow.__call__(self, principal)
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from geo_api.auth_settings import AuthSettings
 from grids.config import CaseSettings
 from layers.analytics_settings import AnalyticsSettings
 from layers.config import DatabaseSettings
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     maps: MapsSettings = Field(default_factory=MapsSettings)
     cases: CaseSettings = Field(default_factory=CaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

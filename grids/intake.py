@@ -2,10 +2,11 @@
 
 One call is one transaction: the incident, its ``report`` event and the
 idempotency record are written together or not at all.  With an
-`Idempotency-Key` (scoped to the caller) a repeated request with the same body
+`Idempotency-Key` (scoped to the caller's API key, or to the client of a
+caller without one: `idempotency_scope`) a repeated request with the same body
 answers the case the first one created; the same key with another body is
-refused (422 ``idempotency_key_reused``).  Concurrent retries serialise on the
-key's unique index, so nothing is lost and nothing doubled.
+refused (422 ``idempotency_key_reused``).  Concurrent retries serialise on the key's unique
+index, so nothing is lost and nothing doubled.
 """
 
 from __future__ import annotations
@@ -75,11 +76,17 @@ def report_case(
     idempotency_key: str | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     now: datetime | None = None,
+    client: str | None = None,
 ) -> IntakeResult:
-    """Write a new case (or answer the one an earlier identical request wrote)."""
+    """Write a new case (or answer the one an earlier identical request wrote).
+
+    `client` fingerprints the caller's client (address and user agent); it
+    scopes the `Idempotency-Key` of callers without a key (`idempotency_scope`).
+    """
     now = (now or datetime.now(UTC)).astimezone(UTC)
+    scope = idempotency_scope(actor, client)
     if idempotency_key is not None:
-        earlier = _claim_key(session, actor, idempotency_key, case.fingerprint())
+        earlier = _claim_key(session, scope, idempotency_key, case.fingerprint())
         if earlier is not None:
             return earlier
     urgency = _check_references(session, case)
@@ -107,7 +114,7 @@ def report_case(
                 "UPDATE idempotency_keys SET incident_id = :i, case_token = :t "
                 "WHERE scope = :s AND key = :k"
             ),
-            {"i": incident.id, "t": token, "s": _scope(actor), "k": idempotency_key},
+            {"i": incident.id, "t": token, "s": scope, "k": idempotency_key},
         )
     session.flush()
     duplicates = find_duplicates(
@@ -116,18 +123,30 @@ def report_case(
     return IntakeResult(incident, location, assignee, duplicates, token)
 
 
-def _scope(actor: Actor) -> str:
-    return f"key:{actor.key_id}" if actor.key_id is not None else "anonymous"
+def idempotency_scope(actor: Actor, client: str | None) -> str:
+    """Whose `Idempotency-Key`s a request shares: its API key's, or its client's.
+
+    A caller with a key has one scope.  Callers without a key are told apart by
+    `client`, a fingerprint of the client (address and user agent): another
+    resident reusing the same `Idempotency-Key` from another client files their
+    own case and never receives the first reporter's case or token.  Inside one
+    scope the stored body hash decides: the same body is a retry (replayed),
+    another body is refused (422), as for a keyed caller.
+    """
+    if actor.key_id is not None:
+        return f"key:{actor.key_id}"
+    digest = hashlib.sha256((client or "").encode("utf-8", "surrogatepass")).hexdigest()
+    return f"anon:{digest}"
 
 
-def _claim_key(session: Session, actor: Actor, key: str, fingerprint: str) -> IntakeResult | None:
+def _claim_key(session: Session, scope: str, key: str, fingerprint: str) -> IntakeResult | None:
     """Take the key for this request, or return what the request that took it wrote."""
     claimed = session.execute(
         text(
             "INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES (:s, :k, :f) "
             "ON CONFLICT (scope, key) DO NOTHING RETURNING id"
         ),
-        {"s": _scope(actor), "k": key, "f": fingerprint},
+        {"s": scope, "k": key, "f": fingerprint},
     ).first()
     if claimed is not None:
         return None
@@ -136,7 +155,7 @@ def _claim_key(session: Session, actor: Actor, key: str, fingerprint: str) -> In
             "SELECT fingerprint, incident_id, case_token FROM idempotency_keys "
             "WHERE scope = :s AND key = :k"
         ),
-        {"s": _scope(actor), "k": key},
+        {"s": scope, "k": key},
     ).one()
     if row.fingerprint != fingerprint:
         raise UnprocessableError(

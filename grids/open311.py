@@ -210,8 +210,9 @@ def post_request(
     channel: str,
     idempotency_key: str | None = None,
     tolerance_m: float,
+    client: str | None = None,
 ) -> IntakeResult:
-    """Take an Open311 POST in as a case through `channel`."""
+    """Take an Open311 POST in as a case through `channel` (`client`: the caller's address)."""
     lon, lat = post.lon, post.lat
     if lon is None or lat is None:
         if not post.address_string:
@@ -246,4 +247,5 @@ def post_request(
         actor=actor,
         idempotency_key=idempotency_key,
         tolerance_m=tolerance_m,
+        client=client,
     )

@@ -96,6 +96,13 @@ class PayloadTooLargeError(WanggeError):
     code = "payload_too_large"
 
 
+class TooManyRequestsError(WanggeError):
+    """The caller is throttled (429); `retry_after_s` in the details says for how long."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+
 class DatabaseUnavailableError(WanggeError):
     """PostgreSQL cannot be reached or answered with an outage (503)."""
 

@@ -1,8 +1,9 @@
 """Idempotency keys of case intake: a retried report returns the case it created.
 
-A key is scoped to its caller (an API key, or anonymous) and remembers a
-fingerprint of the request body, so the same key with another body is refused
-instead of silently answering with the wrong case.
+A key is scoped to its caller (`scope`: the API key, or for a caller without
+one a hash of their client's address and user agent, so two residents never
+share a scope) and remembers a fingerprint of the request body, so the same key with
+another body is refused instead of silently answering with the wrong case.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from layers.grid_drafts import GridDraftCell
 from layers.idempotency import IdempotencyKey
 from layers.incidents import Incident, IncidentEvent
 from layers.service_points import ServicePoint
+from layers.web_sessions import WebSession
 from layers.workers import Worker
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "ServicePoint",
     "Street",
     "TimeLimit",
+    "WebSession",
     "Worker",
 ]

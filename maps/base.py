@@ -9,6 +9,7 @@ this module does not know makes rendering fail rather than reach the internet.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,11 +42,21 @@ class PageOptions:
     tiles_url: str | None = None
     tiles_attribution: str = ""
     tiles_crs: str = "wgs84"
+    script_nonce: str | None = None
+    """The response's CSP nonce: the page's own inline scripts carry it, nothing else does."""
 
     @classmethod
-    def from_settings(cls, settings: MapsSettings, static_url: str = "/static") -> PageOptions:
-        """Options from the service's map settings."""
-        return cls(static_url, settings.tiles_url, settings.tiles_attribution, settings.tiles_crs)
+    def from_settings(
+        cls, settings: MapsSettings, static_url: str = "/static", script_nonce: str | None = None
+    ) -> PageOptions:
+        """Options from the service's map settings (and the response's script nonce)."""
+        return cls(
+            static_url,
+            settings.tiles_url,
+            settings.tiles_attribution,
+            settings.tiles_crs,
+            script_nonce,
+        )
 
 
 def for_display(gdf: gpd.GeoDataFrame, options: PageOptions) -> gpd.GeoDataFrame:
@@ -216,9 +227,45 @@ def localize(m: folium.Map, static_url: str) -> None:
             setattr(element, attr, local)
 
 
+_NONCED_FIGURE = Template(
+    "<!DOCTYPE html>\n<html>\n<head>\n"
+    "{% if this.title %}<title>{{this.title}}</title>{% endif %}"
+    "    {{this.header.render(**kwargs)}}\n</head>\n<body>\n"
+    "    {{this.html.render(**kwargs)}}\n</body>\n"
+    '<script nonce="{{ nonce }}">\n    {{this.script.render(**kwargs)}}\n</script>\n</html>\n'
+)
+"""branca's Figure template, with the nonce on the page's script (where all map code goes)."""
+_INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+
+
+def _render_with_nonce(m: folium.Map, nonce: str) -> str:
+    """Render like `Figure.render`, giving the nonce to exactly the scripts Folium writes.
+
+    Those are the figure's script (the map code, with data only as escaped JSON)
+    and the map header's two-line switch script (no data at all).  Any other
+    inline script in the document did not come from these templates, so the
+    page is refused rather than served with it: under the page's policy it
+    would not run anyway, and it may be injected text.
+    """
+    root = m.get_root()
+    for child in root._children.values():
+        child.render()
+    header = root.header._children.get(m.get_name())
+    if header is not None:
+        switches = header.render().replace("<script>", f'<script nonce="{nonce}">')
+        root.header._children[m.get_name()] = Element(switches)
+    page = _NONCED_FIGURE.render(this=root, kwargs={}, nonce=nonce)
+    foreign = [tag for tag in _INLINE_SCRIPT.findall(page) if f'nonce="{nonce}"' not in tag]
+    if foreign:
+        raise ValueError(f"an inline script without the page's nonce: {foreign[0][:60]}")
+    return page
+
+
 def render(m: folium.Map, options: PageOptions, *, layer_control: bool = True) -> str:
-    """The finished page as HTML (local assets, a layer control)."""
+    """The finished page as HTML (local assets, a layer control; nonced scripts if asked)."""
     if layer_control:
         folium.LayerControl(collapsed=False).add_to(m)
     localize(m, options.static_url)
+    if options.script_nonce:
+        return _render_with_nonce(m, options.script_nonce)
     return m.get_root().render()

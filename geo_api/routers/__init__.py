@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from geo_api.routers import (
+    admin_keys,
     analytics,
     dispatch,
     grid_history,
@@ -34,4 +35,5 @@ ROUTERS: list[APIRouter] = [
     maps.router,
     residents_nearby.router,
     static.router,
+    admin_keys.router,
 ]

@@ -17,6 +17,7 @@ from geo_api.case_shapes import (
     submitted_reporter,
     worker_out,
 )
+from geo_api.credentials import client_fingerprint
 from geo_api.deps import NowDep, SessionDep
 from geo_api.fast_auth import allow_fast
 from grids.case_views import case_events, get_case
@@ -49,8 +50,10 @@ def report(
 
     A repeat with the same ``Idempotency-Key`` and body answers the same case
     (header ``Idempotent-Replayed: true``); the same key with another body is
-    422 ``idempotency_key_reused``.  ``possible_duplicates`` lists cases of the
-    same category within 50 m in the previous 24 h.  Keep ``case_token``: it is
+    422 ``idempotency_key_reused``.  Without an API key the ``Idempotency-Key``
+    is scoped to your client (address and user agent), so another resident's
+    request never collides with yours.  ``possible_duplicates`` lists cases of
+    the same category within 50 m in the previous 24 h.  Keep ``case_token``: it is
     how a resident without a key looks the case up (``X-Case-Token``).
     """
     loc = body.location
@@ -74,6 +77,7 @@ def report(
         actor=actor_of(principal),
         idempotency_key=idempotency_key,
         tolerance_m=request.app.state.settings.cases.locate_tolerance_m,
+        client=client_fingerprint(request),
     )
     session.commit()
     content = incident_out(

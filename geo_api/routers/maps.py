@@ -1,7 +1,8 @@
 """The five map pages as HTML: coverage, hotspots, workload (staff), residents, dispatch.
 
 Each page is built by `maps` from data gathered by `layers`; its scripts and styles
-come from /static only, which the Content-Security-Policy enforces in the browser.
+come from /static only, and inline scripts run only with the response's nonce, which
+the Content-Security-Policy enforces in the browser.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from geo_api.case_shapes import viewer_of
 from geo_api.deps import SessionDep, SettingsDep
 from geo_api.routers.params import incident_filter, split_codes
 from geo_api.routers.residents_nearby import wgs84_point
+from geo_api.security_headers import map_csp, new_nonce
 from geo_api.settings import Settings
 from grids.residents import resident_view
 from layers.coverage_report import resolve_scope
@@ -39,21 +41,24 @@ Codes = Annotated[list[str] | None, Query()]
 
 
 def _options(settings: Settings) -> PageOptions:
-    return PageOptions.from_settings(settings.maps, "/static")
+    """This response's page options, with a fresh nonce for the page's inline script."""
+    return PageOptions.from_settings(settings.maps, "/static", script_nonce=new_nonce())
 
 
-def page(html: str, settings: Settings, *, private: bool = True) -> HTMLResponse:
-    """An HTML page whose scripts, styles and data may come from this service only."""
+def page(
+    html: str, settings: Settings, options: PageOptions, *, private: bool = True
+) -> HTMLResponse:
+    """An HTML page whose scripts, styles and data may come from this service only.
+
+    Inline scripts run only with the nonce the page was rendered with; the
+    basemap's tile server (if one is configured) is the only other image source.
+    """
     img = "'self' data:"
     if settings.maps.tiles_url:
         parts = urlsplit(settings.maps.tiles_url.replace("{s}", "a"))
         img += f" {parts.scheme}://{parts.netloc.split('{')[0]}*" if parts.netloc else ""
-    csp = (
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline';"
-        f" img-src {img}; font-src 'self' data:; connect-src 'self'; frame-ancestors 'self'"
-    )
     headers = {
-        "Content-Security-Policy": csp,
+        "Content-Security-Policy": map_csp(options.script_nonce or new_nonce(), img),
         "Cache-Control": "no-store" if private else "no-cache",
         "X-Content-Type-Options": "nosniff",
     }
@@ -78,7 +83,8 @@ def coverage_map(
         actor=principal.name,
     )
     session.commit()
-    return page(coverage.build_page(data, _options(settings)), settings)
+    options = _options(settings)
+    return page(coverage.build_page(data, options), settings, options)
 
 
 @router.get("/hotspots", response_class=HTMLResponse, summary="Incident hotspots (staff)")
@@ -111,7 +117,8 @@ def hotspots_map(
         viewer=viewer_of(principal),
     )
     session.commit()
-    return page(hotspots.build_page(data, _options(settings)), settings)
+    options = _options(settings)
+    return page(hotspots.build_page(data, options), settings, options)
 
 
 @router.get("/workload", response_class=HTMLResponse, summary="Grid workload (staff)")
@@ -120,7 +127,8 @@ def workload_map(
 ) -> HTMLResponse:
     """Cells of the three levels by open cases and households per worker."""
     data = workload_layers(session=session)
-    return page(workload.build_page(data, _options(settings)), settings)
+    options = _options(settings)
+    return page(workload.build_page(data, options), settings, options)
 
 
 @router.get(
@@ -143,10 +151,10 @@ def residents_map(
     options = _options(settings)
     if lon is None or lat is None:
         html = residents.locate_page(outlines(session=session), options, request.url.path)
-        return page(html, settings, private=False)
+        return page(html, settings, options, private=False)
     x, y = wgs84_point(lon, lat, crs)
     data = resident_view(session=session, lon=x, lat=y, kinds=split_codes(kind), radius_m=radius)
-    return page(residents.build_page(data, options), settings, private=False)
+    return page(residents.build_page(data, options), settings, options, private=False)
 
 
 @router.get("/dispatch", response_class=HTMLResponse, summary="Dispatcher's map")
@@ -165,4 +173,5 @@ def dispatch_map(
         split_codes(status), category or None, street or None, overdue_only, limit
     )
     data = dispatch_layers(session=session, filters=filters)
-    return page(dispatch.build_page(data, _options(settings)), settings)
+    options = _options(settings)
+    return page(dispatch.build_page(data, options), settings, options)

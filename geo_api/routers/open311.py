@@ -17,11 +17,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Header, Query
+from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import Response
 
-from geo_api.auth import EVERYONE, Principal, PrincipalDep, Role, allow
+from geo_api.auth import EVERYONE, Principal, PrincipalDep, allow, principal_of
 from geo_api.case_shapes import actor_of
+from geo_api.credentials import check_key, client_fingerprint
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.open311_format import FORMATS, render_error, render_list, render_object
 from geo_api.settings import Settings
@@ -34,9 +35,13 @@ from grids.open311 import (
     service_definition,
     services,
 )
-from layers.api_keys import find_key_owner
 from layers.clocks import LOCAL_TZ
-from layers.errors import InvalidInputError, WanggeError
+from layers.errors import (
+    InvalidInputError,
+    NotAuthenticatedError,
+    TooManyRequestsError,
+    WanggeError,
+)
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -217,13 +222,11 @@ def get_token(token: str, fmt: str, session: SessionDep, jurisdiction_id: Jurisd
     )
 
 
-def _caller(session, principal: Principal, api_key: str | None) -> Principal:
+def _caller(request: Request, session, principal: Principal, api_key: str | None) -> Principal:
+    """The reporter: the `api_key` field's owner if one is sent (throttled like any key)."""
     if not api_key:
         return principal
-    owner = find_key_owner(session=session, key=api_key)
-    if owner is None:
-        raise WanggeError("invalid api_key", code="invalid_api_key")
-    return Principal(Role(owner.role), owner.name, owner.key_id, owner.worker_id)
+    return principal_of(check_key(request, session, api_key.strip(), via="open311"))
 
 
 def _float(value: str | None, name: str) -> float | None:
@@ -238,6 +241,7 @@ def _float(value: str | None, name: str) -> float | None:
 @router.post("/requests.{fmt}", summary="Create a service request")
 def post(
     fmt: str,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     principal: Annotated[Principal, allow(*EVERYONE)],
@@ -263,9 +267,13 @@ def post(
         if not service_code:
             raise InvalidInputError("service_code is required", code="missing_service_code")
         try:
-            caller = _caller(session, principal, api_key)
-        except WanggeError:
+            caller = _caller(request, session, principal, api_key)
+        except NotAuthenticatedError:
             return render_error(fmt, 403, "invalid api_key")
+        except TooManyRequestsError as exc:
+            refused = render_error(fmt, 429, exc.message)
+            refused.headers["Retry-After"] = str(exc.details["retry_after_s"])
+            return refused
         result = post_request(
             session=session,
             post=Open311Post(
@@ -282,6 +290,7 @@ def post(
             channel=settings.cases.open311_channel,
             idempotency_key=idempotency_key,
             tolerance_m=settings.cases.locate_tolerance_m,
+            client=client_fingerprint(request),
         )
         session.commit()
         answer = {

@@ -1,8 +1,10 @@
 """Browser sign-in for staff: paste an API key once, open the staff map pages.
 
-`POST /login` checks the key and stores it in an HttpOnly, SameSite=Strict
-cookie that the server honours for GET requests only (see `geo_api.auth`);
-every write still needs the Authorization header.
+`POST /login` checks the key and opens a server-side session: the cookie holds
+an opaque random id (HttpOnly, SameSite=Strict) whose hash is stored with the
+role, expiry and last use.  The server honours it for GET requests only (see
+`geo_api.auth`); every write still needs the Authorization header.  Signing in
+again replaces the browser's previous session; `POST /logout` ends it.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ import html
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from geo_api.auth import EVERYONE, SESSION_COOKIE, allow
-from geo_api.deps import SessionDep
-from layers.api_keys import find_key_owner
-from layers.audit import record
-from layers.errors import NotAuthenticatedError
+from geo_api.auth import EVERYONE, LEGACY_COOKIE, SESSION_COOKIE, allow
+from geo_api.credentials import check_key, client_address
+from geo_api.deps import NowDep, SessionDep
+from geo_api.security_headers import LOGIN_CSP
+from layers.api_keys import STAFF_ROLES
+from layers.errors import ForbiddenError
+from layers.web_sessions import end_session, start_session
 
 router = APIRouter(tags=["session"])
 
-COOKIE_MAX_AGE_S = 12 * 3600
 _PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
 <title>wangge 登录 sign in</title><style>body{{font:16px sans-serif;margin:3em auto;max-width:30em}}
 input{{width:100%;padding:.4em;margin:.4em 0}}</style></head><body>
@@ -38,47 +41,59 @@ def _safe_next(target: str) -> str:
 
 @router.get("/login", dependencies=[allow(*EVERYONE)], include_in_schema=False)
 def login_page(next: str = "/maps/coverage") -> HTMLResponse:
-    """The sign-in form."""
-    return HTMLResponse(_PAGE.format(next=html.escape(_safe_next(next)), message=""))
+    """The sign-in form (no script at all, hence the strictest page policy)."""
+    page = _PAGE.format(next=html.escape(_safe_next(next)), message="")
+    return HTMLResponse(page, headers={"Content-Security-Policy": LOGIN_CSP})
 
 
 @router.post("/login", dependencies=[allow(*EVERYONE)], summary="Sign a browser in with a key")
 def login(
     request: Request,
     session: SessionDep,
+    now: NowDep,
     key: str = Form(max_length=200),
     next: str = Form("/maps/coverage"),
 ) -> RedirectResponse:
-    """Check the key, set the session cookie, go on to `next`; an unknown key is 401."""
-    owner = find_key_owner(session=session, key=key.strip())
-    if owner is None:
-        raise NotAuthenticatedError("unknown or revoked API key", code="invalid_api_key")
-    record(
+    """Check the key, open a session (ending the browser's old one), go on to `next`.
+
+    401 for a wrong key, 429 (``Retry-After``) after too many, 403 for a
+    resident key (residents need no sign-in).
+    """
+    owner = check_key(request, session, key.strip(), via="login")
+    if owner.role not in STAFF_ROLES:
+        raise ForbiddenError("only staff keys sign in; residents need none", code="staff_only")
+    guard = request.app.state.auth_guard
+    token = start_session(
         session=session,
-        actor=owner.name,
-        role=owner.role,
-        action="login",
-        entity="api_keys",
-        entity_id=owner.key_id,
-        data={"client": request.client.host if request.client else None},
+        owner=owner,
+        now=now,
+        lifetime=guard.session_lifetime,
+        client=client_address(request),
+        replaces=request.cookies.get(SESSION_COOKIE),
     )
     session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        key.strip(),
-        max_age=COOKIE_MAX_AGE_S,
+        token,
+        max_age=int(guard.session_lifetime.total_seconds()),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
         path="/",
     )
+    response.delete_cookie(LEGACY_COOKIE, path="/")
     return response
 
 
 @router.post("/logout", dependencies=[allow(*EVERYONE)], summary="Sign a browser out")
-def logout() -> RedirectResponse:
-    """Forget the session cookie."""
+def logout(request: Request, session: SessionDep, now: NowDep) -> RedirectResponse:
+    """End the browser's session on the server and forget the cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(session=session, token=token, now=now, client=client_address(request))
+        session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(LEGACY_COOKIE, path="/")
     return response

@@ -37,12 +37,36 @@ CASES = {
     ("POST", "/open311/v2/requests.{fmt}"): EVERYONE,
 }
 """The case side's role × endpoint table, as documented in docs/cases.md."""
-SAMPLES = {"fmt": "json", "service_code": "0101", "incident_id": "1", "service_request_id": "1"}
+ACCOUNTS = {
+    ("GET", "/login"): EVERYONE,
+    ("POST", "/login"): EVERYONE,
+    ("POST", "/logout"): EVERYONE,
+    ("GET", "/admin/keys"): {A},
+    ("POST", "/admin/keys"): {A},
+    ("POST", "/admin/keys/{key_id}/revoke"): {A},
+    ("GET", "/admin/sessions"): {A},
+    ("POST", "/admin/sessions/{session_id}/revoke"): {A},
+}
+"""Sign-in and key management, as documented in the README (API conventions)."""
+SAMPLES = {
+    "fmt": "json",
+    "service_code": "0101",
+    "incident_id": "1",
+    "service_request_id": "1",
+    "key_id": "999999",  # no such key: the sweep must not revoke the demo keys it signs with
+    "session_id": "999999",
+}
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):
     table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
     for key, roles in CASES.items():
+        assert table.get(key) == roles, key
+
+
+def test_sign_in_and_key_management_declare_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    for key, roles in ACCOUNTS.items():
         assert table.get(key) == roles, key
 
 

@@ -203,3 +203,74 @@ def test_residents_see_their_own_case_by_token_only(client, test_db):
     other = client.get("/incidents/1", headers={"X-Case-Token": mine["case_token"]})
     assert other.status_code == 404
     assert client.get("/incidents/1", headers=test_db.headers("planner")).status_code == 200
+
+
+def _resident(app, address: str):
+    """Another resident's phone: its own address, no key."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, client=(address, 41000))
+
+
+def test_two_residents_never_share_an_idempotency_key(app, engine):
+    key = "report-1"  # a poorly made client app that numbers its reports
+    a, b, c = (_resident(app, f"10.7.0.{n}") for n in (1, 2, 3))
+    first = a.post("/incidents", json=CASE, headers={"Idempotency-Key": key})
+    assert first.status_code == 201
+    # B reuses A's key for another report: B's report is taken in, not refused
+    other = b.post(
+        "/incidents", json={**CASE, "description": "路灯不亮"}, headers={"Idempotency-Key": key}
+    )
+    assert other.status_code == 201, other.text
+    assert other.json()["id"] != first.json()["id"]
+    # C sends A's very request with A's key: C files a case of their own and never sees A's token
+    same = c.post("/incidents", json=CASE, headers={"Idempotency-Key": key})
+    assert same.status_code == 201 and "idempotent-replayed" not in same.headers
+    assert same.json()["id"] not in (first.json()["id"], other.json()["id"])
+    assert same.json()["case_token"] != first.json()["case_token"]
+    # A's own retry is still a retry
+    again = a.post("/incidents", json=CASE, headers={"Idempotency-Key": key})
+    assert again.headers["idempotent-replayed"] == "true"
+    assert (again.json()["id"], again.json()["case_token"]) == (
+        first.json()["id"],
+        first.json()["case_token"],
+    )
+    # and B's retry of their own report is B's
+    retry = b.post(
+        "/incidents", json={**CASE, "description": "路灯不亮"}, headers={"Idempotency-Key": key}
+    )
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json()["id"] == other.json()["id"]
+    with engine.connect() as conn:
+        scopes = conn.execute(
+            text("SELECT scope FROM idempotency_keys WHERE key = :k"), {"k": key}
+        ).scalars()
+        scopes = list(scopes)
+    assert len(scopes) == 3 and not any("10.7.0" in s for s in scopes)  # addresses only hashed
+
+
+def test_two_devices_behind_one_address_are_told_apart(app):
+    key = str(uuid.uuid4())
+    phone = {"Idempotency-Key": key, "User-Agent": "wangge-app/2.1 (Android 14)"}
+    laptop = {"Idempotency-Key": key, "User-Agent": "Mozilla/5.0 (X11; Linux x86_64)"}
+    nat = _resident(app, "10.7.0.9")
+    first = nat.post("/incidents", json=CASE, headers=phone)
+    second = nat.post("/incidents", json={**CASE, "description": "井盖缺失"}, headers=laptop)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+
+
+def test_open311_residents_never_share_an_idempotency_key(app):
+    form = {"service_code": "0102", "lat": "30.68", "long": "104.1", "description": "垃圾"}
+    a, b, c = (_resident(app, f"10.7.1.{n}") for n in (1, 2, 3))
+    headers = {"Idempotency-Key": "open311-1"}
+    first = a.post("/open311/v2/requests.json", data=form, headers=headers)
+    assert first.status_code == 201, first.text
+    theirs = b.post("/open311/v2/requests.json", data=form, headers=headers)
+    assert theirs.status_code == 201
+    assert theirs.json()[0]["service_request_id"] != first.json()[0]["service_request_id"]
+    assert theirs.json()[0]["token"] != first.json()[0]["token"]
+    other = c.post(
+        "/open311/v2/requests.json", data={**form, "description": "噪音"}, headers=headers
+    )
+    assert other.status_code == 201, other.text
