@@ -138,6 +138,8 @@ class GridSnapshot:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     stats: dict[str, int] = field(default_factory=dict)
+    version: int | None = None
+    """The live grid's version when loaded (`grids.live_grid`); None for a past grid."""
 
     def layer(self, name: str) -> AreaSet:
         """Area set by name: "l1", "l2", "l3", "community" or "street"."""

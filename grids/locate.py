@@ -1,12 +1,17 @@
 """Point → street, community, level-1, level-2, level-3 cell: the routing step of every case.
 
 The grid lives in memory (`grids.grid_snapshot`): the live grid is loaded once
-per process and database, and thrown away when a revision is published — the
+per process and database, and replaced when a revision is published — the
 planning side sends ``NOTIFY wangge_grid_published, '<revision id>'`` inside its
-publishing transaction, and every server process LISTENs (`geo_api.case_tasks`)
-and calls `refresh_index`.  A moment in the past (``at``) is answered from the
-grid valid then (``valid_from <= at < coalesce(valid_to, infinity)``), cached
-per stretch of time in which no cell changed.
+publishing transaction, and every server process LISTENs (`geo_api.case_tasks`),
+stops trusting its copy (`grid_changed`) and reloads it (`refresh_index`).
+Only while a LISTEN follows the database is the cached grid used without asking
+it; otherwise each live locate first reads the grid's version
+(`grids.live_grid`).  Intake reads that version under the live grid's share
+lock and passes it in, so a case is always routed by the grid its transaction
+commits against.  A moment in the past (``at``) is answered from the grid valid
+then (``valid_from <= at < coalesce(valid_to, infinity)``), cached per stretch
+of time in which no cell changed.
 
 Semantics (covers + lowest-code tie-break, tolerance, fallbacks) are those of
 `grids.grid_snapshot`; the answer agrees with PostGIS ``ST_Covers``.
@@ -19,6 +24,7 @@ import bisect
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +43,7 @@ from grids.grid_snapshot import (
     load_snapshot,
     merge_chains,
 )
+from grids.live_grid import live_grid_version
 from layers.crs import to_wgs84
 from layers.errors import InvalidInputError, UnprocessableError
 
@@ -85,33 +92,73 @@ class Location:
 
 
 class _SnapshotCache:
-    """Snapshots per database: the live one, and a few of the past by validity stretch."""
+    """Snapshots per database: the live one, and a few of the past by validity stretch.
+
+    The live snapshot answers without asking the database only while it is
+    *trusted*: a LISTEN follows that database's publishes (`follow`) and no
+    notice of a change (`changed`) arrived since the snapshot was loaded or
+    confirmed.  Otherwise every use reads the live grid's version first and
+    reloads when the snapshot is older — so a server that lost its LISTEN, or
+    never had one, still never answers from a grid a publish has replaced.
+    """
 
     def __init__(self) -> None:
         self._live: dict[str, GridSnapshot] = {}
         self._past: OrderedDict[tuple[str, datetime | None], GridSnapshot] = OrderedDict()
         self._lock = threading.Lock()
         self._build = threading.Lock()
+        self._followed: dict[str, set[Hashable]] = {}
+        self._changes: dict[str, int] = {}
+        """Notices of a change per database (a counter)."""
+        self._seen: dict[str, int] = {}
+        """The notice count the live snapshot is known to be current for."""
         self.generation = 0
 
-    def ready(self, session: Session) -> bool:
-        """True when the live grid is loaded and current (locating will not touch the database)."""
-        snap = self._live.get(database_key(session))
-        return snap is not None and (
-            snap.valid_until is None or datetime.now(UTC) < snap.valid_until
+    def _trusted(self, key: str) -> bool:
+        return bool(self._followed.get(key)) and self._seen.get(key, -1) == self._changes.get(
+            key, 0
         )
 
-    def live(self, session: Session) -> GridSnapshot:
+    def ready(self, session: Session) -> bool:
+        """True when the live grid is loaded, current and trusted (no database, no load)."""
+        key = database_key(session)
+        return _fits(self._live.get(key), datetime.now(UTC), None) and self._trusted(key)
+
+    def live(self, session: Session, version: int | None = None) -> GridSnapshot:
+        """The live snapshot, at least as new as `version` (read here when not trusted)."""
         key = database_key(session)
         now = datetime.now(UTC)
+        mark = None
+        if version is None and not self._trusted(key):
+            mark = self._changes.get(key, 0)
+            version = live_grid_version(session=session)
         snap = self._live.get(key)
-        if snap is not None and (snap.valid_until is None or now < snap.valid_until):
-            return snap
-        with self._build:
-            snap = self._live.get(key)
-            if snap is None or (snap.valid_until is not None and now >= snap.valid_until):
-                snap = self._load(session, now, raster=True)
-                self._live[key] = snap
+        if not _fits(snap, now, version):
+            with self._build:
+                snap = self._live.get(key)
+                if not _fits(snap, now, version):
+                    snap = self._swap_in(session, key, now)
+        if mark is not None:
+            self._confirm(key, snap, mark)
+        assert snap is not None
+        return snap
+
+    def _confirm(self, key: str, snap: GridSnapshot, mark: int) -> None:
+        """`snap` was found current after `mark` notices: trust it up to there."""
+        with self._lock:
+            if self._live.get(key) is snap and self._seen.get(key, -1) < mark:
+                self._seen[key] = mark
+
+    def _swap_in(self, session: Session, key: str, now: datetime) -> GridSnapshot:
+        """Load the live grid afresh and swap it in (call holding `_build`)."""
+        mark = self._changes.get(key, 0)
+        snap = self._load(session, now, raster=True, live=True)
+        with self._lock:
+            self.generation += 1
+            self._live[key] = snap
+            self._seen[key] = mark
+            for k in [k for k in self._past if k[0] == key]:
+                del self._past[k]
         return snap
 
     def past(self, session: Session, at: datetime, points: list[datetime] | None = None):
@@ -133,10 +180,15 @@ class _SnapshotCache:
                 self._past.popitem(last=False)
         return snap
 
-    def _load(self, session: Session, at: datetime, *, raster: bool) -> GridSnapshot:
+    def _load(
+        self, session: Session, at: datetime, *, raster: bool, live: bool = False
+    ) -> GridSnapshot:
+        # The version is read before the cells: a publish committing in between makes
+        # the snapshot look older than it is (one extra reload), never newer.
+        version = live_grid_version(session=session) if live else None
         start, until = _stretch(_change_points(session), at)
         snap = load_snapshot(session=session, at=at, raster=raster)
-        snap.valid_from, snap.valid_until = start, until
+        snap.valid_from, snap.valid_until, snap.version = start, until, version
         logger.info(
             "grid loaded for %s: %s, revision %s", at.isoformat(), snap.stats, snap.revision_id
         )
@@ -155,14 +207,26 @@ class _SnapshotCache:
 
     def reload(self, session: Session) -> None:
         """Load the live grid afresh, then swap it in: readers keep the old one meanwhile."""
-        key = database_key(session)
         with self._build:
-            snap = self._load(session, datetime.now(UTC), raster=True)
+            self._swap_in(session, database_key(session), datetime.now(UTC))
+
+    def changed(self, key: str) -> None:
+        """A publish committed: stop trusting the live snapshot until it is reloaded."""
         with self._lock:
-            self.generation += 1
-            self._live[key] = snap
-            for k in [k for k in self._past if k[0] == key]:
-                del self._past[k]
+            self._changes[key] = self._changes.get(key, 0) + 1
+
+    def follow(self, key: str, listener: Hashable, on: bool) -> None:
+        """Whether `listener` (a LISTEN) delivers this database's publish notices to `changed`."""
+        with self._lock:
+            listeners = self._followed.setdefault(key, set())
+            (listeners.add if on else listeners.discard)(listener)
+
+
+def _fits(snap: GridSnapshot | None, now: datetime, version: int | None) -> bool:
+    """A live snapshot still valid at `now` and at least as new as `version`."""
+    if snap is None or (snap.valid_until is not None and now >= snap.valid_until):
+        return False
+    return version is None or (snap.version is not None and snap.version >= version)
 
 
 _CACHE = _SnapshotCache()
@@ -202,15 +266,44 @@ def refresh_index(*, session: Session | None = None) -> None:
         _CACHE.reload(session)
 
 
+def grid_changed(*, session: Session) -> None:
+    """A publish committed in the session's database: check before trusting the cached grid.
+
+    Cheap (no database): until the live grid is reloaded, or found current, every
+    locate reads the grid's version first.  Called on a publish notice and by the
+    publishing transaction itself after it commits.
+    """
+    _CACHE.changed(database_key(session))
+
+
+def follow_publishes(*, session: Session, listening: bool, listener: Hashable = None) -> None:
+    """A LISTEN (`listener`) now follows, or stopped following, the session database's publishes.
+
+    While one does, the cached live grid answers from memory alone (the hot path
+    of `GET /locate`); when it starts, the cache is first brought up to date.
+    Without one, each locate compares the cached grid's version with the database's.
+    """
+    key = database_key(session)
+    if listening:
+        _CACHE.live(session, version=live_grid_version(session=session))
+    _CACHE.follow(key, listener, listening)
+
+
 def live_ready(*, session: Session) -> bool:
     """True when `locate_one` without `at` answers from memory alone (no database, no load)."""
     return _CACHE.ready(session)
 
 
-def snapshot_for(*, session: Session, at: datetime | None = None) -> GridSnapshot:
-    """The grid valid at `at` (default: now, the cached live grid)."""
+def snapshot_for(
+    *, session: Session, at: datetime | None = None, version: int | None = None
+) -> GridSnapshot:
+    """The grid valid at `at` (default: now, the cached live grid, at least as new as `version`).
+
+    A caller holding the live grid (`grids.live_grid.hold_live_grid`) passes the
+    version it read, so the answer is the grid its transaction writes against.
+    """
     if at is None:
-        return _CACHE.live(session)
+        return _CACHE.live(session, version)
     return _CACHE.past(session, _aware(at))
 
 
@@ -276,8 +369,13 @@ def locate_one(
     crs: str = "wgs84",
     at: datetime | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    version: int | None = None,
 ) -> Location:
-    """Locate one point; 400 for bad coordinates, 422 ``outside_district`` outside it."""
+    """Locate one point; 400 for bad coordinates, 422 ``outside_district`` outside it.
+
+    `version`: the live grid's version the caller read under its share lock
+    (`grids.live_grid.hold_live_grid`); the cached grid is reloaded if older.
+    """
     if crs == "wgs84":
         x, y = float(lon), float(lat)
     else:
@@ -288,7 +386,7 @@ def locate_one(
             "lon/lat must be finite degrees (lon -180..180, lat -90..90)",
             code="invalid_coordinates",
         )
-    snap = snapshot_for(session=session, at=at)
+    snap = snapshot_for(session=session, at=at, version=None if at is not None else version)
     if snap.empty:
         raise UnprocessableError("no grid is loaded for that time", code="no_grid")
     chains = snap.locate_point(x, y, tolerance_m=tolerance_m)
