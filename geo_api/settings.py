@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from grids.config import CaseSettings
 from layers.analytics_settings import AnalyticsSettings
 from layers.config import DatabaseSettings
+from layers.limit_settings import LimitSettings
 from maps.settings import MapsSettings
 
 
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     maps: MapsSettings = Field(default_factory=MapsSettings)
     cases: CaseSettings = Field(default_factory=CaseSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
     def base_url(self) -> str:
         """Where a person or client reaches the service."""

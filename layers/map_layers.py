@@ -23,6 +23,7 @@ from layers.coverage import to_wgs84_geoms
 from layers.coverage_report import Scope, coverage_report
 from layers.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
 from layers.incidents import OPEN_STATUSES
+from layers.limit_settings import LimitSettings
 from layers.map_types import (
     CellChain,
     CoverageLayers,
@@ -118,14 +119,15 @@ def hotspot_layers(
     session: Session,
     query: HotspotQuery,
     trend: TrendQuery | None,
+    limits: LimitSettings,
     actor: str = "system",
 ) -> HotspotLayers:
     """Hotspot and trend tables as H3 polygons plus the filtered incident points."""
-    table = hotspots(session=session, query=query, actor=actor)
+    table = hotspots(session=session, query=query, limits=limits, actor=actor)
     hot = _gdf(table, [shapely.geometry.shape(cell_polygon(c)) for c in table["cell"]])
     trend_gdf, slices = None, []
     if trend is not None:
-        ttable, slices = trends(session=session, query=trend, actor=actor)
+        ttable, slices = trends(session=session, query=trend, limits=limits, actor=actor)
         trend_gdf = _gdf(ttable, [shapely.geometry.shape(cell_polygon(c)) for c in ttable["cell"]])
     lon, lat, _ = incident_points(session=session, filters=query.filters)
     points = np.column_stack([np.round(lat, 6), np.round(lon, 6)])

@@ -98,7 +98,9 @@ def hotspots_map(
     res = resolution or a.h3_resolution
     query = HotspotQuery(res, filters, a.permutations, "analytic", True, a.seed)
     trend = None if interval == "none" else TrendQuery(res, interval, filters, a.trend_alpha)
-    data = hotspot_layers(session=session, query=query, trend=trend, actor=principal.name)
+    data = hotspot_layers(
+        session=session, query=query, trend=trend, limits=settings.limits, actor=principal.name
+    )
     session.commit()
     return page(hotspots.build_page(data, _options(settings)), settings)
 
