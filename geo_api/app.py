@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from geo_api import case_tasks
+from geo_api import case_tasks, job_runner
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
 from geo_api.routers import ROUTERS
 from geo_api.settings import Settings
+from geo_api.suggest_runs import SUGGEST_JOB, suggest_job
 from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.now import Clock, system_clock
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     case_tasks.install(app)
+    job_runner.install(app, kinds={SUGGEST_JOB: suggest_job})
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -13,6 +13,7 @@ from layers.grid_cells import GridCell, GridRevision
 from layers.grid_drafts import GridDraftCell
 from layers.idempotency import IdempotencyKey
 from layers.incidents import Incident, IncidentEvent
+from layers.jobs import Job
 from layers.service_points import ServicePoint
 from layers.workers import Worker
 
@@ -35,6 +36,7 @@ __all__ = [
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",
+    "Job",
     "ServicePoint",
     "Street",
     "TimeLimit",

@@ -38,11 +38,23 @@ CASES = {
 }
 """The case side's role × endpoint table, as documented in docs/cases.md."""
 SAMPLES = {"fmt": "json", "service_code": "0101", "incident_id": "1", "service_request_id": "1"}
+JOBS = {
+    ("POST", "/planning/revisions/{revision_id}/suggest"): {P, A},
+    ("GET", "/jobs/{job_id}"): STAFF,
+    ("DELETE", "/jobs/{job_id}"): STAFF,
+}
+"""Long work and its jobs (a job is further limited to its submitter and admins)."""
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):
     table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
     for key, roles in CASES.items():
+        assert table.get(key) == roles, key
+
+
+def test_the_job_endpoints_declare_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    for key, roles in JOBS.items():
         assert table.get(key) == roles, key
 
 
