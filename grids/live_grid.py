@@ -27,15 +27,22 @@ def live_grid_version(*, session: Session) -> int:
     return int(session.execute(_VERSION_SQL).scalar_one())
 
 
+_HOLD_SQL = text(
+    "SELECT pg_advisory_xact_lock_shared(:k); "
+    "SELECT coalesce(max(id), 0) FROM grid_revisions WHERE status = 'published'"
+)
+
+
 def hold_live_grid(*, session: Session) -> int:
     """Keep the live grid from changing until this transaction ends; returns its version.
 
-    Two statements on purpose: in READ COMMITTED a statement sees the data as of
-    its start, so the version must be read by a statement that starts after the
-    lock is granted (a publish may commit while we wait for it).
+    Two statements on purpose, sent in one round trip (psycopg2 sends the string as
+    one simple query, whose statements each take their own snapshot): in READ
+    COMMITTED a statement sees the data as of its start, so the version must be
+    read by a statement that starts after the lock is granted — a publish may
+    commit while we wait for it.
     """
-    session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": LIVE_GRID_LOCK})
-    return live_grid_version(session=session)
+    return int(session.execute(_HOLD_SQL, {"k": LIVE_GRID_LOCK}).scalar_one())
 
 
 def lock_live_grid(*, session: Session) -> None:
