@@ -17,12 +17,13 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from grids.config import CaseSettings
+from grids.locate import live_ready
 from grids.redraw import publish
 from grids.validation import ValidationOptions
 from layers.config import DatabaseSettings
@@ -252,3 +253,27 @@ def test_a_later_publish_moves_cases_stranded_on_closed_cells(client, planner, e
             {"i": stranded, "r": rid},
         ).scalar_one()
     assert row.live and row.revision_id == rid and event == 1
+
+
+def test_while_a_listen_follows_locate_asks_the_database_nothing(client, app, engine) -> None:
+    """The hot path stays in memory: freshness comes from the LISTEN, not a query per request."""
+    lon, lat = _points(engine, find_split_case(engine).community)[0]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with app.state.sessionmaker() as probe:
+            if live_ready(session=probe):
+                break
+        time.sleep(0.05)
+    assert client.get("/locate", params={"lon": lon, "lat": lat}).status_code == 200  # warm
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(5):
+            assert client.get("/locate", params={"lon": lon, "lat": lat}).status_code == 200
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", seen)
+    assert statements == []
