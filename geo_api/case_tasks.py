@@ -49,8 +49,8 @@ def _published(app: FastAPI, payload: str) -> None:
 
 def _following(app: FastAPI, listening: bool, listener: object) -> None:
     """The LISTEN (re)connected or lost its connection: trust the cached grid or check it."""
-    try:
-        with transaction(app.state.sessionmaker) as session:
+    try:  # only reads (losing the LISTEN touches no database at all)
+        with app.state.sessionmaker() as session:
             follow_publishes(session=session, listening=listening, listener=id(listener))
     except Exception:  # e.g. the database is down: stay untrusted, locate checks per request
         logger.warning("could not bring the grid up to date", exc_info=True)
