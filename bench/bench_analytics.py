@@ -175,6 +175,7 @@ def bench_siting(session, settings: Settings, k: int, figures: dict) -> None:
     result = plan_sites(
         session=session,
         settings=settings.analytics,
+        limits=settings.limits,
         srid=settings.metric_srid,
         scope=scope,
         request=SitingRequest(k=k),
@@ -229,7 +230,10 @@ def bench_pages(session, settings: Settings, figures: dict) -> None:
     size(
         "hotspots",
         lambda: hotspots.build_page(
-            map_layers.hotspot_layers(session=session, query=query, trend=trend), options
+            map_layers.hotspot_layers(
+                session=session, query=query, trend=trend, limits=settings.limits
+            ),
+            options,
         ),
     )
     size(

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from geo_api import case_tasks, docs_pages
+from geo_api import case_tasks, docs_pages, job_runner
 from geo_api.compression import Compression
 from geo_api.cors import ReadOnlyCORS
 from geo_api.credentials import AuthGuard
@@ -17,6 +17,7 @@ from geo_api.limits import BodySizeLimit
 from geo_api.routers import ROUTERS
 from geo_api.security_headers import SecurityHeaders
 from geo_api.settings import Settings
+from geo_api.suggest_runs import SUGGEST_JOB, suggest_job
 from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.now import Clock, system_clock
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     case_tasks.install(app)
+    job_runner.install(app, kinds={SUGGEST_JOB: suggest_job})
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

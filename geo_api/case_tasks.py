@@ -3,7 +3,9 @@
 `install(app)` adds start-up and shut-down hooks to the app (see
 `geo_api.app`): at start-up the live grid is loaded (so the first request is
 fast), a thread LISTENs on ``wangge_grid_published`` and reloads the grid of
-this process when a revision is published, and — when
+this process when a revision is published (while it listens, `GET /locate`
+answers from memory; while it is disconnected, each locate checks the grid's
+version in the database), and — when
 ``WANGGE_SLA_SWEEP_SECONDS`` > 0, as `wangge serve` sets it — a thread runs the
 SLA sweep periodically.
 """
@@ -15,7 +17,7 @@ import threading
 
 from fastapi import FastAPI
 
-from grids.locate import NOTIFY_CHANNEL, refresh_index
+from grids.locate import NOTIFY_CHANNEL, follow_publishes, grid_changed, refresh_index
 from grids.sla import sweep
 from layers.db import transaction
 from layers.notify import listen
@@ -37,29 +39,38 @@ def _reload(app: FastAPI) -> None:
         logger.warning("could not load the grid", exc_info=True)
 
 
+def _published(app: FastAPI, payload: str) -> None:
+    """Stop trusting the cached grid at once (no database needed), then reload it."""
+    logger.info("grid revision %s published: reloading the grid", payload)
+    with app.state.sessionmaker() as session:
+        grid_changed(session=session)
+    _reload(app)
+
+
+def _following(app: FastAPI, listening: bool, listener: object) -> None:
+    """The LISTEN (re)connected or lost its connection: trust the cached grid or check it."""
+    try:  # only reads (losing the LISTEN touches no database at all)
+        with app.state.sessionmaker() as session:
+            follow_publishes(session=session, listening=listening, listener=id(listener))
+    except Exception:  # e.g. the database is down: stay untrusted, locate checks per request
+        logger.warning("could not bring the grid up to date", exc_info=True)
+
+
 def _start(app: FastAPI) -> None:
     settings = app.state.settings.cases
     stop = threading.Event()
     threads: list[threading.Thread] = []
     _reload(app)
     if settings.grid_listen:
-
-        def on_publish(payload: str) -> None:
-            logger.info("grid revision %s published: reloading the grid", payload)
-            _reload(app)
-
-        connects = [0]
-
-        def on_connect() -> None:  # after a reconnect, catch up on missed publishes
-            connects[0] += 1
-            if connects[0] > 1:
-                _reload(app)
-
         threads.append(
             threading.Thread(
                 target=listen,
-                args=(app.state.engine, NOTIFY_CHANNEL, on_publish, stop),
-                kwargs={"on_connect": on_connect},
+                args=(app.state.engine, NOTIFY_CHANNEL, lambda p: _published(app, p), stop),
+                kwargs={
+                    # after a (re)connect: catch up on what was published meanwhile
+                    "on_connect": lambda: _following(app, True, stop),
+                    "on_disconnect": lambda: _following(app, False, stop),
+                },
                 name="wangge-grid-listen",
                 daemon=True,
             )

@@ -16,6 +16,7 @@ from geo_api.auth_settings import AuthSettings
 from grids.config import CaseSettings
 from layers.analytics_settings import AnalyticsSettings
 from layers.config import DatabaseSettings
+from layers.limit_settings import LimitSettings
 from maps.settings import MapsSettings
 
 
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
             ):
                 raise ValueError(f"{origin!r} is not an origin like https://maps.example:8080")
         return value
+
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
     def base_url(self) -> str:
         """Where a person or client reaches the service."""

@@ -5,35 +5,37 @@ units (merged where a courtyard spans several), `grids.regions` groups them into
 contiguous regions balanced in households and open cases, and the draft is
 rewritten: new cells are unions of their level-3 cells (so they nest exactly),
 level-2 cells are split where a new level-1 boundary crosses them, level-3
-geometry is kept and recoded.  Region codes reuse the old code that shares the
-most households, so grid workers keep most of their people.
+geometry is kept and recoded (`grids.balance_cells`).  Region codes reuse the
+old code that shares the most households, so grid workers keep most of their people.
+
+A suggestion runs in three steps so that the long one holds nothing: read the
+draft and its context (`read_suggestion`, no locks), compute the regions
+(`compute_suggestion`, no database; reports progress and can be stopped there),
+and write them (`write_suggestion`, brief; refuses if the draft changed meanwhile).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import shapely
-from scipy.optimize import linear_sum_assignment
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.balance_cells import Union, build_cells
 from grids.drafts import DraftRow, get_revision, read_draft, replace_draft, require_draft
-from grids.regions import Unit, balance_figures, balanced_regions, merge_by_courtyard, reading_order
-from grids.validation import geom_to_wgs84, geoms_to_metric
+from grids.regions import Unit, balance_figures, balanced_regions, merge_by_courtyard
+from grids.validation import geoms_to_metric
 from layers.base import UTM48N
-from layers.errors import UnprocessableError
+from layers.errors import ConflictError, UnprocessableError
 from layers.incidents import OPEN_STATUSES
+from layers.limit_settings import LimitSettings
+from layers.limits import check_limit
 
 logger = logging.getLogger(__name__)
-
-GRID_M = 1e-3
-"""Precision grid of suggested boundaries, metres."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def _region_count(group: Group, hh: float, total_hh: float, options: SuggestOpti
 
 
 @dataclass
-class _Plan:
+class SuggestPlan:
     """What a suggestion writes, and the per-cell totals before and after."""
 
     rows: list[DraftRow] = field(default_factory=list)
@@ -130,34 +132,131 @@ class _Plan:
         self.figures["cs_" + key].append(sum(cases.get(rows[i].code, 0) for i in indexes))
 
 
-def suggest(
-    *, session: Session, revision_id: int, options: SuggestOptions, actor: str, role: str
-) -> dict[str, Any]:
-    """Rewrite the draft with balanced cells of `options.level`; returns balance figures."""
+@dataclass
+class SuggestInput:
+    """Everything a suggestion reads, taken in one short read: the draft and its context.
+
+    `stamp` identifies the draft's content (its cells are replaced, never edited
+    in place, so new ids mean new content): the write refuses to overwrite a draft
+    that changed while the suggestion was being computed.
+    """
+
+    revision_id: int
+    stamp: tuple[int, int]
+    rows: list[DraftRow]
+    chains: list[dict[int, int]]
+    groups: list[Group]
+    cases: dict[str, int]
+    metric: list[Any]
+    yards: list[Any]
+    total_hh: float
+    regions: list[int]
+    """How many new cells each group gets."""
+
+    @property
+    def cells(self) -> int:
+        """How many cells the suggestion draws in all."""
+        return sum(self.regions)
+
+    @property
+    def work(self) -> int:
+        """A measure of the computation: Σ over groups drawn afresh of level-3 cells × cells."""
+        return sum(len(g.l3) * k for g, k in zip(self.groups, self.regions, strict=True) if k > 1)
+
+
+def draft_stamp(*, session: Session, revision_id: int) -> tuple[int, int]:
+    """(number, highest id) of the draft's cells: changes whenever the draft is replaced."""
+    row = session.execute(
+        text("SELECT count(*), coalesce(max(id), 0) FROM grid_draft_cells WHERE revision_id = :r"),
+        {"r": revision_id},
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def read_suggestion(*, session: Session, revision_id: int, options: SuggestOptions) -> SuggestInput:
+    """Read what a suggestion needs without locking anything; 422 for a level or empty draft."""
     if options.level not in (1, 2):
         raise UnprocessableError("suggestions are for level 1 or 2", code="bad_level")
-    require_draft(get_revision(session=session, revision_id=revision_id, lock=True))
+    require_draft(get_revision(session=session, revision_id=revision_id))
+    stamp = draft_stamp(session=session, revision_id=revision_id)
     rows = read_draft(session=session, revision_id=revision_id)
     chains = ancestry(rows)
     groups = [g for g in _groups(rows, chains, options.level) if g.l3]
     if not groups:
         raise UnprocessableError("the draft has no level-3 cells to group", code="nothing_to_group")
+    total_hh = float(sum(rows[i].households for g in groups for i in g.l3))
+    regions = [
+        min(len(g.l3), _region_count(g, sum(rows[i].households for i in g.l3), total_hh, options))
+        for g in groups
+    ]
     cases = _cases_per_cell(session, revision_id)
     metric = geoms_to_metric([r.geom for r in rows], options.metric_srid)
-    context = (rows, chains, cases, metric, _courtyards(session, options.metric_srid))
-    total_hh = float(sum(rows[i].households for g in groups for i in g.l3))
-    plan = _Plan()
-    for group in groups:
-        _redraw_group(plan, group, context, total_hh, options)
-    kept = [r for i, r in enumerate(rows) if i not in plan.replaced]
+    yards = _courtyards(session, options.metric_srid)
+    return SuggestInput(
+        revision_id, stamp, rows, chains, groups, cases, metric, yards, total_hh, regions
+    )
+
+
+def check_suggestion(inp: SuggestInput, limits: LimitSettings) -> None:
+    """Refuse (422 ``limit_exceeded``) a suggestion drawing too many cells or too much work."""
+    check_limit(
+        "cells",
+        inp.cells,
+        limits.suggest_cells,
+        hint="ask for fewer cells or larger ones (target_households)",
+    )
+    check_limit(
+        "work",
+        inp.work,
+        limits.suggest_work,
+        hint="suggest for a smaller scope (a street or a community) or fewer cells",
+    )
+
+
+Progress = Callable[[float, str], None]
+"""progress(fraction done, what is being done) — may raise to stop the computation."""
+
+
+def compute_suggestion(
+    inp: SuggestInput, options: SuggestOptions, progress: Progress | None = None
+) -> SuggestPlan:
+    """The balanced cells (no database): the long part, group by group."""
+    plan = SuggestPlan()
+    context = (inp.rows, inp.chains, inp.cases, inp.metric, inp.yards)
+    weights = [len(g.l3) * max(k, 1) for g, k in zip(inp.groups, inp.regions, strict=True)]
+    total, done = float(sum(weights)), 0.0
+    for group, weight in zip(inp.groups, weights, strict=True):
+        if progress is not None:
+            progress(done / total, f"group {group.code}")
+        _redraw_group(plan, group, context, inp.total_hh, options)
+        done += weight
+    return plan
+
+
+def write_suggestion(
+    *, session: Session, inp: SuggestInput, plan: SuggestPlan, options: SuggestOptions, actor, role
+) -> dict[str, Any]:
+    """Write the suggested cells into the draft (brief); 409 ``draft_changed`` if it moved on."""
+    require_draft(get_revision(session=session, revision_id=inp.revision_id, lock=True))
+    if draft_stamp(session=session, revision_id=inp.revision_id) != inp.stamp:
+        raise ConflictError(
+            f"draft {inp.revision_id} was edited while the suggestion was computed; "
+            "nothing was written: ask for a suggestion again",
+            code="draft_changed",
+        )
+    kept = [r for i, r in enumerate(inp.rows) if i not in plan.replaced]
     replace_draft(
-        session=session, revision_id=revision_id, rows=kept + plan.rows, actor=actor, role=role
+        session=session,
+        revision_id=inp.revision_id,
+        rows=kept + plan.rows,
+        actor=actor,
+        role=role,
     )
     f = plan.figures
     return {
-        "revision": revision_id,
+        "revision": inp.revision_id,
         "level": options.level,
-        "groups": len(groups),
+        "groups": len(inp.groups),
         "cells_before": len(f["hh_before"]),
         "cells_after": len(f["hh_after"]),
         "balance": {
@@ -173,7 +272,23 @@ def suggest(
     }
 
 
-def _redraw_group(plan: _Plan, group: Group, context, total_hh: float, options) -> None:
+def suggest(
+    *, session: Session, revision_id: int, options: SuggestOptions, actor: str, role: str
+) -> dict[str, Any]:
+    """Rewrite the draft with balanced cells of `options.level`; returns balance figures.
+
+    Read, compute and write in the caller's transaction (the benchmark's way); the
+    service instead ends the read transaction before computing (`geo_api`'s
+    suggestion runs), so no lock or snapshot is held during the long part.
+    """
+    inp = read_suggestion(session=session, revision_id=revision_id, options=options)
+    plan = compute_suggestion(inp, options)
+    return write_suggestion(
+        session=session, inp=inp, plan=plan, options=options, actor=actor, role=role
+    )
+
+
+def _redraw_group(plan: SuggestPlan, group: Group, context, total_hh: float, options) -> None:
     """Regionalise one parent's units and add the new cells (and figures) to the plan."""
     rows, chains, cases, metric, yards = context
     units = _units(group, rows, metric, yards, cases)
@@ -184,8 +299,8 @@ def _redraw_group(plan: _Plan, group: Group, context, total_hh: float, options) 
         [m for u, lab in zip(units, labels, strict=True) if lab == r for m in u.members]
         for r in range(labels.max() + 1)
     ]
-    union = _Union(metric, options.metric_srid)
-    plan.rows += _build_cells(group, regions, rows, chains, options.level, union)
+    union = Union(metric, options.metric_srid)
+    plan.rows += build_cells(group, regions, rows, chains, options.level, union)
     plan.replaced |= set(_subtree(group, rows, options.level))
     for child in group.old_children:
         plan.add("before", [i for i in group.l3 if owner[i] == child], rows, cases)
@@ -215,83 +330,3 @@ def _subtree(group: Group, rows: Sequence[DraftRow], level: int) -> list[int]:
     old = {rows[i].code for i in group.old_children}
     mids = [i for i, r in enumerate(rows) if level == 1 and r.level == 2 and r.parent_code in old]
     return [*group.old_children, *mids, *group.l3]
-
-
-def _match_codes(group: Group, regions: list[list[int]], rows, chains, level: int) -> list[str]:
-    """A code per region: the old code sharing most households, new sequence numbers after."""
-    old = [rows[i].code for i in group.old_children]
-    column = {child: j for j, child in enumerate(group.old_children)}
-    weight = np.zeros((len(regions), len(old)))
-    for r, members in enumerate(regions):
-        for i in members:
-            j = column.get(chains[i].get(level, -1))
-            if j is not None:
-                weight[r, j] += rows[i].households + 1
-    codes: list[str | None] = [None] * len(regions)
-    if len(old):
-        ri, ci = linear_sum_assignment(-weight)
-        for r, c in zip(ri, ci, strict=True):
-            codes[r] = old[c]
-    used = {int(c[-3:]) for c in old}
-    seq = iter(n for n in range(1, 1000) if n not in used)
-    return [c or f"{group.code}{next(seq):03d}" for c in codes]
-
-
-@dataclass(frozen=True)
-class _Union:
-    """Union of level-3 cells, done in metres on a millimetre grid, returned in EPSG:4326.
-
-    A plain union keeps micrometre spikes where T-junctions meet, valid in degrees
-    but not once projected; snapping to 1 mm removes them (well below tolerance).
-    """
-
-    metric: list[Any]
-    srid: int
-
-    def __call__(self, members: Sequence[int]) -> shapely.MultiPolygon:
-        merged = shapely.union_all([self.metric[i] for i in members], grid_size=GRID_M)
-        geom = geom_to_wgs84(merged, self.srid)
-        if not geom.is_valid:
-            geom = shapely.make_valid(geom)
-        return _multi(geom)
-
-
-def _build_cells(group, regions, rows, chains, level: int, union: _Union) -> list[DraftRow]:
-    """New cells of `level` (unions of level-3 cells) and their re-coded subtree."""
-    codes = _match_codes(group, regions, rows, chains, level)
-    out: list[DraftRow] = []
-    for code, members in zip(codes, regions, strict=True):
-        out.append(DraftRow(code, level, group.code, None, union(members)))
-        if level == 1:
-            out += _split_level2(code, members, rows, union)
-        else:
-            out += _recode(code, 3, members, rows)
-    return out
-
-
-def _split_level2(l1_code: str, members: list[int], rows, union: _Union) -> list[DraftRow]:
-    """Level-2 cells inside a new level-1 cell: its level-3 cells grouped by old level-2."""
-    by_old: dict[str, list[int]] = defaultdict(list)
-    for i in members:
-        by_old[rows[i].parent_code or ""].append(i)
-    parts = [by_old[k] for k in sorted(by_old)]
-    geoms = [union(p) for p in parts]
-    out: list[DraftRow] = []
-    for n, j in enumerate(reading_order(geoms), start=1):
-        code = f"{l1_code}{n:03d}"
-        out.append(DraftRow(code, 2, l1_code, None, geoms[j]))
-        out += _recode(code, 3, parts[j], rows)
-    return out
-
-
-def _recode(parent: str, level: int, members: list[int], rows) -> list[DraftRow]:
-    order = reading_order([rows[i].geom for i in members])
-    return [
-        DraftRow(f"{parent}{n:03d}", level, parent, rows[members[j]].name, rows[members[j]].geom)
-        for n, j in enumerate(order, start=1)
-    ]
-
-
-def _multi(geom) -> shapely.MultiPolygon:
-    polys = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and not g.is_empty]
-    return shapely.MultiPolygon(polys)

@@ -37,6 +37,7 @@ from grids.case_import_rows import (
     references_hold,
     write_import_events,
 )
+from grids.live_grid import hold_live_grid
 from grids.locate import DEFAULT_TOLERANCE_M, point_to_cells
 from layers.audit import record
 from layers.case_files import read_case_file
@@ -136,6 +137,7 @@ def import_cases(
     note = progress or (lambda _stage, _n: None)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+    hold_live_grid(session=session)  # no publish swaps cells between locate and COPY
     frame = read_case_file(path)
     note("read", len(frame))
     rows, reasons = _validate(session, frame, crs)

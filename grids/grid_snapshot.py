@@ -149,6 +149,8 @@ class GridSnapshot:
     stats: dict[str, int] = field(default_factory=dict)
     _reach: dict[float, ReachMask | None] = field(default_factory=dict, repr=False)
     _reach_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    version: int | None = None
+    """The live grid's version when loaded (`grids.live_grid`); None for a past grid."""
 
     def layer(self, name: str) -> AreaSet:
         """Area set by name: "l1", "l2", "l3", "community" or "street"."""

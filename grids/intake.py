@@ -1,7 +1,10 @@
 """Case intake: locate, assign, time and write a reported problem, exactly once.
 
 One call is one transaction: the incident, its ``report`` event and the
-idempotency record are written together or not at all.  With an
+idempotency record are written together or not at all.  The case is routed by
+the live grid under its share lock (`grids.live_grid`), so a concurrent
+publish either sees the committed case and moves it, or has committed first
+and the case is located in the new grid.  With an
 `Idempotency-Key` (scoped to the caller's API key, or to the client of a
 caller without one: `idempotency_scope`) a repeated request with the same body
 answers the case the first one created; the same key with another body is
@@ -25,6 +28,7 @@ from grids.assign import WorkerContact, responsible_worker, worker_contact
 from grids.case_access import Actor, token_hash
 from grids.case_views import location_of_incident
 from grids.deadlines import Limit, start_step
+from grids.live_grid import hold_live_grid
 from grids.locate import DEFAULT_TOLERANCE_M, Location, locate_one
 from grids.reference import reference
 from layers.errors import ConflictError, UnprocessableError
@@ -90,8 +94,16 @@ def report_case(
         if earlier is not None:
             return earlier
     urgency = _check_references(session, case)
+    # Routed by the live grid and kept still until commit: a publish waits for us
+    # (and moves our case if it closes its cell), or we wait for it and use its grid.
+    version = hold_live_grid(session=session)
     location = locate_one(
-        session=session, lon=case.lon, lat=case.lat, crs=case.crs, tolerance_m=tolerance_m
+        session=session,
+        lon=case.lon,
+        lat=case.lat,
+        crs=case.crs,
+        tolerance_m=tolerance_m,
+        version=version,
     )
     token = secrets.token_urlsafe(24)
     assignee = responsible_worker(session=session, chain=location)

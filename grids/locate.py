@@ -1,12 +1,17 @@
 """Point → street, community, level-1, level-2, level-3 cell: the routing step of every case.
 
-The grid lives in memory (`grids.grid_snapshot`): the live grid is loaded once
-per process and database, and thrown away when a revision is published — the
+The grid lives in memory (`grids.grid_snapshot`, kept by `grids.grid_cache`): the
+live grid is loaded once per process and database, and replaced when a revision is published — the
 planning side sends ``NOTIFY wangge_grid_published, '<revision id>'`` inside its
-publishing transaction, and every server process LISTENs (`geo_api.case_tasks`)
-and calls `refresh_index`.  A moment in the past (``at``) is answered from the
-grid valid then (``valid_from <= at < coalesce(valid_to, infinity)``), cached
-per stretch of time in which no cell changed.
+publishing transaction, and every server process LISTENs (`geo_api.case_tasks`),
+stops trusting its copy (`grid_changed`) and reloads it (`refresh_index`).
+Only while a LISTEN follows the database is the cached grid used without asking
+it; otherwise each live locate first reads the grid's version
+(`grids.live_grid`).  Intake reads that version under the live grid's share
+lock and passes it in, so a case is always routed by the grid its transaction
+commits against.  A moment in the past (``at``) is answered from the grid valid
+then (``valid_from <= at < coalesce(valid_to, infinity)``), cached per stretch
+of time in which no cell changed.
 
 Semantics (covers + lowest-code tie-break, tolerance, fallbacks) are those of
 `grids.grid_snapshot`; the answer agrees with PostGIS ``ST_Covers``.
@@ -15,10 +20,8 @@ Coordinates are WGS-84 degrees unless a ``crs`` says otherwise; distances metres
 
 from __future__ import annotations
 
-import bisect
 import logging
-import threading
-from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,18 +29,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.grid_cache import GRIDS, change_points, database_key
 from grids.grid_snapshot import (
     DEFAULT_TOLERANCE_M,
     METHODS,
     OUTSIDE,
     CellChains,
     GridSnapshot,
-    load_snapshot,
     merge_chains,
 )
+from grids.live_grid import live_grid_version
 from layers.crs import to_wgs84
 from layers.errors import InvalidInputError, UnprocessableError
 
@@ -45,12 +48,6 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "wangge_grid_published"
 """PostgreSQL channel a publish notifies (payload: the revision id as text)."""
-HISTORY_CACHE_SIZE = 4
-
-_CHANGE_POINTS = text(
-    "SELECT t FROM (SELECT valid_from AS t FROM grid_cells "
-    "UNION SELECT valid_to FROM grid_cells WHERE valid_to IS NOT NULL) s ORDER BY t"
-)
 
 
 @dataclass(frozen=True)
@@ -83,112 +80,6 @@ class Location:
         return dict(self.__dict__)
 
 
-class _SnapshotCache:
-    """Snapshots per database: the live one, and a few of the past by validity stretch."""
-
-    def __init__(self) -> None:
-        self._live: dict[str, GridSnapshot] = {}
-        self._past: OrderedDict[tuple[str, datetime | None], GridSnapshot] = OrderedDict()
-        self._lock = threading.Lock()
-        self._build = threading.Lock()
-        self.generation = 0
-
-    def ready(self, session: Session) -> bool:
-        """True when the live grid is loaded and current (locating will not touch the database)."""
-        snap = self._live.get(database_key(session))
-        return snap is not None and (
-            snap.valid_until is None or datetime.now(UTC) < snap.valid_until
-        )
-
-    def live(self, session: Session) -> GridSnapshot:
-        key = database_key(session)
-        now = datetime.now(UTC)
-        snap = self._live.get(key)
-        if snap is not None and (snap.valid_until is None or now < snap.valid_until):
-            return snap
-        with self._build:
-            snap = self._live.get(key)
-            if snap is None or (snap.valid_until is not None and now >= snap.valid_until):
-                snap = self._load(session, now, raster=True)
-                self._live[key] = snap
-        return snap
-
-    def past(self, session: Session, at: datetime, points: list[datetime] | None = None):
-        key = database_key(session)
-        start, until = _stretch(points if points is not None else _change_points(session), at)
-        live = self._live.get(key)
-        if live is not None and live.valid_from == start and live.valid_until == until:
-            return live
-        with self._lock:
-            snap = self._past.get((key, start))
-            if snap is not None:
-                self._past.move_to_end((key, start))
-                return snap
-        with self._build:
-            snap = self._load(session, at, raster=False)
-        with self._lock:
-            self._past[(key, start)] = snap
-            while len(self._past) > HISTORY_CACHE_SIZE:
-                self._past.popitem(last=False)
-        return snap
-
-    def _load(self, session: Session, at: datetime, *, raster: bool) -> GridSnapshot:
-        start, until = _stretch(_change_points(session), at)
-        snap = load_snapshot(session=session, at=at, raster=raster)
-        snap.valid_from, snap.valid_until = start, until
-        logger.info(
-            "grid loaded for %s: %s, revision %s", at.isoformat(), snap.stats, snap.revision_id
-        )
-        return snap
-
-    def clear(self, key: str | None = None) -> None:
-        with self._lock:
-            self.generation += 1
-            if key is None:
-                self._live.clear()
-                self._past.clear()
-            else:
-                self._live.pop(key, None)
-                for k in [k for k in self._past if k[0] == key]:
-                    del self._past[k]
-
-    def reload(self, session: Session) -> None:
-        """Load the live grid afresh, then swap it in: readers keep the old one meanwhile."""
-        key = database_key(session)
-        with self._build:
-            snap = self._load(session, datetime.now(UTC), raster=True)
-        with self._lock:
-            self.generation += 1
-            self._live[key] = snap
-            for k in [k for k in self._past if k[0] == key]:
-                del self._past[k]
-
-
-_CACHE = _SnapshotCache()
-
-
-_KEYS: dict[int, tuple[object, str]] = {}
-
-
-def database_key(session: Session) -> str:
-    """Which database a session talks to (the cache key; no password)."""
-    engine = session.get_bind().engine
-    hit = _KEYS.get(id(engine))
-    if hit is None or hit[0] is not engine.url:  # ids are reused once an engine is gone
-        hit = _KEYS[id(engine)] = (engine.url, engine.url.render_as_string(hide_password=True))
-    return hit[1]
-
-
-def _change_points(session: Session) -> list[datetime]:
-    return list(session.execute(_CHANGE_POINTS).scalars())
-
-
-def _stretch(points: list[datetime], at: datetime) -> tuple[datetime | None, datetime | None]:
-    """The [start, until) around `at` in which no cell opened or closed."""
-    i = bisect.bisect_right(points, at)
-    return (points[i - 1] if i > 0 else None), (points[i] if i < len(points) else None)
-
-
 def refresh_index(*, session: Session | None = None) -> None:
     """Forget cached grids (of the session's database, or all); reload the live one if given one.
 
@@ -196,21 +87,50 @@ def refresh_index(*, session: Session | None = None) -> None:
     changed grid cells and wants the next locate to see them immediately.
     """
     if session is None:
-        _CACHE.clear()
+        GRIDS.clear()
     else:
-        _CACHE.reload(session)
+        GRIDS.reload(session)
+
+
+def grid_changed(*, session: Session) -> None:
+    """A publish committed in the session's database: check before trusting the cached grid.
+
+    Cheap (no database): until the live grid is reloaded, or found current, every
+    locate reads the grid's version first.  Called on a publish notice and by the
+    publishing transaction itself after it commits.
+    """
+    GRIDS.changed(database_key(session))
+
+
+def follow_publishes(*, session: Session, listening: bool, listener: Hashable = None) -> None:
+    """A LISTEN (`listener`) now follows, or stopped following, the session database's publishes.
+
+    While one does, the cached live grid answers from memory alone (the hot path
+    of `GET /locate`); when it starts, the cache is first brought up to date.
+    Without one, each locate compares the cached grid's version with the database's.
+    """
+    key = database_key(session)
+    if listening:
+        GRIDS.live(session, version=live_grid_version(session=session))
+    GRIDS.follow(key, listener, listening)
 
 
 def live_ready(*, session: Session) -> bool:
     """True when `locate_one` without `at` answers from memory alone (no database, no load)."""
-    return _CACHE.ready(session)
+    return GRIDS.ready(session)
 
 
-def snapshot_for(*, session: Session, at: datetime | None = None) -> GridSnapshot:
-    """The grid valid at `at` (default: now, the cached live grid)."""
+def snapshot_for(
+    *, session: Session, at: datetime | None = None, version: int | None = None
+) -> GridSnapshot:
+    """The grid valid at `at` (default: now, the cached live grid, at least as new as `version`).
+
+    A caller holding the live grid (`grids.live_grid.hold_live_grid`) passes the
+    version it read, so the answer is the grid its transaction writes against.
+    """
     if at is None:
-        return _CACHE.live(session)
-    return _CACHE.past(session, _aware(at))
+        return GRIDS.live(session, version)
+    return GRIDS.past(session, _aware(at))
 
 
 def point_to_cells(
@@ -248,7 +168,7 @@ def _locate_over_time(session: Session, xs, ys, at: ArrayLike, tolerance_m: floa
         raise ValueError("`at` must give one moment per point")
     if moments.isna().any():
         raise InvalidInputError("every point needs a moment", code="invalid_time")
-    points = _change_points(session)
+    points = change_points(session)
     seconds = ((moments - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy()
     edges = np.array([p.timestamp() for p in points], dtype=float)
     group = np.searchsorted(edges, seconds, side="right")
@@ -256,7 +176,7 @@ def _locate_over_time(session: Session, xs, ys, at: ArrayLike, tolerance_m: floa
     for g in np.unique(group):
         sel = np.flatnonzero(group == g)
         moment = moments.iloc[int(sel[0])].to_pydatetime()
-        snap = _CACHE.past(session, moment, points)
+        snap = GRIDS.past(session, moment, points)
         parts.append((sel, snap.locate(xs[sel], ys[sel], tolerance_m=tolerance_m)))
     return _merge(parts, len(xs))
 
@@ -275,8 +195,13 @@ def locate_one(
     crs: str = "wgs84",
     at: datetime | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    version: int | None = None,
 ) -> Location:
-    """Locate one point; 400 for bad coordinates, 422 ``outside_district`` outside it."""
+    """Locate one point; 400 for bad coordinates, 422 ``outside_district`` outside it.
+
+    `version`: the live grid's version the caller read under its share lock
+    (`grids.live_grid.hold_live_grid`); the cached grid is reloaded if older.
+    """
     if crs == "wgs84":
         x, y = float(lon), float(lat)
     else:
@@ -287,7 +212,7 @@ def locate_one(
             "lon/lat must be finite degrees (lon -180..180, lat -90..90)",
             code="invalid_coordinates",
         )
-    snap = snapshot_for(session=session, at=at)
+    snap = snapshot_for(session=session, at=at, version=None if at is not None else version)
     if snap.empty:
         raise UnprocessableError("no grid is loaded for that time", code="no_grid")
     chains = snap.locate_point(x, y, tolerance_m=tolerance_m)

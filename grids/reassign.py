@@ -1,6 +1,8 @@
 """Re-locate and reassign open cases after a grid revision is published.
 
-Runs inside the publish transaction: a case whose cells were closed is located
+Runs inside the publish transaction: a case whose cells were closed — by this
+publish, or earlier (a case stranded on a closed cell, e.g. by a race before
+intake and publish shared a lock) in the scope's communities — is located
 again in the new live grid (covers, lowest code wins on a shared edge; else the
 nearest level-3 cell within `NEAREST_M`; else its community's fallback queue),
 and each move writes one `incident_events` row with the before and after.
@@ -31,7 +33,9 @@ _MOVES_SQL = text(
       SELECT i.* FROM incidents i
       WHERE i.status = ANY(:open) AND (
         i.l1_cell_id = ANY(:closed) OR i.l2_cell_id = ANY(:closed) OR i.l3_cell_id = ANY(:closed)
-        OR (i.l3_cell_id IS NULL AND i.community_id = ANY(:communities)))
+        OR (i.community_id = ANY(:communities) AND (i.l3_cell_id IS NULL OR EXISTS (
+          SELECT 1 FROM grid_cells g WHERE g.id IN (i.l1_cell_id, i.l2_cell_id, i.l3_cell_id)
+          AND g.valid_to IS NOT NULL))))
     )
     SELECT c.id, c.status, c.handling_level, c.assignee_worker_id, c.revision_id,
       c.locate_method, o1.code AS old_l1, o2.code AS old_l2, o3.code AS old_l3,

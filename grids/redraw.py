@@ -2,10 +2,13 @@
 
 Order matters and is all-or-nothing: serialise publishers, refuse a stale base
 (409, rebase) or an invalid draft (422 with the report) before writing anything,
-then close changed cells, open the new ones (unchanged cells keep their row, id
-and code), move the open cases off closed cells, mark the revision published
-and NOTIFY `wangge_grid_published` so every server reloads its locate index on
-commit.  Any error rolls the whole thing back: the live grid is untouched.
+then take the live grid's lock exclusively (`grids.live_grid`: intakes hold it
+shared, so every case committed so far is seen and none is routed by the old
+grid until we commit), close changed cells, open the new ones (unchanged cells
+keep their row, id and code), move the open cases off closed cells, mark the
+revision published and NOTIFY `wangge_grid_published` so every server reloads
+its locate index on commit.  Any error rolls the whole thing back: the live grid
+is untouched.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grids.drafts import get_revision, live_cell_ids, require_draft, scope_community_ids
+from grids.live_grid import lock_live_grid
+from grids.locate import grid_changed
 from grids.reassign import relocate_open_incidents
 from grids.validation import ValidationOptions, validate_draft
 from layers.audit import record
@@ -121,6 +126,9 @@ def publish(
             code="revision_invalid",
             report=report,
         )
+    # From here to commit no transaction routes by the live grid: the cases committed
+    # so far are all visible to the re-location below, later ones see the new grid.
+    lock_live_grid(session=session)
     try:
         swapped = swap_cells(session=session, revision=revision)
     except IntegrityError as exc:
@@ -138,7 +146,13 @@ def publish(
         role=role,
     )
     _mark_published(session, revision_id, actor, role, {**swapped, "cases_moved": len(moves)})
+    # This process need not wait for its own NOTIFY to stop trusting its cached grid.
+    event.listen(session, "after_commit", _forget_cached_grid, once=True)
     return {"revision": revision_id, "status": "published", **swapped, "cases_moved": len(moves)}
+
+
+def _forget_cached_grid(session: Session) -> None:
+    grid_changed(session=session)
 
 
 def _mark_published(

@@ -115,3 +115,16 @@ class ClusterError(WanggeError):
 
     status_code = 500
     code = "cluster_error"
+
+
+class LimitExceededError(UnprocessableError):
+    """A parameter asks for more work than the configured bound allows (422); nothing ran."""
+
+    code = "limit_exceeded"
+
+
+class TooManyJobsError(WanggeError):
+    """The caller already has as many jobs queued or running as allowed (429)."""
+
+    status_code = 429
+    code = "too_many_jobs"

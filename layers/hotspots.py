@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from layers import derived
 from layers.case_scope import CaseScope
 from layers.errors import InvalidInputError
+from layers.limit_settings import LimitSettings
+from layers.limits import check_limit
 from layers.map_types import HotspotQuery, IncidentFilter
 from layers.spatial_stats import BIN_CLASSES, INFERENCES, bh_adjust, gi_bins, gi_star, h3_graph
 
@@ -151,11 +153,53 @@ def _check(query: HotspotQuery) -> None:
         )
 
 
+def estimated_cells(*, session: Session, resolution: int) -> int:
+    """About how many H3 cells of `resolution` the study area holds (its area / a cell's)."""
+    area = session.execute(
+        text("SELECT coalesce(sum(ST_Area(geom::geography)), 0) FROM districts")
+    ).scalar_one()
+    return int(float(area) / h3.average_hexagon_area(resolution, "m^2")) + 1
+
+
+def check_resolution(*, session: Session, resolution: int, limits: LimitSettings) -> int:
+    """422 ``limit_exceeded`` above the finest resolution allowed; the estimated cell count."""
+    check_limit(
+        "resolution",
+        resolution,
+        limits.h3_resolution,
+        hint="a coarser H3 resolution has fewer, larger cells",
+    )
+    return estimated_cells(session=session, resolution=resolution)
+
+
+def check_work(*, session: Session, query: HotspotQuery, limits: LimitSettings) -> None:
+    """Refuse (422 ``limit_exceeded``) a resolution, permutations or their product over bounds."""
+    cells = check_resolution(session=session, resolution=query.resolution, limits=limits)
+    check_limit("permutations", query.permutations, limits.permutations)
+    if query.permutations:
+        check_limit(
+            "cells × permutations",
+            cells * query.permutations,
+            limits.cell_permutations,
+            hint=f"about {cells:,} cells at resolution {query.resolution}: "
+            "lower the permutations or the resolution, or use analytic inference",
+        )
+
+
 def hotspots(
-    *, session: Session, query: HotspotQuery, actor: str = "system", role: str = "system"
+    *,
+    session: Session,
+    query: HotspotQuery,
+    limits: LimitSettings,
+    actor: str = "system",
+    role: str = "system",
 ) -> pd.DataFrame:
-    """The Gi* hotspot table for `query` (cached until incidents change)."""
+    """The Gi* hotspot table for `query` (cached until incidents change).
+
+    A query beyond `limits` is refused before anything is read or computed.
+    """
     _check(query)
+    check_work(session=session, query=query, limits=limits)
     validate_filter(session=session, filters=query.filters)
     params = derived.params_key({"kind": KIND, **asdict(query)})
     key = inputs_key(session=session)

@@ -25,6 +25,7 @@ from layers.coverage_report import Scope, coverage_report
 from layers.errors import UnprocessableError
 from layers.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
 from layers.incidents import OPEN_STATUSES
+from layers.limit_settings import LimitSettings
 from layers.map_types import (
     CellChain,
     CoverageLayers,
@@ -120,6 +121,7 @@ def hotspot_layers(
     session: Session,
     query: HotspotQuery,
     trend: TrendQuery | None,
+    limits: LimitSettings,
     actor: str = "system",
     viewer: Viewer | None = None,
 ) -> HotspotLayers:
@@ -128,12 +130,12 @@ def hotspot_layers(
     The statistics are aggregates over every case; the points are the cases `viewer`
     may see (all of them without a viewer: the CLI's page for the district centre).
     """
-    table = hotspots(session=session, query=query, actor=actor)
+    table = hotspots(session=session, query=query, limits=limits, actor=actor)
     hot = _gdf(table, [shapely.geometry.shape(cell_polygon(c)) for c in table["cell"]])
     trend_gdf, slices, missing = None, [], None
     if trend is not None:
         try:
-            ttable, slices = trends(session=session, query=trend, actor=actor)
+            ttable, slices = trends(session=session, query=trend, limits=limits, actor=actor)
         except UnprocessableError as exc:
             if exc.code not in _NO_TRENDS:
                 raise

@@ -13,6 +13,7 @@ from layers.grid_cells import GridCell, GridRevision
 from layers.grid_drafts import GridDraftCell
 from layers.idempotency import IdempotencyKey
 from layers.incidents import Incident, IncidentEvent
+from layers.jobs import Job
 from layers.service_points import ServicePoint
 from layers.web_sessions import WebSession
 from layers.workers import Worker
@@ -36,6 +37,7 @@ __all__ = [
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",
+    "Job",
     "ServicePoint",
     "Street",
     "TimeLimit",

@@ -27,8 +27,22 @@ def listen(
     *,
     poll_s: float = 1.0,
     on_connect: Callable[[], None] | None = None,
+    on_disconnect: Callable[[], None] | None = None,
 ) -> None:
-    """Block, calling `on_notify(payload)` for each notification on `channel`, until `stop`."""
+    """Block, calling `on_notify(payload)` for each notification on `channel`, until `stop`.
+
+    `on_connect` runs once listening (again), `on_disconnect` when the connection is
+    lost: notifications sent meanwhile are missed, so the caller must not trust
+    what they would have told it.
+    """
+    try:
+        _listen(engine, channel, on_notify, stop, poll_s, on_connect, on_disconnect)
+    finally:
+        if on_disconnect is not None:  # not listening any more
+            _quietly(on_disconnect)
+
+
+def _listen(engine, channel, on_notify, stop, poll_s, on_connect, on_disconnect) -> None:
     backoff = 1.0
     while not stop.is_set():
         try:
@@ -44,6 +58,8 @@ def listen(
             _pump(dbapi, on_notify, stop, poll_s)
             dbapi.close()
         except Exception:
+            if on_disconnect is not None:
+                _quietly(on_disconnect)
             if stop.is_set():
                 return
             logger.warning(
@@ -65,3 +81,10 @@ def _pump(dbapi, on_notify: Callable[[str], None], stop: threading.Event, poll_s
                 on_notify(note.payload)
             except Exception:
                 logger.exception("handling a notification on %s failed", note.channel)
+
+
+def _quietly(callback: Callable[[], None]) -> None:
+    try:
+        callback()
+    except Exception:
+        logger.exception("the disconnect callback failed")

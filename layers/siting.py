@@ -25,14 +25,13 @@ from layers import coverage, siting_candidates
 from layers.analytics_settings import AnalyticsSettings
 from layers.coverage_report import Scope, coverage_report
 from layers.errors import InvalidInputError, UnprocessableError
+from layers.limit_settings import LimitSettings
 from layers.siting_solve import SOLVERS, Choice, greedy, mclp
 from layers.visibility import Cameras, visibility_polygons
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS = {"key_place": 3.0, "entrance": 2.0, "intersection": 1.0}
-MAX_VIEWS = 300_000
-"""Most candidate views evaluated in one request (sites × azimuths)."""
 
 
 @dataclass(frozen=True)
@@ -98,13 +97,17 @@ def _sites(session: Session, srid: int, scope: Scope, req: SitingRequest, target
     return siting_candidates.near_targets(sites, targets, req.range_m)
 
 
-def _candidate_views(sites, req: SitingRequest, session: Session, srid: int) -> pd.DataFrame:
+def _candidate_views(
+    sites, req: SitingRequest, session: Session, srid: int, max_views: int
+) -> pd.DataFrame:
     n = len(sites) * req.azimuths
-    if n > MAX_VIEWS:
+    if n > max_views:  # refused before the (expensive) visibility of every view
         raise UnprocessableError(
             f"{n:,} candidate views; narrow the scope (street or community), lower `azimuths` or"
-            f" raise `road_spacing_m` (limit {MAX_VIEWS:,})",
+            f" raise `road_spacing_m` (limit {max_views:,}, WANGGE_LIMIT_SITING_VIEWS)",
             code="too_many_candidates",
+            value=n,
+            limit=max_views,
         )
     az = np.tile(np.arange(req.azimuths) * 360.0 / req.azimuths, len(sites))
     rep = np.repeat(np.arange(len(sites)), req.azimuths)
@@ -143,6 +146,7 @@ def plan_sites(
     *,
     session: Session,
     settings: AnalyticsSettings,
+    limits: LimitSettings,
     srid: int,
     scope: Scope,
     request: SitingRequest,
@@ -161,7 +165,7 @@ def plan_sites(
         raise UnprocessableError("every target in scope is already covered", code="nothing_to_do")
     points = shapely.points(t["x"].to_numpy(float), t["y"].to_numpy(float))
     sites = _sites(session, srid, scope, request, points)
-    views = _candidate_views(sites, request, session, srid)
+    views = _candidate_views(sites, request, session, srid, limits.siting_views)
     cover, keep = _cover_matrix(views, points)
     views = views.iloc[keep].reset_index(drop=True)
     weights = t["kind"].map(request.weights).to_numpy(float)

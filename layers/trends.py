@@ -26,11 +26,14 @@ from layers.errors import InvalidInputError, UnprocessableError
 from layers.hotspots import (
     IncidentFilter,
     aggregate,
+    check_resolution,
     incident_points,
     inputs_key,
     study_cells,
     validate_filter,
 )
+from layers.limit_settings import LimitSettings
+from layers.limits import check_limit
 from layers.spatial_stats import gi_bins, gi_star, h3_graph, mann_kendall
 
 logger = logging.getLogger(__name__)
@@ -113,9 +116,18 @@ def trend_table(
 
 
 def trends(
-    *, session: Session, query: TrendQuery, actor: str = "system", role: str = "system"
+    *,
+    session: Session,
+    query: TrendQuery,
+    limits: LimitSettings,
+    actor: str = "system",
+    role: str = "system",
 ) -> tuple[pd.DataFrame, list[str]]:
-    """(per-cell outcome table, slice start times ISO) for `query`, cached until inputs change."""
+    """(per-cell outcome table, slice start times ISO) for `query`, cached until inputs change.
+
+    A resolution, or cells × time slices, beyond `limits` is refused before the analysis.
+    """
+    cells = check_resolution(session=session, resolution=query.resolution, limits=limits)
     validate_filter(session=session, filters=query.filters)
     if query.interval not in INTERVALS:
         raise InvalidInputError("interval must be week or month", code="invalid_interval")
@@ -139,6 +151,13 @@ def trends(
             code="too_few_time_steps" if n_slices < MIN_SLICES else "too_many_time_steps",
             slices=n_slices,
         )
+    check_limit(
+        "cells × time slices",
+        cells * n_slices,
+        limits.cell_slices,
+        hint=f"about {cells:,} cells at resolution {query.resolution} × {n_slices} slices: "
+        "use a coarser resolution, monthly slices or a shorter period",
+    )
     area = study_cells(session=session, resolution=query.resolution)
     table = trend_table(lon, lat, when, area, query, edges)
     slices = [t.isoformat() for t in edges[:-1].tz_convert(TIMEZONE)]

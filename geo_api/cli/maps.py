@@ -53,7 +53,9 @@ def _page(name: PageName, session, settings: Settings, options: PageOptions, arg
     if name is PageName.HOTSPOTS:
         query = HotspotQuery(a.h3_resolution, permutations=a.permutations, seed=a.seed)
         trend = TrendQuery(a.h3_resolution, "month", alpha=a.trend_alpha)
-        data = hotspot_layers(session=session, query=query, trend=trend, actor="cli")
+        data = hotspot_layers(
+            session=session, query=query, trend=trend, limits=settings.limits, actor="cli"
+        )
         return hotspots.build_page(data, options)
     if name is PageName.WORKLOAD:
         return workload.build_page(workload_layers(session=session), options)

@@ -47,7 +47,13 @@ def get_hotspots(
         fdr=fdr,
         seed=a.seed,
     )
-    table = hotspots(session=session, query=query, actor=principal.name, role=principal.role)
+    table = hotspots(
+        session=session,
+        query=query,
+        limits=settings.limits,
+        actor=principal.name,
+        role=principal.role,
+    )
     session.commit()
     classes = table["class"].value_counts().to_dict()
     return to_feature_collection(
@@ -84,7 +90,13 @@ def get_trends(
         alpha=alpha or a.trend_alpha,
         fdr=fdr,
     )
-    table, slices = trends(session=session, query=query, actor=principal.name, role=principal.role)
+    table, slices = trends(
+        session=session,
+        query=query,
+        limits=settings.limits,
+        actor=principal.name,
+        role=principal.role,
+    )
     session.commit()
     return to_feature_collection(
         table,
@@ -202,6 +214,7 @@ def post_siting(
     result = plan_sites(
         session=session,
         settings=settings.analytics,
+        limits=settings.limits,
         srid=settings.metric_srid,
         scope=scope,
         request=request,

@@ -21,8 +21,6 @@ from grids.locate_batch import locate_batch
 
 router = APIRouter(tags=["locate"])
 
-MAX_BATCH_POINTS = 200_000
-
 
 @router.get(
     "/locate",
@@ -91,7 +89,7 @@ async def locate_many(
     ``lng``, ``x``/``y``; other columns are echoed), or a multipart upload with a
     ``file`` field.  Points outside the district get ``method: outside``.
     """
-    points = await read_points(request, max_points=MAX_BATCH_POINTS)
+    points = await read_points(request, max_points=settings.limits.locate_batch_points)
     return await run_in_threadpool(
         locate_batch,
         session=session,

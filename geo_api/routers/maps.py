@@ -113,6 +113,7 @@ def hotspots_map(
         session=session,
         query=query,
         trend=trend,
+        limits=settings.limits,
         actor=principal.name,
         viewer=viewer_of(principal),
     )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from geo_api.auth import Principal, Role, allow
 from geo_api.deps import SessionDep, SettingsDep
+from geo_api.job_schemas import JobOut, job_out, owner_of
 from geo_api.settings import Settings
-from grids.balance import SuggestOptions, suggest
+from geo_api.suggest_runs import suggest_or_submit, wants_async
+from grids.balance import SuggestOptions
 from grids.drafts import (
     create_draft,
     features_to_rows,
@@ -44,6 +47,7 @@ class SuggestRequest(BaseModel):
     level: Literal[1, 2] = 1
     target_households: int | None = Field(default=None, gt=0)
     cells: int | None = Field(default=None, gt=0, le=10_000)
+    """Static ceiling of the schema; `WANGGE_LIMIT_SUGGEST_CELLS` bounds what is drawn."""
 
 
 def _options(settings: Settings, tolerance_m: float | None = None) -> ValidationOptions:
@@ -158,27 +162,55 @@ def diff(
     return revision_diff(session=session, revision_id=revision_id, metric_srid=settings.metric_srid)
 
 
-@router.post("/revisions/{revision_id}/suggest", summary="Suggest balanced cells")
+@router.post(
+    "/revisions/{revision_id}/suggest",
+    summary="Suggest balanced cells (big drafts, or `Prefer: respond-async`: a job)",
+    responses={
+        202: {
+            "model": JobOut,
+            "description": "Queued as a job: follow `Location` (`GET /jobs/{id}`).",
+        }
+    },
+)
 def suggest_cells(
     revision_id: int,
     body: SuggestRequest,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     who: Planner,
-) -> dict[str, Any]:
-    """Contiguous cells of whole courtyards balanced in households and open cases."""
+    prefer: Annotated[
+        str | None,
+        Header(description="`respond-async` runs the suggestion as a job whatever its size."),
+    ] = None,
+) -> Any:
+    """Contiguous cells of whole courtyards balanced in households and open cases.
+
+    Answers the balance figures at once when the work is small; bigger drafts
+    (``WANGGE_LIMIT_SUGGEST_SYNC_WORK``) and ``Prefer: respond-async`` get 202
+    with the job (``Location: /jobs/{id}``), whose ``result`` holds the figures.
+    Beyond ``WANGGE_LIMIT_SUGGEST_CELLS`` / ``_WORK``: 422 ``limit_exceeded``.
+    """
     options = SuggestOptions(
         level=body.level,
         target_households=body.target_households,
         cells=body.cells,
         metric_srid=settings.metric_srid,
     )
-    result = suggest(
+    asked = wants_async(prefer)
+    outcome = suggest_or_submit(
         session=session,
+        runner=request.app.state.jobs,
+        settings=settings,
         revision_id=revision_id,
         options=options,
-        actor=who.name,
-        role=who.role,
+        owner=owner_of(who),
+        prefer_async=asked,
     )
-    session.commit()
-    return result
+    if outcome.job is None:
+        return outcome.result
+    headers = {"Location": f"/jobs/{outcome.job.id}"}
+    if asked:
+        headers["Preference-Applied"] = "respond-async"
+    body_out = job_out(outcome.job).model_dump(mode="json")
+    return JSONResponse(body_out, status_code=202, headers=headers)

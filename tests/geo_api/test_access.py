@@ -56,6 +56,12 @@ SAMPLES = {
     "key_id": "999999",  # no such key: the sweep must not revoke the demo keys it signs with
     "session_id": "999999",
 }
+JOBS = {
+    ("POST", "/planning/revisions/{revision_id}/suggest"): {P, A},
+    ("GET", "/jobs/{job_id}"): STAFF,
+    ("DELETE", "/jobs/{job_id}"): STAFF,
+}
+"""Long work and its jobs (a job is further limited to its submitter and admins)."""
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):
@@ -67,6 +73,12 @@ def test_the_case_endpoints_declare_exactly_these_roles(app):
 def test_sign_in_and_key_management_declare_exactly_these_roles(app):
     table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
     for key, roles in ACCOUNTS.items():
+        assert table.get(key) == roles, key
+
+
+def test_the_job_endpoints_declare_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    for key, roles in JOBS.items():
         assert table.get(key) == roles, key
 
 
