@@ -53,8 +53,15 @@ class ClusterState:
 
 
 def port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:`port`."""
+    """True when nothing listens on 127.0.0.1:`port`.
+
+    SO_REUSEADDR, as PostgreSQL itself sets it: the connections a stopped cluster
+    closed linger in TIME_WAIT on its port for a minute, which must not make the
+    port look taken (a restarted cluster would refuse to start, or move to
+    another port under a running server).  A socket that listens still blocks.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -142,7 +149,8 @@ class PrivateCluster:
                 "unknown; remove the data directory to start afresh",
                 code="cluster_state_missing",
             )
-        port = self._choose_port(state.port if state and initialised else None)
+        remembered = state.port if state and initialised else None
+        port = self._choose_port(remembered)
         if not initialised:
             state = self._initdb(bins, state)
         assert state is not None
@@ -175,7 +183,11 @@ class PrivateCluster:
             )
         self._ensure_database(state)
         verb = "started" if initialised else "created and started"
-        return f"{verb} on 127.0.0.1:{port} (data {self.pgdata})"
+        moved = ""
+        if initialised and remembered is not None and port != remembered:
+            # A server started before still dials the old port: say so, loudly.
+            moved = f"; port {remembered} was taken, so a running `wangge serve` must be restarted"
+        return f"{verb} on 127.0.0.1:{port} (data {self.pgdata}){moved}"
 
     def stop(self) -> str:
         """Stop the cluster (fast shutdown); a no-op when it is not running."""

@@ -149,3 +149,30 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for command in ("db", "migrate", "demo", "serve"):
         assert command in result.stdout
+
+
+def _port_in_time_wait() -> int:
+    """A local port with a connection in TIME_WAIT on it and nothing listening any more.
+
+    The listener sets SO_REUSEADDR as PostgreSQL's does (its connections inherit it).
+    """
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the listening side closes first: its end goes to TIME_WAIT
+        client.recv(1)
+        client.close()
+    return port
+
+
+def test_a_port_in_time_wait_is_free_but_a_listening_one_is_not() -> None:
+    port = _port_in_time_wait()
+    assert port_is_free(port), "TIME_WAIT leftovers of a stopped cluster must not block its port"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        assert not port_is_free(sock.getsockname()[1])
