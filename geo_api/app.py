@@ -11,10 +11,12 @@ from fastapi import FastAPI
 from geo_api import case_tasks
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
+from geo_api.log_redaction import install_access_log_redaction
 from geo_api.routers import ROUTERS
 from geo_api.settings import Settings
 from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.now import Clock, system_clock
+from layers.outage import OutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_access_log_redaction()  # after the server configured its loggers
         for hook in app.state.startup_hooks:
             hook(app)
         yield
@@ -53,6 +56,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.outage = OutageLog()
+    app.state.outage.watch(engine)
     app.state.clock = clock or system_clock
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.startup_hooks = []

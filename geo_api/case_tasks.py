@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from fastapi import FastAPI
 
@@ -19,8 +20,11 @@ from grids.locate import NOTIFY_CHANNEL, refresh_index
 from grids.sla import sweep
 from layers.db import transaction
 from layers.notify import listen
+from layers.outage import first_line, is_unavailable
 
 logger = logging.getLogger(__name__)
+STOP_WAIT_S = 3.0
+"""How long shutdown waits for the background threads to finish what they are doing."""
 
 
 def install(app: FastAPI) -> None:
@@ -59,7 +63,7 @@ def _start(app: FastAPI) -> None:
             threading.Thread(
                 target=listen,
                 args=(app.state.engine, NOTIFY_CHANNEL, on_publish, stop),
-                kwargs={"on_connect": on_connect},
+                kwargs={"on_connect": on_connect, "outage": app.state.outage},
                 name="wangge-grid-listen",
                 daemon=True,
             )
@@ -83,7 +87,10 @@ def _sweep_loop(app: FastAPI, period: float, stop: threading.Event) -> None:
         try:
             with transaction(app.state.sessionmaker) as session:
                 sweep(session=session)
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):  # an outage is logged once, not once per period
+                app.state.outage.down(f"SLA sweep: {first_line(exc)}")
+                continue
             logger.exception("SLA sweep failed; trying again in %.0f s", period)
 
 
@@ -92,5 +99,8 @@ def _stop(app: FastAPI) -> None:
     if stop is None:
         return
     stop.set()
+    # One deadline for all: a thread stuck in a query must not hold up the
+    # shutdown; they are daemon threads, so they end with the process.
+    deadline = time.monotonic() + STOP_WAIT_S
     for thread in threads:
-        thread.join(timeout=5)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -60,12 +60,18 @@ def redact(url: str) -> str:
 
 
 def make_engine(url: str, *, pool_size: int = 10, application_name: str = "wangge") -> Engine:
-    """An engine with pre-ping, so a restarted database does not break the next request."""
+    """An engine with pre-ping, so a restarted database does not break the next request.
+
+    `hide_parameters`: a failed statement's parameters are what people typed
+    (descriptions, names, phones, coordinates, idempotency keys); they must not
+    reach a log or a traceback through the error's text.
+    """
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,
         connect_args={"application_name": application_name, "connect_timeout": 5},
     )
 
