@@ -14,7 +14,7 @@ from geo_api.limits import BodySizeLimit
 from geo_api.log_redaction import install_access_log_redaction
 from geo_api.routers import ROUTERS
 from geo_api.settings import Settings
-from layers.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.db import make_engine, make_sessionmaker, resolve_service_url
 from layers.now import Clock, system_clock
 from layers.outage import OutageLog
 
@@ -28,14 +28,15 @@ location.  No key = resident; staff send `Authorization: Bearer <key>`.
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    """Build the app; the database engine lives as long as the app does.
+    """Build the app; the database engine (as the service role) lives as long as the app does.
 
     `clock` is where every route takes "now" from (the wall clock by default; the
     tests pass one that starts at a fixed date).
     """
     settings = settings or Settings()
-    url = resolve_database_url(settings.db)
-    engine = make_engine(url, pool_size=settings.db.pool_size)
+    # The service role: rows yes, schema no; its sessions bounded by the limits.
+    url = resolve_service_url(settings.db)
+    engine = make_engine(url, pool_size=settings.db.pool_size, limits=settings.db.session_limits())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -108,3 +108,10 @@ class ClusterError(WanggeError):
 
     status_code = 500
     code = "cluster_error"
+
+
+class ServiceRoleError(WanggeError):
+    """The server's database role cannot be set up with least privilege (an operator must act)."""
+
+    status_code = 500
+    code = "service_role_error"

@@ -57,9 +57,15 @@ def test_lifecycle_start_again_status_url_stop(fresh_cluster: Path) -> None:
     url = wangge("db", "url", env=env)
     last = url.stdout.strip().splitlines()[-1]
     assert last.startswith("postgresql+psycopg2://wangge:") and f":{state['port']}/wangge" in last
+    assert state["password"] not in url.stdout and ":***@" in last  # only when asked:
+    shown = wangge("db", "url", "--show-password", env=env).stdout.strip().splitlines()[-1]
+    assert shown == last.replace("***", state["password"])
+    service = wangge("db", "url", "--service", env=env).stdout.strip().splitlines()[-1]
+    assert service.startswith("postgresql+psycopg2://wangge_service:***@")
 
     migrated = wangge("migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
+    assert "the server connects as wangge_service" in migrated.stdout
 
     stopped = wangge("db", "stop", env=env)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
