@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import typer
-import uvicorn
 
 from geo_api.app import create_app
+from geo_api.cli import graceful
 from geo_api.cli.banner import banner
 from geo_api.settings import Settings
 from layers.db import check_connection, make_engine, resolve_service_url
@@ -21,7 +21,8 @@ def serve(
 ) -> None:
     """Serve the API (OpenAPI docs at /docs); starts the private cluster if needed.
 
-    Connects as the least-privilege service role (`wangge migrate` creates it).
+    Connects as the least-privilege service role.  SIGTERM or Ctrl-C stops it:
+    running requests get WANGGE_SHUTDOWN_GRACE_S (10 s) to finish.
     """
     settings = Settings()
     host = host or settings.host
@@ -46,8 +47,9 @@ def serve(
     typer.echo(
         banner(create_app(served), served.base_url(), served.db.home.absolute() / "demo-keys.json")
     )
-    uvicorn.run(
+    config = graceful.graceful_config(
         "geo_api.app:create_app",
+        grace_s=served.shutdown_grace_s,
         factory=True,
         host=host,
         port=port,
@@ -55,3 +57,4 @@ def serve(
         log_level="info",
         proxy_headers=True,
     )
+    graceful.run(config, served.shutdown_grace_s)
