@@ -115,3 +115,10 @@ class ServiceRoleError(WanggeError):
 
     status_code = 500
     code = "service_role_error"
+
+
+class BackupError(WanggeError):
+    """A backup or restore failed; a failed restore changed nothing."""
+
+    status_code = 500
+    code = "backup_failed"

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from geo_api.cli import db, demo, incidents, layers_io, maps, planning, serve, sla
+from geo_api.cli import backup, db, demo, incidents, layers_io, maps, planning, serve, sla
 from layers.errors import WanggeError
 
 app = typer.Typer(
@@ -32,6 +32,8 @@ app.command("import")(layers_io.import_)
 app.add_typer(planning.app, name="planning")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(sla.app, name="sla")
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def main() -> None:
