@@ -67,9 +67,10 @@ async def _wangge_error(request: Request, exc: Exception) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     if exc.status_code == 503:
         headers = {"Retry-After": str(RETRY_AFTER_S)}
-    if exc.code == "database_unavailable":
+    if exc.code == "database_unavailable":  # its message names the user, host and port
         _outage(request).down(exc.message)
-    elif exc.status_code >= 500:
+        return database_unavailable()
+    if exc.status_code >= 500:
         logger.error("%s on %s %s: %s", exc.code, request.method, _target(request), exc.message)
     return problem(exc.status_code, exc.code, exc.message, headers=headers, **exc.details)
 

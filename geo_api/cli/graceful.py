@@ -15,11 +15,13 @@ import math
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from types import FrameType
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 logger = logging.getLogger(__name__)
@@ -103,3 +105,5 @@ def run(config: uvicorn.Config, grace_s: float) -> None:
         server.run()
     except KeyboardInterrupt:
         pass
+    if not server.started and not server.should_exit:
+        sys.exit(STARTUP_FAILURE)  # e.g. the port is taken: say so with the exit code
