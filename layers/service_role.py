@@ -40,19 +40,20 @@ def service_login(settings: DatabaseSettings) -> ServiceLogin | None:
     """Which role the server connects as, or None when none is configured.
 
     `WANGGE_SERVICE_DATABASE_URL` names the role; otherwise `service_role` with
-    `WANGGE_SERVICE_PASSWORD`, or the private cluster's own password.  An
-    external `WANGGE_DATABASE_URL` with neither leaves the server on the owner.
+    the private cluster's own password (cluster.json), or with an external
+    `WANGGE_DATABASE_URL` the `WANGGE_SERVICE_PASSWORD`; without one the server
+    stays on the owner.
     """
     if settings.service_database_url:
         role = make_url(settings.service_database_url).username
         if not role:
             raise ServiceRoleError("WANGGE_SERVICE_DATABASE_URL names no user", code="bad_url")
         return ServiceLogin(role, None)
+    if not settings.database_url:
+        return ServiceLogin(settings.service_role, PrivateCluster(settings).service_password())
     if settings.service_password is not None:
         return ServiceLogin(settings.service_role, settings.service_password.get_secret_value())
-    if settings.database_url:
-        return None
-    return ServiceLogin(settings.service_role, PrivateCluster(settings).service_password())
+    return None
 
 
 def provision(conn: Connection, *, login: ServiceLogin, limits: SessionLimits) -> None:
