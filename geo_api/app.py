@@ -14,12 +14,14 @@ from geo_api.cors import ReadOnlyCORS
 from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
+from geo_api.log_redaction import install_access_log_redaction
 from geo_api.routers import ROUTERS
 from geo_api.security_headers import SecurityHeaders
 from geo_api.settings import Settings
 from geo_api.suggest_runs import SUGGEST_JOB, suggest_job
-from layers.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.db import make_engine, make_sessionmaker, resolve_service_url
 from layers.now import Clock, system_clock
+from layers.outage import OutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -31,17 +33,19 @@ location.  No key = resident; staff send `Authorization: Bearer <key>`.
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    """Build the app; the database engine lives as long as the app does.
+    """Build the app; the database engine (as the service role) lives as long as the app does.
 
     `clock` is where every route takes "now" from (the wall clock by default; the
     tests pass one that starts at a fixed date).
     """
     settings = settings or Settings()
-    url = resolve_database_url(settings.db)
-    engine = make_engine(url, pool_size=settings.db.pool_size)
+    # The service role: rows yes, schema no; its sessions bounded by the limits.
+    url = resolve_service_url(settings.db)
+    engine = make_engine(url, pool_size=settings.db.pool_size, limits=settings.db.session_limits())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_access_log_redaction()  # after the server configured its loggers
         for hook in app.state.startup_hooks:
             hook(app)
         yield
@@ -60,6 +64,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.outage = OutageLog()
+    app.state.outage.watch(engine)
     app.state.clock = clock or system_clock
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.auth_guard = AuthGuard(settings.auth)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from fastapi import FastAPI
 
@@ -21,8 +22,11 @@ from grids.locate import NOTIFY_CHANNEL, follow_publishes, grid_changed, refresh
 from grids.sla import sweep
 from layers.db import transaction
 from layers.notify import listen
+from layers.outage import first_line, is_unavailable
 
 logger = logging.getLogger(__name__)
+STOP_WAIT_S = 3.0
+"""How long shutdown waits for the background threads to finish what they are doing."""
 
 
 def install(app: FastAPI) -> None:
@@ -70,6 +74,7 @@ def _start(app: FastAPI) -> None:
                     # after a (re)connect: catch up on what was published meanwhile
                     "on_connect": lambda: _following(app, True, stop),
                     "on_disconnect": lambda: _following(app, False, stop),
+                    "outage": app.state.outage,
                 },
                 name="wangge-grid-listen",
                 daemon=True,
@@ -94,7 +99,10 @@ def _sweep_loop(app: FastAPI, period: float, stop: threading.Event) -> None:
         try:
             with transaction(app.state.sessionmaker) as session:
                 sweep(session=session)
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):  # an outage is logged once, not once per period
+                app.state.outage.down(f"SLA sweep: {first_line(exc)}")
+                continue
             logger.exception("SLA sweep failed; trying again in %.0f s", period)
 
 
@@ -103,5 +111,8 @@ def _stop(app: FastAPI) -> None:
     if stop is None:
         return
     stop.set()
+    # One deadline for all: a thread stuck in a query must not hold up the
+    # shutdown; they are daemon threads, so they end with the process.
+    deadline = time.monotonic() + STOP_WAIT_S
     for thread in threads:
-        thread.join(timeout=5)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))

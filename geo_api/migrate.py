@@ -8,6 +8,9 @@ from alembic import command
 from alembic.config import Config
 
 import migrations
+from layers.config import DatabaseSettings
+from layers.db import make_engine
+from layers.service_role import ServiceLogin, provision, service_login
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 
@@ -24,6 +27,24 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, target: str = "heads") -> None:
     """Upgrade the database at `url` to `target` (all heads by default)."""
     command.upgrade(alembic_config(url), target)
+
+
+def grant_service_role(url: str, settings: DatabaseSettings) -> ServiceLogin | None:
+    """As the owner at `url`: create the server's role if needed and grant its rights.
+
+    Run after every upgrade: the grants cover what exists, the default
+    privileges what later migrations add.  None when no role is configured.
+    """
+    login = service_login(settings)
+    if login is None:
+        return None
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            provision(conn, login=login, limits=settings.session_limits())
+    finally:
+        engine.dispose()
+    return login
 
 
 def current_heads(url: str) -> set[str]:

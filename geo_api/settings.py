@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `wangge serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `wangge serve` binds.")
     workers: int = Field(default=1, ge=1, le=64, description="Server worker processes.")
+    shutdown_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="After SIGTERM, how long `wangge serve` lets running requests finish.",
+    )
     public_url: str | None = Field(
         default=None, description="Base URL clients use (links, printed URLs); default host:port."
     )

@@ -100,7 +100,8 @@ def create_draft(
         ),
         {"r": revision.id, "ids": revision.base_cell_ids},
     )
-    session.execute(text("ANALYZE grid_draft_cells"))
+    # Only the owner may ANALYZE; the server's role asks a SECURITY DEFINER function (0011).
+    session.execute(text("SELECT analyze_grid_draft_cells()"))
     record(
         session=session,
         actor=author,
@@ -239,7 +240,8 @@ def replace_draft(
             for r in rows
         ],
     )
-    session.execute(text("ANALYZE grid_draft_cells"))
+    # Only the owner may ANALYZE; the server's role asks a SECURITY DEFINER function (0011).
+    session.execute(text("SELECT analyze_grid_draft_cells()"))
     recount_households(session=session, revision_id=revision_id)
     record(
         session=session,

@@ -5,7 +5,8 @@ packages, without touching (or depending on) any PostgreSQL the machine may
 already run.  PostgreSQL refuses to run as root, so when we are root the cluster
 belongs to an unprivileged system user.  Layout of `$WANGGE_HOME`:
 
-    cluster.json   port, password, user (mode 0600, the invoking user's)
+    cluster.json   port, the superuser's and the service role's passwords (mode 0600,
+                   the invoking user's)
     pgdata/        the data directory (owned by the cluster user)
     run/           the unix socket directory
     log/postgres.log
@@ -22,7 +23,7 @@ import shutil
 import socket
 import stat
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from layers.config import DEFAULT_CLUSTER_PORT, DatabaseSettings
@@ -34,6 +35,9 @@ logger = logging.getLogger(__name__)
 DB_SUPERUSER = "wangge"
 TUNING = "-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min"
 """Modest server settings for bulk loads and analytics (the defaults suit a 128 MB machine)."""
+PRIVACY = "-c log_min_error_statement=panic -c log_error_verbosity=terse"
+"""Keep failed statements and their DETAIL out of postgres.log: psycopg2 sends values inline,
+so the statement text of a failed INSERT holds what a resident typed."""
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes; keep a margin for ".s.PGSQL.NNNNN"
 
 
@@ -44,17 +48,25 @@ class ClusterState:
     port: int
     password: str
     socket_dir: str
+    service_password: str = ""
+    """Password of the server's least-privilege role (`wangge migrate` creates the role)."""
 
-    def url(self, database: str) -> str:
-        """SQLAlchemy URL over TCP on the loopback interface."""
-        return (
-            f"postgresql+psycopg2://{DB_SUPERUSER}:{self.password}@127.0.0.1:{self.port}/{database}"
-        )
+    def url(self, database: str, user: str = DB_SUPERUSER, password: str | None = None) -> str:
+        """SQLAlchemy URL over TCP on the loopback interface (the superuser's by default)."""
+        secret = self.password if password is None else password
+        return f"postgresql+psycopg2://{user}:{secret}@127.0.0.1:{self.port}/{database}"
 
 
 def port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:`port`."""
+    """True when nothing listens on 127.0.0.1:`port`.
+
+    SO_REUSEADDR, as PostgreSQL itself sets it: the connections a stopped cluster
+    closed linger in TIME_WAIT on its port for a minute, which must not make the
+    port look taken (a restarted cluster would refuse to start, or move to
+    another port under a running server).  A socket that listens still blocks.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -86,7 +98,9 @@ class PrivateCluster:
         if not self.state_file.exists():
             return None
         data = json.loads(self.state_file.read_text())
-        return ClusterState(data["port"], data["password"], data["socket_dir"])
+        return ClusterState(
+            data["port"], data["password"], data["socket_dir"], data.get("service_password", "")
+        )
 
     def _save_state(self, state: ClusterState) -> None:
         tmp = self.state_file.with_suffix(".tmp")
@@ -103,6 +117,17 @@ class PrivateCluster:
                 code="cluster_not_initialised",
             )
         return state.url(database or self.settings.db_name)
+
+    def service_password(self) -> str:
+        """The service role's password (made at `db start`; clusters from before get one then)."""
+        state = self.state()
+        if state is None or not state.service_password:
+            raise ClusterError(
+                f"the private cluster in {self.home} has no service role yet: "
+                "run `wangge db start` and `wangge migrate`",
+                code="service_role_missing",
+            )
+        return state.service_password
 
     # -- queries -----------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -133,6 +158,9 @@ class PrivateCluster:
         bins = self._bins()
         self._prepare_home()
         state = self.state()
+        if state is not None and not state.service_password:  # a cluster from before the role
+            state = replace(state, service_password=secrets.token_urlsafe(24))
+            self._save_state(state)
         if state is not None and self.is_running():
             return f"already running on 127.0.0.1:{state.port}"
         initialised = (self.pgdata / "PG_VERSION").exists()
@@ -142,15 +170,18 @@ class PrivateCluster:
                 "unknown; remove the data directory to start afresh",
                 code="cluster_state_missing",
             )
-        port = self._choose_port(state.port if state and initialised else None)
+        remembered = state.port if state and initialised else None
+        port = self._choose_port(remembered)
         if not initialised:
             state = self._initdb(bins, state)
         assert state is not None
         self._ensure_socket_dir(state.socket_dir)
         if port != state.port:
-            state = ClusterState(port, state.password, state.socket_dir)
+            state = replace(state, port=port)
             self._save_state(state)
-        options = f"-p {port} -k {state.socket_dir} -c listen_addresses=127.0.0.1 {TUNING}"
+        options = (
+            f"-p {port} -k {state.socket_dir} -c listen_addresses=127.0.0.1 {TUNING} {PRIVACY}"
+        )
         result = self._run(
             [
                 str(bins.pg_ctl),
@@ -175,7 +206,11 @@ class PrivateCluster:
             )
         self._ensure_database(state)
         verb = "started" if initialised else "created and started"
-        return f"{verb} on 127.0.0.1:{port} (data {self.pgdata})"
+        moved = ""
+        if initialised and remembered is not None and port != remembered:
+            # A server started before still dials the old port: say so, loudly.
+            moved = f"; port {remembered} was taken, so a running `wangge serve` must be restarted"
+        return f"{verb} on 127.0.0.1:{port} (data {self.pgdata}){moved}"
 
     def stop(self) -> str:
         """Stop the cluster (fast shutdown); a no-op when it is not running."""
@@ -247,7 +282,13 @@ class PrivateCluster:
 
     def _initdb(self, bins: PgBinaries, old: ClusterState | None) -> ClusterState:
         password = old.password if old else secrets.token_urlsafe(24)
-        state = ClusterState(old.port if old else 0, password, self._socket_dir())
+        service_password = old.service_password if old else ""
+        state = ClusterState(
+            old.port if old else 0,
+            password,
+            self._socket_dir(),
+            service_password or secrets.token_urlsafe(24),
+        )
         pwfile = self.home / "run" / ".initdb-pw"
         pwfile.write_text(password + "\n")
         pwfile.chmod(0o600)

@@ -19,14 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import layers.models  # noqa: F401 - every table registered before the first session
 from layers.cluster import PrivateCluster
-from layers.config import DatabaseSettings
+from layers.config import DatabaseSettings, SessionLimits
 from layers.errors import DatabaseUnavailableError, InvalidInputError
+from layers.service_role import service_login
 
 logger = logging.getLogger(__name__)
 
 
 def resolve_database_url(settings: DatabaseSettings, *, start: bool = False) -> str:
-    """`WANGGE_DATABASE_URL` when set; otherwise the private cluster's URL (started if asked)."""
+    """The owner's URL: `WANGGE_DATABASE_URL`, else the private cluster's (started if asked)."""
     if settings.database_url:
         return normalise_url(settings.database_url)
     cluster = PrivateCluster(settings)
@@ -34,6 +35,30 @@ def resolve_database_url(settings: DatabaseSettings, *, start: bool = False) -> 
         message = cluster.start()
         logger.info("private cluster: %s", message)
     return cluster.url()
+
+
+def resolve_service_url(settings: DatabaseSettings, *, start: bool = False) -> str:
+    """The server's URL: its least-privilege role (see `layers.service_role.service_login`).
+
+    Without a configured role (an external database and neither
+    WANGGE_SERVICE_DATABASE_URL nor WANGGE_SERVICE_PASSWORD) the owner's URL is
+    used, with a warning: the server then holds rights it does not need.
+    """
+    if settings.service_database_url:
+        return normalise_url(settings.service_database_url)
+    owner = resolve_database_url(settings, start=start)
+    login = service_login(settings)
+    if login is None or login.password is None:
+        logger.warning(
+            "no service role configured: the server connects as the database owner; "
+            "set WANGGE_SERVICE_PASSWORD (and run `wangge migrate`) or WANGGE_SERVICE_DATABASE_URL"
+        )
+        return owner
+    return (
+        make_url(owner)
+        .set(username=login.role, password=login.password)
+        .render_as_string(hide_password=False)
+    )
 
 
 def normalise_url(url: str) -> str:
@@ -59,14 +84,30 @@ def redact(url: str) -> str:
         return f"{parts.scheme}://{parts.hostname or ''}"
 
 
-def make_engine(url: str, *, pool_size: int = 10, application_name: str = "wangge") -> Engine:
-    """An engine with pre-ping, so a restarted database does not break the next request."""
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    application_name: str = "wangge",
+    limits: SessionLimits | None = None,
+) -> Engine:
+    """An engine with pre-ping, so a restarted database does not break the next request.
+
+    `hide_parameters`: a failed statement's parameters are what people typed
+    (descriptions, names, phones, coordinates, idempotency keys); they must not
+    reach a log or a traceback through the error's text.  `limits` (the
+    server's) are set on every connection it opens; the CLI's bulk work has none.
+    """
+    connect_args: dict[str, object] = {"application_name": application_name, "connect_timeout": 5}
+    if limits is not None:
+        connect_args["options"] = limits.options()
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"application_name": application_name, "connect_timeout": 5},
+        hide_parameters=True,
+        connect_args=connect_args,
     )
 
 

@@ -128,3 +128,17 @@ class TooManyJobsError(WanggeError):
 
     status_code = 429
     code = "too_many_jobs"
+
+
+class ServiceRoleError(WanggeError):
+    """The server's database role cannot be set up with least privilege (an operator must act)."""
+
+    status_code = 500
+    code = "service_role_error"
+
+
+class BackupError(WanggeError):
+    """A backup or restore failed; a failed restore changed nothing."""
+
+    status_code = 500
+    code = "backup_failed"

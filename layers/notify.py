@@ -2,7 +2,8 @@
 
 The connection is taken from the caller's engine and detached from its pool
 (a LISTEN must outlive any transaction); it reconnects with a back-off when the
-database goes away, and stops when `stop` is set.
+database goes away (reported to the caller's `OutageLog`, once per outage), and
+stops when `stop` is set.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from layers.outage import OutageLog, first_line, is_unavailable
 from layers.sql import quote_ident
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ def listen(
     poll_s: float = 1.0,
     on_connect: Callable[[], None] | None = None,
     on_disconnect: Callable[[], None] | None = None,
+    outage: OutageLog | None = None,
 ) -> None:
     """Block, calling `on_notify(payload)` for each notification on `channel`, until `stop`.
 
@@ -36,13 +39,13 @@ def listen(
     what they would have told it.
     """
     try:
-        _listen(engine, channel, on_notify, stop, poll_s, on_connect, on_disconnect)
+        _listen(engine, channel, on_notify, stop, poll_s, on_connect, on_disconnect, outage)
     finally:
         if on_disconnect is not None:  # not listening any more
             _quietly(on_disconnect)
 
 
-def _listen(engine, channel, on_notify, stop, poll_s, on_connect, on_disconnect) -> None:
+def _listen(engine, channel, on_notify, stop, poll_s, on_connect, on_disconnect, outage) -> None:
     backoff = 1.0
     while not stop.is_set():
         try:
@@ -57,14 +60,17 @@ def _listen(engine, channel, on_notify, stop, poll_s, on_connect, on_disconnect)
             backoff = 1.0
             _pump(dbapi, on_notify, stop, poll_s)
             dbapi.close()
-        except Exception:
+        except Exception as exc:
             if on_disconnect is not None:
                 _quietly(on_disconnect)
             if stop.is_set():
                 return
-            logger.warning(
-                "LISTEN %s lost its connection; retrying in %.0f s", channel, backoff, exc_info=True
-            )
+            if outage is not None and is_unavailable(exc):
+                outage.down(f"LISTEN {channel}: {first_line(exc)}")
+            else:
+                logger.warning(
+                    "LISTEN %s failed; retrying in %.0f s", channel, backoff, exc_info=True
+                )
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)
 

@@ -36,6 +36,17 @@ class PgBinaries:
         """The `pg_ctl` program."""
         return self.bindir / "pg_ctl"
 
+    def client(self, name: str) -> Path:
+        """A client program (`pg_dump`, `pg_restore`, `psql`); a clear error when missing."""
+        path = self.bindir / name
+        if not path.exists():
+            raise ClusterError(
+                f"{name} not found in {self.bindir}: install the Debian package "
+                f"`postgresql-client-{self.major}` (run `make setup`) or set WANGGE_PG_BINDIR",
+                code="pg_missing",
+            )
+        return path
+
     def sharedir(self) -> Path:
         """Where extensions' control files live."""
         pg_config = self.bindir / "pg_config"

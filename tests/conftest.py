@@ -5,13 +5,19 @@ Without `WANGGE_DATABASE_URL` the project's private PostGIS cluster is started
 with the scaled-down demo once; each test module then works on its own clone
 (`CREATE DATABASE … TEMPLATE`), so modules can write freely without seeing each
 other's changes.  With `WANGGE_DATABASE_URL`, the same happens on that server
-(its user needs CREATEDB).
+(its user needs CREATEDB and CREATEROLE).
+
+Migrations and the demo load run as the owner; every app the tests build
+connects as the service role (`WANGGE_SERVICE_PASSWORD` is set for the run, so
+`DatabaseSettings(database_url=…)` resolves to the service role), which proves
+the role's rights are enough.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -26,10 +32,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from geo_api.app import create_app
-from geo_api.migrate import upgrade
+from geo_api.migrate import grant_service_role, upgrade
 from geo_api.settings import Settings
+from layers.cluster import PrivateCluster
 from layers.config import DatabaseSettings
-from layers.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.db import make_engine, make_sessionmaker, resolve_database_url, resolve_service_url
 from layers.db_admin import create_database, drop_database
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, load_demo
@@ -74,8 +81,25 @@ class DemoDatabase:
 
 @pytest.fixture(scope="session")
 def server_url() -> str:
-    """URL of the PostgreSQL server the tests use (the private cluster unless told otherwise)."""
-    return resolve_database_url(DatabaseSettings(), start=True)
+    """URL of the PostgreSQL server the tests use (the private cluster unless told otherwise).
+
+    As the owner.  Also decides the service role's password for the run: the
+    private cluster's own, else WANGGE_SERVICE_PASSWORD, else a new one.
+    """
+    settings = DatabaseSettings()
+    url = resolve_database_url(settings, start=True)
+    if settings.database_url:
+        secret = settings.service_password
+        password = secret.get_secret_value() if secret else secrets.token_urlsafe(24)
+    else:
+        password = PrivateCluster(settings).service_password()
+    os.environ["WANGGE_SERVICE_PASSWORD"] = password
+    return url
+
+
+def service_url(url: str) -> str:
+    """The same database as the server's role sees it (rows, no DDL)."""
+    return resolve_service_url(DatabaseSettings(database_url=url))
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +111,7 @@ def template_db(
     drop_database(server_url, name)
     url = create_database(server_url, name)
     upgrade(url)
+    grant_service_role(url, DatabaseSettings(database_url=url))  # clones inherit the grants
     keys_file = tmp_path_factory.mktemp("home") / "demo-keys.json"
     engine = make_engine(url, pool_size=1)
     try:
@@ -129,7 +154,7 @@ def engine(test_db: DemoDatabase) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def app(test_db: DemoDatabase) -> FastAPI:
-    """The application wired to this module's database, its clock starting at `TEST_NOW`."""
+    """The application wired to this module's database (as the service role), clock at `TEST_NOW`."""
     return create_app(
         Settings(db=DatabaseSettings(database_url=test_db.url)), clock=ClockFrom(TEST_NOW)
     )

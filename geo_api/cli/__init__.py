@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from geo_api.cli import db, demo, incidents, keys, layers_io, maps, planning, serve, sla
+from geo_api.cli import backup, db, demo, incidents, keys, layers_io, maps, planning, serve, sla
 from layers.errors import WanggeError
 
 app = typer.Typer(
@@ -33,6 +33,8 @@ app.add_typer(planning.app, name="planning")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(sla.app, name="sla")
 app.add_typer(keys.app, name="keys")
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def main() -> None:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from geo_api.migrate import upgrade
+from geo_api.migrate import grant_service_role, upgrade
 from geo_api.settings import Settings
 from layers.cluster import PrivateCluster
-from layers.db import check_connection, make_engine, redact, resolve_database_url
+from layers.db import (
+    check_connection,
+    make_engine,
+    redact,
+    resolve_database_url,
+    resolve_service_url,
+)
 
 app = typer.Typer(
     help="Manage the private PostgreSQL + PostGIS cluster under $WANGGE_HOME.",
@@ -61,14 +67,26 @@ def status() -> None:
 
 
 @app.command()
-def url() -> None:
-    """Print the SQLAlchemy URL of the database on the last line (contains the password)."""
+def url(
+    show_password: bool = typer.Option(
+        False, "--show-password", help="Print the password too (it is *** otherwise)."
+    ),
+    service: bool = typer.Option(
+        False, "--service", help="The server's URL (its least-privilege role), not the owner's."
+    ),
+) -> None:
+    """Print the SQLAlchemy URL of the database (the owner's) on the last line."""
     settings = Settings()
-    typer.echo(resolve_database_url(settings.db))
+    found = resolve_service_url(settings.db) if service else resolve_database_url(settings.db)
+    typer.echo(found if show_password else redact(found))
 
 
 def migrate() -> None:
-    """Upgrade the database schema to the newest revision (creates the postgis extension)."""
+    """Upgrade the schema (as the owner), then create and grant the server's role.
+
+    The server's role may read and write rows but not change the schema; its
+    rights on tables added later come from default privileges.
+    """
     settings = Settings()
     database_url = resolve_database_url(settings.db, start=True)
     engine = make_engine(database_url, pool_size=1)
@@ -77,4 +95,15 @@ def migrate() -> None:
     finally:
         engine.dispose()
     upgrade(database_url)
+    login = grant_service_role(database_url, settings.db)
     typer.echo(f"schema up to date ({redact(database_url)})")
+    if login is None:
+        typer.secho(
+            "warning: no service role: the server would connect as the owner; set "
+            "WANGGE_SERVICE_PASSWORD (this command then creates the role "
+            f"{settings.db.service_role}) or WANGGE_SERVICE_DATABASE_URL",
+            fg="yellow",
+            err=True,
+        )
+    else:
+        typer.echo(f"the server connects as {login.role} (rows only, no DDL)")

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import SettingsDep
+from geo_api.errors import RETRY_AFTER_S
 from layers.db import check_connection
 from layers.errors import DatabaseUnavailableError
 
@@ -31,12 +32,18 @@ def landing(request: Request, settings: SettingsDep) -> dict[str, Any]:
 
 @router.get("/health", dependencies=[allow(*EVERYONE)], summary="Is the database reachable?")
 def health(request: Request) -> JSONResponse:
-    """200 with the PostGIS version when the database answers, 503 otherwise."""
+    """200 with the PostGIS version when the database answers, 503 otherwise.
+
+    The reason of a failure names the database user, host and port: it goes to
+    the server's log (once per outage), never to the caller.
+    """
     try:
         postgis = check_connection(request.app.state.engine)
     except DatabaseUnavailableError as exc:
+        request.app.state.outage.down(exc.message)
         return JSONResponse(
-            {"status": "unavailable", "database": "unreachable", "detail": exc.message},
+            {"status": "unavailable", "database": "unreachable"},
             status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
         )
     return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis})

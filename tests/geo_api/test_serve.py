@@ -23,7 +23,11 @@ def _free_port() -> int:
 def test_serve_answers_health_and_prints_urls(test_db: DemoDatabase, tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANGGE_")}
-    env |= {"WANGGE_DATABASE_URL": test_db.url, "WANGGE_HOME": str(tmp_path)}
+    env |= {
+        "WANGGE_DATABASE_URL": test_db.url,
+        "WANGGE_HOME": str(tmp_path),
+        "WANGGE_SERVICE_PASSWORD": os.environ["WANGGE_SERVICE_PASSWORD"],  # serve as the role
+    }
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -57,9 +57,15 @@ def test_lifecycle_start_again_status_url_stop(fresh_cluster: Path) -> None:
     url = wangge("db", "url", env=env)
     last = url.stdout.strip().splitlines()[-1]
     assert last.startswith("postgresql+psycopg2://wangge:") and f":{state['port']}/wangge" in last
+    assert state["password"] not in url.stdout and ":***@" in last  # only when asked:
+    shown = wangge("db", "url", "--show-password", env=env).stdout.strip().splitlines()[-1]
+    assert shown == last.replace("***", state["password"])
+    service = wangge("db", "url", "--service", env=env).stdout.strip().splitlines()[-1]
+    assert service.startswith("postgresql+psycopg2://wangge_service:***@")
 
     migrated = wangge("migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
+    assert "the server connects as wangge_service" in migrated.stdout
 
     stopped = wangge("db", "stop", env=env)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
@@ -149,3 +155,30 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for command in ("db", "migrate", "demo", "serve"):
         assert command in result.stdout
+
+
+def _port_in_time_wait() -> int:
+    """A local port with a connection in TIME_WAIT on it and nothing listening any more.
+
+    The listener sets SO_REUSEADDR as PostgreSQL's does (its connections inherit it).
+    """
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the listening side closes first: its end goes to TIME_WAIT
+        client.recv(1)
+        client.close()
+    return port
+
+
+def test_a_port_in_time_wait_is_free_but_a_listening_one_is_not() -> None:
+    port = _port_in_time_wait()
+    assert port_is_free(port), "TIME_WAIT leftovers of a stopped cluster must not block its port"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        assert not port_is_free(sock.getsockname()[1])
