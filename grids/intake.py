@@ -180,9 +180,10 @@ def _check_references(session: Session, case: NewCase) -> str:
 
 
 def _insert(session, case: NewCase, actor: Actor, location: Location, urgency, token, now, who):
-    steps = reference(session=session).limits.get((case.category_code, urgency), {})
+    ref = reference(session=session)
+    steps = ref.limits.get((case.category_code, urgency), {})
     limits = {step: Limit(amount, clock) for step, (amount, clock) in steps.items()}
-    deadlines, due = start_step({}, "accept", now, limits)
+    deadlines, due = start_step({}, "accept", now, limits, calendar=ref.calendar)
     incident = Incident(
         external_id=case.external_id,
         category_code=case.category_code,

@@ -22,6 +22,7 @@ from sqlalchemy import DateTime, and_, case, cast, or_, select, text
 from sqlalchemy.orm import Session
 
 from grids.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
+from grids.reference import work_calendar
 from layers.incidents import HANDLING_LEVELS, Incident, IncidentEvent
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,8 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
     before = incident.handling_level
     after = HANDLING_LEVELS[HANDLING_LEVELS.index(before) + 1]
     overdue_since = incident.due_at
-    record = step_deadline(now, limits[step]) if step in limits else {}
+    calendar = work_calendar(session=session)
+    record = step_deadline(now, limits[step], calendar=calendar) if step in limits else {}
     incident.deadlines = {
         **(incident.deadlines or {}),
         step: {**record, "escalated_at": now.isoformat()},

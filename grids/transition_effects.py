@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.deadlines import STEP_OF_STATUS, Limit, extend_step, finished_step, start_step
+from grids.reference import work_calendar
 from layers.errors import ConflictError, InvalidInputError, NotFoundError
 from layers.incidents import HANDLING_LEVELS, Incident
 
@@ -40,7 +41,13 @@ def apply_effects(
     step_after = STEP_OF_STATUS.get(target)
     if step_after != step_before or action in RESTARTS:
         out.update(finished_step(incident.deadlines or {}, step_before, now))
-        deadlines, due = start_step(incident.deadlines or {}, step_after, now, limits)
+        deadlines, due = start_step(
+            incident.deadlines or {},
+            step_after,
+            now,
+            limits,
+            calendar=work_calendar(session=session),
+        )
         incident.deadlines, incident.due_at, incident.warned_at = deadlines, due, None
     incident.status = target
     if target in ("closed", "void"):
@@ -121,7 +128,11 @@ def _decide_extension(approve: bool):
             incident.deadlines = deadlines
             return {"step": step, "approved": False}
         deadlines, due = extend_step(
-            deadlines, step, now, Limit(float(request["amount"]), request["clock"])
+            deadlines,
+            step,
+            now,
+            Limit(float(request["amount"]), request["clock"]),
+            calendar=work_calendar(session=session),
         )
         incident.deadlines, incident.due_at, incident.warned_at = deadlines, due, None
         return {"step": step, "approved": True, "due_at": due.isoformat()}

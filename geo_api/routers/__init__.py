@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from geo_api.routers import (
     analytics,
+    calendar_days,
     dispatch,
     grid_history,
     incidents,
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     incidents.router,
     dispatch.router,
     kpis.router,
+    calendar_days.router,
     open311.router,
     ogc.router,
     planning.router,
