@@ -103,6 +103,7 @@ def incident_out(
         "deadlines": incident.deadlines or {},
         "location": location_out(location),
         "assignee": worker_out(assignee, staff=staff),
+        "assignment_reason": incident.assignment_reason,
         "reporter": (
             {"name": incident.reporter_name, "phone": incident.reporter_phone} if staff else None
         ),

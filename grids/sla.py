@@ -22,6 +22,7 @@ from sqlalchemy import DateTime, and_, case, cast, or_, select, text
 from sqlalchemy.orm import Session
 
 from grids.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
+from grids.duty import reassign_if_off_duty
 from grids.reference import work_calendar
 from layers.incidents import HANDLING_LEVELS, Incident, IncidentEvent
 
@@ -114,6 +115,7 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
     incident.escalation_count += 1
     incident.version += 1
     incident.updated_at = now
+    moved = reassign_if_off_duty(session=session, incident=incident) or {}
     _event(
         session,
         incident,
@@ -125,6 +127,7 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
             "step": step,
             "overdue_since": overdue_since.isoformat() if overdue_since else None,
             "automatic": True,
+            **moved,
         },
     )
 

@@ -36,9 +36,10 @@ __all__ = ["OPEN_STATUSES", "STATUSES", "STEP_OF_STATUS", "Incident", "IncidentE
 HANDLING_LEVELS = ("grid", "community", "street", "district")
 LOCATE_METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
 REPORT_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
-ASSIGNMENT_REASONS = ("responsible", "substitute", "nearest_on_duty", "none")
+ASSIGNMENT_REASONS = ("responsible", "substitute", "nearest_on_duty", "none", "dispatcher")
 """Why a case has its assignee: the cell's own on-duty worker, the configured substitute of an
-off-duty one, the nearest on-duty level-1 worker of the community, or nobody on duty."""
+off-duty one, the nearest on-duty level-1 worker of the community, nobody (no cell or nobody on
+duty), or a dispatcher's choice (`dispatch` with `data.worker_id`)."""
 
 
 def _in(values: tuple[str, ...]) -> str:

@@ -4,7 +4,7 @@
   over China's official calendar (the `chinesecalendar` package).
 - `workers.substitute_id`: who takes an off-duty worker's new cases (顶岗).
 - `incidents.assignment_reason`: why the assignee has the case (responsible,
-  substitute, nearest_on_duty, none); NULL for cases written before the rule.
+  substitute, nearest_on_duty, none, dispatcher); NULL for cases written before the rule.
 
 Revision ID: 0010
 Revises: 0007
@@ -20,7 +20,7 @@ down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-REASONS = "('responsible', 'substitute', 'nearest_on_duty', 'none')"
+REASONS = "('responsible', 'substitute', 'nearest_on_duty', 'none', 'dispatcher')"
 
 
 def upgrade() -> None:
