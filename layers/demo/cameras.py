@@ -136,24 +136,26 @@ def _courtyard_cameras(
         budget -= 1
     # property management first, then a gatekeeper or owners' committee; 三无 never
     rank = np.where(yards.flags[:, 1], 0, 1) + rng.random(len(yards.geoms))
+    order = np.argsort(buildings.courtyard, kind="stable")
+    bounds = np.searchsorted(buildings.courtyard[order], np.arange(len(yards.geoms) + 1))
     for y in np.argsort(rank, kind="stable"):
         if three_nos[y] or budget <= 0:
             continue
         n = int(np.clip(np.ceil(INNER_GOAL * yards.geoms[y].area / INNER_VIEW_M2), 2, INNER_MAX))
         n = min(n, budget)
-        for spot, azimuth in _inner_spots(yards.geoms[y], buildings, int(y), n, rng):
+        own = [buildings.geoms[k] for k in order[bounds[y] : bounds[y + 1]]]
+        for spot, azimuth in _inner_spots(yards.geoms[y], own, n, rng):
             _add_camera(table, "courtyard", spot, azimuth, rng, int(y), detect=True)
         budget -= n
 
 
-def _inner_spots(yard: BaseGeometry, buildings: Buildings, y: int, n: int, rng):
+def _inner_spots(yard: BaseGeometry, own: list[BaseGeometry], n: int, rng):
     """`n` spots spread along the open ground's edge of a courtyard, each looking across it.
 
     Mounted at the edge and looking inwards, a camera's sector stays inside the
     courtyard instead of watching the road outside; the spots are spread
     (farthest-point) so the views overlap little.
     """
-    own = [g for g, c in zip(buildings.geoms, buildings.courtyard, strict=True) if c == y]
     ground = yard.difference(shapely.union_all(own).buffer(1.0)) if own else yard
     rim = yard.buffer(-2.0)
     band = ground.difference(rim.buffer(-8.0)) if not rim.is_empty else ground
