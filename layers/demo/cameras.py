@@ -166,12 +166,13 @@ def _inner_spots(yard: BaseGeometry, own: list[BaseGeometry], n: int, rng):
         chosen.append(int(np.argmax(gap)))
         gap = np.minimum(gap, np.hypot(*(pool - pool[chosen[-1]]).T))
     cx, cy = yard.centroid.coords[0]
-    shapely.prepare(ground)
     for x, yy in pool[chosen]:
         inwards = np.degrees(np.arctan2(cx - x, cy - yy))
         # the installer points it where most open ground lies (buildings block the rest)
         candidates = [inwards + turn for turn in (-90.0, -45.0, 0.0, 45.0, 90.0)]
-        seen = [ground.intersection(_sector(x, yy, a)).area for a in candidates]
+        sectors = np.asarray([_sector(x, yy, a) for a in candidates], dtype=object)
+        near = shapely.clip_by_rect(ground, x - 61.0, yy - 61.0, x + 61.0, yy + 61.0)
+        seen = shapely.area(shapely.intersection(near, sectors))
         azimuth = (candidates[int(np.argmax(seen))] + rng.normal(0, 8)) % 360
         yield (float(x), float(yy)), azimuth
 
