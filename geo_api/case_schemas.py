@@ -121,6 +121,9 @@ class IncidentOut(BaseModel):
     deadlines: dict[str, Any]
     location: LocationOut
     assignee: WorkerOut | None = None
+    assignment_reason: (
+        Literal["responsible", "substitute", "nearest_on_duty", "none", "dispatcher"] | None
+    ) = None
     reporter: Reporter | None = None
     possible_duplicates: list[int] | None = None
     case_token: str | None = Field(

@@ -128,6 +128,7 @@ def incident_out(
         "deadlines": incident.deadlines or {},
         "location": location_out(location),
         "assignee": worker_out(assignee, staff=staff),
+        "assignment_reason": incident.assignment_reason,
         "reporter": reporter_out(reporter) if staff else None,
         "possible_duplicates": duplicates,
         "case_token": token,

@@ -5,9 +5,12 @@ level-1 cell (workers are tied to cell *codes*, so a worker keeps their cell
 through revisions that keep the code).  Points handled by fallback (no cell)
 have no worker; the community's service station takes them.
 
-`assign_for_chain` reads the database (used when a case is written);
+`assign_for_chain` reads the database (used when a case is written) and follows
+the duty rule of `grids.duty` (the cell's worker when on duty, else the
+configured substitute, else the nearest on-duty level-1 worker of the community);
 `contacts_for` answers from a per-process cache refreshed every
-`CONTACT_TTL_S` seconds (used by the hot ``GET /locate``).
+`CONTACT_TTL_S` seconds (used by the hot ``GET /locate``): it names the cell's
+own worker, on duty or not, as the one who serves the address.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.duty import Assignment, assign_cells, assign_point
 from grids.locate import Location, database_key
 
 RESPONSIBLE_FIRST = "on_duty DESC, id"
-"""Among workers of one cell, who is responsible: on duty first, then the lowest id."""
+"""Among workers of one cell, whose cell it is: on duty first, then the lowest id."""
 
 CONTACT_TTL_S = 60.0
 """How long `contacts_for` may answer from its cache."""
@@ -53,46 +57,40 @@ class StationContact:
 
 
 def assign_for_chain(*, session: Session, chain: Location) -> int | None:
-    """Id of the worker responsible for a located chain: the level-1 worker of its L1 cell.
+    """Id of the worker who takes a case at a located chain (`assignment_for`).
 
-    Returns None when the chain has no level-1 cell (community/street fallback)
-    or no worker serves that cell; the case then waits in the community's queue.
-    An off-duty worker stays responsible (dispatchers reassign with the
-    nearest-workers list); when several workers share a cell the on-duty one
-    with the lowest id is chosen.
+    None when the chain has no level-1 cell (community/street fallback) or nobody
+    of the community is on duty; the case then waits in the community's queue.
     """
-    worker = responsible_worker(session=session, chain=chain)
-    return worker.id if worker else None
+    return assignment_for(session=session, chain=chain).worker_id
+
+
+def assignment_for(*, session: Session, chain: Location) -> Assignment:
+    """Who takes a case located at `chain`, and why (the duty rule of `grids.duty`)."""
+    return assign_point(
+        session=session,
+        l1_code=chain.l1_code,
+        community_id=chain.community_id,
+        lon=chain.lon,
+        lat=chain.lat,
+    )
 
 
 def responsible_worker(*, session: Session, chain: Location) -> WorkerContact | None:
-    """The contact card of the worker `assign_for_chain` picks (one query)."""
-    if chain.l1_code is None:
-        return None
-    r = session.execute(
-        text(
-            "SELECT id, code, name, phone, level, on_duty FROM workers "  # noqa: S608 - constant
-            f"WHERE level = 1 AND cell_code = :code ORDER BY {RESPONSIBLE_FIRST} LIMIT 1"
-        ),
-        {"code": chain.l1_code},
-    ).first()
-    return WorkerContact(r.id, r.code, r.name, r.phone, r.level, r.on_duty) if r else None
+    """The contact card of the worker `assign_for_chain` picks."""
+    return worker_contact(session=session, worker_id=assign_for_chain(session=session, chain=chain))
 
 
-def level1_workers_for(*, session: Session, cell_codes: Sequence[str]) -> dict[str, int]:
+def level1_workers_for(
+    *, session: Session, cell_codes: Sequence[str], revision_id: int | None = None
+) -> dict[str, int]:
     """`assign_for_chain` for many level-1 cells at once (re-routing after a publish).
 
-    Same rule, one query: the level-1 worker whose `cell_code` is the cell's code,
-    on duty first, then the lowest id; a cell without a worker is absent.
+    Same duty rule, one query, measured from each cell's inner point; a cell
+    nobody can take (no worker of its community on duty) is absent.
     """
-    rows = session.execute(
-        text(
-            "SELECT DISTINCT ON (cell_code) cell_code, id FROM workers WHERE level = 1"  # noqa: S608
-            f" AND cell_code = ANY(:codes) ORDER BY cell_code, {RESPONSIBLE_FIRST}"
-        ),
-        {"codes": sorted(set(cell_codes))},
-    ).all()
-    return {r.cell_code: r.id for r in rows}
+    assigned = assign_cells(session=session, cell_codes=cell_codes, revision_id=revision_id)
+    return {code: a.worker_id for code, a in assigned.items() if a.worker_id is not None}
 
 
 def worker_contact(*, session: Session, worker_id: int | None) -> WorkerContact | None:

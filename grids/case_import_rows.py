@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from grids.deadlines import limits_for, step_deadline
 from grids.grid_snapshot import CellChains
+from grids.reference import work_calendar
 from layers.ewkb import points_ewkb_hex
 from layers.incidents import STEP_OF_STATUS
 from layers.sql import quote_ident
@@ -65,7 +66,7 @@ def _deadlines(session: Session, rows: pd.DataFrame, now: datetime) -> tuple[lis
         for (category, urgency, step), where in keys.groupby(["c", "u", "s"]).indices.items():
             limits = limits_for(session=session, category_code=category, urgency=urgency)
             if step in limits:
-                record = step_deadline(now, limits[step])
+                record = step_deadline(now, limits[step], calendar=work_calendar(session=session))
                 due[open_at[where]] = record["due_at"]
                 records[open_at[where]] = json.dumps({step: record})
     return list(due), list(records)

@@ -5,7 +5,10 @@ check); `time_limits` gives the step's amount and clock per category ×
 urgency.  A step's deadline is computed when the step starts and kept in
 ``incidents.deadlines`` as ``{step: {started_at, due_at, warn_at, clock,
 amount}}``; ``incidents.due_at`` is the running step's deadline (NULL when no
-clock runs: parked, closed, void).  Clocks: `layers.clocks`.
+clock runs: parked, closed, void).  Clocks: `layers.clocks`, on the working
+days of the district's `WorkCalendar` (official holidays + local overrides,
+`grids.reference.work_calendar`), which every caller passes in.  A deadline
+over a day the calendar only guesses records ``"calendar": "provisional"``.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.clocks import deadline, share_elapsed_at
+from layers.clocks import deadline, provisional, share_elapsed_at
 from layers.errors import UnprocessableError
 from layers.incidents import STEP_OF_STATUS
+from layers.work_calendar import WorkCalendar
 
 __all__ = ["STEP_OF_STATUS", "WARN_SHARE", "Limit", "limits_for", "start_step", "step_deadline"]
 
@@ -51,44 +55,54 @@ def limits_for(*, session: Session, category_code: str, urgency: str) -> dict[st
     return {r.step: Limit(float(r.amount), r.clock) for r in rows}
 
 
-def step_deadline(start: datetime, limit: Limit) -> dict[str, Any]:
+def step_deadline(start: datetime, limit: Limit, *, calendar: WorkCalendar) -> dict[str, Any]:
     """The deadline record of a step that starts at `start`."""
-    due = deadline(start, limit.amount, limit.clock)
-    warn = share_elapsed_at(start, due, limit.clock, WARN_SHARE)
-    return {
+    due = deadline(start, limit.amount, limit.clock, calendar)
+    warn = share_elapsed_at(start, due, limit.clock, WARN_SHARE, calendar)
+    record: dict[str, Any] = {
         "started_at": start.isoformat(),
         "due_at": due.isoformat(),
         "warn_at": warn.isoformat(),
         "clock": limit.clock,
         "amount": limit.amount,
     }
+    if provisional(start, due, limit.clock, calendar):
+        record["calendar"] = "provisional"
+    return record
 
 
 def start_step(
-    deadlines: dict[str, Any], step: str | None, start: datetime, limits: dict[str, Limit]
+    deadlines: dict[str, Any],
+    step: str | None,
+    start: datetime,
+    limits: dict[str, Limit],
+    *,
+    calendar: WorkCalendar,
 ) -> tuple[dict[str, Any], datetime | None]:
     """Deadlines with `step` (re)started at `start`, and the new ``due_at``."""
     out = dict(deadlines)
     if step is None or step not in limits:
         return out, None
-    out[step] = step_deadline(start, limits[step])
+    out[step] = step_deadline(start, limits[step], calendar=calendar)
     return out, datetime.fromisoformat(out[step]["due_at"])
 
 
 def extend_step(
-    deadlines: dict[str, Any], step: str, now: datetime, limit: Limit
+    deadlines: dict[str, Any], step: str, now: datetime, limit: Limit, *, calendar: WorkCalendar
 ) -> tuple[dict[str, Any], datetime]:
     """Push the running step's deadline out by another `limit` counted from its current due."""
     out = dict(deadlines)
     record = dict(out[step])
     base = max(datetime.fromisoformat(record["due_at"]), now)
-    due = deadline(base, limit.amount, limit.clock)
+    due = deadline(base, limit.amount, limit.clock, calendar)
     start = datetime.fromisoformat(record["started_at"])
     record.update(
         due_at=due.isoformat(),
-        warn_at=share_elapsed_at(start, due, limit.clock, WARN_SHARE).isoformat(),
+        warn_at=share_elapsed_at(start, due, limit.clock, WARN_SHARE, calendar).isoformat(),
         extensions=int(record.get("extensions", 0)) + 1,
     )
+    if provisional(base, due, limit.clock, calendar):
+        record["calendar"] = "provisional"
     out[step] = record
     return out, due
 

@@ -3,7 +3,9 @@
 Before = the live grid of the scope now; after = the draft.  Buildings and open
 cases are placed by point (a building by its inner point) in both, with the
 same rule as locate (covers, lowest code wins), so "moved" means the point's
-cell code differs between the two grids.
+cell code differs between the two grids.  Who would take a level-1 cell's cases
+follows the duty rule (`grids.duty`): the preview names the cells' own workers
+who are off duty and who would stand in for them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.assign import level1_workers_for
 from grids.drafts import get_revision, scope_community_ids
+from grids.duty import Assignment, assign_cells
 from layers.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -84,18 +86,23 @@ def impact(*, session: Session, revision_id: int, metric_srid: int) -> dict[str,
     incidents = session.execute(_INCIDENTS_SQL, params).all()
     l1_before = {r.before for r in buildings if r.level == 1 and r.before}
     l1_after = _draft_l1(session, revision_id)
-    workers = level1_workers_for(
-        session=session, cell_codes=sorted(l1_before | set(l1_after) | _l1_codes(cells))
+    assigned = assign_cells(
+        session=session,
+        cell_codes=sorted(l1_before | set(l1_after) | _l1_codes(cells)),
+        revision_id=revision_id,
     )
+    own = {c: a.responsible_id for c, a in assigned.items() if a.responsible_id is not None}
+    takes = {c: a.worker_id for c, a in assigned.items() if a.worker_id is not None}
     _add_people(cells, buildings)
-    moving = _moving_cases(incidents, workers)
-    _add_cases(cells, incidents, workers)
+    moving = _moving_cases(incidents, takes)
+    _add_cases(cells, incidents, own, assigned)
     return {
         "revision": revision_id,
         "changed_cells": cells,
         "incidents_moving": moving,
-        "workload": _workload(session, workers, incidents, l1_after, buildings),
-        "cells_without_worker": sorted(c for c in l1_after if c not in workers),
+        "workload": _workload(own, takes, incidents, l1_after, buildings),
+        "cells_without_worker": sorted(c for c in l1_after if c not in own),
+        "workers_off_duty": _off_duty(session, assigned, l1_after),
         "totals": {
             "changed_cells": len(cells),
             "households_moved": sum(r.households for r in buildings if _moved(r, 3)),
@@ -144,7 +151,8 @@ def _add_people(cells: list[dict[str, Any]], buildings: list[Any]) -> None:
 
 
 def _new_assignee(row: Any, workers: dict[str, int]) -> int | None:
-    if row.handling_level == "grid" and row.after in workers:
+    """Who a case has after the publish: a moving grid-level case goes to its new cell's taker."""
+    if row.before != row.after and row.handling_level == "grid" and row.after in workers:
         return workers[row.after]
     return row.assignee_worker_id
 
@@ -163,7 +171,37 @@ def _moving_cases(incidents: list[Any], workers: dict[str, int]) -> list[dict[st
     return [by_case[k] for k in sorted(by_case)]
 
 
-def _add_cases(cells: list[dict[str, Any]], incidents: list[Any], workers: dict[str, int]):
+def _off_duty(
+    session: Session, assigned: dict[str, Assignment], l1_after: dict[str, int]
+) -> list[dict[str, Any]]:
+    """The level-1 cells of the draft whose own worker is off duty, and who would stand in."""
+    rows = [(c, assigned[c]) for c in sorted(l1_after) if c in assigned]
+    rows = [(c, a) for c, a in rows if a.responsible_id is not None and not a.responsible_on_duty]
+    ids = {a.responsible_id for _, a in rows} | {a.worker_id for _, a in rows if a.worker_id}
+    names = dict(
+        session.execute(
+            text("SELECT id, name FROM workers WHERE id = ANY(:ids)"), {"ids": sorted(ids)}
+        ).all()
+    )
+    return [
+        {
+            "cell_code": code,
+            "worker_id": a.responsible_id,
+            "worker_name": names.get(a.responsible_id),
+            "stand_in_id": a.worker_id,
+            "stand_in_name": names.get(a.worker_id) if a.worker_id else None,
+            "stand_in_reason": a.reason,
+        }
+        for code, a in rows
+    ]
+
+
+def _add_cases(
+    cells: list[dict[str, Any]],
+    incidents: list[Any],
+    workers: dict[str, int],
+    assigned: dict[str, Assignment],
+):
     counts: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in incidents:
         if r.before:
@@ -179,13 +217,22 @@ def _add_cases(cells: list[dict[str, Any]], incidents: list[Any], workers: dict[
             after = cell["code"] if cell["change"] != "removed" else None
             cell["worker_before"] = workers.get(before) if before else None
             cell["worker_after"] = workers.get(after) if after else None
+            took = assigned.get(after) if after else None
+            cell["worker_after_on_duty"] = took.responsible_on_duty if took else None
+            cell["assignee_after"] = took.worker_id if took else None
+            cell["assignment_reason_after"] = took.reason if took else None
 
 
-def _workload(session, workers, incidents, l1_after, buildings) -> list[dict[str, Any]]:
-    """Open cases and households per level-1 worker touched by the change, before and after."""
+def _workload(workers, takes, incidents, l1_after, buildings) -> list[dict[str, Any]]:
+    """Open cases and households per level-1 worker touched by the change, before and after.
+
+    Households go with the cells' own workers (`workers`); open cases with whoever
+    the duty rule gives them to (`takes`).
+    """
     touched = {r.assignee_worker_id for r in incidents if r.level == 1 and r.before != r.after}
     touched |= {workers[r.before] for r in buildings if _moved(r, 1) and r.before in workers}
     touched |= {workers[r.after] for r in buildings if _moved(r, 1) and r.after in workers}
+    touched |= {takes[r.after] for r in incidents if _moved(r, 1) and r.after in takes}
     touched.discard(None)
     code_of = {w: c for c, w in workers.items()}
     hh_before: dict[str, int] = defaultdict(int)
@@ -196,7 +243,7 @@ def _workload(session, workers, incidents, l1_after, buildings) -> list[dict[str
     for worker in sorted(touched):
         cases_before = sum(1 for r in incidents if r.level == 1 and r.assignee_worker_id == worker)
         cases_after = sum(
-            1 for r in incidents if r.level == 1 and _new_assignee(r, workers) == worker
+            1 for r in incidents if r.level == 1 and _new_assignee(r, takes) == worker
         )
         code = code_of.get(worker)
         out.append(

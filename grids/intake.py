@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from grids.assign import WorkerContact, responsible_worker, worker_contact
+from grids.assign import WorkerContact, assignment_for, worker_contact
 from grids.case_access import Actor, token_hash
 from grids.case_views import location_of_incident
 from grids.deadlines import Limit, start_step
@@ -106,8 +106,11 @@ def report_case(
         version=version,
     )
     token = secrets.token_urlsafe(24)
-    assignee = responsible_worker(session=session, chain=location)
-    incident = _insert(session, case, actor, location, urgency, token, now, assignee)
+    assignment = assignment_for(session=session, chain=location)
+    assignee = worker_contact(session=session, worker_id=assignment.worker_id)
+    incident = _insert(
+        session, case, actor, location, urgency, token, now, assignee, assignment.reason
+    )
     session.add(
         IncidentEvent(
             incident_id=incident.id,
@@ -117,7 +120,11 @@ def report_case(
             action="report",
             from_status=None,
             to_status="reported",
-            data={"channel": case.channel_code, "locate_method": location.method},
+            data={
+                "channel": case.channel_code,
+                "locate_method": location.method,
+                **assignment.event_data(),
+            },
         )
     )
     if idempotency_key is not None:
@@ -210,10 +217,13 @@ def _check_references(session: Session, case: NewCase) -> str:
     return case.urgency or urgency
 
 
-def _insert(session, case: NewCase, actor: Actor, location: Location, urgency, token, now, who):
-    steps = reference(session=session).limits.get((case.category_code, urgency), {})
+def _insert(
+    session, case: NewCase, actor: Actor, location: Location, urgency, token, now, who, reason
+):
+    ref = reference(session=session)
+    steps = ref.limits.get((case.category_code, urgency), {})
     limits = {step: Limit(amount, clock) for step, (amount, clock) in steps.items()}
-    deadlines, due = start_step({}, "accept", now, limits)
+    deadlines, due = start_step({}, "accept", now, limits, calendar=ref.calendar)
     incident = Incident(
         external_id=case.external_id,
         category_code=case.category_code,
@@ -236,6 +246,7 @@ def _insert(session, case: NewCase, actor: Actor, location: Location, urgency, t
         street_id=location.street_id,
         locate_method=location.method,
         assignee_worker_id=who.id if who else None,
+        assignment_reason=reason,
         due_at=due,
         deadlines=deadlines,
         created_at=now,

@@ -1,7 +1,10 @@
-"""Reference data of intake, cached per process: categories, channels, time limits.
+"""Reference data of intake, cached per process: categories, channels, time limits, calendar.
 
 Districts tune these tables rarely; intake reads them on every report.  The
-cache answers for `REFERENCE_TTL_S` seconds, then reads the tables again.
+cache answers for `REFERENCE_TTL_S` seconds, then reads the tables again
+(an edit made through this process forgets the cache at once).  The working-day
+calendar (the official one plus `calendar_overrides`) is loaded here once, so
+the clocks get it as a plain object and never query inside their arithmetic.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.locate import database_key
+from layers.calendar_overrides import load_calendar
+from layers.work_calendar import WorkCalendar
 
 REFERENCE_TTL_S = 60.0
 
@@ -25,6 +30,7 @@ class Reference:
     urgency: dict[str, str]
     channels: frozenset[str]
     limits: dict[tuple[str, str], dict[str, tuple[float, str]]]
+    calendar: WorkCalendar
 
 
 _LOCK = threading.Lock()
@@ -46,10 +52,16 @@ def reference(*, session: Session) -> Reference:
         urgency=dict(session.execute(text("SELECT code, default_urgency FROM categories")).all()),
         channels=frozenset(session.execute(text("SELECT code FROM channels")).scalars()),
         limits=limits,
+        calendar=load_calendar(session=session),
     )
     with _LOCK:
         _CACHE[key] = (time.monotonic(), ref)
     return ref
+
+
+def work_calendar(*, session: Session) -> WorkCalendar:
+    """The district's working-day calendar: official holidays and 调休 plus its overrides."""
+    return reference(session=session).calendar
 
 
 def forget_reference() -> None:

@@ -22,6 +22,8 @@ from sqlalchemy import DateTime, and_, case, cast, or_, select, text
 from sqlalchemy.orm import Session
 
 from grids.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
+from grids.duty import reassign_if_off_duty
+from grids.reference import work_calendar
 from layers.incidents import HANDLING_LEVELS, Incident, IncidentEvent
 
 logger = logging.getLogger(__name__)
@@ -101,7 +103,8 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
     before = incident.handling_level
     after = HANDLING_LEVELS[HANDLING_LEVELS.index(before) + 1]
     overdue_since = incident.due_at
-    record = step_deadline(now, limits[step]) if step in limits else {}
+    calendar = work_calendar(session=session)
+    record = step_deadline(now, limits[step], calendar=calendar) if step in limits else {}
     incident.deadlines = {
         **(incident.deadlines or {}),
         step: {**record, "escalated_at": now.isoformat()},
@@ -112,6 +115,7 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
     incident.escalation_count += 1
     incident.version += 1
     incident.updated_at = now
+    moved = reassign_if_off_duty(session=session, incident=incident) or {}
     _event(
         session,
         incident,
@@ -123,6 +127,7 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
             "step": step,
             "overdue_since": overdue_since.isoformat() if overdue_since else None,
             "automatic": True,
+            **moved,
         },
     )
 

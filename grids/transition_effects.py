@@ -13,6 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.deadlines import STEP_OF_STATUS, Limit, extend_step, finished_step, start_step
+from grids.duty import reassign_if_off_duty
+from grids.reference import work_calendar
 from layers.errors import ConflictError, InvalidInputError, NotFoundError
 from layers.incidents import HANDLING_LEVELS, Incident
 
@@ -40,7 +42,13 @@ def apply_effects(
     step_after = STEP_OF_STATUS.get(target)
     if step_after != step_before or action in RESTARTS:
         out.update(finished_step(incident.deadlines or {}, step_before, now))
-        deadlines, due = start_step(incident.deadlines or {}, step_after, now, limits)
+        deadlines, due = start_step(
+            incident.deadlines or {},
+            step_after,
+            now,
+            limits,
+            calendar=work_calendar(session=session),
+        )
         incident.deadlines, incident.due_at, incident.warned_at = deadlines, due, None
     incident.status = target
     if target in ("closed", "void"):
@@ -50,8 +58,9 @@ def apply_effects(
 
 def _dispatch(session, incident, data, now, limits, _worker) -> dict[str, Any]:
     worker_id = data.get("worker_id")
-    if worker_id is None:
-        return {"worker_id": incident.assignee_worker_id}
+    if worker_id is None:  # to whoever the duty rule picks, if the assignee is off duty
+        moved = reassign_if_off_duty(session=session, incident=incident) or {}
+        return {"worker_id": incident.assignee_worker_id, **moved}
     if not isinstance(worker_id, int) or isinstance(worker_id, bool):
         raise InvalidInputError("data.worker_id must be an integer", code="invalid_worker")
     row = session.execute(
@@ -61,8 +70,8 @@ def _dispatch(session, incident, data, now, limits, _worker) -> dict[str, Any]:
         raise NotFoundError(f"no worker {worker_id}", code="worker_not_found")
     if not row.on_duty:
         raise ConflictError(f"worker {worker_id} is off duty", code="worker_off_duty")
-    incident.assignee_worker_id = worker_id
-    return {"worker_id": worker_id}
+    incident.assignee_worker_id, incident.assignment_reason = worker_id, "dispatcher"
+    return {"worker_id": worker_id, "assignment_reason": "dispatcher"}
 
 
 def _self_handle(session, incident, data, now, limits, worker_id) -> dict[str, Any]:
@@ -86,7 +95,8 @@ def _escalate(session, incident, data, now, limits, _worker) -> dict[str, Any]:
         )
     incident.handling_level = wanted
     incident.escalation_count += 1
-    return {"from_level": HANDLING_LEVELS[current], "to_level": wanted}
+    moved = reassign_if_off_duty(session=session, incident=incident) or {}
+    return {"from_level": HANDLING_LEVELS[current], "to_level": wanted, **moved}
 
 
 def _running(incident: Incident) -> tuple[str, dict[str, Any]]:
@@ -121,7 +131,11 @@ def _decide_extension(approve: bool):
             incident.deadlines = deadlines
             return {"step": step, "approved": False}
         deadlines, due = extend_step(
-            deadlines, step, now, Limit(float(request["amount"]), request["clock"])
+            deadlines,
+            step,
+            now,
+            Limit(float(request["amount"]), request["clock"]),
+            calendar=work_calendar(session=session),
         )
         incident.deadlines, incident.due_at, incident.warned_at = deadlines, due, None
         return {"step": step, "approved": True, "due_at": due.isoformat()}

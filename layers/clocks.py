@@ -3,8 +3,12 @@
 A time limit is an amount on a clock (`layers.catalog.CLOCKS`); this module
 turns "N on clock C from moment T" into a deadline, and says when a given share
 of it has elapsed (the 80 % warning).  Local time is China Standard Time
-(UTC+8, no daylight saving), where the working day is 08:00–12:00 + 14:00–18:00,
-Monday to Friday (public holidays are not modelled).
+(UTC+8, no daylight saving), where the working day is 08:00–12:00 + 14:00–18:00
+on the working days of a `layers.work_calendar.WorkCalendar` (China's statutory
+holidays and make-up working days, plus local overrides).  The calendar is an
+argument, so the arithmetic stays pure; it defaults to the official calendar
+without local overrides (`STATUTORY`): callers that serve a district pass the
+one loaded with its overrides.
 
 - ``continuous``: ``amount`` minutes of wall time.
 - ``working_hours``: ``amount`` minutes counted only inside working periods.
@@ -23,6 +27,7 @@ import math
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from layers.catalog import CLOCKS
+from layers.work_calendar import STATUTORY, WorkCalendar
 
 LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 """China Standard Time: the clock the district works by."""
@@ -31,7 +36,6 @@ WORK_PERIODS = ((time(8, 0), time(12, 0)), (time(14, 0), time(18, 0)))
 DAY_END = time(18, 0)
 """When a working day ends (the deadline of a working-days limit)."""
 WORKING_MINUTES_PER_DAY = 480
-_WEEK = timedelta(minutes=5 * WORKING_MINUTES_PER_DAY)
 
 
 def _check(moment: datetime) -> datetime:
@@ -40,13 +44,13 @@ def _check(moment: datetime) -> datetime:
     return moment.astimezone(LOCAL_TZ)
 
 
-def is_working_day(day: date) -> bool:
-    """Monday to Friday."""
-    return day.weekday() < 5
+def is_working_day(day: date, calendar: WorkCalendar = STATUTORY) -> bool:
+    """A working day of `calendar` (holidays closed, 调休 weekends open)."""
+    return calendar.is_working_day(day)
 
 
-def _periods(day: date) -> list[tuple[datetime, datetime]]:
-    if not is_working_day(day):
+def _periods(day: date, calendar: WorkCalendar) -> list[tuple[datetime, datetime]]:
+    if not calendar.is_working_day(day):
         return []
     return [
         (datetime.combine(day, a, LOCAL_TZ), datetime.combine(day, b, LOCAL_TZ))
@@ -54,13 +58,19 @@ def _periods(day: date) -> list[tuple[datetime, datetime]]:
     ]
 
 
-def add_working_minutes(start: datetime, minutes: float) -> datetime:
-    """The moment `minutes` working minutes after `start` (UTC out)."""
+def add_working_minutes(
+    start: datetime, minutes: float, calendar: WorkCalendar = STATUTORY
+) -> datetime:
+    """The moment `minutes` working minutes after `start` (UTC out).
+
+    Day by day: weeks are no longer uniform once holidays count, and limits are
+    at most a few weeks long, so the loop stays short.
+    """
     local = _check(start)
     remaining = timedelta(minutes=max(0.0, minutes))
     day = local.date()
     while True:
-        for a, b in _periods(day):
+        for a, b in _periods(day, calendar):
             begin = max(a, local)
             if begin >= b:
                 continue
@@ -68,15 +78,11 @@ def add_working_minutes(start: datetime, minutes: float) -> datetime:
                 return (begin + remaining).astimezone(UTC)
             remaining -= b - begin
         day += timedelta(days=1)
-        if day.weekday() == 0 and remaining > _WEEK:
-            # Skip whole weeks at once for long limits; keep a remainder so the
-            # deadline lands at the end of a period rather than the next start.
-            weeks = (remaining - timedelta(microseconds=1)) // _WEEK
-            remaining -= weeks * _WEEK
-            day += timedelta(weeks=weeks)
 
 
-def working_minutes_between(start: datetime, end: datetime) -> float:
+def working_minutes_between(
+    start: datetime, end: datetime, calendar: WorkCalendar = STATUTORY
+) -> float:
     """Working minutes in [start, end) (0 when end <= start)."""
     a_local, b_local = _check(start), _check(end)
     if b_local <= a_local:
@@ -84,7 +90,7 @@ def working_minutes_between(start: datetime, end: datetime) -> float:
     total = timedelta()
     day = a_local.date()
     while day <= b_local.date():
-        for a, b in _periods(day):
+        for a, b in _periods(day, calendar):
             lo, hi = max(a, a_local), min(b, b_local)
             if hi > lo:
                 total += hi - lo
@@ -92,15 +98,17 @@ def working_minutes_between(start: datetime, end: datetime) -> float:
     return total.total_seconds() / 60.0
 
 
-def _nth_working_day_after(day: date, n: int) -> date:
+def _nth_working_day_after(day: date, n: int, calendar: WorkCalendar) -> date:
     while n > 0:
         day += timedelta(days=1)
-        if is_working_day(day):
+        if calendar.is_working_day(day):
             n -= 1
     return day
 
 
-def deadline(start: datetime, amount: float, clock: str) -> datetime:
+def deadline(
+    start: datetime, amount: float, clock: str, calendar: WorkCalendar = STATUTORY
+) -> datetime:
     """When a limit of `amount` on `clock` that started at `start` runs out (UTC)."""
     local = _check(start)
     if amount <= 0:
@@ -108,9 +116,9 @@ def deadline(start: datetime, amount: float, clock: str) -> datetime:
     if clock == "continuous":
         return (local + timedelta(minutes=float(amount))).astimezone(UTC)
     if clock == "working_hours":
-        return add_working_minutes(local, float(amount))
+        return add_working_minutes(local, float(amount), calendar)
     if clock == "working_days":
-        day = _nth_working_day_after(local.date(), math.ceil(amount))
+        day = _nth_working_day_after(local.date(), math.ceil(amount), calendar)
         return datetime.combine(day, DAY_END, LOCAL_TZ).astimezone(UTC)
     if clock == "calendar_days":
         day = local.date() + timedelta(days=math.ceil(amount) + 1)
@@ -118,11 +126,20 @@ def deadline(start: datetime, amount: float, clock: str) -> datetime:
     raise ValueError(f"unknown clock {clock!r}; clocks are {', '.join(CLOCKS)}")
 
 
-def share_elapsed_at(start: datetime, due: datetime, clock: str, share: float) -> datetime:
+def share_elapsed_at(
+    start: datetime, due: datetime, clock: str, share: float, calendar: WorkCalendar = STATUTORY
+) -> datetime:
     """The moment `share` (0–1) of the limit [start, due] has run, measured on `clock`."""
     _check(start)
     _check(due)
     if clock in ("working_hours", "working_days"):
-        total = working_minutes_between(start, due)
-        return add_working_minutes(start, share * total)
+        total = working_minutes_between(start, due, calendar)
+        return add_working_minutes(start, share * total, calendar)
     return (start + (due - start) * share).astimezone(UTC)
+
+
+def provisional(start: datetime, due: datetime, clock: str, calendar: WorkCalendar) -> bool:
+    """True when a working-time limit [start, due] crosses a day the calendar only guesses."""
+    if clock not in ("working_hours", "working_days"):
+        return False
+    return calendar.any_provisional(_check(start).date(), _check(due).date())

@@ -36,6 +36,10 @@ __all__ = ["OPEN_STATUSES", "STATUSES", "STEP_OF_STATUS", "Incident", "IncidentE
 HANDLING_LEVELS = ("grid", "community", "street", "district")
 LOCATE_METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
 REPORT_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+ASSIGNMENT_REASONS = ("responsible", "substitute", "nearest_on_duty", "none", "dispatcher")
+"""Why a case has its assignee: the cell's own on-duty worker, the configured substitute of an
+off-duty one, the nearest on-duty level-1 worker of the community, nobody (no cell or nobody on
+duty), or a dispatcher's choice (`dispatch` with `data.worker_id`)."""
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -55,6 +59,10 @@ class Incident(Base):
             f"locate_method IS NULL OR locate_method IN {_in(LOCATE_METHODS)}", name="locate_method"
         ),
         CheckConstraint(f"reported_crs IN {_in(REPORT_CRS)}", name="reported_crs"),
+        CheckConstraint(
+            f"assignment_reason IS NULL OR assignment_reason IN {_in(ASSIGNMENT_REASONS)}",
+            name="assignment_reason",
+        ),
         Index("ix_incidents_status_due", "status", "due_at"),
         Index("ix_incidents_category_created", "category_code", "created_at"),
         Index("ix_incidents_created", "created_at"),
@@ -99,6 +107,8 @@ class Incident(Base):
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
     locate_method: Mapped[str | None] = mapped_column(Text)
     assignee_worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
+    assignment_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the assignee has the case (`ASSIGNMENT_REASONS`); NULL for cases older than the rule."""
     handling_level: Mapped[str] = mapped_column(Text, nullable=False, server_default="grid")
     escalation_count: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

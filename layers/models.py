@@ -5,6 +5,7 @@ from layers.api_keys import ApiKey
 from layers.audit import AuditEvent
 from layers.base import Base
 from layers.buildings import Building
+from layers.calendar_overrides import CalendarOverride
 from layers.cameras import Camera
 from layers.catalog import Category, Channel, TimeLimit
 from layers.courtyards import Courtyard
@@ -23,6 +24,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Building",
+    "CalendarOverride",
     "Camera",
     "CameraView",
     "Category",

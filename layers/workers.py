@@ -29,6 +29,7 @@ class Worker(Base):
     __table_args__ = (
         CheckConstraint("level BETWEEN 1 AND 3", name="level"),
         CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="geom_valid"),
+        CheckConstraint("substitute_id IS NULL OR substitute_id <> id", name="substitute"),
         Index("ix_workers_geom", "geom", postgresql_using="gist"),
     )
 
@@ -42,6 +43,8 @@ class Worker(Base):
         ForeignKey("communities.id"), nullable=False, index=True
     )
     on_duty: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    substitute_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL"))
+    """Who takes this worker's new cases while they are off duty (顶岗), if configured."""
     position_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     geom: Mapped[WKBElement | None] = mapped_column(geometry("Point"))
 

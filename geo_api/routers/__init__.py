@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from geo_api.routers import (
     admin_keys,
     analytics,
+    calendar_days,
     dispatch,
     grid_history,
     incidents,
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     incidents.router,
     dispatch.router,
     kpis.router,
+    calendar_days.router,
     open311.router,
     ogc.router,
     planning.router,

@@ -24,6 +24,7 @@ from grids.drafts import (
 )
 from grids.history import list_revisions, revision_diff
 from grids.impact import impact
+from grids.live_check import LiveCheckOptions, check_live_grid
 from grids.redraw import publish
 from grids.validation import ValidationOptions, validate_draft
 
@@ -128,6 +129,23 @@ def validate(
     """Overlaps, gaps, pieces outside parent or scope, bad rings and codes, with geometry."""
     options = _options(settings, tolerance_m)
     return validate_draft(session=session, revision_id=revision_id, options=options)
+
+
+@router.get("/live/validation", summary="Does the live grid tile exactly?")
+def live_validation(
+    session: SessionDep,
+    settings: SettingsDep,
+    who: Planner,
+    tolerance_m: float | None = Query(default=None, ge=0, le=10),
+    min_sliver_m2: float = Query(default=1e-4, gt=0, le=1e6),
+) -> dict[str, Any]:
+    """Overlaps, gaps and slivers between communities and between their level-1 cells."""
+    options = LiveCheckOptions(
+        tolerance_m=settings.planning_tolerance_m if tolerance_m is None else tolerance_m,
+        min_sliver_m2=min_sliver_m2,
+        metric_srid=settings.metric_srid,
+    )
+    return check_live_grid(session=session, options=options)
 
 
 @router.get("/revisions/{revision_id}/impact", summary="What publishing would change")

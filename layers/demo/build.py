@@ -75,7 +75,8 @@ def build_demo(
     yard_comm = yard_communities(hierarchy, yards)
     points = make_service_points(hierarchy, yards, yard_comm, counts, rng)
     report(f"{len(points):,} service points")
-    cameras = make_cameras(hierarchy, yards, points, counts, rng)
+    # Cameras draw from their own stream, so retuning them leaves workers and cases alone.
+    cameras = make_cameras(hierarchy, yards, buildings, points, counts, rng.spawn(1)[0])
     report(f"{len(cameras):,} cameras")
     workers = make_workers(hierarchy, rng)
     report(f"{len(workers):,} grid workers")

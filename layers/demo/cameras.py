@@ -3,9 +3,15 @@
 District and street cameras watch road intersections (where three or more
 level-1 grids meet: the demo's roads run along grid edges), community cameras
 watch the key public places (service stations, police, schools, clinics,
-elderly care) and the roads between grids, courtyard cameras watch the gates.
-Some are offline and some are blocked by buildings, so the coverage analysis
-finds real gaps of every kind.
+elderly care) and the roads between grids.  Courtyard cameras are what a
+district's courtyard programme installs: a camera at the main gate of every
+courtyard with a gatekeeper or property management (and of a few 三无院落), and
+in the best-run courtyards — property-managed ones first, then those with a
+gatekeeper or owners' committee, never a 三无院落, which has nobody to install or
+watch them — a set of "detect"-range cameras in the open ground between the
+buildings, enough to see about `INNER_GOAL` of the courtyard, as far as the
+courtyard budget reaches.  Some are offline and some are blocked by buildings,
+so the coverage analysis finds real gaps of every kind.
 """
 
 from __future__ import annotations
@@ -17,12 +23,12 @@ from shapely.geometry.base import BaseGeometry
 from layers.analytics_settings import DEFAULT_KEY_PLACE_KINDS
 from layers.demo.counts import DemoCounts
 from layers.demo.devices import Table
-from layers.demo.dwellings import Courtyards
+from layers.demo.dwellings import Buildings, Courtyards
 from layers.demo.hierarchy import Hierarchy
 from layers.demo.partition import sample_in
 
 # Share of cameras per video level, and per level: (hfov choices, range m, height m).
-CAMERA_MIX = {"district": 0.06, "street": 0.14, "community": 0.30, "courtyard": 0.50}
+CAMERA_MIX = {"district": 0.06, "street": 0.14, "community": 0.20, "courtyard": 0.60}
 CAMERA_OPTICS = {
     "district": ((50.0, 60.0), (50.0, 80.0), (7.0, 9.0)),
     "street": ((50.0, 70.0), (35.0, 60.0), (6.0, 8.0)),
@@ -30,6 +36,15 @@ CAMERA_OPTICS = {
     "courtyard": ((90.0, 70.0, 50.0), (8.0, 16.0), (3.0, 4.5)),
 }
 ONLINE_SHARE = 0.973  # a little under the national 98 % target, as in real districts
+THREE_NOS_GATE_SHARE = 0.25
+"""Share of 三无院落 whose gate has a camera anyway (a street's or a shop's)."""
+INNER_GOAL = 0.36
+"""Share of a courtyard's area its inner cameras are laid out to see."""
+INNER_VIEW_M2 = 1300.0
+"""What one inner "detect" camera (50–90° lenses, 40–90 m) adds to the ground seen inside its
+courtyard once buildings and the neighbours' views are taken off (about 60 % of its sector)."""
+INNER_MAX = 16
+"""Most inner cameras in one courtyard."""
 
 
 def _boundary_points(geoms: list[BaseGeometry], n: int, rng: np.random.Generator):
@@ -74,11 +89,12 @@ def _facing(target: np.ndarray, distance: float, rng: np.random.Generator):
 def make_cameras(
     h: Hierarchy,
     yards: Courtyards,
+    buildings: Buildings,
     places: Table,
     counts: DemoCounts,
     rng: np.random.Generator,
 ) -> Table:
-    """Road cameras at crossings and edges, cameras facing key places, cameras at gates."""
+    """Road cameras at crossings and edges, cameras facing key places, courtyard cameras."""
     total = counts.cameras
     per_level = {lv: round(total * share) for lv, share in CAMERA_MIX.items()}
     per_level["courtyard"] = total - sum(v for k, v in per_level.items() if k != "courtyard")
@@ -100,18 +116,72 @@ def make_cameras(
         spot, azimuth = _facing(np.asarray(places.points[i]), rng.uniform(6.0, 12.0), rng)
         _add_camera(table, "community", spot, azimuth, rng, None)
     _edge_cameras(table, "community", h.cells[1].geoms, per_level["community"] - len(key), rng)
-    gates = [(p, y) for y, ps in enumerate(yards.entrances) for p in ps]
-    for k in range(per_level["courtyard"]):
-        if k < len(gates) and rng.random() < 0.7:
-            (gx, gy), y = gates[k]
-            cx, cy = yards.geoms[y].centroid.coords[0]
-            azimuth = (np.degrees(np.arctan2(cx - gx, cy - gy)) + rng.normal(0, 15)) % 360
-            _add_camera(table, "courtyard", (gx, gy), azimuth, rng, y)
-        else:
-            y = int(rng.integers(len(yards.geoms)))  # an inner-yard camera watching the lanes
-            point = tuple(sample_in(yards.geoms[y], 1, rng)[0])
-            _add_camera(table, "courtyard", point, rng.uniform(0, 360), rng, y, detect=True)
+    _courtyard_cameras(table, yards, buildings, per_level["courtyard"], rng)
     return table
+
+
+def _courtyard_cameras(
+    table: Table, yards: Courtyards, buildings: Buildings, budget: int, rng: np.random.Generator
+) -> None:
+    """Gate cameras first, then inner cameras courtyard by courtyard until `budget` is spent."""
+    three_nos = ~yards.flags.any(axis=1)
+    gated = ~three_nos | (rng.random(len(yards.geoms)) < THREE_NOS_GATE_SHARE)
+    for y in np.flatnonzero(gated):
+        if budget <= 0:
+            return
+        gx, gy = yards.entrances[y][0]
+        cx, cy = yards.geoms[y].centroid.coords[0]
+        azimuth = (np.degrees(np.arctan2(cx - gx, cy - gy)) + rng.normal(0, 15)) % 360
+        _add_camera(table, "courtyard", (gx, gy), azimuth, rng, int(y))
+        budget -= 1
+    # property management first, then a gatekeeper or owners' committee; 三无 never
+    rank = np.where(yards.flags[:, 1], 0, 1) + rng.random(len(yards.geoms))
+    order = np.argsort(buildings.courtyard, kind="stable")
+    bounds = np.searchsorted(buildings.courtyard[order], np.arange(len(yards.geoms) + 1))
+    for y in np.argsort(rank, kind="stable"):
+        if three_nos[y] or budget <= 0:
+            continue
+        n = int(np.clip(np.ceil(INNER_GOAL * yards.geoms[y].area / INNER_VIEW_M2), 2, INNER_MAX))
+        n = min(n, budget)
+        own = [buildings.geoms[k] for k in order[bounds[y] : bounds[y + 1]]]
+        for spot, azimuth in _inner_spots(yards.geoms[y], own, n, rng):
+            _add_camera(table, "courtyard", spot, azimuth, rng, int(y), detect=True)
+        budget -= n
+
+
+def _inner_spots(yard: BaseGeometry, own: list[BaseGeometry], n: int, rng):
+    """`n` spots spread along the open ground's edge of a courtyard, each looking across it.
+
+    Mounted at the edge and looking inwards, a camera's sector stays inside the
+    courtyard instead of watching the road outside; the spots are spread
+    (farthest-point) so the views overlap little.
+    """
+    ground = yard.difference(shapely.union_all(own).buffer(1.0)) if own else yard
+    rim = yard.buffer(-2.0)
+    band = ground.difference(rim.buffer(-8.0)) if not rim.is_empty else ground
+    pool = sample_in(band if band.area > 50.0 else ground, 12 * n, rng)
+    chosen = [int(rng.integers(len(pool)))]
+    gap = np.hypot(*(pool - pool[chosen[0]]).T)
+    while len(chosen) < n:
+        chosen.append(int(np.argmax(gap)))
+        gap = np.minimum(gap, np.hypot(*(pool - pool[chosen[-1]]).T))
+    cx, cy = yard.centroid.coords[0]
+    for x, yy in pool[chosen]:
+        inwards = np.degrees(np.arctan2(cx - x, cy - yy))
+        # the installer points it where most open ground lies (buildings block the rest)
+        candidates = [inwards + turn for turn in (-90.0, -45.0, 0.0, 45.0, 90.0)]
+        sectors = np.asarray([_sector(x, yy, a) for a in candidates], dtype=object)
+        near = shapely.clip_by_rect(ground, x - 61.0, yy - 61.0, x + 61.0, yy + 61.0)
+        seen = shapely.area(shapely.intersection(near, sectors))
+        azimuth = (candidates[int(np.argmax(seen))] + rng.normal(0, 8)) % 360
+        yield (float(x), float(yy)), azimuth
+
+
+def _sector(x: float, y: float, azimuth: float, fov: float = 70.0, reach: float = 60.0):
+    """A nominal view sector (metric), to compare directions."""
+    angles = np.radians(azimuth + np.linspace(-fov / 2, fov / 2, 9))
+    ring = [(x, y), *zip(x + reach * np.sin(angles), y + reach * np.cos(angles), strict=True)]
+    return shapely.Polygon(ring)
 
 
 def _edge_cameras(

@@ -99,8 +99,14 @@ def _landline(rng: np.random.Generator) -> str:
 
 
 def make_workers(h: Hierarchy, rng: np.random.Generator) -> Table:
-    """One worker per cell of each level, most on duty, standing somewhere in their cell."""
+    """One worker per cell of each level, most on duty, standing somewhere in their cell.
+
+    A level-1 worker's configured substitute (顶岗) is the worker of the level-1 cell of
+    the same community that shares the longest border with theirs (table index; level-1
+    workers come first, in cell order).
+    """
     table = Table()
+    substitutes = level1_neighbours(h)
     for level in (1, 2, 3):
         cells = h.cells[level]
         community = h.community_of(level)
@@ -122,8 +128,27 @@ def make_workers(h: Hierarchy, rng: np.random.Generator) -> Table:
                 cell_code=code,
                 community=int(community[i]),
                 on_duty=bool(rng.random() < 0.85),
+                substitute=substitutes[i] if level == 1 else None,
             )
     return table
+
+
+def level1_neighbours(h: Hierarchy) -> list[int | None]:
+    """For each level-1 cell, the one of its community sharing the longest border (or None)."""
+    geoms = np.asarray(h.cells[1].geoms, dtype=object)
+    community = h.cells[1].parent
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    same = (left != right) & (community[left] == community[right])
+    left, right = left[same], right[same]
+    shared = shapely.length(
+        shapely.intersection(shapely.boundary(geoms[left]), shapely.boundary(geoms[right]))
+    )
+    best: list[int | None] = [None] * len(geoms)
+    longest = np.zeros(len(geoms))
+    for i, j, length in zip(left.tolist(), right.tolist(), shared.tolist(), strict=True):
+        if length > longest[i]:
+            best[i], longest[i] = j, length
+    return best
 
 
 def yard_communities(h: Hierarchy, yards: Courtyards) -> np.ndarray:

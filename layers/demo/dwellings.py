@@ -23,6 +23,9 @@ from layers.demo.names import courtyard_name
 from layers.demo.partition import allocate, sample_in
 
 ROAD_SETBACK_M = 6.0
+MAX_COURTYARD_M2 = 60_000.0
+"""A residential compound is at most about 6 ha; a larger level-2 cell holds a part of it
+(at small scales level-2 cells are square kilometres)."""
 BUILDING_SETBACK_M = 3.0
 
 
@@ -62,7 +65,7 @@ def make_courtyards(h: Hierarchy, counts: DemoCounts, rng: np.random.Generator) 
         inner = l2.geoms[i].buffer(-ROAD_SETBACK_M, join_style="mitre")
         if inner.is_empty:
             continue
-        part = max(getattr(inner, "geoms", [inner]), key=lambda g: g.area)
+        part = _at_most(max(getattr(inner, "geoms", [inner]), key=lambda g: g.area))
         if part.area < 1500.0:
             continue
         geoms.append(shapely.set_precision(part.simplify(0.5), 0.001))
@@ -77,6 +80,16 @@ def make_courtyards(h: Hierarchy, counts: DemoCounts, rng: np.random.Generator) 
     flags[lonely, 0] = True  # not 三无: at least one of the three
     names = [courtyard_name(i, rng) for i in range(len(geoms))]
     return Courtyards(geoms, np.asarray(chosen), names, entrances, flags)
+
+
+def _at_most(part: BaseGeometry) -> BaseGeometry:
+    """`part`, or the piece of it inside a square of `MAX_COURTYARD_M2` around its inner point."""
+    if part.area <= MAX_COURTYARD_M2:
+        return part
+    x, y = part.representative_point().coords[0]
+    half = MAX_COURTYARD_M2**0.5 / 2
+    clipped = part.intersection(shapely.box(x - half, y - half, x + half, y + half))
+    return max(getattr(clipped, "geoms", [clipped]), key=lambda g: g.area)
 
 
 def _entrances(courtyard: BaseGeometry, rng: np.random.Generator) -> list[tuple[float, float]]:

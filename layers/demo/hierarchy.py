@@ -26,6 +26,7 @@ from layers.demo.partition import (
     reading_order,
     voronoi_cells,
 )
+from layers.demo.tiling import Levels, retile
 
 Report = Callable[[str], None]
 
@@ -54,6 +55,15 @@ class Hierarchy:
     samples: np.ndarray
     """Population-weighted sample points; `sample_l3[i]` is the level-3 cell of sample i."""
     sample_l3: np.ndarray
+
+    def levels(self) -> Levels:
+        """(geometries, parent index) from the district down to level 3, for `tiling`."""
+        return [
+            ([self.district], np.zeros(1, dtype=np.int64)),
+            (self.streets.geoms, self.streets.parent),
+            (self.communities.geoms, self.communities.parent),
+            *((self.cells[lv].geoms, self.cells[lv].parent) for lv in (1, 2, 3)),
+        ]
 
     def community_of(self, level: int) -> np.ndarray:
         """Community index of every cell of `level`."""
@@ -158,8 +168,20 @@ def build_hierarchy(
         report(f"{len(geoms)} level-{level} cells")
         above = cells[level]
 
-    sample_l3 = points_in(cells[3].geoms, samples)
-    return Hierarchy(district, streets, communities, cells, samples, sample_l3)
+    tiled = Hierarchy(district, streets, communities, cells, samples, np.zeros(0, np.int64))
+    _retile(tiled)
+    report("one coverage: every level rebuilt from the noded level-3 edges")
+    tiled.sample_l3 = points_in(tiled.cells[3].geoms, samples)
+    return tiled
+
+
+def _retile(h: Hierarchy) -> None:
+    """Replace every level's geometries by the exact coverage `tiling.retile` builds."""
+    district, streets, communities, *cells = retile(h.levels())
+    h.district = district[0]
+    h.streets.geoms, h.communities.geoms = streets, communities
+    for lv, geoms in zip((1, 2, 3), cells, strict=True):
+        h.cells[lv].geoms = geoms
 
 
 def _cell_name(parent_name: str, level: int, seq: int) -> str:

@@ -188,6 +188,7 @@ def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
             w.columns["cell_code"][i],
             w.columns["community"][i] + 1,
             w.columns["on_duty"][i],
+            None if w.columns["substitute"][i] is None else w.columns["substitute"][i] + 1,
             demo.now,
             geom,
         )
@@ -205,6 +206,7 @@ def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
             "cell_code",
             "community_id",
             "on_duty",
+            "substitute_id",
             "position_at",
             "geom",
         ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
 from layers.copy import copy_rows, reset_sequence
@@ -24,13 +25,18 @@ DEMO_AUTHOR = "wangge demo"
 def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[str, int]:
     """COPY every table of the demo; returns the row count per table."""
     h = demo.hierarchy
+    # The levels are one coverage built to survive projection (`tiling`): vertex-wise
+    # projection keeps their shared edges identical.
+    district, streets, communities, *cells = (
+        to_wgs84(geoms, multi=True) for geoms, _ in h.levels()
+    )
     written: dict[str, int] = {}
     comm_street = h.communities.parent
     written["districts"] = copy_rows(
         conn,
         "districts",
         ("id", "code", "name", "geom"),
-        [(1, DISTRICT_CODE, DISTRICT_NAME, to_wgs84([h.district], multi=True)[0])],
+        [(1, DISTRICT_CODE, DISTRICT_NAME, district[0])],
     )
     written["streets"] = copy_rows(
         conn,
@@ -39,7 +45,7 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
         [
             (i + 1, c, n, 1, g)
             for i, (c, n, g) in enumerate(
-                zip(h.streets.codes, h.streets.names, to_wgs84(h.streets.geoms, True), strict=True)
+                zip(h.streets.codes, h.streets.names, streets, strict=True)
             )
         ],
     )
@@ -53,7 +59,7 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
                 zip(
                     h.communities.codes,
                     h.communities.names,
-                    to_wgs84(h.communities.geoms, True),
+                    communities,
                     strict=True,
                 )
             )
@@ -77,7 +83,7 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
             )
         ],
     )
-    cell_ids = _write_cells(conn, demo, valid_from)
+    cell_ids = _write_cells(conn, demo, valid_from, dict(zip((1, 2, 3), cells, strict=True)))
     written["grid_cells"] = sum(len(v) for v in cell_ids.values())
     report(f"wrote {written['grid_cells']:,} grid cells")
     written.update(write_dwellings(conn, demo))
@@ -104,8 +110,10 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
     return written
 
 
-def _write_cells(conn: Connection, demo: DemoDistrict, valid_from) -> dict[int, np.ndarray]:
-    """Cells of the three levels with households/population summed from buildings."""
+def _write_cells(
+    conn: Connection, demo: DemoDistrict, valid_from, stored: dict[int, list[BaseGeometry]]
+) -> dict[int, np.ndarray]:
+    """Cells of the three levels (`stored`: their WGS-84 coverage) with households/population."""
     h, b = demo.hierarchy, demo.buildings
     hh = {3: np.bincount(b.l3, weights=b.households, minlength=len(h.cells[3]))}
     pop = {3: np.bincount(b.l3, weights=b.population, minlength=len(h.cells[3]))}
@@ -122,7 +130,7 @@ def _write_cells(conn: Connection, demo: DemoDistrict, valid_from) -> dict[int, 
     for lv in (1, 2, 3):
         cells = h.cells[lv]
         community = h.community_of(lv)
-        geoms = to_wgs84(cells.geoms, multi=True)
+        geoms = stored[lv]
         for i in range(len(cells)):
             parent_id = None if lv == 1 else int(ids[lv - 1][cells.parent[i]])
             rows.append(

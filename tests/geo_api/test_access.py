@@ -23,6 +23,10 @@ CASES = {
     ("GET", "/dispatch/queue"): {G, D, A},
     ("POST", "/dispatch/assign"): {D, A},
     ("GET", "/analytics/kpis"): {D, P, A},
+    ("GET", "/calendar"): STAFF,
+    ("GET", "/calendar/overrides"): {A},
+    ("PUT", "/calendar/overrides/{day}"): {A},
+    ("DELETE", "/calendar/overrides/{day}"): {A},
     **{
         ("GET", f"/open311/v2/{path}"): EVERYONE
         for path in (

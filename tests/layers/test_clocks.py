@@ -89,3 +89,31 @@ def test_eighty_percent_on_each_clock():
     due = deadline(start, 1, "working_days")  # Tuesday 18:00: 1 + 4 + 8 working hours
     warn = share_elapsed_at(start, due, "working_days", 0.8)
     assert working_minutes_between(start, warn) == pytest.approx(0.8 * 780)
+
+
+def cst(month: int, day: int, hour: int, minute: int = 0, year: int = 2026) -> datetime:
+    """A local (China Standard Time) moment of any date."""
+    return datetime(year, month, day, hour, minute, tzinfo=LOCAL_TZ)
+
+
+def test_national_day_2026_follows_the_official_calendar():
+    # 1–7 October are holidays, Saturday 10 October is a make-up working day (调休):
+    # 3 working days from Wednesday 30 September end on 8, 9 and 10 October.
+    assert deadline(cst(9, 30, 10), 3, "working_days") == cst(10, 10, 18)
+    assert deadline(cst(9, 30, 10), 1, "working_days") == cst(10, 8, 18)
+
+
+def test_a_make_up_saturday_is_a_working_day():
+    # Friday 9 October 17:00 + 2 working hours: one hour on Friday, one on Saturday the 10th.
+    assert deadline(cst(10, 9, 17), 120, "working_hours") == cst(10, 10, 9)
+    assert working_minutes_between(cst(10, 10, 0), cst(10, 11, 0)) == 480
+    # Sunday 20 September 2026 is the other make-up day of the autumn holidays.
+    assert deadline(cst(9, 19, 10), 1, "working_days") == cst(9, 20, 18)
+
+
+def test_holidays_stop_the_working_hours_clock():
+    # Spring Festival 2026: 15–23 February off, Saturday 28 February worked.
+    assert deadline(cst(2, 13, 17), 120, "working_hours") == cst(2, 14, 9)  # Sat 14th: 调休
+    assert deadline(cst(2, 14, 17), 120, "working_hours") == cst(2, 24, 9)
+    warn = share_elapsed_at(cst(2, 14, 17), cst(2, 24, 9), "working_hours", 0.5)
+    assert warn == cst(2, 14, 18)

@@ -207,3 +207,35 @@ def _fingerprint(engine: Engine) -> tuple:
                 )
             ).one()
         )
+
+
+def test_areas_tile_exactly_where_postgis_computes(engine: Engine) -> None:
+    """No overlap between communities, nor between level-1 cells of different communities.
+
+    Measured in the stored CRS (intersection in EPSG:4326, geodesic area), where
+    locate and every spatial query work: a sliver there puts a point in two units.
+    """
+    with engine.connect() as conn:
+        for label, sql in (
+            (
+                "communities",
+                "SELECT a.geom AS ga, b.geom AS gb FROM communities a"
+                " JOIN communities b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)",
+            ),
+            (
+                "level-1 cells",
+                "SELECT a.geom AS ga, b.geom AS gb FROM grid_cells a"
+                " JOIN grid_cells b ON a.id < b.id AND a.level = 1 AND b.level = 1"
+                " AND a.community_id <> b.community_id AND ST_Intersects(a.geom, b.geom)"
+                " WHERE a.valid_to IS NULL AND b.valid_to IS NULL",
+            ),
+        ):
+            pairs, area, metric = conn.execute(
+                text(
+                    "SELECT count(*), coalesce(sum(ST_Area(ST_Intersection(ga, gb)::geography)), 0),"
+                    " coalesce(sum(ST_Area(ST_Intersection(ST_Transform(ga, 32648),"
+                    f" ST_Transform(gb, 32648)))), 0) FROM ({sql}) p"
+                )
+            ).one()
+            assert pairs > 0, label  # neighbours do touch
+            assert area < 1e-6 and metric < 1e-6, (label, area, metric)
