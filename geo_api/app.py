@@ -6,13 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from geo_api import case_tasks
 from geo_api.errors import install_error_handlers
 from geo_api.limits import BodySizeLimit
 from geo_api.routers import ROUTERS
 from geo_api.settings import Settings
+from geo_api.text_guard import refuse_unstorable_text
 from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.now import Clock, system_clock
 
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        # Every route, also those added later: no NUL or lone surrogate reaches SQL.
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
     app.state.engine = engine
