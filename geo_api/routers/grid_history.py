@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import SessionDep
+from geo_api.routers.params import Moment
 from grids.history import cells_at
 from layers.errors import InvalidInputError
 
@@ -32,7 +33,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
 @router.get("/cells", dependencies=[allow(*EVERYONE)], summary="Grid cells valid at a time")
 def grid_cells(
     session: SessionDep,
-    at: datetime | None = Query(default=None, description="ISO time; default now."),
+    at: Moment | None = Query(default=None, description="ISO time; default now."),
     level: int | None = Query(default=None, ge=1, le=3),
     community: str | None = Query(default=None, max_length=12),
     bbox: str | None = Query(default=None, description="minlon,minlat,maxlon,maxlat (WGS-84)"),
