@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from geojson_pydantic import Point
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from layers.geojson_input import LAT_RANGE, LON_RANGE
 
 CRS = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
 Text500 = Annotated[str, StringConstraints(max_length=500)]
@@ -63,13 +64,30 @@ class LocateOut(LocationOut):
     service_station: StationOut | None = None
 
 
+Lon = Annotated[float, Field(strict=True, ge=LON_RANGE[0], le=LON_RANGE[1], allow_inf_nan=False)]
+Lat = Annotated[float, Field(strict=True, ge=LAT_RANGE[0], le=LAT_RANGE[1], allow_inf_nan=False)]
+"""Degrees as JSON numbers (strict: "104.1" as a string is refused), finite, in range."""
+
+
 class LonLat(BaseModel):
     """A point as two numbers in the declared CRS."""
 
     model_config = ConfigDict(extra="forbid")
 
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: Lon
+    lat: Lat
+
+
+class PointIn(BaseModel):
+    """A GeoJSON Point (RFC 7946) in the declared CRS: numbers only, longitude first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Point"]
+    coordinates: (
+        tuple[Lon, Lat] | tuple[Lon, Lat, Annotated[float, Field(strict=True, allow_inf_nan=False)]]
+    )
+    bbox: list[Annotated[float, Field(strict=True, allow_inf_nan=False)]] | None = None
 
 
 class IncidentIn(BaseModel):
@@ -77,7 +95,7 @@ class IncidentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    location: LonLat | Point
+    location: LonLat | PointIn
     crs: CRS = "wgs84"
     category: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
     channel: Annotated[str, StringConstraints(min_length=1, max_length=24)]

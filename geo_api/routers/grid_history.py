@@ -12,6 +12,7 @@ from geo_api.deps import SessionDep
 from geo_api.routers.params import Moment
 from grids.history import cells_at
 from layers.errors import InvalidInputError
+from layers.geojson_input import GeometryInputError, lonlat_bbox
 
 router = APIRouter(prefix="/grid", tags=["grid"])
 
@@ -20,14 +21,9 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     if not text:
         return None
     try:
-        parts = tuple(float(p) for p in text.split(","))
-    except ValueError as exc:
-        raise InvalidInputError(
-            "bbox must be minlon,minlat,maxlon,maxlat", code="bad_bbox"
-        ) from exc
-    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
-        raise InvalidInputError("bbox must be minlon,minlat,maxlon,maxlat", code="bad_bbox")
-    return parts  # type: ignore[return-value]
+        return lonlat_bbox(text)
+    except GeometryInputError as exc:
+        raise InvalidInputError(str(exc), code="bad_bbox") from None
 
 
 @router.get("/cells", dependencies=[allow(*EVERYONE)], summary="Grid cells valid at a time")
