@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from grids import case_fields as fields
 from layers.geojson_input import LAT_RANGE, LON_RANGE
 
 CRS = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
-Text500 = Annotated[str, StringConstraints(max_length=500)]
 
 
 class Area(BaseModel):
@@ -90,6 +90,16 @@ class PointIn(BaseModel):
     bbox: list[Annotated[float, Field(strict=True, allow_inf_nan=False)]] | None = None
 
 
+# The same rules `wangge incidents import` applies to its rows (grids.case_fields).
+Category = fields.CATEGORY.field()
+Channel = fields.CHANNEL.field()
+Description = fields.DESCRIPTION.field()
+Address = fields.ADDRESS.field()
+ReporterName = fields.REPORTER_NAME.field()
+ReporterPhone = fields.REPORTER_PHONE.field()
+ExternalId = fields.EXTERNAL_ID.field()
+
+
 class IncidentIn(BaseModel):
     """A reported problem: where (lon/lat or GeoJSON Point, in `crs`), what, which channel."""
 
@@ -97,13 +107,13 @@ class IncidentIn(BaseModel):
 
     location: LonLat | PointIn
     crs: CRS = "wgs84"
-    category: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
-    channel: Annotated[str, StringConstraints(min_length=1, max_length=24)]
-    description: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-    address: Text500 | None = None
-    reporter_name: Annotated[str, StringConstraints(max_length=100)] | None = None
-    reporter_phone: Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{3,32}$")] | None = None
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    category: Category
+    channel: Channel
+    description: Description
+    address: Address | None = None
+    reporter_name: ReporterName | None = None
+    reporter_phone: ReporterPhone | None = None
+    external_id: ExternalId | None = None
     urgency: Literal["urgent", "normal"] | None = None
 
 
