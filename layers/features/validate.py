@@ -45,6 +45,8 @@ def _check_value(field: Field, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return None, "must be a string"
         value = value.strip()
+        if "\x00" in value:
+            return None, "contains a NUL character"
         if field.required and not value:
             return None, "must not be empty"
         if field.max_length and len(value) > field.max_length:
