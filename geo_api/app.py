@@ -12,6 +12,7 @@ from geo_api import case_tasks
 from geo_api.errors import install_error_handlers
 from geo_api.form_charset import FormCharset
 from geo_api.limits import BodySizeLimit
+from geo_api.openapi import install_openapi
 from geo_api.routers import ROUTERS
 from geo_api.settings import Settings
 from geo_api.text_guard import refuse_unstorable_text
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_openapi(app)
     app.add_middleware(FormCharset)  # inside the size limit: it reads whole forms
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
