@@ -1,0 +1,116 @@
+"""Schemathesis fuzzes every operation of /openapi.json, with and without a key.
+
+Every route the app mounts is in the document, so routes added later are fuzzed
+too.  Checks: no 5xx, and every answer is one the document declares (status,
+media type, headers, body schema).  Bounded and deterministic: a few positive
+and a few negative examples per operation, derandomised, no shrinking, against
+this module's copy of the test database over ASGI (no server, no network).
+Whole-district analyses get fewer examples.  Not checked: that every
+schema-valid request is accepted (a CQL2 filter or "inside the district" cannot
+be written as JSON Schema), nor schemathesis' auth and stateful probes.
+
+Each test lists every distinct failure (operation, kind, status) at once, with
+a curl line to reproduce it.  `make fuzz` runs only this module; `make test`
+runs it with the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+pytestmark = pytest.mark.fuzz
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+EXPENSIVE = re.compile(r"^/(analytics|maps)/|/(suggest|publish|validate|impact|diff)$")
+"""Whole-district analyses and grid work: seconds per call, so fewer examples."""
+EXAMPLES, FEW = 5, 1
+"""Examples per operation and generation mode (positive, negative)."""
+
+Found = dict[tuple[str, str], str]
+"""(operation, failure kind) → how to reproduce it."""
+
+
+def _kind(failure: Failure) -> str:
+    status = getattr(failure, "status_code", None)
+    return f"{failure.code} {failure.title}" + (f" [{status}]" if status else "")
+
+
+def _run(case, headers: dict[str, str], found: Found) -> None:
+    try:
+        case.call_and_validate(headers=headers, checks=CHECKS)
+    except FailureGroup as group:
+        for failure in group.exceptions:
+            if isinstance(failure, Failure):
+                key = (case.operation.label, _kind(failure))
+                found.setdefault(key, case.as_curl_command(headers=headers)[:300])
+    except Failure as failure:
+        key = (case.operation.label, _kind(failure))
+        found.setdefault(key, case.as_curl_command(headers=headers)[:300])
+
+
+def fuzz(app, headers: dict[str, str], examples: Callable[[str], int] | None = None) -> Found:
+    """Every distinct failure of a bounded, derandomised run over every operation."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    found: Found = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        n = examples(operation.path) if examples else EXAMPLES
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            strategy = operation.as_strategy(generation_mode=mode)
+
+            @settings(
+                max_examples=n,
+                derandomize=True,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(strategy)
+            def one(case) -> None:
+                _run(case, headers, found)
+
+            try:
+                one()
+            except Unsatisfiable:  # nothing to make invalid (no parameters, no body)
+                assert mode is GenerationMode.NEGATIVE
+    return found
+
+
+def _examples(path: str) -> int:
+    return FEW if EXPENSIVE.search(path) else EXAMPLES
+
+
+def _report(found: Found) -> str:
+    return "\n".join(f"{op}: {kind}\n    {curl}" for (op, kind), curl in sorted(found.items()))
+
+
+def test_fuzz_without_a_key(app) -> None:
+    found = fuzz(app, {}, _examples)
+    assert not found, f"{len(found)} distinct failures:\n{_report(found)}"
+
+
+def test_fuzz_with_an_admin_key(app, test_db) -> None:
+    found = fuzz(app, test_db.headers("admin"), _examples)
+    assert not found, f"{len(found)} distinct failures:\n{_report(found)}"
