@@ -67,6 +67,9 @@ def _run(case, headers: dict[str, str], found: Found) -> None:
     except Failure as failure:
         key = (case.operation.label, _kind(failure))
         found.setdefault(key, case.as_curl_command(headers=headers)[:300])
+    except Exception as exc:  # raised through the ASGI transport: over HTTP, a 500
+        key = (case.operation.label, f"ST101 Server error [500] {type(exc).__name__}")
+        found.setdefault(key, case.as_curl_command(headers=headers)[:300])
 
 
 def fuzz(app, headers: dict[str, str], examples: Callable[[str], int] | None = None) -> Found:
