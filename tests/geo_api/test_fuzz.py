@@ -16,6 +16,7 @@ runs it with the rest.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -26,6 +27,9 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.generation.drivers import CoverageGenerator
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.generation.overrides import Override
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -44,8 +48,11 @@ CHECKS = [
 ]
 EXPENSIVE = re.compile(r"^/(analytics|maps)/|/(suggest|publish|validate|impact|diff)$")
 """Whole-district analyses and grid work: seconds per call, so fewer examples."""
-EXAMPLES, FEW = 5, 1
-"""Examples per operation and generation mode (positive, negative)."""
+COVERED, COVERED_FEW = 20, 3
+"""Coverage-phase cases per operation (cheap, expensive)."""
+EXAMPLES, FEW = 3, 1
+"""Generated examples per operation and generation mode (positive, negative)."""
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 
 Found = dict[tuple[str, str], str]
 """(operation, failure kind) → how to reproduce it."""
@@ -72,14 +79,35 @@ def _run(case, headers: dict[str, str], found: Found) -> None:
         found.setdefault(key, case.as_curl_command(headers=headers)[:300])
 
 
-def fuzz(app, headers: dict[str, str], examples: Callable[[str], int] | None = None) -> Found:
-    """Every distinct failure of a bounded, derandomised run over every operation."""
+def coverage_cases(schema, operation, limit: int) -> list:
+    """Schemathesis' coverage phase (boundary values, NULs, wrong types: deterministic),
+    sampled evenly down to `limit` cases so every parameter keeps some."""
+    cases = list(
+        CoverageGenerator(
+            operation=operation,
+            generation_modes=list(MODES),
+            generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+            auth_storage=None,
+            override=Override(),
+            feedback=FeedbackSources(),
+        )
+    )
+    # its probes of other methods are the 405s FastAPI answers for every route alike
+    cases = [c for c in cases if c.method.upper() == operation.method.upper()]
+    step = max(1, math.ceil(len(cases) / limit))
+    return cases[::step][:limit]
+
+
+def fuzz(app, headers: dict[str, str], budget: Callable[[str], tuple[int, int]]) -> Found:
+    """Every distinct failure of a bounded, deterministic run over every operation."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     found: Found = {}
     for result in schema.get_all_operations():
         operation = result.ok()
-        n = examples(operation.path) if examples else EXAMPLES
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        covered, n = budget(operation.path)
+        for case in coverage_cases(schema, operation, covered):
+            _run(case, headers, found)
+        for mode in MODES:
             strategy = operation.as_strategy(generation_mode=mode)
 
             @settings(
@@ -101,8 +129,9 @@ def fuzz(app, headers: dict[str, str], examples: Callable[[str], int] | None = N
     return found
 
 
-def _examples(path: str) -> int:
-    return FEW if EXPENSIVE.search(path) else EXAMPLES
+def budget(path: str) -> tuple[int, int]:
+    """(coverage cases, generated examples per mode) for an operation's path."""
+    return (COVERED_FEW, FEW) if EXPENSIVE.search(path) else (COVERED, EXAMPLES)
 
 
 def _report(found: Found) -> str:
@@ -110,10 +139,10 @@ def _report(found: Found) -> str:
 
 
 def test_fuzz_without_a_key(app) -> None:
-    found = fuzz(app, {}, _examples)
+    found = fuzz(app, {}, budget)
     assert not found, f"{len(found)} distinct failures:\n{_report(found)}"
 
 
 def test_fuzz_with_an_admin_key(app, test_db) -> None:
-    found = fuzz(app, test_db.headers("admin"), _examples)
+    found = fuzz(app, test_db.headers("admin"), budget)
     assert not found, f"{len(found)} distinct failures:\n{_report(found)}"
