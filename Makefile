@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 WANGGE := $(VENV)/wangge
 
-.PHONY: setup demo test test-any-day lint format bench db clean-db help
+.PHONY: setup demo test test-any-day fuzz lint format bench db clean-db help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -19,7 +19,7 @@ demo: db  ## Set up, migrate, load the demo district (once), serve it
 	@$(WANGGE) demo load --if-missing
 	@$(WANGGE) serve
 
-test: setup  ## Lint, check the import contracts, run the tests against a real PostGIS
+test: setup  ## Lint, check the import contracts, run the tests (the fuzz run included) on a real PostGIS
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
 	@$(VENV)/lint-imports
@@ -27,6 +27,9 @@ test: setup  ## Lint, check the import contracts, run the tests against a real P
 
 test-any-day: setup  ## The whole suite a year ahead and across a month boundary (faketime)
 	@scripts/test-any-day.sh
+
+fuzz: setup  ## Only the schemathesis run over every operation of /openapi.json (with and without a key)
+	@$(VENV)/python -m pytest -m fuzz tests/geo_api/test_fuzz.py
 
 lint: setup  ## Ruff and the import contracts
 	@$(VENV)/ruff check .

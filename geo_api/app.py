@@ -6,19 +6,22 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from geo_api import case_tasks, docs_pages, job_runner
 from geo_api.compression import Compression
 from geo_api.cors import ReadOnlyCORS
 from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
+from geo_api.form_charset import FormCharset
 from geo_api.limits import BodySizeLimit
 from geo_api.log_redaction import install_access_log_redaction
+from geo_api.openapi import install_openapi
 from geo_api.routers import ROUTERS
 from geo_api.security_headers import SecurityHeaders
 from geo_api.settings import Settings
 from geo_api.suggest_runs import SUGGEST_JOB, suggest_job
+from geo_api.text_guard import refuse_unstorable_text
 from layers.db import make_engine, make_sessionmaker, resolve_service_url
 from layers.now import Clock, system_clock
 from layers.outage import OutageLog
@@ -61,6 +64,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
         docs_url=None,  # served offline by geo_api.docs_pages instead of from a CDN
         redoc_url=None,
+        # Every route, also those added later: no NUL or lone surrogate reaches SQL.
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -77,6 +82,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for router in ROUTERS:
         app.include_router(router)
     docs_pages.install(app)
+    install_openapi(app)
+    app.add_middleware(FormCharset)  # inside the size limit: it reads whole forms
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(ReadOnlyCORS, origins=settings.cors_origins)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 
 from layers.errors import InvalidInputError, PayloadTooLargeError
+from layers.geojson_input import LAT_RANGE, LON_RANGE
 
 LON_NAMES = ("lon", "lng", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
@@ -54,13 +56,22 @@ async def read_points(request: Request, *, max_points: int) -> Points:
     return points
 
 
-def _number(value: Any, where: str) -> float:
+def _number(value: Any, where: str, bounds: tuple[float, float], *, text: bool) -> float:
+    """A finite coordinate within `bounds`; CSV cells are text, GeoJSON ones must be numbers."""
+    if isinstance(value, bool) or not isinstance(value, str if text else int | float):
+        raise InvalidInputError(f"{where}: not a number: {value!r}"[:200], code="invalid_points")
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except ValueError:
         raise InvalidInputError(
-            f"{where}: not a number: {value!r}", code="invalid_points"
+            f"{where}: not a number: {value!r}"[:200], code="invalid_points"
         ) from None
+    if not (math.isfinite(number) and bounds[0] <= number <= bounds[1]):
+        raise InvalidInputError(
+            f"{where}: {value!r} is not a finite degree within {bounds[0]:g}…{bounds[1]:g}"[:200],
+            code="invalid_points",
+        )
+    return number
 
 
 def _from_geojson(raw: bytes) -> Points:
@@ -81,8 +92,8 @@ def _from_geojson(raw: bytes) -> Points:
             and len(coords) >= 2
         ):
             raise InvalidInputError(f"features[{i}] is not a Point", code="invalid_points")
-        lons.append(_number(coords[0], f"features[{i}]"))
-        lats.append(_number(coords[1], f"features[{i}]"))
+        lons.append(_number(coords[0], f"features[{i}]", LON_RANGE, text=False))
+        lats.append(_number(coords[1], f"features[{i}]", LAT_RANGE, text=False))
         ids.append(feature.get("id"))
         props.append(feature.get("properties") or {})
     return Points(lons, lats, ids, props)
@@ -104,7 +115,7 @@ def _from_csv(raw: bytes) -> Points:
         )
     lons, lats, props = [], [], []
     for n, row in enumerate(reader, start=2):
-        lons.append(_number(row[lon_col], f"line {n}"))
-        lats.append(_number(row[lat_col], f"line {n}"))
+        lons.append(_number(row[lon_col], f"line {n}", LON_RANGE, text=True))
+        lats.append(_number(row[lat_col], f"line {n}", LAT_RANGE, text=True))
         props.append({k: v for k, v in row.items() if k not in (lon_col, lat_col)})
     return Points(lons, lats, None, props)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from geojson_pydantic import Point
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from grids import case_fields as fields
+from layers.geojson_input import LAT_RANGE, LON_RANGE
+
 CRS = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
-Text500 = Annotated[str, StringConstraints(max_length=500)]
 
 
 class Area(BaseModel):
@@ -63,13 +64,40 @@ class LocateOut(LocationOut):
     service_station: StationOut | None = None
 
 
+Lon = Annotated[float, Field(strict=True, ge=LON_RANGE[0], le=LON_RANGE[1], allow_inf_nan=False)]
+Lat = Annotated[float, Field(strict=True, ge=LAT_RANGE[0], le=LAT_RANGE[1], allow_inf_nan=False)]
+"""Degrees as JSON numbers (strict: "104.1" as a string is refused), finite, in range."""
+
+
 class LonLat(BaseModel):
     """A point as two numbers in the declared CRS."""
 
     model_config = ConfigDict(extra="forbid")
 
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: Lon
+    lat: Lat
+
+
+class PointIn(BaseModel):
+    """A GeoJSON Point (RFC 7946) in the declared CRS: numbers only, longitude first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Point"]
+    coordinates: (
+        tuple[Lon, Lat] | tuple[Lon, Lat, Annotated[float, Field(strict=True, allow_inf_nan=False)]]
+    )
+    bbox: list[Annotated[float, Field(strict=True, allow_inf_nan=False)]] | None = None
+
+
+# The same rules `wangge incidents import` applies to its rows (grids.case_fields).
+Category = fields.CATEGORY.field()
+Channel = fields.CHANNEL.field()
+Description = fields.DESCRIPTION.field()
+Address = fields.ADDRESS.field()
+ReporterName = fields.REPORTER_NAME.field()
+ReporterPhone = fields.REPORTER_PHONE.field()
+ExternalId = fields.EXTERNAL_ID.field()
 
 
 class IncidentIn(BaseModel):
@@ -77,15 +105,15 @@ class IncidentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    location: LonLat | Point
+    location: LonLat | PointIn
     crs: CRS = "wgs84"
-    category: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
-    channel: Annotated[str, StringConstraints(min_length=1, max_length=24)]
-    description: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-    address: Text500 | None = None
-    reporter_name: Annotated[str, StringConstraints(max_length=100)] | None = None
-    reporter_phone: Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{3,32}$")] | None = None
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    category: Category
+    channel: Channel
+    description: Description
+    address: Address | None = None
+    reporter_name: ReporterName | None = None
+    reporter_phone: ReporterPhone | None = None
+    external_id: ExternalId | None = None
     urgency: Literal["urgent", "normal"] | None = None
 
 

@@ -1,4 +1,4 @@
-"""Refuse oversized request bodies before they are read into memory."""
+"""Refuse oversized request bodies before the app reads them."""
 
 from __future__ import annotations
 
@@ -8,44 +8,44 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 when Content-Length, or the streamed body, exceeds `max_bytes`."""
+    """ASGI middleware: 413 when Content-Length, or a chunked body, exceeds `max_bytes`.
+
+    A declared length is checked at once (the server enforces it).  A body
+    without one (chunked) is read here, up to the limit, before the app sees it:
+    raising inside the app's `receive` instead would surface as the app's own
+    body-parsing error (FastAPI answers that with a 400), not as a 413.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the declared length first, then count what actually arrives."""
+        """Check the declared length first, else buffer what arrives up to the limit."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
-            return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLargeError
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLargeError:
-            if not started:
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_bytes:
                 await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        seen = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away: let the app see the disconnect
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(messages, receive), send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
@@ -65,11 +65,20 @@ class BodySizeLimit:
                 "headers": [
                     (b"content-type", b"application/problem+json"),
                     (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLargeError(Exception):
-    pass
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that hands out the buffered messages, then defers to the real one."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed

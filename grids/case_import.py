@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from grids.case_fields import ADDRESS, DESCRIPTION, EXTERNAL_ID, TextRule
 from grids.case_import_rows import (
     build_rows,
     existing_external_ids,
@@ -44,6 +45,7 @@ from layers.case_files import read_case_file
 from layers.crs import to_wgs84
 from layers.frame_copy import copy_frame
 from layers.incidents import HANDLING_LEVELS, STATUSES
+from layers.moments import EARLIEST, LATEST
 from layers.table_indexes import rebuild_indexes, set_aside_indexes
 
 IMPORT_LOCK = 0x5A6E_494D  # one import at a time
@@ -74,12 +76,31 @@ def _reject(reasons: pd.Series, mask, reason: str) -> None:
     reasons[mask & reasons.isna()] = reason
 
 
-def _validate(session: Session, frame: pd.DataFrame, crs: str) -> tuple[pd.DataFrame, pd.Series]:
+def _reject_text(reasons: pd.Series, values: pd.Series, rule: TextRule) -> None:
+    """The API's rule for this field (grids.case_fields), on the non-empty values."""
+    given = values[values.notna() & (values != "")]
+    for index, reason in zip(given.index, rule.reasons(given.tolist()), strict=True):
+        if reason and pd.isna(reasons.at[index]):
+            reasons.at[index] = reason
+
+
+def _moments(values: pd.Series, now: datetime) -> tuple[pd.Series, pd.Series]:
+    """Parsed UTC times and a mask of those outside what a case may carry (layers.moments)."""
+    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
+    latest = min(pd.Timestamp(LATEST), pd.Timestamp(now))
+    outside = parsed.notna() & ((parsed < pd.Timestamp(EARLIEST)) | (parsed > latest))
+    return parsed.where(~outside), outside
+
+
+def _validate(
+    session: Session, frame: pd.DataFrame, crs: str, now: datetime
+) -> tuple[pd.DataFrame, pd.Series]:
     """Normalised columns and the reject reason of each row (NaN = fine)."""
     reasons = pd.Series(np.nan, index=frame.index, dtype=object)
     out = pd.DataFrame(index=frame.index)
     out["external_id"] = _first(frame, "external_id")
     _reject(reasons, out["external_id"] == "", "missing external_id")
+    _reject_text(reasons, out["external_id"], EXTERNAL_ID)
     _reject(reasons, out["external_id"].duplicated(keep="first"), "external_id repeated in file")
     if "geometry_type" in frame.columns:
         _reject(reasons, frame["geometry_type"] != "Point", "geometry is not a point")
@@ -89,13 +110,11 @@ def _validate(session: Session, frame: pd.DataFrame, crs: str) -> tuple[pd.DataF
     bad_xy = ~(np.isfinite(out["lon"]) & np.isfinite(out["lat"]))
     bad_xy |= (out["lon"].abs() > 180) | (out["lat"].abs() > 90)
     _reject(reasons, bad_xy, "bad coordinates")
-    out["created_at"] = pd.to_datetime(
-        _first(frame, "reported_at", "created_at"), utc=True, errors="coerce", format="ISO8601"
-    )
+    out["created_at"], outside = _moments(_first(frame, "reported_at", "created_at"), now)
+    _reject(reasons, outside, f"reported_at is before {EARLIEST:%Y} or after the import")
     _reject(reasons, out["created_at"].isna(), "bad reported_at")
-    out["closed_at"] = pd.to_datetime(
-        _first(frame, "closed_at"), utc=True, errors="coerce", format="ISO8601"
-    )
+    out["closed_at"], outside = _moments(_first(frame, "closed_at"), now)
+    _reject(reasons, outside, f"closed_at is before {EARLIEST:%Y} or after the import")
     categories = dict(session.execute(text("SELECT code, default_urgency FROM categories")).all())
     channels = set(session.execute(text("SELECT code FROM channels")).scalars())
     out["category_code"] = _first(frame, "category", "category_code")
@@ -111,7 +130,9 @@ def _validate(session: Session, frame: pd.DataFrame, crs: str) -> tuple[pd.DataF
     out["handling_level"] = _first(frame, "handling_level").replace("", "grid")
     _reject(reasons, ~out["handling_level"].isin(HANDLING_LEVELS), "unknown handling_level")
     out["description"] = _first(frame, "description")
+    _reject_text(reasons, out["description"], DESCRIPTION)
     out["address"] = _first(frame, "address").replace("", None)
+    _reject_text(reasons, out["address"], ADDRESS)
     return out, reasons
 
 
@@ -140,7 +161,7 @@ def import_cases(
     hold_live_grid(session=session)  # no publish swaps cells between locate and COPY
     frame = read_case_file(path)
     note("read", len(frame))
-    rows, reasons = _validate(session, frame, crs)
+    rows, reasons = _validate(session, frame, crs, now)
     known = existing_external_ids(session=session, ids=rows["external_id"][reasons.isna()])
     skipped = int((rows["external_id"].isin(known) & reasons.isna()).sum())
     todo = rows[reasons.isna() & ~rows["external_id"].isin(known)]
@@ -222,5 +243,14 @@ def _write_rejects(path: Path | None, rows: pd.DataFrame, reasons: pd.Series) ->
         writer = csv.writer(fh)
         writer.writerow(["row", "external_id", "reason"])
         for index, reason in bad.items():
-            writer.writerow([int(index) + 1, rows.at[index, "external_id"], reason])
+            writer.writerow([int(index) + 1, _cell(rows.at[index, "external_id"]), _cell(reason)])
     return path
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: `=1+1` is written `'=1+1` (OWASP's advice)."""
+    text_ = str(value).replace("\x00", "")
+    return "'" + text_ if text_.startswith(_FORMULA_STARTS) else text_

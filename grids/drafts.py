@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from shapely.geometry import MultiPolygon, mapping, shape
+from shapely.geometry import MultiPolygon, mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from layers.audit import record
 from layers.copy import copy_rows
 from layers.errors import ConflictError, InvalidInputError, NotFoundError, UnprocessableError
+from layers.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
 from layers.grid_cells import GridRevision
 
 logger = logging.getLogger(__name__)
@@ -212,14 +213,15 @@ def _polygonal_geometry(geometry: Any, bad) -> MultiPolygon:
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
         raise bad("the geometry must be a Polygon or MultiPolygon")
     try:
-        geom = shape(geometry)
-    except Exception as exc:
-        raise bad(f"unreadable geometry ({exc})") from exc
+        geom = read_geojson_geometry(geometry)
+    except GeometryInputError as exc:
+        raise bad(f"not a valid GeoJSON geometry: {exc}") from None
     if geom.is_empty:
         raise bad("the geometry is empty")
-    coords = shapely.get_coordinates(geom)
-    if not shapely.is_valid_input(geom) or not ((abs(coords) < 1e3).all()):
-        raise bad("coordinates must be longitude/latitude degrees (EPSG:4326)")
+    problem = lonlat_problem(geom)
+    if problem or not shapely.is_valid_input(geom):
+        why = f": the geometry {problem}" if problem else ""
+        raise bad(f"coordinates must be longitude/latitude degrees (EPSG:4326){why}")
     return geom if isinstance(geom, MultiPolygon) else MultiPolygon([geom])
 
 

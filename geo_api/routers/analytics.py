@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.auth import STAFF, Principal, Role, allow
 from geo_api.deps import SessionDep, SettingsDep
-from geo_api.routers.params import incident_filter, split_codes
+from geo_api.routers.params import Moment, incident_filter, split_codes
 from layers import coverage_geojson
 from layers.coverage_report import coverage_report, resolve_scope
 from layers.hotspots import HotspotQuery, hotspots, to_feature_collection
@@ -31,8 +30,8 @@ def get_hotspots(
     resolution: int = Query(None, ge=5, le=12, description="H3 resolution (default 9)."),
     category: Codes = None,
     channel: Codes = None,
-    start: datetime | None = Query(None, description="Cases created at or after (ISO)."),
-    end: datetime | None = Query(None, description="Cases created before (ISO)."),
+    start: Moment | None = Query(None, description="Cases created at or after (ISO)."),
+    end: Moment | None = Query(None, description="Cases created before (ISO)."),
     inference: str = Query("analytic", description="analytic (normal z) or permutation."),
     permutations: int = Query(None, ge=0, le=99_999),
     fdr: bool = Query(True, description="Benjamini-Hochberg correction of the p-values."),
@@ -76,8 +75,8 @@ def get_trends(
     interval: str = Query("month", description="week or month"),
     category: Codes = None,
     channel: Codes = None,
-    start: datetime | None = Query(None),
-    end: datetime | None = Query(None),
+    start: Moment | None = Query(None),
+    end: Moment | None = Query(None),
     alpha: float = Query(None, gt=0, lt=0.5, description="Mann-Kendall significance."),
     fdr: bool = Query(True),
 ) -> dict[str, Any]:

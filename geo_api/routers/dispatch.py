@@ -12,6 +12,7 @@ from geo_api.case_shapes import actor_of, incident_out
 from geo_api.deps import SessionDep
 from grids.dispatch import QueueFilter, assign, queue
 from layers.errors import InvalidInputError
+from layers.geojson_input import GeometryInputError, lonlat_bbox
 from layers.incidents import OPEN_STATUSES
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"])
@@ -21,14 +22,9 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if value is None:
         return None
     try:
-        x1, y1, x2, y2 = (float(v) for v in value.split(","))
-    except ValueError:
-        raise InvalidInputError(
-            "bbox must be minlon,minlat,maxlon,maxlat (WGS-84)", code="invalid_bbox"
-        ) from None
-    if not (x1 < x2 and y1 < y2 and -180 <= x1 and x2 <= 180 and -90 <= y1 and y2 <= 90):
-        raise InvalidInputError("bbox corners are out of order or range", code="invalid_bbox")
-    return x1, y1, x2, y2
+        return lonlat_bbox(value)
+    except GeometryInputError as exc:
+        raise InvalidInputError(f"{exc} (WGS-84)", code="invalid_bbox") from None
 
 
 @router.get("/queue", response_model=QueuePage, summary="Cases to work on, soonest deadline first")

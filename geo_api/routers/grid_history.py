@@ -9,8 +9,10 @@ from fastapi import APIRouter, Query
 
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import SessionDep
+from geo_api.routers.params import Moment
 from grids.history import cells_at
 from layers.errors import InvalidInputError
+from layers.geojson_input import GeometryInputError, lonlat_bbox
 
 router = APIRouter(prefix="/grid", tags=["grid"])
 
@@ -19,20 +21,15 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     if not text:
         return None
     try:
-        parts = tuple(float(p) for p in text.split(","))
-    except ValueError as exc:
-        raise InvalidInputError(
-            "bbox must be minlon,minlat,maxlon,maxlat", code="bad_bbox"
-        ) from exc
-    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
-        raise InvalidInputError("bbox must be minlon,minlat,maxlon,maxlat", code="bad_bbox")
-    return parts  # type: ignore[return-value]
+        return lonlat_bbox(text)
+    except GeometryInputError as exc:
+        raise InvalidInputError(str(exc), code="bad_bbox") from None
 
 
 @router.get("/cells", dependencies=[allow(*EVERYONE)], summary="Grid cells valid at a time")
 def grid_cells(
     session: SessionDep,
-    at: datetime | None = Query(default=None, description="ISO time; default now."),
+    at: Moment | None = Query(default=None, description="ISO time; default now."),
     level: int | None = Query(default=None, ge=1, le=3),
     community: str | None = Query(default=None, max_length=12),
     bbox: str | None = Query(default=None, description="minlon,minlat,maxlon,maxlat (WGS-84)"),

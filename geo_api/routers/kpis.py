@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from geo_api.auth import Role, allow
 from geo_api.deps import SessionDep
+from geo_api.routers.params import Moment
 from grids.kpis import case_kpis
 from layers.errors import InvalidInputError
 
@@ -23,11 +24,9 @@ router = APIRouter(tags=["analytics"])
 def kpis(
     session: SessionDep,
     start: Annotated[
-        datetime | None, Query(alias="from", description="Start (ISO, default: `to` − 30 days).")
+        Moment | None, Query(alias="from", description="Start (ISO, default: `to` − 30 days).")
     ] = None,
-    end: Annotated[
-        datetime | None, Query(alias="to", description="End (ISO, default: now).")
-    ] = None,
+    end: Annotated[Moment | None, Query(alias="to", description="End (ISO, default: now).")] = None,
     street: Annotated[str | None, Query(max_length=9, description="Street code.")] = None,
     community: Annotated[str | None, Query(max_length=12, description="Community code.")] = None,
 ) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +14,7 @@ from geo_api.case_schemas import CRS, LocateOut
 from geo_api.case_shapes import location_out, station_out, worker_out
 from geo_api.deps import SessionDep, SettingsDep
 from geo_api.fast_auth import allow_fast
+from geo_api.routers.params import Moment
 from grids.assign import contacts_for, contacts_ready
 from grids.locate import live_ready, locate_one
 from grids.locate_batch import locate_batch
@@ -34,7 +34,7 @@ async def locate(
     lat: Annotated[float, Query(description="Latitude in `crs`, degrees.")],
     crs: CRS = "wgs84",
     at: Annotated[
-        datetime | None, Query(description="Answer from the grid valid then (ISO time with zone).")
+        Moment | None, Query(description="Answer from the grid valid then (ISO time with zone).")
     ] = None,
 ) -> JSONResponse:
     """The chain (codes and names at every level), the level-1 worker and the service station.
@@ -80,7 +80,7 @@ async def locate_many(
     session: SessionDep,
     settings: SettingsDep,
     crs: CRS = "wgs84",
-    at: datetime | None = None,
+    at: Moment | None = None,
 ) -> dict[str, Any]:
     """A FeatureCollection: each input point (WGS-84 geometry out) with its chain in properties.
 

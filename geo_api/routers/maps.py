@@ -7,7 +7,6 @@ the Content-Security-Policy enforces in the browser.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -17,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from geo_api.auth import EVERYONE, STAFF, Principal, Role, allow
 from geo_api.case_shapes import viewer_of
 from geo_api.deps import SessionDep, SettingsDep
-from geo_api.routers.params import incident_filter, split_codes
+from geo_api.routers.params import Moment, incident_filter, split_codes
 from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.security_headers import map_csp, new_nonce
 from geo_api.settings import Settings
@@ -95,8 +94,8 @@ def hotspots_map(
     resolution: int | None = Query(None, ge=5, le=12),
     category: Codes = None,
     channel: Codes = None,
-    start: datetime | None = Query(None),
-    end: datetime | None = Query(None),
+    start: Moment | None = Query(None),
+    end: Moment | None = Query(None),
     interval: str = Query("month", description="Trend slices: week, month, or none."),
 ) -> HTMLResponse:
     """Gi* classes on H3 with FDR, emerging trends, a layer per period, clustered cases.

@@ -42,6 +42,7 @@ from layers.errors import (
     TooManyRequestsError,
     WanggeError,
 )
+from layers.moments import parse_moment
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -114,10 +115,11 @@ def _moment(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.strip().replace(" ", "+"))
-    except ValueError:
-        raise InvalidInputError(f"{name} must be a W3C date-time", code="invalid_date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+        return parse_moment(value.strip().replace(" ", "+"), default_tz=LOCAL_TZ)
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"{name} must be a W3C date-time ({exc})", code="invalid_date"
+        ) from None
 
 
 def _csv(value: str | None) -> list[str] | None:

@@ -1,10 +1,17 @@
-"""Query parameters shared by the analytics and map routers."""
+"""Query parameters shared by the routers: moments, code lists, the incident filter."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from layers.hotspots import IncidentFilter
+from layers.moments import check_moment
+
+Moment = Annotated[datetime, AfterValidator(check_moment)]
+"""Every datetime a route takes: offsets within ±15:59, years 1900–2199 (`layers.moments`)."""
 
 
 def split_codes(values: list[str] | None) -> tuple[str, ...]:

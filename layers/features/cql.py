@@ -22,9 +22,15 @@ from pygeofilter.parsers.cql2_text import parse as parse_text
 from layers.errors import InvalidInputError
 from layers.features.crs_uris import OutputCrs
 from layers.features.registry import Collection, Field
+from layers.moments import check_moment
 from layers.sql import quote_ident
 
 GEOMETRY_NAMES = ("geometry", "geom")
+MAX_FILTER_CHARS = 20_000
+"""Longest filter text: a GDAL `-where` of a few hundred terms fits easily."""
+MAX_FILTER_NODES = 1_000
+MAX_FILTER_DEPTH = 50
+"""Bounds of the parsed filter: operations in all, and nesting once AND/OR chains are flat."""
 _COMPARISONS = {
     ast.Equal: "=",
     ast.NotEqual: "<>",
@@ -45,9 +51,13 @@ _SPATIAL = {
 }
 
 
-def filter_error(message: str) -> InvalidInputError:
+def filter_error(message: str, code: str = "invalid_filter") -> InvalidInputError:
     """A 400 for a filter that cannot be parsed or applied."""
-    return InvalidInputError(f"filter: {message}", code="invalid_filter", parameter="filter")
+    return InvalidInputError(f"filter: {message}", code=code, parameter="filter")
+
+
+def _too_complex(why: str) -> InvalidInputError:
+    return filter_error(f"{why}; split the query or use IN (...)", "filter_too_complex")
 
 
 class Binds:
@@ -86,16 +96,51 @@ def _normalise_json(node: Any) -> Any:
 
 
 def parse_filter(text: str, lang: str) -> ast.Node:
-    """Parse CQL2 text or JSON into pygeofilter's AST; a 400 on any syntax error."""
+    """Parse CQL2 text or JSON into pygeofilter's AST; a 400 on any syntax error or excess."""
+    if len(text) > MAX_FILTER_CHARS:
+        raise _too_complex(f"longer than {MAX_FILTER_CHARS:,} characters")
     try:
         if lang == "cql2-json":
-            return parse_json(_normalise_json(json.loads(text)))
-        return parse_text(text)
+            node = parse_json(_normalise_json(json.loads(text)))
+        else:
+            node = parse_text(text)
     except InvalidInputError:
         raise
+    except RecursionError:  # the parsers recurse per nesting level
+        raise _too_complex("nested too deeply") from None
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise filter_error(f"cannot parse {lang}: {first[:200]}") from None
+    _check_size(node)
+    return node
+
+
+def _chain(node: ast.Node) -> list[Any]:
+    """The operands of a run of the same AND/OR (`a OR b OR c` → [a, b, c]), without recursion."""
+    kind, out, todo = type(node), [], [node]
+    while todo:
+        current = todo.pop()
+        if type(current) is kind:
+            todo += [current.rhs, current.lhs]
+        else:
+            out.append(current)
+    return out
+
+
+def _check_size(root: ast.Node) -> None:
+    """At most MAX_FILTER_NODES operations, nested at most MAX_FILTER_DEPTH deep (chains flat)."""
+    nodes, todo = 0, [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if not isinstance(node, ast.Node) or isinstance(node, ast.Attribute):
+            continue
+        nodes += 1
+        if nodes > MAX_FILTER_NODES:
+            raise _too_complex(f"more than {MAX_FILTER_NODES:,} operations")
+        if depth > MAX_FILTER_DEPTH:
+            raise _too_complex(f"nested deeper than {MAX_FILTER_DEPTH} levels")
+        children = _chain(node) if isinstance(node, ast.And | ast.Or) else node.get_sub_nodes()
+        todo += [(child, depth + 1) for child in children if isinstance(child, ast.Node)]
 
 
 class SqlCompiler:
@@ -112,8 +157,8 @@ class SqlCompiler:
     def compile(self, node: ast.Node) -> str:
         """The SQL for a boolean node."""
         if isinstance(node, ast.And | ast.Or):
-            op = "AND" if isinstance(node, ast.And) else "OR"
-            return f"({self.compile(node.lhs)} {op} {self.compile(node.rhs)})"
+            op = " AND " if isinstance(node, ast.And) else " OR "
+            return f"({op.join(self.compile(n) for n in _chain(node))})"
         if isinstance(node, ast.Not):
             return f"(NOT {self.compile(node.sub_node)})"
         if type(node) in _COMPARISONS:
@@ -245,6 +290,7 @@ def coerce_literal(value: Any, field: Field | None) -> Any:
 
 def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
+        check_moment(value)  # ValueError: reported as an invalid literal
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)

@@ -8,9 +8,10 @@ GCJ-02/BD-09 (`--crs`) are converted with `layers.crs`, which PROJ cannot do.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from pyogrio.errors import DataSourceError
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from layers.crs import transform_geometry
 from layers.errors import InvalidInputError
@@ -98,6 +101,58 @@ def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:
     return frame
 
 
+def _json_texts(node: Any) -> Iterator[str]:
+    """Every string (keys included) of a JSON value, without recursion."""
+    todo = [node]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            todo += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            todo += value
+
+
+def geojson_checks(path: Path, *, check_crs: bool = True) -> dict[int, list[Problem]]:
+    """What GDAL hides in a GeoJSON file: a `crs` it does not know, and NUL characters.
+
+    GDAL's GeoJSON driver reads an unknown `crs` member as WGS-84 and cuts a
+    string at a NUL, silently.  A `crs` that PROJ cannot resolve is an error
+    (`unknown_crs`, unless `--crs` overrides it); a feature with a NUL in any
+    string is a bad row (by number).  The file is parsed here only when its
+    bytes show either.
+    """
+    if path.suffix.lower() not in (".geojson", ".json"):
+        return {}
+    raw = path.read_bytes()
+    if b'"crs"' not in raw and b"\\u0000" not in raw:
+        return {}
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {}  # not JSON: GDAL's reader says why
+    if not isinstance(doc, dict):
+        return {}
+    crs = doc.get("crs")
+    if crs is not None and check_crs:
+        props = crs.get("properties") if isinstance(crs, dict) else None
+        name = props.get("name") if isinstance(props, dict) else crs
+        try:
+            CRS.from_user_input(name)
+        except (CRSError, TypeError):
+            raise InvalidInputError(
+                f"{path.name} declares a CRS PROJ does not know: {str(name)[:80]!r}",
+                code="unknown_crs",
+            ) from None
+    features = doc.get("features")
+    return {
+        number: [Problem("properties", "contains a NUL character (GDAL would cut the text)")]
+        for number, feature in enumerate(features if isinstance(features, list) else [], 1)
+        if any("\x00" in s for s in _json_texts(feature))
+    }
+
+
 def read_rows(
     path: Path,
     collection: Collection,
@@ -112,6 +167,7 @@ def read_rows(
         frame = gpd.read_file(path, engine="pyogrio", layer=layer, encoding=encoding)
     except (DataSourceError, OSError, ValueError) as exc:
         raise InvalidInputError(f"cannot read {path}: {exc}", code="unreadable_file") from None
+    hidden = geojson_checks(path, check_crs=crs is None)
     report(f"read {len(frame):,} features from {path.name}")
     frame = _to_wgs84(frame, crs)
     columns = [c for c in frame.columns if c != frame.geometry.name]
@@ -123,7 +179,7 @@ def read_rows(
     ):
         properties: dict[str, Any] = {}
         extra: dict[str, Any] = {}
-        problems: list[Problem] = []
+        problems: list[Problem] = list(hidden.get(number, []))
         for column, name in mapping.items():
             value = _plain(record[column])
             if name in collection.extra_geometries:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from layers.errors import InvalidInputError
 from layers.features.crs_uris import CRS84, OutputCrs, parse_crs
 from layers.features.registry import Collection
+from layers.moments import moment_problem
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -115,16 +116,21 @@ def parse_bbox(value: str, bbox_crs: OutputCrs) -> tuple[float, float, float, fl
 
 def _instant(text: str) -> tuple[datetime, datetime]:
     """An RFC 3339 date-time (an instant) or a full date (that whole day, UTC)."""
+    whole_day = len(text) == 10
     try:
-        if len(text) == 10:
+        if whole_day:
             day = date.fromisoformat(text)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return start, start + timedelta(days=1, microseconds=-1)
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         raise bad("datetime", f"not an RFC 3339 date-time: {text!r}", "invalid_datetime") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    if problem := moment_problem(moment):
+        raise bad("datetime", f"{text!r} {problem}", "invalid_datetime")
+    if whole_day:
+        return moment, moment + timedelta(days=1, microseconds=-1)
     return moment, moment
 
 

@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from layers.features.registry import Collection, Field
+from layers.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
 
 READ_ONLY_IGNORED = frozenset({"id", "version", "updated_at", "is_three_nos"})
 
@@ -44,6 +45,8 @@ def _check_value(field: Field, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return None, "must be a string"
         value = value.strip()
+        if "\x00" in value:
+            return None, "contains a NUL character"
         if field.required and not value:
             return None, "must not be empty"
         if field.max_length and len(value) > field.max_length:
@@ -118,21 +121,20 @@ def check_geometry(
     geom = _fix_type(shapely.force_2d(geom), expected)
     if geom.geom_type != expected:
         return None, [Problem(name, f"must be a {expected}, not a {geom.geom_type}")]
-    coords = shapely.get_coordinates(geom)
-    if not (coords.size and bool((abs(coords) < 1e9).all())):
-        return None, [Problem(name, "has non-finite or absurd coordinates")]
+    if not shapely.get_coordinates(geom).size:
+        return None, [Problem(name, "is required and must not be empty")]
+    if problem := lonlat_problem(geom):
+        return None, [Problem(name, f"{problem} (stored as WGS-84 longitude/latitude)")]
     if not geom.is_valid:
         return None, [Problem(name, f"is not valid: {shapely.is_valid_reason(geom)}")]
     return geom, []
 
 
 def parse_geojson_geometry(value: Any, name: str = "geometry") -> tuple[Any, list[Problem]]:
-    """A shapely geometry from a GeoJSON geometry object, or a problem."""
+    """A shapely geometry from a strict GeoJSON geometry object, or a problem."""
     if value is None:
         return None, []
-    if not isinstance(value, dict) or "type" not in value:
-        return None, [Problem(name, "must be a GeoJSON geometry object")]
     try:
-        return shape(value), []
-    except Exception as exc:
-        return None, [Problem(name, f"is not a readable GeoJSON geometry ({exc})"[:200])]
+        return read_geojson_geometry(value), []
+    except GeometryInputError as exc:
+        return None, [Problem(name, f"is not a valid GeoJSON geometry: {exc}")]

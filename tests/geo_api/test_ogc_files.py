@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 from geo_api.cli import app as cli
 from layers.crs import from_wgs84
 from layers.db import make_sessionmaker
-from layers.errors import UnprocessableError
+from layers.errors import InvalidInputError, UnprocessableError
 from layers.features.file_export import export_to_file, file_format
 from layers.features.file_import import import_file
 from layers.features.params import ItemsQuery
@@ -315,3 +316,50 @@ def test_cli_export_shows_progress(
         f"writing {n:,} features to b.gpkg",
     ]
     assert result.stdout.strip() == f"wrote {n:,} buildings features to {out}"
+
+
+def _geojson(path: Path, x: float, y: float, name: str, crs: str | None = None) -> Path:
+    doc: dict = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+                "properties": {"code": f"SP-GJ-{i}", "kind": "clinic", "name": n},
+            }
+            for i, n in enumerate(["好", name], start=1)
+        ],
+    }
+    if crs:
+        doc["crs"] = {"type": "name", "properties": {"name": crs}}
+    path.write_text(json.dumps(doc), encoding="utf-8")  # json escapes NUL as \u0000
+    return path
+
+
+def _service_points(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM service_points")).scalar()
+
+
+def test_a_nul_in_a_geojson_name_is_a_bad_row_not_cut(engine: Engine, tmp_path: Path) -> None:
+    """GDAL cuts strings at a NUL: `卫生\\0站` was imported as `卫生`."""
+    (x, y), before = _inside(engine, 1)[0], _service_points(engine)
+    path = _geojson(tmp_path / "nul.geojson", x, y, "卫生\x00站")
+    with make_sessionmaker(engine)() as session, pytest.raises(UnprocessableError) as err:
+        import_file(session=session, collection_id="service_points", path=path, mode="append")
+    assert [r["row"] for r in err.value.details["rows"]] == [2]
+    assert _service_points(engine) == before
+
+
+def test_an_unknown_geojson_crs_is_refused(engine: Engine, tmp_path: Path) -> None:
+    """GDAL read `EPSG:99999` as WGS-84 and imported the points as if it were."""
+    (x, y), before = _inside(engine, 1)[0], _service_points(engine)
+    path = _geojson(tmp_path / "crs.geojson", x, y, "站", crs="urn:ogc:def:crs:EPSG::99999")
+    with make_sessionmaker(engine)() as session, pytest.raises(InvalidInputError) as err:
+        import_file(session=session, collection_id="service_points", path=path, mode="append")
+    assert err.value.code == "unknown_crs"
+    assert _service_points(engine) == before
+    known = _geojson(tmp_path / "ok.geojson", x, y, "站", crs="urn:ogc:def:crs:OGC:1.3:CRS84")
+    with make_sessionmaker(engine)() as session:
+        result = import_file(session=session, collection_id="service_points", path=known)
+    assert result.inserted == 2

@@ -241,3 +241,43 @@ def test_posted_request_is_a_case_through_the_open311_channel(base, posted, test
         timeout=10,
     )
     assert mine.status_code == 200 and mine.json()["reporter"] is None
+
+
+def _stored(engine, request_id: str):
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT description, reporter_name FROM incidents WHERE id = :i"),
+            {"i": int(request_id)},
+        ).one()
+
+
+@pytest.mark.parametrize(
+    ("charset", "encoding"), [("utf-8", "utf-8"), (None, "utf-8"), ("gbk", "gbk")]
+)
+def test_raw_form_bodies_are_read_in_their_charset(base, engine, charset, encoding):
+    """Raw (not percent-encoded) text was read as Latin-1: 审计 stored as å®¡è®¡."""
+    raw = "service_code=0404&lat=30.68&long=104.1&description=井盖缺失 审计&first_name=三&last_name=张"
+    media = "application/x-www-form-urlencoded" + (f"; charset={charset}" if charset else "")
+    r = requests.post(
+        f"{base}/requests.json",
+        data=raw.encode(encoding),
+        headers={"Content-Type": media},
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    row = _stored(engine, r.json()[0]["service_request_id"])
+    assert (row.description, row.reporter_name) == ("井盖缺失 审计", "张三")
+
+
+def test_a_form_that_is_not_its_charset_writes_nothing(base, engine):
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM incidents")).scalar()
+    r = requests.post(
+        f"{base}/requests.json",
+        data=b"service_code=0404&lat=30.68&long=104.1&description=" + b"\xe5\xae",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        timeout=10,
+    )
+    assert r.status_code == 400 and r.json()["code"] == "invalid_encoding"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM incidents")).scalar() == before

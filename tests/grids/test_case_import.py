@@ -230,3 +230,63 @@ def test_offline_mode_rebuilds_every_index(run, engine, tmp_path):
             sql("SELECT count(*) FROM incidents WHERE external_id IN ('OFF-1', 'OFF-2')")
         ).scalar()
     assert after == before and found == 2
+
+
+def test_bad_dates_nul_and_overlong_text_reject_their_row_only(run, engine, tmp_path):
+    """Each of these aborted the whole import with a traceback, or was imported regardless."""
+    path = tmp_path / "mixed.csv"
+    rows = [
+        ("M-0001", "2026-03-01T09:00:00+08:00", "好的", ""),
+        ("M-0002", "2300-01-01T09:00:00+08:00", "未来的案件", "reported_at"),
+        ("M-0003", "1800-01-01T09:00:00+08:00", "过去的案件", "reported_at"),
+        ("M-0004", "2026-03-01T09:00:00+08:00", "有\x00空字符", "NUL"),
+        ("M-0005", "2026-03-01T09:00:00+08:00", "长" * 2_000_000, "longer than 4,000"),
+        ("M-0006\x00", "2026-03-01T09:00:00+08:00", "编号有空字符", "NUL"),
+    ]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["external_id", "category", "reported_at", "lon", "lat", "description"])
+        for ext, when, description, _ in rows:
+            writer.writerow([ext, "0102", when, "104.1", "30.68", description])
+    out = run(str(path), "--rejects", str(tmp_path / "rejects.csv"))
+    assert "1 imported" in out and "5 rejected" in out
+    assert [r.external_id for r in imported(engine, "M-")] == ["M-0001"]
+    with (tmp_path / "rejects.csv").open(encoding="utf-8") as fh:
+        rejects = list(csv.DictReader(fh))
+    assert [int(r["row"]) for r in rejects] == [2, 3, 4, 5, 6]
+    for reject, (_, _, _, why) in zip(rejects, rows[1:], strict=True):
+        assert why in reject["reason"], reject
+
+
+def test_the_api_and_the_import_share_the_field_limits(run, client, engine, tmp_path):
+    """One rule (grids.case_fields): what POST /incidents refuses, the import rejects."""
+    from grids.case_fields import DESCRIPTION
+
+    longest = DESCRIPTION.max_length
+    path = tmp_path / "limits.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["external_id", "category", "reported_at", "lon", "lat", "description"])
+        for ext, size in (("L-0001", longest), ("L-0002", longest + 1)):
+            writer.writerow(
+                [ext, "0102", "2026-03-01T09:00:00+08:00", "104.1", "30.68", "x" * size]
+            )
+    run(str(path))
+    assert [r.external_id for r in imported(engine, "L-")] == ["L-0001"]
+    case = {"location": {"lon": 104.1, "lat": 30.68}, "category": "0102", "channel": "web_portal"}
+    assert client.post("/incidents", json={**case, "description": "x" * longest}).status_code == 201
+    too_long = client.post("/incidents", json={**case, "description": "x" * (longest + 1)})
+    assert too_long.status_code == 422 and too_long.json()["code"] == "invalid_request"
+
+
+def test_rejects_csv_escapes_spreadsheet_formulas(run, tmp_path):
+    path = tmp_path / "formula.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["external_id", "category", "reported_at", "lon", "lat"])
+        for ext in ("=1+1", "+SUM(A1)", "@cmd", "-2+3"):
+            writer.writerow([ext, "9999", "2026-03-01T09:00:00+08:00", "104.1", "30.68"])
+    run(str(path), "--rejects", str(tmp_path / "r.csv"))
+    with (tmp_path / "r.csv").open(encoding="utf-8") as fh:
+        ids = [r["external_id"] for r in csv.DictReader(fh)]
+    assert ids == ["'=1+1", "'+SUM(A1)", "'@cmd", "'-2+3"]
