@@ -31,6 +31,7 @@ from layers.coverage_report import Scope, resolve_scope
 from layers.dispatch_layers import dispatch_layers
 from layers.hotspots import aggregate, hotspot_table
 from layers.map_types import HotspotQuery, QueueFilter
+from layers.now import system_clock
 from layers.siting import SitingRequest, plan_sites
 from layers.trends import TrendQuery
 from layers.visibility import Cameras, Obstacles, sector_polygons, visibility_polygons
@@ -238,19 +239,23 @@ def bench_pages(session, settings: Settings, figures: dict) -> None:
     )
     size(
         "workload",
-        lambda: workload.build_page(map_layers.workload_layers(session=session), options),
+        lambda: workload.build_page(
+            map_layers.workload_layers(session=session, now=system_clock()), options
+        ),
     )
     lon, lat = session.execute(
         text("SELECT ST_X(geom), ST_Y(geom) FROM service_points ORDER BY id LIMIT 1")
     ).one()
     size(
         "residents",
-        lambda: residents.build_page(resident_view(session=session, lon=lon, lat=lat), options),
+        lambda: residents.build_page(
+            resident_view(session=session, lon=lon, lat=lat, now=system_clock()), options
+        ),
     )
     size(
         "dispatch",
         lambda: dispatch.build_page(
-            dispatch_layers(session=session, filters=QueueFilter()), options
+            dispatch_layers(session=session, filters=QueueFilter(), now=system_clock()), options
         ),
     )
     session.rollback()

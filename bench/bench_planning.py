@@ -47,6 +47,7 @@ from grids.validation import (
 from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, is_loaded, load_demo
+from layers.now import system_clock
 
 OPTIONS = ValidationOptions()
 
@@ -154,14 +155,24 @@ def bench_street(session: Session, street: str, metric_srid: int) -> dict[str, A
     naive_full = t_naive * n_buildings / 300
     t_publish, summary = timed(
         lambda: publish(
-            session=session, revision_id=rid, actor="bench", role="planner", options=OPTIONS
+            session=session,
+            revision_id=rid,
+            actor="bench",
+            role="planner",
+            options=OPTIONS,
+            now=system_clock(),
         )
     )
     session.rollback()
     same = street_draft(session, street, change=False)
     t_noop, _ = timed(
         lambda: publish(
-            session=session, revision_id=same, actor="bench", role="planner", options=OPTIONS
+            session=session,
+            revision_id=same,
+            actor="bench",
+            role="planner",
+            options=OPTIONS,
+            now=system_clock(),
         )
     )
     session.rollback()

@@ -98,7 +98,7 @@ def _sweep_loop(app: FastAPI, period: float, stop: threading.Event) -> None:
     while not stop.wait(period):
         try:
             with transaction(app.state.sessionmaker) as session:
-                sweep(session=session)
+                sweep(session=session, now=app.state.clock())
         except Exception as exc:
             if is_unavailable(exc):  # an outage is logged once, not once per period
                 app.state.outage.down(f"SLA sweep: {first_line(exc)}")

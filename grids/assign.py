@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.duty import Assignment, assign_cells, assign_point
+from grids.duty import Assignment, assign_point
 from grids.locate import Location, database_key
 
 RESPONSIBLE_FIRST = "on_duty DESC, id"
@@ -79,18 +78,6 @@ def assignment_for(*, session: Session, chain: Location) -> Assignment:
 def responsible_worker(*, session: Session, chain: Location) -> WorkerContact | None:
     """The contact card of the worker `assign_for_chain` picks."""
     return worker_contact(session=session, worker_id=assign_for_chain(session=session, chain=chain))
-
-
-def level1_workers_for(
-    *, session: Session, cell_codes: Sequence[str], revision_id: int | None = None
-) -> dict[str, int]:
-    """`assign_for_chain` for many level-1 cells at once (re-routing after a publish).
-
-    Same duty rule, one query, measured from each cell's inner point; a cell
-    nobody can take (no worker of its community on duty) is absent.
-    """
-    assigned = assign_cells(session=session, cell_codes=cell_codes, revision_id=revision_id)
-    return {code: a.worker_id for code, a in assigned.items() if a.worker_id is not None}
 
 
 def worker_contact(*, session: Session, worker_id: int | None) -> WorkerContact | None:

@@ -145,7 +145,7 @@ def import_cases(
     actor: str = "wangge incidents import",
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     progress: Progress | None = None,
-    now: datetime | None = None,
+    now: datetime,
     rebuild_indexes: bool = False,
 ) -> ImportReport:
     """Import the cases of `path` in the caller's transaction (see the module docstring).
@@ -156,7 +156,7 @@ def import_cases(
     """
     started = time.perf_counter()
     note = progress or (lambda _stage, _n: None)
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = now.astimezone(UTC)
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
     hold_live_grid(session=session)  # no publish swaps cells between locate and COPY
     frame = read_case_file(path)

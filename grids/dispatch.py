@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -138,10 +138,9 @@ def queue(
     actor: Actor,
     limit: int = 50,
     offset: int = 0,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Queue:
     """Cases matching `filters` that `actor` may see, soonest deadline first."""
-    now = now or datetime.now(UTC)
     where, params = _where(session, filters, actor, now)
     sql = _QUEUE_SQL.format(where=where)  # `where`: fixed fragments, values bound
     rows = session.execute(text(sql), {**params, "limit": limit, "offset": offset}).mappings()
@@ -177,7 +176,7 @@ def assign(
     items: list[tuple[int, int, int]],
     actor: Actor,
     reason: str | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> list[TransitionResult]:
     """Dispatch each (incident, worker, version); any failure fails all (and names each)."""
     ids = [i for i, _, _ in items]

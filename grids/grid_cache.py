@@ -14,7 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -63,22 +63,21 @@ class SnapshotCache:
     def ready(self, session: Session) -> bool:
         """True when the live grid is loaded, current and trusted (no database, no load)."""
         key = database_key(session)
-        return _fits(self._live.get(key), datetime.now(UTC), None) and self._trusted(key)
+        return _fits(self._live.get(key), None) and self._trusted(key)
 
     def live(self, session: Session, version: int | None = None) -> GridSnapshot:
         """The live snapshot, at least as new as `version` (read here when not trusted)."""
         key = database_key(session)
-        now = datetime.now(UTC)
         mark = None
         if version is None and not self._trusted(key):
             mark = self._changes.get(key, 0)
             version = live_grid_version(session=session)
         snap = self._live.get(key)
-        if not _fits(snap, now, version):
+        if not _fits(snap, version):
             with self._build:
                 snap = self._live.get(key)
-                if not _fits(snap, now, version):
-                    snap = self._swap_in(session, key, now)
+                if not _fits(snap, version):
+                    snap = self._swap_in(session, key)
         if mark is not None:
             self._confirm(key, snap, mark)
         assert snap is not None
@@ -90,10 +89,10 @@ class SnapshotCache:
             if self._live.get(key) is snap and self._seen.get(key, -1) < mark:
                 self._seen[key] = mark
 
-    def _swap_in(self, session: Session, key: str, now: datetime) -> GridSnapshot:
+    def _swap_in(self, session: Session, key: str) -> GridSnapshot:
         """Load the live grid afresh and swap it in (call holding `_build`)."""
         mark = self._changes.get(key, 0)
-        snap = self._load(session, now, raster=True, live=True)
+        snap = self._load(session, None, raster=True)
         with self._lock:
             self.generation += 1
             self._live[key] = snap
@@ -124,17 +123,23 @@ class SnapshotCache:
                 self._past.popitem(last=False)
         return snap
 
-    def _load(
-        self, session: Session, at: datetime, *, raster: bool, live: bool = False
-    ) -> GridSnapshot:
+    def _load(self, session: Session, at: datetime | None, *, raster: bool) -> GridSnapshot:
+        """The grid valid at `at`, or the live grid (`at` None: the cells no revision closed)."""
         # The version is read before the cells: a publish committing in between makes
         # the snapshot look older than it is (one extra reload), never newer.
-        version = live_grid_version(session=session) if live else None
-        start, until = _stretch(change_points(session), at)
+        version = live_grid_version(session=session) if at is None else None
+        points = change_points(session)
+        if at is None:  # in force since the last change, until a publish replaces it
+            start, until = (points[-1] if points else None), None
+        else:
+            start, until = _stretch(points, at)
         snap = load_snapshot(session=session, at=at, raster=raster)
         snap.valid_from, snap.valid_until, snap.version = start, until, version
         logger.info(
-            "grid loaded for %s: %s, revision %s", at.isoformat(), snap.stats, snap.revision_id
+            "grid loaded for %s: %s, revision %s",
+            "now (live)" if at is None else at.isoformat(),
+            snap.stats,
+            snap.revision_id,
         )
         return snap
 
@@ -153,7 +158,7 @@ class SnapshotCache:
     def reload(self, session: Session) -> None:
         """Load the live grid afresh, then swap it in: readers keep the old one meanwhile."""
         with self._build:
-            self._swap_in(session, database_key(session), datetime.now(UTC))
+            self._swap_in(session, database_key(session))
 
     def changed(self, key: str) -> None:
         """A publish committed: stop trusting the live snapshot until it is reloaded."""
@@ -167,9 +172,9 @@ class SnapshotCache:
             (listeners.add if on else listeners.discard)(listener)
 
 
-def _fits(snap: GridSnapshot | None, now: datetime, version: int | None) -> bool:
-    """A live snapshot still valid at `now` and at least as new as `version`."""
-    if snap is None or (snap.valid_until is not None and now >= snap.valid_until):
+def _fits(snap: GridSnapshot | None, version: int | None) -> bool:
+    """A live snapshot at least as new as `version` (any, without one)."""
+    if snap is None:
         return False
     return version is None or (snap.version is not None and snap.version >= version)
 

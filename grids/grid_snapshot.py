@@ -328,8 +328,13 @@ def _areas(
     )
 
 
-def load_snapshot(*, session: Session, at: datetime, raster: bool) -> GridSnapshot:
-    """The grid valid at `at` (cells with valid_from <= at < valid_to), read from the database."""
+def load_snapshot(*, session: Session, at: datetime | None, raster: bool) -> GridSnapshot:
+    """The grid valid at `at` (valid_from <= at < valid_to), or the live grid (`at` None).
+
+    The live grid is the cells no revision has closed (`valid_to IS NULL`): what a
+    publish left in force, whatever any clock says, so a server whose clock is not
+    the database's (or a test's fixed clock) still routes by the newest grid.
+    """
     streets = session.execute(
         text("SELECT id, code, name, ST_AsBinary(geom) AS wkb FROM streets ORDER BY code, id")
     ).all()
@@ -345,7 +350,8 @@ def load_snapshot(*, session: Session, at: datetime, raster: bool) -> GridSnapsh
         text(
             "SELECT id, code, name, level, parent_id, community_id, revision_id, "
             "ST_AsBinary(geom) AS wkb FROM grid_cells "
-            "WHERE valid_from <= :at AND (valid_to IS NULL OR valid_to > :at) "
+            "WHERE (CAST(:at AS timestamptz) IS NULL AND valid_to IS NULL) "
+            "OR (valid_from <= :at AND (valid_to IS NULL OR valid_to > :at)) "
             "ORDER BY level, code, id"
         ),
         {"at": at},

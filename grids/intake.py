@@ -79,7 +79,7 @@ def report_case(
     actor: Actor,
     idempotency_key: str | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
-    now: datetime | None = None,
+    now: datetime,
     client: str | None = None,
 ) -> IntakeResult:
     """Write a new case (or answer the one an earlier identical request wrote).
@@ -87,7 +87,7 @@ def report_case(
     `client` fingerprints the caller's client (address and user agent); it
     scopes the `Idempotency-Key` of callers without a key (`idempotency_scope`).
     """
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = now.astimezone(UTC)
     scope = idempotency_scope(actor, client)
     if idempotency_key is not None:
         earlier = _claim_key(session, scope, idempotency_key, case.fingerprint())

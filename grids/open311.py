@@ -211,6 +211,7 @@ def post_request(
     idempotency_key: str | None = None,
     tolerance_m: float,
     client: str | None = None,
+    now: datetime,
 ) -> IntakeResult:
     """Take an Open311 POST in as a case through `channel` (`client`: the caller's address)."""
     lon, lat = post.lon, post.lat
@@ -248,4 +249,5 @@ def post_request(
         idempotency_key=idempotency_key,
         tolerance_m=tolerance_m,
         client=client,
+        now=now,
     )

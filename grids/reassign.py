@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.assign import level1_workers_for
+from grids.duty import Assignment, assign_cells
 from layers.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ _MOVES_SQL = text(
           SELECT 1 FROM grid_cells g WHERE g.id IN (i.l1_cell_id, i.l2_cell_id, i.l3_cell_id)
           AND g.valid_to IS NOT NULL))))
     )
-    SELECT c.id, c.status, c.handling_level, c.assignee_worker_id, c.revision_id,
+    SELECT c.id, c.status, c.handling_level, c.assignee_worker_id, c.assignment_reason,
+      c.revision_id,
       c.locate_method, o1.code AS old_l1, o2.code AS old_l2, o3.code AS old_l3,
       coalesce(cov.id, nea.id) AS l3_id, n3.code AS l3, n2.id AS l2_id, n2.code AS l2,
       n1.id AS l1_id, n1.code AS l1, comm.id AS community_id,
@@ -71,8 +73,9 @@ def relocate_open_incidents(
     community_ids: Sequence[int],
     actor: str,
     role: str,
+    now: datetime,
 ) -> list[dict[str, Any]]:
-    """Move open cases off closed cells into the new live grid; one audit event per case."""
+    """Move open cases off closed cells into the new live grid; one event per case, at `now`."""
     moves = session.execute(
         _MOVES_SQL,
         {
@@ -82,23 +85,25 @@ def relocate_open_incidents(
             "near": NEAREST_M,
         },
     ).all()
-    workers = level1_workers_for(session=session, cell_codes=[m.l1 for m in moves if m.l1])
+    workers = assign_cells(session=session, cell_codes=[m.l1 for m in moves if m.l1])
     changes = [_change(m, workers, revision_id) for m in moves]
     if changes:
-        _apply(session, changes, revision_id, actor, role)
+        _apply(session, changes, revision_id, actor, role, now)
     logger.info("revision %s: %d open cases re-located", revision_id, len(changes))
     return changes
 
 
-def _change(m: Any, workers: dict[str, int], revision_id: int) -> dict[str, Any]:
-    """Where a case goes; a grid-level case follows the new level-1 cell's worker.
+def _change(m: Any, workers: dict[str, Assignment], revision_id: int) -> dict[str, Any]:
+    """Where a case goes; a grid-level case follows the new level-1 cell's worker on duty.
 
-    When the new cell has no worker yet the case keeps its assignee, so it is never
-    left without a responsible party; community/street/district cases keep theirs.
+    The duty rule (`grids.duty`) names that worker and why.  When nobody can take
+    the new cell the case keeps its assignee, so it is never left without a
+    responsible party; community/street/district cases keep theirs.
     """
-    assignee = m.assignee_worker_id
-    if m.handling_level == "grid" and m.l1 in workers:
-        assignee = workers[m.l1]
+    assignee, reason = m.assignee_worker_id, m.assignment_reason
+    given = workers.get(m.l1) if m.handling_level == "grid" else None
+    if given is not None and given.worker_id is not None:
+        assignee, reason = given.worker_id, given.reason
     return {
         "id": m.id,
         "status": m.status,
@@ -106,12 +111,14 @@ def _change(m: Any, workers: dict[str, int], revision_id: int) -> dict[str, Any]
         "method": m.method,
         "ids": (m.l1_id, m.l2_id, m.l3_id),
         "assignee": assignee,
+        "reason": reason,
         "from": {
             "revision_id": m.revision_id,
             "l1": m.old_l1,
             "l2": m.old_l2,
             "l3": m.old_l3,
             "assignee_worker_id": m.assignee_worker_id,
+            "assignment_reason": m.assignment_reason,
             "locate_method": m.locate_method,
         },
         "to": {
@@ -120,13 +127,19 @@ def _change(m: Any, workers: dict[str, int], revision_id: int) -> dict[str, Any]
             "l2": m.l2,
             "l3": m.l3,
             "assignee_worker_id": assignee,
+            "assignment_reason": reason,
             "locate_method": m.method,
         },
     }
 
 
 def _apply(
-    session: Session, changes: list[dict[str, Any]], revision_id: int, actor: str, role: str
+    session: Session,
+    changes: list[dict[str, Any]],
+    revision_id: int,
+    actor: str,
+    role: str,
+    now: datetime,
 ) -> None:
     cols = {
         "ids": [c["id"] for c in changes],
@@ -136,6 +149,7 @@ def _apply(
         "comm": [c["community_id"] for c in changes],
         "method": [c["method"] for c in changes],
         "assignee": [c["assignee"] for c in changes],
+        "reason": [c["reason"] for c in changes],
         "data": [json.dumps({k: c[k] for k in ("from", "to")}) for c in changes],
         "status": [c["status"] for c in changes],
     }
@@ -143,18 +157,19 @@ def _apply(
         text(
             "UPDATE incidents i SET l1_cell_id = u.l1, l2_cell_id = u.l2, l3_cell_id = u.l3, "
             "community_id = coalesce(u.comm, i.community_id), locate_method = u.method, "
-            "assignee_worker_id = u.assignee, revision_id = :r, version = i.version + 1, "
-            "updated_at = now() FROM unnest(CAST(:ids AS bigint[]), CAST(:l1 AS int[]), "
+            "assignee_worker_id = u.assignee, assignment_reason = u.reason, revision_id = :r, "
+            "version = i.version + 1, updated_at = :now "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:l1 AS int[]), "
             "CAST(:l2 AS int[]), CAST(:l3 AS int[]), CAST(:comm AS int[]), "
-            "CAST(:method AS text[]), CAST(:assignee AS int[])) "
-            "AS u(id, l1, l2, l3, comm, method, assignee) WHERE i.id = u.id"
+            "CAST(:method AS text[]), CAST(:assignee AS int[]), CAST(:reason AS text[])) "
+            "AS u(id, l1, l2, l3, comm, method, assignee, reason) WHERE i.id = u.id"
         ),
-        {**cols, "r": revision_id},
+        {**cols, "r": revision_id, "now": now},
     )
     session.execute(
         text(
             "INSERT INTO incident_events (incident_id, at, actor, role, action, from_status, "
-            "to_status, reason, data) SELECT u.id, now(), :actor, :role, 'relocate', u.status, "
+            "to_status, reason, data) SELECT u.id, :now, :actor, :role, 'relocate', u.status, "
             "u.status, :reason, u.data::jsonb FROM unnest(CAST(:ids AS bigint[]), "
             "CAST(:status AS text[]), CAST(:data AS text[])) AS u(id, status, data)"
         ),
@@ -162,6 +177,7 @@ def _apply(
             "ids": cols["ids"],
             "status": cols["status"],
             "data": cols["data"],
+            "now": now,
             "actor": actor,
             "role": role,
             "reason": f"grid revision {revision_id} published: the case's cells changed",

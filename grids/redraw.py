@@ -14,6 +14,7 @@ is untouched.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, text
@@ -76,7 +77,7 @@ _UNKEEP_CHILDREN_SQL = text(
 _OPEN_SQL = text(
     "INSERT INTO grid_cells (code, name, level, parent_id, community_id, revision_id, "
     "valid_from, households, population, geom) "
-    "SELECT d.code, d.name, d.level, p.id, c.id, :r, now(), d.households, d.population, "
+    "SELECT d.code, d.name, d.level, p.id, c.id, :r, :now, d.households, d.population, "
     "ST_Multi(d.geom) FROM _publish x JOIN grid_draft_cells d ON d.id = x.draft_id "
     "JOIN communities c ON c.code = left(d.code, 12) "
     "LEFT JOIN grid_cells p ON d.level > 1 AND p.code = d.parent_code AND p.valid_to IS NULL "
@@ -84,20 +85,20 @@ _OPEN_SQL = text(
 )
 
 
-def swap_cells(*, session: Session, revision: GridRevision) -> dict[str, int]:
+def swap_cells(*, session: Session, revision: GridRevision, now: datetime) -> dict[str, int]:
     """Close the changed live cells and open the new ones; unchanged cells keep their row.
 
     A cell is unchanged when code, level, parent code and geometry are the same
     and its parent is unchanged too (a re-created parent re-creates the subtree,
-    so `parent_id` always points at a live cell).
+    so `parent_id` always points at a live cell).  Cells close and open at `now`.
     """
-    params = {"r": revision.id, "base": list(revision.base_cell_ids or ())}
+    params = {"r": revision.id, "base": list(revision.base_cell_ids or ()), "now": now}
     session.execute(_KEEP_SQL, params)
     for level in (2, 3):
         session.execute(_UNKEEP_CHILDREN_SQL, {"lv": level})
     closed = session.execute(
         text(
-            "UPDATE grid_cells SET valid_to = now() WHERE id = ANY(:base) AND id NOT IN "
+            "UPDATE grid_cells SET valid_to = :now WHERE id = ANY(:base) AND id NOT IN "
             "(SELECT live_id FROM _publish WHERE live_id IS NOT NULL) RETURNING id"
         ),
         params,
@@ -109,9 +110,15 @@ def swap_cells(*, session: Session, revision: GridRevision) -> dict[str, int]:
 
 
 def publish(
-    *, session: Session, revision_id: int, actor: str, role: str, options: ValidationOptions
+    *,
+    session: Session,
+    revision_id: int,
+    actor: str,
+    role: str,
+    options: ValidationOptions,
+    now: datetime,
 ) -> dict[str, Any]:
-    """Publish a valid, up-to-date draft atomically; returns what changed."""
+    """Publish a valid, up-to-date draft atomically at `now`; returns what changed."""
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PUBLISH_LOCK_KEY})
     revision = get_revision(session=session, revision_id=revision_id, lock=True)
     require_draft(revision)
@@ -130,7 +137,7 @@ def publish(
     # so far are all visible to the re-location below, later ones see the new grid.
     lock_live_grid(session=session)
     try:
-        swapped = swap_cells(session=session, revision=revision)
+        swapped = swap_cells(session=session, revision=revision, now=now)
     except IntegrityError as exc:
         logger.warning("publish %s refused by a constraint: %s", revision_id, exc.orig)
         raise UnprocessableError(
@@ -144,8 +151,10 @@ def publish(
         community_ids=communities,
         actor=actor,
         role=role,
+        now=now,
     )
-    _mark_published(session, revision_id, actor, role, {**swapped, "cases_moved": len(moves)})
+    summary = {**swapped, "cases_moved": len(moves)}
+    _mark_published(session, revision_id, actor, role, summary, now)
     # This process need not wait for its own NOTIFY to stop trusting its cached grid.
     event.listen(session, "after_commit", _forget_cached_grid, once=True)
     return {"revision": revision_id, "status": "published", **swapped, "cases_moved": len(moves)}
@@ -156,11 +165,16 @@ def _forget_cached_grid(session: Session) -> None:
 
 
 def _mark_published(
-    session: Session, revision_id: int, actor: str, role: str, summary: dict[str, int]
+    session: Session,
+    revision_id: int,
+    actor: str,
+    role: str,
+    summary: dict[str, int],
+    now: datetime,
 ) -> None:
     session.execute(
-        text("UPDATE grid_revisions SET status = 'published', published_at = now() WHERE id = :r"),
-        {"r": revision_id},
+        text("UPDATE grid_revisions SET status = 'published', published_at = :now WHERE id = :r"),
+        {"r": revision_id, "now": now},
     )
     record(
         session=session,
@@ -170,6 +184,7 @@ def _mark_published(
         entity="grid_revisions",
         entity_id=revision_id,
         data=summary,
+        at=now,
     )
     session.execute(
         text("SELECT pg_notify(:channel, :payload)"),

@@ -49,7 +49,7 @@ def resident_view(
     kinds: tuple[str, ...] = (),
     radius_m: float = 2000.0,
     limit: int = 30,
-    now: datetime | None = None,
+    now: datetime,
     with_outlines: bool = True,
 ) -> ResidentLayers:
     """What a resident at (lon, lat) sees: their grid chain and the service points near them."""

@@ -48,9 +48,9 @@ def _current(column: str):
     return cast(Incident.deadlines.op("->")(step).op("->>")(column), DateTime(timezone=True))
 
 
-def sweep(*, session: Session, now: datetime | None = None) -> SweepReport:
+def sweep(*, session: Session, now: datetime) -> SweepReport:
     """Warn and escalate every open case whose running step crossed 80 % / 100 % by `now`."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = now.astimezone(UTC)
     if not session.execute(
         text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK}
     ).scalar():

@@ -106,7 +106,7 @@ def transition(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
     token: str | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> TransitionResult:
     """Take `action` on the case, if the role may, the version matches and the loop allows."""
     incident = session.get(Incident, incident_id, with_for_update=True)
@@ -144,7 +144,7 @@ def transition(
 
 
 def _apply(session, incident, action, rule, actor, reason, data, now) -> TransitionResult:
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = now.astimezone(UTC)
     before = incident.status
     limits: dict[str, Limit] = limits_for(
         session=session, category_code=incident.category_code, urgency=incident.urgency

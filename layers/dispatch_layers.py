@@ -7,7 +7,7 @@ for the `maps` package to escape; reporter names and phones are never selected.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -77,12 +77,9 @@ def _check(session: Session, f: QueueFilter) -> None:
         raise InvalidInputError(f"unknown category {f.category}", code="unknown_category")
 
 
-def dispatch_layers(
-    *, session: Session, filters: QueueFilter, now: datetime | None = None
-) -> DispatchLayers:
+def dispatch_layers(*, session: Session, filters: QueueFilter, now: datetime) -> DispatchLayers:
     """Open cases matching the queue filters and the level-1 workers on duty."""
     _check(session, filters)
-    now = now or datetime.now(UTC)
     params = {
         "statuses": list(filters.statuses or OPEN_STATUSES),
         "category": filters.category,

@@ -8,7 +8,7 @@ gets worker names only and no camera, the dispatcher page gets case texts.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
@@ -175,9 +175,8 @@ ORDER BY g.code
 """
 
 
-def workload_layers(*, session: Session, now: datetime | None = None) -> WorkloadLayers:
+def workload_layers(*, session: Session, now: datetime) -> WorkloadLayers:
     """Workload per live cell of the three levels."""
-    now = now or datetime.now(UTC)
     levels = {}
     for level in (1, 2, 3):
         gdf = _wkb_frame(
@@ -199,7 +198,7 @@ def resident_layers(
     kinds: tuple[str, ...] = (),
     radius_m: float = 2000.0,
     limit: int = 30,
-    now: datetime | None = None,
+    now: datetime,
     with_outlines: bool = True,
 ) -> ResidentLayers:
     """The resident's cells (the `chain` located by the grid domain) and nearby service points."""

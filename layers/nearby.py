@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -60,7 +60,7 @@ def nearby_service_points(
     kinds: tuple[str, ...] = (),
     radius_m: float = 2000.0,
     limit: int = 20,
-    now: datetime | None = None,
+    now: datetime,
 ) -> list[NearbyPoint]:
     """Service points within `radius_m` of WGS-84 (lon, lat), nearest first."""
     check_kinds(kinds)
@@ -74,7 +74,7 @@ def nearby_service_points(
         {"lon": lon, "lat": lat, "kinds": list(kinds), "deg": deg, "radius": radius_m}
         | {"limit": limit},
     ).mappings()
-    local = (now or datetime.now(UTC)).astimezone(LOCAL_TZ)
+    local = now.astimezone(LOCAL_TZ)
     out = []
     for r in rows:
         schedule = opening_hours.parse(r["opening_hours"])

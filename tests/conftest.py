@@ -46,6 +46,9 @@ TEST_SCALE = 0.05
 TEST_SEED = 7
 TEST_NOW = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
 """The demo's history ends here in tests, so deadlines and ages are reproducible."""
+TEST_CLOCK = ClockFrom(TEST_NOW)
+"""The clock of every test app and of tests that act as a server would: it starts at
+`TEST_NOW` whatever day the suite runs, and only moves forward during the run."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -155,9 +158,7 @@ def engine(test_db: DemoDatabase) -> Iterator[Engine]:
 @pytest.fixture(scope="module")
 def app(test_db: DemoDatabase) -> FastAPI:
     """The application wired to this module's database (as the service role), clock at `TEST_NOW`."""
-    return create_app(
-        Settings(db=DatabaseSettings(database_url=test_db.url)), clock=ClockFrom(TEST_NOW)
-    )
+    return create_app(Settings(db=DatabaseSettings(database_url=test_db.url)), clock=TEST_CLOCK)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from geo_api.settings import Settings
 from grids.case_import import import_cases
 from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+from layers.now import system_clock
 
 app = typer.Typer(help="Cases (事件).", no_args_is_help=True)
 STAGES = ("read", "validated", "located", "incidents written", "events written")
@@ -61,6 +62,7 @@ def import_file(
                     tolerance_m=settings.cases.locate_tolerance_m,
                     progress=progress,
                     rebuild_indexes=rebuild_indexes,
+                    now=system_clock(),
                 )
     finally:
         engine.dispose()

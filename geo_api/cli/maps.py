@@ -25,6 +25,7 @@ from layers.map_layers import (
     workload_layers,
 )
 from layers.map_types import HotspotQuery, QueueFilter
+from layers.now import system_clock
 from layers.trends import TrendQuery
 from maps import coverage, dispatch, hotspots, residents, workload
 from maps.base import PageOptions
@@ -43,7 +44,7 @@ class PageName(StrEnum):
 
 
 def _page(name: PageName, session, settings: Settings, options: PageOptions, args: dict) -> str:
-    a = settings.analytics
+    a, now = settings.analytics, system_clock()
     if name is PageName.COVERAGE:
         scope = resolve_scope(session=session, street=args["street"], community=args["community"])
         data = coverage_layers(
@@ -58,13 +59,14 @@ def _page(name: PageName, session, settings: Settings, options: PageOptions, arg
         )
         return hotspots.build_page(data, options)
     if name is PageName.WORKLOAD:
-        return workload.build_page(workload_layers(session=session), options)
+        return workload.build_page(workload_layers(session=session, now=now), options)
     if name is PageName.DISPATCH:
-        return dispatch.build_page(dispatch_layers(session=session, filters=QueueFilter()), options)
+        data = dispatch_layers(session=session, filters=QueueFilter(), now=now)
+        return dispatch.build_page(data, options)
     if args["lon"] is None or args["lat"] is None:
         return residents.locate_page(outlines(session=session), options, "/maps/residents")
     lon, lat = to_wgs84(args["lon"], args["lat"], args["crs"])
-    data = resident_view(session=session, lon=float(lon), lat=float(lat))
+    data = resident_view(session=session, lon=float(lon), lat=float(lat), now=now)
     return residents.build_page(data, options)
 
 

@@ -9,6 +9,7 @@ import typer
 from geo_api.settings import Settings
 from grids.sla import sweep as run_sweep
 from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+from layers.now import system_clock
 
 app = typer.Typer(help="Time limits of cases.", no_args_is_help=True)
 
@@ -26,7 +27,7 @@ def sweep(
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            report = run_sweep(session=session, now=now)
+            report = run_sweep(session=session, now=now or system_clock())
     finally:
         engine.dispose()
     if report.skipped:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from geo_api.auth import Principal, Role, allow
 from geo_api.case_schemas import AssignIn, IncidentOut, QueuePage
 from geo_api.case_shapes import actor_of, incident_out
-from geo_api.deps import SessionDep
+from geo_api.deps import NowDep, SessionDep
 from grids.dispatch import QueueFilter, assign, queue
 from layers.errors import InvalidInputError
 from layers.geojson_input import GeometryInputError, lonlat_bbox
@@ -30,6 +30,7 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
 @router.get("/queue", response_model=QueuePage, summary="Cases to work on, soonest deadline first")
 def work_queue(
     session: SessionDep,
+    now: NowDep,
     principal: Annotated[Principal, allow(Role.DISPATCHER, Role.ADMIN, Role.GRID_WORKER)],
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS-84)")] = None,
     street: Annotated[str | None, Query(max_length=9)] = None,
@@ -63,6 +64,7 @@ def work_queue(
         actor=actor_of(principal),
         limit=limit,
         offset=offset,
+        now=now,
     )
     return {"total": page.total, "limit": limit, "offset": offset, "items": page.rows}
 
@@ -76,6 +78,7 @@ def work_queue(
 def assign_many(
     body: AssignIn,
     session: SessionDep,
+    now: NowDep,
     principal: Annotated[Principal, allow(Role.DISPATCHER, Role.ADMIN)],
 ) -> list[dict[str, Any]]:
     """Each case goes to its worker at the version you saw; one failure fails the batch.
@@ -87,6 +90,7 @@ def assign_many(
         items=[(a.incident_id, a.worker_id, a.version) for a in body.assignments],
         actor=actor_of(principal),
         reason=body.reason,
+        now=now,
     )
     session.commit()
     return [

@@ -40,6 +40,7 @@ def report(
     body: IncidentIn,
     request: Request,
     session: SessionDep,
+    now: NowDep,
     principal: Annotated[Principal, allow_fast(*EVERYONE)],
     idempotency_key: Annotated[
         str | None,
@@ -78,6 +79,7 @@ def report(
         idempotency_key=idempotency_key,
         tolerance_m=request.app.state.settings.cases.locate_tolerance_m,
         client=client_fingerprint(request),
+        now=now,
     )
     session.commit()
     content = incident_out(
@@ -171,6 +173,7 @@ def act(
     body: TransitionIn,
     session: SessionDep,
     response: Response,
+    now: NowDep,
     principal: Annotated[Principal, allow(Role.GRID_WORKER, Role.DISPATCHER, Role.ADMIN)],
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> dict[str, Any]:
@@ -193,6 +196,7 @@ def act(
         expected_version=version,
         reason=body.reason,
         data=body.data,
+        now=now,
     )
     session.commit()
     view = result.view

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from geo_api.auth import Role, allow
-from geo_api.deps import SessionDep
+from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import Moment
 from grids.kpis import case_kpis
 from layers.errors import InvalidInputError
@@ -23,6 +23,7 @@ router = APIRouter(tags=["analytics"])
 )
 def kpis(
     session: SessionDep,
+    now: NowDep,
     start: Annotated[
         Moment | None, Query(alias="from", description="Start (ISO, default: `to` − 30 days).")
     ] = None,
@@ -34,6 +35,6 @@ def kpis(
     for moment in (start, end):
         if moment is not None and moment.tzinfo is None:
             raise InvalidInputError("from/to need a time zone", code="invalid_period")
-    end = end or datetime.now(UTC)
+    end = end or now
     start = start or end - timedelta(days=30)
     return case_kpis(session=session, start=start, end=end, street=street, community=community)

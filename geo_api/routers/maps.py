@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from geo_api.auth import EVERYONE, STAFF, Principal, Role, allow
 from geo_api.case_shapes import viewer_of
-from geo_api.deps import SessionDep, SettingsDep
+from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.routers.params import Moment, incident_filter, split_codes
 from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.security_headers import map_csp, new_nonce
@@ -123,10 +123,10 @@ def hotspots_map(
 
 @router.get("/workload", response_class=HTMLResponse, summary="Grid workload (staff)")
 def workload_map(
-    session: SessionDep, settings: SettingsDep, principal: Principal = allow(*STAFF)
+    session: SessionDep, settings: SettingsDep, now: NowDep, principal: Principal = allow(*STAFF)
 ) -> HTMLResponse:
     """Cells of the three levels by open cases and households per worker."""
-    data = workload_layers(session=session)
+    data = workload_layers(session=session, now=now)
     options = _options(settings)
     return page(workload.build_page(data, options), settings, options)
 
@@ -141,6 +141,7 @@ def residents_map(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    now: NowDep,
     lon: float | None = Query(None, ge=-180, le=180),
     lat: float | None = Query(None, ge=-90, le=90),
     crs: str = Query("wgs84"),
@@ -153,7 +154,9 @@ def residents_map(
         html = residents.locate_page(outlines(session=session), options, request.url.path)
         return page(html, settings, options, private=False)
     x, y = wgs84_point(lon, lat, crs)
-    data = resident_view(session=session, lon=x, lat=y, kinds=split_codes(kind), radius_m=radius)
+    data = resident_view(
+        session=session, lon=x, lat=y, kinds=split_codes(kind), radius_m=radius, now=now
+    )
     return page(residents.build_page(data, options), settings, options, private=False)
 
 
@@ -161,6 +164,7 @@ def residents_map(
 def dispatch_map(
     session: SessionDep,
     settings: SettingsDep,
+    now: NowDep,
     principal: Principal = allow(Role.DISPATCHER, Role.ADMIN),
     status: Codes = None,
     category: str | None = Query(None),
@@ -172,6 +176,6 @@ def dispatch_map(
     filters = QueueFilter(
         split_codes(status), category or None, street or None, overdue_only, limit
     )
-    data = dispatch_layers(session=session, filters=filters)
+    data = dispatch_layers(session=session, filters=filters, now=now)
     options = _options(settings)
     return page(dispatch.build_page(data, options), settings, options)

@@ -246,6 +246,7 @@ def post(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    now: NowDep,
     principal: Annotated[Principal, allow(*EVERYONE)],
     service_code: Annotated[str | None, Form()] = None,
     lat: Annotated[str | None, Form()] = None,
@@ -293,6 +294,7 @@ def post(
             idempotency_key=idempotency_key,
             tolerance_m=settings.cases.locate_tolerance_m,
             client=client_fingerprint(request),
+            now=now,
         )
         session.commit()
         answer = {

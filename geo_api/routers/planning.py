@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from geo_api.auth import Principal, Role, allow
-from geo_api.deps import SessionDep, SettingsDep
+from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.job_schemas import JobOut, job_out, owner_of
 from geo_api.settings import Settings
 from geo_api.suggest_runs import suggest_or_submit, wants_async
@@ -158,7 +158,7 @@ def preview(
 
 @router.post("/revisions/{revision_id}/publish", summary="Publish the draft atomically")
 def publish_revision(
-    revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner
+    revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner, now: NowDep
 ) -> dict[str, Any]:
     """409 when stale (rebase), 422 with the report when invalid; else the new live grid."""
     result = publish(
@@ -167,6 +167,7 @@ def publish_revision(
         actor=who.name,
         role=who.role,
         options=_options(settings),
+        now=now,
     )
     session.commit()
     return result

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from geo_api.auth import EVERYONE, allow
-from geo_api.deps import SessionDep
+from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import split_codes
 from grids.residents import resident_view
 from layers.crs import to_wgs84
@@ -29,6 +29,7 @@ def wgs84_point(lon: float, lat: float, crs: str) -> tuple[float, float]:
 )
 def nearby(
     session: SessionDep,
+    now: NowDep,
     lon: float = Query(ge=-180, le=180),
     lat: float = Query(ge=-90, le=90),
     crs: str = Query("wgs84", description="wgs84, cgcs2000, gcj02 (Amap/Tencent) or bd09."),
@@ -45,6 +46,7 @@ def nearby(
         kinds=split_codes(kind),
         radius_m=radius,
         limit=limit,
+        now=now,
         with_outlines=False,
     )
     chain = found.chain

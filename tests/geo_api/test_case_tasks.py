@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, pool, text
@@ -12,7 +12,7 @@ from geo_api.app import create_app
 from geo_api.settings import Settings
 from grids.config import CaseSettings
 from layers.config import DatabaseSettings
-from tests.conftest import clone_database, drop_database
+from tests.conftest import TEST_CLOCK, clone_database, drop_database
 
 
 def _overdue_case(engine) -> int:
@@ -28,8 +28,8 @@ def _overdue_case(engine) -> int:
         conn.execute(
             text("UPDATE incidents SET due_at = :t, created_at = :c WHERE id = :i"),
             {
-                "t": datetime.now(UTC) - timedelta(hours=1),
-                "c": datetime.now(UTC) - timedelta(hours=2),
+                "t": TEST_CLOCK() - timedelta(hours=1),
+                "c": TEST_CLOCK() - timedelta(hours=2),
                 "i": case_id,
             },
         )
@@ -44,7 +44,7 @@ def test_the_periodic_sweep_escalates_inside_the_server(server_url, template_db)
         settings = Settings(
             db=DatabaseSettings(database_url=db.url), cases=CaseSettings(sla_sweep_seconds=0.2)
         )
-        with TestClient(create_app(settings)):
+        with TestClient(create_app(settings, clock=TEST_CLOCK)):
             deadline = time.monotonic() + 15
             level = "grid"
             while level == "grid" and time.monotonic() < deadline:

@@ -12,8 +12,7 @@ from geo_api.app import create_app
 from geo_api.auth import SESSION_COOKIE
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
-from layers.now import ClockFrom
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_CLOCK
 from tests.conftest import DemoDatabase as DemoDb
 
 WEB_MAP = "http://maps.intranet:8080"
@@ -26,7 +25,7 @@ def cors_client(test_db: DemoDb, monkeypatch_module) -> Iterator[TestClient]:
     """The app configured from the environment, as `wangge serve` would be."""
     monkeypatch_module.setenv("WANGGE_CORS_ORIGINS", f"{WEB_MAP}, https://gis.intranet")
     settings = Settings(db=DatabaseSettings(database_url=test_db.url))
-    with TestClient(create_app(settings, clock=ClockFrom(TEST_NOW))) as client:
+    with TestClient(create_app(settings, clock=TEST_CLOCK)) as client:
         yield client
 
 

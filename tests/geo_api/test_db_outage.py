@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
+from tests.conftest import TEST_CLOCK
 from tests.live_server import free_port
 
 WANGGE_LOGGERS = ("geo_api", "layers", "grids", "uvicorn")
@@ -23,7 +24,7 @@ def _ours(record: logging.LogRecord) -> bool:
 def dead_db_client():
     """The app wired to a database port where nothing listens."""
     url = f"postgresql+psycopg2://wangge:s3cret-pw@127.0.0.1:{free_port()}/wangge"
-    app = create_app(Settings(db=DatabaseSettings(database_url=url)))
+    app = create_app(Settings(db=DatabaseSettings(database_url=url)), clock=TEST_CLOCK)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

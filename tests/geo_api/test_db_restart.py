@@ -19,6 +19,7 @@ import pytest
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
+from tests.conftest import TEST_CLOCK
 from tests.layers.test_cluster import wangge
 from tests.live_server import serve_in_thread
 
@@ -82,7 +83,7 @@ def test_a_restarted_cluster_is_served_again_without_restarting_the_server(
 ) -> None:
     env = {"WANGGE_HOME": str(cluster_home)}
     port = _port(cluster_home)
-    app = create_app(Settings(db=DatabaseSettings(home=cluster_home)))
+    app = create_app(Settings(db=DatabaseSettings(home=cluster_home)), clock=TEST_CLOCK)
     with serve_in_thread(app, log_level="warning") as base:
         for _ in range(5):  # the pool holds open connections when the cluster goes down
             assert httpx.get(base + PROBE).status_code == 200

@@ -23,8 +23,7 @@ from layers.config import DatabaseSettings
 from layers.db import make_sessionmaker, transaction
 from layers.jobs import JobOwner, create_job
 from layers.limit_settings import LimitSettings
-from layers.now import ClockFrom
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 
 FINISHED = {"succeeded", "failed", "cancelled"}
@@ -163,7 +162,7 @@ def test_a_job_whose_server_stopped_reads_as_interrupted(client, engine, test_db
     # a starting server marks them too, before anyone asks
     other = _orphan(engine)
     settings = Settings(db=DatabaseSettings(database_url=test_db.url))
-    with TestClient(create_app(settings, clock=ClockFrom(TEST_NOW))):
+    with TestClient(create_app(settings, clock=TEST_CLOCK)):
         with engine.connect() as c:
             status = c.execute(text("SELECT status FROM jobs WHERE id = :j"), {"j": other})
             assert status.scalar_one() == "failed"
@@ -176,7 +175,7 @@ def tight(test_db) -> Iterator[TestClient]:
         suggest_cells=150, suggest_work=500, suggest_sync_work=0, jobs_per_owner=1
     )
     settings = Settings(db=DatabaseSettings(database_url=test_db.url), limits=limits)
-    with TestClient(create_app(settings, clock=ClockFrom(TEST_NOW))) as c:
+    with TestClient(create_app(settings, clock=TEST_CLOCK)) as c:
         yield c
 
 

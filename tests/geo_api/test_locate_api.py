@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +15,7 @@ from geo_api.case_schemas import LocateOut
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
 from layers.crs import from_wgs84
-from tests.conftest import clone_database, drop_database
+from tests.conftest import TEST_CLOCK, clone_database, drop_database
 
 POINT = {"lon": 104.1, "lat": 30.68}
 
@@ -65,7 +65,7 @@ def test_bad_requests_say_why(client, params, status, code):
 
 
 def test_history_via_at(client):
-    before = (datetime.now(UTC) - timedelta(days=2000)).isoformat()
+    before = (TEST_CLOCK() - timedelta(days=2000)).isoformat()
     r = client.get("/locate", params={**POINT, "at": before})
     assert r.status_code == 200 and r.json()["method"] == "community_fallback"
     assert r.json()["l1"] is None and r.json()["worker"] is None
@@ -146,7 +146,7 @@ def test_a_published_revision_reaches_the_running_server(server_url, template_db
     db = clone_database(server_url, template_db, "notify")
     engine = create_engine(db.url, poolclass=pool.NullPool)
     try:
-        app = create_app(Settings(db=DatabaseSettings(database_url=db.url)))
+        app = create_app(Settings(db=DatabaseSettings(database_url=db.url)), clock=TEST_CLOCK)
         with TestClient(app) as client:
             before = client.get("/locate", params=POINT).json()["l3"]
             with engine.begin() as conn:
@@ -159,7 +159,7 @@ def test_a_published_revision_reaches_the_running_server(server_url, template_db
             assert after["code"] != before["code"] and after["id"] != before["id"]
             old = client.get(
                 "/locate",
-                params={**POINT, "at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
+                params={**POINT, "at": (TEST_CLOCK() - timedelta(hours=1)).isoformat()},
             )
             assert old.json()["l3"]["code"] == before["code"]
     finally:
@@ -169,7 +169,7 @@ def test_a_published_revision_reaches_the_running_server(server_url, template_db
 
 def _publish_swapped_codes(conn, l3_id: int) -> None:
     """Revision 2: the siblings of a cell get each other's codes (same shapes, new rows)."""
-    now = datetime.now(UTC)
+    now = TEST_CLOCK()
     rev = conn.execute(
         text(
             "INSERT INTO grid_revisions (author, note, status, published_at, scope) "

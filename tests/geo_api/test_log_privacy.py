@@ -13,6 +13,7 @@ from geo_api.app import create_app
 from geo_api.log_redaction import redact_target
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
+from tests.conftest import TEST_CLOCK
 from tests.live_server import serve_in_thread
 
 LON, LAT = "104.100731", "30.680417"  # a resident's position, to the decimetre
@@ -73,7 +74,7 @@ def test_a_failed_statement_is_logged_without_its_values(
 def test_the_access_log_rounds_coordinates_and_hides_tokens(
     test_db, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(Settings(db=DatabaseSettings(database_url=test_db.url)))
+    app = create_app(Settings(db=DatabaseSettings(database_url=test_db.url)), clock=TEST_CLOCK)
     token = "tok-" + uuid.uuid4().hex
     targets = [
         f"/locate?lon={LON}&lat={LAT}",

@@ -20,8 +20,7 @@ from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
 from layers.features.tiles import lonlat_to_tile
-from layers.now import ClockFrom
-from tests.conftest import TEST_NOW, TEST_SCALE
+from tests.conftest import TEST_CLOCK, TEST_SCALE
 from tests.conftest import DemoDatabase as DemoDb
 
 MIN_ZOOMS = {
@@ -45,7 +44,7 @@ ZOOMS = range(8, 17)
 def small_budget(test_db: DemoDb) -> Iterator[TestClient]:
     """The app with a tile budget that the test demo's tiles exceed."""
     settings = Settings(db=DatabaseSettings(database_url=test_db.url), tile_max_bytes=BUDGET)
-    with TestClient(create_app(settings, clock=ClockFrom(TEST_NOW))) as client:
+    with TestClient(create_app(settings, clock=TEST_CLOCK)) as client:
         yield client
 
 

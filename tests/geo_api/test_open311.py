@@ -22,6 +22,7 @@ from sqlalchemy import text
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
+from tests.conftest import TEST_CLOCK
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def base(test_db) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(Settings(db=DatabaseSettings(database_url=test_db.url)))
+    app = create_app(Settings(db=DatabaseSettings(database_url=test_db.url)), clock=TEST_CLOCK)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

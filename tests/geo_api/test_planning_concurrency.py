@@ -11,6 +11,7 @@ from grids.redraw import publish
 from grids.validation import ValidationOptions
 from layers.db import make_sessionmaker, transaction
 from layers.errors import ConflictError
+from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, grid_fingerprint, new_draft, put_cells
 from tests.geo_api.planning_split import find_split_case, split
 
@@ -72,6 +73,7 @@ def test_simultaneous_publishes_one_wins(client, planner, engine) -> None:
                     actor="t",
                     role="planner",
                     options=ValidationOptions(),
+                    now=TEST_CLOCK(),
                 )
             outcomes[rid] = "published"
         except ConflictError as exc:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import select
-from datetime import UTC, datetime
 
 import psycopg2
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 from tests.geo_api.planning_split import find_split_case, new_l1_code, split
 
@@ -56,7 +56,7 @@ def published(client, planner, engine, test_db, case):
     )
     listener.autocommit = True
     listener.cursor().execute("LISTEN wangge_grid_published")
-    before = datetime.now(UTC)
+    before = TEST_CLOCK()
     resp = client.post(f"/planning/revisions/{rid}/publish", headers=planner)
     select.select([listener], [], [], 5)
     listener.poll()

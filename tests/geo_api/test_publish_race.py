@@ -28,8 +28,7 @@ from grids.redraw import publish
 from grids.validation import ValidationOptions
 from layers.config import DatabaseSettings
 from layers.db import make_engine, make_sessionmaker, transaction
-from layers.now import ClockFrom
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 from tests.geo_api.planning_split import SplitCase, find_split_case, split
 
@@ -47,9 +46,7 @@ def base(test_db) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(
-        Settings(db=DatabaseSettings(database_url=test_db.url)), clock=ClockFrom(TEST_NOW)
-    )
+    app = create_app(Settings(db=DatabaseSettings(database_url=test_db.url)), clock=TEST_CLOCK)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -170,6 +167,7 @@ def _publish_elsewhere(test_db, rid: int) -> None:
                 actor="elsewhere",
                 role="planner",
                 options=ValidationOptions(),
+                now=TEST_CLOCK(),
             )
     finally:
         engine.dispose()
@@ -182,7 +180,7 @@ def test_a_server_without_listen_never_answers_a_closed_cell(test_db, planner, e
     )
     case = find_split_case(engine, skip=(find_split_case(engine).community,))
     lon, lat = _points(engine, case.community)[0]
-    with TestClient(create_app(settings, clock=ClockFrom(TEST_NOW))) as client:
+    with TestClient(create_app(settings, clock=TEST_CLOCK)) as client:
         before = client.get("/locate", params={"lon": lon, "lat": lat})
         assert before.status_code == 200
         rid = _split_draft(client, planner, case)

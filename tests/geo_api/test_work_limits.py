@@ -17,8 +17,7 @@ from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
 from layers.limit_settings import LimitSettings
-from layers.now import ClockFrom
-from tests.conftest import TEST_NOW
+from tests.conftest import TEST_CLOCK
 
 
 def _work_done(engine: Engine) -> tuple[int, int]:
@@ -46,7 +45,7 @@ def tight(test_db) -> Iterator[TestClient]:
     """The app with lowered bounds, for the bounds no natural demo request crosses."""
     limits = LimitSettings(h3_resolution=8, siting_views=10, locate_batch_points=2)
     settings = Settings(db=DatabaseSettings(database_url=test_db.url), limits=limits)
-    with TestClient(create_app(settings, clock=ClockFrom(TEST_NOW))) as c:
+    with TestClient(create_app(settings, clock=TEST_CLOCK)) as c:
         yield c
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from grids.grid_snapshot import load_snapshot
 from grids.locate import locate_one, point_to_cells, refresh_index, snapshot_for
 from layers.errors import InvalidInputError, UnprocessableError
+from tests.conftest import TEST_CLOCK
 
 COVERS_SQL = text(
     "SELECT p.i, min(c.code) AS code FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) "
@@ -160,7 +161,7 @@ def test_nearest_cell_within_tolerance_else_outside(session):
 
 def test_gaps_fall_back_to_the_parent_then_the_community_then_the_street(session):
     """Close cells in an uncommitted transaction and locate in the snapshot it sees."""
-    at = datetime.now(UTC)
+    at = TEST_CLOCK()
     target = session.execute(
         text(
             "SELECT c3.id, c3.parent_id AS l2, c2.parent_id AS l1, c3.community_id, "
@@ -202,9 +203,7 @@ def test_history_answers_from_the_grid_valid_then(session):
     chains = point_to_cells([104.1], [30.68], session=session, at=old)
     # No cell existed yet: the (unversioned) community takes it.
     assert chains.method_names()[0] == "community_fallback" and chains.ids("l1")[0] == -1
-    chains = point_to_cells(
-        [104.1, 104.1], [30.68, 30.68], session=session, at=[old, datetime.now(UTC)]
-    )
+    chains = point_to_cells([104.1, 104.1], [30.68, 30.68], session=session, at=[old, TEST_CLOCK()])
     assert list(chains.method_names()) == ["community_fallback", "covers"]
     assert chains.ids("l3")[0] == -1 and chains.ids("l3")[1] > 0
     with pytest.raises(InvalidInputError):

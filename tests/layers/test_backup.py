@@ -16,6 +16,7 @@ from layers.backup import user_relations
 from layers.config import DatabaseSettings
 from layers.errors import BackupError, ConflictError, InvalidInputError
 from layers.sql import quote_ident
+from tests.conftest import TEST_CLOCK
 
 STAFF = ("planner", "dispatcher", "grid_worker", "admin")
 
@@ -66,7 +67,9 @@ def test_a_restore_into_a_fresh_database_brings_back_everything(
     assert result.exit_code == 0, result.output
     assert "restoring incidents (" in result.output
     assert row_counts(empty_db) == expected  # every row of every table
-    with TestClient(create_app(Settings(db=DatabaseSettings(database_url=empty_db)))) as client:
+    with TestClient(
+        create_app(Settings(db=DatabaseSettings(database_url=empty_db)), clock=TEST_CLOCK)
+    ) as client:
         for role in STAFF:  # the keys still authenticate, as the server's role reads them
             assert client.get("/", headers=test_db.headers(role)).status_code == 200, role
         queue = client.get("/dispatch/queue", headers=test_db.headers("dispatcher"))

@@ -17,7 +17,7 @@ from grids import case_import
 from layers.config import DEFAULT_SERVICE_ROLE, DatabaseSettings
 from layers.errors import ServiceRoleError
 from layers.service_role import ServiceLogin, provision
-from tests.conftest import service_url
+from tests.conftest import TEST_CLOCK, service_url
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_the_server_sessions_carry_the_configured_limits(test_db) -> None:
     db = DatabaseSettings(
         database_url=test_db.url, statement_timeout_s=12, idle_in_transaction_timeout_s=34
     )
-    app = create_app(Settings(db=db))
+    app = create_app(Settings(db=db), clock=TEST_CLOCK)
     try:
         with app.state.engine.connect() as conn:
             assert conn.execute(text("SHOW statement_timeout")).scalar() == "12s"
@@ -139,7 +139,7 @@ def test_the_role_itself_carries_the_default_limits(test_db) -> None:
 
 def test_a_slow_statement_answers_503_statement_timeout(test_db, client, engine) -> None:
     db = DatabaseSettings(database_url=test_db.url, statement_timeout_s=1)
-    app = create_app(Settings(db=db))
+    app = create_app(Settings(db=db), clock=TEST_CLOCK)
     from fastapi.testclient import TestClient
 
     with engine.connect() as blocker:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import folium
 import geopandas as gpd
@@ -16,6 +15,7 @@ from layers.map_types import Outlines, WorkloadLayers
 from maps import escape, workload
 from maps.base import PageOptions, localize
 from maps.compact import SCALE, encode, script_json
+from tests.conftest import TEST_CLOCK
 
 HOSTILE = "</script><script>alert(1)</script>`${alert(2)}`\\"
 
@@ -62,7 +62,7 @@ def test_workload_page_is_local_and_escaped() -> None:
         geometry=[shapely.box(104.05, 30.65, 104.06, 30.66)],
         crs=4326,
     )
-    layers = WorkloadLayers(_outlines(), {1: cells, 2: cells.iloc[:0], 3: cells}, datetime.now(UTC))
+    layers = WorkloadLayers(_outlines(), {1: cells, 2: cells.iloc[:0], 3: cells}, TEST_CLOCK())
     html = workload.build_page(layers, PageOptions(static_url="/assets"))
     srcs = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert srcs and all(s.startswith("/assets/") for s in srcs)

@@ -63,7 +63,7 @@ def _paging_links(request: Request, path: str, result: ItemsResult) -> list[dict
     ]
 
 
-def feature_collection(request: Request, result: ItemsResult) -> tuple[bytes, str]:
+def feature_collection(request: Request, result: ItemsResult, now: datetime) -> tuple[bytes, str]:
     """The FeatureCollection document around the features PostGIS already rendered, and its ETag.
 
     The ETag covers everything but `timeStamp` (the moment of the answer, not of the
@@ -78,7 +78,7 @@ def feature_collection(request: Request, result: ItemsResult) -> tuple[bytes, st
     links = _links(request, result)
     features = page.features if page else ""
     tag = body_etag(json.dumps([head, links], ensure_ascii=False).encode(), features.encode())
-    head["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    head["timeStamp"] = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     head["links"] = links
     opening = json.dumps(head, ensure_ascii=False)[:-1]
     return f'{opening},"features":[{features}]}}'.encode(), tag
@@ -115,7 +115,7 @@ def items(
         now=now,
     )
     session.commit()  # the audit entry of a read of reporter data
-    body, tag = feature_collection(request, result)
+    body, tag = feature_collection(request, result, now)
     return conditional(
         request,
         body,
