@@ -27,7 +27,7 @@ from layers.coverage_report import Scope, coverage_report
 from layers.errors import InvalidInputError, UnprocessableError
 from layers.limit_settings import LimitSettings
 from layers.siting_solve import SOLVERS, Choice, greedy, mclp
-from layers.visibility import Cameras, visibility_polygons
+from layers.visibility import Cameras, Obstacles, visibility_polygons
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +97,7 @@ def _sites(session: Session, srid: int, scope: Scope, req: SitingRequest, target
     return siting_candidates.near_targets(sites, targets, req.range_m)
 
 
-def _candidate_views(
-    sites, req: SitingRequest, session: Session, srid: int, max_views: int
-) -> pd.DataFrame:
+def _check_views(sites, req: SitingRequest, max_views: int) -> None:
     n = len(sites) * req.azimuths
     if n > max_views:  # refused before the (expensive) visibility of every view
         raise UnprocessableError(
@@ -109,6 +107,10 @@ def _candidate_views(
             value=n,
             limit=max_views,
         )
+
+
+def _candidate_views(sites, req: SitingRequest, obstacles: Obstacles) -> pd.DataFrame:
+    n = len(sites) * req.azimuths
     az = np.tile(np.arange(req.azimuths) * 360.0 / req.azimuths, len(sites))
     rep = np.repeat(np.arange(len(sites)), req.azimuths)
     cams = Cameras(
@@ -119,7 +121,7 @@ def _candidate_views(
         range_m=np.full(n, req.range_m),
         height_m=np.full(n, req.height_m),
     )
-    _, visible = visibility_polygons(cams, coverage.load_obstacles(session=session, srid=srid))
+    _, visible = visibility_polygons(cams, obstacles)
     return pd.DataFrame(
         {"x": cams.x, "y": cams.y, "azimuth": az, "kind": sites.kind[rep], "visible": visible}
     )
@@ -142,7 +144,18 @@ def _cover_matrix(views: pd.DataFrame, points: np.ndarray) -> tuple[sparse.csc_m
     return matrix[:, keep], keep
 
 
-def plan_sites(
+@dataclass(frozen=True)
+class SitingProblem:
+    """What siting reads from the database: the uncovered targets, the sites, the obstacles."""
+
+    request: SitingRequest
+    targets: pd.DataFrame
+    sites: Any
+    obstacles: Obstacles
+    started: float
+
+
+def prepare_siting(
     *,
     session: Session,
     settings: AnalyticsSettings,
@@ -152,8 +165,13 @@ def plan_sites(
     request: SitingRequest,
     actor: str = "system",
     role: str = "system",
-) -> SitingResult:
-    """Candidates, coverage matrix, MCLP and greedy choices for `request` in `scope`."""
+) -> SitingProblem:
+    """Read (and bound) everything siting needs; the caller may then end its transaction.
+
+    The solve can take minutes (`time_limit_s`), so it runs on this snapshot with
+    no transaction open: an idle transaction would hold the derived layers' locks
+    and be ended by the service role's `idle_in_transaction_session_timeout`.
+    """
     _check(request)
     started = time.perf_counter()
     report = coverage_report(
@@ -165,11 +183,20 @@ def plan_sites(
         raise UnprocessableError("every target in scope is already covered", code="nothing_to_do")
     points = shapely.points(t["x"].to_numpy(float), t["y"].to_numpy(float))
     sites = _sites(session, srid, scope, request, points)
-    views = _candidate_views(sites, request, session, srid, limits.siting_views)
+    _check_views(sites, request, limits.siting_views)
+    obstacles = coverage.load_obstacles(session=session, srid=srid)
+    return SitingProblem(request, t, sites, obstacles, started)
+
+
+def solve_siting(problem: SitingProblem) -> SitingResult:
+    """Candidate views, coverage matrix, MCLP and greedy choices (no database)."""
+    request, t = problem.request, problem.targets
+    points = shapely.points(t["x"].to_numpy(float), t["y"].to_numpy(float))
+    views = _candidate_views(problem.sites, request, problem.obstacles)
     cover, keep = _cover_matrix(views, points)
     views = views.iloc[keep].reset_index(drop=True)
     weights = t["kind"].map(request.weights).to_numpy(float)
-    prep = time.perf_counter() - started
+    prep = time.perf_counter() - problem.started
     first = greedy(cover, weights, request.k)
     best = mclp(
         cover,
@@ -182,9 +209,34 @@ def plan_sites(
     stats = {
         "targets": len(t),
         "target_weight": float(weights.sum()),
-        "sites": len(sites),
-        "candidate_views": len(sites) * request.azimuths,
+        "sites": len(problem.sites),
+        "candidate_views": len(problem.sites) * request.azimuths,
         "useful_views": len(views),
         "prepare_seconds": round(prep, 3),
     }
     return SitingResult(t, views, cover, weights, best, first, stats)
+
+
+def plan_sites(
+    *,
+    session: Session,
+    settings: AnalyticsSettings,
+    limits: LimitSettings,
+    srid: int,
+    scope: Scope,
+    request: SitingRequest,
+    actor: str = "system",
+    role: str = "system",
+) -> SitingResult:
+    """`prepare_siting` then `solve_siting`, in the caller's transaction (scripts, benchmarks)."""
+    problem = prepare_siting(
+        session=session,
+        settings=settings,
+        limits=limits,
+        srid=srid,
+        scope=scope,
+        request=request,
+        actor=actor,
+        role=role,
+    )
+    return solve_siting(problem)

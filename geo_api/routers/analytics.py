@@ -13,7 +13,7 @@ from geo_api.routers.params import Moment, incident_filter, split_codes
 from layers import coverage_geojson
 from layers.coverage_report import coverage_report, resolve_scope
 from layers.hotspots import HotspotQuery, hotspots, to_feature_collection
-from layers.siting import SitingRequest, plan_sites
+from layers.siting import SitingRequest, prepare_siting, solve_siting
 from layers.siting_response import siting_response
 from layers.trends import TrendQuery, trends
 
@@ -210,7 +210,7 @@ def post_siting(
         **({"weights": body.weights} if body.weights is not None else {}),
         **fields,
     )
-    result = plan_sites(
+    problem = prepare_siting(
         session=session,
         settings=settings.analytics,
         limits=settings.limits,
@@ -220,5 +220,6 @@ def post_siting(
         actor=principal.name,
         role=principal.role,
     )
-    session.commit()
+    session.commit()  # the solve may take minutes: no transaction waits idle meanwhile
+    result = solve_siting(problem)
     return siting_response(result, request, scope, settings.metric_srid)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+
+from geo_api.app import create_app
+from geo_api.settings import Settings
+from layers.config import DatabaseSettings
+from tests.conftest import TEST_CLOCK
 
 
 def _street(engine: Engine) -> str:
@@ -49,3 +57,24 @@ def test_siting_bad_input(client: TestClient, test_db, engine: Engine) -> None:
     assert extra.status_code == 422
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == audits
+
+
+def test_a_solve_longer_than_the_idle_limit_still_answers(
+    test_db, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The solve runs with no transaction open: the service role ends idle transactions."""
+    import layers.siting
+
+    solve = layers.siting.mclp
+
+    def slow(*args, **kwargs):
+        time.sleep(2.5)  # longer than the 1 s idle-in-transaction limit below
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(layers.siting, "mclp", slow)
+    db = DatabaseSettings(database_url=test_db.url, idle_in_transaction_timeout_s=1)
+    with TestClient(create_app(Settings(db=db), clock=TEST_CLOCK)) as client:
+        body = {"k": 2, "street": _street(engine), "azimuths": 2}
+        resp = client.post("/analytics/siting", json=body, headers=test_db.headers("planner"))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["mclp"]["status"] == "Optimal"
