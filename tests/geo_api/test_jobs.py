@@ -233,10 +233,13 @@ def test_a_long_suggestion_does_not_block_a_write_to_its_draft(
     started = time.perf_counter()
     saved = put_cells(client, planner, rid, cells)
     waited = time.perf_counter() - started
+    # The save must not wait for the suggestion: it is answered while the suggestion
+    # still computes (a wall-clock bound would measure the machine's load, not a lock).
+    still_suggesting = thread.is_alive()
     thread.join(300)
     print(f"a save of the draft during a long suggestion waited {waited:.2f} s")
     assert saved.status_code == 200, saved.text
-    assert waited < 2.0, f"the draft's save waited {waited:.1f} s for the suggestion"
+    assert still_suggesting, f"the draft's save waited {waited:.1f} s, until the suggestion ended"
     resp = answer["resp"]
     assert resp.status_code == 409 and resp.json()["code"] == "draft_changed"
     assert _stamp(engine, rid)[0] == len(cells["features"])  # the planner's save stands
