@@ -27,11 +27,11 @@ from sqlalchemy import text
 from geo_api.settings import Settings
 from grids.residents import resident_view
 from layers import coverage, map_layers
+from layers.core.map_types import HotspotQuery, QueueFilter
+from layers.core.now import system_clock
 from layers.coverage_report import Scope, resolve_scope
 from layers.dispatch_layers import dispatch_layers
 from layers.hotspots import aggregate, hotspot_table
-from layers.map_types import HotspotQuery, QueueFilter
-from layers.now import system_clock
 from layers.siting import SitingRequest, plan_sites
 from layers.trends import TrendQuery
 from layers.visibility import Cameras, Obstacles, sector_polygons, visibility_polygons

@@ -1,4 +1,4 @@
-"""Benchmark layers.crs: the iterative GCJ-02 inverse against the forward formula.
+"""Benchmark layers.core.crs: the iterative GCJ-02 inverse against the forward formula.
 
 Usage: ``python bench/bench_crs.py [--n 1000000] [--repeat 3] [--seed 42]``
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from layers import crs
+from layers.core import crs
 
 SICHUAN_LON = (97.3, 108.5)
 SICHUAN_LAT = (26.0, 34.3)

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from grids.case_import import import_cases
 from layers.config import DatabaseSettings
+from layers.core.now import system_clock
 from layers.db import make_engine, resolve_database_url
-from layers.now import system_clock
 
 CATEGORIES = ["0101", "0102", "0201", "0302", "0404", "0503", "1001", "1102", "1201", "1302"]
 CHANNELS = ["hotline_96966", "hotline_12345", "wechat", "handheld", "resident_app"]

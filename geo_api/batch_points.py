@@ -11,8 +11,8 @@ from typing import Any
 
 from fastapi import Request
 
-from layers.errors import InvalidInputError, PayloadTooLargeError
-from layers.geojson_input import LAT_RANGE, LON_RANGE
+from layers.core.errors import InvalidInputError, PayloadTooLargeError
+from layers.core.geojson_input import LAT_RANGE, LON_RANGE
 
 LON_NAMES = ("lon", "lng", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from grids import case_fields as fields
-from layers.geojson_input import LAT_RANGE, LON_RANGE
+from layers.core.geojson_input import LAT_RANGE, LON_RANGE
 
 CRS = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
 

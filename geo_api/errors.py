@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo_api.log_redaction import redact_target
-from layers.errors import WanggeError
+from layers.core.errors import WanggeError
 from layers.outage import OutageLog, describe, first_line, is_query_canceled, is_unavailable
 
 logger = logging.getLogger(__name__)

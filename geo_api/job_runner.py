@@ -27,8 +27,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo_api.settings import Settings
+from layers.core.errors import WanggeError
+from layers.core.now import Clock
 from layers.db import transaction
-from layers.errors import WanggeError
 from layers.jobs import (
     INTERRUPTED,
     Job,
@@ -42,7 +43,6 @@ from layers.jobs import (
     report_progress,
     start_job,
 )
-from layers.now import Clock
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from geo_api.auth_settings import AuthSettings
 from grids.config import CaseSettings
 from layers.analytics_settings import AnalyticsSettings
 from layers.config import DatabaseSettings
-from layers.limit_settings import LimitSettings
+from layers.core.limit_settings import LimitSettings
 from maps.settings import MapsSettings
 
 

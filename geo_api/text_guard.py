@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import Request
 
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 _SUSPECT_JSON = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|\x00|\xed[\xa0-\xbf]")

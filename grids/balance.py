@@ -30,10 +30,10 @@ from grids.drafts import DraftRow, get_revision, read_draft, replace_draft, requ
 from grids.regions import Unit, balance_figures, balanced_regions, merge_by_courtyard
 from grids.validation import geoms_to_metric
 from layers.base import UTM48N
-from layers.errors import ConflictError, UnprocessableError
+from layers.core.errors import ConflictError, UnprocessableError
+from layers.core.limit_settings import LimitSettings
+from layers.core.limits import check_limit
 from layers.incidents import OPEN_STATUSES
-from layers.limit_settings import LimitSettings
-from layers.limits import check_limit
 
 logger = logging.getLogger(__name__)
 

@@ -42,10 +42,10 @@ from grids.live_grid import hold_live_grid
 from grids.locate import DEFAULT_TOLERANCE_M, point_to_cells
 from layers.audit import record
 from layers.case_files import read_case_file
-from layers.crs import to_wgs84
+from layers.core.crs import to_wgs84
+from layers.core.moments import EARLIEST, LATEST
 from layers.frame_copy import copy_frame
 from layers.incidents import HANDLING_LEVELS, STATUSES
-from layers.moments import EARLIEST, LATEST
 from layers.table_indexes import rebuild_indexes, set_aside_indexes
 
 IMPORT_LOCK = 0x5A6E_494D  # one import at a time
@@ -85,7 +85,7 @@ def _reject_text(reasons: pd.Series, values: pd.Series, rule: TextRule) -> None:
 
 
 def _moments(values: pd.Series, now: datetime) -> tuple[pd.Series, pd.Series]:
-    """Parsed UTC times and a mask of those outside what a case may carry (layers.moments)."""
+    """Parsed UTC times and a mask of those outside what a case may carry (layers.core.moments)."""
     parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
     latest = min(pd.Timestamp(LATEST), pd.Timestamp(now))
     outside = parsed.notna() & ((parsed < pd.Timestamp(EARLIEST)) | (parsed > latest))

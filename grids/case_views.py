@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from grids.assign import WorkerContact, worker_contact
 from grids.case_access import Actor, Reporter, can_see, reporter_of
 from grids.locate import Location
-from layers.errors import NotFoundError
+from layers.core.errors import NotFoundError
 from layers.incidents import Incident, IncidentEvent
 
 _CHAIN = text(

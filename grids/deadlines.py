@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.clocks import deadline, provisional, share_elapsed_at
-from layers.errors import UnprocessableError
+from layers.core.errors import UnprocessableError
 from layers.incidents import STEP_OF_STATUS
 from layers.work_calendar import WorkCalendar
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from grids.assign import WorkerContact
 from grids.case_access import Actor, scope_sql
 from grids.workflow import TransitionResult, transition
-from layers.errors import InvalidInputError, NotFoundError, WanggeError
+from layers.core.errors import InvalidInputError, NotFoundError, WanggeError
 from layers.incidents import OPEN_STATUSES, STATUSES
 
 KNN_OVERSAMPLE = 4

@@ -17,7 +17,7 @@ import geopandas as gpd
 from shapely.geometry import mapping
 
 from grids.drafts import features_to_rows, read_draft, replace_draft
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
 

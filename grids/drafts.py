@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from layers.audit import record
 from layers.copy import copy_rows
-from layers.errors import ConflictError, InvalidInputError, NotFoundError, UnprocessableError
-from layers.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
+from layers.core.errors import ConflictError, InvalidInputError, NotFoundError, UnprocessableError
+from layers.core.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
 from layers.grid_cells import GridRevision
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 
 _SQL = """
 WITH scope AS (

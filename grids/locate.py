@@ -41,8 +41,8 @@ from grids.grid_snapshot import (
     merge_chains,
 )
 from grids.live_grid import live_grid_version
-from layers.crs import to_wgs84
-from layers.errors import InvalidInputError, UnprocessableError
+from layers.core.crs import to_wgs84
+from layers.core.errors import InvalidInputError, UnprocessableError
 
 logger = logging.getLogger(__name__)
 

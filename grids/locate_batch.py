@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from sqlalchemy.orm import Session
 
 from grids.locate import DEFAULT_TOLERANCE_M, point_to_cells
-from layers.crs import to_wgs84
+from layers.core.crs import to_wgs84
 
 LAYERS = ("street", "community", "l1", "l2", "l3")
 

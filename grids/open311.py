@@ -27,7 +27,7 @@ from grids.case_access import Actor, actor_scope, token_hash
 from grids.intake import IntakeResult, NewCase, report_case
 from layers.case_scope import public_cases_sql
 from layers.clocks import LOCAL_TZ
-from layers.errors import InvalidInputError, NotFoundError
+from layers.core.errors import InvalidInputError, NotFoundError
 
 CLOSED = ("closed", "evaluated", "void")
 MAX_SPAN = timedelta(days=90)

@@ -27,7 +27,7 @@ from grids.locate import grid_changed
 from grids.reassign import relocate_open_incidents
 from grids.validation import ValidationOptions, validate_draft
 from layers.audit import record
-from layers.errors import ConflictError, UnprocessableError
+from layers.core.errors import ConflictError, UnprocessableError
 from layers.grid_cells import GridRevision
 
 logger = logging.getLogger(__name__)

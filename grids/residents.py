@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from grids.locate import locate_one
-from layers.errors import UnprocessableError
+from layers.core.errors import UnprocessableError
+from layers.core.map_types import CellChain, ChainCell, ResidentLayers
 from layers.map_layers import resident_layers
-from layers.map_types import CellChain, ChainCell, ResidentLayers
 from layers.workers import worker_names_for_cells
 
 

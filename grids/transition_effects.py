@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from grids.deadlines import STEP_OF_STATUS, Limit, extend_step, finished_step, start_step
 from grids.duty import reassign_if_off_duty
 from grids.reference import work_calendar
-from layers.errors import ConflictError, InvalidInputError, NotFoundError
+from layers.core.errors import ConflictError, InvalidInputError, NotFoundError
 from layers.incidents import HANDLING_LEVELS, Incident
 
 RESTARTS = frozenset({"rework", "resume"})

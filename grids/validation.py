@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from grids.drafts import DraftRow, get_revision, read_draft, scope_community_ids
 from grids.topology import DraftCell, Problem, ScopeContext, validate
 from layers.base import UTM48N
-from layers.crs import from_metric, to_metric
+from layers.core.crs import from_metric, to_metric
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from grids.case_access import Actor, can_see
 from grids.case_views import CaseView, view_of
 from grids.deadlines import STEP_OF_STATUS, Limit, limits_for
 from grids.transition_effects import apply_effects
-from layers.errors import (
+from layers.core.errors import (
     ConflictError,
     ForbiddenError,
     InvalidInputError,

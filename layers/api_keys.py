@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from layers.audit import record
 from layers.base import Base
-from layers.errors import NotFoundError, UnprocessableError
+from layers.core.errors import NotFoundError, UnprocessableError
 from layers.workers import Worker
 
 ROLES = ("resident", "grid_worker", "dispatcher", "planner", "admin")

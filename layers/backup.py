@@ -28,7 +28,7 @@ from typing import IO
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-from layers.errors import BackupError, ConflictError, InvalidInputError
+from layers.core.errors import BackupError, ConflictError, InvalidInputError
 from layers.pg_binaries import PgBinaries
 
 Progress = Callable[[str], None]

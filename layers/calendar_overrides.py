@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from layers.audit import record
 from layers.base import Base
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 from layers.work_calendar import STATUTORY, WorkCalendar
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 
 LON_NAMES = ("lon", "lng", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from layers.config import DEFAULT_CLUSTER_PORT, DatabaseSettings
-from layers.errors import ClusterError
+from layers.core.errors import ClusterError
 from layers.pg_binaries import PgBinaries, find_pg_binaries
 
 logger = logging.getLogger(__name__)

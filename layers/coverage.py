@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from layers import derived
 from layers.copy import copy_rows
-from layers.crs import from_metric
+from layers.core.crs import from_metric
 from layers.visibility import Cameras, Obstacles, visibility_polygons
 
 logger = logging.getLogger(__name__)

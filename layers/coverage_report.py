@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from layers import coverage, coverage_targets
 from layers.analytics_settings import AnalyticsSettings
-from layers.errors import NotFoundError
+from layers.core.errors import NotFoundError
 from layers.visibility import group_union
 
 logger = logging.getLogger(__name__)

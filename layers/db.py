@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import layers.models  # noqa: F401 - every table registered before the first session
 from layers.cluster import PrivateCluster
 from layers.config import DatabaseSettings, SessionLimits
-from layers.errors import DatabaseUnavailableError, InvalidInputError
+from layers.core.errors import DatabaseUnavailableError, InvalidInputError
 from layers.service_role import service_login
 
 logger = logging.getLogger(__name__)

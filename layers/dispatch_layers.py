@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
+from layers.core.map_types import DispatchLayers, QueueFilter
 from layers.incidents import OPEN_STATUSES
 from layers.map_layers import _wkb_frame, outlines
-from layers.map_types import DispatchLayers, QueueFilter
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.base import Base, geometry, geometry_checks
-from layers.case_states import OPEN_STATUSES, STATUSES, STEP_OF_STATUS
+from layers.core.case_states import OPEN_STATUSES, STATUSES, STEP_OF_STATUS
 
 __all__ = ["OPEN_STATUSES", "STATUSES", "STEP_OF_STATUS", "Incident", "IncidentEvent"]
 

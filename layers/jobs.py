@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from layers.base import Base
-from layers.errors import ConflictError, NotFoundError, TooManyJobsError
+from layers.core.errors import ConflictError, NotFoundError, TooManyJobsError
 
 JOB_RUNNER_LOCK = 5_202_613
 """First key of the runners' advisory locks (the second is the runner's number)."""

@@ -20,13 +20,9 @@ from sqlalchemy.orm import Session
 
 from layers.analytics_settings import AnalyticsSettings
 from layers.case_scope import Viewer, resolve_scope
-from layers.coverage import to_wgs84_geoms
-from layers.coverage_report import Scope, coverage_report
-from layers.errors import UnprocessableError
-from layers.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
-from layers.incidents import OPEN_STATUSES
-from layers.limit_settings import LimitSettings
-from layers.map_types import (
+from layers.core.errors import UnprocessableError
+from layers.core.limit_settings import LimitSettings
+from layers.core.map_types import (
     CellChain,
     CoverageLayers,
     HotspotLayers,
@@ -34,6 +30,10 @@ from layers.map_types import (
     ResidentLayers,
     WorkloadLayers,
 )
+from layers.coverage import to_wgs84_geoms
+from layers.coverage_report import Scope, coverage_report
+from layers.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
+from layers.incidents import OPEN_STATUSES
 from layers.nearby import nearby_service_points
 from layers.trends import TrendQuery, trends
 

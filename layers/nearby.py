@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers import opening_hours
-from layers.errors import InvalidInputError
-from layers.map_types import NearbyPoint
+from layers.core import opening_hours
+from layers.core.errors import InvalidInputError
+from layers.core.map_types import NearbyPoint
 from layers.service_points import SERVICE_POINT_KINDS
 
 logger = logging.getLogger(__name__)

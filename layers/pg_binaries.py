@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from layers.errors import ClusterError
+from layers.core.errors import ClusterError
 
 DEBIAN_PG_ROOT = Path("/usr/lib/postgresql")
 

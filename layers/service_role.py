@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from layers.cluster import PrivateCluster
 from layers.config import DatabaseSettings, SessionLimits
-from layers.errors import ServiceRoleError
+from layers.core.errors import ServiceRoleError
 
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 SEQUENCE_RIGHTS = "USAGE, SELECT, UPDATE"

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from layers import coverage, siting_candidates
 from layers.analytics_settings import AnalyticsSettings
+from layers.core.errors import InvalidInputError, UnprocessableError
+from layers.core.limit_settings import LimitSettings
 from layers.coverage_report import Scope, coverage_report
-from layers.errors import InvalidInputError, UnprocessableError
-from layers.limit_settings import LimitSettings
 from layers.siting_solve import SOLVERS, Choice, greedy, mclp
 from layers.visibility import Cameras, Obstacles, visibility_polygons
 

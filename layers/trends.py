@@ -21,8 +21,10 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from layers import derived
+from layers.core.errors import InvalidInputError, UnprocessableError
+from layers.core.limit_settings import LimitSettings
+from layers.core.limits import check_limit
 from layers.ehsa import classify
-from layers.errors import InvalidInputError, UnprocessableError
 from layers.hotspots import (
     IncidentFilter,
     aggregate,
@@ -32,8 +34,6 @@ from layers.hotspots import (
     study_cells,
     validate_filter,
 )
-from layers.limit_settings import LimitSettings
-from layers.limits import check_limit
 from layers.spatial_stats import gi_bins, gi_star, h3_graph, mann_kendall
 
 logger = logging.getLogger(__name__)

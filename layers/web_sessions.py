@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from layers.api_keys import ApiKey, KeyOwner
 from layers.audit import record
 from layers.base import Base
-from layers.errors import NotFoundError
+from layers.core.errors import NotFoundError
 
 SESSION_ID_PREFIX = "ws_"
 MAX_SESSION_ID_LENGTH = 200

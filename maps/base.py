@@ -21,8 +21,8 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from layers import crs as crs_mod
-from layers.map_types import Outlines
+from layers.core import crs as crs_mod
+from layers.core.map_types import Outlines
 from maps import escape
 from maps.assets import DROPPED, asset_urls
 from maps.compact import script_json

@@ -7,7 +7,7 @@ from typing import Any
 
 import folium
 
-from layers.map_types import CoverageLayers
+from layers.core.map_types import CoverageLayers
 from maps import escape
 from maps.base import (
     PageOptions,

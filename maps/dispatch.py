@@ -11,7 +11,7 @@ import logging
 import folium
 import pandas as pd
 
-from layers.map_types import DispatchLayers
+from layers.core.map_types import DispatchLayers
 from maps import escape
 from maps.base import PageOptions, Panel, display_point, for_display, legend_html, new_map, render
 from maps.compact import CompactPoints

@@ -12,8 +12,8 @@ import folium
 import geopandas as gpd
 from folium.plugins import FastMarkerCluster
 
+from layers.core.map_types import HotspotLayers
 from layers.ehsa import CATEGORIES, NO_PATTERN
-from layers.map_types import HotspotLayers
 from layers.spatial_stats import BIN_CLASSES
 from maps import escape
 from maps.base import (

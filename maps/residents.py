@@ -13,7 +13,7 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from layers.map_types import Outlines, ResidentLayers
+from layers.core.map_types import Outlines, ResidentLayers
 from maps import escape
 from maps.base import PageOptions, Panel, display_point, for_display, new_map, render
 from maps.compact import script_json

@@ -11,7 +11,7 @@ import logging
 
 import numpy as np
 
-from layers.map_types import WorkloadLayers
+from layers.core.map_types import WorkloadLayers
 from maps.base import PageOptions, Panel, for_display, legend_html, new_map, render
 from maps.compact import CompactPolygons
 

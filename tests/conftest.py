@@ -36,11 +36,11 @@ from geo_api.migrate import grant_service_role, upgrade
 from geo_api.settings import Settings
 from layers.cluster import PrivateCluster
 from layers.config import DatabaseSettings
+from layers.core.now import ClockFrom
 from layers.db import make_engine, make_sessionmaker, resolve_database_url, resolve_service_url
 from layers.db_admin import create_database, drop_database
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, load_demo
-from layers.now import ClockFrom
 
 TEST_SCALE = 0.05
 TEST_SEED = 7

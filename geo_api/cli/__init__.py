@@ -8,7 +8,7 @@ import sys
 import typer
 
 from geo_api.cli import backup, db, demo, incidents, keys, layers_io, maps, planning, serve, sla
-from layers.errors import WanggeError
+from layers.core.errors import WanggeError
 
 app = typer.Typer(
     name="wangge",

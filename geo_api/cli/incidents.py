@@ -10,8 +10,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from geo_api.settings import Settings
 from grids.case_import import import_cases
+from layers.core.now import system_clock
 from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
-from layers.now import system_clock
 
 app = typer.Typer(help="Cases (事件).", no_args_is_help=True)
 STAGES = ("read", "validated", "located", "incidents written", "events written")

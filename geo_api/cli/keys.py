@@ -36,7 +36,7 @@ def _session() -> Iterator[Session]:
 
 
 def _now() -> datetime:
-    from layers.now import system_clock
+    from layers.core.now import system_clock
 
     return system_clock()
 

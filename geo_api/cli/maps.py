@@ -14,8 +14,10 @@ import typer
 
 from geo_api.settings import Settings
 from grids.residents import resident_view
+from layers.core.crs import to_wgs84
+from layers.core.map_types import HotspotQuery, QueueFilter
+from layers.core.now import system_clock
 from layers.coverage_report import resolve_scope
-from layers.crs import to_wgs84
 from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 from layers.dispatch_layers import dispatch_layers
 from layers.map_layers import (
@@ -24,8 +26,6 @@ from layers.map_layers import (
     outlines,
     workload_layers,
 )
-from layers.map_types import HotspotQuery, QueueFilter
-from layers.now import system_clock
 from layers.trends import TrendQuery
 from maps import coverage, dispatch, hotspots, residents, workload
 from maps.base import PageOptions

@@ -10,8 +10,8 @@ from geo_api.app import create_app
 from geo_api.cli import graceful
 from geo_api.cli.banner import banner
 from geo_api.settings import Settings
+from layers.core.errors import DatabaseUnavailableError
 from layers.db import check_connection, make_engine, resolve_service_url
-from layers.errors import DatabaseUnavailableError
 
 
 def serve(

@@ -8,8 +8,8 @@ import typer
 
 from geo_api.settings import Settings
 from grids.sla import sweep as run_sweep
+from layers.core.now import system_clock
 from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
-from layers.now import system_clock
 
 app = typer.Typer(help="Time limits of cases.", no_args_is_help=True)
 

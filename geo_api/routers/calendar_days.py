@@ -18,7 +18,7 @@ from layers.calendar_overrides import (
     list_overrides,
     set_override,
 )
-from layers.errors import NotFoundError
+from layers.core.errors import NotFoundError
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 Admin = Annotated[Principal, allow(Role.ADMIN)]

@@ -11,8 +11,8 @@ from geo_api.case_schemas import AssignIn, IncidentOut, QueuePage
 from geo_api.case_shapes import actor_of, incident_out
 from geo_api.deps import NowDep, SessionDep
 from grids.dispatch import QueueFilter, assign, queue
-from layers.errors import InvalidInputError
-from layers.geojson_input import GeometryInputError, lonlat_bbox
+from layers.core.errors import InvalidInputError
+from layers.core.geojson_input import GeometryInputError, lonlat_bbox
 from layers.incidents import OPEN_STATUSES
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"])

@@ -11,8 +11,8 @@ from geo_api.auth import EVERYONE, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import Moment
 from grids.history import cells_at
-from layers.errors import InvalidInputError
-from layers.geojson_input import GeometryInputError, lonlat_bbox
+from layers.core.errors import InvalidInputError
+from layers.core.geojson_input import GeometryInputError, lonlat_bbox
 
 router = APIRouter(prefix="/grid", tags=["grid"])
 

@@ -24,7 +24,7 @@ from grids.case_views import case_events, get_case
 from grids.dispatch import nearest_workers
 from grids.intake import NewCase, report_case
 from grids.workflow import transition
-from layers.errors import PreconditionRequiredError
+from layers.core.errors import PreconditionRequiredError
 
 router = APIRouter(tags=["incidents"])
 

@@ -11,7 +11,7 @@ from geo_api.auth import Role, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import Moment
 from grids.kpis import case_kpis
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 
 router = APIRouter(tags=["analytics"])
 

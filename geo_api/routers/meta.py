@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import SettingsDep
 from geo_api.errors import RETRY_AFTER_S
+from layers.core.errors import DatabaseUnavailableError
 from layers.db import check_connection
-from layers.errors import DatabaseUnavailableError
 
 router = APIRouter(tags=["meta"])
 

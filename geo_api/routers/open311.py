@@ -36,13 +36,13 @@ from grids.open311 import (
     services,
 )
 from layers.clocks import LOCAL_TZ
-from layers.errors import (
+from layers.core.errors import (
     InvalidInputError,
     NotAuthenticatedError,
     TooManyRequestsError,
     WanggeError,
 )
-from layers.moments import parse_moment
+from layers.core.moments import parse_moment
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPEC = "http://wiki.open311.org/GeoReport_v2"

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from layers.core.moments import check_moment
 from layers.hotspots import IncidentFilter
-from layers.moments import check_moment
 
 Moment = Annotated[datetime, AfterValidator(check_moment)]
-"""Every datetime a route takes: offsets within ±15:59, years 1900–2199 (`layers.moments`)."""
+"""Every datetime a route takes: offsets within ±15:59, years 1900–2199 (`layers.core.moments`)."""
 
 
 def split_codes(values: list[str] | None) -> tuple[str, ...]:

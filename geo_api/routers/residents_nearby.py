@@ -11,7 +11,7 @@ from geo_api.auth import EVERYONE, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import split_codes
 from grids.residents import resident_view
-from layers.crs import to_wgs84
+from layers.core.crs import to_wgs84
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 

@@ -19,7 +19,7 @@ from geo_api.credentials import check_key, client_address
 from geo_api.deps import NowDep, SessionDep
 from geo_api.security_headers import LOGIN_CSP
 from layers.api_keys import STAFF_ROLES
-from layers.errors import ForbiddenError
+from layers.core.errors import ForbiddenError
 from layers.web_sessions import end_session, start_session
 
 router = APIRouter(tags=["session"])

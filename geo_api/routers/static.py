@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from geo_api.auth import EVERYONE, allow
-from layers.errors import NotFoundError
+from layers.core.errors import NotFoundError
 from maps.assets import STATIC_DIR
 
 router = APIRouter(tags=["maps"])

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from layers.crs import from_metric
+from layers.core.crs import from_metric
 from layers.demo.partition import polygonal
 
 

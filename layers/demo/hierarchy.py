@@ -15,7 +15,7 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 from shapely.geometry.base import BaseGeometry
 
-from layers.crs import to_metric
+from layers.core.crs import to_metric
 from layers.demo.counts import DemoCounts
 from layers.demo.density import DensityField, points_in
 from layers.demo.names import STREETS, community_names

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from layers.api_keys import create_key
 from layers.audit import record
+from layers.core.errors import ConflictError
 from layers.demo.build import Progress, build_demo
 from layers.demo.incidents import CategoryInfo
 from layers.demo.writer import write_demo
-from layers.errors import ConflictError
 from layers.sql import quote_ident
 
 DEMO_ROLES = ("planner", "dispatcher", "grid_worker", "admin")

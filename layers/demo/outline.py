@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from layers.crs import to_metric, transform_geometry
+from layers.core.crs import to_metric, transform_geometry
 from layers.demo.partition import GRID
 
 OUTLINE_FILE = Path(__file__).parent / "data" / "chenghua_510108_gcj02.geojson"

@@ -19,10 +19,10 @@ from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
+from layers.core.moments import check_moment
 from layers.features.crs_uris import OutputCrs
 from layers.features.registry import Collection, Field
-from layers.moments import check_moment
 from layers.sql import quote_ident
 
 GEOMETRY_NAMES = ("geometry", "geom")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG_PREFIX = "http://www.opengis.net/def/crs/EPSG/0/"

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from layers.audit import record
-from layers.errors import (
+from layers.core.errors import (
     ConflictError,
     InvalidInputError,
     MethodNotAllowedError,

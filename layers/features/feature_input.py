@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 from layers.features.crs_uris import CRS84, OutputCrs
 from layers.features.registry import Collection
 from layers.features.rows import RowInput

@@ -24,8 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.case_scope import CaseScope
-from layers.crs import transform_geometry
-from layers.errors import InvalidInputError
+from layers.core.crs import transform_geometry
+from layers.core.errors import InvalidInputError
 from layers.features.cql import Binds
 from layers.features.params import ItemsQuery
 from layers.features.registry import Collection

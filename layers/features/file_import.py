@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from layers.audit import record
 from layers.copy import copy_rows
-from layers.errors import InvalidInputError, UnprocessableError
+from layers.core.errors import InvalidInputError, UnprocessableError
 from layers.features.file_reader import read_rows
 from layers.features.registry import Collection, get_collection
 from layers.features.rows import prepare_rows

@@ -3,7 +3,7 @@
 Column names are matched to the collection's writable fields, also in their
 Shapefile-truncated 10-character form; other columns (ids, versions, derived
 flags from an export) are ignored and named once.  Coordinates declared as
-GCJ-02/BD-09 (`--crs`) are converted with `layers.crs`, which PROJ cannot do.
+GCJ-02/BD-09 (`--crs`) are converted with `layers.core.crs`, which PROJ cannot do.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pyogrio.errors import DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from layers.crs import transform_geometry
-from layers.errors import InvalidInputError
+from layers.core.crs import transform_geometry
+from layers.core.errors import InvalidInputError
 from layers.features.registry import Collection, Field
 from layers.features.rows import RowInput
 from layers.features.validate import Problem

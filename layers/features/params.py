@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
+from layers.core.moments import moment_problem
 from layers.features.crs_uris import CRS84, OutputCrs, parse_crs
 from layers.features.registry import Collection
-from layers.moments import moment_problem
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000

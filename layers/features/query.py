@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.case_scope import CaseScope
+from layers.core.errors import NotFoundError
 from layers.db import without_parallel_workers
-from layers.errors import NotFoundError
 from layers.features.case_rows import rows_condition
 from layers.features.cql import Binds
 from layers.features.crs_uris import CRS84_URI

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from layers.cameras import CAMERA_LEVELS
 from layers.case_scope import PERSONAL_DATA_ROLES
-from layers.errors import NotFoundError
+from layers.core.errors import NotFoundError
 from layers.service_points import SERVICE_POINT_KINDS
 from layers.sql import quote_ident
 

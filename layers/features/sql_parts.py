@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from layers.case_scope import CaseScope
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 from layers.features.case_rows import rows_condition
 from layers.features.cql import Binds, coerce_literal, compile_filter
 from layers.features.crs_uris import OutputCrs

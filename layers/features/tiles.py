@@ -28,8 +28,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.case_scope import CaseScope, Viewer
+from layers.core.errors import NotFoundError
 from layers.db import without_parallel_workers
-from layers.errors import NotFoundError
 from layers.features.case_rows import rows_condition, scope_for
 from layers.features.cql import Binds
 from layers.features.registry import Collection, Field, get_collection

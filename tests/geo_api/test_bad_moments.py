@@ -2,7 +2,7 @@
 
 Python parses a UTC offset up to ±23:59 and the years 1–9999; PostgreSQL's
 timestamptz takes offsets up to ±15:59, and the years at the calendar's ends
-overflow the first `± timedelta`.  One check (`layers.moments`) serves every face.
+overflow the first `± timedelta`.  One check (`layers.core.moments`) serves every face.
 """
 
 from __future__ import annotations

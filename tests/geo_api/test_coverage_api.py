@@ -8,7 +8,7 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from layers.crs import from_metric, to_metric
+from layers.core.crs import from_metric, to_metric
 
 COURTYARD_CODE = "TESTOCCLUDE01"
 

@@ -70,7 +70,7 @@ def test_staff_see_reporter_and_phone(client, test_db):
 
 
 def test_geojson_point_other_crs_and_urgency(client):
-    from layers.crs import from_wgs84
+    from layers.core.crs import from_wgs84
 
     x, y = from_wgs84(104.1, 30.68, "bd09")
     body = {

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event, text
 from typer.testing import CliRunner
 
-from layers.errors import UnprocessableError
+from layers.core.errors import UnprocessableError
 from layers.incidents import OPEN_STATUSES
 from tests.geo_api.clock_helpers import manual_clock
 

@@ -14,7 +14,7 @@ from geo_api.app import create_app
 from geo_api.case_schemas import LocateOut
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
-from layers.crs import from_wgs84
+from layers.core.crs import from_wgs84
 from tests.conftest import TEST_CLOCK, clone_database, drop_database
 
 POINT = {"lon": 104.1, "lat": 30.68}

@@ -15,9 +15,9 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from geo_api.cli import app as cli
-from layers.crs import from_wgs84
+from layers.core.crs import from_wgs84
+from layers.core.errors import InvalidInputError, UnprocessableError
 from layers.db import make_sessionmaker
-from layers.errors import InvalidInputError, UnprocessableError
 from layers.features.file_export import export_to_file, file_format
 from layers.features.file_import import import_file
 from layers.features.params import ItemsQuery

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geo_api.cli import app as cli
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 from tests.geo_api.planning_helpers import draft_cells, new_draft
 
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from layers.crs import from_wgs84
+from layers.core.crs import from_wgs84
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Every parameter that scales work is bounded: beyond a bound, 422 with a code, nothing run.
 
-The bounds are settings (`WANGGE_LIMIT_*`, `layers.limit_settings`); the tests use
+The bounds are settings (`WANGGE_LIMIT_*`, `layers.core.limit_settings`); the tests use
 the defaults where a natural request crosses them and a lowered bound otherwise.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.config import DatabaseSettings
-from layers.limit_settings import LimitSettings
+from layers.core.limit_settings import LimitSettings
 from tests.conftest import TEST_CLOCK
 
 

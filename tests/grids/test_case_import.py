@@ -12,8 +12,8 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from geo_api.cli import app as cli
-from layers.crs import from_wgs84
-from layers.errors import InvalidInputError
+from layers.core.crs import from_wgs84
+from layers.core.errors import InvalidInputError
 
 GOOD = [
     ("H-0001", "0102", "hotline_12345", "closed", "2026-03-01T09:00:00+08:00", 104.1, 30.68),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from grids.grid_snapshot import load_snapshot
 from grids.locate import locate_one, point_to_cells, refresh_index, snapshot_for
-from layers.errors import InvalidInputError, UnprocessableError
+from layers.core.errors import InvalidInputError, UnprocessableError
 from tests.conftest import TEST_CLOCK
 
 COVERS_SQL = text(
@@ -118,7 +118,7 @@ def test_the_chain_is_consistent(session):
 
 def test_locate_one_converts_crs_and_refuses_outside(session):
     wgs = locate_one(session=session, lon=104.1, lat=30.68)
-    from layers.crs import from_wgs84
+    from layers.core.crs import from_wgs84
 
     gx, gy = from_wgs84(104.1, 30.68, "gcj02")
     gcj = locate_one(session=session, lon=float(gx), lat=float(gy), crs="gcj02")

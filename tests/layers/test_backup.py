@@ -14,7 +14,7 @@ from geo_api.cli import app as cli
 from geo_api.settings import Settings
 from layers.backup import user_relations
 from layers.config import DatabaseSettings
-from layers.errors import BackupError, ConflictError, InvalidInputError
+from layers.core.errors import BackupError, ConflictError, InvalidInputError
 from layers.sql import quote_ident
 from tests.conftest import TEST_CLOCK
 

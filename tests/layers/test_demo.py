@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from layers.core.errors import ConflictError
 from layers.demo.counts import counts_for
 from layers.demo.load import DemoOptions, load_demo
-from layers.errors import ConflictError
 from tests.conftest import TEST_NOW, TEST_SCALE, DemoDatabase
 from tests.layers.demo_checks import (
     assert_counts,

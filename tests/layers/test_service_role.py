@@ -15,7 +15,7 @@ from geo_api.migrate import grant_service_role
 from geo_api.settings import Settings
 from grids import case_import
 from layers.config import DEFAULT_SERVICE_ROLE, DatabaseSettings
-from layers.errors import ServiceRoleError
+from layers.core.errors import ServiceRoleError
 from layers.service_role import ServiceLogin, provision
 from tests.conftest import TEST_CLOCK, service_url
 

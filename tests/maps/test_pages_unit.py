@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from layers.map_types import Outlines, WorkloadLayers
+from layers.core.map_types import Outlines, WorkloadLayers
 from maps import escape, workload
 from maps.base import PageOptions, localize
 from maps.compact import SCALE, encode, script_json

@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from geo_api.auth import EVERYONE, allow
 from geo_api.routers.ogc import core, edit, items, tiles
 from geo_api.routers.ogc.route import OGCRoute
-from layers.errors import NotFoundError
+from layers.core.errors import NotFoundError
 
 _fallback = APIRouter(prefix="/ogc", route_class=OGCRoute)
 

@@ -18,7 +18,7 @@ from geo_api.deps import SessionDep
 from geo_api.routers.ogc.items import etag
 from geo_api.routers.ogc.route import OGCRoute, base_url
 from geo_api.routers.ogc.state import forget
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 from layers.features.crs_uris import OutputCrs, parse_crs
 from layers.features.edit import (
     Actor,

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from layers.errors import InvalidInputError, WanggeError
+from layers.core.errors import InvalidInputError, WanggeError
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from layers.case_states import OPEN_STATUSES
+from layers.core.case_states import OPEN_STATUSES
 
 
 @dataclass(frozen=True)

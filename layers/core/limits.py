@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layers.errors import LimitExceededError
+from layers.core.errors import LimitExceededError
 
 
 def check_limit(parameter: str, value: float, limit: float, *, hint: str = "") -> None:

@@ -33,7 +33,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
-from layers.errors import InvalidInputError
+from layers.core.errors import InvalidInputError
 
 FloatArray = NDArray[np.float64]
 LonLat = tuple[FloatArray, FloatArray]

@@ -3,7 +3,7 @@
 A pydantic-settings class with the `WANGGE_LIMIT_` prefix, built once by
 `geo_api.settings.Settings` and handed down to the functions that check them;
 never instantiated at import time here.  A request beyond a bound is refused
-before any work starts (422 ``limit_exceeded``, `layers.limits.check_limit`).
+before any work starts (422 ``limit_exceeded``, `layers.core.limits.check_limit`).
 The defaults keep a request under ~10 s of CPU on the demo district (108 km²).
 """
 

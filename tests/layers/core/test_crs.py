@@ -1,4 +1,4 @@
-"""Tests for layers.crs: accuracy of the GCJ-02/BD-09 inverses, reference pairs, edges."""
+"""Tests for layers.core.crs: accuracy of the GCJ-02/BD-09 inverses, reference pairs, edges."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from layers import crs
-from layers.errors import InvalidInputError
+from layers.core import crs
+from layers.core.errors import InvalidInputError
 
 EARTH_RADIUS_M = 6371008.8
 MM = 1e-3  # metres

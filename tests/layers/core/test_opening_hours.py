@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from layers.opening_hours import parse
+from layers.core.opening_hours import parse
 
 
 def test_station_hours() -> None:

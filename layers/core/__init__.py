@@ -1,0 +1,1 @@
+"""What all of wangge shares and needs nothing of ours: errors, roles, constants, CRS, clocks."""
