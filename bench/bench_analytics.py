@@ -270,7 +270,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from layers.db import make_engine, make_sessionmaker, resolve_database_url
+    from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
 
     settings = Settings()
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)

@@ -28,8 +28,8 @@ import uvicorn
 from geo_api.app import create_app
 from geo_api.migrate import grant_service_role, upgrade
 from geo_api.settings import Settings
-from layers.cluster import PrivateCluster
-from layers.config import DatabaseSettings
+from layers.store.cluster import PrivateCluster
+from layers.store.settings import DatabaseSettings
 
 PROBE = "/open311/v2/services.json"
 

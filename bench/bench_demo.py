@@ -21,13 +21,13 @@ from tempfile import TemporaryDirectory
 from sqlalchemy import text
 
 from geo_api.migrate import upgrade
-from layers.config import DatabaseSettings
-from layers.copy import copy_rows
-from layers.db import make_engine, make_sessionmaker, resolve_database_url
-from layers.db_admin import create_database, drop_database
 from layers.demo import load as load_module
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, load_demo
+from layers.store.copy import copy_rows
+from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.store.db_admin import create_database, drop_database
+from layers.store.settings import DatabaseSettings
 
 NOW = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
 

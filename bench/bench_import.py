@@ -28,9 +28,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.case_import import import_cases
-from layers.config import DatabaseSettings
 from layers.core.now import system_clock
-from layers.db import make_engine, resolve_database_url
+from layers.store.db import make_engine, resolve_database_url
+from layers.store.settings import DatabaseSettings
 
 CATEGORIES = ["0101", "0102", "0201", "0302", "0404", "0503", "1001", "1102", "1201", "1302"]
 CHANNELS = ["hotline_96966", "hotline_12345", "wechat", "handheld", "resident_app"]

@@ -18,8 +18,8 @@ import uuid
 from http_load import Server, skip_unless_ready, wrk  # bench/http_load.py, beside this script
 from sqlalchemy import text
 
-from layers.config import DatabaseSettings
-from layers.db import make_engine, resolve_database_url
+from layers.store.db import make_engine, resolve_database_url
+from layers.store.settings import DatabaseSettings
 
 LUA = """
 local prefix = "%s"

@@ -27,8 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.locate import point_to_cells, refresh_index, snapshot_for
-from layers.config import DatabaseSettings
-from layers.db import make_engine, resolve_database_url
+from layers.store.db import make_engine, resolve_database_url
+from layers.store.settings import DatabaseSettings
 
 
 def sample_points(

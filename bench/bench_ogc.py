@@ -34,9 +34,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from layers.config import DatabaseSettings
-from layers.db import make_engine, resolve_database_url
 from layers.features.tiles import lonlat_to_tile
+from layers.store.db import make_engine, resolve_database_url
+from layers.store.settings import DatabaseSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 TIPG_VENV = ROOT / "bench" / ".venv-tipg"

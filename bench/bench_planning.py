@@ -45,9 +45,9 @@ from grids.validation import (
     validate_draft,
 )
 from layers.core.now import system_clock
-from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, is_loaded, load_demo
+from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
 
 OPTIONS = ValidationOptions()
 

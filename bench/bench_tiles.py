@@ -21,10 +21,10 @@ from http_load import skip_unless_ready  # bench/http_load.py, beside this scrip
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.config import DatabaseSettings
-from layers.db import make_engine, resolve_database_url
 from layers.features.registry import COLLECTION_IDS
 from layers.features.tiles import lonlat_to_tile, render_tile
+from layers.store.db import make_engine, resolve_database_url
+from layers.store.settings import DatabaseSettings
 
 TARGET_KB = 500
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from layers.config import DatabaseSettings
-from layers.db import resolve_database_url
+from layers.store.db import resolve_database_url
+from layers.store.settings import DatabaseSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,7 @@ def demo_loaded() -> bool:
     """True when the private cluster holds the demo district (the benchmarks need it)."""
     from sqlalchemy import text
 
-    from layers.db import make_engine
+    from layers.store.db import make_engine
 
     engine = make_engine(resolve_database_url(DatabaseSettings(), start=True), pool_size=1)
     try:

@@ -23,8 +23,8 @@ from geo_api.settings import Settings
 from geo_api.suggest_runs import SUGGEST_JOB, suggest_job
 from geo_api.text_guard import refuse_unstorable_text
 from layers.core.now import Clock, system_clock
-from layers.db import make_engine, make_sessionmaker, resolve_service_url
-from layers.outage import OutageLog
+from layers.store.db import make_engine, make_sessionmaker, resolve_service_url
+from layers.store.outage import OutageLog
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from fastapi import FastAPI
 
 from grids.locate import NOTIFY_CHANNEL, follow_publishes, grid_changed, refresh_index
 from grids.sla import sweep
-from layers.db import transaction
-from layers.notify import listen
-from layers.outage import first_line, is_unavailable
+from layers.store.db import transaction
+from layers.store.notify import listen
+from layers.store.outage import first_line, is_unavailable
 
 logger = logging.getLogger(__name__)
 STOP_WAIT_S = 3.0

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo_api.log_redaction import redact_target
 from layers.core.errors import WanggeError
-from layers.outage import OutageLog, describe, first_line, is_query_canceled, is_unavailable
+from layers.store.outage import OutageLog, describe, first_line, is_query_canceled, is_unavailable
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from geo_api.settings import Settings
 from layers.core.errors import WanggeError
 from layers.core.now import Clock
-from layers.db import transaction
 from layers.jobs import (
     INTERRUPTED,
     Job,
@@ -43,6 +42,7 @@ from layers.jobs import (
     report_progress,
     start_job,
 )
+from layers.store.db import transaction
 
 logger = logging.getLogger(__name__)
 

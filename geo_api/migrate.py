@@ -8,9 +8,9 @@ from alembic import command
 from alembic.config import Config
 
 import migrations
-from layers.config import DatabaseSettings
-from layers.db import make_engine
-from layers.service_role import ServiceLogin, provision, service_login
+from layers.store.db import make_engine
+from layers.store.service_role import ServiceLogin, provision, service_login
+from layers.store.settings import DatabaseSettings
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 

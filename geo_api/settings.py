@@ -1,6 +1,6 @@
 """The service's settings, read once from `WANGGE_*` variables and handed down.
 
-Each part owns a small settings class (`layers.config.DatabaseSettings`, …);
+Each part owns a small settings class (`layers.store.settings.DatabaseSettings`, …);
 this one composes them and adds what only the HTTP/CLI faces need.
 """
 
@@ -15,8 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from geo_api.auth_settings import AuthSettings
 from grids.config import CaseSettings
 from layers.analytics_settings import AnalyticsSettings
-from layers.config import DatabaseSettings
 from layers.core.limit_settings import LimitSettings
+from layers.store.settings import DatabaseSettings
 from maps.settings import MapsSettings
 
 

@@ -44,9 +44,9 @@ from layers.audit import record
 from layers.case_files import read_case_file
 from layers.core.crs import to_wgs84
 from layers.core.moments import EARLIEST, LATEST
-from layers.frame_copy import copy_frame
 from layers.incidents import HANDLING_LEVELS, STATUSES
-from layers.table_indexes import rebuild_indexes, set_aside_indexes
+from layers.store.frame_copy import copy_frame
+from layers.store.table_indexes import rebuild_indexes, set_aside_indexes
 
 IMPORT_LOCK = 0x5A6E_494D  # one import at a time
 Progress = Callable[[str, int], None]

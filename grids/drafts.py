@@ -19,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.audit import record
-from layers.copy import copy_rows
 from layers.core.errors import ConflictError, InvalidInputError, NotFoundError, UnprocessableError
 from layers.core.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
 from layers.grid_cells import GridRevision
+from layers.store.copy import copy_rows
 
 logger = logging.getLogger(__name__)
 

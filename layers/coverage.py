@@ -21,8 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers import derived
-from layers.copy import copy_rows
 from layers.core.crs import from_metric
+from layers.store.copy import copy_rows
 from layers.visibility import Cameras, Obstacles, visibility_polygons
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from layers.config import DatabaseSettings
-from layers.db import resolve_database_url
 from layers.models import Base
+from layers.store.db import resolve_database_url
+from layers.store.settings import DatabaseSettings
 
 config = context.config
 target_metadata = Base.metadata

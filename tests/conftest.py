@@ -34,13 +34,18 @@ from sqlalchemy.engine import make_url
 from geo_api.app import create_app
 from geo_api.migrate import grant_service_role, upgrade
 from geo_api.settings import Settings
-from layers.cluster import PrivateCluster
-from layers.config import DatabaseSettings
 from layers.core.now import ClockFrom
-from layers.db import make_engine, make_sessionmaker, resolve_database_url, resolve_service_url
-from layers.db_admin import create_database, drop_database
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, load_demo
+from layers.store.cluster import PrivateCluster
+from layers.store.db import (
+    make_engine,
+    make_sessionmaker,
+    resolve_database_url,
+    resolve_service_url,
+)
+from layers.store.db_admin import create_database, drop_database
+from layers.store.settings import DatabaseSettings
 
 TEST_SCALE = 0.05
 TEST_SEED = 7

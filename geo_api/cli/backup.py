@@ -8,10 +8,10 @@ import typer
 
 from geo_api.migrate import grant_service_role
 from geo_api.settings import Settings
-from layers.backup import backup as backup_database
-from layers.backup import restore as restore_database
-from layers.db import redact, resolve_database_url
-from layers.pg_binaries import find_pg_binaries
+from layers.store.backup import backup as backup_database
+from layers.store.backup import restore as restore_database
+from layers.store.db import redact, resolve_database_url
+from layers.store.pg_binaries import find_pg_binaries
 
 
 def _progress(message: str) -> None:

@@ -6,8 +6,8 @@ import typer
 
 from geo_api.migrate import grant_service_role, upgrade
 from geo_api.settings import Settings
-from layers.cluster import PrivateCluster
-from layers.db import (
+from layers.store.cluster import PrivateCluster
+from layers.store.db import (
     check_connection,
     make_engine,
     redact,

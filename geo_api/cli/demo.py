@@ -7,9 +7,9 @@ from datetime import datetime
 import typer
 
 from geo_api.settings import Settings
-from layers.db import make_engine, make_sessionmaker, resolve_database_url
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, is_loaded, load_demo
+from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
 
 app = typer.Typer(help="The demo district.", no_args_is_help=True)
 

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from geo_api.settings import Settings
 from grids.case_import import import_cases
 from layers.core.now import system_clock
-from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
 app = typer.Typer(help="Cases (事件).", no_args_is_help=True)
 STAGES = ("read", "validated", "located", "incidents written", "events written")

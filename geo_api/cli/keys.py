@@ -25,7 +25,7 @@ ACTOR = "wangge keys"
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+    from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
     engine = make_engine(resolve_database_url(Settings().db, start=True), pool_size=1)
     try:

@@ -18,7 +18,6 @@ from layers.core.crs import to_wgs84
 from layers.core.map_types import HotspotQuery, QueueFilter
 from layers.core.now import system_clock
 from layers.coverage_report import resolve_scope
-from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 from layers.dispatch_layers import dispatch_layers
 from layers.map_layers import (
     coverage_layers,
@@ -26,6 +25,7 @@ from layers.map_layers import (
     outlines,
     workload_layers,
 )
+from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 from layers.trends import TrendQuery
 from maps import coverage, dispatch, hotspots, residents, workload
 from maps.base import PageOptions

@@ -9,7 +9,7 @@ import typer
 
 from geo_api.settings import Settings
 from grids.draft_files import export_geopackage, import_geopackage
-from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
 app = typer.Typer(
     help="Grid revisions: move drafts in and out as GeoPackages.", no_args_is_help=True

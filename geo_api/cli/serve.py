@@ -11,7 +11,7 @@ from geo_api.cli import graceful
 from geo_api.cli.banner import banner
 from geo_api.settings import Settings
 from layers.core.errors import DatabaseUnavailableError
-from layers.db import check_connection, make_engine, resolve_service_url
+from layers.store.db import check_connection, make_engine, resolve_service_url
 
 
 def serve(

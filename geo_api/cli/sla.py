@@ -9,7 +9,7 @@ import typer
 from geo_api.settings import Settings
 from grids.sla import sweep as run_sweep
 from layers.core.now import system_clock
-from layers.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
 app = typer.Typer(help="Time limits of cases.", no_args_is_help=True)
 

@@ -11,7 +11,7 @@ from geo_api.auth import EVERYONE, allow
 from geo_api.deps import SettingsDep
 from geo_api.errors import RETRY_AFTER_S
 from layers.core.errors import DatabaseUnavailableError
-from layers.db import check_connection
+from layers.store.db import check_connection
 
 router = APIRouter(tags=["meta"])
 

@@ -22,7 +22,7 @@ from layers.core.errors import ConflictError
 from layers.demo.build import Progress, build_demo
 from layers.demo.incidents import CategoryInfo
 from layers.demo.writer import write_demo
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 DEMO_ROLES = ("planner", "dispatcher", "grid_worker", "admin")
 DEMO_KEY_PREFIX = "demo:"

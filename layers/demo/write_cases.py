@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import Connection
 
-from layers.copy import copy_rows
 from layers.demo.build import DemoDistrict
 from layers.demo.geoms import points_wgs84
+from layers.store.copy import copy_rows
 
 
 def write_cases(

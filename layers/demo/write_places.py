@@ -7,12 +7,12 @@ import shapely
 from shapely.geometry import MultiPoint
 from sqlalchemy import Connection
 
-from layers.copy import copy_rows
 from layers.demo.build import DemoDistrict
 from layers.demo.density import points_in
 from layers.demo.devices import building_counts_by_yard
 from layers.demo.geoms import points_wgs84, to_wgs84
 from layers.demo.outline import DISTRICT_CODE, DISTRICT_NAME
+from layers.store.copy import copy_rows
 
 LEVEL_NAMES = {"district": "区级", "street": "街道级", "community": "社区级", "courtyard": "院落级"}
 

@@ -12,12 +12,12 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
-from layers.copy import copy_rows, reset_sequence
 from layers.demo.build import DemoDistrict, Progress
 from layers.demo.geoms import to_wgs84
 from layers.demo.outline import DISTRICT_CODE, DISTRICT_NAME
 from layers.demo.write_cases import write_cases
 from layers.demo.write_places import write_devices, write_dwellings
+from layers.store.copy import copy_rows, reset_sequence
 
 DEMO_AUTHOR = "wangge demo"
 

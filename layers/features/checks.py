@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.features.registry import Collection
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 BOUNDARY_TOLERANCE_DEG = 1e-5
 """About one metre: points digitised on the district boundary still count as inside."""

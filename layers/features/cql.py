@@ -2,7 +2,7 @@
 
 pygeofilter parses; this module walks its AST and writes SQL in which every
 literal is a bind parameter and every property name is a known field quoted by
-`layers.sql.quote_ident`.  Literals are coerced to the property's type here, so
+`layers.store.sql.quote_ident`.  Literals are coerced to the property's type here, so
 a mistyped filter is a 400 with a reason rather than a database error.
 Supported: AND/OR/NOT, = <> < <= > >=, LIKE, BETWEEN, IN, IS NULL, CASEI,
 and S_INTERSECTS/S_WITHIN/S_CONTAINS/S_DISJOINT/S_EQUALS/S_TOUCHES/S_CROSSES/
@@ -23,7 +23,7 @@ from layers.core.errors import InvalidInputError
 from layers.core.moments import check_moment
 from layers.features.crs_uris import OutputCrs
 from layers.features.registry import Collection, Field
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 GEOMETRY_NAMES = ("geometry", "geom")
 MAX_FILTER_CHARS = 20_000

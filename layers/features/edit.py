@@ -28,7 +28,7 @@ from layers.features.crs_uris import OutputCrs
 from layers.features.feature_input import current_feature, feature_to_row, merge_patch
 from layers.features.registry import Collection, get_collection
 from layers.features.rows import Prepared, prepare_rows
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from layers.features.crs_uris import CRS84, OutputCrs
 from layers.features.registry import Collection
 from layers.features.rows import RowInput
 from layers.features.validate import parse_geojson_geometry
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 
 @lru_cache(maxsize=8)

@@ -30,7 +30,7 @@ from layers.features.cql import Binds
 from layers.features.params import ItemsQuery
 from layers.features.registry import Collection
 from layers.features.sql_parts import order_sql, selected_fields, where_sql
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 logger = logging.getLogger(__name__)
 

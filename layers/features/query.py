@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 
 from layers.case_scope import CaseScope
 from layers.core.errors import NotFoundError
-from layers.db import without_parallel_workers
 from layers.features.case_rows import rows_condition
 from layers.features.cql import Binds
 from layers.features.crs_uris import CRS84_URI
 from layers.features.params import Cursor, ItemsQuery
 from layers.features.registry import Collection
 from layers.features.sql_parts import feature_text, order_sql, selected_fields, where_sql
-from layers.sql import quote_ident
+from layers.store.db import without_parallel_workers
+from layers.store.sql import quote_ident
 
 DEFAULT_COUNT_CAP = 1_000_000
 

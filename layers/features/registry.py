@@ -18,7 +18,7 @@ from layers.cameras import CAMERA_LEVELS
 from layers.case_scope import PERSONAL_DATA_ROLES
 from layers.core.errors import NotFoundError
 from layers.service_points import SERVICE_POINT_KINDS
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 STAFF_ROLES = frozenset({"grid_worker", "dispatcher", "planner", "admin"})
 EDITOR_ROLES = frozenset({"planner", "admin"})

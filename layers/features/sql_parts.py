@@ -17,7 +17,7 @@ from layers.features.cql import Binds, coerce_literal, compile_filter
 from layers.features.crs_uris import OutputCrs
 from layers.features.params import ItemsQuery
 from layers.features.registry import Collection, Field
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 _ISO = '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\''
 

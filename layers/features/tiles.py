@@ -29,12 +29,12 @@ from sqlalchemy.orm import Session
 
 from layers.case_scope import CaseScope, Viewer
 from layers.core.errors import NotFoundError
-from layers.db import without_parallel_workers
 from layers.features.case_rows import rows_condition, scope_for
 from layers.features.cql import Binds
 from layers.features.registry import Collection, Field, get_collection
 from layers.features.sql_parts import temporal_sql
-from layers.sql import quote_ident
+from layers.store.db import without_parallel_workers
+from layers.store.sql import quote_ident
 
 logger = logging.getLogger(__name__)
 

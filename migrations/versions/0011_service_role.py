@@ -1,6 +1,6 @@
 """What the server's least-privilege role cannot do itself: refresh the drafts' statistics.
 
-The server connects as a role without DDL rights (`layers.service_role`); only a
+The server connects as a role without DDL rights (`layers.store.service_role`); only a
 table's owner may ANALYZE it, and a planner's draft is bulk-written just before
 it is validated, so its statistics must be fresh.  A SECURITY DEFINER function
 owned by the migrating owner analyses that one table on the server's behalf.

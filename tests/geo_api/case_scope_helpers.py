@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 
 from layers.api_keys import create_key
-from layers.db import make_sessionmaker
+from layers.store.db import make_sessionmaker
 from tests.conftest import DemoDatabase as DemoDb
 
 LEVEL3 = "level3_worker"

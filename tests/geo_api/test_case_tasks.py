@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, pool, text
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from grids.config import CaseSettings
-from layers.config import DatabaseSettings
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK, clone_database, drop_database
 
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from geo_api.app import create_app
 from geo_api.auth import SESSION_COOKIE
 from geo_api.settings import Settings
-from layers.config import DatabaseSettings
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK
 from tests.conftest import DemoDatabase as DemoDb
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from geo_api.app import create_app
 from geo_api.settings import Settings
-from layers.config import DatabaseSettings
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK
 from tests.live_server import free_port
 

@@ -18,9 +18,9 @@ import pytest
 
 from geo_api.app import create_app
 from geo_api.settings import Settings
-from layers.config import DatabaseSettings
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK
-from tests.layers.test_cluster import wangge
+from tests.layers.store.test_cluster import wangge
 from tests.live_server import serve_in_thread
 
 PROBE = "/open311/v2/services.json"  # reads the reference data: the database must answer

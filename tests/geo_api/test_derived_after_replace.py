@@ -53,7 +53,7 @@ def test_coverage_of_a_district_without_cameras(client: TestClient, engine: Engi
         ).scalar_one()
     assert admin >= 1
     from layers.api_keys import create_key
-    from layers.db import make_sessionmaker
+    from layers.store.db import make_sessionmaker
 
     with make_sessionmaker(engine)() as session:
         key = create_key(session=session, role="planner", name="test: no cameras")

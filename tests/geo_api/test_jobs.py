@@ -19,10 +19,10 @@ from sqlalchemy import Engine, text
 import grids.balance
 from geo_api.app import create_app
 from geo_api.settings import Settings
-from layers.config import DatabaseSettings
 from layers.core.limit_settings import LimitSettings
-from layers.db import make_sessionmaker, transaction
 from layers.jobs import JobOwner, create_job
+from layers.store.db import make_sessionmaker, transaction
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 

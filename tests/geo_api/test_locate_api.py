@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, pool, text
 from geo_api.app import create_app
 from geo_api.case_schemas import LocateOut
 from geo_api.settings import Settings
-from layers.config import DatabaseSettings
 from layers.core.crs import from_wgs84
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK, clone_database, drop_database
 
 POINT = {"lon": 104.1, "lat": 30.68}

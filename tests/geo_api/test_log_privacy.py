@@ -12,7 +12,7 @@ from sqlalchemy import text
 from geo_api.app import create_app
 from geo_api.log_redaction import redact_target
 from geo_api.settings import Settings
-from layers.config import DatabaseSettings
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK
 from tests.live_server import serve_in_thread
 

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 from geo_api.cli import app as cli
 from layers.core.crs import from_wgs84
 from layers.core.errors import InvalidInputError, UnprocessableError
-from layers.db import make_sessionmaker
 from layers.features.file_export import export_to_file, file_format
 from layers.features.file_import import import_file
 from layers.features.params import ItemsQuery
 from layers.features.registry import get_collection
+from layers.store.db import make_sessionmaker
 from tests.conftest import DemoDatabase as DemoDb
 
 FORMATS = ["gpkg", "shp", "fgb", "parquet", "csv", "geojson"]

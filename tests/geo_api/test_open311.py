@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from geo_api.app import create_app
 from geo_api.settings import Settings
-from layers.config import DatabaseSettings
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from grids.redraw import publish
 from grids.validation import ValidationOptions
 from layers.core.errors import ConflictError
-from layers.db import make_sessionmaker, transaction
+from layers.store.db import make_sessionmaker, transaction
 from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, grid_fingerprint, new_draft, put_cells
 from tests.geo_api.planning_split import find_split_case, split

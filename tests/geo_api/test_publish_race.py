@@ -26,8 +26,8 @@ from grids.config import CaseSettings
 from grids.locate import live_ready
 from grids.redraw import publish
 from grids.validation import ValidationOptions
-from layers.config import DatabaseSettings
-from layers.db import make_engine, make_sessionmaker, transaction
+from layers.store.db import make_engine, make_sessionmaker, transaction
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 from tests.geo_api.planning_split import SplitCase, find_split_case, split

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, pool, text
 
 from geo_api.cli.graceful import HOOKS_S
-from layers.config import DEFAULT_SERVICE_ROLE
+from layers.store.settings import DEFAULT_SERVICE_ROLE
 from tests.conftest import DemoDatabase
 from tests.live_server import free_port
 

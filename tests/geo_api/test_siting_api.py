@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from geo_api.app import create_app
 from geo_api.settings import Settings
-from layers.config import DatabaseSettings
+from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK
 
 

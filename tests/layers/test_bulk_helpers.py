@@ -7,8 +7,8 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.ewkb import points_ewkb_hex
-from layers.table_indexes import rebuild_indexes, set_aside_indexes
+from layers.store.ewkb import points_ewkb_hex
+from layers.store.table_indexes import rebuild_indexes, set_aside_indexes
 
 
 def test_points_ewkb_equals_shapely() -> None:

@@ -131,7 +131,7 @@ def test_incidents_are_located_and_carry_their_trail(engine: Engine) -> None:
 def test_refuses_to_load_twice_and_changes_nothing(
     test_db: DemoDatabase, engine: Engine, tmp_path: Path
 ) -> None:
-    from layers.db import make_sessionmaker
+    from layers.store.db import make_sessionmaker
 
     before = _fingerprint(engine)
     with make_sessionmaker(engine)() as session, pytest.raises(ConflictError) as err:
@@ -149,8 +149,8 @@ def test_refuses_to_load_twice_and_changes_nothing(
 def test_failed_replace_leaves_everything_as_it_was(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from layers.db import make_sessionmaker
     from layers.demo import load as load_module
+    from layers.store.db import make_sessionmaker
 
     def exploding_write(conn, demo, report):  # the old rows are deleted by now
         raise RuntimeError("disk full (simulated)")
@@ -169,7 +169,7 @@ def test_failed_replace_leaves_everything_as_it_was(
 
 
 def test_replace_loads_afresh_and_writes_private_keys(engine: Engine, tmp_path: Path) -> None:
-    from layers.db import make_sessionmaker
+    from layers.store.db import make_sessionmaker
 
     keys_file = tmp_path / "demo-keys.json"
     with make_sessionmaker(engine)() as session:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from geo_api.migrate import upgrade
-from layers.db import make_engine, make_sessionmaker
 from layers.demo.counts import SEED_FIGURES, counts_for
 from layers.demo.load import DemoOptions, load_demo
+from layers.store.db import make_engine, make_sessionmaker
 from tests.conftest import TEST_NOW
 from tests.layers.demo_checks import assert_counts, assert_nesting, assert_sums_up, quiet
 

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from geo_api.app import create_app
 from geo_api.cli import app as cli
 from geo_api.settings import Settings
-from layers.backup import user_relations
-from layers.config import DatabaseSettings
 from layers.core.errors import BackupError, ConflictError, InvalidInputError
-from layers.sql import quote_ident
+from layers.store.backup import user_relations
+from layers.store.settings import DatabaseSettings
+from layers.store.sql import quote_ident
 from tests.conftest import TEST_CLOCK
 
 STAFF = ("planner", "dispatcher", "grid_worker", "admin")

@@ -14,9 +14,9 @@ from geo_api.app import create_app
 from geo_api.migrate import grant_service_role
 from geo_api.settings import Settings
 from grids import case_import
-from layers.config import DEFAULT_SERVICE_ROLE, DatabaseSettings
 from layers.core.errors import ServiceRoleError
-from layers.service_role import ServiceLogin, provision
+from layers.store.service_role import ServiceLogin, provision
+from layers.store.settings import DEFAULT_SERVICE_ROLE, DatabaseSettings
 from tests.conftest import TEST_CLOCK, service_url
 
 

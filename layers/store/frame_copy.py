@@ -1,7 +1,7 @@
 """COPY a whole pandas DataFrame in one go: the bulk path of case imports.
 
 Columns are written as CSV by pandas with the same NULL marker as
-`layers.copy`; geometries must already be hex EWKB text, dicts JSON text.
+`layers.store.copy`; geometries must already be hex EWKB text, dicts JSON text.
 Formatting runs in a thread, a chunk ahead of the COPY, so Python formats
 while PostgreSQL inserts (psycopg2 releases the GIL while it sends).
 """
@@ -15,8 +15,8 @@ import threading
 import pandas as pd
 from sqlalchemy import Connection
 
-from layers.copy import NULL
-from layers.sql import quote_ident
+from layers.store.copy import NULL
+from layers.store.sql import quote_ident
 
 CHUNK_ROWS = 50_000
 

@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 NULL = r"\N"
 

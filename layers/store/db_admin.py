@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 
 def with_database(url: str, name: str) -> str:

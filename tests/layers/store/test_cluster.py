@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from layers.cluster import PrivateCluster, port_is_free
-from layers.config import DEFAULT_CLUSTER_PORT, DatabaseSettings
+from layers.store.cluster import PrivateCluster, port_is_free
+from layers.store.settings import DEFAULT_CLUSTER_PORT, DatabaseSettings
 
 
 def wangge(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):

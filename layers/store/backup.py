@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 from layers.core.errors import BackupError, ConflictError, InvalidInputError
-from layers.pg_binaries import PgBinaries
+from layers.store.pg_binaries import PgBinaries
 
 Progress = Callable[[str], None]
 CHUNK = 1 << 20

@@ -17,9 +17,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from layers.cluster import PrivateCluster
-from layers.config import DatabaseSettings, SessionLimits
 from layers.core.errors import ServiceRoleError
+from layers.store.cluster import PrivateCluster
+from layers.store.settings import DatabaseSettings, SessionLimits
 
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 SEQUENCE_RIGHTS = "USAGE, SELECT, UPDATE"

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from layers.outage import OutageLog, first_line, is_unavailable
-from layers.sql import quote_ident
+from layers.store.outage import OutageLog, first_line, is_unavailable
+from layers.store.sql import quote_ident
 
 logger = logging.getLogger(__name__)
 

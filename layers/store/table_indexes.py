@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.sql import quote_ident
+from layers.store.sql import quote_ident
 
 
 def set_aside_indexes(*, session: Session, table: str) -> list[str]:

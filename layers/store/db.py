@@ -18,10 +18,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import layers.models  # noqa: F401 - every table registered before the first session
-from layers.cluster import PrivateCluster
-from layers.config import DatabaseSettings, SessionLimits
 from layers.core.errors import DatabaseUnavailableError, InvalidInputError
-from layers.service_role import service_login
+from layers.store.cluster import PrivateCluster
+from layers.store.service_role import service_login
+from layers.store.settings import DatabaseSettings, SessionLimits
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def resolve_database_url(settings: DatabaseSettings, *, start: bool = False) -> 
 
 
 def resolve_service_url(settings: DatabaseSettings, *, start: bool = False) -> str:
-    """The server's URL: its least-privilege role (see `layers.service_role.service_login`).
+    """The server's URL: its least-privilege role (see `layers.store.service_role.service_login`).
 
     Without a configured role (an external database and neither
     WANGGE_SERVICE_DATABASE_URL nor WANGGE_SERVICE_PASSWORD) the owner's URL is

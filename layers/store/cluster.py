@@ -26,9 +26,9 @@ import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from layers.config import DEFAULT_CLUSTER_PORT, DatabaseSettings
 from layers.core.errors import ClusterError
-from layers.pg_binaries import PgBinaries, find_pg_binaries
+from layers.store.pg_binaries import PgBinaries, find_pg_binaries
+from layers.store.settings import DEFAULT_CLUSTER_PORT, DatabaseSettings
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Reaching the database: engine and sessions, the private cluster, admin, COPY, LISTEN, backups."""
