@@ -18,8 +18,8 @@ from fastapi import Depends, Request
 
 from geo_api.credentials import check_key, check_session, failed, refuse_if_blocked
 from geo_api.deps import SessionDep
-from layers.api_keys import KeyOwner
 from layers.core.errors import ForbiddenError, NotAuthenticatedError, NotFoundError
+from layers.tables.api_keys import KeyOwner
 
 
 class Role(StrEnum):

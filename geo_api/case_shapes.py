@@ -12,8 +12,8 @@ from geo_api.auth import Principal
 from grids.assign import StationContact, WorkerContact
 from grids.case_access import Actor, Reporter
 from grids.locate import Location
-from layers.case_scope import Viewer
-from layers.incidents import Incident
+from layers.tables.case_scope import Viewer
+from layers.tables.incidents import Incident
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -27,7 +27,7 @@ def actor_of(principal: Principal) -> Actor:
 
 
 def viewer_of(principal: Principal) -> Viewer:
-    """The caller as a reader of cases (`layers.case_scope`): OGC, Open311 and maps use it."""
+    """The caller as a reader of cases (`layers.tables.case_scope`): OGC, Open311, maps use it."""
     return Viewer(str(principal.role), principal.name, principal.worker_id, principal.key_id)
 
 

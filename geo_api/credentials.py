@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from geo_api.auth_settings import AuthSettings
 from geo_api.throttle import FailureThrottle, UseMarks
-from layers.api_keys import LAST_USE_EVERY, KeyOwner, find_key_owner, key_prefix, touch_key
-from layers.audit import record
 from layers.core.errors import NotAuthenticatedError, TooManyRequestsError
-from layers.web_sessions import SessionOwner, find_session_owner, touch_session
+from layers.tables.api_keys import LAST_USE_EVERY, KeyOwner, find_key_owner, key_prefix, touch_key
+from layers.tables.audit import record
+from layers.tables.web_sessions import SessionOwner, find_session_owner, touch_session
 
 
 class AuthGuard:

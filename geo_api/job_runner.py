@@ -2,7 +2,7 @@
 
 `install(app)` puts a `JobRunner` on ``app.state.jobs`` and starts it with the
 app (it also starts by itself on the first submission).  Submitting writes a
-queued job row (`layers.jobs`) and hands the work to a pool of
+queued job row (`layers.tables.jobs`) and hands the work to a pool of
 ``WANGGE_LIMIT_JOB_WORKERS`` threads; the work reports progress through its
 `JobContext`, which is also where a cancellation (``DELETE /jobs/{id}``), the
 time limit (``WANGGE_LIMIT_JOB_SECONDS``) or the server stopping takes effect.
@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from geo_api.settings import Settings
 from layers.core.errors import WanggeError
 from layers.core.now import Clock
-from layers.jobs import (
+from layers.store.db import transaction
+from layers.tables.jobs import (
     INTERRUPTED,
     Job,
     JobOwner,
@@ -42,7 +43,6 @@ from layers.jobs import (
     report_progress,
     start_job,
 )
-from layers.store.db import transaction
 
 logger = logging.getLogger(__name__)
 

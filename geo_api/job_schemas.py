@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from geo_api.auth import Principal
-from layers.jobs import Job, JobOwner
+from layers.tables.jobs import Job, JobOwner
 
 
 class JobOut(BaseModel):

@@ -26,8 +26,8 @@ from grids.balance import (
     read_suggestion,
     write_suggestion,
 )
-from layers.jobs import Job, JobOwner
 from layers.store.db import transaction
+from layers.tables.jobs import Job, JobOwner
 
 SUGGEST_JOB = "planning.suggest"
 

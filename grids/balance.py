@@ -29,11 +29,11 @@ from grids.balance_cells import Union, build_cells
 from grids.drafts import DraftRow, get_revision, read_draft, replace_draft, require_draft
 from grids.regions import Unit, balance_figures, balanced_regions, merge_by_courtyard
 from grids.validation import geoms_to_metric
-from layers.base import UTM48N
 from layers.core.errors import ConflictError, UnprocessableError
 from layers.core.limit_settings import LimitSettings
 from layers.core.limits import check_limit
-from layers.incidents import OPEN_STATUSES
+from layers.tables.base import UTM48N
+from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
 

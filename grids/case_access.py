@@ -1,8 +1,8 @@
-"""Who may see which case, and whose reporter data: `layers.case_scope`'s rule for the case side.
+"""Who may see which case, and whose reporter data: `layers.tables.case_scope`'s rule, case side.
 
 The rule itself (dispatchers, admins and planners every case, grid workers their
 cells and their assignments, residents their own) is defined once in
-`layers.case_scope`, where OGC can reach it too; here it meets the case side's
+`layers.tables.case_scope`, where OGC can reach it too; here it meets the case side's
 `Actor` and the case token a resident may hold.  Reporter data is in clear only
 for dispatchers, admins and the assigned grid worker of a call-back category,
 masked for other staff, absent for residents; every read in clear is audited.
@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.case_scope import SEE_ALL_ROLES, SYSTEM, CaseScope, Viewer, resolve_scope
-from layers.catalog import Category
-from layers.incidents import Incident
-from layers.personal_data import mask_name, mask_phone, record_personal_read
+from layers.tables.case_scope import SEE_ALL_ROLES, SYSTEM, CaseScope, Viewer, resolve_scope
+from layers.tables.catalog import Category
+from layers.tables.incidents import Incident
+from layers.tables.personal_data import mask_name, mask_phone, record_personal_read
 
 SEE_ALL = SEE_ALL_ROLES - {SYSTEM}
-"""Roles that see every case (personal data: `layers.case_scope.PERSONAL_DATA_ROLES`)."""
+"""Roles that see every case (personal data: `layers.tables.case_scope.PERSONAL_DATA_ROLES`)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Actor:
 
     @property
     def viewer(self) -> Viewer:
-        """The actor as `layers.case_scope` knows readers."""
+        """The actor as `layers.tables.case_scope` knows readers."""
         return Viewer(self.role, self.name, self.worker_id, self.key_id)
 
 

@@ -40,13 +40,13 @@ from grids.case_import_rows import (
 )
 from grids.live_grid import hold_live_grid
 from grids.locate import DEFAULT_TOLERANCE_M, point_to_cells
-from layers.audit import record
 from layers.case_files import read_case_file
 from layers.core.crs import to_wgs84
 from layers.core.moments import EARLIEST, LATEST
-from layers.incidents import HANDLING_LEVELS, STATUSES
 from layers.store.frame_copy import copy_frame
 from layers.store.table_indexes import rebuild_indexes, set_aside_indexes
+from layers.tables.audit import record
+from layers.tables.incidents import HANDLING_LEVELS, STATUSES
 
 IMPORT_LOCK = 0x5A6E_494D  # one import at a time
 Progress = Callable[[str, int], None]

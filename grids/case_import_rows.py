@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from grids.deadlines import limits_for, step_deadline
 from grids.grid_snapshot import CellChains
 from grids.reference import work_calendar
-from layers.incidents import STEP_OF_STATUS
 from layers.store.ewkb import points_ewkb_hex
 from layers.store.sql import quote_ident
+from layers.tables.incidents import STEP_OF_STATUS
 
 STAGE = "wangge_import_ids"
 

@@ -12,7 +12,7 @@ from grids.assign import WorkerContact, worker_contact
 from grids.case_access import Actor, Reporter, can_see, reporter_of
 from grids.locate import Location
 from layers.core.errors import NotFoundError
-from layers.incidents import Incident, IncidentEvent
+from layers.tables.incidents import Incident, IncidentEvent
 
 _CHAIN = text(
     "SELECT ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat, i.locate_method, i.revision_id, "

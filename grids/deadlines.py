@@ -5,7 +5,7 @@ check); `time_limits` gives the step's amount and clock per category ×
 urgency.  A step's deadline is computed when the step starts and kept in
 ``incidents.deadlines`` as ``{step: {started_at, due_at, warn_at, clock,
 amount}}``; ``incidents.due_at`` is the running step's deadline (NULL when no
-clock runs: parked, closed, void).  Clocks: `layers.clocks`, on the working
+clock runs: parked, closed, void).  Clocks: `layers.tables.clocks`, on the working
 days of the district's `WorkCalendar` (official holidays + local overrides,
 `grids.reference.work_calendar`), which every caller passes in.  A deadline
 over a day the calendar only guesses records ``"calendar": "provisional"``.
@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.clocks import deadline, provisional, share_elapsed_at
 from layers.core.errors import UnprocessableError
-from layers.incidents import STEP_OF_STATUS
-from layers.work_calendar import WorkCalendar
+from layers.tables.clocks import deadline, provisional, share_elapsed_at
+from layers.tables.incidents import STEP_OF_STATUS
+from layers.tables.work_calendar import WorkCalendar
 
 __all__ = ["STEP_OF_STATUS", "WARN_SHARE", "Limit", "limits_for", "start_step", "step_deadline"]
 

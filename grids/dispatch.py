@@ -13,7 +13,7 @@ from grids.assign import WorkerContact
 from grids.case_access import Actor, scope_sql
 from grids.workflow import TransitionResult, transition
 from layers.core.errors import InvalidInputError, NotFoundError, WanggeError
-from layers.incidents import OPEN_STATUSES, STATUSES
+from layers.tables.incidents import OPEN_STATUSES, STATUSES
 
 KNN_OVERSAMPLE = 4
 """KNN by degrees, re-ranked by metres: fetch this many times k candidates first."""

@@ -18,11 +18,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.audit import record
-from layers.core.errors import ConflictError, InvalidInputError, NotFoundError, UnprocessableError
+from layers.core.errors import ConflictError, InvalidInputError, UnprocessableError
 from layers.core.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
-from layers.grid_cells import GridRevision
 from layers.store.copy import copy_rows
+from layers.tables.audit import record
+from layers.tables.grid_cells import GridRevision, get_revision
 
 logger = logging.getLogger(__name__)
 
@@ -114,15 +114,6 @@ def create_draft(
     )
     logger.info("draft %s over %s %s", revision.id, scope, code)
     return revision.id
-
-
-def get_revision(*, session: Session, revision_id: int, lock: bool = False) -> GridRevision:
-    """The revision, or 404; `lock` takes a row lock (one publisher at a time per revision)."""
-    query = session.query(GridRevision).filter(GridRevision.id == revision_id)
-    revision = (query.with_for_update() if lock else query).one_or_none()
-    if revision is None:
-        raise NotFoundError(f"no grid revision {revision_id}", code="revision_not_found")
-    return revision
 
 
 def require_draft(revision: GridRevision) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.incidents import ASSIGNMENT_REASONS, Incident
+from layers.tables.incidents import ASSIGNMENT_REASONS, Incident
 
 __all__ = [
     "ASSIGNMENT_REASONS",

@@ -11,7 +11,7 @@ from shapely.geometry import mapping
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.drafts import get_revision
+from layers.tables.grid_cells import get_revision
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from grids.drafts import get_revision, scope_community_ids
 from grids.duty import Assignment, assign_cells
-from layers.incidents import OPEN_STATUSES
+from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from grids.live_grid import hold_live_grid
 from grids.locate import DEFAULT_TOLERANCE_M, Location, locate_one
 from grids.reference import reference
 from layers.core.errors import ConflictError, UnprocessableError
-from layers.incidents import Incident, IncidentEvent
+from layers.tables.incidents import Incident, IncidentEvent
 
 DUPLICATE_RADIUS_M = 50.0
 DUPLICATE_HOURS = 24

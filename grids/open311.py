@@ -2,7 +2,7 @@
 
 Only the public fields of a case leave through here (no reporter data, no
 workers, ever); ``service_request_id`` is the incident id.  What a caller reads
-follows FixMyStreet's practice and the case access rule (`layers.case_scope`):
+follows FixMyStreet's practice and the case access rule (`layers.tables.case_scope`):
 the cases their role may see come in full (description, address, exact point);
 any other case is listed only when its category and channel are public, and then
 generalised: the category's name for a description, the street and community for
@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from grids.case_access import Actor, actor_scope, token_hash
 from grids.intake import IntakeResult, NewCase, report_case
-from layers.case_scope import public_cases_sql
-from layers.clocks import LOCAL_TZ
 from layers.core.errors import InvalidInputError, NotFoundError
+from layers.tables.case_scope import public_cases_sql
+from layers.tables.clocks import LOCAL_TZ
 
 CLOSED = ("closed", "evaluated", "void")
 MAX_SPAN = timedelta(days=90)

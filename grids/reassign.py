@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.duty import Assignment, assign_cells
-from layers.incidents import OPEN_STATUSES
+from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
 

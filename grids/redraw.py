@@ -26,9 +26,9 @@ from grids.live_grid import lock_live_grid
 from grids.locate import grid_changed
 from grids.reassign import relocate_open_incidents
 from grids.validation import ValidationOptions, validate_draft
-from layers.audit import record
 from layers.core.errors import ConflictError, UnprocessableError
-from layers.grid_cells import GridRevision
+from layers.tables.audit import record
+from layers.tables.grid_cells import GridRevision
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.locate import database_key
-from layers.calendar_overrides import load_calendar
-from layers.work_calendar import WorkCalendar
+from layers.tables.calendar_overrides import load_calendar
+from layers.tables.work_calendar import WorkCalendar
 
 REFERENCE_TTL_S = 60.0
 

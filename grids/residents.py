@@ -15,7 +15,7 @@ from grids.locate import locate_one
 from layers.core.errors import UnprocessableError
 from layers.core.map_types import CellChain, ChainCell, ResidentLayers
 from layers.map_layers import resident_layers
-from layers.workers import worker_names_for_cells
+from layers.tables.workers import worker_names_for_cells
 
 
 def cell_chain_at(*, session: Session, lon: float, lat: float) -> CellChain | None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from grids.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
 from grids.duty import reassign_if_off_duty
 from grids.reference import work_calendar
-from layers.incidents import HANDLING_LEVELS, Incident, IncidentEvent
+from layers.tables.incidents import HANDLING_LEVELS, Incident, IncidentEvent
 
 logger = logging.getLogger(__name__)
 

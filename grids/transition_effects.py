@@ -16,7 +16,7 @@ from grids.deadlines import STEP_OF_STATUS, Limit, extend_step, finished_step, s
 from grids.duty import reassign_if_off_duty
 from grids.reference import work_calendar
 from layers.core.errors import ConflictError, InvalidInputError, NotFoundError
-from layers.incidents import HANDLING_LEVELS, Incident
+from layers.tables.incidents import HANDLING_LEVELS, Incident
 
 RESTARTS = frozenset({"rework", "resume"})
 """Actions that restart their step's clock even though the step name stays."""

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from grids.drafts import DraftRow, get_revision, read_draft, scope_community_ids
 from grids.topology import DraftCell, Problem, ScopeContext, validate
-from layers.base import UTM48N
 from layers.core.crs import from_metric, to_metric
+from layers.tables.base import UTM48N
 
 logger = logging.getLogger(__name__)
 

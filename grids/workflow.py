@@ -32,7 +32,7 @@ from layers.core.errors import (
     NotFoundError,
     UnprocessableError,
 )
-from layers.incidents import OPEN_STATUSES, Incident, IncidentEvent
+from layers.tables.incidents import OPEN_STATUSES, Incident, IncidentEvent
 
 DISPATCH_ROLES = frozenset({"dispatcher", "admin"})
 WORKER_ROLES = frozenset({"grid_worker"})

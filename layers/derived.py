@@ -11,49 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import datetime
 from typing import Any
 
-from geoalchemy2 import WKBElement
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, Text, func, text
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from layers.audit import record
-from layers.base import Base, geometry
+from layers.tables.audit import record
+from layers.tables.derived_cache import DerivedCache
 
 logger = logging.getLogger(__name__)
-
-
-class CameraView(Base):
-    """A camera's view sector and its visible part after building occlusion (online or not)."""
-
-    __tablename__ = "camera_views"
-
-    camera_id: Mapped[int] = mapped_column(
-        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
-    )
-    inputs_key: Mapped[str] = mapped_column(Text, nullable=False)
-    sector: Mapped[WKBElement] = mapped_column(geometry("Polygon"), nullable=False)
-    visible: Mapped[WKBElement] = mapped_column(geometry("Geometry"), nullable=False)
-    sector_area_m2: Mapped[float] = mapped_column(Float, nullable=False)
-    visible_area_m2: Mapped[float] = mapped_column(Float, nullable=False)
-
-
-class DerivedCache(Base):
-    """One cached result of a derived layer for one parameter set (`params_key`)."""
-
-    __tablename__ = "derived_cache"
-
-    kind: Mapped[str] = mapped_column(Text, primary_key=True)
-    params_key: Mapped[str] = mapped_column(Text, primary_key=True)
-    inputs_key: Mapped[str] = mapped_column(Text, nullable=False)
-    computed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
-    seconds: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
-    rows: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 def params_key(params: dict[str, Any]) -> str:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from layers.core.errors import InvalidInputError
 from layers.core.map_types import DispatchLayers, QueueFilter
-from layers.incidents import OPEN_STATUSES
 from layers.map_layers import _wkb_frame, outlines
+from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
 

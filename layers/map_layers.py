@@ -19,7 +19,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.analytics_settings import AnalyticsSettings
-from layers.case_scope import Viewer, resolve_scope
 from layers.core.errors import UnprocessableError
 from layers.core.limit_settings import LimitSettings
 from layers.core.map_types import (
@@ -33,8 +32,9 @@ from layers.core.map_types import (
 from layers.coverage import to_wgs84_geoms
 from layers.coverage_report import Scope, coverage_report
 from layers.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
-from layers.incidents import OPEN_STATUSES
-from layers.nearby import nearby_service_points
+from layers.tables.case_scope import Viewer, resolve_scope
+from layers.tables.incidents import OPEN_STATUSES
+from layers.tables.nearby import nearby_service_points
 from layers.trends import TrendQuery, trends
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from layers.models import Base
 from layers.store.db import resolve_database_url
 from layers.store.settings import DatabaseSettings
+from layers.tables.models import Base
 
 config = context.config
 target_metadata = Base.metadata

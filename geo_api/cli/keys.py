@@ -61,7 +61,7 @@ def create(
     expires: str = typer.Option(None, help="When the key stops working (ISO time with zone)."),
 ) -> None:
     """Create a key and print it once (last line); only its hash is stored."""
-    from layers.api_keys import issue_key
+    from layers.tables.api_keys import issue_key
 
     with _session() as session:
         key, info = issue_key(
@@ -87,7 +87,7 @@ def list_(
     all_: bool = typer.Option(False, "--all", help="Include revoked keys."),
 ) -> None:
     """The keys: id, prefix, role, name, worker, created, last used, expiry, state."""
-    from layers.api_keys import list_keys
+    from layers.tables.api_keys import list_keys
 
     now = _now()
     with _session() as session:
@@ -110,7 +110,7 @@ def revoke(
     key_id: int = typer.Argument(..., help="The key's id (see `wangge keys list`)."),
 ) -> None:
     """Revoke a key: it stops working at once, with every browser session opened with it."""
-    from layers.api_keys import revoke_key
+    from layers.tables.api_keys import revoke_key
 
     with _session() as session:
         info = revoke_key(

@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from geo_api.settings import Settings
-from layers.case_scope import Viewer
 from layers.core.errors import UnprocessableError
 from layers.features.case_rows import audit_personal_read
 from layers.features.file_export import export_to_file, file_format
@@ -16,6 +15,7 @@ from layers.features.file_import import import_file
 from layers.features.params import parse_items_query
 from layers.features.registry import COLLECTION_IDS, get_collection
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+from layers.tables.case_scope import Viewer
 
 _NAMED = {"wgs84": "CRS84", "cgcs2000": "EPSG:4490", "gcj02": "CRS84", "bd09": "CRS84"}
 """Files are always x/y (lon/lat); GCJ-02 and BD-09 are WGS-84 shifted by `layers.core.crs`."""

@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from geo_api.auth import Principal, Role, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.key_schemas import KeyCreated, KeyIn, KeyOut, SessionOut
-from layers.api_keys import KeyInfo, issue_key, list_keys, revoke_key
-from layers.web_sessions import list_sessions, revoke_session
+from layers.tables.api_keys import KeyInfo, issue_key, list_keys, revoke_key
+from layers.tables.web_sessions import list_sessions, revoke_session
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

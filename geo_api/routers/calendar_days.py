@@ -11,14 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from geo_api.auth import STAFF, Principal, Role, allow
 from geo_api.deps import NowDep, SessionDep
 from grids.reference import forget_reference
-from layers.calendar_overrides import (
+from layers.core.errors import NotFoundError
+from layers.tables.calendar_overrides import (
     CalendarOverride,
     calendar_days,
     delete_override,
     list_overrides,
     set_override,
 )
-from layers.core.errors import NotFoundError
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 Admin = Annotated[Principal, allow(Role.ADMIN)]

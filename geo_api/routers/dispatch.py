@@ -13,7 +13,7 @@ from geo_api.deps import NowDep, SessionDep
 from grids.dispatch import QueueFilter, assign, queue
 from layers.core.errors import InvalidInputError
 from layers.core.geojson_input import GeometryInputError, lonlat_bbox
-from layers.incidents import OPEN_STATUSES
+from layers.tables.incidents import OPEN_STATUSES
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"])
 

@@ -35,7 +35,6 @@ from grids.open311 import (
     service_definition,
     services,
 )
-from layers.clocks import LOCAL_TZ
 from layers.core.errors import (
     InvalidInputError,
     NotAuthenticatedError,
@@ -43,6 +42,7 @@ from layers.core.errors import (
     WanggeError,
 )
 from layers.core.moments import parse_moment
+from layers.tables.clocks import LOCAL_TZ
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPEC = "http://wiki.open311.org/GeoReport_v2"

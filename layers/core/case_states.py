@@ -1,7 +1,7 @@
 """The case statuses, as plain data (no database imports), for every layer that needs them.
 
 The map pages may not import SQLAlchemy even indirectly, so the vocabulary lives
-here and `layers.incidents` (the table) re-exports it.
+here and `layers.tables.incidents` (the table) re-exports it.
 """
 
 from __future__ import annotations
@@ -37,4 +37,4 @@ STEP_OF_STATUS = {
     "checking": "check",
     "self_handled": "check",
 }
-"""The timed step (`layers.catalog.STEPS`) a case in each status is in; others stop the clock."""
+"""The timed step (`layers.tables.catalog.STEPS`) of a case per status; others stop the clock."""

@@ -19,7 +19,7 @@ from layers.demo.dwellings import Buildings
 from layers.demo.hierarchy import Hierarchy
 from layers.demo.names import ROADS, person_names, phone_numbers
 from layers.demo.trails import CategoryInfo, case_path, target_status, trail
-from layers.incidents import STEP_OF_STATUS
+from layers.tables.incidents import STEP_OF_STATUS
 
 PERIOD_DAYS = 335  # eleven months
 CHANNEL_WEIGHTS = {

@@ -16,13 +16,13 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from layers.api_keys import create_key
-from layers.audit import record
 from layers.core.errors import ConflictError
 from layers.demo.build import Progress, build_demo
 from layers.demo.incidents import CategoryInfo
 from layers.demo.writer import write_demo
 from layers.store.sql import quote_ident
+from layers.tables.api_keys import create_key
+from layers.tables.audit import record
 
 DEMO_ROLES = ("planner", "dispatcher", "grid_worker", "admin")
 DEMO_KEY_PREFIX = "demo:"

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from layers import clocks
-from layers.incidents import STEP_OF_STATUS
+from layers.tables import clocks
+from layers.tables.incidents import STEP_OF_STATUS
 
 WARN_SHARE = 0.8  # as grids.deadlines.WARN_SHARE: the SLA sweep warns at 80 %
 MAIN_PATH = (

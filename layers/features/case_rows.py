@@ -14,10 +14,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from layers.case_scope import CaseScope, Viewer, resolve_scope
 from layers.features.cql import Binds
 from layers.features.registry import Collection, Field
-from layers.personal_data import record_personal_read
+from layers.tables.case_scope import CaseScope, Viewer, resolve_scope
+from layers.tables.personal_data import record_personal_read
 
 
 def scope_for(*, session: Session, collection: Collection, viewer: Viewer) -> CaseScope | None:

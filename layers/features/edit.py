@@ -15,7 +15,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from layers.audit import record
 from layers.core.errors import (
     ConflictError,
     InvalidInputError,
@@ -29,6 +28,7 @@ from layers.features.feature_input import current_feature, feature_to_row, merge
 from layers.features.registry import Collection, get_collection
 from layers.features.rows import Prepared, prepare_rows
 from layers.store.sql import quote_ident
+from layers.tables.audit import record
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.case_scope import CaseScope
 from layers.core.crs import transform_geometry
 from layers.core.errors import InvalidInputError
 from layers.features.cql import Binds
@@ -31,6 +30,7 @@ from layers.features.params import ItemsQuery
 from layers.features.registry import Collection
 from layers.features.sql_parts import order_sql, selected_fields, where_sql
 from layers.store.sql import quote_ident
+from layers.tables.case_scope import CaseScope
 
 logger = logging.getLogger(__name__)
 

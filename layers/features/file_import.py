@@ -21,7 +21,6 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.audit import record
 from layers.core.errors import InvalidInputError, UnprocessableError
 from layers.features.file_reader import read_rows
 from layers.features.registry import Collection, get_collection
@@ -29,6 +28,7 @@ from layers.features.rows import prepare_rows
 from layers.features.validate import Problem
 from layers.store.copy import copy_rows
 from layers.store.sql import quote_ident
+from layers.tables.audit import record
 
 logger = logging.getLogger(__name__)
 MODES = ("append", "replace")

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.case_scope import CaseScope
 from layers.core.errors import NotFoundError
 from layers.features.case_rows import rows_condition
 from layers.features.cql import Binds
@@ -29,6 +28,7 @@ from layers.features.registry import Collection
 from layers.features.sql_parts import feature_text, order_sql, selected_fields, where_sql
 from layers.store.db import without_parallel_workers
 from layers.store.sql import quote_ident
+from layers.tables.case_scope import CaseScope
 
 DEFAULT_COUNT_CAP = 1_000_000
 

@@ -5,7 +5,7 @@ they are spelled out here once.  Each field says its JSON type, whether clients
 may write it, and whether it is personal data (shown to dispatchers and admins
 only).  `cameras` and `incidents` are staff-only: for anyone else they do not
 exist at all (absent from lists, 404 everywhere).  The rows of `incidents` are
-further narrowed by the case access rule (`layers.case_scope`): a grid worker
+further narrowed by the case access rule (`layers.tables.case_scope`): a grid worker
 reads their cells' cases here exactly as on `/incidents/{id}`.
 """
 
@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from layers.cameras import CAMERA_LEVELS
-from layers.case_scope import PERSONAL_DATA_ROLES
 from layers.core.errors import NotFoundError
-from layers.service_points import SERVICE_POINT_KINDS
 from layers.store.sql import quote_ident
+from layers.tables.cameras import CAMERA_LEVELS
+from layers.tables.case_scope import PERSONAL_DATA_ROLES
+from layers.tables.service_points import SERVICE_POINT_KINDS
 
 STAFF_ROLES = frozenset({"grid_worker", "dispatcher", "planner", "admin"})
 EDITOR_ROLES = frozenset({"planner", "admin"})

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from layers.case_scope import Viewer
 from layers.features.case_rows import audit_personal_read, scope_for
 from layers.features.file_export import FileFormat, export_to_bytes
 from layers.features.params import ItemsQuery, bad, parse_items_query
@@ -29,6 +28,7 @@ from layers.features.query import (
 )
 from layers.features.registry import Collection, get_collection, visible_collections
 from layers.features.sql_parts import selected_fields
+from layers.tables.case_scope import Viewer
 
 
 class ExtentCache:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from layers.case_scope import CaseScope
 from layers.core.errors import InvalidInputError
 from layers.features.case_rows import rows_condition
 from layers.features.cql import Binds, coerce_literal, compile_filter
@@ -18,6 +17,7 @@ from layers.features.crs_uris import OutputCrs
 from layers.features.params import ItemsQuery
 from layers.features.registry import Collection, Field
 from layers.store.sql import quote_ident
+from layers.tables.case_scope import CaseScope
 
 _ISO = '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\''
 

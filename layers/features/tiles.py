@@ -2,7 +2,7 @@
 
 The tile envelope is transformed to WGS-84 once, so the spatial index on the
 stored geometry picks the rows; only those are projected and clipped.  A tile of
-cases holds the reader's cases only (`layers.case_scope`) and no personal data for
+cases holds the reader's cases only (`layers.tables.case_scope`) and no personal data for
 anyone: tiles are pictures that browsers cache.
 
 Tiles are bounded so a web map never fetches megabytes for one square:
@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.case_scope import CaseScope, Viewer
 from layers.core.errors import NotFoundError
 from layers.features.case_rows import rows_condition, scope_for
 from layers.features.cql import Binds
@@ -35,6 +34,7 @@ from layers.features.registry import Collection, Field, get_collection
 from layers.features.sql_parts import temporal_sql
 from layers.store.db import without_parallel_workers
 from layers.store.sql import quote_ident
+from layers.tables.case_scope import CaseScope, Viewer
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-import layers.models  # noqa: F401 - every table registered before the first session
 from layers.core.errors import DatabaseUnavailableError, InvalidInputError
 from layers.store.cluster import PrivateCluster
 from layers.store.service_role import service_login

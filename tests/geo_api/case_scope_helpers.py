@@ -2,7 +2,7 @@
 
 A grid worker sees the cases located in the cell they serve (at their level, by code)
 and the cases assigned to them; planners and dispatchers see every case; residents
-none of these.  The SQL here does not use `layers.case_scope`, so the tests check
+none of these.  The SQL here does not use `layers.tables.case_scope`, so the tests check
 the rule rather than repeat it.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-from layers.api_keys import create_key
 from layers.store.db import make_sessionmaker
+from layers.tables.api_keys import create_key
 from tests.conftest import DemoDatabase as DemoDb
 
 LEVEL3 = "level3_worker"

@@ -11,7 +11,7 @@ from grids.case_access import Actor
 from grids.intake import NewCase, report_case
 from grids.sla import sweep
 from grids.workflow import transition
-from layers.clocks import LOCAL_TZ
+from layers.tables.clocks import LOCAL_TZ
 from tests.conftest import TEST_NOW
 
 

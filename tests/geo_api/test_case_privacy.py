@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from layers.personal_data import mask_name, mask_phone
+from layers.tables.personal_data import mask_name, mask_phone
 from tests.conftest import TEST_NOW
 from tests.conftest import DemoDatabase as DemoDb
 

@@ -52,8 +52,8 @@ def test_coverage_of_a_district_without_cameras(client: TestClient, engine: Engi
             text("SELECT count(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")
         ).scalar_one()
     assert admin >= 1
-    from layers.api_keys import create_key
     from layers.store.db import make_sessionmaker
+    from layers.tables.api_keys import create_key
 
     with make_sessionmaker(engine)() as session:
         key = create_key(session=session, role="planner", name="test: no cameras")

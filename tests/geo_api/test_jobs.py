@@ -20,9 +20,9 @@ import grids.balance
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.core.limit_settings import LimitSettings
-from layers.jobs import JobOwner, create_job
 from layers.store.db import make_sessionmaker, transaction
 from layers.store.settings import DatabaseSettings
+from layers.tables.jobs import JobOwner, create_job
 from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 

@@ -11,7 +11,7 @@ from sqlalchemy import event, text
 from typer.testing import CliRunner
 
 from layers.core.errors import UnprocessableError
-from layers.incidents import OPEN_STATUSES
+from layers.tables.incidents import OPEN_STATUSES
 from tests.geo_api.clock_helpers import manual_clock
 
 

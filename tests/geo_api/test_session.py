@@ -224,7 +224,7 @@ def test_revoking_the_key_ends_its_sessions(client, test_db) -> None:
 
 def test_a_resident_key_does_not_sign_in(client) -> None:
     # resident keys exist (reporters who want their cases listed) but open no staff page
-    from layers.api_keys import create_key
+    from layers.tables.api_keys import create_key
 
     with client.app.state.sessionmaker() as session:
         key = create_key(session=session, role="resident", name="resident key")

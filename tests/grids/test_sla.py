@@ -13,7 +13,7 @@ from geo_api.cli import app as cli
 from grids.case_access import Actor
 from grids.intake import NewCase, report_case
 from grids.sla import sweep
-from layers.incidents import Incident
+from layers.tables.incidents import Incident
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 local on a Thursday
 

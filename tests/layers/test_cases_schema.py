@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
 
-from layers.models import Base
+from layers.tables.models import Base
 
 
 def test_migrated_schema_matches_the_models(engine):

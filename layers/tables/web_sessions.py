@@ -28,10 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from layers.api_keys import ApiKey, KeyOwner
-from layers.audit import record
-from layers.base import Base
 from layers.core.errors import NotFoundError
+from layers.tables.api_keys import ApiKey, KeyOwner
+from layers.tables.audit import record
+from layers.tables.base import Base
 
 SESSION_ID_PREFIX = "ws_"
 MAX_SESSION_ID_LENGTH = 200

@@ -12,7 +12,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import Base, geometry
+from layers.tables.base import Base, geometry
 
 
 class GridDraftCell(Base):

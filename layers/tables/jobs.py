@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from layers.base import Base
 from layers.core.errors import ConflictError, NotFoundError, TooManyJobsError
+from layers.tables.base import Base
 
 JOB_RUNNER_LOCK = 5_202_613
 """First key of the runners' advisory locks (the second is the runner's number)."""

@@ -20,7 +20,7 @@ Mid-Autumn) and that year's 调休 are unknown.  Such a day is *provisional*:
 ``"calendar": "provisional"``, and a warning is logged once per year.  Admins
 bridge the gap by entering the published schedule as overrides.
 
-The object is immutable and pure: the clocks (`layers.clocks`) take it as an
+The object is immutable and pure: the clocks (`layers.tables.clocks`) take it as an
 argument, so the arithmetic never queries anything.
 """
 

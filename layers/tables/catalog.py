@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import Base
+from layers.tables.base import Base
 
 URGENCIES = ("urgent", "normal")
 STEPS = ("accept", "dispatch", "sign", "handle", "check")

@@ -23,9 +23,10 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from layers.base import Base, geometry, geometry_checks
+from layers.core.errors import NotFoundError
+from layers.tables.base import Base, geometry, geometry_checks
 
 LEVELS = (1, 2, 3)
 CODE_LENGTH = {1: 15, 2: 18, 3: 21}
@@ -91,3 +92,12 @@ class GridCell(Base):
     households: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     population: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     geom: Mapped[WKBElement] = mapped_column(geometry("MultiPolygon"), nullable=False)
+
+
+def get_revision(*, session: Session, revision_id: int, lock: bool = False) -> GridRevision:
+    """The revision, or 404; `lock` takes a row lock (one publisher at a time per revision)."""
+    query = session.query(GridRevision).filter(GridRevision.id == revision_id)
+    revision = (query.with_for_update() if lock else query).one_or_none()
+    if revision is None:
+        raise NotFoundError(f"no grid revision {revision_id}", code="revision_not_found")
+    return revision

@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, DateTime, Index, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from layers.base import Base
+from layers.tables.base import Base
 
 
 class AuditEvent(Base):

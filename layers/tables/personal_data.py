@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from layers.audit import record
+from layers.tables.audit import record
 
 PERSONAL_READ = "personal_data.read"
 """The audit action of a read of reporter data in clear."""

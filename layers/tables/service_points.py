@@ -6,7 +6,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import Base, Versioned, geometry, geometry_checks
+from layers.tables.base import Base, Versioned, geometry, geometry_checks
 
 SERVICE_POINT_KINDS = (
     "service_station",  # 社区综合服务管理站, one per community

@@ -6,7 +6,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import Base, Versioned, geometry, geometry_checks
+from layers.tables.base import Base, Versioned, geometry, geometry_checks
 
 
 class Building(Versioned, Base):

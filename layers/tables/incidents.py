@@ -28,8 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import Base, geometry, geometry_checks
 from layers.core.case_states import OPEN_STATUSES, STATUSES, STEP_OF_STATUS
+from layers.tables.base import Base, geometry, geometry_checks
 
 __all__ = ["OPEN_STATUSES", "STATUSES", "STEP_OF_STATUS", "Incident", "IncidentEvent"]
 

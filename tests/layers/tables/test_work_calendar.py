@@ -6,8 +6,8 @@ import logging
 from datetime import date, datetime
 
 from grids.deadlines import Limit, step_deadline
-from layers.clocks import LOCAL_TZ, deadline
-from layers.work_calendar import STATUTORY, official_days
+from layers.tables.clocks import LOCAL_TZ, deadline
+from layers.tables.work_calendar import STATUTORY, official_days
 
 
 def cst(year: int, month: int, day: int, hour: int) -> datetime:
@@ -36,7 +36,7 @@ def test_an_override_wins_over_the_official_calendar():
 
 def test_an_unknown_year_is_provisional_and_says_so(caplog):
     year = official_days().last_year + 1
-    with caplog.at_level(logging.WARNING, logger="layers.work_calendar"):
+    with caplog.at_level(logging.WARNING, logger="layers.tables.work_calendar"):
         assert not STATUTORY.is_working_day(date(year, 10, 1))  # fixed by law
         assert not STATUTORY.is_working_day(date(year, 5, 2))
     assert STATUTORY.is_provisional(date(year, 3, 1))

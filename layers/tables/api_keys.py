@@ -27,10 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from layers.audit import record
-from layers.base import Base
 from layers.core.errors import NotFoundError, UnprocessableError
-from layers.workers import Worker
+from layers.tables.audit import record
+from layers.tables.base import Base
+from layers.tables.workers import Worker
 
 ROLES = ("resident", "grid_worker", "dispatcher", "planner", "admin")
 STAFF_ROLES = ("grid_worker", "dispatcher", "planner", "admin")

@@ -10,7 +10,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import Boolean, CheckConstraint, Computed, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import Base, Versioned, geometry, geometry_checks
+from layers.tables.base import Base, Versioned, geometry, geometry_checks
 
 
 class Courtyard(Versioned, Base):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from layers.core import opening_hours
 from layers.core.errors import InvalidInputError
 from layers.core.map_types import NearbyPoint
-from layers.service_points import SERVICE_POINT_KINDS
+from layers.tables.service_points import SERVICE_POINT_KINDS
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from layers.clocks import (
+from layers.tables.clocks import (
     LOCAL_TZ,
     add_working_minutes,
     deadline,

@@ -6,7 +6,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import Base, geometry, geometry_checks
+from layers.tables.base import Base, geometry, geometry_checks
 
 
 class District(Base):

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from layers.base import Base, geometry
+from layers.tables.base import Base, geometry
 
 
 class Worker(Base):

@@ -1,10 +1,10 @@
 """The four clocks that time limits run on, as plain time arithmetic.
 
-A time limit is an amount on a clock (`layers.catalog.CLOCKS`); this module
+A time limit is an amount on a clock (`layers.tables.catalog.CLOCKS`); this module
 turns "N on clock C from moment T" into a deadline, and says when a given share
 of it has elapsed (the 80 % warning).  Local time is China Standard Time
 (UTC+8, no daylight saving), where the working day is 08:00–12:00 + 14:00–18:00
-on the working days of a `layers.work_calendar.WorkCalendar` (China's statutory
+on the working days of a `layers.tables.work_calendar.WorkCalendar` (China's statutory
 holidays and make-up working days, plus local overrides).  The calendar is an
 argument, so the arithmetic stays pure; it defaults to the official calendar
 without local overrides (`STATUTORY`): callers that serve a district pass the
@@ -26,8 +26,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from layers.catalog import CLOCKS
-from layers.work_calendar import STATUTORY, WorkCalendar
+from layers.tables.catalog import CLOCKS
+from layers.tables.work_calendar import STATUTORY, WorkCalendar
 
 LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 """China Standard Time: the clock the district works by."""

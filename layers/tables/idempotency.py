@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.base import Base
+from layers.tables.base import Base
 
 
 class IdempotencyKey(Base):

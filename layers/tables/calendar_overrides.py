@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Boolean, Date, DateTime, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from layers.audit import record
-from layers.base import Base
 from layers.core.errors import InvalidInputError
-from layers.work_calendar import STATUTORY, WorkCalendar
+from layers.tables.audit import record
+from layers.tables.base import Base
+from layers.tables.work_calendar import STATUTORY, WorkCalendar
 
 
 class CalendarOverride(Base):
