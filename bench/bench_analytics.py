@@ -26,15 +26,16 @@ from sqlalchemy import text
 
 from geo_api.settings import Settings
 from grids.residents import resident_view
-from layers import coverage, map_layers
+from layers import map_layers
+from layers.analytics import coverage
+from layers.analytics.coverage_report import Scope, resolve_scope
+from layers.analytics.hotspots import aggregate, hotspot_table
+from layers.analytics.siting import SitingRequest, plan_sites
+from layers.analytics.trends import TrendQuery
+from layers.analytics.visibility import Cameras, Obstacles, sector_polygons, visibility_polygons
 from layers.core.map_types import HotspotQuery, QueueFilter
 from layers.core.now import system_clock
-from layers.coverage_report import Scope, resolve_scope
 from layers.dispatch_layers import dispatch_layers
-from layers.hotspots import aggregate, hotspot_table
-from layers.siting import SitingRequest, plan_sites
-from layers.trends import TrendQuery
-from layers.visibility import Cameras, Obstacles, sector_polygons, visibility_polygons
 from maps import coverage as coverage_page
 from maps import dispatch, hotspots, residents, workload
 from maps.base import PageOptions

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from geo_api.auth_settings import AuthSettings
 from grids.config import CaseSettings
-from layers.analytics_settings import AnalyticsSettings
+from layers.analytics.settings import AnalyticsSettings
 from layers.core.limit_settings import LimitSettings
 from layers.store.settings import DatabaseSettings
 from maps.settings import MapsSettings

@@ -18,7 +18,11 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.analytics_settings import AnalyticsSettings
+from layers.analytics.coverage import to_wgs84_geoms
+from layers.analytics.coverage_report import Scope, coverage_report
+from layers.analytics.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
+from layers.analytics.settings import AnalyticsSettings
+from layers.analytics.trends import TrendQuery, trends
 from layers.core.errors import UnprocessableError
 from layers.core.limit_settings import LimitSettings
 from layers.core.map_types import (
@@ -29,13 +33,9 @@ from layers.core.map_types import (
     ResidentLayers,
     WorkloadLayers,
 )
-from layers.coverage import to_wgs84_geoms
-from layers.coverage_report import Scope, coverage_report
-from layers.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
 from layers.tables.case_scope import Viewer, resolve_scope
 from layers.tables.incidents import OPEN_STATUSES
 from layers.tables.nearby import nearby_service_points
-from layers.trends import TrendQuery, trends
 
 logger = logging.getLogger(__name__)
 

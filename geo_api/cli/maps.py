@@ -14,10 +14,11 @@ import typer
 
 from geo_api.settings import Settings
 from grids.residents import resident_view
+from layers.analytics.coverage_report import resolve_scope
+from layers.analytics.trends import TrendQuery
 from layers.core.crs import to_wgs84
 from layers.core.map_types import HotspotQuery, QueueFilter
 from layers.core.now import system_clock
-from layers.coverage_report import resolve_scope
 from layers.dispatch_layers import dispatch_layers
 from layers.map_layers import (
     coverage_layers,
@@ -26,7 +27,6 @@ from layers.map_layers import (
     workload_layers,
 )
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
-from layers.trends import TrendQuery
 from maps import coverage, dispatch, hotspots, residents, workload
 from maps.base import PageOptions
 

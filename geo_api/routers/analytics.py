@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from geo_api.auth import STAFF, Principal, Role, allow
 from geo_api.deps import SessionDep, SettingsDep
 from geo_api.routers.params import Moment, incident_filter, split_codes
-from layers import coverage_geojson
-from layers.coverage_report import coverage_report, resolve_scope
-from layers.hotspots import HotspotQuery, hotspots, to_feature_collection
-from layers.siting import SitingRequest, prepare_siting, solve_siting
-from layers.siting_response import siting_response
-from layers.trends import TrendQuery, trends
+from layers.analytics import coverage_geojson
+from layers.analytics.coverage_report import coverage_report, resolve_scope
+from layers.analytics.hotspots import HotspotQuery, hotspots, to_feature_collection
+from layers.analytics.siting import SitingRequest, prepare_siting, solve_siting
+from layers.analytics.siting_response import siting_response
+from layers.analytics.trends import TrendQuery, trends
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 

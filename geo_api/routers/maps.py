@@ -21,16 +21,16 @@ from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.security_headers import map_csp, new_nonce
 from geo_api.settings import Settings
 from grids.residents import resident_view
-from layers.coverage_report import resolve_scope
+from layers.analytics.coverage_report import resolve_scope
+from layers.analytics.hotspots import HotspotQuery
+from layers.analytics.trends import TrendQuery
 from layers.dispatch_layers import QueueFilter, dispatch_layers
-from layers.hotspots import HotspotQuery
 from layers.map_layers import (
     coverage_layers,
     hotspot_layers,
     outlines,
     workload_layers,
 )
-from layers.trends import TrendQuery
 from maps import coverage, dispatch, hotspots, residents, workload
 from maps.base import PageOptions
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from layers.analytics.hotspots import IncidentFilter
 from layers.core.moments import check_moment
-from layers.hotspots import IncidentFilter
 
 Moment = Annotated[datetime, AfterValidator(check_moment)]
 """Every datetime a route takes: offsets within ±15:59, years 1900–2199 (`layers.core.moments`)."""

@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from layers.analytics_settings import DEFAULT_KEY_PLACE_KINDS
+from layers.analytics.settings import DEFAULT_KEY_PLACE_KINDS
 from layers.demo.counts import DemoCounts
 from layers.demo.devices import Table
 from layers.demo.dwellings import Buildings, Courtyards

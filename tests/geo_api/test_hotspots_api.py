@@ -6,8 +6,8 @@ import h3
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from layers.ehsa import CATEGORIES
-from layers.hotspots import BIN_CLASSES
+from layers.analytics.ehsa import CATEGORIES
+from layers.analytics.hotspots import BIN_CLASSES
 
 
 def _recomputes(engine: Engine, kind: str) -> int:

@@ -63,15 +63,15 @@ def test_a_solve_longer_than_the_idle_limit_still_answers(
     test_db, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The solve runs with no transaction open: the service role ends idle transactions."""
-    import layers.siting
+    import layers.analytics.siting
 
-    solve = layers.siting.mclp
+    solve = layers.analytics.siting.mclp
 
     def slow(*args, **kwargs):
         time.sleep(2.5)  # longer than the 1 s idle-in-transaction limit below
         return solve(*args, **kwargs)
 
-    monkeypatch.setattr(layers.siting, "mclp", slow)
+    monkeypatch.setattr(layers.analytics.siting, "mclp", slow)
     db = DatabaseSettings(database_url=test_db.url, idle_in_transaction_timeout_s=1)
     with TestClient(create_app(Settings(db=db), clock=TEST_CLOCK)) as client:
         body = {"k": 2, "street": _street(engine), "azimuths": 2}

@@ -4,8 +4,8 @@ Targets are the point targets (courtyard entrances, key places, intersections)
 that no online camera sees today, inside the chosen street or community.
 Candidates are building corners and road points near them, each tried at
 `azimuths` evenly spaced directions with the requested optics; a candidate covers
-a target when the target lies in its occluded view (`layers.visibility`).  The k
-views are chosen by MCLP and, for comparison, greedily (`layers.siting_solve`).
+a target when the target lies in its occluded view (`layers.analytics.visibility`).  The k
+views are chosen by MCLP and, for comparison, greedily (`layers.analytics.siting_solve`).
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import shapely
 from scipy import sparse
 from sqlalchemy.orm import Session
 
-from layers import coverage, siting_candidates
-from layers.analytics_settings import AnalyticsSettings
+from layers.analytics import coverage, siting_candidates
+from layers.analytics.coverage_report import Scope, coverage_report
+from layers.analytics.settings import AnalyticsSettings
+from layers.analytics.siting_solve import SOLVERS, Choice, greedy, mclp
+from layers.analytics.visibility import Cameras, Obstacles, visibility_polygons
 from layers.core.errors import InvalidInputError, UnprocessableError
 from layers.core.limit_settings import LimitSettings
-from layers.coverage_report import Scope, coverage_report
-from layers.siting_solve import SOLVERS, Choice, greedy, mclp
-from layers.visibility import Cameras, Obstacles, visibility_polygons
 
 logger = logging.getLogger(__name__)
 

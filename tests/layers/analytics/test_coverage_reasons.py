@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import shapely
 
-from layers.coverage_report import evaluate_courtyards
+from layers.analytics.coverage_report import evaluate_courtyards
 
 
 def test_courtyard_area_reasons() -> None:

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import shapely
 
-from layers.visibility import Cameras, Obstacles, group_union, sector_polygons, visibility_polygons
+from layers.analytics.visibility import (
+    Cameras,
+    Obstacles,
+    group_union,
+    sector_polygons,
+    visibility_polygons,
+)
 
 
 def cams(*rows: tuple[float, float, float, float, float, float]) -> Cameras:

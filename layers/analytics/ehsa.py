@@ -1,7 +1,7 @@
 """Emerging Hot Spot Analysis: the 17 outcomes of Esri's tool from a cell's Gi* history.
 
 Input per cell: the Gi bins of every time step (±1..3 = hot/cold at 90/95/99 %
-after FDR, 0 = not significant; see `layers.spatial_stats.gi_bins`) and the
+after FDR, 0 = not significant; see `layers.analytics.spatial_stats.gi_bins`) and the
 Mann-Kendall trend of its Gi* z-scores.  Rules, hot side (cold mirrors it):
 
 1. final step hot and ≥ 90 % of steps hot → intensifying (significant upward

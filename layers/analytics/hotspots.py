@@ -22,12 +22,19 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers import derived
+from layers.analytics import derived
+from layers.analytics.spatial_stats import (
+    BIN_CLASSES,
+    INFERENCES,
+    bh_adjust,
+    gi_bins,
+    gi_star,
+    h3_graph,
+)
 from layers.core.errors import InvalidInputError
 from layers.core.limit_settings import LimitSettings
 from layers.core.limits import check_limit
 from layers.core.map_types import HotspotQuery, IncidentFilter
-from layers.spatial_stats import BIN_CLASSES, INFERENCES, bh_adjust, gi_bins, gi_star, h3_graph
 from layers.tables.case_scope import CaseScope
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from layers.ehsa import CATEGORIES, classify_one
+from layers.analytics.ehsa import CATEGORIES, classify_one
 
 A = 0.05
 
@@ -59,7 +59,7 @@ def test_significance_of_the_trend_matters() -> None:
 def test_month_slices_follow_local_calendar() -> None:
     import pandas as pd
 
-    from layers.trends import slice_edges
+    from layers.analytics.trends import slice_edges
 
     first = pd.Timestamp("2026-01-15T03:00:00Z").timestamp()
     last = pd.Timestamp("2026-03-31T17:00:00Z").timestamp()  # 1 April 01:00 in China

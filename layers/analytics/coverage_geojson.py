@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.analytics.coverage import to_wgs84_geoms
+from layers.analytics.coverage_report import REASONS, CoverageReport
+from layers.analytics.coverage_targets import TARGET_KINDS
 from layers.core.errors import InvalidInputError
-from layers.coverage import to_wgs84_geoms
-from layers.coverage_report import REASONS, CoverageReport
-from layers.coverage_targets import TARGET_KINDS
 
 logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import shapely
 
-from layers.coverage import to_wgs84_geoms
-from layers.coverage_report import Scope
-from layers.siting import SitingRequest, SitingResult
-from layers.siting_solve import Choice
+from layers.analytics.coverage import to_wgs84_geoms
+from layers.analytics.coverage_report import Scope
+from layers.analytics.siting import SitingRequest, SitingResult
+from layers.analytics.siting_solve import Choice
 
 
 def _sites(result: SitingResult, choice: Choice, srid: int) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from layers.siting_solve import greedy, mclp
+from layers.analytics.siting_solve import greedy, mclp
 
 
 def cover(columns: list[list[int]], n_targets: int) -> sparse.csc_matrix:

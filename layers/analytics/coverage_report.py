@@ -21,10 +21,10 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers import coverage, coverage_targets
-from layers.analytics_settings import AnalyticsSettings
+from layers.analytics import coverage, coverage_targets
+from layers.analytics.settings import AnalyticsSettings
+from layers.analytics.visibility import group_union
 from layers.core.errors import NotFoundError
-from layers.visibility import group_union
 
 logger = logging.getLogger(__name__)
 

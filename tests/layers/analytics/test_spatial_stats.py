@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from layers.analytics.hotspots import aggregate, hotspot_table
+from layers.analytics.spatial_stats import bh_adjust, gi_bins, gi_star, h3_graph, mann_kendall
 from layers.core.map_types import HotspotQuery
-from layers.hotspots import aggregate, hotspot_table
-from layers.spatial_stats import bh_adjust, gi_bins, gi_star, h3_graph, mann_kendall
 
 CENTRE = h3.latlng_to_cell(30.67, 104.10, 9)
 AREA = sorted(h3.grid_disk(CENTRE, 12))

@@ -7,7 +7,7 @@ contiguity, the cell itself included) and its own Benjamini-Hochberg
 correction; the Mann-Kendall trend runs on each cell's Gi* z-scores.  Esri's
 tool uses a space-time neighbourhood (neighbours in earlier slices too); this
 one compares cells within a slice only, so a single busy week moves fewer cells.
-See `layers.ehsa` for the classification rules.
+See `layers.analytics.ehsa` for the classification rules.
 """
 
 from __future__ import annotations
@@ -20,12 +20,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from layers import derived
-from layers.core.errors import InvalidInputError, UnprocessableError
-from layers.core.limit_settings import LimitSettings
-from layers.core.limits import check_limit
-from layers.ehsa import classify
-from layers.hotspots import (
+from layers.analytics import derived
+from layers.analytics.ehsa import classify
+from layers.analytics.hotspots import (
     IncidentFilter,
     aggregate,
     check_resolution,
@@ -34,7 +31,10 @@ from layers.hotspots import (
     study_cells,
     validate_filter,
 )
-from layers.spatial_stats import gi_bins, gi_star, h3_graph, mann_kendall
+from layers.analytics.spatial_stats import gi_bins, gi_star, h3_graph, mann_kendall
+from layers.core.errors import InvalidInputError, UnprocessableError
+from layers.core.limit_settings import LimitSettings
+from layers.core.limits import check_limit
 
 logger = logging.getLogger(__name__)
 

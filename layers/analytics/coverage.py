@@ -1,7 +1,7 @@
 """Camera coverage: every camera's visible ground, computed once and cached until inputs change.
 
 The view of a camera is its sector clipped by building footprints as a true
-visibility polygon (`layers.visibility`).  Views are stored in `camera_views` for
+visibility polygon (`layers.analytics.visibility`).  Views are stored in `camera_views` for
 every camera, online or not (the geometry does not depend on the status); an
 offline camera covers nothing, which the queries apply live, so switching a
 camera on or off needs no recomputation.  The cache is keyed by a digest of
@@ -20,10 +20,10 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers import derived
+from layers.analytics import derived
+from layers.analytics.visibility import Cameras, Obstacles, visibility_polygons
 from layers.core.crs import from_metric
 from layers.store.copy import copy_rows
-from layers.visibility import Cameras, Obstacles, visibility_polygons
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Derived layers: camera coverage and visibility, siting, hotspots, trends, their cache."""
