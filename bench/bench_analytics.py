@@ -26,7 +26,6 @@ from sqlalchemy import text
 
 from geo_api.settings import Settings
 from grids.residents import resident_view
-from layers import map_layers
 from layers.analytics import coverage
 from layers.analytics.coverage_report import Scope, resolve_scope
 from layers.analytics.hotspots import aggregate, hotspot_table
@@ -35,7 +34,8 @@ from layers.analytics.trends import TrendQuery
 from layers.analytics.visibility import Cameras, Obstacles, sector_polygons, visibility_polygons
 from layers.core.map_types import HotspotQuery, QueueFilter
 from layers.core.now import system_clock
-from layers.dispatch_layers import dispatch_layers
+from layers.map_data import map_layers
+from layers.map_data.dispatch_layers import dispatch_layers
 from maps import coverage as coverage_page
 from maps import dispatch, hotspots, residents, workload
 from maps.base import PageOptions

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from grids.locate import locate_one
 from layers.core.errors import UnprocessableError
 from layers.core.map_types import CellChain, ChainCell, ResidentLayers
-from layers.map_layers import resident_layers
+from layers.map_data.map_layers import resident_layers
 from layers.tables.workers import worker_names_for_cells
 
 

@@ -19,8 +19,8 @@ from layers.analytics.trends import TrendQuery
 from layers.core.crs import to_wgs84
 from layers.core.map_types import HotspotQuery, QueueFilter
 from layers.core.now import system_clock
-from layers.dispatch_layers import dispatch_layers
-from layers.map_layers import (
+from layers.map_data.dispatch_layers import dispatch_layers
+from layers.map_data.map_layers import (
     coverage_layers,
     hotspot_layers,
     outlines,

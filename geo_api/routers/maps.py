@@ -24,8 +24,8 @@ from grids.residents import resident_view
 from layers.analytics.coverage_report import resolve_scope
 from layers.analytics.hotspots import HotspotQuery
 from layers.analytics.trends import TrendQuery
-from layers.dispatch_layers import QueueFilter, dispatch_layers
-from layers.map_layers import (
+from layers.map_data.dispatch_layers import QueueFilter, dispatch_layers
+from layers.map_data.map_layers import (
     coverage_layers,
     hotspot_layers,
     outlines,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from layers.core.errors import InvalidInputError
 from layers.core.map_types import DispatchLayers, QueueFilter
-from layers.map_layers import _wkb_frame, outlines
+from layers.map_data.map_layers import _wkb_frame, outlines
 from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
