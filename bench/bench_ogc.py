@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from layers.features.tiles import lonlat_to_tile
+from layers.ogc.tiles import lonlat_to_tile
 from layers.store.db import make_engine, resolve_database_url
 from layers.store.settings import DatabaseSettings
 

@@ -1,7 +1,7 @@
 """Vector tile sizes: the largest tile per collection and zoom over the district, z8–z16.
 
 Run against the loaded demo district (`wangge demo load`, scale 1).  Tiles are
-rendered the way the API renders them (`layers.features.tiles.render_tile`, as
+rendered the way the API renders them (`layers.ogc.tiles.render_tile`, as
 an admin, so the staff collections count too): every tile over the district's
 bounding box up to z13, and a block of tiles around the district's centre above
 (the densest part).  Prints a table of the largest tile in KB (`-` = every tile
@@ -21,8 +21,8 @@ from http_load import skip_unless_ready  # bench/http_load.py, beside this scrip
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.features.registry import COLLECTION_IDS
-from layers.features.tiles import lonlat_to_tile, render_tile
+from layers.ogc.registry import COLLECTION_IDS
+from layers.ogc.tiles import lonlat_to_tile, render_tile
 from layers.store.db import make_engine, resolve_database_url
 from layers.store.settings import DatabaseSettings
 

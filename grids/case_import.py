@@ -40,9 +40,9 @@ from grids.case_import_rows import (
 )
 from grids.live_grid import hold_live_grid
 from grids.locate import DEFAULT_TOLERANCE_M, point_to_cells
-from layers.case_files import read_case_file
 from layers.core.crs import to_wgs84
 from layers.core.moments import EARLIEST, LATEST
+from layers.ogc.case_files import read_case_file
 from layers.store.frame_copy import copy_frame
 from layers.store.table_indexes import rebuild_indexes, set_aside_indexes
 from layers.tables.audit import record

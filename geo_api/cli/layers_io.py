@@ -9,11 +9,11 @@ import typer
 
 from geo_api.settings import Settings
 from layers.core.errors import UnprocessableError
-from layers.features.case_rows import audit_personal_read
-from layers.features.file_export import export_to_file, file_format
-from layers.features.file_import import import_file
-from layers.features.params import parse_items_query
-from layers.features.registry import COLLECTION_IDS, get_collection
+from layers.ogc.case_rows import audit_personal_read
+from layers.ogc.file_export import export_to_file, file_format
+from layers.ogc.file_import import import_file
+from layers.ogc.params import parse_items_query
+from layers.ogc.registry import COLLECTION_IDS, get_collection
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 from layers.tables.case_scope import Viewer
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from geo_api.compression import accepts_gzip
-from layers.features.tiles import lonlat_to_tile
+from layers.ogc.tiles import lonlat_to_tile
 
 GZIP = {"Accept-Encoding": "gzip"}
 IDENTITY = {"Accept-Encoding": "identity"}

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from layers.features.tiles import lonlat_to_tile
+from layers.ogc.tiles import lonlat_to_tile
 from tests.conftest import DemoDatabase as DemoDb
 from tests.geo_api.case_scope_helpers import (
     STAFF,

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from geo_api.cli import app as cli
 from layers.core.crs import from_wgs84
 from layers.core.errors import InvalidInputError, UnprocessableError
-from layers.features.file_export import export_to_file, file_format
-from layers.features.file_import import import_file
-from layers.features.params import ItemsQuery
-from layers.features.registry import get_collection
+from layers.ogc.file_export import export_to_file, file_format
+from layers.ogc.file_import import import_file
+from layers.ogc.params import ItemsQuery
+from layers.ogc.registry import get_collection
 from layers.store.db import make_sessionmaker
 from tests.conftest import DemoDatabase as DemoDb
 
@@ -301,7 +301,7 @@ def test_cli_export_shows_progress(
     test_db: DemoDb, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WANGGE_DATABASE_URL", test_db.url)
-    monkeypatch.setattr("layers.features.file_export.PROGRESS_EVERY", 500)
+    monkeypatch.setattr("layers.ogc.file_export.PROGRESS_EVERY", 500)
     with engine.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM buildings")).scalar_one()
     assert n > 1000

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from layers.features.cql import Binds, compile_filter
-from layers.features.crs_uris import CRS84
-from layers.features.registry import get_collection
+from layers.ogc.cql import Binds, compile_filter
+from layers.ogc.crs_uris import CRS84
+from layers.ogc.registry import get_collection
 
 SP = "/ogc/collections/service_points/items"
 L3 = "/ogc/collections/grid_cells_l3/items"

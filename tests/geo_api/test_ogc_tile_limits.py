@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from geo_api.app import create_app
 from geo_api.settings import Settings
-from layers.features.tiles import lonlat_to_tile
+from layers.ogc.tiles import lonlat_to_tile
 from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK, TEST_SCALE
 from tests.conftest import DemoDatabase as DemoDb

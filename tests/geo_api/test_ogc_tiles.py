@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from layers.features.tiles import lonlat_to_tile, tile_bounds
+from layers.ogc.tiles import lonlat_to_tile, tile_bounds
 from tests.conftest import DemoDatabase as DemoDb
 
 Z = 14

@@ -22,10 +22,10 @@ from geo_api.routers.ogc.route import (
     link,
 )
 from geo_api.routers.ogc.state import EXTENTS
-from layers.features.crs_uris import CRS84_URI, SUPPORTED_URIS
-from layers.features.queryables import queryables_schema
-from layers.features.registry import Collection
-from layers.features.service import describe_collections
+from layers.ogc.crs_uris import CRS84_URI, SUPPORTED_URIS
+from layers.ogc.queryables import queryables_schema
+from layers.ogc.registry import Collection
+from layers.ogc.service import describe_collections
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], route_class=OGCRoute)
 

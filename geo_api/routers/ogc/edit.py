@@ -19,8 +19,8 @@ from geo_api.routers.ogc.items import etag
 from geo_api.routers.ogc.route import OGCRoute, base_url
 from geo_api.routers.ogc.state import forget
 from layers.core.errors import InvalidInputError
-from layers.features.crs_uris import OutputCrs, parse_crs
-from layers.features.edit import (
+from layers.ogc.crs_uris import OutputCrs, parse_crs
+from layers.ogc.edit import (
     Actor,
     create_feature,
     delete_feature,

@@ -14,8 +14,8 @@ from geo_api.http_cache import body_etag, conditional
 from geo_api.routers.ogc.core import DOWNLOADS
 from geo_api.routers.ogc.route import GEOJSON, JSON, OGCRoute, base_url, link, url_with, wants
 from geo_api.routers.ogc.state import COUNTS
-from layers.features.file_export import FORMATS
-from layers.features.service import ItemsResult, export_items, read_item, read_items
+from layers.ogc.file_export import FORMATS
+from layers.ogc.service import ItemsResult, export_items, read_item, read_items
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], route_class=OGCRoute)
 

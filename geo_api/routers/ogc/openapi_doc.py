@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from layers.features.crs_uris import CRS84_URI, SUPPORTED_URIS
-from layers.features.params import DEFAULT_LIMIT, MAX_LIMIT
-from layers.features.registry import Field, visible_collections
+from layers.ogc.crs_uris import CRS84_URI, SUPPORTED_URIS
+from layers.ogc.params import DEFAULT_LIMIT, MAX_LIMIT
+from layers.ogc.registry import Field, visible_collections
 
 
 def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:

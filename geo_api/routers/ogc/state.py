@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from layers.features.query import CountCache
-from layers.features.service import ExtentCache
+from layers.ogc.query import CountCache
+from layers.ogc.service import ExtentCache
 
 COUNTS = CountCache(ttl=10.0)
 """numberMatched per distinct filter; writes in this process invalidate at once."""

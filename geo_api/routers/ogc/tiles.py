@@ -5,7 +5,7 @@ tile of cases holds the caller's cases only (never reporter data).  Tiles
 carry an ETag (304 on If-None-Match) and Cache-Control — public for public
 collections, private for the staff-only ones; an empty tile is a 204, and so is
 every tile below the collection's minimum zoom (TileJSON's `minzoom`).  No tile
-is larger than `WANGGE_TILE_MAX_BYTES` (`layers.features.tiles`).
+is larger than `WANGGE_TILE_MAX_BYTES` (`layers.ogc.tiles`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from geo_api.deps import SessionDep
 from geo_api.http_cache import conditional, none_match
 from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, json_bytes, link
 from geo_api.routers.ogc.state import EXTENTS
-from layers.features.queryables import field_schema
-from layers.features.registry import get_collection
-from layers.features.service import describe_collections
-from layers.features.tiles import MAX_ZOOM, render_tile
+from layers.ogc.queryables import field_schema
+from layers.ogc.registry import get_collection
+from layers.ogc.service import describe_collections
+from layers.ogc.tiles import MAX_ZOOM, render_tile
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], route_class=OGCRoute)
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from layers.features.cql import Binds
-from layers.features.registry import Collection, Field
+from layers.ogc.cql import Binds
+from layers.ogc.registry import Collection, Field
 from layers.tables.case_scope import CaseScope, Viewer, resolve_scope
 from layers.tables.personal_data import record_personal_read
 

@@ -18,10 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.core.errors import InvalidInputError
-from layers.features.crs_uris import CRS84, OutputCrs
-from layers.features.registry import Collection
-from layers.features.rows import RowInput
-from layers.features.validate import parse_geojson_geometry
+from layers.ogc.crs_uris import CRS84, OutputCrs
+from layers.ogc.registry import Collection
+from layers.ogc.rows import RowInput
+from layers.ogc.validate import parse_geojson_geometry
 from layers.store.sql import quote_ident
 
 

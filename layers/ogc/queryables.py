@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from layers.features.registry import Collection, Field, get_collection
+from layers.ogc.registry import Collection, Field, get_collection
 
 _GEOMETRY_FORMATS = {
     "Point": "geometry-point",

@@ -18,7 +18,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from layers.core.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
-from layers.features.registry import Collection, Field
+from layers.ogc.registry import Collection, Field
 
 READ_ONLY_IGNORED = frozenset({"id", "version", "updated_at", "is_three_nos"})
 

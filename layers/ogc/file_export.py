@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 
 from layers.core.crs import transform_geometry
 from layers.core.errors import InvalidInputError
-from layers.features.cql import Binds
-from layers.features.params import ItemsQuery
-from layers.features.registry import Collection
-from layers.features.sql_parts import order_sql, selected_fields, where_sql
+from layers.ogc.cql import Binds
+from layers.ogc.params import ItemsQuery
+from layers.ogc.registry import Collection
+from layers.ogc.sql_parts import order_sql, selected_fields, where_sql
 from layers.store.sql import quote_ident
 from layers.tables.case_scope import CaseScope
 

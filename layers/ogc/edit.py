@@ -23,10 +23,10 @@ from layers.core.errors import (
     PreconditionFailedError,
     PreconditionRequiredError,
 )
-from layers.features.crs_uris import OutputCrs
-from layers.features.feature_input import current_feature, feature_to_row, merge_patch
-from layers.features.registry import Collection, get_collection
-from layers.features.rows import Prepared, prepare_rows
+from layers.ogc.crs_uris import OutputCrs
+from layers.ogc.feature_input import current_feature, feature_to_row, merge_patch
+from layers.ogc.registry import Collection, get_collection
+from layers.ogc.rows import Prepared, prepare_rows
 from layers.store.sql import quote_ident
 from layers.tables.audit import record
 

@@ -28,10 +28,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.core.errors import NotFoundError
-from layers.features.case_rows import rows_condition, scope_for
-from layers.features.cql import Binds
-from layers.features.registry import Collection, Field, get_collection
-from layers.features.sql_parts import temporal_sql
+from layers.ogc.case_rows import rows_condition, scope_for
+from layers.ogc.cql import Binds
+from layers.ogc.registry import Collection, Field, get_collection
+from layers.ogc.sql_parts import temporal_sql
 from layers.store.db import without_parallel_workers
 from layers.store.sql import quote_ident
 from layers.tables.case_scope import CaseScope, Viewer

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from layers.core.errors import InvalidInputError
 from layers.core.moments import moment_problem
-from layers.features.crs_uris import CRS84, OutputCrs, parse_crs
-from layers.features.registry import Collection
+from layers.ogc.crs_uris import CRS84, OutputCrs, parse_crs
+from layers.ogc.registry import Collection
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000

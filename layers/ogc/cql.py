@@ -21,8 +21,8 @@ from pygeofilter.parsers.cql2_text import parse as parse_text
 
 from layers.core.errors import InvalidInputError
 from layers.core.moments import check_moment
-from layers.features.crs_uris import OutputCrs
-from layers.features.registry import Collection, Field
+from layers.ogc.crs_uris import OutputCrs
+from layers.ogc.registry import Collection, Field
 from layers.store.sql import quote_ident
 
 GEOMETRY_NAMES = ("geometry", "geom")

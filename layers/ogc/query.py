@@ -20,12 +20,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.core.errors import NotFoundError
-from layers.features.case_rows import rows_condition
-from layers.features.cql import Binds
-from layers.features.crs_uris import CRS84_URI
-from layers.features.params import Cursor, ItemsQuery
-from layers.features.registry import Collection
-from layers.features.sql_parts import feature_text, order_sql, selected_fields, where_sql
+from layers.ogc.case_rows import rows_condition
+from layers.ogc.cql import Binds
+from layers.ogc.crs_uris import CRS84_URI
+from layers.ogc.params import Cursor, ItemsQuery
+from layers.ogc.registry import Collection
+from layers.ogc.sql_parts import feature_text, order_sql, selected_fields, where_sql
 from layers.store.db import without_parallel_workers
 from layers.store.sql import quote_ident
 from layers.tables.case_scope import CaseScope

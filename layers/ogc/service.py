@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from layers.features.case_rows import audit_personal_read, scope_for
-from layers.features.file_export import FileFormat, export_to_bytes
-from layers.features.params import ItemsQuery, bad, parse_items_query
-from layers.features.query import (
+from layers.ogc.case_rows import audit_personal_read, scope_for
+from layers.ogc.file_export import FileFormat, export_to_bytes
+from layers.ogc.params import ItemsQuery, bad, parse_items_query
+from layers.ogc.query import (
     CountCache,
     Page,
     collection_extent,
@@ -26,8 +26,8 @@ from layers.features.query import (
     fetch_item,
     fetch_page,
 )
-from layers.features.registry import Collection, get_collection, visible_collections
-from layers.features.sql_parts import selected_fields
+from layers.ogc.registry import Collection, get_collection, visible_collections
+from layers.ogc.sql_parts import selected_fields
 from layers.tables.case_scope import Viewer
 
 

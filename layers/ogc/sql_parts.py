@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from layers.core.errors import InvalidInputError
-from layers.features.case_rows import rows_condition
-from layers.features.cql import Binds, coerce_literal, compile_filter
-from layers.features.crs_uris import OutputCrs
-from layers.features.params import ItemsQuery
-from layers.features.registry import Collection, Field
+from layers.ogc.case_rows import rows_condition
+from layers.ogc.cql import Binds, coerce_literal, compile_filter
+from layers.ogc.crs_uris import OutputCrs
+from layers.ogc.params import ItemsQuery
+from layers.ogc.registry import Collection, Field
 from layers.store.sql import quote_ident
 from layers.tables.case_scope import CaseScope
 

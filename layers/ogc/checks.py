@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.features.registry import Collection
+from layers.ogc.registry import Collection
 from layers.store.sql import quote_ident
 
 BOUNDARY_TOLERANCE_DEG = 1e-5

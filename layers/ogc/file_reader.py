@@ -25,9 +25,9 @@ from pyproj.exceptions import CRSError
 
 from layers.core.crs import transform_geometry
 from layers.core.errors import InvalidInputError
-from layers.features.registry import Collection, Field
-from layers.features.rows import RowInput
-from layers.features.validate import Problem
+from layers.ogc.registry import Collection, Field
+from layers.ogc.rows import RowInput
+from layers.ogc.validate import Problem
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.core.errors import InvalidInputError, UnprocessableError
-from layers.features.file_reader import read_rows
-from layers.features.registry import Collection, get_collection
-from layers.features.rows import prepare_rows
-from layers.features.validate import Problem
+from layers.ogc.file_reader import read_rows
+from layers.ogc.registry import Collection, get_collection
+from layers.ogc.rows import prepare_rows
+from layers.ogc.validate import Problem
 from layers.store.copy import copy_rows
 from layers.store.sql import quote_ident
 from layers.tables.audit import record

@@ -14,9 +14,9 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from layers.features.checks import locate, reference_problems, taken_codes
-from layers.features.registry import Collection
-from layers.features.validate import Problem, check_geometry, check_properties
+from layers.ogc.checks import locate, reference_problems, taken_codes
+from layers.ogc.registry import Collection
+from layers.ogc.validate import Problem, check_geometry, check_properties
 
 _EXTRA_TYPES = {"entrances": "MultiPoint"}
 PROGRESS_EVERY = 5_000
