@@ -26,7 +26,7 @@ from http_load import skip_unless_ready  # bench/http_load.py, beside this scrip
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.locate import point_to_cells, refresh_index, snapshot_for
+from grids.grid.locate import point_to_cells, refresh_index, snapshot_for
 from layers.store.db import make_engine, resolve_database_url
 from layers.store.settings import DatabaseSettings
 

@@ -11,7 +11,7 @@ from typing import Any
 from geo_api.auth import Principal
 from grids.assign import StationContact, WorkerContact
 from grids.case_access import Actor, Reporter
-from grids.locate import Location
+from grids.grid.locate import Location
 from layers.tables.case_scope import Viewer
 from layers.tables.incidents import Incident
 

@@ -18,7 +18,7 @@ import time
 
 from fastapi import FastAPI
 
-from grids.locate import NOTIFY_CHANNEL, follow_publishes, grid_changed, refresh_index
+from grids.grid.locate import NOTIFY_CHANNEL, follow_publishes, grid_changed, refresh_index
 from grids.sla import sweep
 from layers.store.db import transaction
 from layers.store.notify import listen

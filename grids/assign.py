@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.duty import Assignment, assign_point
-from grids.locate import Location, database_key
+from grids.grid.locate import Location, database_key
 
 RESPONSIBLE_FIRST = "on_duty DESC, id"
 """Among workers of one cell, whose cell it is: on duty first, then the lowest id."""

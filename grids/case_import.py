@@ -12,7 +12,7 @@ external id, unreadable coordinates or time, an unknown category / channel /
 status, or a point outside the district.  Rows whose external id is already in
 the database are skipped, so importing the same file twice imports nothing
 the second time.  Everything is one transaction; points are located in batch
-(`grids.locate.point_to_cells`, in the grid valid when each case was reported)
+(`grids.grid.locate.point_to_cells`, in the grid valid when each case was reported)
 and rows go in with PostgreSQL ``COPY``.  Each case gets one ``import`` event.
 """
 
@@ -38,8 +38,8 @@ from grids.case_import_rows import (
     references_hold,
     write_import_events,
 )
-from grids.live_grid import hold_live_grid
-from grids.locate import DEFAULT_TOLERANCE_M, point_to_cells
+from grids.grid.live_grid import hold_live_grid
+from grids.grid.locate import DEFAULT_TOLERANCE_M, point_to_cells
 from layers.core.crs import to_wgs84
 from layers.core.moments import EARLIEST, LATEST
 from layers.ogc.case_files import read_case_file

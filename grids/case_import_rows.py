@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.deadlines import limits_for, step_deadline
-from grids.grid_snapshot import CellChains
+from grids.grid.grid_snapshot import CellChains
 from grids.reference import work_calendar
 from layers.store.ewkb import points_ewkb_hex
 from layers.store.sql import quote_ident

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from grids.assign import WorkerContact, worker_contact
 from grids.case_access import Actor, Reporter, can_see, reporter_of
-from grids.locate import Location
+from grids.grid.locate import Location
 from layers.core.errors import NotFoundError
 from layers.tables.incidents import Incident, IncidentEvent
 

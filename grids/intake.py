@@ -2,7 +2,7 @@
 
 One call is one transaction: the incident, its ``report`` event and the
 idempotency record are written together or not at all.  The case is routed by
-the live grid under its share lock (`grids.live_grid`), so a concurrent
+the live grid under its share lock (`grids.grid.live_grid`), so a concurrent
 publish either sees the committed case and moves it, or has committed first
 and the case is located in the new grid.  With an
 `Idempotency-Key` (scoped to the caller's API key, or to the client of a
@@ -28,8 +28,8 @@ from grids.assign import WorkerContact, assignment_for, worker_contact
 from grids.case_access import Actor, token_hash
 from grids.case_views import location_of_incident
 from grids.deadlines import Limit, start_step
-from grids.live_grid import hold_live_grid
-from grids.locate import DEFAULT_TOLERANCE_M, Location, locate_one
+from grids.grid.live_grid import hold_live_grid
+from grids.grid.locate import DEFAULT_TOLERANCE_M, Location, locate_one
 from grids.reference import reference
 from layers.core.errors import ConflictError, UnprocessableError
 from layers.tables.incidents import Incident, IncidentEvent

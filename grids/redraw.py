@@ -2,7 +2,7 @@
 
 Order matters and is all-or-nothing: serialise publishers, refuse a stale base
 (409, rebase) or an invalid draft (422 with the report) before writing anything,
-then take the live grid's lock exclusively (`grids.live_grid`: intakes hold it
+then take the live grid's lock exclusively (`grids.grid.live_grid`: intakes hold it
 shared, so every case committed so far is seen and none is routed by the old
 grid until we commit), close changed cells, open the new ones (unchanged cells
 keep their row, id and code), move the open cases off closed cells, mark the
@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grids.drafts import get_revision, live_cell_ids, require_draft, scope_community_ids
-from grids.live_grid import lock_live_grid
-from grids.locate import grid_changed
+from grids.grid.live_grid import lock_live_grid
+from grids.grid.locate import grid_changed
 from grids.reassign import relocate_open_incidents
 from grids.validation import ValidationOptions, validate_draft
 from layers.core.errors import ConflictError, UnprocessableError

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.locate import database_key
+from grids.grid.locate import database_key
 from layers.tables.calendar_overrides import load_calendar
 from layers.tables.work_calendar import WorkCalendar
 

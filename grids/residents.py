@@ -1,6 +1,6 @@
 """The grid chain a resident sees: cells and grid-worker names, never phones.
 
-Built on `grids.locate` (covers + lowest-code tie-break, the same answer as
+Built on `grids.grid.locate` (covers + lowest-code tie-break, the same answer as
 `GET /locate`), so the resident map and the case router never disagree about
 which grid serves a point.
 """
@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from grids.locate import locate_one
+from grids.grid.locate import locate_one
 from layers.core.errors import UnprocessableError
 from layers.core.map_types import CellChain, ChainCell, ResidentLayers
 from layers.map_data.map_layers import resident_layers

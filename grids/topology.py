@@ -25,7 +25,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from grids.cell_codes import code_problem
+from grids.grid.cell_codes import code_problem
 
 logger = logging.getLogger(__name__)
 

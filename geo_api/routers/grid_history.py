@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import Moment
-from grids.history import cells_at
+from grids.grid.history import cells_at
 from layers.core.errors import InvalidInputError
 from layers.core.geojson_input import GeometryInputError, lonlat_bbox
 

@@ -16,8 +16,8 @@ from geo_api.deps import SessionDep, SettingsDep
 from geo_api.fast_auth import allow_fast
 from geo_api.routers.params import Moment
 from grids.assign import contacts_for, contacts_ready
-from grids.locate import live_ready, locate_one
-from grids.locate_batch import locate_batch
+from grids.grid.locate import live_ready, locate_one
+from grids.grid.locate_batch import locate_batch
 
 router = APIRouter(tags=["locate"])
 

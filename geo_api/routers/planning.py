@@ -22,9 +22,9 @@ from grids.drafts import (
     replace_draft,
     rows_to_features,
 )
-from grids.history import list_revisions, revision_diff
+from grids.grid.history import list_revisions, revision_diff
+from grids.grid.live_check import LiveCheckOptions, check_live_grid
 from grids.impact import impact
-from grids.live_check import LiveCheckOptions, check_live_grid
 from grids.redraw import publish
 from grids.validation import ValidationOptions, validate_draft
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from grids.config import CaseSettings
-from grids.locate import live_ready
+from grids.grid.locate import live_ready
 from grids.redraw import publish
 from grids.validation import ValidationOptions
 from layers.store.db import make_engine, make_sessionmaker, transaction

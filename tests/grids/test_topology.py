@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from grids.cell_codes import code_problem
+from grids.grid.cell_codes import code_problem
 from grids.topology import DraftCell, ScopeContext, significant_parts, validate
 
 COMM = "510108001001"

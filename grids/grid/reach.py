@@ -11,7 +11,7 @@ only the points it cannot rule out go through the rules, so the answers are
 exactly those of the rules alone.
 
 Coordinates are WGS-84 degrees; margins and pixels are metres on a local
-equirectangular projection (the one `grids.cell_index` measures with).
+equirectangular projection (the one `grids.grid.cell_index` measures with).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from grids.cell_index import M_PER_DEG_LAT, M_PER_DEG_LON_AT_EQUATOR
-from grids.cell_raster import MAX_PIXELS, PixelRaster, build_raster
-from grids.pip import FloatArray, flatten_edges
+from grids.grid.cell_index import M_PER_DEG_LAT, M_PER_DEG_LON_AT_EQUATOR
+from grids.grid.cell_raster import MAX_PIXELS, PixelRaster, build_raster
+from grids.grid.pip import FloatArray, flatten_edges
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sqlalchemy.orm import Session
 
-from grids.locate import DEFAULT_TOLERANCE_M, point_to_cells
+from grids.grid.locate import DEFAULT_TOLERANCE_M, point_to_cells
 from layers.core.crs import to_wgs84
 
 LAYERS = ("street", "community", "l1", "l2", "l3")

@@ -1,20 +1,20 @@
 """Point → street, community, level-1, level-2, level-3 cell: the routing step of every case.
 
-The grid lives in memory (`grids.grid_snapshot`, kept by `grids.grid_cache`): the
+The grid lives in memory (`grids.grid.grid_snapshot`, kept by `grids.grid.grid_cache`): the
 live grid is loaded once per process and database, and replaced when a revision is published — the
 planning side sends ``NOTIFY wangge_grid_published, '<revision id>'`` inside its
 publishing transaction, and every server process LISTENs (`geo_api.case_tasks`),
 stops trusting its copy (`grid_changed`) and reloads it (`refresh_index`).
 Only while a LISTEN follows the database is the cached grid used without asking
 it; otherwise each live locate first reads the grid's version
-(`grids.live_grid`).  Intake reads that version under the live grid's share
+(`grids.grid.live_grid`).  Intake reads that version under the live grid's share
 lock and passes it in, so a case is always routed by the grid its transaction
 commits against.  A moment in the past (``at``) is answered from the grid valid
 then (``valid_from <= at < coalesce(valid_to, infinity)``), cached per stretch
 of time in which no cell changed.
 
 Semantics (covers + lowest-code tie-break, tolerance, fallbacks) are those of
-`grids.grid_snapshot`; the answer agrees with PostGIS ``ST_Covers``.
+`grids.grid.grid_snapshot`; the answer agrees with PostGIS ``ST_Covers``.
 Coordinates are WGS-84 degrees unless a ``crs`` says otherwise; distances metres.
 """
 
@@ -31,8 +31,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from sqlalchemy.orm import Session
 
-from grids.grid_cache import GRIDS, change_points, database_key
-from grids.grid_snapshot import (
+from grids.grid.grid_cache import GRIDS, change_points, database_key
+from grids.grid.grid_snapshot import (
     DEFAULT_TOLERANCE_M,
     METHODS,
     OUTSIDE,
@@ -40,7 +40,7 @@ from grids.grid_snapshot import (
     GridSnapshot,
     merge_chains,
 )
-from grids.live_grid import live_grid_version
+from grids.grid.live_grid import live_grid_version
 from layers.core.crs import to_wgs84
 from layers.core.errors import InvalidInputError, UnprocessableError
 
@@ -125,7 +125,7 @@ def snapshot_for(
 ) -> GridSnapshot:
     """The grid valid at `at` (default: now, the cached live grid, at least as new as `version`).
 
-    A caller holding the live grid (`grids.live_grid.hold_live_grid`) passes the
+    A caller holding the live grid (`grids.grid.live_grid.hold_live_grid`) passes the
     version it read, so the answer is the grid its transaction writes against.
     """
     if at is None:
@@ -200,7 +200,7 @@ def locate_one(
     """Locate one point; 400 for bad coordinates, 422 ``outside_district`` outside it.
 
     `version`: the live grid's version the caller read under its share lock
-    (`grids.live_grid.hold_live_grid`); the cached grid is reloaded if older.
+    (`grids.grid.live_grid.hold_live_grid`); the cached grid is reloaded if older.
     """
     if crs == "wgs84":
         x, y = float(lon), float(lat)

@@ -1,9 +1,9 @@
 """The grids held in memory, per database: the live one, and a few of the past.
 
-`grids.locate` answers from these.  The live grid is trusted without asking
+`grids.grid.locate` answers from these.  The live grid is trusted without asking
 the database only while a LISTEN follows that database's publishes and no
 publish notice arrived since it was loaded; otherwise each use reads the live
-grid's version (`grids.live_grid`) and reloads an older grid.  Past grids are
+grid's version (`grids.grid.live_grid`) and reloads an older grid.  Past grids are
 kept per stretch of time in which no cell opened or closed.
 """
 
@@ -19,8 +19,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.grid_snapshot import GridSnapshot, load_snapshot
-from grids.live_grid import live_grid_version
+from grids.grid.grid_snapshot import GridSnapshot, load_snapshot
+from grids.grid.live_grid import live_grid_version
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The point-in-polygon kernel of `grids.cell_index`, in PostGIS's own arithmetic.
+"""The point-in-polygon kernel of `grids.grid.cell_index`, in PostGIS's own arithmetic.
 
 Covers-semantics: a point on a ring is covered.  The kernel evaluates PostGIS's
 winding-number test (``determineSide`` and ``isOnSegment`` of liblwgeom, the

@@ -1,10 +1,10 @@
 """Which cell covers a point, and which is nearest: one index over one set of cells.
 
 Covers-semantics with a deterministic tie-break: a point on a shared edge or
-vertex is covered by every cell it touches (`grids.pip`, the same arithmetic as
+vertex is covered by every cell it touches (`grids.grid.pip`, the same arithmetic as
 PostGIS ``ST_Covers``), and the answer is the covering cell of lowest *rank* —
 the position in the array the index was built from, so callers sort their cells
-by code first.  Large batches go through a pixel raster (`grids.cell_raster`),
+by code first.  Large batches go through a pixel raster (`grids.grid.cell_raster`),
 small ones through an R-tree; both give the same answer.
 
 Coordinates are WGS-84 degrees; distances are metres on a local equirectangular
@@ -20,8 +20,8 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from grids.cell_raster import MAX_PIXELS, PixelRaster, build_raster
-from grids.pip import (
+from grids.grid.cell_raster import MAX_PIXELS, PixelRaster, build_raster
+from grids.grid.pip import (
     FloatArray,
     IntArray,
     ScalarEdges,

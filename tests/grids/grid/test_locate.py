@@ -10,8 +10,8 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.grid_snapshot import load_snapshot
-from grids.locate import locate_one, point_to_cells, refresh_index, snapshot_for
+from grids.grid.grid_snapshot import load_snapshot
+from grids.grid.locate import locate_one, point_to_cells, refresh_index, snapshot_for
 from layers.core.errors import InvalidInputError, UnprocessableError
 from tests.conftest import TEST_CLOCK
 

@@ -8,10 +8,10 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.grid_snapshot import COVERS, NEAREST, OUTSIDE, GridSnapshot
-from grids.locate import point_to_cells, refresh_index, snapshot_for
-from grids.reach import build_reach, margin_for
-from tests.grids.test_locate import postgis_codes
+from grids.grid.grid_snapshot import COVERS, NEAREST, OUTSIDE, GridSnapshot
+from grids.grid.locate import point_to_cells, refresh_index, snapshot_for
+from grids.grid.reach import build_reach, margin_for
+from tests.grids.grid.test_locate import postgis_codes
 
 M_PER_DEG = 111_320.0
 

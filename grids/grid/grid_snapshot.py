@@ -12,7 +12,7 @@ points (`GridSnapshot.locate`).  The order of the answer, per point:
    street: ``street_fallback``;
 5. else the point is outside the district (method code -1).
 
-Points beyond the tolerance of every area (`grids.reach`) are known to end at step 5
+Points beyond the tolerance of every area (`grids.grid.reach`) are known to end at step 5
 and skip the others: that is what kept batches with many outside points slow.
 """
 
@@ -28,9 +28,9 @@ from numpy.typing import ArrayLike, NDArray
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.cell_index import RASTER_MIN_POINTS, CellIndex
-from grids.pip import FloatArray, IntArray
-from grids.reach import ReachMask, build_reach, margin_for
+from grids.grid.cell_index import RASTER_MIN_POINTS, CellIndex
+from grids.grid.pip import FloatArray, IntArray
+from grids.grid.reach import ReachMask, build_reach, margin_for
 
 METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
 """Locate methods by code (0–3); -1 means outside the district."""
@@ -150,7 +150,7 @@ class GridSnapshot:
     _reach: dict[float, ReachMask | None] = field(default_factory=dict, repr=False)
     _reach_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     version: int | None = None
-    """The live grid's version when loaded (`grids.live_grid`); None for a past grid."""
+    """The live grid's version when loaded (`grids.grid.live_grid`); None for a past grid."""
 
     def layer(self, name: str) -> AreaSet:
         """Area set by name: "l1", "l2", "l3", "community" or "street"."""
@@ -166,7 +166,7 @@ class GridSnapshot:
     def locate(self, lons: ArrayLike, lats: ArrayLike, *, tolerance_m: float) -> CellChains:
         """The chain of every point (WGS-84 degrees), following the module's rules.
 
-        Points the reach mask rules out (`grids.reach`) are answered "outside" at once;
+        Points the reach mask rules out (`grids.grid.reach`) are answered "outside" at once;
         the others go through the rules, so the answers are the rules' own.
         """
         xs = np.atleast_1d(np.asarray(lons, dtype=np.float64))

@@ -20,7 +20,7 @@ import shapely
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from grids.pip import Edges, FloatArray, IntArray, covers_pairs, expand, lowest
+from grids.grid.pip import Edges, FloatArray, IntArray, covers_pairs, expand, lowest
 
 logger = logging.getLogger(__name__)
 

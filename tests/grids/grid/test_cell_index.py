@@ -7,8 +7,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from grids.cell_index import CellIndex
-from grids.pip import covers_pairs, flatten_edges
+from grids.grid.cell_index import CellIndex
+from grids.grid.pip import covers_pairs, flatten_edges
 
 SQUARE = box(0, 0, 1, 1)
 DONUT = Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (3, 1), (3, 3), (1, 3)]])
