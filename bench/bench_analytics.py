@@ -25,7 +25,7 @@ import shapely
 from sqlalchemy import text
 
 from geo_api.settings import Settings
-from grids.residents import resident_view
+from grids.cases.residents import resident_view
 from layers.analytics import coverage
 from layers.analytics.coverage_report import Scope, resolve_scope
 from layers.analytics.hotspots import aggregate, hotspot_table

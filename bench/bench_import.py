@@ -1,7 +1,7 @@
 """Bulk import of historical cases (`wangge incidents import`) vs a bare COPY of the same file.
 
 Writes a CSV of N cases inside the demo district (reported over the last 300
-days), imports it with `grids.case_import.import_cases` in one transaction
+days), imports it with `grids.cases.importing.import_cases` in one transaction
 (read, validate, batch-locate in the grid of each case's day, COPY incidents
 and events), then rolls back so the database is left as it was.  Baseline in
 the same run: COPY of the same CSV into an unindexed temporary table.
@@ -27,7 +27,7 @@ from http_load import skip_unless_ready  # bench/http_load.py, beside this scrip
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.case_import import import_cases
+from grids.cases.importing import import_cases
 from layers.core.now import system_clock
 from layers.store.db import make_engine, resolve_database_url
 from layers.store.settings import DatabaseSettings

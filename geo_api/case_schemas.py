@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from grids import case_fields as fields
+from grids.cases import fields
 from layers.core.geojson_input import LAT_RANGE, LON_RANGE
 
 CRS = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
@@ -90,7 +90,7 @@ class PointIn(BaseModel):
     bbox: list[Annotated[float, Field(strict=True, allow_inf_nan=False)]] | None = None
 
 
-# The same rules `wangge incidents import` applies to its rows (grids.case_fields).
+# The same rules `wangge incidents import` applies to its rows (grids.cases.fields).
 Category = fields.CATEGORY.field()
 Channel = fields.CHANNEL.field()
 Description = fields.DESCRIPTION.field()

@@ -1,7 +1,7 @@
 """Shaping cases for the caller: who sees what (reporter data and phones are staff-only).
 
 Which reporter data a caller sees is decided on the case side
-(`grids.case_access.reporter_of`: clear, masked or none) and only shaped here.
+(`grids.cases.access.reporter_of`: clear, masked or none) and only shaped here.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from geo_api.auth import Principal
-from grids.assign import StationContact, WorkerContact
-from grids.case_access import Actor, Reporter
+from grids.cases.access import Actor, Reporter
+from grids.cases.assign import StationContact, WorkerContact
 from grids.grid.locate import Location
 from layers.tables.case_scope import Viewer
 from layers.tables.incidents import Incident

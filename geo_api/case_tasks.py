@@ -18,8 +18,8 @@ import time
 
 from fastapi import FastAPI
 
+from grids.cases.sla import sweep
 from grids.grid.locate import NOTIFY_CHANNEL, follow_publishes, grid_changed, refresh_index
-from grids.sla import sweep
 from layers.store.db import transaction
 from layers.store.notify import listen
 from layers.store.outage import first_line, is_unavailable

@@ -4,7 +4,7 @@ Before = the live grid of the scope now; after = the draft.  Buildings and open
 cases are placed by point (a building by its inner point) in both, with the
 same rule as locate (covers, lowest code wins), so "moved" means the point's
 cell code differs between the two grids.  Who would take a level-1 cell's cases
-follows the duty rule (`grids.duty`): the preview names the cells' own workers
+follows the duty rule (`grids.cases.duty`): the preview names the cells' own workers
 who are off duty and who would stand in for them.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.cases.duty import Assignment, assign_cells
 from grids.drafts import get_revision, scope_community_ids
-from grids.duty import Assignment, assign_cells
 from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)

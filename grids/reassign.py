@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.duty import Assignment, assign_cells
+from grids.cases.duty import Assignment, assign_cells
 from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def relocate_open_incidents(
 def _change(m: Any, workers: dict[str, Assignment], revision_id: int) -> dict[str, Any]:
     """Where a case goes; a grid-level case follows the new level-1 cell's worker on duty.
 
-    The duty rule (`grids.duty`) names that worker and why.  When nobody can take
+    The duty rule (`grids.cases.duty`) names that worker and why.  When nobody can take
     the new cell the case keeps its assignee, so it is never left without a
     responsible party; community/street/district cases keep theirs.
     """

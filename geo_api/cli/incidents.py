@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from geo_api.settings import Settings
-from grids.case_import import import_cases
+from grids.cases.importing import import_cases
 from layers.core.now import system_clock
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from geo_api.settings import Settings
-from grids.residents import resident_view
+from grids.cases.residents import resident_view
 from layers.analytics.coverage_report import resolve_scope
 from layers.analytics.trends import TrendQuery
 from layers.core.crs import to_wgs84

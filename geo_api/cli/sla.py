@@ -7,7 +7,7 @@ from datetime import datetime
 import typer
 
 from geo_api.settings import Settings
-from grids.sla import sweep as run_sweep
+from grids.cases.sla import sweep as run_sweep
 from layers.core.now import system_clock
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.auth import STAFF, Principal, Role, allow
 from geo_api.deps import NowDep, SessionDep
-from grids.reference import forget_reference
+from grids.cases.reference import forget_reference
 from layers.core.errors import NotFoundError
 from layers.tables.calendar_overrides import (
     CalendarOverride,

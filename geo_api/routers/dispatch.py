@@ -10,7 +10,7 @@ from geo_api.auth import Principal, Role, allow
 from geo_api.case_schemas import AssignIn, IncidentOut, QueuePage
 from geo_api.case_shapes import actor_of, incident_out
 from geo_api.deps import NowDep, SessionDep
-from grids.dispatch import QueueFilter, assign, queue
+from grids.cases.dispatch import QueueFilter, assign, queue
 from layers.core.errors import InvalidInputError
 from layers.core.geojson_input import GeometryInputError, lonlat_bbox
 from layers.tables.incidents import OPEN_STATUSES

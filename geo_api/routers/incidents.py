@@ -20,10 +20,10 @@ from geo_api.case_shapes import (
 from geo_api.credentials import client_fingerprint
 from geo_api.deps import NowDep, SessionDep
 from geo_api.fast_auth import allow_fast
-from grids.case_views import case_events, get_case
-from grids.dispatch import nearest_workers
-from grids.intake import NewCase, report_case
-from grids.workflow import transition
+from grids.cases.dispatch import nearest_workers
+from grids.cases.intake import NewCase, report_case
+from grids.cases.views import case_events, get_case
+from grids.cases.workflow import transition
 from layers.core.errors import PreconditionRequiredError
 
 router = APIRouter(tags=["incidents"])

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from geo_api.auth import Role, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import Moment
-from grids.kpis import case_kpis
+from grids.cases.kpis import case_kpis
 from layers.core.errors import InvalidInputError
 
 router = APIRouter(tags=["analytics"])

@@ -15,7 +15,7 @@ from geo_api.case_shapes import location_out, station_out, worker_out
 from geo_api.deps import SessionDep, SettingsDep
 from geo_api.fast_auth import allow_fast
 from geo_api.routers.params import Moment
-from grids.assign import contacts_for, contacts_ready
+from grids.cases.assign import contacts_for, contacts_ready
 from grids.grid.locate import live_ready, locate_one
 from grids.grid.locate_batch import locate_batch
 

@@ -20,7 +20,7 @@ from geo_api.routers.params import Moment, incident_filter, split_codes
 from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.security_headers import map_csp, new_nonce
 from geo_api.settings import Settings
-from grids.residents import resident_view
+from grids.cases.residents import resident_view
 from layers.analytics.coverage_report import resolve_scope
 from layers.analytics.hotspots import HotspotQuery
 from layers.analytics.trends import TrendQuery

@@ -26,7 +26,7 @@ from geo_api.credentials import check_key, client_fingerprint
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.open311_format import FORMATS, render_error, render_list, render_object
 from geo_api.settings import Settings
-from grids.open311 import (
+from grids.cases.open311 import (
     Open311Post,
     RequestQuery,
     find_requests,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import split_codes
-from grids.residents import resident_view
+from grids.cases.residents import resident_view
 from layers.core.crs import to_wgs84
 
 router = APIRouter(prefix="/residents", tags=["residents"])

@@ -16,7 +16,7 @@ import numpy as np
 from layers.tables import clocks
 from layers.tables.incidents import STEP_OF_STATUS
 
-WARN_SHARE = 0.8  # as grids.deadlines.WARN_SHARE: the SLA sweep warns at 80 %
+WARN_SHARE = 0.8  # as grids.cases.deadlines.WARN_SHARE: the SLA sweep warns at 80 %
 MAIN_PATH = (
     "reported",
     "accepted",
@@ -181,7 +181,7 @@ def duration(action: str, cat: CategoryInfo, urgency: str, rng: np.random.Genera
 
 
 def _deadline(step: str, start: datetime, cat: CategoryInfo, urgency: str) -> dict | None:
-    """The deadline record of a step starting at `start` (as `grids.deadlines` writes it)."""
+    """The deadline record of a step starting at `start` (as `grids.cases.deadlines` writes it)."""
     limit = cat.limits.get((urgency, step))
     if limit is None:
         return None
@@ -208,7 +208,7 @@ def trail(
     """Events along `path` with the step clocks the workflow keeps; squeezed into [created, now].
 
     An event that ends a timed step records ``{step, due_at, on_time}`` (what the
-    KPIs read); each new step starts its deadline, as `grids.workflow` does.
+    KPIs read); each new step starts its deadline, as `grids.cases.workflow` does.
     """
     durations = [duration(ACTION_FOR[s], cat, urgency, rng) for s in path[1:]]
     span = (now - created).total_seconds() / 60

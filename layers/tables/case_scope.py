@@ -11,7 +11,7 @@ so a grid worker sees the same cases wherever they look:
   checked by the caller); an anonymous resident sees none this way.
 
 It lives here, beside the incidents table, because `layers` (OGC) may not import
-`grids`; `grids.case_access` builds on it.  Reporter data follows its own rule
+`grids`; `grids.cases.access` builds on it.  Reporter data follows its own rule
 (`sees_reporter`): in clear for dispatchers and admins, and for the assigned grid
 worker where the category needs a call-back; masked for other staff.
 """

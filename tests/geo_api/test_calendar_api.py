@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.case_access import Actor
-from grids.intake import NewCase, report_case
-from grids.sla import sweep
-from grids.workflow import transition
+from grids.cases.access import Actor
+from grids.cases.intake import NewCase, report_case
+from grids.cases.sla import sweep
+from grids.cases.workflow import transition
 from layers.tables.clocks import LOCAL_TZ
 from tests.conftest import TEST_NOW
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.sla import sweep
+from grids.cases.sla import sweep
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 from tests.geo_api.planning_split import find_split_case, new_l1_code, split
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from grids.workflow import ACTIONS, RULES, allowed_actions
+from grids.cases.workflow import ACTIONS, RULES, allowed_actions
 from layers.demo.trails import ACTION_FOR, ROLE_FOR
 
 CASE = {

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from geo_api.app import create_app
 from geo_api.migrate import grant_service_role
 from geo_api.settings import Settings
-from grids import case_import
+from grids.cases import importing as case_import
 from layers.core.errors import ServiceRoleError
 from layers.store.service_role import ServiceLogin, provision
 from layers.store.settings import DEFAULT_SERVICE_ROLE, DatabaseSettings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from grids.deadlines import Limit, step_deadline
+from grids.cases.deadlines import Limit, step_deadline
 from layers.tables.clocks import LOCAL_TZ, deadline
 from layers.tables.work_calendar import STATUTORY, official_days
 

@@ -11,9 +11,9 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.deadlines import limits_for, step_deadline
+from grids.cases.deadlines import limits_for, step_deadline
+from grids.cases.reference import work_calendar
 from grids.grid.grid_snapshot import CellChains
-from grids.reference import work_calendar
 from layers.store.ewkb import points_ewkb_hex
 from layers.store.sql import quote_ident
 from layers.tables.incidents import STEP_OF_STATUS

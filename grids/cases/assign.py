@@ -6,7 +6,7 @@ through revisions that keep the code).  Points handled by fallback (no cell)
 have no worker; the community's service station takes them.
 
 `assign_for_chain` reads the database (used when a case is written) and follows
-the duty rule of `grids.duty` (the cell's worker when on duty, else the
+the duty rule of `grids.cases.duty` (the cell's worker when on duty, else the
 configured substitute, else the nearest on-duty level-1 worker of the community);
 `contacts_for` answers from a per-process cache refreshed every
 `CONTACT_TTL_S` seconds (used by the hot ``GET /locate``): it names the cell's
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.duty import Assignment, assign_point
+from grids.cases.duty import Assignment, assign_point
 from grids.grid.locate import Location, database_key
 
 RESPONSIBLE_FIRST = "on_duty DESC, id"
@@ -65,7 +65,7 @@ def assign_for_chain(*, session: Session, chain: Location) -> int | None:
 
 
 def assignment_for(*, session: Session, chain: Location) -> Assignment:
-    """Who takes a case located at `chain`, and why (the duty rule of `grids.duty`)."""
+    """Who takes a case located at `chain`, and why (the duty rule of `grids.cases.duty`)."""
     return assign_point(
         session=session,
         l1_code=chain.l1_code,

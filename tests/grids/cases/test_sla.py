@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from geo_api.cli import app as cli
-from grids.case_access import Actor
-from grids.intake import NewCase, report_case
-from grids.sla import sweep
+from grids.cases.access import Actor
+from grids.cases.intake import NewCase, report_case
+from grids.cases.sla import sweep
 from layers.tables.incidents import Incident
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 local on a Thursday

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from grids.assign import WorkerContact, worker_contact
-from grids.case_access import Actor, Reporter, can_see, reporter_of
+from grids.cases.access import Actor, Reporter, can_see, reporter_of
+from grids.cases.assign import WorkerContact, worker_contact
 from grids.grid.locate import Location
 from layers.core.errors import NotFoundError
 from layers.tables.incidents import Incident, IncidentEvent

@@ -31,8 +31,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from grids.case_fields import ADDRESS, DESCRIPTION, EXTERNAL_ID, TextRule
-from grids.case_import_rows import (
+from grids.cases.fields import ADDRESS, DESCRIPTION, EXTERNAL_ID, TextRule
+from grids.cases.import_rows import (
     build_rows,
     existing_external_ids,
     references_hold,
@@ -77,7 +77,7 @@ def _reject(reasons: pd.Series, mask, reason: str) -> None:
 
 
 def _reject_text(reasons: pd.Series, values: pd.Series, rule: TextRule) -> None:
-    """The API's rule for this field (grids.case_fields), on the non-empty values."""
+    """The API's rule for this field (grids.cases.fields), on the non-empty values."""
     given = values[values.notna() & (values != "")]
     for index, reason in zip(given.index, rule.reasons(given.tolist()), strict=True):
         if reason and pd.isna(reasons.at[index]):

@@ -9,7 +9,7 @@ generalised: the category's name for a description, the street and community for
 an address, the point snapped to a `precision_m` grid.  Disputes, security,
 personal matters and petitions are never public.  Posted requests come in
 through one intake channel (`CaseSettings.open311_channel`, ``resident_app`` by
-default) and the normal intake (`grids.intake.report_case`).  An
+default) and the normal intake (`grids.cases.intake.report_case`).  An
 ``address_string`` without coordinates is matched against courtyard, then
 community names (the longest name contained in the address wins).
 """
@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.case_access import Actor, actor_scope, token_hash
-from grids.intake import IntakeResult, NewCase, report_case
+from grids.cases.access import Actor, actor_scope, token_hash
+from grids.cases.intake import IntakeResult, NewCase, report_case
 from layers.core.errors import InvalidInputError, NotFoundError
 from layers.tables.case_scope import public_cases_sql
 from layers.tables.clocks import LOCAL_TZ

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import DateTime, and_, case, cast, or_, select, text
 from sqlalchemy.orm import Session
 
-from grids.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
-from grids.duty import reassign_if_off_duty
-from grids.reference import work_calendar
+from grids.cases.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
+from grids.cases.duty import reassign_if_off_duty
+from grids.cases.reference import work_calendar
 from layers.tables.incidents import HANDLING_LEVELS, Incident, IncidentEvent
 
 logger = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.assign import WorkerContact
-from grids.case_access import Actor, scope_sql
-from grids.workflow import TransitionResult, transition
+from grids.cases.access import Actor, scope_sql
+from grids.cases.assign import WorkerContact
+from grids.cases.workflow import TransitionResult, transition
 from layers.core.errors import InvalidInputError, NotFoundError, WanggeError
 from layers.tables.incidents import OPEN_STATUSES, STATUSES
 

@@ -24,13 +24,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from grids.assign import WorkerContact, assignment_for, worker_contact
-from grids.case_access import Actor, token_hash
-from grids.case_views import location_of_incident
-from grids.deadlines import Limit, start_step
+from grids.cases.access import Actor, token_hash
+from grids.cases.assign import WorkerContact, assignment_for, worker_contact
+from grids.cases.deadlines import Limit, start_step
+from grids.cases.reference import reference
+from grids.cases.views import location_of_incident
 from grids.grid.live_grid import hold_live_grid
 from grids.grid.locate import DEFAULT_TOLERANCE_M, Location, locate_one
-from grids.reference import reference
 from layers.core.errors import ConflictError, UnprocessableError
 from layers.tables.incidents import Incident, IncidentEvent
 

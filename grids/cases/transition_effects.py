@@ -1,6 +1,6 @@
 """What a transition does to a case besides its status: clocks, assignee, level, extensions.
 
-Kept apart from `grids.workflow` (which decides whether a transition may
+Kept apart from `grids.cases.workflow` (which decides whether a transition may
 happen) so each stays small; the returned dict is the event's ``data``.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.deadlines import STEP_OF_STATUS, Limit, extend_step, finished_step, start_step
-from grids.duty import reassign_if_off_duty
-from grids.reference import work_calendar
+from grids.cases.deadlines import STEP_OF_STATUS, Limit, extend_step, finished_step, start_step
+from grids.cases.duty import reassign_if_off_duty
+from grids.cases.reference import work_calendar
 from layers.core.errors import ConflictError, InvalidInputError, NotFoundError
 from layers.tables.incidents import HANDLING_LEVELS, Incident
 

@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from grids.case_access import Actor, can_see
-from grids.case_views import CaseView, view_of
-from grids.deadlines import STEP_OF_STATUS, Limit, limits_for
-from grids.transition_effects import apply_effects
+from grids.cases.access import Actor, can_see
+from grids.cases.deadlines import STEP_OF_STATUS, Limit, limits_for
+from grids.cases.transition_effects import apply_effects
+from grids.cases.views import CaseView, view_of
 from layers.core.errors import (
     ConflictError,
     ForbiddenError,

@@ -162,7 +162,7 @@ def test_unreadable_files_write_nothing(test_db, engine, monkeypatch, tmp_path):
 
 
 def test_without_the_trigger_shortcut_the_result_is_the_same(run, engine, tmp_path, monkeypatch):
-    import grids.case_import as case_import
+    import grids.cases.importing as case_import
 
     monkeypatch.setattr(case_import, "_skip_row_triggers", lambda session: False)
     path = write_csv(
@@ -177,7 +177,7 @@ def test_references_are_checked_before_the_triggers_are_skipped(engine):
     import pandas as pd
     from sqlalchemy.orm import Session
 
-    from grids.case_import_rows import references_hold
+    from grids.cases.import_rows import references_hold
 
     frame = pd.DataFrame(
         {
@@ -259,8 +259,8 @@ def test_bad_dates_nul_and_overlong_text_reject_their_row_only(run, engine, tmp_
 
 
 def test_the_api_and_the_import_share_the_field_limits(run, client, engine, tmp_path):
-    """One rule (grids.case_fields): what POST /incidents refuses, the import rejects."""
-    from grids.case_fields import DESCRIPTION
+    """One rule (grids.cases.fields): what POST /incidents refuses, the import rejects."""
+    from grids.cases.fields import DESCRIPTION
 
     longest = DESCRIPTION.max_length
     path = tmp_path / "limits.csv"

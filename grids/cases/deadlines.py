@@ -7,7 +7,7 @@ urgency.  A step's deadline is computed when the step starts and kept in
 amount}}``; ``incidents.due_at`` is the running step's deadline (NULL when no
 clock runs: parked, closed, void).  Clocks: `layers.tables.clocks`, on the working
 days of the district's `WorkCalendar` (official holidays + local overrides,
-`grids.reference.work_calendar`), which every caller passes in.  A deadline
+`grids.cases.reference.work_calendar`), which every caller passes in.  A deadline
 over a day the calendar only guesses records ``"calendar": "provisional"``.
 """
 
