@@ -33,12 +33,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_api.settings import Settings
-from grids.balance import SuggestOptions, suggest
-from grids.drafts import create_draft, read_draft
-from grids.impact import impact
-from grids.redraw import publish
-from grids.topology import validate
-from grids.validation import (
+from grids.planning.balance import SuggestOptions, suggest
+from grids.planning.drafts import create_draft, read_draft
+from grids.planning.impact import impact
+from grids.planning.publish import publish
+from grids.planning.topology import validate
+from grids.planning.validation import (
     ValidationOptions,
     draft_cells_metric,
     scope_context,

@@ -1,7 +1,7 @@
 """Balanced suggestions over HTTP: small ones answer at once, big ones run as a job.
 
 `POST /planning/revisions/{id}/suggest` keeps its synchronous 200 for drafts
-whose work (`grids.balance.SuggestInput.work`) is at most
+whose work (`grids.planning.balance.SuggestInput.work`) is at most
 ``WANGGE_LIMIT_SUGGEST_SYNC_WORK`` — a community, or the tests' small district —
 and answers 202 with a job (``Location: /jobs/{id}``) above it, or whenever the
 client sends ``Prefer: respond-async`` (RFC 7240).  Either way the long part
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from geo_api.job_runner import JobContext, JobRunner
 from geo_api.settings import Settings
-from grids.balance import (
+from grids.planning.balance import (
     SuggestOptions,
     check_suggestion,
     compute_suggestion,

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from geo_api.settings import Settings
-from grids.draft_files import export_geopackage, import_geopackage
+from grids.planning.draft_files import export_geopackage, import_geopackage
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
 app = typer.Typer(

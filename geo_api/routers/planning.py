@@ -13,8 +13,10 @@ from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.job_schemas import JobOut, job_out, owner_of
 from geo_api.settings import Settings
 from geo_api.suggest_runs import suggest_or_submit, wants_async
-from grids.balance import SuggestOptions
-from grids.drafts import (
+from grids.grid.history import list_revisions, revision_diff
+from grids.grid.live_check import LiveCheckOptions, check_live_grid
+from grids.planning.balance import SuggestOptions
+from grids.planning.drafts import (
     create_draft,
     features_to_rows,
     get_revision,
@@ -22,11 +24,9 @@ from grids.drafts import (
     replace_draft,
     rows_to_features,
 )
-from grids.grid.history import list_revisions, revision_diff
-from grids.grid.live_check import LiveCheckOptions, check_live_grid
-from grids.impact import impact
-from grids.redraw import publish
-from grids.validation import ValidationOptions, validate_draft
+from grids.planning.impact import impact
+from grids.planning.publish import publish
+from grids.planning.validation import ValidationOptions, validate_draft
 
 router = APIRouter(prefix="/planning", tags=["planning"])
 PLANNERS = (Role.PLANNER, Role.ADMIN)

@@ -1,6 +1,6 @@
 """Does the live grid tile exactly?  Overlaps and gaps between communities and across them.
 
-A draft is validated against its own scope (`grids.validation`); this check
+A draft is validated against its own scope (`grids.planning.validation`); this check
 looks at what is published: pairs of communities, and pairs of level-1 cells of
 *different* communities, that share area, and pieces of the district that no
 community (or no level-1 cell) covers.  Such pieces make a point belong to two

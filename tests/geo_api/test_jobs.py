@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-import grids.balance
+import grids.planning.balance
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.core.limit_settings import LimitSettings
@@ -35,13 +35,13 @@ def planner(test_db) -> dict[str, str]:
 
 
 def _slow_down(monkeypatch, seconds: float) -> None:
-    original = grids.balance._redraw_group
+    original = grids.planning.balance._redraw_group
 
     def slower(*args, **kwargs):
         time.sleep(seconds)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(grids.balance, "_redraw_group", slower)
+    monkeypatch.setattr(grids.planning.balance, "_redraw_group", slower)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from grids.redraw import publish
-from grids.validation import ValidationOptions
+from grids.planning.publish import publish
+from grids.planning.validation import ValidationOptions
 from layers.core.errors import ConflictError
 from layers.store.db import make_sessionmaker, transaction
 from tests.conftest import TEST_CLOCK

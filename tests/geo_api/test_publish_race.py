@@ -24,8 +24,8 @@ from geo_api.app import create_app
 from geo_api.settings import Settings
 from grids.config import CaseSettings
 from grids.grid.locate import live_ready
-from grids.redraw import publish
-from grids.validation import ValidationOptions
+from grids.planning.publish import publish
+from grids.planning.validation import ValidationOptions
 from layers.store.db import make_engine, make_sessionmaker, transaction
 from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK

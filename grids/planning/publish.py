@@ -21,11 +21,11 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from grids.drafts import get_revision, live_cell_ids, require_draft, scope_community_ids
 from grids.grid.live_grid import lock_live_grid
 from grids.grid.locate import grid_changed
-from grids.reassign import relocate_open_incidents
-from grids.validation import ValidationOptions, validate_draft
+from grids.planning.drafts import get_revision, live_cell_ids, require_draft, scope_community_ids
+from grids.planning.reassign import relocate_open_incidents
+from grids.planning.validation import ValidationOptions, validate_draft
 from layers.core.errors import ConflictError, UnprocessableError
 from layers.tables.audit import record
 from layers.tables.grid_cells import GridRevision

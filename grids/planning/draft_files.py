@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 from shapely.geometry import mapping
 
-from grids.drafts import features_to_rows, read_draft, replace_draft
+from grids.planning.drafts import features_to_rows, read_draft, replace_draft
 from layers.core.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import numpy as np
 import shapely
 from shapely.geometry import box
 
-from grids.regions import (
+from grids.planning.regions import (
     Unit,
     balance_figures,
     balanced_regions,

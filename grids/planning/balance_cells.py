@@ -17,9 +17,9 @@ import numpy as np
 import shapely
 from scipy.optimize import linear_sum_assignment
 
-from grids.drafts import DraftRow
-from grids.regions import reading_order
-from grids.validation import geom_to_wgs84
+from grids.planning.drafts import DraftRow
+from grids.planning.regions import reading_order
+from grids.planning.validation import geom_to_wgs84
 
 GRID_M = 1e-3
 """Precision grid of suggested boundaries, metres."""

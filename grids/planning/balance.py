@@ -1,11 +1,11 @@
 """Suggest balanced level-1 (or level-2) cells for a draft, from whole courtyards.
 
 Per community (level 1) or per level-1 cell (level 2), the level-3 cells are the
-units (merged where a courtyard spans several), `grids.regions` groups them into
+units (merged where a courtyard spans several), `grids.planning.regions` groups them into
 contiguous regions balanced in households and open cases, and the draft is
 rewritten: new cells are unions of their level-3 cells (so they nest exactly),
 level-2 cells are split where a new level-1 boundary crosses them, level-3
-geometry is kept and recoded (`grids.balance_cells`).  Region codes reuse the
+geometry is kept and recoded (`grids.planning.balance_cells`).  Region codes reuse the
 old code that shares the most households, so grid workers keep most of their people.
 
 A suggestion runs in three steps so that the long one holds nothing: read the
@@ -25,10 +25,10 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.balance_cells import Union, build_cells
-from grids.drafts import DraftRow, get_revision, read_draft, replace_draft, require_draft
-from grids.regions import Unit, balance_figures, balanced_regions, merge_by_courtyard
-from grids.validation import geoms_to_metric
+from grids.planning.balance_cells import Union, build_cells
+from grids.planning.drafts import DraftRow, get_revision, read_draft, replace_draft, require_draft
+from grids.planning.regions import Unit, balance_figures, balanced_regions, merge_by_courtyard
+from grids.planning.validation import geoms_to_metric
 from layers.core.errors import ConflictError, UnprocessableError
 from layers.core.limit_settings import LimitSettings
 from layers.core.limits import check_limit

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.cases.duty import Assignment, assign_cells
-from grids.drafts import get_revision, scope_community_ids
+from grids.planning.drafts import get_revision, scope_community_ids
 from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)

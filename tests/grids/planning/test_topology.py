@@ -6,7 +6,7 @@ import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from grids.grid.cell_codes import code_problem
-from grids.topology import DraftCell, ScopeContext, significant_parts, validate
+from grids.planning.topology import DraftCell, ScopeContext, significant_parts, validate
 
 COMM = "510108001001"
 L1A, L1B = COMM + "001", COMM + "002"

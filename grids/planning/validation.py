@@ -1,4 +1,4 @@
-"""Validate a stored draft: load it in metres, run `grids.topology`, report in GeoJSON.
+"""Validate a stored draft: load it in metres, run `grids.planning.topology`, report in GeoJSON.
 
 The report carries each problem's geometry back in EPSG:4326, so a planner's
 map (or QGIS) can draw the overlap, the gap or the self-intersection point.
@@ -19,8 +19,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.drafts import DraftRow, get_revision, read_draft, scope_community_ids
-from grids.topology import DraftCell, Problem, ScopeContext, validate
+from grids.planning.drafts import DraftRow, get_revision, read_draft, scope_community_ids
+from grids.planning.topology import DraftCell, Problem, ScopeContext, validate
 from layers.core.crs import from_metric, to_metric
 from layers.tables.base import UTM48N
 
