@@ -8,20 +8,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from geo_api import case_tasks, docs_pages, job_runner
-from geo_api.compression import Compression
-from geo_api.cors import ReadOnlyCORS
+from geo_api import docs_pages
+from geo_api.background import case_tasks, job_runner
+from geo_api.background.suggest_runs import SUGGEST_JOB, suggest_job
 from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
-from geo_api.form_charset import FormCharset
-from geo_api.limits import BodySizeLimit
-from geo_api.log_redaction import install_access_log_redaction
+from geo_api.middleware.compression import Compression
+from geo_api.middleware.cors import ReadOnlyCORS
+from geo_api.middleware.form_charset import FormCharset
+from geo_api.middleware.limits import BodySizeLimit
+from geo_api.middleware.log_redaction import install_access_log_redaction
+from geo_api.middleware.security_headers import SecurityHeaders
+from geo_api.middleware.text_guard import refuse_unstorable_text
 from geo_api.openapi import install_openapi
 from geo_api.routers import ROUTERS
-from geo_api.security_headers import SecurityHeaders
 from geo_api.settings import Settings
-from geo_api.suggest_runs import SUGGEST_JOB, suggest_job
-from geo_api.text_guard import refuse_unstorable_text
 from layers.core.now import Clock, system_clock
 from layers.store.db import make_engine, make_sessionmaker, resolve_service_url
 from layers.store.outage import OutageLog

@@ -15,7 +15,7 @@ import html
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from geo_api.security_headers import DOCS_CSP
+from geo_api.middleware.security_headers import DOCS_CSP
 from maps.assets import pinned_versions
 
 DOCS_PATH = "/docs"

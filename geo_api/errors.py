@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geo_api.log_redaction import redact_target
+from geo_api.middleware.log_redaction import redact_target
 from layers.core.errors import WanggeError
 from layers.store.outage import OutageLog, describe, first_line, is_query_canceled, is_unavailable
 

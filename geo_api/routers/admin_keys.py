@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from geo_api.auth import Principal, Role, allow
 from geo_api.deps import NowDep, SessionDep
-from geo_api.key_schemas import KeyCreated, KeyIn, KeyOut, SessionOut
+from geo_api.schemas.keys import KeyCreated, KeyIn, KeyOut, SessionOut
 from layers.tables.api_keys import KeyInfo, issue_key, list_keys, revoke_key
 from layers.tables.web_sessions import list_sessions, revoke_session
 

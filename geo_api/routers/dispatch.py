@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from geo_api.auth import Principal, Role, allow
-from geo_api.case_schemas import AssignIn, IncidentOut, QueuePage
-from geo_api.case_shapes import actor_of, incident_out
 from geo_api.deps import NowDep, SessionDep
+from geo_api.schemas.case_shapes import actor_of, incident_out
+from geo_api.schemas.cases import AssignIn, IncidentOut, QueuePage
 from grids.cases.dispatch import QueueFilter, assign, queue
 from layers.core.errors import InvalidInputError
 from layers.core.geojson_input import GeometryInputError, lonlat_bbox

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, Principal, Role, allow
-from geo_api.case_schemas import EventOut, IncidentIn, IncidentOut, NearestWorkerOut, TransitionIn
-from geo_api.case_shapes import (
+from geo_api.credentials import client_fingerprint
+from geo_api.deps import NowDep, SessionDep
+from geo_api.fast_auth import allow_fast
+from geo_api.schemas.case_shapes import (
     actor_of,
     etag,
     incident_out,
@@ -17,9 +19,7 @@ from geo_api.case_shapes import (
     submitted_reporter,
     worker_out,
 )
-from geo_api.credentials import client_fingerprint
-from geo_api.deps import NowDep, SessionDep
-from geo_api.fast_auth import allow_fast
+from geo_api.schemas.cases import EventOut, IncidentIn, IncidentOut, NearestWorkerOut, TransitionIn
 from grids.cases.dispatch import nearest_workers
 from grids.cases.intake import NewCase, report_case
 from grids.cases.views import case_events, get_case

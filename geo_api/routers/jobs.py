@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path
 
 from geo_api.auth import STAFF, Principal, Role, allow
 from geo_api.deps import NowDep, SessionDep
-from geo_api.job_schemas import JobOut, job_out, owner_of
+from geo_api.schemas.jobs import JobOut, job_out, owner_of
 from layers.tables.jobs import cancel_job, get_job
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])

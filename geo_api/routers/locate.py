@@ -10,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from geo_api.auth import EVERYONE, STAFF, Principal, allow
 from geo_api.batch_points import read_points
-from geo_api.case_schemas import CRS, LocateOut
-from geo_api.case_shapes import location_out, station_out, worker_out
 from geo_api.deps import SessionDep, SettingsDep
 from geo_api.fast_auth import allow_fast
 from geo_api.routers.params import Moment
+from geo_api.schemas.case_shapes import location_out, station_out, worker_out
+from geo_api.schemas.cases import CRS, LocateOut
 from grids.cases.assign import contacts_for, contacts_ready
 from grids.grid.locate import live_ready, locate_one
 from grids.grid.locate_batch import locate_batch

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from geo_api.auth import EVERYONE, STAFF, Principal, Role, allow
-from geo_api.case_shapes import viewer_of
 from geo_api.deps import NowDep, SessionDep, SettingsDep
+from geo_api.middleware.security_headers import map_csp, new_nonce
 from geo_api.routers.params import Moment, incident_filter, split_codes
 from geo_api.routers.residents_nearby import wgs84_point
-from geo_api.security_headers import map_csp, new_nonce
+from geo_api.schemas.case_shapes import viewer_of
 from geo_api.settings import Settings
 from grids.cases.residents import resident_view
 from layers.analytics.coverage_report import resolve_scope

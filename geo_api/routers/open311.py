@@ -21,10 +21,10 @@ from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import Response
 
 from geo_api.auth import EVERYONE, Principal, PrincipalDep, allow, principal_of
-from geo_api.case_shapes import actor_of
 from geo_api.credentials import check_key, client_fingerprint
 from geo_api.deps import NowDep, SessionDep, SettingsDep
-from geo_api.open311_format import FORMATS, render_error, render_list, render_object
+from geo_api.schemas.case_shapes import actor_of
+from geo_api.schemas.open311 import FORMATS, render_error, render_list, render_object
 from geo_api.settings import Settings
 from grids.cases.open311 import (
     Open311Post,

@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from geo_api.auth import Principal, Role, allow
+from geo_api.background.suggest_runs import suggest_or_submit, wants_async
 from geo_api.deps import NowDep, SessionDep, SettingsDep
-from geo_api.job_schemas import JobOut, job_out, owner_of
+from geo_api.schemas.jobs import JobOut, job_out, owner_of
 from geo_api.settings import Settings
-from geo_api.suggest_runs import suggest_or_submit, wants_async
 from grids.grid.history import list_revisions, revision_diff
 from grids.grid.live_check import LiveCheckOptions, check_live_grid
 from grids.planning.balance import SuggestOptions

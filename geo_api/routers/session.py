@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from geo_api.auth import EVERYONE, LEGACY_COOKIE, SESSION_COOKIE, allow
 from geo_api.credentials import check_key, client_address
 from geo_api.deps import NowDep, SessionDep
-from geo_api.security_headers import LOGIN_CSP
+from geo_api.middleware.security_headers import LOGIN_CSP
 from layers.core.errors import ForbiddenError
 from layers.tables.api_keys import STAFF_ROLES
 from layers.tables.web_sessions import end_session, start_session

@@ -3,7 +3,7 @@
 The grid lives in memory (`grids.grid.grid_snapshot`, kept by `grids.grid.grid_cache`): the
 live grid is loaded once per process and database, and replaced when a revision is published — the
 planning side sends ``NOTIFY wangge_grid_published, '<revision id>'`` inside its
-publishing transaction, and every server process LISTENs (`geo_api.case_tasks`),
+publishing transaction, and every server process LISTENs (`geo_api.background.case_tasks`),
 stops trusting its copy (`grid_changed`) and reloads it (`refresh_index`).
 Only while a LISTEN follows the database is the cached grid used without asking
 it; otherwise each live locate first reads the grid's version

@@ -78,7 +78,7 @@ def _lock(session: Session, collection: Collection, item_id: str, if_match: str 
         raise NotFoundError(f"no feature {item_id!r} in {collection.id}", code="unknown_feature")
     if not if_match:
         raise PreconditionRequiredError("send If-Match with the ETag you read")
-    # W/"v3" is what a gzipped GET carries (`geo_api.compression`): the same version.
+    # W/"v3" is what a gzipped GET carries (`geo_api.middleware.compression`): the same version.
     tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
     if "*" not in tags and f'"v{row.version}"' not in tags:
         raise PreconditionFailedError(

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from geo_api.compression import accepts_gzip
+from geo_api.middleware.compression import accepts_gzip
 from layers.ogc.tiles import lonlat_to_tile
 
 GZIP = {"Accept-Encoding": "gzip"}

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import text
 
-from geo_api.case_schemas import QueuePage
+from geo_api.schemas.cases import QueuePage
 from tests.conftest import TEST_NOW
 
 CASE = {

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from geo_api.case_schemas import IncidentOut
+from geo_api.schemas.cases import IncidentOut
 
 CASE = {
     "location": {"lon": 104.1, "lat": 30.68},

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, pool, text
 
 from geo_api.app import create_app
-from geo_api.case_schemas import LocateOut
+from geo_api.schemas.cases import LocateOut
 from geo_api.settings import Settings
 from layers.core.crs import from_wgs84
 from layers.store.settings import DatabaseSettings

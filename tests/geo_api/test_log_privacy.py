@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from geo_api.app import create_app
-from geo_api.log_redaction import redact_target
+from geo_api.middleware.log_redaction import redact_target
 from geo_api.settings import Settings
 from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
 from geo_api.deps import SessionDep
-from geo_api.http_cache import conditional
+from geo_api.middleware.http_cache import conditional
 from geo_api.routers.ogc.openapi_doc import openapi_document
 from geo_api.routers.ogc.route import (
     GEOJSON,

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
-from geo_api.case_shapes import viewer_of
 from geo_api.deps import NowDep, SessionDep
-from geo_api.http_cache import body_etag, conditional
+from geo_api.middleware.http_cache import body_etag, conditional
 from geo_api.routers.ogc.core import DOWNLOADS
 from geo_api.routers.ogc.route import GEOJSON, JSON, OGCRoute, base_url, link, url_with, wants
 from geo_api.routers.ogc.state import COUNTS
+from geo_api.schemas.case_shapes import viewer_of
 from layers.ogc.file_export import FORMATS
 from layers.ogc.service import ItemsResult, export_items, read_item, read_items
 

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
-from geo_api.case_shapes import viewer_of
 from geo_api.deps import SessionDep
-from geo_api.http_cache import conditional, none_match
+from geo_api.middleware.http_cache import conditional, none_match
 from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, json_bytes, link
 from geo_api.routers.ogc.state import EXTENTS
+from geo_api.schemas.case_shapes import viewer_of
 from layers.ogc.queryables import field_schema
 from layers.ogc.registry import get_collection
 from layers.ogc.service import describe_collections

@@ -3,7 +3,7 @@
 The ETag of a body is a digest of its bytes, so it changes exactly when what the
 client would receive changes (an edit, a publish, an import) and no data
 version has to be kept anywhere.  `If-None-Match` compares weakly, as RFC 9110
-prescribes for it: `W/"x"` (what a gzipped response carries, `geo_api.compression`)
+prescribes for it: `W/"x"` (what a gzipped response carries, `geo_api.middleware.compression`)
 and `"x"` are the same representation's tag.  Responses say `no-cache`: clients
 keep them but ask again each time, which a 304 answers cheaply, so nobody sees
 stale features after an edit.

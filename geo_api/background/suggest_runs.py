@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from geo_api.job_runner import JobContext, JobRunner
+from geo_api.background.job_runner import JobContext, JobRunner
 from geo_api.settings import Settings
 from grids.planning.balance import (
     SuggestOptions,

@@ -14,7 +14,7 @@ middleware decides when, and keeps the cache validators honest:
   maps expect to be gzipped — is compressed.
 - a compressed response is a different representation, so its strong `ETag`
   becomes weak (`W/"…"`, as nginx does); a 304 to a client that holds the weak
-  tag answers it back.  Conditional requests compare weakly (`geo_api.http_cache`),
+  tag answers it back.  Conditional requests compare weakly (`geo_api.middleware.http_cache`),
   so both forms revalidate.  Every response that may be compressed says
   `Vary: Accept-Encoding`.
 """

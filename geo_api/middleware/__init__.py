@@ -1,0 +1,1 @@
+"""The HTTP layer around every route: compression, CORS, body limits, charsets, caching, headers."""

@@ -1,0 +1,1 @@
+"""Request and response models, per audience: what each face of the API takes and answers."""
