@@ -29,6 +29,20 @@ from layers.core.errors import NotFoundError
 from layers.tables.base import Base, geometry, geometry_checks
 
 LEVELS = (1, 2, 3)
+
+
+def live(alias: str = "") -> str:
+    """The SQL condition "this cell is in the live grid" (no revision closed it), for `alias`.
+
+    The one spelling of the live grid: every query that means "the grid now" uses it,
+    so a change of what "live" means (a view, a status) is made here.
+    """
+    column = f"{alias}.valid_to" if alias else "valid_to"
+    return f"{column} IS NULL"
+
+
+LIVE = live()
+"""`live()` without an alias: for the partial indexes and single-table queries."""
 CODE_LENGTH = {1: 15, 2: 18, 3: 21}
 """Code length per level: 6 district + 3 street + 3 community + 3 per grid level."""
 
@@ -65,13 +79,13 @@ class GridCell(Base):
         CheckConstraint("level BETWEEN 1 AND 3", name="level"),
         CheckConstraint("(level = 1) = (parent_id IS NULL)", name="parent_by_level"),
         CheckConstraint("code ~ '^[0-9]+$' AND length(code) = 12 + 3 * level", name="code_shape"),
-        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity"),
+        CheckConstraint(f"{LIVE} OR valid_to > valid_from", name="validity"),
         CheckConstraint("households >= 0 AND population >= 0", name="counts"),
         Index(
             "uq_grid_cells_live_code",
             "code",
             unique=True,
-            postgresql_where=text("valid_to IS NULL"),
+            postgresql_where=text(LIVE),
         ),
         Index("ix_grid_cells_validity", "valid_from", "valid_to"),
     )
