@@ -45,6 +45,7 @@ from grids.planning.validation import (
     validate_draft,
 )
 from layers.core.now import system_clock
+from layers.core.roles import Role
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, is_loaded, load_demo
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
@@ -79,7 +80,7 @@ UNION_SQL = text(
 def bench_validation(session: Session, subset: int) -> dict[str, Any]:
     """District draft: full validation, and the two baselines."""
     rid = create_draft(
-        session=session, scope="district", code=None, author="bench", role="planner", note=None
+        session=session, scope="district", code=None, author="bench", role=Role.PLANNER, note=None
     )
     t_full, report = timed(
         lambda: validate_draft(session=session, revision_id=rid, options=OPTIONS)
@@ -109,7 +110,7 @@ def bench_validation(session: Session, subset: int) -> dict[str, Any]:
 def street_draft(session: Session, street: str, change: bool) -> int:
     """A street draft; with `change`, rebalanced level-1 cells (a big, valid redraw)."""
     rid = create_draft(
-        session=session, scope="street", code=street, author="bench", role="planner", note=None
+        session=session, scope="street", code=street, author="bench", role=Role.PLANNER, note=None
     )
     if change:
         suggest(
@@ -117,7 +118,7 @@ def street_draft(session: Session, street: str, change: bool) -> int:
             revision_id=rid,
             options=SuggestOptions(level=1),
             actor="bench",
-            role="planner",
+            role=Role.PLANNER,
         )
     return rid
 
@@ -158,7 +159,7 @@ def bench_street(session: Session, street: str, metric_srid: int) -> dict[str, A
             session=session,
             revision_id=rid,
             actor="bench",
-            role="planner",
+            role=Role.PLANNER,
             options=OPTIONS,
             now=system_clock(),
         )
@@ -170,7 +171,7 @@ def bench_street(session: Session, street: str, metric_srid: int) -> dict[str, A
             session=session,
             revision_id=same,
             actor="bench",
-            role="planner",
+            role=Role.PLANNER,
             options=OPTIONS,
             now=system_clock(),
         )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from geo_api.auth import Principal, Role, allow
+from geo_api.auth import Principal, allow
 from geo_api.background.suggest_runs import suggest_or_submit, wants_async
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.schemas.jobs import JobOut, job_out, owner_of
@@ -27,10 +27,10 @@ from grids.planning.drafts import (
 from grids.planning.impact import impact
 from grids.planning.publish import publish
 from grids.planning.validation import ValidationOptions, validate_draft
+from layers.core.roles import EDITORS
 
 router = APIRouter(prefix="/planning", tags=["planning"])
-PLANNERS = (Role.PLANNER, Role.ADMIN)
-Planner = Annotated[Principal, allow(*PLANNERS)]
+Planner = Annotated[Principal, allow(*EDITORS)]
 
 
 class DraftCreate(BaseModel):
