@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.constants import WGS84
 from layers.core.errors import ConflictError, InvalidInputError, UnprocessableError
 from layers.core.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
 from layers.store.copy import copy_rows
@@ -229,7 +230,7 @@ def replace_draft(
         "grid_draft_cells",
         DRAFT_COLUMNS,
         [
-            (revision_id, r.code, r.level, r.parent_code, r.name, shapely.set_srid(r.geom, 4326))
+            (revision_id, r.code, r.level, r.parent_code, r.name, shapely.set_srid(r.geom, WGS84))
             for r in rows
         ],
     )

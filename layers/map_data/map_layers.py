@@ -23,6 +23,7 @@ from layers.analytics.coverage_report import Scope, coverage_report
 from layers.analytics.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
 from layers.analytics.settings import AnalyticsSettings
 from layers.analytics.trends import TrendQuery, trends
+from layers.core import constants
 from layers.core.errors import UnprocessableError
 from layers.core.limit_settings import LimitSettings
 from layers.core.map_types import (
@@ -39,7 +40,7 @@ from layers.tables.nearby import nearby_service_points
 
 logger = logging.getLogger(__name__)
 
-WGS84 = "EPSG:4326"
+WGS84 = f"EPSG:{constants.WGS84}"
 VIEW_SIMPLIFY_M = 0.5
 """Camera views are simplified by this much (metres) for display; figures use exact views."""
 

@@ -21,6 +21,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.constants import WGS84
 from layers.core.errors import InvalidInputError, UnprocessableError
 from layers.core.roles import Role
 from layers.ogc.file_reader import read_rows
@@ -100,7 +101,7 @@ def _load(
 
     def cells(row: dict[str, Any]) -> list[Any]:
         return [
-            shapely.set_srid(shapely.from_wkb(row[c]), 4326)
+            shapely.set_srid(shapely.from_wkb(row[c]), WGS84)
             if c in geometry_columns and row.get(c) is not None
             else row.get(c)
             for c in columns
