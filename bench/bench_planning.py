@@ -49,6 +49,7 @@ from layers.core.roles import Role
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, is_loaded, load_demo
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.tables.grid_cells import LIVE
 
 OPTIONS = ValidationOptions()
 
@@ -197,7 +198,7 @@ def biggest_street(session: Session) -> str:
     """The street with the most live cells."""
     return session.execute(
         text(
-            "SELECT left(code, 9) FROM grid_cells WHERE valid_to IS NULL "
+            f"SELECT left(code, 9) FROM grid_cells WHERE {LIVE} "
             "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
         )
     ).scalar_one()

@@ -23,7 +23,7 @@ from layers.core.errors import ConflictError, InvalidInputError, UnprocessableEr
 from layers.core.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
 from layers.store.copy import copy_rows
 from layers.tables.audit import record
-from layers.tables.grid_cells import GridRevision, get_revision
+from layers.tables.grid_cells import LIVE, GridRevision, get_revision
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +64,7 @@ def scope_community_ids(*, session: Session, scope: str, code: str) -> list[int]
 
 def live_cell_ids(*, session: Session, community_ids: Sequence[int]) -> list[int]:
     """Ids of the live cells of the given communities, sorted (the base of a draft)."""
-    sql = text(
-        "SELECT id FROM grid_cells WHERE valid_to IS NULL AND community_id = ANY(:c) ORDER BY id"
-    )
+    sql = text(f"SELECT id FROM grid_cells WHERE {LIVE} AND community_id = ANY(:c) ORDER BY id")  # noqa: S608 - the live-grid condition, a constant
     return list(session.execute(sql, {"c": list(community_ids)}).scalars())
 
 
