@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from grids.grid.locate import point_to_cells, refresh_index, snapshot_for
 from layers.store.db import make_engine, resolve_database_url
 from layers.store.settings import DatabaseSettings
+from layers.tables.grid_cells import live
 
 
 def sample_points(
@@ -83,7 +84,7 @@ def postgis(session: Session, xs, ys) -> tuple[float, np.ndarray]:
     rows = conn.execute(
         text(
             "SELECT p.i, min(c.code) FROM bench_pts p JOIN grid_cells c "
-            "ON c.level = 3 AND c.valid_to IS NULL AND ST_Covers(c.geom, p.geom) GROUP BY p.i"
+            f"ON c.level = 3 AND {live('c')} AND ST_Covers(c.geom, p.geom) GROUP BY p.i"
         )
     ).all()
     elapsed = time.perf_counter() - t

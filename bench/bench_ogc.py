@@ -37,6 +37,7 @@ from sqlalchemy import text
 from layers.ogc.tiles import lonlat_to_tile
 from layers.store.db import make_engine, resolve_database_url
 from layers.store.settings import DatabaseSettings
+from layers.tables.grid_cells import LIVE
 
 ROOT = Path(__file__).resolve().parent.parent
 TIPG_VENV = ROOT / "bench" / ".venv-tipg"
@@ -119,7 +120,7 @@ def boxes(url: str, n: int, seed: int) -> list[tuple[float, float, float, float]
                 )
                 count = conn.execute(
                     text(
-                        "SELECT count(*) FROM grid_cells WHERE level = 3 AND valid_to IS NULL "
+                        f"SELECT count(*) FROM grid_cells WHERE level = 3 AND {LIVE} "
                         "AND ST_Intersects(geom, ST_MakeEnvelope(:a, :b, :c, :d, 4326))"
                     ),
                     dict(zip("abcd", box, strict=True)),

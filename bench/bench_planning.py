@@ -45,9 +45,11 @@ from grids.planning.validation import (
     validate_draft,
 )
 from layers.core.now import system_clock
+from layers.core.roles import Role
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, is_loaded, load_demo
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.tables.grid_cells import LIVE
 
 OPTIONS = ValidationOptions()
 
@@ -79,7 +81,7 @@ UNION_SQL = text(
 def bench_validation(session: Session, subset: int) -> dict[str, Any]:
     """District draft: full validation, and the two baselines."""
     rid = create_draft(
-        session=session, scope="district", code=None, author="bench", role="planner", note=None
+        session=session, scope="district", code=None, author="bench", role=Role.PLANNER, note=None
     )
     t_full, report = timed(
         lambda: validate_draft(session=session, revision_id=rid, options=OPTIONS)
@@ -109,7 +111,7 @@ def bench_validation(session: Session, subset: int) -> dict[str, Any]:
 def street_draft(session: Session, street: str, change: bool) -> int:
     """A street draft; with `change`, rebalanced level-1 cells (a big, valid redraw)."""
     rid = create_draft(
-        session=session, scope="street", code=street, author="bench", role="planner", note=None
+        session=session, scope="street", code=street, author="bench", role=Role.PLANNER, note=None
     )
     if change:
         suggest(
@@ -117,7 +119,7 @@ def street_draft(session: Session, street: str, change: bool) -> int:
             revision_id=rid,
             options=SuggestOptions(level=1),
             actor="bench",
-            role="planner",
+            role=Role.PLANNER,
         )
     return rid
 
@@ -158,7 +160,7 @@ def bench_street(session: Session, street: str, metric_srid: int) -> dict[str, A
             session=session,
             revision_id=rid,
             actor="bench",
-            role="planner",
+            role=Role.PLANNER,
             options=OPTIONS,
             now=system_clock(),
         )
@@ -170,7 +172,7 @@ def bench_street(session: Session, street: str, metric_srid: int) -> dict[str, A
             session=session,
             revision_id=same,
             actor="bench",
-            role="planner",
+            role=Role.PLANNER,
             options=OPTIONS,
             now=system_clock(),
         )
@@ -196,7 +198,7 @@ def biggest_street(session: Session) -> str:
     """The street with the most live cells."""
     return session.execute(
         text(
-            "SELECT left(code, 9) FROM grid_cells WHERE valid_to IS NULL "
+            f"SELECT left(code, 9) FROM grid_cells WHERE {LIVE} "
             "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
         )
     ).scalar_one()

@@ -21,6 +21,7 @@ from http_load import skip_unless_ready  # bench/http_load.py, beside this scrip
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.roles import Role
 from layers.ogc.registry import COLLECTION_IDS
 from layers.ogc.tiles import lonlat_to_tile, render_tile
 from layers.store.db import make_engine, resolve_database_url
@@ -68,7 +69,7 @@ def main() -> None:
                 for x, y in tiles_at(z, bounds, args.block):
                     t = time.perf_counter()
                     tile = render_tile(
-                        session=session, collection_id=cid, role="admin", z=z, x=x, y=y
+                        session=session, collection_id=cid, role=Role.ADMIN, z=z, x=x, y=y
                     )
                     slowest = max(slowest, time.perf_counter() - t)
                     biggest = max(biggest, len(tile.content))

@@ -11,7 +11,6 @@ a session cookie that authorises reading only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,21 +18,9 @@ from fastapi import Depends, Request
 from geo_api.credentials import check_key, check_session, failed, refuse_if_blocked
 from geo_api.deps import SessionDep
 from layers.core.errors import ForbiddenError, NotAuthenticatedError, NotFoundError
+from layers.core.roles import EVERYONE as EVERYONE  # the routes read the roles from here
+from layers.core.roles import STAFF, Role
 from layers.tables.api_keys import KeyOwner
-
-
-class Role(StrEnum):
-    """The five roles of wangge; `resident` is anyone without a key."""
-
-    RESIDENT = "resident"
-    GRID_WORKER = "grid_worker"
-    DISPATCHER = "dispatcher"
-    PLANNER = "planner"
-    ADMIN = "admin"
-
-
-STAFF: frozenset[Role] = frozenset({Role.GRID_WORKER, Role.DISPATCHER, Role.PLANNER, Role.ADMIN})
-EVERYONE: frozenset[Role] = frozenset(Role)
 
 
 @dataclass(frozen=True)

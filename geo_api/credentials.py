@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from geo_api.auth_settings import AuthSettings
 from geo_api.throttle import FailureThrottle, UseMarks
 from layers.core.errors import NotAuthenticatedError, TooManyRequestsError
+from layers.core.roles import Role
 from layers.tables.api_keys import LAST_USE_EVERY, KeyOwner, find_key_owner, key_prefix, touch_key
 from layers.tables.audit import record
 from layers.tables.web_sessions import SessionOwner, find_session_owner, touch_session
@@ -59,7 +60,7 @@ def _audit(session: Session, request: Request, action: str, **data: object) -> N
     record(
         session=session,
         actor="unauthenticated",
-        role="resident",
+        role=Role.RESIDENT,
         action=action,
         entity="api_keys",
         data={"client": client_address(request), "path": request.url.path, **data},

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from geo_api.auth_settings import AuthSettings
 from grids.config import CaseSettings
 from layers.analytics.settings import AnalyticsSettings
+from layers.core.constants import GRID_NOISE_M, MIN_CELL_AREA_M2, UTM48N
 from layers.core.limit_settings import LimitSettings
 from layers.store.settings import DatabaseSettings
 from maps.settings import MapsSettings
@@ -49,12 +50,17 @@ class Settings(BaseSettings):
         ge=4096,
         description="Largest vector tile: bigger ones are simplified more, then thinned.",
     )
-    metric_srid: int = Field(default=32648, description="Metric CRS for distances and areas.")
+    metric_srid: int = Field(default=UTM48N, description="Metric CRS for distances and areas.")
     planning_tolerance_m: float = Field(
-        default=0.05, ge=0, le=10, description="Grid validation: widest piece treated as noise."
+        default=GRID_NOISE_M,
+        ge=0,
+        le=10,
+        description="Grid validation: widest piece treated as noise.",
     )
     planning_min_cell_area_m2: float = Field(
-        default=100.0, ge=0, description="Grid validation: smaller cells are `too_small`."
+        default=MIN_CELL_AREA_M2,
+        ge=0,
+        description="Grid validation: smaller cells are `too_small`.",
     )
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)

@@ -14,6 +14,7 @@ from folium.plugins import FastMarkerCluster
 
 from layers.analytics.ehsa import CATEGORIES, NO_PATTERN
 from layers.analytics.spatial_stats import BIN_CLASSES
+from layers.core.constants import WGS84
 from layers.core.map_types import HotspotLayers
 from maps import escape
 from maps.base import (
@@ -165,7 +166,7 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
         notes.append("事件 cases: 本期无事件 no case in this period")
     if options.tiles_url and options.tiles_crs != "wgs84" and len(points):
         shifted = for_display(
-            gpd.GeoDataFrame(geometry=gpd.points_from_xy(points[:, 1], points[:, 0]), crs=4326),
+            gpd.GeoDataFrame(geometry=gpd.points_from_xy(points[:, 1], points[:, 0]), crs=WGS84),
             options,
         )
         points = list(zip(shifted.geometry.y.round(6), shifted.geometry.x.round(6), strict=True))

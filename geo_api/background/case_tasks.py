@@ -19,7 +19,8 @@ import time
 from fastapi import FastAPI
 
 from grids.cases.sla import sweep
-from grids.grid.locate import NOTIFY_CHANNEL, follow_publishes, grid_changed, refresh_index
+from grids.grid.locate import follow_publishes, grid_changed, refresh_index
+from layers.core.constants import GRID_PUBLISHED_CHANNEL
 from layers.store.db import transaction
 from layers.store.notify import listen
 from layers.store.outage import first_line, is_unavailable
@@ -69,7 +70,7 @@ def _start(app: FastAPI) -> None:
         threads.append(
             threading.Thread(
                 target=listen,
-                args=(app.state.engine, NOTIFY_CHANNEL, lambda p: _published(app, p), stop),
+                args=(app.state.engine, GRID_PUBLISHED_CHANNEL, lambda p: _published(app, p), stop),
                 kwargs={
                     # after a (re)connect: catch up on what was published meanwhile
                     "on_connect": lambda: _following(app, True, stop),

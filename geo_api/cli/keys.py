@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from geo_api.settings import Settings
+from layers.core.roles import Role
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ def create(
             name=name,
             now=_now(),
             actor=ACTOR,
-            actor_role="admin",
+            actor_role=Role.ADMIN,
             worker_id=worker,
             expires_at=_moment(expires),
         )
@@ -114,6 +115,6 @@ def revoke(
 
     with _session() as session:
         info = revoke_key(
-            session=session, key_id=key_id, now=_now(), actor=ACTOR, actor_role="admin"
+            session=session, key_id=key_id, now=_now(), actor=ACTOR, actor_role=Role.ADMIN
         )
     typer.echo(f"key {info.id} ({info.role}, {info.name}) revoked")

@@ -9,6 +9,7 @@ import typer
 
 from geo_api.settings import Settings
 from layers.core.errors import UnprocessableError
+from layers.core.roles import Role
 from layers.ogc.case_rows import audit_personal_read
 from layers.ogc.file_export import export_to_file, file_format
 from layers.ogc.file_import import import_file
@@ -39,7 +40,7 @@ def export(
     bbox: str = typer.Option(None, help="minlon,minlat,maxlon,maxlat (WGS-84)."),
     cql: str = typer.Option(None, "--filter", help="CQL2 text filter."),
     role: str = typer.Option(
-        "planner",
+        Role.PLANNER,
         help="Export as this role (admin/dispatcher include reporter contacts, audited; "
         "a grid_worker, bound to no worker here, gets no cases).",
     ),

@@ -9,6 +9,7 @@ import typer
 
 from geo_api.settings import Settings
 from grids.planning.draft_files import export_geopackage, import_geopackage
+from layers.core.roles import Role
 from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
 app = typer.Typer(
@@ -48,7 +49,7 @@ def import_draft(
     try:
         with transaction(factory) as session:
             n = import_geopackage(
-                session=session, revision_id=revision, path=file, actor=actor, role="planner"
+                session=session, revision_id=revision, path=file, actor=actor, role=Role.PLANNER
             )
     finally:
         engine.dispose()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from geo_api.auth import Principal, Role, allow
+from geo_api.auth import Principal, allow
 from geo_api.background.suggest_runs import suggest_or_submit, wants_async
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.schemas.jobs import JobOut, job_out, owner_of
@@ -27,10 +27,11 @@ from grids.planning.drafts import (
 from grids.planning.impact import impact
 from grids.planning.publish import publish
 from grids.planning.validation import ValidationOptions, validate_draft
+from layers.core.constants import MIN_SLIVER_M2
+from layers.core.roles import EDITORS
 
 router = APIRouter(prefix="/planning", tags=["planning"])
-PLANNERS = (Role.PLANNER, Role.ADMIN)
-Planner = Annotated[Principal, allow(*PLANNERS)]
+Planner = Annotated[Principal, allow(*EDITORS)]
 
 
 class DraftCreate(BaseModel):
@@ -137,7 +138,7 @@ def live_validation(
     settings: SettingsDep,
     who: Planner,
     tolerance_m: float | None = Query(default=None, ge=0, le=10),
-    min_sliver_m2: float = Query(default=1e-4, gt=0, le=1e6),
+    min_sliver_m2: float = Query(default=MIN_SLIVER_M2, gt=0, le=1e6),
 ) -> dict[str, Any]:
     """Overlaps, gaps and slivers between communities and between their level-1 cells."""
     options = LiveCheckOptions(

@@ -14,12 +14,11 @@ import html
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from geo_api.auth import EVERYONE, LEGACY_COOKIE, SESSION_COOKIE, allow
+from geo_api.auth import EVERYONE, LEGACY_COOKIE, SESSION_COOKIE, STAFF, allow
 from geo_api.credentials import check_key, client_address
 from geo_api.deps import NowDep, SessionDep
 from geo_api.middleware.security_headers import LOGIN_CSP
 from layers.core.errors import ForbiddenError
-from layers.tables.api_keys import STAFF_ROLES
 from layers.tables.web_sessions import end_session, start_session
 
 router = APIRouter(tags=["session"])
@@ -60,7 +59,7 @@ def login(
     resident key (residents need no sign-in).
     """
     owner = check_key(request, session, key.strip(), via="login")
-    if owner.role not in STAFF_ROLES:
+    if owner.role not in STAFF:
         raise ForbiddenError("only staff keys sign in; residents need none", code="staff_only")
     guard = request.app.state.auth_guard
     token = start_session(

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-KeyRole = Literal["resident", "grid_worker", "dispatcher", "planner", "admin"]
+from layers.core.roles import ROLES
+
+if TYPE_CHECKING:
+    KeyRole = str
+else:
+    KeyRole = Literal[tuple(str(r) for r in ROLES)]
+    # A Literal of `ROLES`, not the enum: the schema stays an inline enum, an error literal_error.
 
 
 class KeyIn(BaseModel):

@@ -19,13 +19,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.tables.case_scope import SEE_ALL_ROLES, SYSTEM, CaseScope, Viewer, resolve_scope
+from layers.core.roles import SYSTEM, Role
+from layers.tables.case_scope import SEE_ALL_ROLES, CaseScope, Viewer, resolve_scope
 from layers.tables.catalog import Category
 from layers.tables.incidents import Incident
 from layers.tables.personal_data import mask_name, mask_phone, record_personal_read
-
-SEE_ALL = SEE_ALL_ROLES - {SYSTEM}
-"""Roles that see every case (personal data: `layers.tables.case_scope.PERSONAL_DATA_ROLES`)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class Actor:
     @property
     def is_staff(self) -> bool:
         """Staff may see masked personal data; residents never see any."""
-        return self.role not in ("resident",)
+        return self.role != Role.RESIDENT
 
     @property
     def viewer(self) -> Viewer:

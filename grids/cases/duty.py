@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.tables.grid_cells import live
 from layers.tables.incidents import ASSIGNMENT_REASONS, Incident
 
 __all__ = [
@@ -34,19 +35,19 @@ __all__ = [
     "reassign_if_off_duty",
 ]
 
-_RULE = """
+_RULE = f"""
     LEFT JOIN LATERAL (SELECT w.id, w.on_duty, w.substitute_id FROM workers w
       WHERE w.level = 1 AND w.cell_code = r.code ORDER BY w.on_duty DESC, w.id LIMIT 1) own ON true
     LEFT JOIN LATERAL (SELECT s.id FROM workers s WHERE own.on_duty IS NOT TRUE
       AND s.id = own.substitute_id AND s.on_duty AND s.level = 1) sub ON true
     LEFT JOIN LATERAL (SELECT w.id FROM workers w
-      LEFT JOIN grid_cells g ON g.level = 1 AND g.valid_to IS NULL AND g.code = w.cell_code
+      LEFT JOIN grid_cells g ON g.level = 1 AND {live("g")} AND g.code = w.cell_code
       WHERE own.on_duty IS NOT TRUE AND sub.id IS NULL AND r.code IS NOT NULL
         AND r.community_id IS NOT NULL AND w.level = 1 AND w.on_duty
         AND w.community_id = r.community_id
       ORDER BY ST_Distance(g.geom::geography, r.pt::geography) NULLS LAST, w.id LIMIT 1) near
       ON true
-"""
+"""  # noqa: S608 - the live-grid condition, a constant
 _PICK = """
     CASE WHEN own.on_duty THEN own.id ELSE coalesce(sub.id, near.id) END AS worker_id,
     CASE WHEN own.on_duty THEN 'responsible' WHEN sub.id IS NOT NULL THEN 'substitute'
@@ -60,7 +61,7 @@ _POINT_SQL = text(
     " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt) r" + _RULE
 )
 _CELLS_SQL = text(
-    """
+    f"""
     WITH r AS (
       SELECT c.code, m.id AS community_id, g.pt FROM unnest(CAST(:codes AS text[])) AS c(code)
       LEFT JOIN communities m ON m.code = left(c.code, 12)
@@ -69,7 +70,7 @@ _CELLS_SQL = text(
         FROM grid_draft_cells d WHERE d.revision_id = :rev AND d.level = 1 AND d.code = c.code
         UNION ALL
         SELECT ST_PointOnSurface(x.geom) FROM grid_cells x
-        WHERE x.level = 1 AND x.valid_to IS NULL AND x.code = c.code
+        WHERE x.level = 1 AND {live("x")} AND x.code = c.code
         LIMIT 1) g ON true)
     SELECT r.code, """  # noqa: S608 - constant fragments only
     + _PICK

@@ -42,6 +42,7 @@ from grids.grid.live_grid import hold_live_grid
 from grids.grid.locate import DEFAULT_TOLERANCE_M, point_to_cells
 from layers.core.crs import to_wgs84
 from layers.core.moments import EARLIEST, LATEST
+from layers.core.roles import Role
 from layers.ogc.case_files import read_case_file
 from layers.store.frame_copy import copy_frame
 from layers.store.table_indexes import rebuild_indexes, set_aside_indexes
@@ -191,7 +192,7 @@ def import_cases(
     record(
         session=session,
         actor=actor,
-        role="admin",
+        role=Role.ADMIN,
         action="import_incidents",
         entity="incidents",
         data={"file": path.name, **{k: v for k, v in report.__dict__.items() if k in _COUNTS}},

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor, actor_scope, token_hash
 from grids.cases.intake import IntakeResult, NewCase, report_case
+from layers.core.constants import UTM48N
 from layers.core.errors import InvalidInputError, NotFoundError
 from layers.tables.case_scope import public_cases_sql
 from layers.tables.clocks import LOCAL_TZ
@@ -102,7 +103,7 @@ def find_requests(
     actor: Actor,
     now: datetime,
     precision_m: float = 50.0,
-    metric_srid: int = 32648,
+    metric_srid: int = UTM48N,
 ) -> list[dict[str, Any]]:
     """Requests by id (overrides the rest), else by service, period (≤ 90 days) and status.
 

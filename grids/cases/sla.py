@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from grids.cases.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
 from grids.cases.duty import reassign_if_off_duty
 from grids.cases.reference import work_calendar
+from layers.core.roles import SYSTEM
 from layers.tables.incidents import HANDLING_LEVELS, Incident, IncidentEvent
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def _event(session: Session, incident: Incident, action: str, now: datetime, dat
             incident_id=incident.id,
             at=now,
             actor=ACTOR,
-            role="system",
+            role=SYSTEM,
             action=action,
             from_status=incident.status,
             to_status=incident.status,

@@ -32,10 +32,9 @@ from layers.core.errors import (
     NotFoundError,
     UnprocessableError,
 )
+from layers.core.roles import DISPATCH, FIELD_WORK, SYSTEM
 from layers.tables.incidents import OPEN_STATUSES, Incident, IncidentEvent
 
-DISPATCH_ROLES = frozenset({"dispatcher", "admin"})
-WORKER_ROLES = frozenset({"grid_worker"})
 HANDLING = ("signed", "in_progress", "rework")
 
 
@@ -54,25 +53,25 @@ def _rule(sources, target, roles, needs_reason=False) -> Rule:
 
 
 RULES: dict[str, Rule] = {
-    "accept": _rule({"reported"}, "accepted", DISPATCH_ROLES),
-    "void": _rule({"reported", "accepted"}, "void", DISPATCH_ROLES, True),
-    "file": _rule({"accepted"}, "filed", DISPATCH_ROLES),
-    "dispatch": _rule({"filed", "returned", "rework"}, "dispatched", DISPATCH_ROLES),
-    "sign": _rule({"dispatched"}, "signed", WORKER_ROLES),
-    "return": _rule({"dispatched", "signed"}, "returned", WORKER_ROLES, True),
-    "start": _rule({"signed"}, "in_progress", WORKER_ROLES),
-    "handle": _rule({"in_progress"}, "handled", WORKER_ROLES),
-    "self_handle": _rule({"reported"}, "self_handled", WORKER_ROLES),
-    "check": _rule({"handled", "self_handled"}, "checking", DISPATCH_ROLES),
-    "close": _rule({"checking"}, "closed", DISPATCH_ROLES),
-    "rework": _rule({"checking"}, "rework", DISPATCH_ROLES, True),
-    "evaluate": _rule({"closed"}, "evaluated", DISPATCH_ROLES),
-    "park": _rule({"accepted", "filed"}, "parked", DISPATCH_ROLES, True),
-    "resume": _rule({"parked"}, "filed", DISPATCH_ROLES),
-    "escalate": _rule(set(OPEN_STATUSES) - {"parked"}, None, DISPATCH_ROLES | {"system"}),
-    "request_extension": _rule(HANDLING, None, WORKER_ROLES, True),
-    "approve_extension": _rule(HANDLING, None, DISPATCH_ROLES),
-    "reject_extension": _rule(HANDLING, None, DISPATCH_ROLES, True),
+    "accept": _rule({"reported"}, "accepted", DISPATCH),
+    "void": _rule({"reported", "accepted"}, "void", DISPATCH, True),
+    "file": _rule({"accepted"}, "filed", DISPATCH),
+    "dispatch": _rule({"filed", "returned", "rework"}, "dispatched", DISPATCH),
+    "sign": _rule({"dispatched"}, "signed", FIELD_WORK),
+    "return": _rule({"dispatched", "signed"}, "returned", FIELD_WORK, True),
+    "start": _rule({"signed"}, "in_progress", FIELD_WORK),
+    "handle": _rule({"in_progress"}, "handled", FIELD_WORK),
+    "self_handle": _rule({"reported"}, "self_handled", FIELD_WORK),
+    "check": _rule({"handled", "self_handled"}, "checking", DISPATCH),
+    "close": _rule({"checking"}, "closed", DISPATCH),
+    "rework": _rule({"checking"}, "rework", DISPATCH, True),
+    "evaluate": _rule({"closed"}, "evaluated", DISPATCH),
+    "park": _rule({"accepted", "filed"}, "parked", DISPATCH, True),
+    "resume": _rule({"parked"}, "filed", DISPATCH),
+    "escalate": _rule(set(OPEN_STATUSES) - {"parked"}, None, DISPATCH | {SYSTEM}),
+    "request_extension": _rule(HANDLING, None, FIELD_WORK, True),
+    "approve_extension": _rule(HANDLING, None, DISPATCH),
+    "reject_extension": _rule(HANDLING, None, DISPATCH, True),
 }
 """Every action a caller can take; ``report`` is the creation (POST /incidents)."""
 ACTIONS = ("report", *RULES)

@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.constants import GRID_NOISE_M, MIN_SLIVER_M2, UTM48N
+
 LIVE_KINDS = ("overlap", "gap", "sliver")
 """Problem kinds of the live check, in report order."""
 
@@ -33,9 +35,9 @@ LIVE_KINDS = ("overlap", "gap", "sliver")
 class LiveCheckOptions:
     """Pieces wider than `tolerance_m` (m) are problems; narrower, slivers from `min_sliver_m2`."""
 
-    tolerance_m: float = 0.05
-    min_sliver_m2: float = 1e-4
-    metric_srid: int = 32648
+    tolerance_m: float = GRID_NOISE_M
+    min_sliver_m2: float = MIN_SLIVER_M2
+    metric_srid: int = UTM48N
 
 
 _PIECES = """

@@ -41,12 +41,13 @@ from grids.grid.grid_snapshot import (
     merge_chains,
 )
 from grids.grid.live_grid import live_grid_version
+from layers.core.constants import GRID_PUBLISHED_CHANNEL
 from layers.core.crs import to_wgs84
 from layers.core.errors import InvalidInputError, UnprocessableError
 
 logger = logging.getLogger(__name__)
 
-NOTIFY_CHANNEL = "wangge_grid_published"
+NOTIFY_CHANNEL = GRID_PUBLISHED_CHANNEL
 """PostgreSQL channel a publish notifies (payload: the revision id as text)."""
 
 

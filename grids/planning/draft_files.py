@@ -17,6 +17,7 @@ import geopandas as gpd
 from shapely.geometry import mapping
 
 from grids.planning.drafts import features_to_rows, read_draft, replace_draft
+from layers.core.constants import WGS84
 from layers.core.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def export_geopackage(*, session: Any, revision_id: int, path: Path) -> int:
             "population": [r.population for r in rows],
         },
         geometry=[r.geom for r in rows],
-        crs="EPSG:4326",
+        crs=f"EPSG:{WGS84}",
     )
     path.unlink(missing_ok=True)
     frame.to_file(path, layer=LAYER, driver="GPKG", engine="pyogrio")
@@ -59,8 +60,8 @@ def read_geopackage(path: Path) -> dict[str, Any]:
         raise InvalidInputError(
             f"the layer lacks the column(s) {', '.join(sorted(missing))}", code="bad_file"
         )
-    if frame.crs is not None and frame.crs.to_epsg() != 4326:
-        frame = frame.to_crs(4326)
+    if frame.crs is not None and frame.crs.to_epsg() != WGS84:
+        frame = frame.to_crs(WGS84)
     return {"type": "FeatureCollection", "features": [_feature(row) for _, row in frame.iterrows()]}
 
 

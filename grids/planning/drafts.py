@@ -18,11 +18,12 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.constants import WGS84
 from layers.core.errors import ConflictError, InvalidInputError, UnprocessableError
 from layers.core.geojson_input import GeometryInputError, lonlat_problem, read_geojson_geometry
 from layers.store.copy import copy_rows
 from layers.tables.audit import record
-from layers.tables.grid_cells import GridRevision, get_revision
+from layers.tables.grid_cells import LIVE, GridRevision, get_revision
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +64,7 @@ def scope_community_ids(*, session: Session, scope: str, code: str) -> list[int]
 
 def live_cell_ids(*, session: Session, community_ids: Sequence[int]) -> list[int]:
     """Ids of the live cells of the given communities, sorted (the base of a draft)."""
-    sql = text(
-        "SELECT id FROM grid_cells WHERE valid_to IS NULL AND community_id = ANY(:c) ORDER BY id"
-    )
+    sql = text(f"SELECT id FROM grid_cells WHERE {LIVE} AND community_id = ANY(:c) ORDER BY id")  # noqa: S608 - the live-grid condition, a constant
     return list(session.execute(sql, {"c": list(community_ids)}).scalars())
 
 
@@ -229,7 +228,7 @@ def replace_draft(
         "grid_draft_cells",
         DRAFT_COLUMNS,
         [
-            (revision_id, r.code, r.level, r.parent_code, r.name, shapely.set_srid(r.geom, 4326))
+            (revision_id, r.code, r.level, r.parent_code, r.name, shapely.set_srid(r.geom, WGS84))
             for r in rows
         ],
     )

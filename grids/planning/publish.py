@@ -26,13 +26,14 @@ from grids.grid.locate import grid_changed
 from grids.planning.drafts import get_revision, live_cell_ids, require_draft, scope_community_ids
 from grids.planning.reassign import relocate_open_incidents
 from grids.planning.validation import ValidationOptions, validate_draft
+from layers.core.constants import GRID_PUBLISHED_CHANNEL
 from layers.core.errors import ConflictError, UnprocessableError
 from layers.tables.audit import record
 from layers.tables.grid_cells import GridRevision
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_CHANNEL = "wangge_grid_published"
+PUBLISH_CHANNEL = GRID_PUBLISHED_CHANNEL
 """NOTIFY channel; the payload is the published revision id."""
 PUBLISH_LOCK_KEY = 5_202_611
 """Advisory lock serialising publishers (a constant of this module)."""

@@ -26,6 +26,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from grids.grid.cell_codes import code_problem
+from layers.core.constants import GRID_NOISE_M, MIN_CELL_AREA_M2
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ class ScopeContext:
 
     communities: dict[str, BaseGeometry]
     scope: BaseGeometry
-    tolerance_m: float = 0.05
-    min_area_m2: float = 100.0
+    tolerance_m: float = GRID_NOISE_M
+    min_area_m2: float = MIN_CELL_AREA_M2
 
     @property
     def noise_area_m2(self) -> float:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from grids.planning.drafts import DraftRow, get_revision, read_draft, scope_community_ids
 from grids.planning.topology import DraftCell, Problem, ScopeContext, validate
+from layers.core.constants import GRID_NOISE_M, MIN_CELL_AREA_M2, UTM48N
 from layers.core.crs import from_metric, to_metric
-from layers.tables.base import UTM48N
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 class ValidationOptions:
     """Tolerances of a validation: float-noise width (m) and smallest cell (m²)."""
 
-    tolerance_m: float = 0.05
-    min_area_m2: float = 100.0
+    tolerance_m: float = GRID_NOISE_M
+    min_area_m2: float = MIN_CELL_AREA_M2
     metric_srid: int = UTM48N
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from layers.analytics import derived
 from layers.analytics.visibility import Cameras, Obstacles, visibility_polygons
+from layers.core.constants import WGS84
 from layers.core.crs import from_metric
 from layers.store.copy import copy_rows
 
@@ -167,7 +168,7 @@ def refresh_views(
 
 
 def _ewkb(geom: shapely.Geometry) -> shapely.Geometry:
-    return shapely.set_srid(geom, 4326)
+    return shapely.set_srid(geom, WGS84)
 
 
 def views_metric(*, session: Session, srid: int) -> pd.DataFrame:

@@ -16,6 +16,8 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.tables.grid_cells import LIVE
+
 logger = logging.getLogger(__name__)
 
 TARGET_KINDS = ("entrance", "key_place", "intersection", "courtyard")
@@ -97,8 +99,8 @@ def intersection_targets(*, session: Session, srid: int, snap_m: float) -> pd.Da
     """Points where ≥ 3 live level-1 cells meet (ref `X<x>,<y>` in whole metres)."""
     rows = session.execute(
         text(
-            "SELECT id, community_id, ST_AsBinary(ST_Transform(geom, :srid)) AS g"
-            " FROM grid_cells WHERE level = 1 AND valid_to IS NULL ORDER BY id"
+            "SELECT id, community_id, ST_AsBinary(ST_Transform(geom, :srid)) AS g"  # noqa: S608 - the live-grid condition, a constant
+            f" FROM grid_cells WHERE level = 1 AND {LIVE} ORDER BY id"
         ),
         {"srid": srid},
     ).all()

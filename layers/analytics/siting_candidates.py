@@ -17,6 +17,8 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.tables.grid_cells import LIVE
+
 logger = logging.getLogger(__name__)
 
 CANDIDATE_KINDS = ("building_corners", "road_points")
@@ -77,8 +79,8 @@ def road_point_sites(
     """Points every `spacing_m` along the edges of live level-1 cells in scope (deduplicated)."""
     rows = session.execute(
         text(
-            "SELECT ST_AsBinary(ST_Transform(ST_Boundary(geom), :srid)) FROM grid_cells"
-            " WHERE level = 1 AND valid_to IS NULL"
+            "SELECT ST_AsBinary(ST_Transform(ST_Boundary(geom), :srid)) FROM grid_cells"  # noqa: S608 - the live-grid condition, a constant
+            f" WHERE level = 1 AND {LIVE}"
             " AND (CAST(:communities AS int[]) IS NULL OR community_id = ANY(:communities))"
         ),
         {"srid": srid, "communities": communities},

@@ -33,18 +33,13 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
+from layers.core.constants import CGCS2000, UTM48N, WGS84
 from layers.core.errors import InvalidInputError
 
 FloatArray = NDArray[np.float64]
 LonLat = tuple[FloatArray, FloatArray]
 G = TypeVar("G", bound=shapely.Geometry)
 
-WGS84 = 4326
-"""SRID of WGS-84 geographic coordinates, the storage CRS."""
-CGCS2000 = 4490
-"""SRID of CGCS2000 geographic coordinates (China's national frame)."""
-UTM48N = 32648
-"""SRID of UTM zone 48N, the default metric CRS for Chengdu."""
 SUPPORTED_CRS = ("wgs84", "cgcs2000", "gcj02", "bd09")
 """CRS names accepted by `to_wgs84`, `from_wgs84` and `transform_geometry`."""
 

@@ -9,6 +9,7 @@ import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
+from layers.core.constants import WGS84
 from layers.core.crs import from_metric
 from layers.demo.partition import polygonal
 
@@ -22,11 +23,11 @@ def to_wgs84(geoms: Sequence[BaseGeometry], multi: bool = False) -> list[BaseGeo
         out[bad] = [polygonal(shapely.make_valid(g)) for g in out[bad]]
     if multi:
         out = [g if g.geom_type == "MultiPolygon" else MultiPolygon([g]) for g in out]
-    return list(shapely.set_srid(np.asarray(out, dtype=object), 4326))
+    return list(shapely.set_srid(np.asarray(out, dtype=object), WGS84))
 
 
 def points_wgs84(xy: Sequence[tuple[float, float]] | np.ndarray) -> list[BaseGeometry]:
     """Metric (x, y) pairs as WGS-84 points with SRID 4326."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     lon, lat = from_metric(xy[:, 0], xy[:, 1])
-    return list(shapely.set_srid(shapely.points(lon, lat), 4326))
+    return list(shapely.set_srid(shapely.points(lon, lat), WGS84))

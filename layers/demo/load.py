@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from layers.core.errors import ConflictError
+from layers.core.roles import Role
 from layers.demo.build import Progress, build_demo
 from layers.demo.incidents import CategoryInfo
 from layers.demo.writer import write_demo
@@ -24,7 +25,8 @@ from layers.store.sql import quote_ident
 from layers.tables.api_keys import create_key
 from layers.tables.audit import record
 
-DEMO_ROLES = ("planner", "dispatcher", "grid_worker", "admin")
+DEMO_ROLES = (Role.PLANNER, Role.DISPATCHER, Role.GRID_WORKER, Role.ADMIN)
+"""One demo key per staff role (`STAFF`), in the order they are printed."""
 DEMO_KEY_PREFIX = "demo:"
 # Children before parents, so plain DELETEs never trip a foreign key.  The derived
 # layers go first: they were computed from the district being replaced.
@@ -121,14 +123,14 @@ def load_demo(
     written = write_demo(conn, demo, report)
     keys = {}
     for role in DEMO_ROLES:
-        worker_id = 1 if role == "grid_worker" else None  # the first level-1 worker
+        worker_id = 1 if role == Role.GRID_WORKER else None  # the first level-1 worker
         keys[role] = create_key(
             session=session, role=role, name=f"{DEMO_KEY_PREFIX}{role}", worker_id=worker_id
         )
     record(
         session=session,
         actor="wangge demo load",
-        role="admin",
+        role=Role.ADMIN,
         action="demo_load",
         entity="districts",
         entity_id="510108",

@@ -7,6 +7,7 @@ import shapely
 from shapely.geometry import MultiPoint
 from sqlalchemy import Connection
 
+from layers.core.constants import WGS84
 from layers.demo.build import DemoDistrict
 from layers.demo.density import points_in
 from layers.demo.devices import building_counts_by_yard
@@ -29,7 +30,7 @@ def write_dwellings(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
         c = int(demo.yard_community[i])
         seq[c] = seq.get(c, 0) + 1
         gates = MultiPoint(points_wgs84(y.entrances[i]))
-        gates = shapely.set_srid(gates, 4326)
+        gates = shapely.set_srid(gates, WGS84)
         yard_rows.append(
             (
                 i + 1,

@@ -23,6 +23,7 @@ from layers.analytics.coverage_report import Scope, coverage_report
 from layers.analytics.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
 from layers.analytics.settings import AnalyticsSettings
 from layers.analytics.trends import TrendQuery, trends
+from layers.core import constants
 from layers.core.errors import UnprocessableError
 from layers.core.limit_settings import LimitSettings
 from layers.core.map_types import (
@@ -34,12 +35,13 @@ from layers.core.map_types import (
     WorkloadLayers,
 )
 from layers.tables.case_scope import Viewer, resolve_scope
+from layers.tables.grid_cells import live
 from layers.tables.incidents import OPEN_STATUSES
 from layers.tables.nearby import nearby_service_points
 
 logger = logging.getLogger(__name__)
 
-WGS84 = "EPSG:4326"
+WGS84 = f"EPSG:{constants.WGS84}"
 VIEW_SIMPLIFY_M = 0.5
 """Camera views are simplified by this much (metres) for display; figures use exact views."""
 
@@ -155,7 +157,7 @@ _NO_TRENDS = frozenset({"no_incidents", "too_few_time_steps"})
 """Why a period can have no trends; a map shows these as a note, the API as a 422."""
 
 
-_WORKLOAD_SQL = """
+_WORKLOAD_SQL = f"""
 WITH open_cases AS (
   SELECT cell_id, count(*) AS open_cases,
          count(*) FILTER (WHERE due_at < :now) AS overdue
@@ -170,9 +172,9 @@ SELECT g.code, g.name, g.households, g.population,
          WHERE w.cell_code = g.code AND w.level = g.level) AS worker_names,
        ST_AsBinary(geom) AS wkb
 FROM grid_cells g LEFT JOIN open_cases o ON o.cell_id = g.id
-WHERE g.level = :level AND g.valid_to IS NULL
+WHERE g.level = :level AND {live("g")}
 ORDER BY g.code
-"""
+"""  # noqa: S608 - the live-grid condition, a constant
 
 
 def workload_layers(*, session: Session, now: datetime) -> WorkloadLayers:

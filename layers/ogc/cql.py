@@ -19,6 +19,7 @@ from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 
+from layers.core.constants import WGS84
 from layers.core.errors import InvalidInputError
 from layers.core.moments import check_moment
 from layers.ogc.crs_uris import OutputCrs
@@ -246,8 +247,8 @@ class SqlCompiler:
         geom = f"ST_SetSRID(ST_GeomFromGeoJSON({placeholder}), {self.crs.srid})"
         if self.crs.lat_first:
             geom = f"ST_FlipCoordinates({geom})"
-        if self.crs.srid != 4326:
-            geom = f"ST_Transform({geom}, 4326)"
+        if self.crs.srid != WGS84:
+            geom = f"ST_Transform({geom}, {WGS84})"
         return geom
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers.core.constants import CGCS2000, UTM48N, WEB_MERCATOR, WGS84
 from layers.core.errors import InvalidInputError
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -27,16 +28,16 @@ class OutputCrs:
     @property
     def geographic(self) -> bool:
         """Degrees (wraps at the antimeridian) rather than metres."""
-        return self.srid in (4326, 4490)
+        return self.srid in (WGS84, CGCS2000)
 
 
-CRS84 = OutputCrs(CRS84_URI, 4326, lat_first=False, decimals=7)
+CRS84 = OutputCrs(CRS84_URI, WGS84, lat_first=False, decimals=7)
 SUPPORTED: tuple[OutputCrs, ...] = (
     CRS84,
-    OutputCrs(_EPSG_PREFIX + "4326", 4326, lat_first=True, decimals=7),
-    OutputCrs(_EPSG_PREFIX + "4490", 4490, lat_first=True, decimals=7),
-    OutputCrs(_EPSG_PREFIX + "32648", 32648, lat_first=False, decimals=3),
-    OutputCrs(_EPSG_PREFIX + "3857", 3857, lat_first=False, decimals=3),
+    OutputCrs(f"{_EPSG_PREFIX}{WGS84}", WGS84, lat_first=True, decimals=7),
+    OutputCrs(f"{_EPSG_PREFIX}{CGCS2000}", CGCS2000, lat_first=True, decimals=7),
+    OutputCrs(f"{_EPSG_PREFIX}{UTM48N}", UTM48N, lat_first=False, decimals=3),
+    OutputCrs(f"{_EPSG_PREFIX}{WEB_MERCATOR}", WEB_MERCATOR, lat_first=False, decimals=3),
 )
 SUPPORTED_URIS: tuple[str, ...] = tuple(c.uri for c in SUPPORTED)
 _BY_URI = {c.uri: c for c in SUPPORTED}

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from layers.core.constants import WGS84
 from layers.core.errors import (
     ConflictError,
     InvalidInputError,
@@ -103,7 +104,7 @@ def _write(
         binds[f"v{i}"] = values[name]
         placeholder = f":v{i}"
         exprs[name] = (
-            f"ST_GeomFromWKB({placeholder}, 4326)" if name in geometry_columns else placeholder
+            f"ST_GeomFromWKB({placeholder}, {WGS84})" if name in geometry_columns else placeholder
         )
     table = quote_ident(collection.table)
     if row_id is None:

@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.constants import WGS84
 from layers.core.errors import InvalidInputError
 from layers.ogc.crs_uris import CRS84, OutputCrs
 from layers.ogc.registry import Collection
@@ -27,7 +28,7 @@ from layers.store.sql import quote_ident
 
 @lru_cache(maxsize=8)
 def _to_wgs84(srid: int) -> Transformer:
-    return Transformer.from_crs(srid, 4326, always_xy=True)
+    return Transformer.from_crs(srid, WGS84, always_xy=True)
 
 
 def to_storage(geom: BaseGeometry | None, crs: OutputCrs) -> BaseGeometry | None:
@@ -36,7 +37,7 @@ def to_storage(geom: BaseGeometry | None, crs: OutputCrs) -> BaseGeometry | None
         return None
     if crs.lat_first:
         geom = shapely.transform(geom, lambda xy: xy[:, ::-1])
-    if crs.srid != 4326:
+    if crs.srid != WGS84:
         transformer = _to_wgs84(crs.srid)
 
         def convert(xy: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.constants import WGS84
 from layers.core.crs import transform_geometry
 from layers.core.errors import InvalidInputError
 from layers.ogc.cql import Binds
@@ -88,11 +89,11 @@ def read_frame(
     where = where_sql(collection, q, role, binds, scope)
     fields = selected_fields(collection, role, q.properties)
     srid = q.crs.srid
-    out = "t.geom" if srid == 4326 else f"ST_Transform(t.geom, {srid})"
+    out = "t.geom" if srid == WGS84 else f"ST_Transform(t.geom, {srid})"
     columns = ["t.id AS id", *(f"{f.column} AS {quote_ident(f.name)}" for f in fields)]
     for name in collection.extra_geometries:
         col = f"t.{quote_ident(name)}"
-        extra = col if srid == 4326 else f"ST_Transform({col}, {srid})"
+        extra = col if srid == WGS84 else f"ST_Transform({col}, {srid})"
         columns.append(f"ST_AsText({extra}) AS {quote_ident(name)}")
     cap = binds.add(min(limit or MAX_EXPORT_ROWS, MAX_EXPORT_ROWS))
     sql = (
@@ -186,7 +187,7 @@ def export_to_file(
         report(f"shifting {len(frame):,} geometries to {shift_to}")
     if shift_to is not None:
         frame = frame.set_geometry(
-            [transform_geometry(g, "wgs84", shift_to) for g in frame.geometry], crs=4326
+            [transform_geometry(g, "wgs84", shift_to) for g in frame.geometry], crs=WGS84
         )
         for name in collection.extra_geometries:
             frame[name] = [

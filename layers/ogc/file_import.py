@@ -21,7 +21,9 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.constants import WGS84
 from layers.core.errors import InvalidInputError, UnprocessableError
+from layers.core.roles import Role
 from layers.ogc.file_reader import read_rows
 from layers.ogc.registry import Collection, get_collection
 from layers.ogc.rows import prepare_rows
@@ -99,7 +101,7 @@ def _load(
 
     def cells(row: dict[str, Any]) -> list[Any]:
         return [
-            shapely.set_srid(shapely.from_wkb(row[c]), 4326)
+            shapely.set_srid(shapely.from_wkb(row[c]), WGS84)
             if c in geometry_columns and row.get(c) is not None
             else row.get(c)
             for c in columns
@@ -143,7 +145,7 @@ def import_file(
     """Validate and load `path`; UnprocessableError listing every problem if any row is bad."""
     if mode not in MODES:
         raise InvalidInputError(f"mode must be one of {', '.join(MODES)}", code="invalid_mode")
-    collection = get_collection(collection_id, "admin")
+    collection = get_collection(collection_id, Role.ADMIN)
     if not collection.editable:
         raise InvalidInputError(f"{collection.id} cannot be imported into", code="read_only")
     found = read_rows(path, collection, crs=crs, encoding=encoding, layer=layer, report=report)
@@ -172,7 +174,7 @@ def import_file(
     record(
         session=session,
         actor=actor,
-        role="admin",
+        role=Role.ADMIN,
         action=f"import.{mode}",
         entity=collection.table,
         data={"collection": collection.id, "file": path.name, **counts},

@@ -23,6 +23,7 @@ from pyogrio.errors import DataSourceError
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from layers.core.constants import WGS84
 from layers.core.crs import transform_geometry
 from layers.core.errors import InvalidInputError
 from layers.ogc.registry import Collection, Field
@@ -95,9 +96,9 @@ def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:
         geoms = [
             transform_geometry(g, crs, "wgs84") if g is not None else None for g in frame.geometry
         ]
-        return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index), crs=4326)
-    if frame.crs is not None and frame.crs.to_epsg() != 4326:
-        return frame.to_crs(4326)
+        return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index), crs=WGS84)
+    if frame.crs is not None and frame.crs.to_epsg() != WGS84:
+        return frame.to_crs(WGS84)
     return frame
 
 

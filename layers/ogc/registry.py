@@ -15,13 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from layers.core.errors import NotFoundError
+from layers.core.roles import SEES_PERSONAL_DATA, STAFF
 from layers.store.sql import quote_ident
 from layers.tables.cameras import CAMERA_LEVELS
-from layers.tables.case_scope import PERSONAL_DATA_ROLES
 from layers.tables.service_points import SERVICE_POINT_KINDS
-
-STAFF_ROLES = frozenset({"grid_worker", "dispatcher", "planner", "admin"})
-EDITOR_ROLES = frozenset({"planner", "admin"})
 
 
 @dataclass(frozen=True)
@@ -75,7 +72,7 @@ class Collection:
 
     def visible_fields(self, role: str) -> tuple[Field, ...]:
         """The fields `role` may read (personal data only for dispatchers and admins)."""
-        if role in PERSONAL_DATA_ROLES:
+        if role in SEES_PERSONAL_DATA:
             return self.fields
         return tuple(f for f in self.fields if not f.personal)
 
@@ -316,7 +313,7 @@ _BY_ID = {c.id: c for c in _COLLECTIONS}
 
 def is_staff(role: str) -> bool:
     """Staff roles see the sensitive collections."""
-    return role in STAFF_ROLES
+    return role in STAFF
 
 
 def visible_collections(role: str) -> Iterable[Collection]:

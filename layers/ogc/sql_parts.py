@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from layers.core.constants import WGS84
 from layers.core.errors import InvalidInputError
 from layers.ogc.case_rows import rows_condition
 from layers.ogc.cql import Binds, coerce_literal, compile_filter
@@ -24,7 +25,7 @@ _ISO = '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\''
 
 def geometry_out(column: str, crs: OutputCrs) -> str:
     """`column` (stored CRS84) in the output CRS and its axis order."""
-    geom = column if crs.srid == 4326 else f"ST_Transform({column}, {crs.srid})"
+    geom = column if crs.srid == WGS84 else f"ST_Transform({column}, {crs.srid})"
     return f"ST_FlipCoordinates({geom})" if crs.lat_first else geom
 
 
@@ -104,9 +105,9 @@ def bbox_sql(q: ItemsQuery, binds: Binds) -> str:
     for box in boxes:
         args = ", ".join(binds.add(float(v)) for v in box)
         env = f"ST_MakeEnvelope({args}, {crs.srid})"
-        if crs.srid != 4326:
+        if crs.srid != WGS84:
             step = binds.add(max((box[2] - box[0]) / 16.0, 1e-9))
-            env = f"ST_Transform(ST_Segmentize({env}, {step}), 4326)"
+            env = f"ST_Transform(ST_Segmentize({env}, {step}), {WGS84})"
         parts.append(f"ST_Intersects(t.geom, {env})")
     return "(" + " OR ".join(parts) + ")"
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.constants import WEB_MERCATOR, WGS84
 from layers.core.errors import NotFoundError
 from layers.ogc.case_rows import rows_condition, scope_for
 from layers.ogc.cql import Binds
@@ -103,13 +104,13 @@ def tile_sql(
     if live:
         where.append(live)
     margin = binds.add(BUFFER / EXTENT)
-    tile = "ST_MakeEnvelope(:x1, :y1, :x2, :y2, 3857)"
-    box = f"ST_Transform(ST_Expand({tile}, (:x2 - :x1) * {margin}), 4326)"
+    tile = f"ST_MakeEnvelope(:x1, :y1, :x2, :y2, {WEB_MERCATOR})"
+    box = f"ST_Transform(ST_Expand({tile}, (:x2 - :x1) * {margin}), {WGS84})"
     cap = " ORDER BY ST_Area(t.geom) DESC, t.id DESC LIMIT :keep" if limited else ""
     return (
         f"SELECT ST_AsMVT(r.*, :layer, {EXTENT}, 'geom', 'id') AS mvt, count(*) AS n FROM ("  # noqa: S608
         f"SELECT t.id, {props}, "
-        "ST_AsMVTGeom(ST_Simplify(ST_Transform(t.geom, 3857), :tolerance), "
+        f"ST_AsMVTGeom(ST_Simplify(ST_Transform(t.geom, {WEB_MERCATOR}), :tolerance), "
         f"{tile}::box2d, {EXTENT}, {BUFFER}, true) AS geom "
         f"FROM {quote_ident(collection.table)} t WHERE t.geom && {box} "
         f"AND {' AND '.join(f'({w})' for w in where)}{cap}) r"

@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from layers.core.constants import WGS84
 
-def points_ewkb_hex(lon: ArrayLike, lat: ArrayLike, srid: int = 4326) -> np.ndarray:
+
+def points_ewkb_hex(lon: ArrayLike, lat: ArrayLike, srid: int = WGS84) -> np.ndarray:
     """Hex EWKB (little-endian, with SRID) of each (lon, lat) point, as an object array."""
     xy = np.column_stack([np.asarray(lon, "<f8"), np.asarray(lat, "<f8")])
     header = (

@@ -28,12 +28,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from layers.core.errors import NotFoundError, UnprocessableError
+from layers.core.roles import ROLES, Role, role_check_sql
 from layers.tables.audit import record
 from layers.tables.base import Base
 from layers.tables.workers import Worker
 
-ROLES = ("resident", "grid_worker", "dispatcher", "planner", "admin")
-STAFF_ROLES = ("grid_worker", "dispatcher", "planner", "admin")
 KEY_PREFIX = "wg_"
 PREFIX_LENGTH = 10
 """Characters of a key kept in clear (`wg_` + 7): enough to tell keys apart in lists and logs."""
@@ -46,11 +45,7 @@ class ApiKey(Base):
     """A bearer key for one role (and, for grid workers, one worker)."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (
-        CheckConstraint(
-            "role IN ('resident', 'grid_worker', 'dispatcher', 'planner', 'admin')", name="role"
-        ),
-    )
+    __table_args__ = (CheckConstraint(role_check_sql(ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -180,9 +175,9 @@ def issue_key(
         )
     if not name or len(name) > 200 or not name.isprintable():
         raise UnprocessableError("a key's name: 1-200 printable characters", code="bad_name")
-    if role == "grid_worker" and worker_id is None:
+    if role == Role.GRID_WORKER and worker_id is None:
         raise UnprocessableError("a grid worker's key names its worker", code="worker_required")
-    if role != "grid_worker" and worker_id is not None:
+    if role != Role.GRID_WORKER and worker_id is not None:
         raise UnprocessableError("only grid worker keys name a worker", code="worker_not_allowed")
     if worker_id is not None and session.get(Worker, worker_id) is None:
         raise UnprocessableError(f"no worker {worker_id}", code="unknown_worker")

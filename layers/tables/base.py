@@ -13,11 +13,8 @@ from geoalchemy2 import Geometry
 from sqlalchemy import CheckConstraint, DateTime, Index, Integer, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-WGS84 = 4326
-"""Storage SRID of every geometry (EPSG:4326, longitude/latitude)."""
-
-UTM48N = 32648
-"""Default metric SRID for Chengdu (UTM zone 48N), used to measure."""
+from layers.core.constants import UTM48N as UTM48N  # re-exported for the modules measuring
+from layers.core.constants import WGS84
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -24,11 +24,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-SYSTEM = "system"
-SEE_ALL_ROLES = frozenset({"dispatcher", "admin", "planner", SYSTEM})
-"""Roles whose scope is every case."""
-PERSONAL_DATA_ROLES = frozenset({"dispatcher", "admin"})
-"""Roles that see every visible case's reporter name and phone in clear."""
+from layers.core.roles import SEES_ALL_CASES, SEES_PERSONAL_DATA, SYSTEM, Role
+
+SEE_ALL_ROLES: frozenset[str] = SEES_ALL_CASES | {SYSTEM}
+"""Who is scoped to every case: `SEES_ALL_CASES`, and the service itself."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class CaseScope:
         role = self.viewer.role
         if self.sees_all:
             return "TRUE", {}
-        if role == "grid_worker":
+        if role == Role.GRID_WORKER:
             if self.viewer.worker_id is None:
                 return "FALSE", {}
             assigned = f"{alias}.assignee_worker_id = :cs_worker"
@@ -82,10 +81,10 @@ class CaseScope:
     def sees_reporter(self, *, assignee_worker_id: int | None, needs_callback: bool) -> bool:
         """May this viewer read a visible case's reporter name and phone in clear?"""
         role = self.viewer.role
-        if role in PERSONAL_DATA_ROLES:
+        if role in SEES_PERSONAL_DATA:
             return True
         return (
-            role == "grid_worker"
+            role == Role.GRID_WORKER
             and needs_callback
             and self.viewer.worker_id is not None
             and assignee_worker_id == self.viewer.worker_id
@@ -94,7 +93,7 @@ class CaseScope:
 
 def resolve_scope(*, session: Session, viewer: Viewer) -> CaseScope:
     """The viewer's scope; for a grid worker, the level and code of the cell they serve."""
-    if viewer.role != "grid_worker" or viewer.worker_id is None:
+    if viewer.role != Role.GRID_WORKER or viewer.worker_id is None:
         return CaseScope(viewer)
     row = session.execute(
         text("SELECT level, cell_code FROM workers WHERE id = :w"), {"w": viewer.worker_id}

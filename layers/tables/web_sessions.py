@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from layers.core.errors import NotFoundError
+from layers.core.roles import STAFF, role_check_sql
 from layers.tables.api_keys import ApiKey, KeyOwner
 from layers.tables.audit import record
 from layers.tables.base import Base
@@ -43,9 +44,7 @@ class WebSession(Base):
     """One signed-in browser."""
 
     __tablename__ = "web_sessions"
-    __table_args__ = (
-        CheckConstraint("role IN ('grid_worker', 'dispatcher', 'planner', 'admin')", name="role"),
-    )
+    __table_args__ = (CheckConstraint(role_check_sql(STAFF), name="role"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from layers.tables.grid_cells import live
 from tests.geo_api.planning_helpers import edited, feature
 
 
@@ -28,11 +29,11 @@ def find_split_case(engine: Engine, skip: tuple[str, ...] = ()) -> SplitCase:
             text(
                 "SELECT c.code AS community, a.code AS a, min(x.code) AS x, max(x.code) AS y "
                 "FROM grid_cells a JOIN communities c ON c.id = a.community_id "
-                "JOIN grid_cells x ON x.parent_id = a.id AND x.valid_to IS NULL "
-                "WHERE a.level = 1 AND a.valid_to IS NULL AND NOT (c.code = ANY(:skip)) "
+                f"JOIN grid_cells x ON x.parent_id = a.id AND {live('x')} "
+                f"WHERE a.level = 1 AND {live('a')} AND NOT (c.code = ANY(:skip)) "
                 "GROUP BY c.code, a.code, a.community_id HAVING count(*) = 2 AND (SELECT count(*) "
                 "FROM grid_cells a2 WHERE a2.community_id = a.community_id AND a2.level = 1 "
-                "AND a2.valid_to IS NULL) = 1 AND EXISTS (SELECT 1 FROM incidents i "
+                f"AND {live('a2')}) = 1 AND EXISTS (SELECT 1 FROM incidents i "
                 "JOIN grid_cells y ON y.id = i.l2_cell_id WHERE y.code = max(x.code) "
                 "AND i.handling_level = 'grid' AND i.status NOT IN ('void', 'closed', "
                 "'evaluated')) ORDER BY c.code LIMIT 1"

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.cases.sla import sweep
+from layers.tables.grid_cells import live
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 from tests.geo_api.planning_split import find_split_case, new_l1_code, split
 
@@ -72,7 +73,7 @@ def community(client, test_db, engine) -> Community:
                 "SELECT w.id, ST_X(ST_PointOnSurface(g.geom)) AS lon,"
                 " ST_Y(ST_PointOnSurface(g.geom)) AS lat FROM grid_cells g JOIN workers w"
                 " ON w.level = 1 AND w.cell_code = g.code WHERE g.level = 1"
-                " AND g.valid_to IS NULL AND g.code = :a"
+                f" AND {live('g')} AND g.code = :a"
             ),
             {"a": case.a},
         ).one()

@@ -22,6 +22,7 @@ from geo_api.settings import Settings
 from layers.core.limit_settings import LimitSettings
 from layers.store.db import make_sessionmaker, transaction
 from layers.store.settings import DatabaseSettings
+from layers.tables.grid_cells import live
 from layers.tables.jobs import JobOwner, create_job
 from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
@@ -199,7 +200,7 @@ def test_big_suggestions_become_jobs_and_jobs_per_key_are_bounded(
         community = c.execute(
             text(
                 "SELECT c.code FROM communities c JOIN grid_cells g ON g.community_id = c.id "
-                "AND g.level = 3 AND g.valid_to IS NULL GROUP BY c.code ORDER BY count(*) DESC "
+                f"AND g.level = 3 AND {live('g')} GROUP BY c.code ORDER BY count(*) DESC "
                 "LIMIT 1"
             )
         ).scalar_one()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shapely
 from sqlalchemy import text
 
+from layers.tables.grid_cells import live
+
 MM = 2e-8
 """About two millimetres, in degrees."""
 
@@ -78,7 +80,7 @@ def test_injected_slivers_are_reported(client, test_db, engine):
     x, y = _inject(
         engine,
         "grid_cells",
-        "AND a.level = 1 AND b.level = 1 AND a.valid_to IS NULL AND b.valid_to IS NULL"
+        f"AND a.level = 1 AND b.level = 1 AND {live('a')} AND {live('b')}"
         " AND a.community_id <> b.community_id",
         MM,
     )

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from layers.ogc.cql import Binds, compile_filter
 from layers.ogc.crs_uris import CRS84
 from layers.ogc.registry import get_collection
+from layers.tables.grid_cells import LIVE
 
 SP = "/ogc/collections/service_points/items"
 L3 = "/ogc/collections/grid_cells_l3/items"
@@ -69,25 +70,25 @@ CASES = [
         L3,
         f"S_INTERSECTS(geometry, {BOX})",
         "grid_cells",
-        f"level = 3 AND valid_to IS NULL AND ST_Intersects(geom, {BOX_SQL})",
+        f"level = 3 AND {LIVE} AND ST_Intersects(geom, {BOX_SQL})",
     ),
     (
         L3,
         f"S_WITHIN(geometry, {BOX})",
         "grid_cells",
-        f"level = 3 AND valid_to IS NULL AND ST_Within(geom, {BOX_SQL})",
+        f"level = 3 AND {LIVE} AND ST_Within(geom, {BOX_SQL})",
     ),
     (
         L3,
         "S_INTERSECTS(geometry, BBOX(104.10, 30.64, 104.14, 30.68))",
         "grid_cells",
-        f"level = 3 AND valid_to IS NULL AND ST_Intersects(geom, {BOX_SQL})",
+        f"level = 3 AND {LIVE} AND ST_Intersects(geom, {BOX_SQL})",
     ),
     (
         L3,
         "households >= 50 AND population < 1000.5",
         "grid_cells",
-        "level = 3 AND valid_to IS NULL AND households >= 50 AND population < 1000.5",
+        f"level = 3 AND {LIVE} AND households >= 50 AND population < 1000.5",
     ),
 ]
 
@@ -115,7 +116,7 @@ def test_cql2_json_matches_sql(client: TestClient, engine: Engine) -> None:
     expected = count(
         engine,
         "grid_cells",
-        f"level = 3 AND valid_to IS NULL AND households BETWEEN 10 AND 500 "
+        f"level = 3 AND {LIVE} AND households BETWEEN 10 AND 500 "
         f"AND ST_Intersects(geom, {BOX_SQL}) AND name IS NOT NULL",
     )
     assert expected > 0
@@ -226,5 +227,5 @@ def test_filters_over_the_bounds_are_400(client: TestClient, engine: Engine, cql
 
 def test_long_or_chains_within_the_bounds_are_answered(client: TestClient, engine: Engine) -> None:
     """Flattened, a chain of 900 ORs compiles without recursion and matches the SQL."""
-    expected = count(engine, "grid_cells", "level = 3 AND valid_to IS NULL AND households < 900")
+    expected = count(engine, "grid_cells", f"level = 3 AND {LIVE} AND households < 900")
     assert hits(client, L3, _or_chain(900)) == expected

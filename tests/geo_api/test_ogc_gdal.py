@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from layers.tables.grid_cells import LIVE
 from tests.conftest import DemoDatabase as DemoDb
 
 pytestmark = pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin missing")
@@ -24,9 +25,9 @@ pytestmark = pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bi
 PUBLIC = {
     "streets": "SELECT count(*) FROM streets",
     "communities": "SELECT count(*) FROM communities",
-    "grid_cells_l1": "SELECT count(*) FROM grid_cells WHERE level=1 AND valid_to IS NULL",
-    "grid_cells_l2": "SELECT count(*) FROM grid_cells WHERE level=2 AND valid_to IS NULL",
-    "grid_cells_l3": "SELECT count(*) FROM grid_cells WHERE level=3 AND valid_to IS NULL",
+    "grid_cells_l1": f"SELECT count(*) FROM grid_cells WHERE level=1 AND {LIVE}",
+    "grid_cells_l2": f"SELECT count(*) FROM grid_cells WHERE level=2 AND {LIVE}",
+    "grid_cells_l3": f"SELECT count(*) FROM grid_cells WHERE level=3 AND {LIVE}",
     "courtyards": "SELECT count(*) FROM courtyards",
     "buildings": "SELECT count(*) FROM buildings",
     "service_points": "SELECT count(*) FROM service_points",
@@ -137,9 +138,7 @@ def test_ogr2ogr_pages_a_whole_collection_into_geopackage(
     frame = gpd.read_file(out)
     with engine.connect() as conn:
         codes = set(
-            conn.execute(
-                text("SELECT code FROM grid_cells WHERE level=3 AND valid_to IS NULL")
-            ).scalars()
+            conn.execute(text(f"SELECT code FROM grid_cells WHERE level=3 AND {LIVE}")).scalars()
         )
     assert len(frame) == len(codes)
     assert set(frame["code"]) == codes
@@ -181,7 +180,7 @@ def test_gdal_spatial_filter_matches_postgis(server: str, engine: Engine) -> Non
     )
     expected = db_count(
         engine,
-        "SELECT count(*) FROM grid_cells WHERE level=3 AND valid_to IS NULL AND "
+        f"SELECT count(*) FROM grid_cells WHERE level=3 AND {LIVE} AND "
         f"ST_Intersects(geom, ST_MakeEnvelope({box[0]}, {box[1]}, {box[2]}, {box[3]}, 4326))",
     )
     assert feature_count(listing) == expected > 0

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from pyproj import Transformer
 from sqlalchemy import Engine, text
 
+from layers.tables.grid_cells import LIVE
 from tests.conftest import DemoDatabase as DemoDb
 
 PUBLIC = [
@@ -91,7 +92,7 @@ def test_reporter_fields_only_for_dispatchers(client: TestClient, test_db: DemoD
 def test_number_matched_and_cursor_paging_cover_the_collection(
     client: TestClient, engine: Engine
 ) -> None:
-    expected = scalar(engine, "SELECT count(*) FROM grid_cells WHERE level=3 AND valid_to IS NULL")
+    expected = scalar(engine, f"SELECT count(*) FROM grid_cells WHERE level=3 AND {LIVE}")
     url, seen, pages = f"{L3}?limit=200", [], 0
     while url:
         resp = client.get(url, headers={"Accept": "application/geo+json"})
@@ -154,7 +155,7 @@ def test_bbox_matches_postgis(client: TestClient, engine: Engine) -> None:
     box = (104.10, 30.64, 104.14, 30.68)
     expected = scalar(
         engine,
-        "SELECT count(*) FROM grid_cells WHERE level=3 AND valid_to IS NULL AND "
+        f"SELECT count(*) FROM grid_cells WHERE level=3 AND {LIVE} AND "
         "ST_Intersects(geom, ST_MakeEnvelope(:a, :b, :c, :d, 4326))",
         a=box[0],
         b=box[1],

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from layers.ogc.tiles import lonlat_to_tile, tile_bounds
+from layers.tables.grid_cells import LIVE
 from tests.conftest import DemoDatabase as DemoDb
 
 Z = 14
@@ -50,7 +51,7 @@ def test_level3_tile_decodes_with_features_inside_the_extent(
         x1, y1, x2, y2 = tile_bounds(Z, x, y)
         expected = conn.execute(
             text(
-                "SELECT count(*) FROM grid_cells WHERE level = 3 AND valid_to IS NULL AND "
+                f"SELECT count(*) FROM grid_cells WHERE level = 3 AND {LIVE} AND "
                 "ST_Intersects(ST_Transform(geom, 3857), ST_MakeEnvelope(:a, :b, :c, :d, 3857))"
             ),
             {"a": x1, "b": y1, "c": x2, "d": y2},

@@ -11,6 +11,7 @@ from grids.planning.publish import publish
 from grids.planning.validation import ValidationOptions
 from layers.core.errors import ConflictError
 from layers.store.db import make_sessionmaker, transaction
+from layers.tables.grid_cells import LIVE
 from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, grid_fingerprint, new_draft, put_cells
 from tests.geo_api.planning_split import find_split_case, split
@@ -87,7 +88,7 @@ def test_simultaneous_publishes_one_wins(client, planner, engine) -> None:
     assert sorted(outcomes.values()) == ["published", "revision_stale"]
     with engine.connect() as conn:
         live = conn.execute(
-            text("SELECT count(*) FROM grid_cells WHERE valid_to IS NULL AND code = :a"),
+            text(f"SELECT count(*) FROM grid_cells WHERE {LIVE} AND code = :a"),
             {"a": case.a},
         ).scalar()
     assert live == 1

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from layers.tables.grid_cells import LIVE, live
 from tests.geo_api.planning_helpers import (
     draft_cells,
     edited,
@@ -29,7 +30,7 @@ def community(engine) -> str:
         return conn.execute(
             text(
                 "SELECT c.code FROM communities c JOIN grid_cells g ON g.community_id = c.id "
-                "AND g.level = 2 AND g.valid_to IS NULL GROUP BY c.code, g.parent_id "
+                f"AND g.level = 2 AND {live('g')} GROUP BY c.code, g.parent_id "
                 "HAVING count(*) >= 2 ORDER BY c.code LIMIT 1"
             )
         ).scalar_one()
@@ -58,17 +59,17 @@ def test_a_draft_holds_a_copy_of_the_live_cells(client, planner, engine, communi
     rid = new_draft(client, planner, community=community)
     fc = draft_cells(client, planner, rid)
     with engine.connect() as conn:
-        live = conn.execute(
+        live_rows = conn.execute(
             text(
                 "SELECT g.code, g.households FROM grid_cells g JOIN communities c "
-                "ON c.id = g.community_id WHERE c.code = :c AND g.valid_to IS NULL"
+                f"ON c.id = g.community_id WHERE c.code = :c AND {live('g')}"
             ),
             {"c": community},
         ).all()
-    assert {f["properties"]["code"] for f in fc["features"]} == {r.code for r in live}
+    assert {f["properties"]["code"] for f in fc["features"]} == {r.code for r in live_rows}
     l1 = [f for f in fc["features"] if f["properties"]["level"] == 1]
     assert all(f["properties"]["parent_code"] == community for f in l1)
-    hh = {r.code: r.households for r in live}
+    hh = {r.code: r.households for r in live_rows}
     assert all(f["properties"]["households"] == hh[f["properties"]["code"]] for f in fc["features"])
     report = client.post(f"/planning/revisions/{rid}/validate", headers=planner).json()
     assert report["valid"] is True and report["problems"] == []
@@ -174,7 +175,7 @@ def test_gap_is_reported_with_its_polygon(client, planner, engine, community) ->
         area = conn.execute(
             text(
                 "SELECT ST_Area(ST_Transform(geom, 32648)) FROM grid_cells "
-                "WHERE code = :c AND valid_to IS NULL"
+                f"WHERE code = :c AND {LIVE}"
             ),
             {"c": l3["properties"]["code"]},
         ).scalar()

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from layers.tables.grid_cells import LIVE
 from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 from tests.geo_api.planning_split import find_split_case, new_l1_code, split
@@ -106,7 +107,7 @@ def test_cells_are_swapped_codes_kept(engine, published, case) -> None:
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT code, valid_to IS NULL AS live, revision_id FROM grid_cells g "
+                f"SELECT code, {LIVE} AS live, revision_id FROM grid_cells g "
                 "WHERE code IN (:a, :b) ORDER BY code, id"
             ),
             {"a": case.a, "b": published["b"]},
@@ -116,7 +117,7 @@ def test_cells_are_swapped_codes_kept(engine, published, case) -> None:
             {"r": published["rid"], "c": case.community},
         ).scalar()
         live_codes = conn.execute(
-            text("SELECT count(*) FROM grid_cells WHERE valid_to IS NULL AND code = :a"),
+            text(f"SELECT count(*) FROM grid_cells WHERE {LIVE} AND code = :a"),
             {"a": case.a},
         ).scalar()
     assert [(r.code, r.live) for r in rows] == [
@@ -214,7 +215,7 @@ def test_locate_follows_the_publish_and_at_keeps_the_old_grid(
         lon, lat = conn.execute(
             text(
                 "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid_cells"
-                " WHERE code = :b AND valid_to IS NULL) s"
+                f" WHERE code = :b AND {LIVE}) s"
             ),
             {"b": published["b"]},
         ).one()

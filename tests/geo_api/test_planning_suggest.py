@@ -7,6 +7,7 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import text
 
+from layers.tables.grid_cells import LIVE
 from tests.geo_api.planning_helpers import draft_cells, new_draft
 
 
@@ -21,7 +22,7 @@ def street(engine) -> str:
     with engine.connect() as conn:
         return conn.execute(
             text(
-                "SELECT left(code, 9) FROM grid_cells WHERE level = 3 AND valid_to IS NULL "
+                f"SELECT left(code, 9) FROM grid_cells WHERE level = 3 AND {LIVE} "
                 "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
             )
         ).scalar_one()
@@ -78,7 +79,7 @@ def test_households_are_kept(client, planner, suggested, engine) -> None:
     cells = draft_cells(client, planner, rid)["features"]
     with engine.connect() as conn:
         live = conn.execute(
-            text("SELECT sum(households) FROM grid_cells WHERE level = 2 AND valid_to IS NULL")
+            text(f"SELECT sum(households) FROM grid_cells WHERE level = 2 AND {LIVE}")
         ).scalar_one()
     level2 = [f["properties"]["households"] for f in cells if f["properties"]["level"] == 2]
     assert sum(level2) == live
@@ -96,7 +97,7 @@ def test_level_1_suggestion_by_target(client, planner, street, engine) -> None:
     with engine.connect() as conn:
         hh = conn.execute(
             text(
-                "SELECT sum(households) FROM grid_cells WHERE level = 1 AND valid_to IS NULL "
+                f"SELECT sum(households) FROM grid_cells WHERE level = 1 AND {LIVE} "
                 "AND left(code, 9) = :s"
             ),
             {"s": street},

@@ -28,6 +28,7 @@ from grids.planning.publish import publish
 from grids.planning.validation import ValidationOptions
 from layers.store.db import make_engine, make_sessionmaker, transaction
 from layers.store.settings import DatabaseSettings
+from layers.tables.grid_cells import LIVE, live
 from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 from tests.geo_api.planning_split import SplitCase, find_split_case, split
@@ -68,7 +69,7 @@ def _points(engine, community: str) -> list[tuple[float, float]]:
                 text(
                     "SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(g.geom) AS p "
                     "FROM grid_cells g JOIN communities c ON c.id = g.community_id "
-                    "WHERE c.code = :c AND g.level = 3 AND g.valid_to IS NULL ORDER BY g.code) s"
+                    f"WHERE c.code = :c AND g.level = 3 AND {live('g')} ORDER BY g.code) s"
                 ),
                 {"c": community},
             )
@@ -190,7 +191,7 @@ def test_a_server_without_listen_never_answers_a_closed_cell(test_db, planner, e
         ids = [after.json()[k]["id"] for k in ("l1", "l2", "l3")]
         with engine.connect() as conn:
             live = conn.execute(
-                text("SELECT count(*) FROM grid_cells WHERE valid_to IS NULL AND id = ANY(:ids)"),
+                text(f"SELECT count(*) FROM grid_cells WHERE {LIVE} AND id = ANY(:ids)"),
                 {"ids": ids},
             ).scalar_one()
         assert live == 3, (before.json()["l3"], after.json()["l3"])
@@ -238,7 +239,7 @@ def test_a_later_publish_moves_cases_stranded_on_closed_cells(client, planner, e
     with engine.connect() as conn:
         row = conn.execute(
             text(
-                "SELECT g.valid_to IS NULL AS live, i.revision_id FROM incidents i "
+                f"SELECT {live('g')} AS live, i.revision_id FROM incidents i "
                 "JOIN grid_cells g ON g.id = i.l3_cell_id WHERE i.id = :i"
             ),
             {"i": stranded},

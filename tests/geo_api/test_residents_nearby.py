@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from layers.core.crs import from_wgs84
+from layers.tables.grid_cells import LIVE
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def here(engine: Engine) -> tuple[float, float]:
         lon, lat = c.execute(
             text(
                 "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM grid_cells"
-                " WHERE level = 3 AND valid_to IS NULL ORDER BY code LIMIT 1) q"
+                f" WHERE level = 3 AND {LIVE} ORDER BY code LIMIT 1) q"
             )
         ).one()
     return float(lon), float(lat)

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from grids.cases.workflow import ACTIONS, RULES, allowed_actions
 from layers.demo.trails import ACTION_FOR, ROLE_FOR
+from layers.tables.grid_cells import live
 
 CASE = {
     "location": {"lon": 104.1, "lat": 30.68},
@@ -23,7 +24,7 @@ def worker_headers(test_db, engine):
         row = conn.execute(
             text(
                 "SELECT ST_X(ST_PointOnSurface(g.geom)) AS x, ST_Y(ST_PointOnSurface(g.geom)) AS y "
-                "FROM workers w JOIN grid_cells g ON g.code = w.cell_code AND g.valid_to IS NULL "
+                f"FROM workers w JOIN grid_cells g ON g.code = w.cell_code AND {live('g')} "
                 "WHERE w.id = 1"
             )
         ).one()

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 
 from layers.demo.build import Progress
 from layers.demo.counts import DemoCounts
+from layers.tables.grid_cells import LIVE
 
 OUTSIDE_TOLERANCE_M = 0.05
 MAX_OVERLAP_M2 = 1.0
@@ -32,7 +33,7 @@ def assert_counts(engine: Engine, want: DemoCounts, tolerance: float = 0.0) -> N
                     "SELECT 'courtyards', count(*) FROM courtyards UNION ALL "
                     "SELECT 'cameras', count(*) FROM cameras UNION ALL "
                     "SELECT 'incidents', count(*) FROM incidents UNION ALL "
-                    "SELECT 'l' || level, count(*) FROM grid_cells WHERE valid_to IS NULL GROUP BY level"
+                    f"SELECT 'l' || level, count(*) FROM grid_cells WHERE {LIVE} GROUP BY level"
                 )
             ).all()
         )
@@ -147,7 +148,7 @@ def assert_sums_up(engine: Engine, want: DemoCounts) -> None:
         per_level = conn.execute(
             text(
                 "SELECT level, sum(households), sum(population) FROM grid_cells "
-                "WHERE valid_to IS NULL GROUP BY level ORDER BY level"
+                f"WHERE {LIVE} GROUP BY level ORDER BY level"
             )
         ).all()
         for _, hh, pop in per_level:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from layers.core.errors import ConflictError
 from layers.demo.counts import counts_for
 from layers.demo.load import DemoOptions, load_demo
+from layers.tables.grid_cells import live
 from tests.conftest import TEST_NOW, TEST_SCALE, DemoDatabase
 from tests.layers.demo_checks import (
     assert_counts,
@@ -78,7 +79,7 @@ def test_courtyards_are_never_split_by_the_grid(engine: Engine) -> None:
         split = conn.execute(
             text(
                 "SELECT count(*) FROM courtyards y WHERE NOT EXISTS ("
-                " SELECT 1 FROM grid_cells c WHERE c.level = 2 AND c.valid_to IS NULL"
+                f" SELECT 1 FROM grid_cells c WHERE c.level = 2 AND {live('c')}"
                 " AND ST_Covers(c.geom, y.geom))"
             )
         ).scalar()
@@ -93,7 +94,7 @@ def test_every_cell_has_its_worker(engine: Engine) -> None:
     with engine.connect() as conn:
         orphans = conn.execute(
             text(
-                "SELECT count(*) FROM grid_cells c WHERE c.valid_to IS NULL AND NOT EXISTS ("
+                f"SELECT count(*) FROM grid_cells c WHERE {live('c')} AND NOT EXISTS ("
                 " SELECT 1 FROM workers w WHERE w.cell_code = c.code AND w.level = c.level)"
             )
         ).scalar()
@@ -227,7 +228,7 @@ def test_areas_tile_exactly_where_postgis_computes(engine: Engine) -> None:
                 "SELECT a.geom AS ga, b.geom AS gb FROM grid_cells a"
                 " JOIN grid_cells b ON a.id < b.id AND a.level = 1 AND b.level = 1"
                 " AND a.community_id <> b.community_id AND ST_Intersects(a.geom, b.geom)"
-                " WHERE a.valid_to IS NULL AND b.valid_to IS NULL",
+                f" WHERE {live('a')} AND {live('b')}",
             ),
         ):
             pairs, area, metric = conn.execute(

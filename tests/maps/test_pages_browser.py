@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from layers.tables.grid_cells import LIVE
 from tests.conftest import TEST_NOW
 from tests.geo_api.test_maps_http import EMPTY_HOTSPOT_QUERIES
 from tests.maps.conftest import open_page
@@ -115,7 +116,7 @@ def test_workload_draws_every_cell(browser, live_url, test_db, engine: Engine) -
         with engine.connect() as c:
             live = dict(
                 c.execute(
-                    text("SELECT level, count(*) FROM grid_cells WHERE valid_to IS NULL GROUP BY 1")
+                    text(f"SELECT level, count(*) FROM grid_cells WHERE {LIVE} GROUP BY 1")
                 ).all()
             )
         counts = {int(k.split("level ")[1][0]): v for k, v in registry.items() if "open cases" in k}

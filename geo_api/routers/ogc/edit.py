@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from geo_api.auth import Principal, Role, allow
+from geo_api.auth import Principal, allow
 from geo_api.deps import SessionDep
 from geo_api.routers.ogc.items import etag
 from geo_api.routers.ogc.route import OGCRoute, base_url
 from geo_api.routers.ogc.state import forget
 from layers.core.errors import InvalidInputError
+from layers.core.roles import EDITORS
 from layers.ogc.crs_uris import OutputCrs, parse_crs
 from layers.ogc.edit import (
     Actor,
@@ -29,7 +30,6 @@ from layers.ogc.edit import (
 )
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], route_class=OGCRoute)
-EDITORS = (Role.PLANNER, Role.ADMIN)
 _ITEM = "/collections/{collection_id}/items/{feature_id}"
 _BODY_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
 T = TypeVar("T")
