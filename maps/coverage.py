@@ -22,7 +22,10 @@ from maps.compact import CompactPoints
 
 logger = logging.getLogger(__name__)
 
-SHARE_BINS = ((0.6, "#1a9850", "≥ 60 %"), (0.3, "#a6d96a", "30–60 %"))
+SHARE_BINS: tuple[tuple[float, str, str], ...] = (
+    (0.6, "#1a9850", "≥ 60 %"),
+    (0.3, "#a6d96a", "30–60 %"),
+)
 SHARE_BINS += ((0.1, "#fdae61", "10–30 %"), (0.0, "#d73027", "< 10 %"))
 REASON_COLORS = {
     "no_camera": "#d73027",
@@ -52,7 +55,7 @@ def _share_color(share: float) -> str:
 
 
 def _courtyards(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
-    gdf = for_display(layers.tables.courtyards, options)
+    gdf = for_display(layers.courtyards, options)
     if not gdf.empty:
         gdf["covered_pct"] = (gdf["covered_share"] * 100).round(1)
         gdf = escape.escape_properties(gdf, ["name", "code"]).drop(columns=["covered_share"])

@@ -7,6 +7,7 @@ Incident points go to the page as a bare coordinate array for Leaflet.markerclus
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -97,7 +98,7 @@ def _cell_layer(
 
 
 def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> list[str]:
-    gdf = _cells(layers.analytics.hotspots, options)
+    gdf = _cells(layers.hotspots, options)
     if not gdf.empty:
         gdf = gdf[["cell", "count", "z", "p_fdr", "class", "geometry"]]
         gdf["p_fdr"] = gdf["p_fdr"].round(4)
@@ -117,14 +118,14 @@ def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> lis
 
 
 def _trend_layers(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> list[str]:
-    if layers.analytics.trends is None:
+    if layers.trends is None:
         if layers.trends_missing is None:
             return []
         folium.FeatureGroup(
             name=f"时空趋势 emerging trends — {NO_PATTERN_NOTE}", show=False
         ).add_to(m)
         return [f"时空趋势 emerging trends: {layers.trends_missing}"]
-    gdf = _cells(layers.analytics.trends, options)
+    gdf = _cells(layers.trends, options)
     shown = gdf[gdf["category"] != NO_PATTERN]
     _cell_layer(
         m,
@@ -160,7 +161,8 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
     """The hotspot map as an HTML page."""
     m = new_map(layers.outlines, options, "事件热点 hotspots")
     notes = _gi_layer(m, layers, options) + _trend_layers(m, layers, options)
-    points = layers.tables.incidents
+    points = layers.incidents
+    shown: list[Any] = points.tolist()  # [lat, lon] pairs, as the cluster layer takes them
     if not len(points):
         notes.append("事件 cases: 本期无事件 no case in this period")
     if options.tiles_url and options.tiles_crs != "wgs84" and len(points):
@@ -168,9 +170,9 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
             gpd.GeoDataFrame(geometry=gpd.points_from_xy(points[:, 1], points[:, 0]), crs=4326),
             options,
         )
-        points = list(zip(shifted.geometry.y.round(6), shifted.geometry.x.round(6), strict=True))
+        shown = list(zip(shifted.geometry.y.round(6), shifted.geometry.x.round(6), strict=True))
     FastMarkerCluster(
-        points.tolist() if hasattr(points, "tolist") else points,
+        shown,
         callback=CLUSTER_CALLBACK,
         name=f"事件 cases ({len(points):,})",
         show=True,
@@ -184,8 +186,8 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
         ),
         "bottomleft",
     ).add_to(m)
-    if layers.analytics.trends is not None:
-        present = [c for c in CATEGORIES if c in set(layers.analytics.trends["category"])]
+    if layers.trends is not None:
+        present = [c for c in CATEGORIES if c in set(layers.trends["category"])]
         Panel(
             legend_html("时空趋势 emerging trends", [(TREND_COLORS[c], c) for c in present]),
             "bottomright",
