@@ -18,7 +18,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from layers.core import crs as crs_mod
@@ -80,6 +80,13 @@ def display_point(lon: float, lat: float, options: PageOptions) -> tuple[float, 
     return lat, lon
 
 
+def _figure(m: folium.Map) -> Figure:
+    """The page a map is drawn on (branca types `get_root` as any element)."""
+    root = m.get_root()
+    assert isinstance(root, Figure), "a folium.Map always sits in a Figure"
+    return root
+
+
 def new_map(outlines: Outlines, options: PageOptions, title: str) -> folium.Map:
     """A map without CDN tiles, fitted to the district, with the outlines as base layer."""
     m = folium.Map(
@@ -89,7 +96,7 @@ def new_map(outlines: Outlines, options: PageOptions, title: str) -> folium.Map:
         location=[30.67, 104.1],
     )
     m.options.update(min_zoom=8, max_zoom=19)  # no tile layer carries them
-    m.get_root().header.add_child(Element(f"<title>{escape.text(title)}</title>"), name="title")
+    _figure(m).header.add_child(Element(f"<title>{escape.text(title)}</title>"), name="title")
     if options.tiles_url:
         folium.TileLayer(
             tiles=options.tiles_url,
@@ -247,7 +254,7 @@ def _render_with_nonce(m: folium.Map, nonce: str) -> str:
     page is refused rather than served with it: under the page's policy it
     would not run anyway, and it may be injected text.
     """
-    root = m.get_root()
+    root = _figure(m)
     for child in root._children.values():
         child.render()
     header = root.header._children.get(m.get_name())

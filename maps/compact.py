@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -108,8 +108,9 @@ class CompactPoints(JSCSSMixin, Layer):
         var {{ this.get_name() }} = wangge.pointLayer({{ this.spec }});
         {% endmacro %}"""
     )
-    default_js: ClassVar[list[tuple[str, str]]] = [("markerclusterjs", "")]
-    default_css: ClassVar[list[tuple[str, str]]] = [
+    # folium's JSCSSMixin declares both as instance variables; a ClassVar here would clash
+    default_js: list[tuple[str, str]] = [("markerclusterjs", "")]  # noqa: RUF012
+    default_css: list[tuple[str, str]] = [  # noqa: RUF012
         ("markerclustercss", ""),
         ("markerclusterdefaultcss", ""),
     ]

@@ -22,7 +22,10 @@ from maps.compact import CompactPoints
 
 logger = logging.getLogger(__name__)
 
-SHARE_BINS = ((0.6, "#1a9850", "≥ 60 %"), (0.3, "#a6d96a", "30–60 %"))
+SHARE_BINS: tuple[tuple[float, str, str], ...] = (
+    (0.6, "#1a9850", "≥ 60 %"),
+    (0.3, "#a6d96a", "30–60 %"),
+)
 SHARE_BINS += ((0.1, "#fdae61", "10–30 %"), (0.0, "#d73027", "< 10 %"))
 REASON_COLORS = {
     "no_camera": "#d73027",

@@ -7,6 +7,7 @@ Incident points go to the page as a bare coordinate array for Leaflet.markerclus
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -162,6 +163,7 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
     m = new_map(layers.outlines, options, "事件热点 hotspots")
     notes = _gi_layer(m, layers, options) + _trend_layers(m, layers, options)
     points = layers.incidents
+    shown: list[Any] = points.tolist()  # [lat, lon] pairs, as the cluster layer takes them
     if not len(points):
         notes.append("事件 cases: 本期无事件 no case in this period")
     if options.tiles_url and options.tiles_crs != "wgs84" and len(points):
@@ -169,9 +171,9 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
             gpd.GeoDataFrame(geometry=gpd.points_from_xy(points[:, 1], points[:, 0]), crs=WGS84),
             options,
         )
-        points = list(zip(shifted.geometry.y.round(6), shifted.geometry.x.round(6), strict=True))
+        shown = list(zip(shifted.geometry.y.round(6), shifted.geometry.x.round(6), strict=True))
     FastMarkerCluster(
-        points.tolist() if hasattr(points, "tolist") else points,
+        shown,
         callback=CLUSTER_CALLBACK,
         name=f"事件 cases ({len(points):,})",
         show=True,

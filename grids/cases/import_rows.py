@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from grids.cases.deadlines import limits_for, step_deadline
 from grids.cases.reference import work_calendar
 from grids.grid.grid_snapshot import CellChains
+from layers.store.driver import psycopg_connection, rowcount
 from layers.store.ewkb import points_ewkb_hex
 from layers.store.sql import quote_ident
 from layers.tables.incidents import STEP_OF_STATUS
@@ -31,9 +32,7 @@ def existing_external_ids(*, session: Session, ids: pd.Series) -> set[str]:
     )
     conn.execute(text(f"TRUNCATE {quote_ident(STAGE)}"))
     buffer = io.StringIO("\n".join(ids.astype(str)) + "\n")
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    with raw.cursor() as cur:
+    with psycopg_connection(conn).cursor() as cur:
         cur.copy_expert(f"COPY {quote_ident(STAGE)} (id) FROM STDIN WITH (FORMAT text)", buffer)
     found = conn.execute(
         text(
@@ -122,7 +121,7 @@ def build_rows(
     filled in an order close to their own.
     """
     rows, cells = _in_cell_order(rows, chains, keep)
-    workers = dict(
+    workers: dict[str, int] = dict(
         session.execute(
             text(
                 "SELECT DISTINCT ON (cell_code) cell_code, id FROM workers "
@@ -130,7 +129,7 @@ def build_rows(
             )
         ).all()
     )
-    names = dict(session.execute(text("SELECT code, name FROM categories")).all())
+    names: dict[str, str] = dict(session.execute(text("SELECT code, name FROM categories")).all())
     due, deadlines = _deadlines(session, rows, now)
     created = _stamp(rows["created_at"])
     closed = _stamp(rows["closed_at"])
@@ -163,14 +162,15 @@ def build_rows(
 
 def write_import_events(*, session: Session, actor: str, source: str, since_id: int) -> int:
     """One ``import`` event per case this transaction imported (ids > `since_id`), in-server."""
-    return session.execute(
+    inserted = session.execute(
         text(
             "INSERT INTO incident_events (incident_id, at, actor, role, action, to_status, data) "
             "SELECT id, created_at, :actor, 'system', 'import', status, CAST(:data AS jsonb) "
             "FROM incidents WHERE id > :since AND xmin = pg_current_xact_id()::xid"
         ),
         {"actor": actor, "data": json.dumps({"source": source}), "since": since_id},
-    ).rowcount
+    )
+    return rowcount(inserted)
 
 
 FOREIGN_KEYS = {

@@ -116,7 +116,9 @@ def _validate(
     _reject(reasons, out["created_at"].isna(), "bad reported_at")
     out["closed_at"], outside = _moments(_first(frame, "closed_at"), now)
     _reject(reasons, outside, f"closed_at is before {EARLIEST:%Y} or after the import")
-    categories = dict(session.execute(text("SELECT code, default_urgency FROM categories")).all())
+    categories: dict[str, str] = dict(
+        session.execute(text("SELECT code, default_urgency FROM categories")).all()
+    )
     channels = set(session.execute(text("SELECT code FROM channels")).scalars())
     out["category_code"] = _first(frame, "category", "category_code")
     _reject(reasons, ~out["category_code"].isin(categories), "unknown category")
@@ -208,7 +210,7 @@ def _write(
     session: Session, incidents: pd.DataFrame, actor: str, source: str, note, rebuild: bool
 ) -> None:
     """COPY the incidents and write their events (row triggers skipped where proven safe)."""
-    since = session.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar()
+    since = session.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar_one()
     fast = references_hold(session=session, incidents=incidents) and _skip_row_triggers(session)
     aside = set_aside_indexes(session=session, table="incidents") if rebuild else []
     copy_frame(session.connection(), "incidents", incidents)

@@ -95,7 +95,8 @@ def case_kpis(
     """KPIs of the district (or the filtered area), per street and per community."""
     if end <= start:
         raise InvalidInputError("`to` must be after `from`", code="invalid_period")
-    extra, params = "", {"start": start, "end": end}
+    extra = ""
+    params: dict[str, Any] = {"start": start, "end": end}
     if street:
         extra += " AND i.street_id IN (SELECT id FROM streets WHERE code = :street)"
         params["street"] = street

@@ -31,7 +31,9 @@ def cell_chain_at(*, session: Session, lon: float, lat: float) -> CellChain | No
         (2, loc.l2_id, loc.l2_code, loc.l2_name),
         (3, loc.l3_id, loc.l3_code, loc.l3_name),
     ]
-    present = [(lv, i, code, name) for lv, i, code, name in levels if code is not None]
+    present = [
+        (lv, i, code, name) for lv, i, code, name in levels if code is not None and i is not None
+    ]
     names = worker_names_for_cells(
         session=session, cells=[(lv, code) for lv, _, code, _ in present]
     )

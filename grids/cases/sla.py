@@ -85,7 +85,8 @@ def sweep(*, session: Session, now: datetime) -> SweepReport:
             incident.warned_at = now
             warned += 1
         if (
-            incident.due_at <= now
+            incident.due_at is not None
+            and incident.due_at <= now
             and incident.escalation_count < MAX_ESCALATIONS
             and (incident.handling_level != HANDLING_LEVELS[-1])
         ):

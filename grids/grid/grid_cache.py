@@ -78,9 +78,9 @@ class SnapshotCache:
                 snap = self._live.get(key)
                 if not _fits(snap, version):
                     snap = self._swap_in(session, key)
+        assert snap is not None
         if mark is not None:
             self._confirm(key, snap, mark)
-        assert snap is not None
         return snap
 
     def _confirm(self, key: str, snap: GridSnapshot, mark: int) -> None:

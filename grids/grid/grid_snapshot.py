@@ -21,10 +21,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import shapely
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -88,7 +89,7 @@ class CellChains:
                 return snap.layer(layer), int(pos[layer][j])
         raise IndexError(i)
 
-    def _gather(self, layer: str, attr: str, fill: object, dtype: object) -> NDArray:
+    def _gather(self, layer: str, attr: str, fill: Any, dtype: DTypeLike) -> NDArray:
         out = np.full(len(self), fill, dtype=dtype)
         for sel, snap, pos in self.parts:
             p = pos[layer]
@@ -226,9 +227,9 @@ class GridSnapshot:
             todo = np.flatnonzero(level_of == 0)
             if todo.size and len(self.cells[level]):
                 found, d = self.cells[level].index.nearest(xs[todo], ys[todo], tolerance_m)
-                hit = found >= 0
-                deepest[todo[hit]], level_of[todo[hit]] = found[hit], level
-                method[todo[hit]], distance[todo[hit]] = NEAREST, d[hit]
+                near = found >= 0
+                deepest[todo[near]], level_of[todo[near]] = found[near], level
+                method[todo[near]], distance[todo[near]] = NEAREST, d[near]
         pos = self._chains(deepest, level_of)
         self._fallbacks(xs, ys, level_of, pos, method)
         revision = np.full(n, -1 if self.revision_id is None else self.revision_id, np.int64)
@@ -300,9 +301,9 @@ class GridSnapshot:
             if missing.any():  # in the district but in no street: the nearest street
                 near, _ = self.streets.index.nearest(xs[todo][missing], ys[todo][missing], 1e7)
                 found[missing] = near
-            hit = found >= 0
-            street[todo[hit]] = found[hit]
-            fresh = todo[hit & (method[todo] == OUTSIDE)]
+            known = found >= 0
+            street[todo[known]] = found[known]
+            fresh = todo[known & (method[todo] == OUTSIDE)]
             method[fresh] = STREET_FALLBACK
         pos["street"] = street
 

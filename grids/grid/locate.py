@@ -206,8 +206,8 @@ def locate_one(
     if crs == "wgs84":
         x, y = float(lon), float(lat)
     else:
-        x, y = to_wgs84(lon, lat, crs)
-        x, y = float(x), float(y)
+        lon84, lat84 = to_wgs84(lon, lat, crs)
+        x, y = float(lon84), float(lat84)
     if not (np.isfinite(x) and np.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
         raise InvalidInputError(
             "lon/lat must be finite degrees (lon -180..180, lat -90..90)",

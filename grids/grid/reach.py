@@ -68,8 +68,9 @@ def build_reach(
     the validation reports) is widened and added, so the mask never rules out a
     point a cell could claim.  None when there is nothing to locate against.
     """
-    big = np.concatenate([np.asarray(g, dtype=object) for g in outlines]) if outlines else []
-    small = np.concatenate([np.asarray(g, dtype=object) for g in cells]) if cells else []
+    none = np.zeros(0, object)
+    big = np.concatenate([np.asarray(g, dtype=object) for g in outlines]) if outlines else none
+    small = np.concatenate([np.asarray(g, dtype=object) for g in cells]) if cells else none
     everything = np.concatenate([big, small]) if len(big) or len(small) else np.zeros(0, object)
     if not len(everything):
         return None
@@ -80,7 +81,7 @@ def build_reach(
     metric_big = shapely.transform(big, lambda c: (c - shift) * scale) if len(big) else big
     metric_small = shapely.transform(small, lambda c: (c - shift) * scale) if len(small) else small
     core = shapely.union_all(metric_big if len(big) else metric_small)
-    reach = shapely.buffer(core, margin_m, quad_segs=4)
+    reach: shapely.Geometry = shapely.buffer(core, margin_m, quad_segs=4)
     if len(big) and len(small):
         # A cell reaching out of the outlines by d would let points d + tolerance away
         # be located: such cells (beyond float noise, 1 m) are widened on their own.

@@ -60,7 +60,7 @@ class Group:
 
 def ancestry(rows: Sequence[DraftRow]) -> list[dict[int, int]]:
     """For each row, the row index of its ancestor at every level above it (and itself)."""
-    index = {(r.level, r.code): i for i, r in enumerate(rows)}
+    index: dict[tuple[int, str | None], int] = {(r.level, r.code): i for i, r in enumerate(rows)}
     out: list[dict[int, int]] = []
     for i, r in enumerate(rows):
         chain = {r.level: i}

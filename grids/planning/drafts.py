@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from shapely.geometry import MultiPolygon, mapping
+from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -212,7 +212,10 @@ def _polygonal_geometry(geometry: Any, bad) -> MultiPolygon:
     if problem or not shapely.is_valid_input(geom):
         why = f": the geometry {problem}" if problem else ""
         raise bad(f"coordinates must be longitude/latitude degrees (EPSG:4326){why}")
-    return geom if isinstance(geom, MultiPolygon) else MultiPolygon([geom])
+    if isinstance(geom, MultiPolygon):
+        return geom
+    assert isinstance(geom, Polygon)  # the GeoJSON type was checked above
+    return MultiPolygon([geom])
 
 
 def replace_draft(

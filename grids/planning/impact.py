@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -128,7 +129,7 @@ def _draft_l1(session: Session, revision_id: int) -> dict[str, int]:
     return {r.code: r.households for r in rows}
 
 
-def _add_people(cells: list[dict[str, Any]], buildings: list[Any]) -> None:
+def _add_people(cells: list[dict[str, Any]], buildings: Sequence[Any]) -> None:
     """Households/population before, after, moved in and out, per changed cell."""
     sums: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for b in buildings:
@@ -157,7 +158,7 @@ def _new_assignee(row: Any, workers: dict[str, int]) -> int | None:
     return row.assignee_worker_id
 
 
-def _moving_cases(incidents: list[Any], workers: dict[str, int]) -> list[dict[str, Any]]:
+def _moving_cases(incidents: Sequence[Any], workers: dict[str, int]) -> list[dict[str, Any]]:
     by_case: dict[int, dict[str, Any]] = {}
     for r in incidents:
         if r.before == r.after:
@@ -177,8 +178,9 @@ def _off_duty(
     """The level-1 cells of the draft whose own worker is off duty, and who would stand in."""
     rows = [(c, assigned[c]) for c in sorted(l1_after) if c in assigned]
     rows = [(c, a) for c, a in rows if a.responsible_id is not None and not a.responsible_on_duty]
-    ids = {a.responsible_id for _, a in rows} | {a.worker_id for _, a in rows if a.worker_id}
-    names = dict(
+    ids = {a.responsible_id for _, a in rows if a.responsible_id is not None}
+    ids |= {a.worker_id for _, a in rows if a.worker_id}
+    names: dict[Any, str] = dict(
         session.execute(
             text("SELECT id, name FROM workers WHERE id = ANY(:ids)"), {"ids": sorted(ids)}
         ).all()
@@ -198,7 +200,7 @@ def _off_duty(
 
 def _add_cases(
     cells: list[dict[str, Any]],
-    incidents: list[Any],
+    incidents: Sequence[Any],
     workers: dict[str, int],
     assigned: dict[str, Assignment],
 ):

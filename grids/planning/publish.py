@@ -28,6 +28,7 @@ from grids.planning.reassign import relocate_open_incidents
 from grids.planning.validation import ValidationOptions, validate_draft
 from layers.core.constants import GRID_PUBLISHED_CHANNEL
 from layers.core.errors import ConflictError, UnprocessableError
+from layers.store.driver import rowcount
 from layers.tables.audit import record
 from layers.tables.grid_cells import GridRevision
 
@@ -86,7 +87,7 @@ _OPEN_SQL = text(
 )
 
 
-def swap_cells(*, session: Session, revision: GridRevision, now: datetime) -> dict[str, int]:
+def swap_cells(*, session: Session, revision: GridRevision, now: datetime) -> dict[str, Any]:
     """Close the changed live cells and open the new ones; unchanged cells keep their row.
 
     A cell is unchanged when code, level, parent code and geometry are the same
@@ -105,7 +106,7 @@ def swap_cells(*, session: Session, revision: GridRevision, now: datetime) -> di
         params,
     ).scalars()
     closed_ids = list(closed)
-    opened = sum(session.execute(_OPEN_SQL, {**params, "lv": lv}).rowcount for lv in (1, 2, 3))
+    opened = sum(rowcount(session.execute(_OPEN_SQL, {**params, "lv": lv})) for lv in (1, 2, 3))
     kept = session.execute(text("SELECT count(live_id) FROM _publish")).scalar() or 0
     return {"closed": len(closed_ids), "opened": opened, "kept": kept, "closed_ids": closed_ids}
 

@@ -106,8 +106,8 @@ def contiguity(units: Sequence[Unit]) -> W:
         inside = np.flatnonzero(labels == labels[0])
         outside = np.flatnonzero(labels != labels[0])
         dist = shapely.distance(
-            np.asarray([units[i].geom for i in inside])[:, None],
-            np.asarray([units[j].geom for j in outside])[None, :],
+            np.asarray([units[int(i)].geom for i in inside])[:, None],
+            np.asarray([units[int(j)].geom for j in outside])[None, :],
         )
         a, b = np.unravel_index(int(np.argmin(dist)), dist.shape)
         neighbors[int(inside[a])].add(int(outside[b]))

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
@@ -36,15 +37,21 @@ class ValidationOptions:
     metric_srid: int = UTM48N
 
 
-def geoms_to_metric(geoms: Sequence[BaseGeometry], srid: int = UTM48N) -> list[BaseGeometry]:
+def geoms_to_metric(
+    geoms: Sequence[BaseGeometry] | NDArray[np.object_], srid: int = UTM48N
+) -> list[BaseGeometry]:
     """EPSG:4326 geometries projected to the metric CRS `srid` (metres)."""
     arr = np.asarray(geoms, dtype=object)
-    return list(shapely.transform(arr, lambda xy: np.column_stack(to_metric(*xy.T, srid=srid))))
+    return list(
+        shapely.transform(arr, lambda xy: np.column_stack(to_metric(xy[:, 0], xy[:, 1], srid=srid)))
+    )
 
 
 def geom_to_wgs84(geom: BaseGeometry, srid: int = UTM48N) -> BaseGeometry:
     """A metric geometry back to EPSG:4326."""
-    return shapely.transform(geom, lambda xy: np.column_stack(from_metric(*xy.T, srid=srid)))
+    return shapely.transform(
+        geom, lambda xy: np.column_stack(from_metric(xy[:, 0], xy[:, 1], srid=srid))
+    )
 
 
 def scope_context(

@@ -96,7 +96,7 @@ def _seen_by(tree: shapely.STRtree, ids: np.ndarray, points: np.ndarray) -> list
 def _reasons(covered, offline_hit, sector_hit) -> np.ndarray:
     return np.where(
         covered,
-        None,
+        None,  # type: ignore[call-overload]  # numpy's stubs refuse None, np.where takes it
         np.where(offline_hit, "camera_offline", np.where(sector_hit, "occluded", "no_camera")),
     )
 
@@ -178,8 +178,8 @@ def _area_rows(targets: pd.DataFrame, names: pd.DataFrame, cams: pd.DataFrame, l
     return rows
 
 
-def _kind_figures(targets: pd.DataFrame) -> dict[str, dict[str, float]]:
-    out = {}
+def _kind_figures(targets: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
     for kind in coverage_targets.TARGET_KINDS:
         group = targets[targets["kind"] == kind]
         total, hit = len(group), int(group["covered"].sum())

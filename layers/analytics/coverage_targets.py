@@ -16,6 +16,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from layers.core.geo_arrays import geo_array
 from layers.tables.grid_cells import LIVE
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def _out_of_buildings(session: Session, srid: int, x: np.ndarray, y: np.ndarray)
     footprints = shapely.from_wkb([bytes(b) for b in rows])
     if len(footprints) == 0:
         return x, y
-    points = shapely.points(x, y)
+    points = geo_array(shapely.points(x, y))
     p_idx, b_idx = shapely.STRtree(footprints).query(points, predicate="within")
     if len(p_idx) == 0:
         return x, y

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 NO_PATTERN = "no pattern detected"
-PATTERNS = ("new", "consecutive", "intensifying", "persistent", "diminishing")
+PATTERNS: tuple[str, ...] = ("new", "consecutive", "intensifying", "persistent", "diminishing")
 PATTERNS += ("sporadic", "oscillating", "historical")
 CATEGORIES = (NO_PATTERN, *(f"{p} {s}" for s in ("hot spot", "cold spot") for p in PATTERNS))
 """The 17 outcomes: no pattern, then 8 hot-spot and 8 cold-spot patterns."""

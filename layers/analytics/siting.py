@@ -136,7 +136,7 @@ def _cover_matrix(views: pd.DataFrame, points: np.ndarray) -> tuple[sparse.csc_m
     )
     matrix.sum_duplicates()
     useful = np.flatnonzero(np.diff(matrix.indptr) > 0)
-    signatures = {}
+    signatures: dict[bytes, np.intp] = {}
     for j in useful:
         key = matrix.indices[matrix.indptr[j] : matrix.indptr[j + 1]].tobytes()
         signatures.setdefault(key, j)

@@ -31,6 +31,8 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from layers.core.geo_arrays import geo_array
+
 logger = logging.getLogger(__name__)
 
 ARC_STEP_DEG = 2.0
@@ -91,7 +93,7 @@ def sector_polygons(cams: Cameras, step_deg: float = ARC_STEP_DEG) -> Geoms:
     px[last_full] = px[first[full]]
     py[last_full] = py[first[full]]
     rings = shapely.linearrings(np.column_stack([px, py]), indices=owner)
-    return shapely.polygons(rings)
+    return geo_array(shapely.polygons(rings))
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def shadow_polygons(
         ],
         axis=1,
     )
-    shadows = shapely.polygons(quads)
+    shadows = geo_array(shapely.polygons(quads))
     low = np.unique(
         np.column_stack([cam_i, bld_j])[obstacles.height_m[bld_j] < cams.height_m[cam_i]], axis=0
     )

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TypeVar
+from typing import TypeVar, overload
 
 import numpy as np
 import shapely
@@ -262,7 +262,15 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> LonLat:
     return _FROM_WGS84[_normalise(crs)](lon, lat)
 
 
-def transform_geometry(geom: G, from_crs: str, to_crs: str) -> G:
+@overload
+def transform_geometry(geom: G, from_crs: str, to_crs: str) -> G: ...
+@overload
+def transform_geometry(
+    geom: NDArray[np.object_], from_crs: str, to_crs: str
+) -> NDArray[np.object_]: ...
+def transform_geometry(
+    geom: G | NDArray[np.object_], from_crs: str, to_crs: str
+) -> G | NDArray[np.object_]:
     """Convert a shapely geometry's lon/lat coordinates from `from_crs` to `to_crs`.
 
     Parameters

@@ -124,7 +124,7 @@ def _courtyard_cameras(
     table: Table, yards: Courtyards, buildings: Buildings, budget: int, rng: np.random.Generator
 ) -> None:
     """Gate cameras first, then inner cameras courtyard by courtyard until `budget` is spent."""
-    three_nos = ~yards.flags.any(axis=1)
+    three_nos = ~np.any(yards.flags, axis=1)
     gated = ~three_nos | (rng.random(len(yards.geoms)) < THREE_NOS_GATE_SHARE)
     for y in np.flatnonzero(gated):
         if budget <= 0:

@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from layers.core.geo_arrays import geo_array
 from layers.demo.partition import sample_in
 
 
@@ -57,7 +58,7 @@ def points_in(cells: list[BaseGeometry], points: np.ndarray, nearest: bool = Fal
     an outer boundary can fall a float's width outside).
     """
     tree = shapely.STRtree(cells)
-    pts = shapely.points(points)
+    pts = geo_array(shapely.points(points))
     point_idx, cell_idx = tree.query(pts, predicate="intersects")
     owner = np.full(len(points), -1, dtype=np.int64)
     order = np.lexsort((cell_idx, point_idx))

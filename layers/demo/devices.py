@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from shapely.geometry import Point
 
 from layers.demo.counts import DemoCounts
 from layers.demo.dwellings import Buildings, Courtyards
@@ -68,7 +69,7 @@ def make_service_points(
     for y, geom in enumerate(yards.geoms):
         if rng.random() < 0.4:
             table.add(
-                tuple(geom.representative_point().coords[0]),
+                _xy(geom.representative_point()),
                 kind="liaison_post",
                 name=f"{yards.names[y]}连心驿站",
                 community=int(yard_community[y]),
@@ -96,6 +97,11 @@ def make_service_points(
 
 def _landline(rng: np.random.Generator) -> str:
     return f"028-8{int(rng.integers(0, 10**7)):07d}"
+
+
+def _xy(point: Point) -> tuple[float, float]:
+    """A 2-d point's coordinates, as the pair a `Table` holds."""
+    return point.x, point.y
 
 
 def make_workers(h: Hierarchy, rng: np.random.Generator) -> Table:

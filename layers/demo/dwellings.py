@@ -58,7 +58,8 @@ def make_courtyards(h: Hierarchy, counts: DemoCounts, rng: np.random.Generator) 
     mass = np.bincount(h.cells[3].parent[h.sample_l3[h.sample_l3 >= 0]], minlength=len(l2))
     weights = (mass + 1.0) / (mass + 1.0).sum()
     order = rng.choice(len(l2), size=len(l2), replace=False, p=weights)
-    geoms, chosen = [], []
+    geoms: list[BaseGeometry] = []
+    chosen: list[int] = []
     for i in order:
         if len(chosen) == counts.courtyards:
             break
@@ -93,6 +94,7 @@ def _at_most(part: BaseGeometry) -> BaseGeometry:
 
 
 def _entrances(courtyard: BaseGeometry, rng: np.random.Generator) -> list[tuple[float, float]]:
+    assert isinstance(courtyard, Polygon), "a courtyard is one polygon"
     ring = courtyard.exterior
     n = int(rng.integers(1, 4))
     start = rng.random()
@@ -117,6 +119,7 @@ def _place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -
     if region.is_empty or region.area < 150:
         return []
     rect = region.minimum_rotated_rectangle
+    assert isinstance(rect, Polygon), "an area of 150 m² or more has a rectangle, not a segment"
     xs, ys = rect.exterior.coords.xy
     angle = float(np.degrees(np.arctan2(ys[1] - ys[0], xs[1] - xs[0])))
     shapely.prepare(region)

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon
+from shapely.geometry import MultiPolygon, Point
 from shapely.geometry.base import BaseGeometry
 
 from layers.core.constants import WGS84
 from layers.core.crs import from_metric
+from layers.core.geo_arrays import geo_array
 from layers.demo.partition import polygonal
 
 
@@ -22,12 +23,13 @@ def to_wgs84(geoms: Sequence[BaseGeometry], multi: bool = False) -> list[BaseGeo
     if bad.any():
         out[bad] = [polygonal(shapely.make_valid(g)) for g in out[bad]]
     if multi:
-        out = [g if g.geom_type == "MultiPolygon" else MultiPolygon([g]) for g in out]
-    return list(shapely.set_srid(np.asarray(out, dtype=object), WGS84))
+        multis = [g if g.geom_type == "MultiPolygon" else MultiPolygon([g]) for g in out]
+        out = np.asarray(multis, dtype=object)
+    return list(shapely.set_srid(out, WGS84))
 
 
-def points_wgs84(xy: Sequence[tuple[float, float]] | np.ndarray) -> list[BaseGeometry]:
+def points_wgs84(xy: Sequence[tuple[float, float]] | np.ndarray) -> list[Point]:
     """Metric (x, y) pairs as WGS-84 points with SRID 4326."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     lon, lat = from_metric(xy[:, 0], xy[:, 1])
-    return list(shapely.set_srid(shapely.points(lon, lat), WGS84))
+    return list(geo_array(shapely.set_srid(shapely.points(lon, lat), WGS84)))

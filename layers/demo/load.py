@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,7 +122,7 @@ def load_demo(
         scale=options.scale, seed=options.seed, now=now, categories=_categories(conn), report=report
     )
     written = write_demo(conn, demo, report)
-    keys = {}
+    keys: dict[str, str] = {}
     for role in DEMO_ROLES:
         worker_id = 1 if role == Role.GRID_WORKER else None  # the first level-1 worker
         keys[role] = create_key(
@@ -155,7 +156,7 @@ def load_demo(
     return written
 
 
-def _write_keys_tmp(path: Path, keys: dict[str, str]) -> Path:
+def _write_keys_tmp(path: Path, keys: Mapping[str, str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

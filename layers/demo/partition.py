@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import shapely
 from scipy.cluster.vq import kmeans2
-from shapely.geometry import MultiPoint
+from shapely.geometry import MultiPoint, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 GRID = 1e-6
@@ -81,10 +81,10 @@ def absorb_fragments(cells: list[BaseGeometry]) -> list[BaseGeometry]:
     cells = list(cells)
     tree = shapely.STRtree(cells)
     for i, cell in enumerate(list(cells)):
-        if cell.geom_type != "MultiPolygon":
+        if not isinstance(cell, MultiPolygon):
             continue
         parts = sorted(cell.geoms, key=lambda g: g.area, reverse=True)
-        keep = parts[0]
+        keep: BaseGeometry = parts[0]
         for frag in parts[1:]:
             best, best_len = None, 0.0
             for j in tree.query(frag, predicate="intersects"):

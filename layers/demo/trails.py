@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -215,7 +216,7 @@ def trail(
     total = sum(durations)
     if total > span * 0.98:
         durations = [d * span * 0.98 / total for d in durations]
-    events = [
+    events: list[tuple[Any, ...]] = [
         (incident_id, created, "reporter", "resident", "report", None, "reported", None, None)
     ]
     deadlines: dict = {}

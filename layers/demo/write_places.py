@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import shapely
 from shapely.geometry import MultiPoint
@@ -64,7 +66,7 @@ def write_dwellings(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
     )
     community_of_l3 = h.community_of(3)
     bseq: dict[int, int] = {}
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for i, geom in enumerate(to_wgs84(b.geoms)):
         c = int(community_of_l3[b.l3[i]])
         bseq[c] = bseq.get(c, 0) + 1
@@ -110,7 +112,7 @@ def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
     cam_xy = np.asarray(cams.points)
     community = points_in(h.communities.geoms, cam_xy, nearest=True)
     serial: dict[str, int] = {}
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for i, geom in enumerate(points_wgs84(cam_xy)):
         c = int(community[i])
         street = int(h.communities.parent[c]) + 1 if c >= 0 else 1

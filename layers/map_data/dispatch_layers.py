@@ -88,7 +88,7 @@ def dispatch_layers(*, session: Session, filters: QueueFilter, now: datetime) ->
         "now": now,
     }
     cases = _wkb_frame(session, _CASES_SQL, params | {"limit": filters.limit})
-    counts = dict(session.execute(text(_COUNT_SQL), params).all())
+    counts: dict[str, int] = dict(session.execute(text(_COUNT_SQL), params).all())
     workers = _wkb_frame(
         session,
         "SELECT code, name, cell_code, ST_AsBinary(geom) AS wkb FROM workers"

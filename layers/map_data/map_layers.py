@@ -134,7 +134,8 @@ def hotspot_layers(
     """
     table = hotspots(session=session, query=query, limits=limits, actor=actor)
     hot = _gdf(table, [shapely.geometry.shape(cell_polygon(c)) for c in table["cell"]])
-    trend_gdf, slices, missing = None, [], None
+    trend_gdf, missing = None, None
+    slices: list[str] = []
     if trend is not None:
         try:
             ttable, slices = trends(session=session, query=trend, limits=limits, actor=actor)

@@ -16,11 +16,12 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
 from layers.core.constants import WGS84
@@ -107,7 +108,7 @@ def read_frame(
         counted = f"SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {where} LIMIT {cap}) s"  # noqa: S608
         total = int(session.execute(text(counted), binds.values).scalar_one())
     result = session.execute(text(sql), binds.values)
-    rows = []
+    rows: list[Row[Any]] = []
     while chunk := result.fetchmany(PROGRESS_EVERY):
         rows.extend(chunk)
         if report is not None:

@@ -29,6 +29,7 @@ from layers.ogc.registry import Collection, get_collection
 from layers.ogc.rows import prepare_rows
 from layers.ogc.validate import Problem
 from layers.store.copy import copy_rows
+from layers.store.driver import rowcount
 from layers.store.sql import quote_ident
 from layers.tables.audit import record
 
@@ -109,25 +110,31 @@ def _load(
 
     copy_rows(session.connection(), "import_rows", columns, (cells(r) for r in rows))
     if mode == "replace":
-        report.deleted = session.execute(
-            text(
-                f"DELETE FROM {table} t WHERE NOT EXISTS "  # noqa: S608
-                f"(SELECT 1 FROM import_rows i WHERE i.{code} = t.{code})"
+        report.deleted = rowcount(
+            session.execute(
+                text(
+                    f"DELETE FROM {table} t WHERE NOT EXISTS "  # noqa: S608
+                    f"(SELECT 1 FROM import_rows i WHERE i.{code} = t.{code})"
+                )
             )
-        ).rowcount
-        sets = ", ".join(f"{quote_ident(c)} = i.{quote_ident(c)}" for c in columns)
-        report.updated = session.execute(
-            text(
-                f"UPDATE {table} t SET {sets}, version = t.version + 1, "  # noqa: S608
-                f"updated_at = now() FROM import_rows i WHERE i.{code} = t.{code}"
-            )
-        ).rowcount
-    report.inserted = session.execute(
-        text(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM import_rows i "  # noqa: S608
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{code} = i.{code})"
         )
-    ).rowcount
+        sets = ", ".join(f"{quote_ident(c)} = i.{quote_ident(c)}" for c in columns)
+        report.updated = rowcount(
+            session.execute(
+                text(
+                    f"UPDATE {table} t SET {sets}, version = t.version + 1, "  # noqa: S608
+                    f"updated_at = now() FROM import_rows i WHERE i.{code} = t.{code}"
+                )
+            )
+        )
+    report.inserted = rowcount(
+        session.execute(
+            text(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM import_rows i "  # noqa: S608
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{code} = i.{code})"
+            )
+        )
+    )
 
 
 def import_file(

@@ -137,8 +137,7 @@ def _instant(text: str) -> tuple[datetime, datetime]:
 def parse_datetime(value: str) -> tuple[datetime | None, datetime | None]:
     """An instant, or an interval `start/end` with `..` or empty for an open end."""
     if "/" not in value:
-        start, end = _instant(value)
-        return start, end
+        return _instant(value)
     first, _, second = value.partition("/")
     start = None if first in ("", "..") else _instant(first)[0]
     end = None if second in ("", "..") else _instant(second)[1]

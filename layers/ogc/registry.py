@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from layers.core.errors import NotFoundError
 from layers.core.roles import SEES_PERSONAL_DATA, STAFF
@@ -85,24 +86,24 @@ class Collection:
         return next((f for f in self.visible_fields(role) if f.name == name), None)
 
 
-def _s(name: str, title: str = "", **kw: object) -> Field:
-    return Field(name, "string", title, **kw)  # type: ignore[arg-type]
+def _s(name: str, title: str = "", **kw: Any) -> Field:
+    return Field(name, "string", title, **kw)
 
 
-def _i(name: str, title: str = "", **kw: object) -> Field:
-    return Field(name, "integer", title, **kw)  # type: ignore[arg-type]
+def _i(name: str, title: str = "", **kw: Any) -> Field:
+    return Field(name, "integer", title, **kw)
 
 
-def _n(name: str, title: str = "", **kw: object) -> Field:
-    return Field(name, "number", title, **kw)  # type: ignore[arg-type]
+def _n(name: str, title: str = "", **kw: Any) -> Field:
+    return Field(name, "number", title, **kw)
 
 
-def _b(name: str, title: str = "", **kw: object) -> Field:
-    return Field(name, "boolean", title, **kw)  # type: ignore[arg-type]
+def _b(name: str, title: str = "", **kw: Any) -> Field:
+    return Field(name, "boolean", title, **kw)
 
 
-def _t(name: str, title: str = "", **kw: object) -> Field:
-    return Field(name, "datetime", title, **kw)  # type: ignore[arg-type]
+def _t(name: str, title: str = "", **kw: Any) -> Field:
+    return Field(name, "datetime", title, **kw)
 
 
 _VERSIONED = (_i("version", "edit version (the ETag)"), _t("updated_at", "last change"))

@@ -124,7 +124,7 @@ def _codes(
     name = collection.code_field
     if name is None:
         return
-    counts = Counter(r.get(name) for r in rows if r.get(name))
+    counts = Counter(code for r in rows if (code := r.get(name)))
     taken = (
         taken_codes(session, collection, set(counts), set(own_ids.values())) if against_db else {}
     )

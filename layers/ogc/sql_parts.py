@@ -163,7 +163,9 @@ def order_sql(collection: Collection, q: ItemsQuery, role: str, reverse: bool = 
     """ORDER BY terms: the requested sort keys, then the id so pages are stable."""
     terms = []
     for name, descending in q.sortby:
-        column = "t.id" if name == "id" else collection.field(name, role).column  # type: ignore[union-attr]
+        found = None if name == "id" else collection.field(name, role)
+        assert name == "id" or found is not None, f"sortby {name!r} was checked against the fields"
+        column = found.column if found is not None else "t.id"
         terms.append(f"{column} {'DESC' if descending != reverse else 'ASC'} NULLS LAST")
     terms.append(f"t.id {'DESC' if reverse else 'ASC'}")
     return ", ".join(terms)

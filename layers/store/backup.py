@@ -170,17 +170,18 @@ def _pipe(
         stderr=subprocess.PIPE,
         env=env,
     )
-    assert reader.stdout and reader.stderr and writer.stdin and writer.stderr
+    read_log, write_log = reader.stderr, writer.stderr  # named: the threads' lambdas keep the types
+    assert reader.stdout and read_log and writer.stdin and write_log
     read_errors: list[str] = []
     counted: list[int] = []
     write_errors: list[bytes] = []
     threads = [
         threading.Thread(
             target=lambda: counted.append(
-                _follow(_text(reader.stderr), _RESTORING, "restoring", total, progress, read_errors)
+                _follow(_text(read_log), _RESTORING, "restoring", total, progress, read_errors)
             )
         ),
-        threading.Thread(target=lambda: write_errors.append(writer.stderr.read())),
+        threading.Thread(target=lambda: write_errors.append(write_log.read())),
     ]
     for thread in threads:
         thread.start()

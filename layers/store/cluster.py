@@ -352,10 +352,7 @@ class PrivateCluster:
             return "(no log)"
 
     def _run(self, cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-        kwargs: dict[str, object] = {}
-        if self.os_user:
-            user = pwd.getpwnam(self.os_user)
-            kwargs = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+        user = pwd.getpwnam(self.os_user) if self.os_user else None
         result = subprocess.run(
             cmd,
             capture_output=True,
@@ -363,7 +360,9 @@ class PrivateCluster:
             cwd=str(self.home),
             check=False,
             env={**os.environ, "LC_ALL": "C.UTF-8"},
-            **kwargs,  # type: ignore[arg-type]
+            user=user.pw_uid if user else None,
+            group=user.pw_gid if user else None,
+            extra_groups=[] if user else None,
         )
         if check and result.returncode != 0:
             raise ClusterError(

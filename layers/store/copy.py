@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
+from layers.store.driver import psycopg_connection
 from layers.store.sql import quote_ident
 
 NULL = r"\N"
@@ -53,9 +54,7 @@ def copy_rows(
         n += 1
     buffer.seek(0)
     cols = ", ".join(quote_ident(c) for c in columns)
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    with raw.cursor() as cur:
+    with psycopg_connection(conn).cursor() as cur:
         cur.copy_expert(
             f"COPY {quote_ident(table)} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')",
             buffer,
@@ -65,9 +64,7 @@ def copy_rows(
 
 def reset_sequence(conn: Connection, table: str, column: str = "id") -> None:
     """Move the id sequence past explicitly copied ids."""
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    with raw.cursor() as cur:
+    with psycopg_connection(conn).cursor() as cur:
         cur.execute(
             "SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608 - quoted identifiers
             f"COALESCE((SELECT max({quote_ident(column)}) FROM {quote_ident(table)}), 0) + 1, "

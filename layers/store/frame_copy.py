@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from layers.store.copy import NULL
+from layers.store.driver import psycopg_connection
 from layers.store.sql import quote_ident
 
 CHUNK_ROWS = 50_000
@@ -60,9 +61,7 @@ class _Chunks(io.RawIOBase):
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> int:
     """COPY every row of `frame` into `table` (column names = frame columns); returns the count."""
     cols = ", ".join(quote_ident(c) for c in frame.columns)
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    with raw.cursor() as cur:
+    with psycopg_connection(conn).cursor() as cur:
         cur.copy_expert(
             f"COPY {quote_ident(table)} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')",
             _Chunks(frame, CHUNK_ROWS),

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from layers.store.driver import detached_autocommit
 from layers.store.outage import OutageLog, first_line, is_unavailable
 from layers.store.sql import quote_ident
 
@@ -49,10 +50,7 @@ def _listen(engine, channel, on_notify, stop, poll_s, on_connect, on_disconnect,
     backoff = 1.0
     while not stop.is_set():
         try:
-            raw = engine.raw_connection()
-            dbapi = raw.driver_connection
-            raw.detach()  # ours now: the pool forgets it
-            dbapi.autocommit = True
+            dbapi = detached_autocommit(engine)
             with dbapi.cursor() as cur:
                 cur.execute(f"LISTEN {quote_ident(channel)}")
             if on_connect is not None:

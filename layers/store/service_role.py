@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from layers.core.errors import ServiceRoleError
 from layers.store.cluster import PrivateCluster
+from layers.store.driver import psycopg_connection
 from layers.store.settings import DatabaseSettings, SessionLimits
 
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
@@ -104,8 +105,8 @@ def _utility(conn: Connection, template: str, login: ServiceLogin) -> None:
 
     Hashing here keeps the clear password out of the server's statement log.
     """
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None and login.password is not None
+    dbapi = psycopg_connection(conn)
+    assert login.password is not None
     verifier = psycopg2.extensions.encrypt_password(
         login.password, login.role, dbapi, "scram-sha-256"
     )
@@ -160,7 +161,7 @@ def _grant(conn: Connection, role: str) -> None:
                 sql.Identifier(table), name
             )
         )
-    dbapi = conn.connection.dbapi_connection
+    dbapi = psycopg_connection(conn)
     for statement in statements:
         conn.exec_driver_sql(statement.as_string(dbapi))
     _refuse_create(conn, role)
@@ -186,7 +187,7 @@ def _refuse_create(conn: Connection, role: str) -> None:
 
 def _set_limits(conn: Connection, role: str, limits: SessionLimits) -> None:
     """The role's own defaults, so a session outside the server is bounded too (best effort)."""
-    dbapi = conn.connection.dbapi_connection
+    dbapi = psycopg_connection(conn)
     for setting, value in (
         ("statement_timeout", limits.statement_timeout_ms),
         ("idle_in_transaction_session_timeout", limits.idle_in_transaction_timeout_ms),

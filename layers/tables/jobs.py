@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from layers.core.errors import ConflictError, NotFoundError, TooManyJobsError
+from layers.store.driver import detached_autocommit
 from layers.tables.base import Base
 
 JOB_RUNNER_LOCK = 5_202_613
@@ -247,16 +248,14 @@ class RunnerLock:
     """
 
     def __init__(self, engine: Engine) -> None:
-        raw = engine.raw_connection()
-        self._dbapi = raw.driver_connection
-        raw.detach()
-        self._dbapi.autocommit = True
+        self._dbapi = detached_autocommit(engine)
         self.token = 0
         with self._dbapi.cursor() as cur:
             while not self.token:
                 token = secrets.randbelow(2**31 - 2) + 1
                 cur.execute("SELECT pg_try_advisory_lock(%s, %s)", (JOB_RUNNER_LOCK, token))
-                if cur.fetchone()[0]:
+                row = cur.fetchone()  # one row: pg_try_advisory_lock always answers
+                if row is not None and row[0]:
                     self.token = token
 
     def release(self) -> None:
