@@ -1,4 +1,9 @@
-"""The `wangge` command: one sub-command group per job, errors as clear messages."""
+"""The `wangge` command: one sub-command group per job, errors as clear messages.
+
+Each command imports what it works with (the database, the app, geometry, maps)
+inside its function: at module level those cost seconds, paid by every
+`wangge --help`.  `tests/geo_api/test_cli_start.py` keeps it so.
+"""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from layers.core.errors import NotFoundError
+from layers.ogc.collection_ids import COLLECTION_IDS
 from layers.store.sql import quote_ident
 from layers.tables.cameras import CAMERA_LEVELS
 from layers.tables.case_scope import PERSONAL_DATA_ROLES
@@ -310,7 +311,8 @@ _COLLECTIONS: tuple[Collection, ...] = (
     ),
 )
 
-COLLECTION_IDS: tuple[str, ...] = tuple(c.id for c in _COLLECTIONS)
+if tuple(c.id for c in _COLLECTIONS) != COLLECTION_IDS:
+    raise RuntimeError("layers.ogc.collection_ids must list the registry's ids, in its order")
 _BY_ID = {c.id: c for c in _COLLECTIONS}
 
 
