@@ -19,10 +19,11 @@ demo: db  ## Set up, migrate, load the demo district (once), serve it
 	@$(WANGGE) demo load --if-missing
 	@$(WANGGE) serve
 
-test: setup  ## Lint, check the import contracts, run the tests (the fuzz run included) on a real PostGIS
+test: setup  ## Lint, check the import contracts and the size rules, run the tests (the fuzz run included) on a real PostGIS
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
 	@$(VENV)/lint-imports
+	@$(VENV)/python scripts/check_sizes.py
 	@$(VENV)/python -m pytest
 
 test-any-day: setup  ## The whole suite a year ahead and across a month boundary (faketime)
@@ -31,10 +32,11 @@ test-any-day: setup  ## The whole suite a year ahead and across a month boundary
 fuzz: setup  ## Only the schemathesis run over every operation of /openapi.json (with and without a key)
 	@$(VENV)/python -m pytest -m fuzz tests/geo_api/test_fuzz.py
 
-lint: setup  ## Ruff and the import contracts
+lint: setup  ## Ruff, the import contracts and the size rules
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
 	@$(VENV)/lint-imports
+	@$(VENV)/python scripts/check_sizes.py
 
 format: setup  ## Format the code
 	@$(VENV)/ruff format .
