@@ -31,7 +31,7 @@ def assert_counts(engine: Engine, want: DemoCounts, tolerance: float = 0.0) -> N
                     "SELECT 'communities', count(*) FROM communities UNION ALL "
                     "SELECT 'courtyards', count(*) FROM courtyards UNION ALL "
                     "SELECT 'cameras', count(*) FROM cameras UNION ALL "
-                    "SELECT 'incidents', count(*) FROM incidents UNION ALL "
+                    "SELECT 'cases', count(*) FROM incidents UNION ALL "
                     "SELECT 'l' || level, count(*) FROM grid_cells WHERE valid_to IS NULL GROUP BY level"
                 )
             ).all()
@@ -39,7 +39,7 @@ def assert_counts(engine: Engine, want: DemoCounts, tolerance: float = 0.0) -> N
         workers = dict(
             conn.execute(text("SELECT level, count(*) FROM workers GROUP BY level")).all()
         )
-    for key in ("streets", "communities", "courtyards", "l1", "cameras", "incidents"):
+    for key in ("streets", "communities", "courtyards", "l1", "cameras", "cases"):
         assert got[key] == getattr(want, key), (key, got[key])
     for key in ("l2", "l3"):
         assert abs(got[key] - getattr(want, key)) <= tolerance * getattr(want, key), key

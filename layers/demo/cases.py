@@ -67,7 +67,7 @@ PHRASES = {
 
 @dataclass
 class HistoricalCases:
-    """Column-wise incidents (metric points) and their events."""
+    """Column-wise cases (metric points) and their events."""
 
     columns: dict[str, list] = field(default_factory=dict)
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
@@ -232,7 +232,7 @@ def _external_id(channel: str, created: datetime, per_channel_seq: dict[str, int
     return None
 
 
-def make_incidents(
+def make_cases(
     h: Hierarchy,
     b: Buildings,
     density: DensityField,
@@ -241,8 +241,8 @@ def make_incidents(
     now: datetime,
     rng: np.random.Generator,
 ) -> HistoricalCases:
-    """`counts.incidents` cases with statuses, trails, reporters and escalation levels."""
-    n = counts.incidents
+    """`counts.cases` cases with statuses, trails, reporters and escalation levels."""
+    n = counts.cases
     pts, created, hot, l3 = _located(h, b, density, n, now, rng)
     choices = _Choices.draw(categories, n, rng)
     out = HistoricalCases(points=pts, l3=l3)
