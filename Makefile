@@ -19,10 +19,11 @@ demo: db  ## Set up, migrate, load the demo district (once), serve it
 	@$(WANGGE) demo load --if-missing
 	@$(WANGGE) serve
 
-test: setup  ## Lint, check the import contracts and types, run the tests (the fuzz run included) on a real PostGIS
+test: setup  ## Lint, check the import contracts, the size rules and types, run the tests (the fuzz run included) on a real PostGIS
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
 	@$(VENV)/lint-imports
+	@$(VENV)/python scripts/check_sizes.py
 	@$(VENV)/mypy
 	@$(VENV)/python -m pytest
 
@@ -32,10 +33,11 @@ test-any-day: setup  ## The whole suite a year ahead and across a month boundary
 fuzz: setup  ## Only the schemathesis run over every operation of /openapi.json (with and without a key)
 	@$(VENV)/python -m pytest -m fuzz tests/geo_api/test_fuzz.py
 
-lint: setup  ## Ruff, the import contracts and the type checker (mypy on layers, grids, maps)
+lint: setup  ## Ruff, the import contracts, the size rules and the type checker (mypy on layers, grids, maps)
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
 	@$(VENV)/lint-imports
+	@$(VENV)/python scripts/check_sizes.py
 	@$(VENV)/mypy
 
 format: setup  ## Format the code

@@ -1,4 +1,9 @@
-"""The `wangge` command: one sub-command group per job, errors as clear messages."""
+"""The `wangge` command: one sub-command group per job, errors as clear messages.
+
+Each command imports what it works with (the database, the app, geometry, maps)
+inside its function: at module level those cost seconds, paid by every
+`wangge --help`.  `tests/geo_api/test_cli_start.py` keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import sys
 
 import typer
 
-from geo_api.cli import backup, db, demo, incidents, keys, layers_io, maps, planning, serve, sla
+from geo_api.cli import backup, cases, db, demo, keys, layers_io, maps, planning, serve, sla
 from layers.core.errors import WanggeError
 
 app = typer.Typer(
@@ -30,7 +35,7 @@ app.command("serve")(serve.serve)
 app.command("export")(layers_io.export)
 app.command("import")(layers_io.import_)
 app.add_typer(planning.app, name="planning")
-app.add_typer(incidents.app, name="incidents")
+app.add_typer(cases.app, name="incidents")
 app.add_typer(sla.app, name="sla")
 app.add_typer(keys.app, name="keys")
 app.command("backup")(backup.backup)

@@ -6,13 +6,6 @@ from pathlib import Path
 
 import typer
 
-from geo_api.migrate import grant_service_role
-from geo_api.settings import Settings
-from layers.store.backup import backup as backup_database
-from layers.store.backup import restore as restore_database
-from layers.store.db import redact, resolve_database_url
-from layers.store.pg_binaries import find_pg_binaries
-
 
 def _progress(message: str) -> None:
     typer.echo(message, err=True)
@@ -39,6 +32,11 @@ def backup(
     Example: `wangge backup /var/backups/wangge.dump`, then on a new machine
     `wangge restore /var/backups/wangge.dump` (add --replace over an existing one).
     """
+    from geo_api.settings import Settings
+    from layers.store.backup import backup as backup_database
+    from layers.store.db import redact, resolve_database_url
+    from layers.store.pg_binaries import find_pg_binaries
+
     settings = Settings()
     url = resolve_database_url(settings.db, start=True)
     report = backup_database(
@@ -67,6 +65,12 @@ def restore(
     analysed and the server's role gets its rights (as `wangge migrate` grants
     them).  Stop `wangge serve` before replacing a database it is serving.
     """
+    from geo_api.migrate import grant_service_role
+    from geo_api.settings import Settings
+    from layers.store.backup import restore as restore_database
+    from layers.store.db import redact, resolve_database_url
+    from layers.store.pg_binaries import find_pg_binaries
+
     settings = Settings()
     url = resolve_database_url(settings.db, start=True)
     report = restore_database(

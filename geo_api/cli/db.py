@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from geo_api.migrate import grant_service_role, upgrade
-from geo_api.settings import Settings
-from layers.store.cluster import PrivateCluster
-from layers.store.db import (
-    check_connection,
-    make_engine,
-    redact,
-    resolve_database_url,
-    resolve_service_url,
-)
+if TYPE_CHECKING:
+    from geo_api.settings import Settings
 
 app = typer.Typer(
     help="Manage the private PostgreSQL + PostGIS cluster under $WANGGE_HOME.",
@@ -21,7 +15,15 @@ app = typer.Typer(
 )
 
 
+def _settings() -> Settings:
+    from geo_api.settings import Settings
+
+    return Settings()
+
+
 def _external(settings: Settings) -> bool:
+    from layers.store.db import redact
+
     if settings.db.database_url:
         typer.echo(
             "WANGGE_DATABASE_URL is set: using that database "
@@ -34,7 +36,9 @@ def _external(settings: Settings) -> bool:
 @app.command()
 def start() -> None:
     """Create (initdb, first time only) and start the private cluster; a no-op if running."""
-    settings = Settings()
+    from layers.store.cluster import PrivateCluster
+
+    settings = _settings()
     if _external(settings):
         return
     typer.echo(PrivateCluster(settings.db).start())
@@ -43,7 +47,9 @@ def start() -> None:
 @app.command()
 def stop() -> None:
     """Stop the private cluster (fast shutdown); a no-op if it is not running."""
-    settings = Settings()
+    from layers.store.cluster import PrivateCluster
+
+    settings = _settings()
     if _external(settings):
         return
     typer.echo(PrivateCluster(settings.db).stop())
@@ -52,7 +58,10 @@ def stop() -> None:
 @app.command()
 def status() -> None:
     """Say whether the cluster runs, where, and on which port (exit 3 when stopped)."""
-    settings = Settings()
+    from layers.store.cluster import PrivateCluster
+    from layers.store.db import check_connection, make_engine, resolve_database_url
+
+    settings = _settings()
     if _external(settings):
         engine = make_engine(resolve_database_url(settings.db), pool_size=1)
         try:
@@ -76,7 +85,9 @@ def url(
     ),
 ) -> None:
     """Print the SQLAlchemy URL of the database (the owner's) on the last line."""
-    settings = Settings()
+    from layers.store.db import redact, resolve_database_url, resolve_service_url
+
+    settings = _settings()
     found = resolve_service_url(settings.db) if service else resolve_database_url(settings.db)
     typer.echo(found if show_password else redact(found))
 
@@ -87,7 +98,10 @@ def migrate() -> None:
     The server's role may read and write rows but not change the schema; its
     rights on tables added later come from default privileges.
     """
-    settings = Settings()
+    from geo_api.migrate import grant_service_role, upgrade
+    from layers.store.db import check_connection, make_engine, redact, resolve_database_url
+
+    settings = _settings()
     database_url = resolve_database_url(settings.db, start=True)
     engine = make_engine(database_url, pool_size=1)
     try:

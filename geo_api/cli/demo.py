@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from geo_api.settings import Settings
-from layers.demo.build import Progress
-from layers.demo.load import DemoOptions, is_loaded, load_demo
-from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
+if TYPE_CHECKING:
+    from geo_api.settings import Settings
 
 app = typer.Typer(help="The demo district.", no_args_is_help=True)
 
 
-def keys_path(settings: Settings):
+def keys_path(settings: Settings) -> Path:
     """Where the demo keys go: `$WANGGE_HOME/demo-keys.json`."""
     return settings.db.home.expanduser().absolute() / "demo-keys.json"
 
@@ -34,6 +34,11 @@ def load(
     ),
 ) -> None:
     """Generate and load the demo district; refuses when one is loaded, unless --replace."""
+    from geo_api.settings import Settings
+    from layers.demo.build import Progress
+    from layers.demo.load import DemoOptions, is_loaded, load_demo
+    from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
+
     settings = Settings()
     url = resolve_database_url(settings.db, start=True)
     engine = make_engine(url, pool_size=1)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from geo_api.settings import Settings
 from layers.core.roles import Role
 
 if TYPE_CHECKING:
@@ -26,6 +25,7 @@ ACTOR = "wangge keys"
 
 @contextmanager
 def _session() -> Iterator[Session]:
+    from geo_api.settings import Settings
     from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
     engine = make_engine(resolve_database_url(Settings().db, start=True), pool_size=1)

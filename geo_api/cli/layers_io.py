@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from geo_api.settings import Settings
 from layers.core.errors import UnprocessableError
 from layers.core.roles import Role
-from layers.ogc.case_rows import audit_personal_read
-from layers.ogc.file_export import export_to_file, file_format
-from layers.ogc.file_import import import_file
-from layers.ogc.params import parse_items_query
-from layers.ogc.registry import COLLECTION_IDS, get_collection
-from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
-from layers.tables.case_scope import Viewer
+from layers.ogc.collection_ids import COLLECTION_IDS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 _NAMED = {"wgs84": "CRS84", "cgcs2000": "EPSG:4490", "gcj02": "CRS84", "bd09": "CRS84"}
 """Files are always x/y (lon/lat); GCJ-02 and BD-09 are WGS-84 shifted by `layers.core.crs`."""
 
 
-def _sessions():
+def _sessions() -> tuple[Engine, sessionmaker[Session]]:
+    from geo_api.settings import Settings
+    from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
+
     settings = Settings()
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)
     return engine, make_sessionmaker(engine)
@@ -49,6 +50,12 @@ def export(
 
     Progress goes to stderr (every 5,000 rows read, then the writing), the summary to stdout.
     """
+    from layers.ogc.case_rows import audit_personal_read
+    from layers.ogc.file_export import export_to_file, file_format
+    from layers.ogc.params import parse_items_query
+    from layers.ogc.registry import get_collection
+    from layers.tables.case_scope import Viewer
+
     file_fmt = file_format(fmt or output.suffix.lstrip(".") or "gpkg")
     shift = crs.lower() if crs.lower() in ("gcj02", "bd09") else None
     params = {"bbox": bbox or "", "filter": cql or "", "crs": _NAMED.get(crs.lower(), crs)}
@@ -97,6 +104,9 @@ def import_(
     report_file: Path = typer.Option(None, "--report", help="Write the bad-row report (JSON)."),
 ) -> None:
     """Import a GIS file atomically: all rows valid, or nothing written and every bad row listed."""
+    from layers.ogc.file_import import import_file
+    from layers.store.db import transaction
+
     if replace and append:
         raise typer.BadParameter("use --replace or --append, not both")
     engine, sessions = _sessions()

@@ -9,26 +9,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from geo_api.settings import Settings
-from grids.cases.residents import resident_view
-from layers.analytics.coverage_report import resolve_scope
-from layers.analytics.trends import TrendQuery
-from layers.core.crs import to_wgs84
-from layers.core.map_types import HotspotQuery, QueueFilter
-from layers.core.now import system_clock
-from layers.map_data.dispatch_layers import dispatch_layers
-from layers.map_data.map_layers import (
-    coverage_layers,
-    hotspot_layers,
-    outlines,
-    workload_layers,
-)
-from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
-from maps import coverage, dispatch, hotspots, residents, workload
-from maps.base import PageOptions
+if TYPE_CHECKING:
+    from geo_api.settings import Settings
+    from maps.base import PageOptions
 
 app = typer.Typer(help="Map pages (Folium, offline).", no_args_is_help=True)
 
@@ -44,6 +31,21 @@ class PageName(StrEnum):
 
 
 def _page(name: PageName, session, settings: Settings, options: PageOptions, args: dict) -> str:
+    from grids.cases.residents import resident_view
+    from layers.analytics.coverage_report import resolve_scope
+    from layers.analytics.trends import TrendQuery
+    from layers.core.crs import to_wgs84
+    from layers.core.map_types import HotspotQuery, QueueFilter
+    from layers.core.now import system_clock
+    from layers.map_data.dispatch_layers import dispatch_layers
+    from layers.map_data.map_layers import (
+        coverage_layers,
+        hotspot_layers,
+        outlines,
+        workload_layers,
+    )
+    from maps import coverage, dispatch, hotspots, residents, workload
+
     a, now = settings.analytics, system_clock()
     if name is PageName.COVERAGE:
         scope = resolve_scope(session=session, street=args["street"], community=args["community"])
@@ -82,6 +84,10 @@ def build(
     static_url: str = typer.Option(None, help="Where the page loads assets [service /static]."),
 ) -> None:
     """Build one map page and write it to a file; prints its size."""
+    from geo_api.settings import Settings
+    from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+    from maps.base import PageOptions
+
     settings = Settings()
     options = PageOptions.from_settings(
         settings.maps, static_url or f"{settings.base_url()}/static"

@@ -6,13 +6,6 @@ import os
 
 import typer
 
-from geo_api.app import create_app
-from geo_api.cli import graceful
-from geo_api.cli.banner import banner
-from geo_api.settings import Settings
-from layers.core.errors import DatabaseUnavailableError
-from layers.store.db import check_connection, make_engine, resolve_service_url
-
 
 def serve(
     host: str = typer.Option(None, help="Address to bind [default: WANGGE_HOST or 127.0.0.1]."),
@@ -24,6 +17,13 @@ def serve(
     Connects as the least-privilege service role.  SIGTERM or Ctrl-C stops it:
     running requests get WANGGE_SHUTDOWN_GRACE_S (10 s) to finish.
     """
+    from geo_api.app import create_app
+    from geo_api.cli import graceful
+    from geo_api.cli.banner import banner
+    from geo_api.settings import Settings
+    from layers.core.errors import DatabaseUnavailableError
+    from layers.store.db import check_connection, make_engine, resolve_service_url
+
     settings = Settings()
     host = host or settings.host
     port = port or settings.port

@@ -6,11 +6,6 @@ from datetime import datetime
 
 import typer
 
-from geo_api.settings import Settings
-from grids.cases.sla import sweep as run_sweep
-from layers.core.now import system_clock
-from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
-
 app = typer.Typer(help="Time limits of cases.", no_args_is_help=True)
 
 
@@ -23,6 +18,11 @@ def sweep(
     """Warn at 80 % of a step's limit, escalate one level at 100 % (idempotent)."""
     if now is not None and now.tzinfo is None:
         raise typer.BadParameter("--now needs a time zone, e.g. 2026-05-01T08:00:00+08:00")
+    from geo_api.settings import Settings
+    from grids.cases.sla import sweep as run_sweep
+    from layers.core.now import system_clock
+    from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+
     settings = Settings()
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)
     try:

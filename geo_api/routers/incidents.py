@@ -21,7 +21,7 @@ from geo_api.schemas.case_shapes import (
 )
 from geo_api.schemas.cases import EventOut, IncidentIn, IncidentOut, NearestWorkerOut, TransitionIn
 from grids.cases.dispatch import nearest_workers
-from grids.cases.intake import NewCase, report_case
+from grids.cases.intake import IntakeResult, NewCase, report_case
 from grids.cases.views import case_events, get_case
 from grids.cases.workflow import transition
 from layers.core.errors import PreconditionRequiredError
@@ -91,13 +91,18 @@ def report(
         token=result.token,
         reporter=submitted_reporter(result.incident, principal),
     )
+    return JSONResponse(content, status_code=201, headers=_created_headers(result))
+
+
+def _created_headers(result: IntakeResult) -> dict[str, str]:
+    """Where the new case is, its version, and whether this answer is a replay."""
     headers = {
         "Location": f"/incidents/{result.incident.id}",
         "ETag": etag(result.incident.version),
     }
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(content, status_code=201, headers=headers)
+    return headers
 
 
 @router.get(

@@ -26,6 +26,7 @@ from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.schemas.case_shapes import actor_of
 from geo_api.schemas.open311 import FORMATS, render_error, render_list, render_object
 from geo_api.settings import Settings
+from grids.cases.intake import IntakeResult
 from grids.cases.open311 import (
     Open311Post,
     RequestQuery,
@@ -274,9 +275,7 @@ def post(
         except NotAuthenticatedError:
             return render_error(fmt, 403, "invalid api_key")
         except TooManyRequestsError as exc:
-            refused = render_error(fmt, 429, exc.message)
-            refused.headers["Retry-After"] = str(exc.details["retry_after_s"])
-            return refused
+            return _too_many(fmt, exc)
         result = post_request(
             session=session,
             post=Open311Post(
@@ -297,12 +296,23 @@ def post(
             now=now,
         )
         session.commit()
-        answer = {
-            "service_request_id": str(result.incident.id),
-            "service_notice": f"located in {result.location.community_name or ''}".strip(),
-            "account_id": "",
-            "token": result.token,
-        }
-        return render_list(fmt, "service_requests", "request", [answer], status=201)
+        return render_list(fmt, "service_requests", "request", [_created(result)], status=201)
 
     return _answer(fmt, jurisdiction_id, produce)
+
+
+def _too_many(fmt: str, exc: TooManyRequestsError) -> Response:
+    """429 in the request's format, saying when to try again."""
+    refused = render_error(fmt, 429, exc.message)
+    refused.headers["Retry-After"] = str(exc.details["retry_after_s"])
+    return refused
+
+
+def _created(result: IntakeResult) -> dict[str, str]:
+    """The GeoReport answer to a new request: its id, where it was located, its token."""
+    return {
+        "service_request_id": str(result.incident.id),
+        "service_notice": f"located in {result.location.community_name or ''}".strip(),
+        "account_id": "",
+        "token": result.token,
+    }

@@ -191,6 +191,15 @@ def import_cases(
         rejects_path=_write_rejects(rejects_path, rows, reasons),
         seconds=0.0,
     )
+    _audit(session, actor, path, report)
+    return replace(report, seconds=round(time.perf_counter() - started, 2))
+
+
+_COUNTS = ("read", "imported", "skipped_existing", "rejected")
+
+
+def _audit(session: Session, actor: str, path: Path, report: ImportReport) -> None:
+    """One audit entry for the whole import: the file's name and the counts."""
     record(
         session=session,
         actor=actor,
@@ -200,10 +209,6 @@ def import_cases(
         data={"file": path.name, **{k: v for k, v in report.__dict__.items() if k in _COUNTS}},
     )
     session.flush()
-    return replace(report, seconds=round(time.perf_counter() - started, 2))
-
-
-_COUNTS = ("read", "imported", "skipped_existing", "rejected")
 
 
 def _write(

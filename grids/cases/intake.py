@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor, token_hash
-from grids.cases.assign import WorkerContact, assignment_for, worker_contact
+from grids.cases.assign import Assignment, WorkerContact, assignment_for, worker_contact
 from grids.cases.deadlines import Limit, start_step
 from grids.cases.reference import reference
 from grids.cases.views import location_of_incident
@@ -111,22 +111,7 @@ def report_case(
     incident = _insert(
         session, case, actor, location, urgency, token, now, assignee, assignment.reason
     )
-    session.add(
-        IncidentEvent(
-            incident_id=incident.id,
-            at=now,
-            actor=actor.name,
-            role=actor.role,
-            action="report",
-            from_status=None,
-            to_status="reported",
-            data={
-                "channel": case.channel_code,
-                "locate_method": location.method,
-                **assignment.event_data(),
-            },
-        )
-    )
+    session.add(_report_event(incident, case, actor, location, assignment, now))
     if idempotency_key is not None:
         session.execute(
             text(
@@ -140,6 +125,31 @@ def report_case(
         session=session, incident=incident, where=(location.lon, location.lat)
     )
     return IntakeResult(incident, location, assignee, duplicates, token)
+
+
+def _report_event(
+    incident: Incident,
+    case: NewCase,
+    actor: Actor,
+    location: Location,
+    assignment: Assignment,
+    now: datetime,
+) -> IncidentEvent:
+    """The case's first event: who reported it, through which channel, how it was routed."""
+    return IncidentEvent(
+        incident_id=incident.id,
+        at=now,
+        actor=actor.name,
+        role=actor.role,
+        action="report",
+        from_status=None,
+        to_status="reported",
+        data={
+            "channel": case.channel_code,
+            "locate_method": location.method,
+            **assignment.event_data(),
+        },
+    )
 
 
 def idempotency_scope(actor: Actor, client: str | None) -> str:

@@ -140,12 +140,7 @@ def build_raster(
     """
     n = len(geoms)
     bounds = shapely.bounds(geoms)
-    extent = (
-        float(np.nanmin(bounds[:, 0])),
-        float(np.nanmin(bounds[:, 1])),
-        float(np.nanmax(bounds[:, 2])),
-        float(np.nanmax(bounds[:, 3])),
-    )
+    extent = _extent(bounds)
     sx, sy = pixel_deg or _pixel_size(bounds, extent)
     x0, y0 = extent[0] - sx, extent[1] - sy  # one pixel of margin on every side
     nx = int((extent[2] - x0) / sx) + 2
@@ -186,6 +181,16 @@ def build_raster(
         mixed_pixels.astype(np.int64),
         np.r_[cand_start, pairs.size].astype(np.int64),
         (pairs % n).astype(np.int64),
+    )
+
+
+def _extent(bounds: NDArray[np.float64]) -> tuple[float, float, float, float]:
+    """(minx, miny, maxx, maxy) of all the cells' bounds (empty geometries' NaNs ignored)."""
+    return (
+        float(np.nanmin(bounds[:, 0])),
+        float(np.nanmin(bounds[:, 1])),
+        float(np.nanmax(bounds[:, 2])),
+        float(np.nanmax(bounds[:, 3])),
     )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from layers.demo.cameras import make_cameras
+from layers.demo.cases import CategoryInfo, HistoricalCases, make_cases
 from layers.demo.counts import DemoCounts, counts_for
 from layers.demo.density import DensityField
 from layers.demo.devices import (
@@ -21,7 +22,6 @@ from layers.demo.devices import (
 )
 from layers.demo.dwellings import Buildings, Courtyards, make_buildings, make_courtyards
 from layers.demo.hierarchy import Hierarchy, build_hierarchy
-from layers.demo.incidents import CategoryInfo, HistoricalCases, make_incidents
 from layers.demo.outline import district_outline_metric
 
 
@@ -80,7 +80,7 @@ def build_demo(
     report(f"{len(cameras):,} cameras")
     workers = make_workers(hierarchy, rng)
     report(f"{len(workers):,} grid workers")
-    cases = make_incidents(hierarchy, buildings, density, categories, counts, now, rng)
+    cases = make_cases(hierarchy, buildings, density, categories, counts, now, rng)
     report(f"{len(cases.l3):,} incidents, {len(cases.events):,} events")
     return DemoDistrict(
         counts, seed, now, hierarchy, yards, yard_comm, buildings, cameras, points, workers, cases

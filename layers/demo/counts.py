@@ -14,7 +14,7 @@ SEED_FIGURES = {
     "households": 350_000,
     "residents": 940_800,
     "cameras": 5200,
-    "incidents": 30_000,
+    "cases": 30_000,
 }
 """Chenghua's published figures (2017) the demo reproduces at scale 1."""
 
@@ -33,7 +33,7 @@ class DemoCounts:
     households: int
     residents: int
     cameras: int
-    incidents: int
+    cases: int
 
     @property
     def samples(self) -> int:
@@ -64,5 +64,5 @@ def counts_for(scale: float) -> DemoCounts:
         households=scaled("households"),
         residents=scaled("residents"),
         cameras=scaled("cameras"),
-        incidents=scaled("incidents"),
+        cases=scaled("cases"),
     )

@@ -2,7 +2,7 @@
 
 Chenghua is densest along its western edge, next to the old city centre, and
 thins out eastwards towards the Longtan industrial area; neighbourhood centres
-add local peaks.  Everything downstream (cell sizes, households, incidents)
+add local peaks.  Everything downstream (cell sizes, households, cases)
 follows this field, so the demo looks like a city rather than a uniform grid.
 """
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from layers.core.errors import ConflictError
 from layers.core.roles import Role
 from layers.demo.build import Progress, build_demo
-from layers.demo.incidents import CategoryInfo
+from layers.demo.cases import CategoryInfo
 from layers.demo.writer import write_demo
 from layers.store.sql import quote_ident
 from layers.tables.api_keys import create_key

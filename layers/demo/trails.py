@@ -198,7 +198,7 @@ def _deadline(step: str, start: datetime, cat: CategoryInfo, urgency: str) -> di
 
 
 def trail(
-    incident_id: int,
+    case_id: int,
     path: list[str],
     created: datetime,
     cat: CategoryInfo,
@@ -217,7 +217,7 @@ def trail(
     if total > span * 0.98:
         durations = [d * span * 0.98 / total for d in durations]
     events: list[tuple[Any, ...]] = [
-        (incident_id, created, "reporter", "resident", "report", None, "reported", None, None)
+        (case_id, created, "reporter", "resident", "report", None, "reported", None, None)
     ]
     deadlines: dict = {}
     first = _deadline("accept", created, cat, urgency)
@@ -239,6 +239,6 @@ def trail(
             started = _deadline(after, at, cat, urgency) if after else None
             if started:
                 deadlines[after] = started
-        events.append((incident_id, at, role, role, action, prev, status, None, data))
+        events.append((case_id, at, role, role, action, prev, status, None, data))
         status_at.append((status, at))
     return events, status_at, deadlines

@@ -9,11 +9,65 @@ from layers.demo.build import DemoDistrict
 from layers.demo.geoms import points_wgs84
 from layers.store.copy import copy_rows
 
+CASE_COLUMNS = (
+    "id",
+    "external_id",
+    "category_code",
+    "channel_code",
+    "status",
+    "urgency",
+    "description",
+    "reporter_name",
+    "reporter_phone",
+    "handling_level",
+    "escalation_count",
+    "due_at",
+    "deadlines",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "version",
+)
+"""The generated columns of a case, written as the generator made them."""
+LOCATED_COLUMNS = (
+    "geom",
+    "reported_crs",
+    "reported_lon",
+    "reported_lat",
+    "revision_id",
+    "l1_cell_id",
+    "l2_cell_id",
+    "l3_cell_id",
+    "community_id",
+    "street_id",
+    "locate_method",
+    "assignee_worker_id",
+)
+"""Where a case was reported and located, and who got it: derived here from its L3 cell."""
+EVENT_COLUMNS = (
+    "incident_id",
+    "at",
+    "actor",
+    "role",
+    "action",
+    "from_status",
+    "to_status",
+    "reason",
+    "data",
+)
+
 
 def write_cases(
     conn: Connection, demo: DemoDistrict, cell_ids: dict[int, np.ndarray]
 ) -> dict[str, int]:
-    """Incidents with the cells they were located in, then their events; row counts."""
+    """Cases with the cells they were located in, then their events; row counts."""
+    n = copy_rows(conn, "incidents", (*CASE_COLUMNS, *LOCATED_COLUMNS), _case_rows(demo, cell_ids))
+    m = copy_rows(conn, "incident_events", EVENT_COLUMNS, demo.cases.events)
+    return {"incidents": n, "incident_events": m}
+
+
+def _case_rows(demo: DemoDistrict, cell_ids: dict[int, np.ndarray]) -> list[tuple]:
+    """One row a case: its generated columns, then its location up the hierarchy."""
     h, cases = demo.hierarchy, demo.cases
     l3 = cases.l3
     l2 = h.cells[3].parent[l3]
@@ -24,30 +78,11 @@ def write_cases(
     lon = [g.x for g in geoms]
     lat = [g.y for g in geoms]
     cols = cases.columns
-    names = [
-        "id",
-        "external_id",
-        "category_code",
-        "channel_code",
-        "status",
-        "urgency",
-        "description",
-        "reporter_name",
-        "reporter_phone",
-        "handling_level",
-        "escalation_count",
-        "due_at",
-        "deadlines",
-        "created_at",
-        "updated_at",
-        "closed_at",
-        "version",
-    ]
     rows = []
     for i in range(len(l3)):
         rows.append(
             (
-                *[cols[k][i] for k in names],
+                *[cols[k][i] for k in CASE_COLUMNS],
                 geoms[i],
                 "wgs84",
                 lon[i],
@@ -62,40 +97,4 @@ def write_cases(
                 int(l1[i]) + 1,
             )
         )  # level-1 workers were written first: id = cell index + 1
-    n = copy_rows(
-        conn,
-        "incidents",
-        (
-            *names,
-            "geom",
-            "reported_crs",
-            "reported_lon",
-            "reported_lat",
-            "revision_id",
-            "l1_cell_id",
-            "l2_cell_id",
-            "l3_cell_id",
-            "community_id",
-            "street_id",
-            "locate_method",
-            "assignee_worker_id",
-        ),
-        rows,
-    )
-    m = copy_rows(
-        conn,
-        "incident_events",
-        (
-            "incident_id",
-            "at",
-            "actor",
-            "role",
-            "action",
-            "from_status",
-            "to_status",
-            "reason",
-            "data",
-        ),
-        cases.events,
-    )
-    return {"incidents": n, "incident_events": m}
+    return rows

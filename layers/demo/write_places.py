@@ -22,9 +22,14 @@ LEVEL_NAMES = {"district": "区级", "street": "街道级", "community": "社区
 
 def write_dwellings(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
     """Courtyards (households summed from their buildings), then the buildings."""
-    h, y, b = demo.hierarchy, demo.courtyards, demo.buildings
-    comm_codes = h.communities.codes
-    hh, pop = building_counts_by_yard(b, len(y.geoms))
+    return {"courtyards": _write_courtyards(conn, demo), "buildings": _write_buildings(conn, demo)}
+
+
+def _write_courtyards(conn: Connection, demo: DemoDistrict) -> int:
+    """Courtyards coded per community (`<community>Y001`…), with their gates."""
+    y = demo.courtyards
+    comm_codes = demo.hierarchy.communities.codes
+    hh, pop = building_counts_by_yard(demo.buildings, len(y.geoms))
     seq: dict[int, int] = {}
     yard_rows = []
     yard_geoms = to_wgs84(y.geoms, multi=True)
@@ -46,7 +51,7 @@ def write_dwellings(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
                 yard_geoms[i],
             )
         )
-    n_yards = copy_rows(
+    return copy_rows(
         conn,
         "courtyards",
         (
@@ -64,6 +69,12 @@ def write_dwellings(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
         ),
         yard_rows,
     )
+
+
+def _write_buildings(conn: Connection, demo: DemoDistrict) -> int:
+    """Buildings coded per community (`<community>B0001`…), 3 m a floor."""
+    h, b = demo.hierarchy, demo.buildings
+    comm_codes = h.communities.codes
     community_of_l3 = h.community_of(3)
     bseq: dict[int, int] = {}
     rows: list[tuple[Any, ...]] = []
@@ -85,7 +96,7 @@ def write_dwellings(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
                 geom,
             )
         )
-    n_buildings = copy_rows(
+    return copy_rows(
         conn,
         "buildings",
         (
@@ -102,11 +113,19 @@ def write_dwellings(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
         ),
         rows,
     )
-    return {"courtyards": n_yards, "buildings": n_buildings}
 
 
 def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
     """Cameras with GB/T 28181 ids, service points and grid workers."""
+    return {
+        "cameras": _write_cameras(conn, demo),
+        "service_points": _write_service_points(conn, demo),
+        "workers": _write_workers(conn, demo),
+    }
+
+
+def _write_cameras(conn: Connection, demo: DemoDistrict) -> int:
+    """Cameras numbered per street centre, as GB/T 28181 device ids are."""
     h = demo.hierarchy
     cams = demo.cameras
     cam_xy = np.asarray(cams.points)
@@ -140,7 +159,7 @@ def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
                 geom,
             )
         )
-    n_cams = copy_rows(
+    return copy_rows(
         conn,
         "cameras",
         (
@@ -159,6 +178,10 @@ def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
         ),
         rows,
     )
+
+
+def _write_service_points(conn: Connection, demo: DemoDistrict) -> int:
+    """Service points coded `SP000001`… in the generator's order."""
     sp = demo.service_points
     rows = [
         (
@@ -174,12 +197,16 @@ def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
         )
         for i, geom in enumerate(points_wgs84(sp.points))
     ]
-    n_sp = copy_rows(
+    return copy_rows(
         conn,
         "service_points",
         ("id", "code", "kind", "name", "address", "opening_hours", "phone", "community_id", "geom"),
         rows,
     )
+
+
+def _write_workers(conn: Connection, demo: DemoDistrict) -> int:
+    """Grid workers, each placed at `demo.now` (their substitutes by row id)."""
     w = demo.workers
     rows = [
         (
@@ -197,7 +224,7 @@ def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
         )
         for i, geom in enumerate(points_wgs84(w.points))
     ]
-    n_workers = copy_rows(
+    return copy_rows(
         conn,
         "workers",
         (
@@ -215,4 +242,3 @@ def write_devices(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
         ),
         rows,
     )
-    return {"cameras": n_cams, "service_points": n_sp, "workers": n_workers}

@@ -6,7 +6,7 @@ COPY in one pass; sequences are moved past them afterwards.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -22,21 +22,64 @@ from layers.store.copy import copy_rows, reset_sequence
 DEMO_AUTHOR = "wangge demo"
 
 
+TABLES = (
+    "districts",
+    "streets",
+    "communities",
+    "grid_revisions",
+    "grid_cells",
+    "courtyards",
+    "buildings",
+    "cameras",
+    "service_points",
+    "workers",
+    "incidents",
+    "incident_events",
+)
+"""Every table the demo writes, parents first; their sequences are moved past the ids."""
+
+
 def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[str, int]:
     """COPY every table of the demo; returns the row count per table."""
-    h = demo.hierarchy
     # The levels are one coverage built to survive projection (`tiling`): vertex-wise
     # projection keeps their shared edges identical.
     district, streets, communities, *cells = (
-        to_wgs84(geoms, multi=True) for geoms, _ in h.levels()
+        to_wgs84(geoms, multi=True) for geoms, _ in demo.hierarchy.levels()
     )
+    written = _write_areas(conn, demo, district[0], streets, communities)
+    report("wrote streets and communities")
+    valid_from = demo.now - timedelta(days=400)
+    _write_first_revision(conn, valid_from)
+    cell_ids = _write_cells(conn, demo, valid_from, dict(zip((1, 2, 3), cells, strict=True)))
+    written["grid_cells"] = sum(len(v) for v in cell_ids.values())
+    report(f"wrote {written['grid_cells']:,} grid cells")
+    written.update(write_dwellings(conn, demo))
+    report(f"wrote {written['courtyards']:,} courtyards and {written['buildings']:,} buildings")
+    written.update(write_devices(conn, demo))
+    report("wrote cameras, service points and workers")
+    written.update(write_cases(conn, demo, cell_ids))
+    report(f"wrote {written['incidents']:,} incidents and {written['incident_events']:,} events")
+    for table in TABLES:
+        reset_sequence(conn, table)
+    return written
+
+
+def _write_areas(
+    conn: Connection,
+    demo: DemoDistrict,
+    district: BaseGeometry,
+    streets: list[BaseGeometry],
+    communities: list[BaseGeometry],
+) -> dict[str, int]:
+    """The district, its streets and their communities (WGS-84 outlines given); row counts."""
+    h = demo.hierarchy
     written: dict[str, int] = {}
     comm_street = h.communities.parent
     written["districts"] = copy_rows(
         conn,
         "districts",
         ("id", "code", "name", "geom"),
-        [(1, DISTRICT_CODE, DISTRICT_NAME, district[0])],
+        [(1, DISTRICT_CODE, DISTRICT_NAME, district)],
     )
     written["streets"] = copy_rows(
         conn,
@@ -65,8 +108,11 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
             )
         ],
     )
-    report("wrote streets and communities")
-    valid_from = demo.now - timedelta(days=400)
+    return written
+
+
+def _write_first_revision(conn: Connection, valid_from: datetime) -> None:
+    """Revision 1, published: the grid every demo cell belongs to from `valid_from`."""
     copy_rows(
         conn,
         "grid_revisions",
@@ -83,44 +129,17 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
             )
         ],
     )
-    cell_ids = _write_cells(conn, demo, valid_from, dict(zip((1, 2, 3), cells, strict=True)))
-    written["grid_cells"] = sum(len(v) for v in cell_ids.values())
-    report(f"wrote {written['grid_cells']:,} grid cells")
-    written.update(write_dwellings(conn, demo))
-    report(f"wrote {written['courtyards']:,} courtyards and {written['buildings']:,} buildings")
-    written.update(write_devices(conn, demo))
-    report("wrote cameras, service points and workers")
-    written.update(write_cases(conn, demo, cell_ids))
-    report(f"wrote {written['incidents']:,} incidents and {written['incident_events']:,} events")
-    for table in (
-        "districts",
-        "streets",
-        "communities",
-        "grid_revisions",
-        "grid_cells",
-        "courtyards",
-        "buildings",
-        "cameras",
-        "service_points",
-        "workers",
-        "incidents",
-        "incident_events",
-    ):
-        reset_sequence(conn, table)
-    return written
 
 
 def _write_cells(
-    conn: Connection, demo: DemoDistrict, valid_from, stored: dict[int, list[BaseGeometry]]
+    conn: Connection,
+    demo: DemoDistrict,
+    valid_from: datetime,
+    stored: dict[int, list[BaseGeometry]],
 ) -> dict[int, np.ndarray]:
     """Cells of the three levels (`stored`: their WGS-84 coverage) with households/population."""
-    h, b = demo.hierarchy, demo.buildings
-    hh = {3: np.bincount(b.l3, weights=b.households, minlength=len(h.cells[3]))}
-    pop = {3: np.bincount(b.l3, weights=b.population, minlength=len(h.cells[3]))}
-    for lv in (2, 1):
-        parent = h.cells[lv + 1].parent
-        hh[lv] = np.bincount(parent, weights=hh[lv + 1], minlength=len(h.cells[lv]))
-        pop[lv] = np.bincount(parent, weights=pop[lv + 1], minlength=len(h.cells[lv]))
+    h = demo.hierarchy
+    hh, pop = _cell_totals(demo)
     ids: dict[int, np.ndarray] = {}
     next_id = 1
     for lv in (1, 2, 3):
@@ -169,3 +188,15 @@ def _write_cells(
         rows,
     )
     return ids
+
+
+def _cell_totals(demo: DemoDistrict) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Households and population per cell of each level, summed up from the buildings."""
+    h, b = demo.hierarchy, demo.buildings
+    hh = {3: np.bincount(b.l3, weights=b.households, minlength=len(h.cells[3]))}
+    pop = {3: np.bincount(b.l3, weights=b.population, minlength=len(h.cells[3]))}
+    for lv in (2, 1):
+        parent = h.cells[lv + 1].parent
+        hh[lv] = np.bincount(parent, weights=hh[lv + 1], minlength=len(h.cells[lv]))
+        pop[lv] = np.bincount(parent, weights=pop[lv + 1], minlength=len(h.cells[lv]))
+    return hh, pop

@@ -127,7 +127,7 @@ def hotspot_layers(
     actor: str = "system",
     viewer: Viewer | None = None,
 ) -> HotspotLayers:
-    """Hotspot and trend tables as H3 polygons plus the filtered incident points.
+    """Hotspot and trend tables as H3 polygons plus the filtered case points.
 
     The statistics are aggregates over every case; the points are the cases `viewer`
     may see (all of them without a viewer: the CLI's page for the district centre).

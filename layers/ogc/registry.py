@@ -17,6 +17,7 @@ from typing import Any
 
 from layers.core.errors import NotFoundError
 from layers.core.roles import SEES_PERSONAL_DATA, STAFF
+from layers.ogc.collection_ids import COLLECTION_IDS
 from layers.store.sql import quote_ident
 from layers.tables.cameras import CAMERA_LEVELS
 from layers.tables.service_points import SERVICE_POINT_KINDS
@@ -308,7 +309,8 @@ _COLLECTIONS: tuple[Collection, ...] = (
     ),
 )
 
-COLLECTION_IDS: tuple[str, ...] = tuple(c.id for c in _COLLECTIONS)
+if tuple(c.id for c in _COLLECTIONS) != COLLECTION_IDS:
+    raise RuntimeError("layers.ogc.collection_ids must list the registry's ids, in its order")
 _BY_ID = {c.id: c for c in _COLLECTIONS}
 
 

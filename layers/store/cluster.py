@@ -21,12 +21,12 @@ import pwd
 import secrets
 import shutil
 import socket
-import stat
 import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from layers.core.errors import ClusterError
+from layers.store.os_user import ensure_os_user, grant_traverse
 from layers.store.pg_binaries import PgBinaries, find_pg_binaries
 from layers.store.settings import DEFAULT_CLUSTER_PORT, DatabaseSettings
 
@@ -179,6 +179,25 @@ class PrivateCluster:
         if port != state.port:
             state = replace(state, port=port)
             self._save_state(state)
+        self._pg_ctl_start(bins, state, port)
+        self._ensure_database(state)
+        verb = "started" if initialised else "created and started"
+        moved = ""
+        if initialised and remembered is not None and port != remembered:
+            # A server started before still dials the old port: say so, loudly.
+            moved = f"; port {remembered} was taken, so a running `wangge serve` must be restarted"
+        return f"{verb} on 127.0.0.1:{port} (data {self.pgdata}){moved}"
+
+    def stop(self) -> str:
+        """Stop the cluster (fast shutdown); a no-op when it is not running."""
+        if not self.is_running():
+            return "not running"
+        self._run([str(self._bins().pg_ctl), "stop", "-D", str(self.pgdata), "-m", "fast", "-w"])
+        return "stopped"
+
+    # -- helpers -----------------------------------------------------------------------
+    def _pg_ctl_start(self, bins: PgBinaries, state: ClusterState, port: int) -> None:
+        """Start the postmaster on `port` and wait (60 s at most) until it accepts connections."""
         options = (
             f"-p {port} -k {state.socket_dir} -c listen_addresses=127.0.0.1 {TUNING} {PRIVACY}"
         )
@@ -204,22 +223,7 @@ class PrivateCluster:
                 f"{self._log_tail()} {result.stderr.strip()[-300:]}",
                 code="cluster_start_failed",
             )
-        self._ensure_database(state)
-        verb = "started" if initialised else "created and started"
-        moved = ""
-        if initialised and remembered is not None and port != remembered:
-            # A server started before still dials the old port: say so, loudly.
-            moved = f"; port {remembered} was taken, so a running `wangge serve` must be restarted"
-        return f"{verb} on 127.0.0.1:{port} (data {self.pgdata}){moved}"
 
-    def stop(self) -> str:
-        """Stop the cluster (fast shutdown); a no-op when it is not running."""
-        if not self.is_running():
-            return "not running"
-        self._run([str(self._bins().pg_ctl), "stop", "-D", str(self.pgdata), "-m", "fast", "-w"])
-        return "stopped"
-
-    # -- helpers -----------------------------------------------------------------------
     def _bins(self) -> PgBinaries:
         return find_pg_binaries(self.settings.pg_bindir)
 
@@ -369,39 +373,3 @@ class PrivateCluster:
                 f"{Path(cmd[0]).name} failed: {result.stderr.strip()[-500:]}", code="cluster_error"
             )
         return result
-
-
-def ensure_os_user(name: str) -> pwd.struct_passwd:
-    """Return the unprivileged system user, creating it when missing (root only)."""
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        pass
-    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-    result = subprocess.run(
-        [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise ClusterError(
-            f"cannot create the system user {name!r} to run PostgreSQL: {result.stderr.strip()}",
-            code="os_user_missing",
-        )
-    return pwd.getpwnam(name)
-
-
-def grant_traverse(path: Path) -> None:
-    """Let other users traverse (not list) every ancestor of `path`, as PostgreSQL must.
-
-    A directory made by `mktemp -d` is 0700; the cluster user could not reach its
-    data directory inside it.  Adding only the execute bit keeps contents unlisted.
-    """
-    for directory in [path, *path.parents]:
-        mode = directory.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            logger.warning(
-                "granting traverse permission (o+x) on %s for the cluster user", directory
-            )
-            directory.chmod(mode | stat.S_IXOTH)

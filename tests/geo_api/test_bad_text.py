@@ -52,22 +52,35 @@ def _service_point(point, **props) -> str:
     )
 
 
-def _requests(point, draft_id: int) -> dict[str, tuple[str, str, str, dict]]:
-    """name → (role, method, url, httpx keyword arguments), one per input of the issue."""
-    form = {"Content-Type": "application/x-www-form-urlencoded"}
-    cell = {
-        "type": "FeatureCollection",
-        "features": [
+Request = tuple[str, str, str, dict]
+"""(role, method, url, httpx keyword arguments)."""
+
+
+def _requests(point, draft_id: int) -> dict[str, Request]:
+    """name → request, one per input of the issue."""
+    return {
+        **_report_requests(point),
+        "open311 service path": ("resident", "GET", "/open311/v2/services/04%0004.json", {}),
+        "dispatch street": ("dispatcher", "GET", "/dispatch/queue?street=510%00", {}),
+        "coverage street": ("dispatcher", "GET", "/analytics/coverage?street=510%00", {}),
+        **_ogc_requests(point),
+        **_planning_requests(draft_id),
+        "static path": ("resident", "GET", "/static/vendor/%00", {}),
+        "json lone surrogate": (
+            "resident",
+            "POST",
+            "/incidents",
             {
-                "type": "Feature",
-                "properties": {"code": f"510108001{NUL}", "level": 1},
-                "geometry": {
-                    "type": "Polygon",
-                    "coordinates": [[[104.1, 30.6], [104.2, 30.6], [104.2, 30.7], [104.1, 30.6]]],
-                },
-            }
-        ],
+                "content": json.dumps(_incident(point, description="\ud800")),
+                "headers": {"Content-Type": "application/json"},
+            },
+        ),
     }
+
+
+def _report_requests(point) -> dict[str, Request]:
+    """Reporting a case, as JSON on `/incidents` and as an Open311 form."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
     return {
         "incident description": (
             "resident",
@@ -99,9 +112,12 @@ def _requests(point, draft_id: int) -> dict[str, tuple[str, str, str, dict]]:
             "/open311/v2/requests.json",
             {"data": {**_open311(point), "service_code": f"04{NUL}04"}, "headers": form},
         ),
-        "open311 service path": ("resident", "GET", "/open311/v2/services/04%0004.json", {}),
-        "dispatch street": ("dispatcher", "GET", "/dispatch/queue?street=510%00", {}),
-        "coverage street": ("dispatcher", "GET", "/analytics/coverage?street=510%00", {}),
+    }
+
+
+def _ogc_requests(point) -> dict[str, Request]:
+    """Writing a feature and filtering items through OGC API Features."""
+    return {
         "ogc post name": (
             "planner",
             "POST",
@@ -121,6 +137,25 @@ def _requests(point, draft_id: int) -> dict[str, tuple[str, str, str, dict]]:
             {},
         ),
         "ogc filter code": ("resident", "GET", "/ogc/collections/streets/items?code=5%001", {}),
+    }
+
+
+def _planning_requests(draft_id: int) -> dict[str, Request]:
+    """A draft's cells (a NUL in a cell code) and a new draft's note."""
+    cell = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": f"510108001{NUL}", "level": 1},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[104.1, 30.6], [104.2, 30.6], [104.2, 30.7], [104.1, 30.6]]],
+                },
+            }
+        ],
+    }
+    return {
         "planning cell code": (
             "planner",
             "PUT",
@@ -132,16 +167,6 @@ def _requests(point, draft_id: int) -> dict[str, tuple[str, str, str, dict]]:
             "POST",
             "/planning/revisions",
             {"json": {"scope": "district", "note": f"新{NUL}网格"}},
-        ),
-        "static path": ("resident", "GET", "/static/vendor/%00", {}),
-        "json lone surrogate": (
-            "resident",
-            "POST",
-            "/incidents",
-            {
-                "content": json.dumps(_incident(point, description="\ud800")),
-                "headers": {"Content-Type": "application/json"},
-            },
         ),
     }
 

@@ -52,9 +52,8 @@ def test_only_admins_edit_overrides(client, test_db):
     assert r.status_code == 422
 
 
-def test_an_override_moves_the_deadlines_that_start_after_it(client, test_db, engine):
-    admin = test_db.headers("admin")
-    # Monday 2 November 2026 becomes a local rest day.
+def _make_monday_a_rest_day(client, admin: dict[str, str], engine) -> None:
+    """Monday 2 November 2026 becomes a local rest day: listed, in the calendar, audited."""
     r = client.put(
         "/calendar/overrides/2026-11-02",
         json={"is_working_day": False, "note": "区运动会调休"},
@@ -79,26 +78,37 @@ def test_an_override_moves_the_deadlines_that_start_after_it(client, test_db, en
         ).scalar()
     assert audited == 1
 
+
+def _dispatched_case(session: Session, staff: Actor):
+    """A case reported at TEST_NOW and dispatched five minutes a step; (case, its version)."""
+    case = report_case(
+        session=session,
+        case=NewCase(104.1, 30.68, "wgs84", "0102", "hotline_96966", "暴露垃圾"),
+        actor=staff,
+        now=TEST_NOW,
+    ).incident
+    session.commit()
+    version, at = case.version, TEST_NOW
+    for action in ("accept", "file", "dispatch"):
+        at += timedelta(minutes=5)
+        version = transition(
+            session=session,
+            incident_id=case.id,
+            action=action,
+            actor=staff,
+            expected_version=version,
+            now=at,
+        ).incident.version
+    return case, version
+
+
+def test_an_override_moves_the_deadlines_that_start_after_it(client, test_db, engine):
+    admin = test_db.headers("admin")
+    _make_monday_a_rest_day(client, admin, engine)
+
     staff = Actor("tester", "dispatcher")
     with Session(engine) as session:
-        case = report_case(
-            session=session,
-            case=NewCase(104.1, 30.68, "wgs84", "0102", "hotline_96966", "暴露垃圾"),
-            actor=staff,
-            now=TEST_NOW,
-        ).incident
-        session.commit()
-        version, at = case.version, TEST_NOW
-        for action in ("accept", "file", "dispatch"):
-            at += timedelta(minutes=5)
-            version = transition(
-                session=session,
-                incident_id=case.id,
-                action=action,
-                actor=staff,
-                expected_version=version,
-                now=at,
-            ).incident.version
+        case, version = _dispatched_case(session, staff)
         # Signed on Sunday 1 November: one working day is Tuesday, not the Monday off.
         signed = transition(
             session=session,

@@ -60,10 +60,8 @@ def test_roles_that_may_not_edit(client: TestClient, test_db: DemoDb, engine: En
     assert one(engine, "SELECT id FROM service_points WHERE code = 'SP-TEST-1'") is None
 
 
-def test_create_read_replace_patch_delete(
-    client: TestClient, test_db: DemoDb, engine: Engine
-) -> None:
-    x, y = point_inside(engine)
+def _create(client: TestClient, test_db: DemoDb, engine: Engine, x: float, y: float):
+    """POST a service point as a planner: stored, placed in a community, audited; (id, ETag)."""
     resp = post(client, test_db, feature(x, y, phone="028-8888"))
     assert resp.status_code == 201, resp.text
     location, tag = resp.headers["location"], resp.headers["etag"]
@@ -80,7 +78,14 @@ def test_create_read_replace_patch_delete(
         i=str(row_id),
     )
     assert audit.role == "planner"
+    return row_id, tag
 
+
+def test_create_read_replace_patch_delete(
+    client: TestClient, test_db: DemoDb, engine: Engine
+) -> None:
+    x, y = point_inside(engine)
+    row_id, tag = _create(client, test_db, engine, x, y)
     url = f"{SP}/{row_id}"
     got = client.get(url)
     assert got.headers["etag"] == tag

@@ -5,7 +5,7 @@ Everything is measured by PostGIS in UTM 48N (EPSG:32648), in metres.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from layers.demo.build import Progress
 from layers.demo.counts import DemoCounts
@@ -32,7 +32,7 @@ def assert_counts(engine: Engine, want: DemoCounts, tolerance: float = 0.0) -> N
                     "SELECT 'communities', count(*) FROM communities UNION ALL "
                     "SELECT 'courtyards', count(*) FROM courtyards UNION ALL "
                     "SELECT 'cameras', count(*) FROM cameras UNION ALL "
-                    "SELECT 'incidents', count(*) FROM incidents UNION ALL "
+                    "SELECT 'cases', count(*) FROM incidents UNION ALL "
                     f"SELECT 'l' || level, count(*) FROM grid_cells WHERE {LIVE} GROUP BY level"
                 )
             ).all()
@@ -40,7 +40,7 @@ def assert_counts(engine: Engine, want: DemoCounts, tolerance: float = 0.0) -> N
         workers = dict(
             conn.execute(text("SELECT level, count(*) FROM workers GROUP BY level")).all()
         )
-    for key in ("streets", "communities", "courtyards", "l1", "cameras", "incidents"):
+    for key in ("streets", "communities", "courtyards", "l1", "cameras", "cases"):
         assert got[key] == getattr(want, key), (key, got[key])
     for key in ("l2", "l3"):
         assert abs(got[key] - getattr(want, key)) <= tolerance * getattr(want, key), key
@@ -50,69 +50,84 @@ def assert_counts(engine: Engine, want: DemoCounts, tolerance: float = 0.0) -> N
 def assert_nesting(engine: Engine) -> None:
     """Children inside parents (5 cm), no sibling overlap (< 1 m² per level), no gaps."""
     with engine.connect() as conn:
-        outside = conn.execute(
+        _assert_inside_parents(conn)
+        _assert_no_overlaps(conn)
+        _assert_no_gaps(conn)
+
+
+def _assert_inside_parents(conn: Connection) -> None:
+    """Every cell, community and street within 5 cm of its parent."""
+    outside = conn.execute(
+        text(f"""
+        SELECT count(*) FROM grid_cells c JOIN grid_cells p ON p.id = c.parent_id
+        WHERE NOT ST_Covers(ST_Buffer({M.format("p.geom")}, :tol), {M.format("c.geom")})
+    """),
+        {"tol": OUTSIDE_TOLERANCE_M},
+    ).scalar()
+    assert outside == 0, f"{outside} cells leave their parent"
+    pairs = (
+        ("grid_cells c JOIN communities p ON p.id = c.community_id AND c.level = 1",),
+        ("communities c JOIN streets p ON p.id = c.street_id",),
+        ("streets c JOIN districts p ON p.id = c.district_id",),
+    )
+    for (join,) in pairs:
+        n = conn.execute(
             text(f"""
-            SELECT count(*) FROM grid_cells c JOIN grid_cells p ON p.id = c.parent_id
+            SELECT count(*) FROM {join}
             WHERE NOT ST_Covers(ST_Buffer({M.format("p.geom")}, :tol), {M.format("c.geom")})
         """),
             {"tol": OUTSIDE_TOLERANCE_M},
         ).scalar()
-        assert outside == 0, f"{outside} cells leave their parent"
-        pairs = (
-            ("grid_cells c JOIN communities p ON p.id = c.community_id AND c.level = 1",),
-            ("communities c JOIN streets p ON p.id = c.street_id",),
-            ("streets c JOIN districts p ON p.id = c.district_id",),
+        assert n == 0, join
+
+
+def _assert_no_overlaps(conn: Connection) -> None:
+    """Siblings of each level overlap by less than `MAX_OVERLAP_M2` in all."""
+    for table, level in (("grid_cells", "a.level"), ("communities", "0"), ("streets", "0")):
+        same_level = "a.level = b.level AND" if table == "grid_cells" else ""
+        overlaps = conn.execute(
+            text(f"""
+            SELECT {level}, sum(ST_Area(ST_Intersection(
+                {M.format("a.geom")}, {M.format("b.geom")})))
+            FROM {table} a JOIN {table} b
+              ON {same_level} a.id < b.id AND ST_Intersects(a.geom, b.geom)
+            GROUP BY 1
+        """)
+        ).all()
+        for lv, area in overlaps:
+            assert area < MAX_OVERLAP_M2, (table, lv, area)
+
+
+def _assert_no_gaps(conn: Connection) -> None:
+    """Children cover their parents, every cell above level 3 has children, streets the district."""
+    gaps = conn.execute(
+        text(f"""
+        WITH kids AS (
+          SELECT parent_id AS pid, sum(ST_Area({M.format("geom")})) AS a FROM grid_cells
+          WHERE parent_id IS NOT NULL GROUP BY parent_id
+          UNION ALL
+          SELECT -community_id, sum(ST_Area({M.format("geom")})) FROM grid_cells
+          WHERE level = 1 GROUP BY community_id)
+        SELECT max(abs(coalesce(p.a, 0) - k.a)) FROM kids k JOIN (
+          SELECT id AS pid, ST_Area({M.format("geom")}) AS a FROM grid_cells
+          UNION ALL SELECT -id, ST_Area({M.format("geom")}) FROM communities) p USING (pid)
+    """)
+    ).scalar()
+    assert gaps < MAX_GAP_M2, f"largest gap {gaps} m²"
+    childless = conn.execute(
+        text(
+            "SELECT count(*) FROM grid_cells p WHERE p.level < 3 AND NOT EXISTS "
+            "(SELECT 1 FROM grid_cells c WHERE c.parent_id = p.id)"
         )
-        for (join,) in pairs:
-            n = conn.execute(
-                text(f"""
-                SELECT count(*) FROM {join}
-                WHERE NOT ST_Covers(ST_Buffer({M.format("p.geom")}, :tol), {M.format("c.geom")})
-            """),
-                {"tol": OUTSIDE_TOLERANCE_M},
-            ).scalar()
-            assert n == 0, join
-        for table, level in (("grid_cells", "a.level"), ("communities", "0"), ("streets", "0")):
-            same_level = "a.level = b.level AND" if table == "grid_cells" else ""
-            overlaps = conn.execute(
-                text(f"""
-                SELECT {level}, sum(ST_Area(ST_Intersection(
-                    {M.format("a.geom")}, {M.format("b.geom")})))
-                FROM {table} a JOIN {table} b
-                  ON {same_level} a.id < b.id AND ST_Intersects(a.geom, b.geom)
-                GROUP BY 1
-            """)
-            ).all()
-            for lv, area in overlaps:
-                assert area < MAX_OVERLAP_M2, (table, lv, area)
-        gaps = conn.execute(
-            text(f"""
-            WITH kids AS (
-              SELECT parent_id AS pid, sum(ST_Area({M.format("geom")})) AS a FROM grid_cells
-              WHERE parent_id IS NOT NULL GROUP BY parent_id
-              UNION ALL
-              SELECT -community_id, sum(ST_Area({M.format("geom")})) FROM grid_cells
-              WHERE level = 1 GROUP BY community_id)
-            SELECT max(abs(coalesce(p.a, 0) - k.a)) FROM kids k JOIN (
-              SELECT id AS pid, ST_Area({M.format("geom")}) AS a FROM grid_cells
-              UNION ALL SELECT -id, ST_Area({M.format("geom")}) FROM communities) p USING (pid)
-        """)
-        ).scalar()
-        assert gaps < MAX_GAP_M2, f"largest gap {gaps} m²"
-        childless = conn.execute(
-            text(
-                "SELECT count(*) FROM grid_cells p WHERE p.level < 3 AND NOT EXISTS "
-                "(SELECT 1 FROM grid_cells c WHERE c.parent_id = p.id)"
-            )
-        ).scalar()
-        assert childless == 0
-        district_gap = conn.execute(
-            text(f"""
-            SELECT abs((SELECT ST_Area({M.format("geom")}) FROM districts)
-                     - (SELECT sum(ST_Area({M.format("geom")})) FROM streets))
-        """)
-        ).scalar()
-        assert district_gap < MAX_GAP_M2
+    ).scalar()
+    assert childless == 0
+    district_gap = conn.execute(
+        text(f"""
+        SELECT abs((SELECT ST_Area({M.format("geom")}) FROM districts)
+                 - (SELECT sum(ST_Area({M.format("geom")})) FROM streets))
+    """)
+    ).scalar()
+    assert district_gap < MAX_GAP_M2
 
 
 def assert_valid_geometry(engine: Engine) -> None:

@@ -67,7 +67,7 @@ PHRASES = {
 
 @dataclass
 class HistoricalCases:
-    """Column-wise incidents (metric points) and their events."""
+    """Column-wise cases (metric points) and their events."""
 
     columns: dict[str, list] = field(default_factory=dict)
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
@@ -131,7 +131,108 @@ def _describe(cat: CategoryInfo, rng: np.random.Generator) -> str:
     return f"{road}{int(rng.integers(1, 300))}号{phrase}"
 
 
-def make_incidents(
+@dataclass(frozen=True)
+class _Choices:
+    """What every case draws from: weighted categories and channels, reporters' names."""
+
+    categories: list[CategoryInfo]
+    category_p: np.ndarray
+    hotspot_category: np.ndarray
+    """The category most cases of each hotspot have."""
+    channels: list[str]
+    channel_p: np.ndarray
+    reporters: list[str]
+    phones: list[str]
+
+    @classmethod
+    def draw(cls, categories: list[CategoryInfo], n: int, rng: np.random.Generator) -> _Choices:
+        """Urgent categories half as likely; one category per hotspot; `n` names and phones."""
+        cat_weights = np.array([0.5 if c.default_urgency == "urgent" else 1.0 for c in categories])
+        hotspot_category = rng.integers(0, len(categories), 200)
+        channels = list(CHANNEL_WEIGHTS)
+        ch_p = np.array([CHANNEL_WEIGHTS[c] for c in channels])
+        reporters = person_names(n, rng)
+        phones = phone_numbers(n, rng)
+        return cls(
+            categories,
+            cat_weights / cat_weights.sum(),
+            hotspot_category,
+            channels,
+            ch_p / ch_p.sum(),
+            reporters,
+            phones,
+        )
+
+    def kind(self, hot: int, rng: np.random.Generator) -> tuple[CategoryInfo, str, str]:
+        """Category, urgency and channel of a case (`hot`: its hotspot, -1 = background)."""
+        if hot >= 0 and rng.random() < 0.7:
+            cat = self.categories[int(self.hotspot_category[hot])]
+        else:
+            cat = self.categories[int(rng.choice(len(self.categories), p=self.category_p))]
+        urgency = cat.default_urgency if rng.random() < 0.9 else "urgent"
+        channel = self.channels[int(rng.choice(len(self.channels), p=self.channel_p))]
+        return cat, urgency, channel
+
+
+def _located(
+    h: Hierarchy,
+    b: Buildings,
+    density: DensityField,
+    n: int,
+    now: datetime,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Points, creation times, hotspots and L3 cells of `n` cases, oldest first."""
+    pts, created, hot = _locations(h, b, density, n, now, rng)
+    l3 = points_in(h.cells[3].geoms, pts)
+    while (missing := np.flatnonzero(l3 < 0)).size:  # fell outside the district: redraw nearby
+        pick = rng.choice(len(b.geoms), size=len(missing))
+        pts[missing] = np.array([b.geoms[i].centroid.coords[0] for i in pick])
+        l3[missing] = points_in(h.cells[3].geoms, pts[missing])
+    order = np.argsort(created)
+    return pts[order], created[order], hot[order], l3[order]
+
+
+def _handling_level(
+    case_id: int,
+    status_at: list[tuple[str, datetime]],
+    now: datetime,
+    rng: np.random.Generator,
+    events: list[tuple],
+) -> str:
+    """The level a case is handled at; an escalation beyond the grid is added to `events`."""
+    level = "grid"
+    if status_at[-1][0] in ("closed", "evaluated", "in_progress", "handled", "checking"):
+        level = str(
+            rng.choice(["grid", "community", "street", "district"], p=[0.72, 0.17, 0.08, 0.03])
+        )
+        if level != "grid":
+            at = status_at[min(3, len(status_at) - 1)][1] + timedelta(minutes=5)
+            events.append(
+                (
+                    case_id,
+                    min(at, now),
+                    "system",
+                    "system",
+                    "escalate",
+                    status_at[-1][0],
+                    status_at[-1][0],
+                    "协调处置需要上一级",
+                    {"from_level": "grid", "to_level": level},
+                )
+            )
+    return level
+
+
+def _external_id(channel: str, created: datetime, per_channel_seq: dict[str, int]) -> str | None:
+    """The hotlines' own ticket number (`96966-20260101-000001`); other channels have none."""
+    seq = per_channel_seq[channel] = per_channel_seq.get(channel, 0) + 1
+    if channel.startswith("hotline"):
+        return f"{channel.split('_')[1]}-{created:%Y%m%d}-{seq:06d}"
+    return None
+
+
+def make_cases(
     h: Hierarchy,
     b: Buildings,
     density: DensityField,
@@ -140,33 +241,15 @@ def make_incidents(
     now: datetime,
     rng: np.random.Generator,
 ) -> HistoricalCases:
-    """`counts.incidents` cases with statuses, trails, reporters and escalation levels."""
-    n = counts.incidents
-    pts, created, hot = _locations(h, b, density, n, now, rng)
-    l3 = points_in(h.cells[3].geoms, pts)
-    while (missing := np.flatnonzero(l3 < 0)).size:  # fell outside the district: redraw nearby
-        pick = rng.choice(len(b.geoms), size=len(missing))
-        pts[missing] = np.array([b.geoms[i].centroid.coords[0] for i in pick])
-        l3[missing] = points_in(h.cells[3].geoms, pts[missing])
-    order = np.argsort(created)
-    pts, created, hot, l3 = pts[order], created[order], hot[order], l3[order]
-
-    cat_weights = np.array([0.5 if c.default_urgency == "urgent" else 1.0 for c in categories])
-    hotspot_category = rng.integers(0, len(categories), 200)
-    channels = list(CHANNEL_WEIGHTS)
-    ch_p = np.array([CHANNEL_WEIGHTS[c] for c in channels])
-    reporters = person_names(n, rng)
-    phones = phone_numbers(n, rng)
+    """`counts.cases` cases with statuses, trails, reporters and escalation levels."""
+    n = counts.cases
+    pts, created, hot, l3 = _located(h, b, density, n, now, rng)
+    choices = _Choices.draw(categories, n, rng)
     out = HistoricalCases(points=pts, l3=l3)
     cols = out.columns
     per_channel_seq: dict[str, int] = {}
     for i in range(n):
-        if hot[i] >= 0 and rng.random() < 0.7:
-            cat = categories[int(hotspot_category[hot[i]])]
-        else:
-            cat = categories[int(rng.choice(len(categories), p=cat_weights / cat_weights.sum()))]
-        urgency = cat.default_urgency if rng.random() < 0.9 else "urgent"
-        channel = channels[int(rng.choice(len(channels), p=ch_p / ch_p.sum()))]
+        cat, urgency, channel = choices.kind(int(hot[i]), rng)
         age = (now - created[i]).total_seconds() / 86400
         target = target_status(age, rng)
         if target == "self_handled":
@@ -175,33 +258,9 @@ def make_incidents(
             i + 1, case_path(target, rng), created[i], cat, urgency, now, rng
         )
         out.events.extend(events)
-        level = "grid"
-        if status_at[-1][0] in ("closed", "evaluated", "in_progress", "handled", "checking"):
-            level = str(
-                rng.choice(["grid", "community", "street", "district"], p=[0.72, 0.17, 0.08, 0.03])
-            )
-            if level != "grid":
-                at = status_at[min(3, len(status_at) - 1)][1] + timedelta(minutes=5)
-                out.events.append(
-                    (
-                        i + 1,
-                        min(at, now),
-                        "system",
-                        "system",
-                        "escalate",
-                        status_at[-1][0],
-                        status_at[-1][0],
-                        "协调处置需要上一级",
-                        {"from_level": "grid", "to_level": level},
-                    )
-                )
+        level = _handling_level(i + 1, status_at, now, rng, out.events)
         has_reporter = channel in WITH_REPORTER and rng.random() < 0.85
-        seq = per_channel_seq[channel] = per_channel_seq.get(channel, 0) + 1
-        external = (
-            f"{channel.split('_')[1]}-{created[i]:%Y%m%d}-{seq:06d}"
-            if channel.startswith("hotline")
-            else None
-        )
+        external = _external_id(channel, created[i], per_channel_seq)
         status, last_at = status_at[-1]
         running = deadlines.get(STEP_OF_STATUS.get(status, ""))
         due = datetime.fromisoformat(running["due_at"]) if running else None
@@ -213,8 +272,8 @@ def make_incidents(
             ("status", status),
             ("urgency", urgency),
             ("description", _describe(cat, rng)),
-            ("reporter_name", reporters[i] if has_reporter else None),
-            ("reporter_phone", phones[i] if has_reporter else None),
+            ("reporter_name", choices.reporters[i] if has_reporter else None),
+            ("reporter_phone", choices.phones[i] if has_reporter else None),
             ("handling_level", level),
             ("escalation_count", 0 if level == "grid" else 1),
             ("due_at", due),

@@ -6,12 +6,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-from geo_api.settings import Settings
-from grids.cases.importing import import_cases
-from layers.core.now import system_clock
-from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
 app = typer.Typer(help="Cases (事件).", no_args_is_help=True)
 STAGES = ("read", "validated", "located", "incidents written", "events written")
@@ -42,6 +36,13 @@ def import_file(
     ),
 ) -> None:
     """Import historical cases; rows already imported (same external_id) are skipped."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from geo_api.settings import Settings
+    from grids.cases.importing import import_cases
+    from layers.core.now import system_clock
+    from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+
     settings = Settings()
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)
     rejects = rejects or file.with_name(file.name + ".rejects.csv")
