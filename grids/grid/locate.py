@@ -15,6 +15,8 @@ of time in which no cell changed.
 
 Semantics (covers + lowest-code tie-break, tolerance, fallbacks) are those of
 `grids.grid.grid_snapshot`; the answer agrees with PostGIS ``ST_Covers``.
+Set-based work in the database (a publish moving cases, the impact preview,
+balance) asks the same rule of SQL: `grids.grid.locate_sql`.
 Coordinates are WGS-84 degrees unless a ``crs`` says otherwise; distances metres.
 """
 

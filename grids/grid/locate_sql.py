@@ -11,9 +11,9 @@ The same rule as the in-memory locate (`grids.grid.grid_snapshot`), step by step
    (``street_fallback``); else ``outside``.
 
 A found cell brings its parents (by parent code) and its own community; the
-community brings its street.  Distances are on the spheroid (PostGIS
-geography), the in-memory ones on a local plane: they differ by well under 1 %,
-which matters only for a point within centimetres of the tolerance.
+community brings its street.  Distances are measured as in memory
+(`grids.grid.cell_index`): on a local plane around the layer's extent
+(``loc_frame``), so a point near two cells picks the same one.
 
 Publishing moves cases with it (`grids.planning.reassign`), the impact preview
 and the balance suggestion place cases with it, so what the preview promises is
@@ -40,6 +40,12 @@ LOCATED_COLUMNS = "id, method, distance_m, l3_id, l3, l2_id, l2, l1_id, l1, comm
 _LOCATE_SQL = """
 WITH loc_cells AS NOT MATERIALIZED ({cells}),
 loc_pts AS NOT MATERIALIZED ({points}),
+loc_frame AS MATERIALIZED (
+  SELECT level, lon0, lat0, 111320.0 * cos(radians(lat0)) AS kx, 110574.0 AS ky FROM (
+    SELECT level, (ST_XMin(e) + ST_XMax(e)) / 2 AS lon0, (ST_YMin(e) + ST_YMax(e)) / 2 AS lat0
+    FROM (SELECT level, ST_Extent(geom) AS e FROM loc_cells WHERE level IN (1, 3) GROUP BY level
+      UNION ALL SELECT 0, ST_Extent(geom) FROM streets) b WHERE e IS NOT NULL) c
+),
 loc_found AS (
   SELECT p.id, p.pt, coalesce(cov.id, nea.id) AS cell_id, coalesce(cov.code, nea.code) AS code,
     coalesce(cov.level, nea.level) AS level, coalesce(cov.parent_code, nea.parent_code) AS up,
@@ -50,13 +56,13 @@ loc_found AS (
   LEFT JOIN LATERAL (SELECT c.id, c.code, c.level, c.parent_code, c.community_id FROM loc_cells c
     WHERE c.geom && p.pt AND ST_Covers(c.geom, p.pt) ORDER BY c.level DESC, c.code LIMIT 1
   ) cov ON true
-  LEFT JOIN LATERAL (SELECT c.id, c.code, c.level, c.parent_code, c.community_id,
-      ST_Distance(c.geom::geography, p.pt::geography) AS d FROM loc_cells c
-    WHERE cov.code IS NULL AND c.level IN (1, 3)
-      AND c.geom && ST_Expand(p.pt, CAST(:tolerance_m AS float8)
-        / (110000.0 * greatest(cos(radians(abs(ST_Y(p.pt)))), 0.01)))
-      AND ST_DWithin(c.geom::geography, p.pt::geography, :tolerance_m)
-    ORDER BY c.level DESC, d, c.code LIMIT 1
+  LEFT JOIN LATERAL (SELECT c.id, c.code, c.level, c.parent_code, c.community_id, nd.d
+    FROM loc_frame f JOIN loc_cells c ON c.level = f.level
+    CROSS JOIN LATERAL (SELECT {cell_m} AS d) nd
+    WHERE cov.code IS NULL AND f.level IN (1, 3) AND CAST(:tolerance_m AS float8) > 0
+      AND c.geom && ST_Expand(p.pt, :tolerance_m / f.kx * 1.001, :tolerance_m / f.ky * 1.001)
+      AND nd.d <= :tolerance_m
+    ORDER BY c.level DESC, nd.d, c.code LIMIT 1
   ) nea ON true
 ),
 loc_chained AS (
@@ -76,9 +82,10 @@ loc_streets AS (
   LEFT JOIN communities m ON m.id = x.community_id
   LEFT JOIN LATERAL (SELECT s.id FROM streets s WHERE m.street_id IS NULL
     AND s.geom && x.pt AND ST_Covers(s.geom, x.pt) ORDER BY s.code, s.id LIMIT 1) cs ON true
-  LEFT JOIN LATERAL (SELECT s.id FROM streets s WHERE m.street_id IS NULL AND cs.id IS NULL
+  LEFT JOIN LATERAL (SELECT s.id FROM loc_frame f JOIN streets s ON f.level = 0
+    WHERE m.street_id IS NULL AND cs.id IS NULL
     AND EXISTS (SELECT 1 FROM districts d WHERE ST_Covers(d.geom, x.pt))
-    ORDER BY ST_Distance(s.geom::geography, x.pt::geography), s.code, s.id LIMIT 1) ns ON true
+    ORDER BY {street_m}, s.code, s.id LIMIT 1) ns ON true
 )
 SELECT id,
   CASE WHEN method IS NOT NULL THEN method
@@ -91,6 +98,15 @@ FROM loc_streets
 """
 
 
+def _plane(geom: str) -> str:
+    """`geom` on the local plane of frame ``f`` (metres), as `grids.grid.cell_index` has it."""
+    return f"ST_Scale(ST_Translate({geom}, -f.lon0, -f.lat0), f.kx, f.ky)"
+
+
+def _metres(geom: str, point: str) -> str:
+    return f"ST_Distance({_plane(geom)}, {_plane(point)})"
+
+
 def locate_sql(*, points: str, cells: str = LIVE_CELLS) -> str:
     """The query locating every point of `points` in the grid `cells` (bind ``:tolerance_m``).
 
@@ -98,4 +114,9 @@ def locate_sql(*, points: str, cells: str = LIVE_CELLS) -> str:
     query (wrap the answer in parentheses to use it as a subquery).  Answers
     `LOCATED_COLUMNS`, one row per point.
     """
-    return _LOCATE_SQL.format(points=points, cells=cells)
+    return _LOCATE_SQL.format(
+        points=points,
+        cells=cells,
+        cell_m=_metres("c.geom", "p.pt"),
+        street_m=_metres("s.geom", "x.pt"),
+    )

@@ -108,7 +108,9 @@ def outcome(client, planner, engine, case, gap) -> dict[str, Any]:
             ),
             {"r": rid},
         ).all()
-    preview = {m["id"]: {"from": m["from"], "to": m["to"]} for m in impact.json()["incidents_moving"]}
+    preview = {
+        m["id"]: {"from": m["from"], "to": m["to"]} for m in impact.json()["incidents_moving"]
+    }
     return {"preview": preview, "published": _moved(events), "body": resp.json(), "events": events}
 
 
