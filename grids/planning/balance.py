@@ -28,7 +28,14 @@ from sqlalchemy.orm import Session
 from grids.config import resolve_tolerance
 from grids.grid.locate_sql import locate_sql
 from grids.planning.balance_cells import Union, build_cells
-from grids.planning.drafts import DraftRow, get_revision, read_draft, replace_draft, require_draft
+from grids.planning.drafts import (
+    DraftRow,
+    get_revision,
+    read_draft,
+    replace_draft,
+    require_draft,
+    scope_community_ids,
+)
 from grids.planning.reassign import DRAFT_GRID
 from grids.planning.regions import Unit, balance_figures, balanced_regions, merge_by_courtyard
 from grids.planning.validation import geoms_to_metric
@@ -119,7 +126,9 @@ def _cases_per_cell(
         _CASES_PER_CELL_SQL,
         {
             "r": revision.id,
-            "base": list(revision.base_cell_ids or ()),
+            "comms": scope_community_ids(
+                session=session, scope=revision.scope, code=revision.scope_code or ""
+            ),
             "open": list(OPEN_STATUSES),
             "tolerance_m": resolve_tolerance(tolerance_m),
         },

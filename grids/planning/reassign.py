@@ -72,15 +72,16 @@ _MOVES_SQL = text(relocation_sql(closed="CAST(:closed AS int[])"))
 DRAFT_GRID = f"""
     SELECT g.id, g.code, g.level, p.code AS parent_code, g.community_id, g.geom
     FROM grid_cells g LEFT JOIN grid_cells p ON p.id = g.parent_id
-    WHERE {live("g")} AND NOT (g.id = ANY(CAST(:base AS int[])))
+    WHERE {live("g")} AND NOT (g.community_id = ANY(CAST(:comms AS int[])))
     UNION ALL
     SELECT NULL, d.code, d.level, d.parent_code, m.id, d.geom
     FROM grid_draft_cells d JOIN communities m ON m.code = left(d.code, 12)
-    WHERE d.revision_id = :r AND ST_IsValid(d.geom)
+    WHERE d.revision_id = :r
 """  # noqa: S608 - constant fragments only
-"""The grid a draft would leave live: the live cells outside its base, and the draft's cells.
+"""The grid a draft would leave live: the live cells outside its scope, and the draft's cells.
 
-A grid relation for `locate_sql` (binds ``:r`` and ``:base``).  A cell the publish
+A grid relation for `locate_sql` (binds ``:r`` and ``:comms``, the scope's communities:
+the draft's base is their live cells, or the publish refuses it as stale).  A cell the publish
 keeps is here as its draft twin (same code, parent and outline, no id).
 """
 
