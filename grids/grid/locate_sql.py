@@ -23,6 +23,9 @@ what the publish does.  The grid is any relation of cells with the columns of
 
 from __future__ import annotations
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 from layers.tables.grid_cells import live
 
 CELL_COLUMNS = ("id", "code", "level", "parent_code", "community_id", "geom")
@@ -39,7 +42,11 @@ LOCATED_COLUMNS = "id, method, distance_m, l3_id, l3, l2_id, l2, l1_id, l1, comm
 
 _LOCATE_SQL = """
 WITH loc_cells AS NOT MATERIALIZED ({cells}),
-loc_pts AS NOT MATERIALIZED ({points}),
+loc_pts AS MATERIALIZED ({points}),
+loc_codes AS MATERIALIZED (
+  SELECT DISTINCT ON (level, code) id, code, level, parent_code FROM loc_cells
+  ORDER BY level, code, id
+),
 loc_frame AS MATERIALIZED (
   SELECT level, lon0, lat0, 111320.0 * cos(radians(lat0)) AS kx, 110574.0 AS ky FROM (
     SELECT level, (ST_XMin(e) + ST_XMax(e)) / 2 AS lon0, (ST_YMin(e) + ST_YMax(e)) / 2 AS lat0
@@ -69,10 +76,10 @@ loc_chained AS (
   SELECT f.*, c2.id AS l2_id, c2.code AS l2, c1.id AS l1_id, c1.code AS l1,
     coalesce(f.cell_community, fb.id) AS community_id
   FROM loc_found f
-  LEFT JOIN LATERAL (SELECT c.id, c.code, c.parent_code FROM loc_cells c WHERE c.level = 2
-    AND c.code = CASE f.level WHEN 3 THEN f.up WHEN 2 THEN f.code END LIMIT 1) c2 ON true
-  LEFT JOIN LATERAL (SELECT c.id, c.code FROM loc_cells c WHERE c.level = 1
-    AND c.code = CASE f.level WHEN 1 THEN f.code ELSE c2.parent_code END LIMIT 1) c1 ON true
+  LEFT JOIN loc_codes c2 ON c2.level = 2
+    AND c2.code = CASE f.level WHEN 3 THEN f.up WHEN 2 THEN f.code END
+  LEFT JOIN loc_codes c1 ON c1.level = 1
+    AND c1.code = CASE f.level WHEN 1 THEN f.code ELSE c2.parent_code END
   LEFT JOIN LATERAL (SELECT m.id FROM communities m WHERE f.code IS NULL
     AND m.geom && f.pt AND ST_Covers(m.geom, f.pt) ORDER BY m.code, m.id LIMIT 1) fb ON true
 ),
@@ -96,6 +103,15 @@ SELECT id,
   l2_id, l2, l1_id, l1, community_id, street_id
 FROM loc_streets
 """
+
+
+def without_jit(session: Session) -> None:
+    """Turn JIT compilation off for the rest of the transaction, before asking `locate_sql`.
+
+    The query's many lateral lookups give it a large cost estimate, so PostgreSQL
+    JIT-compiles it — which takes seconds, many times what running it takes.
+    """
+    session.execute(text("SET LOCAL jit = off"))
 
 
 def _plane(geom: str) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.config import resolve_tolerance
-from grids.grid.locate_sql import locate_sql
+from grids.grid.locate_sql import locate_sql, without_jit
 from grids.planning.balance_cells import Union, build_cells
 from grids.planning.drafts import (
     DraftRow,
@@ -122,6 +122,7 @@ def _cases_per_cell(
     Covers with the lowest code on an edge, else the nearest cell within the
     tolerance (`grids.grid.locate_sql`): the cells the publish would file them under.
     """
+    without_jit(session)
     rows = session.execute(
         _CASES_PER_CELL_SQL,
         {

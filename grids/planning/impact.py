@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.duty import Assignment, assign_cells
 from grids.config import resolve_tolerance
-from grids.grid.locate_sql import LIVE_CELLS, locate_sql
+from grids.grid.locate_sql import LIVE_CELLS, locate_sql, without_jit
 from grids.planning.drafts import get_revision, scope_community_ids
 from grids.planning.impact_types import (
     CaseMove,
@@ -174,6 +174,7 @@ def impact(
         "tolerance_m": resolve_tolerance(tolerance_m),
     }
     params["closing"] = list(session.execute(_CLOSING_SQL, params).scalars())
+    without_jit(session)
     cells = [ChangedCell(**r._mapping) for r in session.execute(_CELLS_SQL, params)]
     buildings = _placed_buildings(session, params)
     incidents = _placed_cases(session, params)

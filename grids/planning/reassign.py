@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.duty import Assignment, assign_cells
 from grids.config import resolve_tolerance
-from grids.grid.locate_sql import LIVE_CELLS, locate_sql
+from grids.grid.locate_sql import LIVE_CELLS, locate_sql, without_jit
 from layers.tables.grid_cells import live
 from layers.tables.incidents import OPEN_STATUSES
 
@@ -140,6 +140,7 @@ def relocate_open_incidents(
     tolerance_m: float | None = None,
 ) -> list[Relocation]:
     """Move open cases off closed cells into the new live grid; one event per case, at `now`."""
+    without_jit(session)
     moves = session.execute(
         _MOVES_SQL,
         {
