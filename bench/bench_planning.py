@@ -180,15 +180,15 @@ def bench_street(session: Session, street: str, metric_srid: int) -> dict[str, A
     session.rollback()
     return {
         "street": street,
-        "changed_cells": result["totals"]["changed_cells"],
-        "households_moved": result["totals"]["households_moved"],
+        "changed_cells": result.totals.changed_cells,
+        "households_moved": result.totals.households_moved,
         "impact_s": round(t_impact, 3),
         "naive_placement_extrapolated_s": round(naive_full, 1),
         "naive_over_impact": round(naive_full / max(t_impact, 1e-9), 1),
         "publish_s": round(t_publish, 3),
-        "publish_closed": summary["closed"],
-        "publish_opened": summary["opened"],
-        "publish_cases_moved": summary["cases_moved"],
+        "publish_closed": summary.closed,
+        "publish_opened": summary.opened,
+        "publish_cases_moved": summary.cases_moved,
         "publish_unchanged_s": round(t_noop, 3),
         "publish_over_unchanged": round(t_publish / max(t_noop, 1e-9), 2),
     }

@@ -6,6 +6,9 @@ A pydantic-settings class with the `WANGGE_` prefix, composed into
 
 from __future__ import annotations
 
+import functools
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,3 +39,24 @@ class CaseSettings(BaseSettings):
     grid_listen: bool = Field(
         default=True, description="LISTEN for published grid revisions and reload the index."
     )
+
+
+def resolve_tolerance(tolerance_m: float | None = None) -> float:
+    """`tolerance_m`, or the configured one (``WANGGE_LOCATE_TOLERANCE_M``) when not given.
+
+    The one source of the nearest-cell tolerance: the service passes its settings'
+    value down; callers without settings (scripts, the publish's re-location when
+    not told, tests) read the same setting here.
+    """
+    if tolerance_m is not None:
+        return float(tolerance_m)
+    return _configured_tolerance(os.environ.get(_TOLERANCE_ENV))
+
+
+_TOLERANCE_ENV = "WANGGE_LOCATE_TOLERANCE_M"
+
+
+@functools.lru_cache(maxsize=8)
+def _configured_tolerance(raw: str | None) -> float:
+    """The setting for one value of its variable (read once: settings take milliseconds)."""
+    return CaseSettings().locate_tolerance_m

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -17,6 +19,31 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+STARTUP_S = 180.0
+"""How long a server process may take to answer /health: on two cores shared with the
+rest of the suite, importing the app alone has taken over 30 s."""
+
+
+def wait_healthy(
+    base: str, proc: subprocess.Popen, deadline_s: float = STARTUP_S
+) -> httpx.Response:
+    """Poll `base`/health until it answers 200; fail at once if the process exits."""
+    deadline = time.monotonic() + deadline_s
+    last: str = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            resp = httpx.get(f"{base}/health", timeout=2)
+            if resp.status_code == 200:
+                return resp
+            last = f"{resp.status_code} {resp.text[:200]}"
+        except httpx.TransportError as exc:
+            last = repr(exc)
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited ({proc.returncode}) before it was healthy")
+        time.sleep(0.2)
+    raise RuntimeError(f"the server was not healthy within {deadline_s:.0f} s: {last}")
 
 
 @contextmanager

@@ -90,7 +90,7 @@ async def locate_many(
     ``file`` field.  Points outside the district get ``method: outside``.
     """
     points = await read_points(request, max_points=settings.limits.locate_batch_points)
-    return await run_in_threadpool(
+    located = await run_in_threadpool(
         locate_batch,
         session=session,
         lons=points.lons,
@@ -101,3 +101,4 @@ async def locate_many(
         at=at,
         tolerance_m=settings.cases.locate_tolerance_m,
     )
+    return located.as_geojson()

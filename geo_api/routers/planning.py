@@ -154,7 +154,12 @@ def preview(
     revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner
 ) -> dict[str, Any]:
     """Per changed cell: area, households, open cases and worker, before and after."""
-    return impact(session=session, revision_id=revision_id, metric_srid=settings.metric_srid)
+    return impact(
+        session=session,
+        revision_id=revision_id,
+        metric_srid=settings.metric_srid,
+        tolerance_m=settings.cases.locate_tolerance_m,
+    ).as_json()
 
 
 @router.post("/revisions/{revision_id}/publish", summary="Publish the draft atomically")
@@ -169,9 +174,10 @@ def publish_revision(
         role=who.role,
         options=_options(settings),
         now=now,
+        tolerance_m=settings.cases.locate_tolerance_m,
     )
     session.commit()
-    return result
+    return result.as_json()
 
 
 @router.get("/revisions/{revision_id}/diff", summary="Cells added, removed and changed")
@@ -216,6 +222,7 @@ def suggest_cells(
         target_households=body.target_households,
         cells=body.cells,
         metric_srid=settings.metric_srid,
+        locate_tolerance_m=settings.cases.locate_tolerance_m,
     )
     asked = wants_async(prefer)
     outcome = suggest_or_submit(

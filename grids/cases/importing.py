@@ -39,7 +39,7 @@ from grids.cases.import_rows import (
     write_import_events,
 )
 from grids.grid.live_grid import hold_live_grid
-from grids.grid.locate import DEFAULT_TOLERANCE_M, point_to_cells
+from grids.grid.locate import point_to_cells
 from layers.core.crs import to_wgs84
 from layers.core.moments import EARLIEST, LATEST
 from layers.core.roles import Role
@@ -146,7 +146,7 @@ def import_cases(
     crs: str = "wgs84",
     rejects_path: Path | None = None,
     actor: str = "wangge incidents import",
-    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    tolerance_m: float | None = None,
     progress: Progress | None = None,
     now: datetime,
     rebuild_indexes: bool = False,

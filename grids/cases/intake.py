@@ -30,7 +30,7 @@ from grids.cases.deadlines import Limit, start_step
 from grids.cases.reference import reference
 from grids.cases.views import location_of_incident
 from grids.grid.live_grid import hold_live_grid
-from grids.grid.locate import DEFAULT_TOLERANCE_M, Location, locate_one
+from grids.grid.locate import Location, locate_one
 from layers.core.errors import ConflictError, UnprocessableError
 from layers.tables.incidents import Incident, IncidentEvent
 
@@ -78,7 +78,7 @@ def report_case(
     case: NewCase,
     actor: Actor,
     idempotency_key: str | None = None,
-    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    tolerance_m: float | None = None,
     now: datetime,
     client: str | None = None,
 ) -> IntakeResult:

@@ -3,6 +3,10 @@
 A snapshot answers "which chain does each point belong to" for whole arrays of
 points (`GridSnapshot.locate`).  The order of the answer, per point:
 
+The tolerance of step 3 is the setting ``WANGGE_LOCATE_TOLERANCE_M``
+(`grids.config`), passed down by the callers.  The same rule in SQL, for
+set-based work in the database, is `grids.grid.locate_sql`.
+
 1. the level-3 cell covering it (tie-break: lowest code), its parents above it;
 2. where no level-3 cell covers it, the covering level-2, then level-1 cell
    (属地兜底: the parent handles what falls in no child) — all ``covers``;
@@ -29,6 +33,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.config import resolve_tolerance
 from grids.grid.cell_index import RASTER_MIN_POINTS, CellIndex
 from grids.grid.pip import FloatArray, IntArray
 from grids.grid.reach import ReachMask, build_reach, margin_for
@@ -38,8 +43,6 @@ METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
 COVERS, NEAREST, COMMUNITY_FALLBACK, STREET_FALLBACK = range(4)
 OUTSIDE = -1
 LEVELS = (1, 2, 3)
-DEFAULT_TOLERANCE_M = 30.0
-"""How far from every cell a point may be and still go to the nearest one."""
 REACH_CACHE_SIZE = 4
 """Reach masks kept per snapshot (one per tolerance in use; a service uses one)."""
 
@@ -238,12 +241,16 @@ class GridSnapshot:
             revision[sel] = self.cells[level].revision[deepest[sel]]
         return CellChains(method, distance, revision, [(None, self, pos)])
 
-    def warm(self) -> None:
-        """Build the lazy parts (nearest-cell trees, reach mask) ahead of the first request."""
+    def warm(self, tolerance_m: float | None = None) -> None:
+        """Build the lazy parts (nearest-cell trees, reach mask) ahead of the first request.
+
+        The reach mask is made for `tolerance_m`, by default the configured one (the
+        one a service passes to every locate).
+        """
         for layer in (self.cells[3], self.cells[1], self.streets):
             if len(layer):
                 layer.index.metric_tree()
-        self.reach(DEFAULT_TOLERANCE_M)
+        self.reach(resolve_tolerance(tolerance_m))
 
     def locate_point(self, lon: float, lat: float, *, tolerance_m: float) -> CellChains:
         """`locate` for one point: plain Python when a level-3 cell covers it (the hot path)."""

@@ -15,6 +15,8 @@ of time in which no cell changed.
 
 Semantics (covers + lowest-code tie-break, tolerance, fallbacks) are those of
 `grids.grid.grid_snapshot`; the answer agrees with PostGIS ``ST_Covers``.
+Set-based work in the database (a publish moving cases, the impact preview,
+balance) asks the same rule of SQL: `grids.grid.locate_sql`.
 Coordinates are WGS-84 degrees unless a ``crs`` says otherwise; distances metres.
 """
 
@@ -31,9 +33,9 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from sqlalchemy.orm import Session
 
+from grids.config import resolve_tolerance
 from grids.grid.grid_cache import GRIDS, change_points, database_key
 from grids.grid.grid_snapshot import (
-    DEFAULT_TOLERANCE_M,
     METHODS,
     OUTSIDE,
     CellChains,
@@ -141,15 +143,17 @@ def point_to_cells(
     session: Session | None = None,
     at: datetime | ArrayLike | None = None,
     crs: str = "wgs84",
-    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    tolerance_m: float | None = None,
     snapshot: GridSnapshot | None = None,
 ) -> CellChains:
     """Locate many points at once; `at` may be one moment or one per point.
 
     Returns a `CellChains` of arrays (positions, ``ids(layer)``, ``codes(layer)``,
     ``method`` codes with -1 = outside, ``distance_m``, ``revision_id``).  Either
-    pass a `session` (the cached grid is used) or a ready `snapshot`.
+    pass a `session` (the cached grid is used) or a ready `snapshot`; `tolerance_m`
+    defaults to the configured one (`grids.config.resolve_tolerance`).
     """
+    tolerance_m = resolve_tolerance(tolerance_m)
     xs, ys = to_wgs84(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float), crs)
     xs, ys = np.atleast_1d(xs), np.atleast_1d(ys)
     if snapshot is not None:
@@ -195,7 +199,7 @@ def locate_one(
     lat: float,
     crs: str = "wgs84",
     at: datetime | None = None,
-    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    tolerance_m: float | None = None,
     version: int | None = None,
 ) -> Location:
     """Locate one point; 400 for bad coordinates, 422 ``outside_district`` outside it.
@@ -216,7 +220,7 @@ def locate_one(
     snap = snapshot_for(session=session, at=at, version=None if at is not None else version)
     if snap.empty:
         raise UnprocessableError("no grid is loaded for that time", code="no_grid")
-    chains = snap.locate_point(x, y, tolerance_m=tolerance_m)
+    chains = snap.locate_point(x, y, tolerance_m=resolve_tolerance(tolerance_m))
     if chains.method[0] == OUTSIDE:
         raise UnprocessableError(
             f"the point ({x:.6f}, {y:.6f}) in WGS-84 is outside the district",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,10 +10,22 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sqlalchemy.orm import Session
 
-from grids.grid.locate import DEFAULT_TOLERANCE_M, point_to_cells
+from grids.grid.locate import point_to_cells
 from layers.core.crs import to_wgs84
 
 LAYERS = ("street", "community", "l1", "l2", "l3")
+
+
+@dataclass(frozen=True)
+class LocatedBatch:
+    """Every point of a batch as a GeoJSON Feature with its chain, and how many per method."""
+
+    features: list[dict[str, Any]]
+    counts: dict[str, int]
+
+    def as_geojson(self) -> dict[str, Any]:
+        """The FeatureCollection ``POST /locate`` answers (with ``counts`` per method)."""
+        return {"type": "FeatureCollection", "features": self.features, "counts": self.counts}
 
 
 def locate_batch(
@@ -24,8 +37,8 @@ def locate_batch(
     properties: list[dict[str, Any]] | None = None,
     crs: str = "wgs84",
     at: datetime | None = None,
-    tolerance_m: float = DEFAULT_TOLERANCE_M,
-) -> dict[str, Any]:
+    tolerance_m: float | None = None,
+) -> LocatedBatch:
     """Every point with its chain codes and names; ``method`` "outside"/"invalid" where none."""
     lons = np.asarray(lons, dtype=float)
     lats = np.asarray(lats, dtype=float)
@@ -66,4 +79,4 @@ def locate_batch(
             feature["id"] = ids[i]
         features.append(feature)
     counts = {str(m): int(n) for m, n in zip(*np.unique(methods, return_counts=True), strict=True)}
-    return {"type": "FeatureCollection", "features": features, "counts": counts}
+    return LocatedBatch(features=features, counts=counts)

@@ -25,14 +25,25 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.config import resolve_tolerance
+from grids.grid.locate_sql import locate_sql, without_jit
 from grids.planning.balance_cells import Union, build_cells
-from grids.planning.drafts import DraftRow, get_revision, read_draft, replace_draft, require_draft
+from grids.planning.drafts import (
+    DraftRow,
+    get_revision,
+    read_draft,
+    replace_draft,
+    require_draft,
+    scope_community_ids,
+)
+from grids.planning.reassign import DRAFT_GRID
 from grids.planning.regions import Unit, balance_figures, balanced_regions, merge_by_courtyard
 from grids.planning.validation import geoms_to_metric
 from layers.core.errors import ConflictError, UnprocessableError
 from layers.core.limit_settings import LimitSettings
 from layers.core.limits import check_limit
 from layers.tables.base import UTM48N
+from layers.tables.grid_cells import GridRevision
 from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -47,6 +58,8 @@ class SuggestOptions:
     cells: int | None = None
     metric_srid: int = UTM48N
     seed: int = 2017
+    locate_tolerance_m: float | None = None
+    """Tolerance placing open cases in cells (None: the configured one)."""
 
 
 @dataclass
@@ -89,16 +102,37 @@ def _groups(rows: Sequence[DraftRow], chains: list[dict[int, int]], level: int) 
     return [groups[k] for k in sorted(groups)]
 
 
-def _cases_per_cell(session: Session, revision_id: int) -> dict[str, int]:
-    """Open cases per draft level-3 cell (by point, lowest code wins on an edge)."""
+_NEAR_DRAFT = (
+    "SELECT i.id, i.geom AS pt FROM incidents i WHERE i.status = ANY(:open) AND i.geom && "
+    "(SELECT ST_Expand(ST_SetSRID(ST_Extent(geom)::geometry, 4326), 0.02) "
+    "FROM grid_draft_cells WHERE revision_id = :r)"
+)
+_LOCATED_NEAR_DRAFT = locate_sql(points=_NEAR_DRAFT, cells=DRAFT_GRID)
+_CASES_PER_CELL_SQL = text(
+    f"SELECT l3 AS code, count(*) AS n FROM ({_LOCATED_NEAR_DRAFT}) x "  # noqa: S608
+    "WHERE l3 IS NOT NULL GROUP BY l3"
+)
+
+
+def _cases_per_cell(
+    session: Session, revision: GridRevision, tolerance_m: float | None
+) -> dict[str, int]:
+    """Open cases per level-3 cell of the grid the draft would leave, by the one locate rule.
+
+    Covers with the lowest code on an edge, else the nearest cell within the
+    tolerance (`grids.grid.locate_sql`): the cells the publish would file them under.
+    """
+    without_jit(session)
     rows = session.execute(
-        text(
-            "SELECT code, count(*) AS n FROM (SELECT DISTINCT ON (i.id) d.code FROM incidents i "
-            "JOIN grid_draft_cells d ON d.revision_id = :r AND d.level = 3 "
-            "AND d.geom && i.geom AND ST_Covers(d.geom, i.geom) WHERE i.status = ANY(:open) "
-            "ORDER BY i.id, d.code) x GROUP BY code"
-        ),
-        {"r": revision_id, "open": list(OPEN_STATUSES)},
+        _CASES_PER_CELL_SQL,
+        {
+            "r": revision.id,
+            "comms": scope_community_ids(
+                session=session, scope=revision.scope, code=revision.scope_code or ""
+            ),
+            "open": list(OPEN_STATUSES),
+            "tolerance_m": resolve_tolerance(tolerance_m),
+        },
     ).all()
     return {r.code: r.n for r in rows}
 
@@ -177,7 +211,8 @@ def read_suggestion(*, session: Session, revision_id: int, options: SuggestOptio
     """Read what a suggestion needs without locking anything; 422 for a level or empty draft."""
     if options.level not in (1, 2):
         raise UnprocessableError("suggestions are for level 1 or 2", code="bad_level")
-    require_draft(get_revision(session=session, revision_id=revision_id))
+    revision = get_revision(session=session, revision_id=revision_id)
+    require_draft(revision)
     stamp = draft_stamp(session=session, revision_id=revision_id)
     rows = read_draft(session=session, revision_id=revision_id)
     chains = ancestry(rows)
@@ -189,7 +224,7 @@ def read_suggestion(*, session: Session, revision_id: int, options: SuggestOptio
         min(len(g.l3), _region_count(g, sum(rows[i].households for i in g.l3), total_hh, options))
         for g in groups
     ]
-    cases = _cases_per_cell(session, revision_id)
+    cases = _cases_per_cell(session, revision, options.locate_tolerance_m)
     metric = geoms_to_metric([r.geom for r in rows], options.metric_srid)
     yards = _courtyards(session, options.metric_srid)
     return SuggestInput(

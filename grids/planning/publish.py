@@ -14,6 +14,7 @@ is untouched.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from grids.grid.live_grid import lock_live_grid
 from grids.grid.locate import grid_changed
 from grids.planning.drafts import get_revision, live_cell_ids, require_draft, scope_community_ids
-from grids.planning.reassign import relocate_open_incidents
+from grids.planning.reassign import Relocation, relocate_open_incidents
 from grids.planning.validation import ValidationOptions, validate_draft
 from layers.core.constants import GRID_PUBLISHED_CHANNEL
 from layers.core.errors import ConflictError, UnprocessableError
@@ -58,24 +59,36 @@ def check_base(*, session: Session, revision: GridRevision, community_ids: list[
     )
 
 
-_KEEP_SQL = text(
-    """
-    CREATE TEMP TABLE _publish ON COMMIT DROP AS
-    SELECT d.id AS draft_id, d.code, d.level, d.parent_code, l.id AS live_id
-    FROM grid_draft_cells d LEFT JOIN (
-      SELECT g.id, g.code, g.level, g.geom,
-        CASE WHEN g.level = 1 THEN c.code ELSE p.code END AS parent_code
-      FROM grid_cells g JOIN communities c ON c.id = g.community_id
-      LEFT JOIN grid_cells p ON p.id = g.parent_id WHERE g.id = ANY(:base)
-    ) l ON l.code = d.code AND l.level = d.level AND l.parent_code = d.parent_code
-      AND ST_AsBinary(ST_Normalize(l.geom)) = ST_AsBinary(ST_Normalize(ST_Multi(d.geom)))
-    WHERE d.revision_id = :r
-    """
-)
-_UNKEEP_CHILDREN_SQL = text(
-    "UPDATE _publish c SET live_id = NULL FROM _publish p WHERE c.level = :lv "
-    "AND p.level = :lv - 1 AND p.code = c.parent_code AND p.live_id IS NULL"
-)
+KEEP_SQL = """
+    WITH m AS (
+      SELECT d.id AS draft_id, d.code, d.level, d.parent_code, l.id AS live_id
+      FROM grid_draft_cells d LEFT JOIN (
+        SELECT g.id, g.code, g.level, g.geom,
+          CASE WHEN g.level = 1 THEN c.code ELSE p.code END AS parent_code
+        FROM grid_cells g JOIN communities c ON c.id = g.community_id
+        LEFT JOIN grid_cells p ON p.id = g.parent_id WHERE g.id = ANY(CAST(:base AS int[]))
+      ) l ON l.code = d.code AND l.level = d.level AND l.parent_code = d.parent_code
+        AND ST_AsBinary(ST_Normalize(l.geom)) = ST_AsBinary(ST_Normalize(ST_Multi(d.geom)))
+      WHERE d.revision_id = :r),
+    k2 AS (SELECT c.draft_id, CASE WHEN EXISTS (SELECT 1 FROM m p WHERE p.level = 1
+        AND p.code = c.parent_code AND p.live_id IS NULL) THEN NULL ELSE c.live_id END AS live_id
+      FROM m c WHERE c.level = 2),
+    k3 AS (SELECT c.draft_id, CASE WHEN EXISTS (SELECT 1 FROM m p JOIN k2 ON k2.draft_id =
+        p.draft_id WHERE p.level = 2 AND p.code = c.parent_code AND k2.live_id IS NULL)
+        THEN NULL ELSE c.live_id END AS live_id
+      FROM m c WHERE c.level = 3)
+    SELECT m.draft_id, m.code, m.level, m.parent_code,
+      CASE m.level WHEN 2 THEN k2.live_id WHEN 3 THEN k3.live_id ELSE m.live_id END AS live_id
+    FROM m LEFT JOIN k2 USING (draft_id) LEFT JOIN k3 USING (draft_id)
+"""
+"""Each draft cell and the live cell it keeps (NULL: a new row opens).
+
+A cell is kept when code, level, parent code and outline are the same and its
+parent is kept too (a re-created parent re-creates the subtree, so `parent_id`
+always points at a live cell).  The publish acts on it; the impact preview
+reads which cells would close from it.  Binds ``:r`` and ``:base``.
+"""
+_KEEP_SQL = text(f"CREATE TEMP TABLE _publish ON COMMIT DROP AS {KEEP_SQL}")
 _OPEN_SQL = text(
     "INSERT INTO grid_cells (code, name, level, parent_id, community_id, revision_id, "
     "valid_from, households, population, geom) "
@@ -90,14 +103,10 @@ _OPEN_SQL = text(
 def swap_cells(*, session: Session, revision: GridRevision, now: datetime) -> dict[str, Any]:
     """Close the changed live cells and open the new ones; unchanged cells keep their row.
 
-    A cell is unchanged when code, level, parent code and geometry are the same
-    and its parent is unchanged too (a re-created parent re-creates the subtree,
-    so `parent_id` always points at a live cell).  Cells close and open at `now`.
+    Which cells are unchanged is `KEEP_SQL`'s answer.  Cells close and open at `now`.
     """
     params = {"r": revision.id, "base": list(revision.base_cell_ids or ()), "now": now}
     session.execute(_KEEP_SQL, params)
-    for level in (2, 3):
-        session.execute(_UNKEEP_CHILDREN_SQL, {"lv": level})
     closed = session.execute(
         text(
             "UPDATE grid_cells SET valid_to = :now WHERE id = ANY(:base) AND id NOT IN "
@@ -111,6 +120,37 @@ def swap_cells(*, session: Session, revision: GridRevision, now: datetime) -> di
     return {"closed": len(closed_ids), "opened": opened, "kept": kept, "closed_ids": closed_ids}
 
 
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish changed: cells closed, opened and kept, and the open cases re-located.
+
+    `moves` holds every case re-located (`cases_moved` counts them, a case whose
+    cell was re-created under the same code included); `Relocation.moved` tells
+    the ones whose cells changed — the list the impact preview promised.
+    """
+
+    revision: int
+    closed: int
+    opened: int
+    kept: int
+    moves: list[Relocation]
+    status: str = "published"
+
+    @property
+    def cases_moved(self) -> int:
+        """How many open cases were re-located."""
+        return len(self.moves)
+
+    def summary(self) -> dict[str, int]:
+        """The counts, as audited and answered."""
+        counts = {"closed": self.closed, "opened": self.opened, "kept": self.kept}
+        return {**counts, "cases_moved": self.cases_moved}
+
+    def as_json(self) -> dict[str, Any]:
+        """The answer of ``POST /planning/revisions/{id}/publish``."""
+        return {"revision": self.revision, "status": self.status, **self.summary()}
+
+
 def publish(
     *,
     session: Session,
@@ -119,8 +159,13 @@ def publish(
     role: str,
     options: ValidationOptions,
     now: datetime,
-) -> dict[str, Any]:
-    """Publish a valid, up-to-date draft atomically at `now`; returns what changed."""
+    tolerance_m: float | None = None,
+) -> PublishResult:
+    """Publish a valid, up-to-date draft atomically at `now`; returns what changed.
+
+    Open cases are re-located with the locate tolerance `tolerance_m` (default:
+    the configured one).
+    """
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PUBLISH_LOCK_KEY})
     revision = get_revision(session=session, revision_id=revision_id, lock=True)
     require_draft(revision)
@@ -154,12 +199,13 @@ def publish(
         actor=actor,
         role=role,
         now=now,
+        tolerance_m=tolerance_m,
     )
-    summary = {**swapped, "cases_moved": len(moves)}
-    _mark_published(session, revision_id, actor, role, summary, now)
+    result = PublishResult(revision=revision_id, moves=moves, **swapped)
+    _mark_published(session, revision_id, actor, role, result.summary(), now)
     # This process need not wait for its own NOTIFY to stop trusting its cached grid.
     event.listen(session, "after_commit", _forget_cached_grid, once=True)
-    return {"revision": revision_id, "status": "published", **swapped, "cases_moved": len(moves)}
+    return result
 
 
 def _forget_cached_grid(session: Session) -> None:

@@ -3,9 +3,11 @@
 Runs inside the publish transaction: a case whose cells were closed — by this
 publish, or earlier (a case stranded on a closed cell, e.g. by a race before
 intake and publish shared a lock) in the scope's communities — is located
-again in the new live grid (covers, lowest code wins on a shared edge; else the
-nearest level-3 cell within `NEAREST_M`; else its community's fallback queue),
-and each move writes one `incident_events` row with the before and after.
+again in the new live grid by the one locate rule (`grids.grid.locate_sql`: covers,
+lowest code wins on a shared edge; else the nearest cell within the locate
+tolerance; else its community's fallback queue), and each move writes one
+`incident_events` row with the before and after.  The impact preview asks the
+same query of the grid a draft would leave (`DRAFT_GRID`), so it names the same cases.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,49 +23,109 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.cases.duty import Assignment, assign_cells
+from grids.config import resolve_tolerance
+from grids.grid.locate_sql import LIVE_CELLS, locate_sql, without_jit
+from layers.tables.grid_cells import live
 from layers.tables.incidents import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
 
-NEAREST_M = 30.0
-"""A point in no cell goes to the nearest cell within this distance (metres)."""
+_CANDIDATES_SQL = f"""
+    SELECT i.* FROM incidents i
+    WHERE i.status = ANY(:open) AND (
+      i.l1_cell_id = ANY({{closed}}) OR i.l2_cell_id = ANY({{closed}})
+      OR i.l3_cell_id = ANY({{closed}})
+      OR (i.community_id = ANY(:communities) AND (i.l3_cell_id IS NULL OR EXISTS (
+        SELECT 1 FROM grid_cells g WHERE g.id IN (i.l1_cell_id, i.l2_cell_id, i.l3_cell_id)
+        AND NOT {live("g")}))))
+"""  # noqa: S608 - constant fragments only
+"""Open cases a publish moves: on a cell it closes (`closed`), or stranded in its scope."""
 
 
-_MOVES_SQL = text(
+def relocation_sql(*, closed: str, cells: str = LIVE_CELLS) -> str:
+    """Where the publish puts each candidate case: its old cells and the rule's answer in `cells`.
+
+    Shared by the publish (`closed` = the ids it closed, `cells` = the new live
+    grid) and the impact preview (`closed` = the ids it would close, `cells` = the
+    grid it would leave), so both name the same cases and the same cells.
+    Binds ``:open``, ``:communities`` and ``:tolerance_m`` (and what `closed` and
+    `cells` bind).
     """
-    WITH cand AS (
-      SELECT i.* FROM incidents i
-      WHERE i.status = ANY(:open) AND (
-        i.l1_cell_id = ANY(:closed) OR i.l2_cell_id = ANY(:closed) OR i.l3_cell_id = ANY(:closed)
-        OR (i.community_id = ANY(:communities) AND (i.l3_cell_id IS NULL OR EXISTS (
-          SELECT 1 FROM grid_cells g WHERE g.id IN (i.l1_cell_id, i.l2_cell_id, i.l3_cell_id)
-          AND g.valid_to IS NOT NULL))))
-    )
+    located = locate_sql(points="SELECT id, geom AS pt FROM cand", cells=cells)
+    return f"""
+    WITH cand AS ({_CANDIDATES_SQL.format(closed=closed)})
     SELECT c.id, c.status, c.handling_level, c.assignee_worker_id, c.assignment_reason,
-      c.revision_id,
-      c.locate_method, o1.code AS old_l1, o2.code AS old_l2, o3.code AS old_l3,
-      coalesce(cov.id, nea.id) AS l3_id, n3.code AS l3, n2.id AS l2_id, n2.code AS l2,
-      n1.id AS l1_id, n1.code AS l1, comm.id AS community_id,
-      CASE WHEN cov.id IS NOT NULL THEN 'covers' WHEN nea.id IS NOT NULL THEN 'nearest'
-           ELSE 'community_fallback' END AS method
-    FROM cand c
+      c.revision_id, c.locate_method, o1.code AS old_l1, o2.code AS old_l2, o3.code AS old_l3,
+      n.l3_id, n.l3, n.l2_id, n.l2, n.l1_id, n.l1, n.community_id, n.street_id,
+      n.method
+    FROM cand c JOIN ({located}) n ON n.id = c.id
     LEFT JOIN grid_cells o1 ON o1.id = c.l1_cell_id
     LEFT JOIN grid_cells o2 ON o2.id = c.l2_cell_id
     LEFT JOIN grid_cells o3 ON o3.id = c.l3_cell_id
-    LEFT JOIN LATERAL (SELECT g.id FROM grid_cells g WHERE g.valid_to IS NULL AND g.level = 3
-      AND ST_Covers(g.geom, c.geom) ORDER BY g.code LIMIT 1) cov ON true
-    LEFT JOIN LATERAL (SELECT g.id FROM grid_cells g WHERE cov.id IS NULL
-      AND g.valid_to IS NULL AND g.level = 3 AND g.geom && ST_Expand(c.geom, 0.001)
-      AND ST_DWithin(g.geom::geography, c.geom::geography, :near)
-      ORDER BY ST_Distance(g.geom::geography, c.geom::geography), g.code LIMIT 1) nea ON true
-    LEFT JOIN grid_cells n3 ON n3.id = coalesce(cov.id, nea.id)
-    LEFT JOIN grid_cells n2 ON n2.id = n3.parent_id
-    LEFT JOIN grid_cells n1 ON n1.id = n2.parent_id
-    LEFT JOIN LATERAL (SELECT m.id FROM communities m WHERE ST_Covers(m.geom, c.geom)
-      ORDER BY m.code LIMIT 1) comm ON true
     ORDER BY c.id
-    """
-)
+    """  # noqa: S608 - constant fragments only
+
+
+_MOVES_SQL = text(relocation_sql(closed="CAST(:closed AS int[])"))
+
+
+DRAFT_GRID = f"""
+    SELECT g.id, g.code, g.level, p.code AS parent_code, g.community_id, g.geom
+    FROM grid_cells g LEFT JOIN grid_cells p ON p.id = g.parent_id
+    WHERE {live("g")} AND NOT (g.community_id = ANY(CAST(:comms AS int[])))
+    UNION ALL
+    SELECT NULL, d.code, d.level, d.parent_code, m.id, d.geom
+    FROM grid_draft_cells d JOIN communities m ON m.code = left(d.code, 12)
+    WHERE d.revision_id = :r
+"""  # noqa: S608 - constant fragments only
+"""The grid a draft would leave live: the live cells outside its scope, and the draft's cells.
+
+A grid relation for `locate_sql` (binds ``:r`` and ``:comms``, the scope's communities:
+the draft's base is their live cells, or the publish refuses it as stale).  A cell the publish
+keeps is here as its draft twin (same code, parent and outline, no id).
+"""
+
+
+@dataclass(frozen=True)
+class CaseCells:
+    """A case's routing on one side of a publish: revision, cell codes, assignee, method."""
+
+    revision_id: int | None
+    l1: str | None
+    l2: str | None
+    l3: str | None
+    assignee_worker_id: int | None
+    assignment_reason: str | None
+    locate_method: str | None
+
+    @property
+    def codes(self) -> tuple[str | None, str | None, str | None]:
+        """(l1, l2, l3) codes."""
+        return self.l1, self.l2, self.l3
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """One open case a publish re-locates: its new cells and who has it, before and after."""
+
+    id: int
+    status: str
+    handling_level: str
+    community_id: int | None
+    street_id: int | None
+    method: str
+    cell_ids: tuple[int | None, int | None, int | None]
+    before: CaseCells
+    after: CaseCells
+
+    @property
+    def moved(self) -> bool:
+        """True when a cell code changes (a re-created cell of the same code is no move)."""
+        return self.before.codes != self.after.codes
+
+    def event_data(self) -> dict[str, Any]:
+        """The ``relocate`` event's data: the routing before and after."""
+        return {"from": asdict(self.before), "to": asdict(self.after)}
 
 
 def relocate_open_incidents(
@@ -74,95 +137,94 @@ def relocate_open_incidents(
     actor: str,
     role: str,
     now: datetime,
-) -> list[dict[str, Any]]:
+    tolerance_m: float | None = None,
+) -> list[Relocation]:
     """Move open cases off closed cells into the new live grid; one event per case, at `now`."""
+    without_jit(session)
     moves = session.execute(
         _MOVES_SQL,
         {
             "open": list(OPEN_STATUSES),
             "closed": list(closed_cell_ids),
             "communities": list(community_ids),
-            "near": NEAREST_M,
+            "tolerance_m": resolve_tolerance(tolerance_m),
         },
     ).all()
     workers = assign_cells(session=session, cell_codes=[m.l1 for m in moves if m.l1])
-    changes = [_change(m, workers, revision_id) for m in moves]
+    changes = [relocation(m, workers, revision_id) for m in moves]
     if changes:
         _apply(session, changes, revision_id, actor, role, now)
     logger.info("revision %s: %d open cases re-located", revision_id, len(changes))
     return changes
 
 
-def _change(m: Any, workers: dict[str, Assignment], revision_id: int) -> dict[str, Any]:
+def relocation(m: Any, workers: dict[str, Assignment], revision_id: int) -> Relocation:
     """Where a case goes; a grid-level case follows the new level-1 cell's worker on duty.
 
     The duty rule (`grids.cases.duty`) names that worker and why.  When nobody can take
     the new cell the case keeps its assignee, so it is never left without a
-    responsible party; community/street/district cases keep theirs.
+    responsible party; community/street/district cases keep theirs.  A point the
+    rule finds outside the district keeps its community as its fallback queue.
     """
     assignee, reason = m.assignee_worker_id, m.assignment_reason
     given = workers.get(m.l1) if m.handling_level == "grid" else None
     if given is not None and given.worker_id is not None:
         assignee, reason = given.worker_id, given.reason
-    return {
-        "id": m.id,
-        "status": m.status,
-        "community_id": m.community_id,
-        "method": m.method,
-        "ids": (m.l1_id, m.l2_id, m.l3_id),
-        "assignee": assignee,
-        "reason": reason,
-        "from": {
-            "revision_id": m.revision_id,
-            "l1": m.old_l1,
-            "l2": m.old_l2,
-            "l3": m.old_l3,
-            "assignee_worker_id": m.assignee_worker_id,
-            "assignment_reason": m.assignment_reason,
-            "locate_method": m.locate_method,
-        },
-        "to": {
-            "revision_id": revision_id,
-            "l1": m.l1,
-            "l2": m.l2,
-            "l3": m.l3,
-            "assignee_worker_id": assignee,
-            "assignment_reason": reason,
-            "locate_method": m.method,
-        },
-    }
+    method = "community_fallback" if m.method == "outside" else m.method
+    return Relocation(
+        id=m.id,
+        status=m.status,
+        handling_level=m.handling_level,
+        community_id=m.community_id,
+        street_id=m.street_id,
+        method=method,
+        cell_ids=(m.l1_id, m.l2_id, m.l3_id),
+        before=CaseCells(
+            m.revision_id,
+            m.old_l1,
+            m.old_l2,
+            m.old_l3,
+            m.assignee_worker_id,
+            m.assignment_reason,
+            m.locate_method,
+        ),
+        after=CaseCells(revision_id, m.l1, m.l2, m.l3, assignee, reason, method),
+    )
 
 
 def _apply(
     session: Session,
-    changes: list[dict[str, Any]],
+    changes: list[Relocation],
     revision_id: int,
     actor: str,
     role: str,
     now: datetime,
 ) -> None:
     cols = {
-        "ids": [c["id"] for c in changes],
-        "l1": [c["ids"][0] for c in changes],
-        "l2": [c["ids"][1] for c in changes],
-        "l3": [c["ids"][2] for c in changes],
-        "comm": [c["community_id"] for c in changes],
-        "method": [c["method"] for c in changes],
-        "assignee": [c["assignee"] for c in changes],
-        "reason": [c["reason"] for c in changes],
-        "data": [json.dumps({k: c[k] for k in ("from", "to")}) for c in changes],
-        "status": [c["status"] for c in changes],
+        "ids": [c.id for c in changes],
+        "l1": [c.cell_ids[0] for c in changes],
+        "l2": [c.cell_ids[1] for c in changes],
+        "l3": [c.cell_ids[2] for c in changes],
+        "comm": [c.community_id for c in changes],
+        "street": [c.street_id for c in changes],
+        "method": [c.method for c in changes],
+        "assignee": [c.after.assignee_worker_id for c in changes],
+        "reason": [c.after.assignment_reason for c in changes],
+        "data": [json.dumps(c.event_data()) for c in changes],
+        "status": [c.status for c in changes],
     }
     session.execute(
         text(
             "UPDATE incidents i SET l1_cell_id = u.l1, l2_cell_id = u.l2, l3_cell_id = u.l3, "
-            "community_id = coalesce(u.comm, i.community_id), locate_method = u.method, "
+            "community_id = coalesce(u.comm, i.community_id), "
+            "street_id = coalesce(u.street, i.street_id), locate_method = u.method, "
             "assignee_worker_id = u.assignee, assignment_reason = u.reason, revision_id = :r, "
             "version = i.version + 1, updated_at = :now "
             "FROM unnest(CAST(:ids AS bigint[]), CAST(:l1 AS int[]), "
             "CAST(:l2 AS int[]), CAST(:l3 AS int[]), CAST(:comm AS int[]), "
-            "CAST(:method AS text[]), CAST(:assignee AS int[]), CAST(:reason AS text[])) "
-            "AS u(id, l1, l2, l3, comm, method, assignee, reason) WHERE i.id = u.id"
+            "CAST(:street AS int[]), CAST(:method AS text[]), CAST(:assignee AS int[]), "
+            "CAST(:reason AS text[])) "
+            "AS u(id, l1, l2, l3, comm, street, method, assignee, reason) WHERE i.id = u.id"
         ),
         {**cols, "r": revision_id, "now": now},
     )

@@ -8,17 +8,16 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
-import httpx
 import pytest
 from sqlalchemy import Engine, text
 
 from layers.tables.grid_cells import LIVE
 from tests.conftest import DemoDatabase as DemoDb
+from tests.live_server import wait_healthy
 
 pytestmark = pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin missing")
 
@@ -65,15 +64,11 @@ def server(test_db: DemoDb) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited")
-            time.sleep(0.1)
+        try:
+            wait_healthy(base, proc)
+        except RuntimeError as exc:
+            err = proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else ""
+            raise RuntimeError(f"{exc}\n{err}") from exc
         yield f"{base}/ogc"
     finally:
         proc.terminate()

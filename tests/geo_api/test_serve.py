@@ -6,12 +6,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from tests.conftest import DemoDatabase
+from tests.live_server import wait_healthy
 
 
 def _free_port() -> int:
@@ -38,18 +36,10 @@ def test_serve_answers_health_and_prints_urls(test_db: DemoDatabase, tmp_path: P
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline:
-            try:
-                resp = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-                status = resp.status_code
-                if status == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        assert status == 200, log.read_text()
+        try:
+            resp = wait_healthy(f"http://127.0.0.1:{port}", proc)
+        except RuntimeError as exc:
+            raise AssertionError(f"{exc}\n{log.read_text()}") from exc
         assert resp.json()["database"] == "ok"
         printed = log.read_text()
         assert f"http://127.0.0.1:{port}/docs" in printed
