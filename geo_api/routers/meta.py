@@ -10,13 +10,16 @@ from fastapi.responses import JSONResponse
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import SettingsDep
 from geo_api.errors import RETRY_AFTER_S
+from geo_api.schemas.meta import Health, Landing
 from layers.core.errors import DatabaseUnavailableError
 from layers.store.db import check_connection
 
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/", dependencies=[allow(*EVERYONE)], summary="What this service offers")
+@router.get(
+    "/", response_model=Landing, dependencies=[allow(*EVERYONE)], summary="What this service offers"
+)
 def landing(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """Links to the API documentation and the other entry points."""
     base = settings.base_url()
@@ -30,7 +33,12 @@ def landing(request: Request, settings: SettingsDep) -> dict[str, Any]:
     }
 
 
-@router.get("/health", dependencies=[allow(*EVERYONE)], summary="Is the database reachable?")
+@router.get(
+    "/health",
+    response_model=Health,
+    dependencies=[allow(*EVERYONE)],
+    summary="Is the database reachable?",
+)
 def health(request: Request) -> JSONResponse:
     """200 with the PostGIS version when the database answers, 503 otherwise.
 

@@ -12,6 +12,17 @@ from geo_api.auth import Principal, Role, allow
 from geo_api.background.suggest_runs import suggest_or_submit, wants_async
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.schemas.jobs import JobOut, job_out, owner_of
+from geo_api.schemas.planning import (
+    CellsReplaced,
+    DraftCells,
+    DraftCreated,
+    LiveValidation,
+    RevisionDiff,
+    RevisionListed,
+    RevisionOut,
+    Suggestion,
+    ValidationReport,
+)
 from geo_api.settings import Settings
 from grids.grid.history import list_revisions, revision_diff
 from grids.grid.live_check import LiveCheckOptions, check_live_grid
@@ -59,7 +70,12 @@ def _options(settings: Settings, tolerance_m: float | None = None) -> Validation
     )
 
 
-@router.post("/revisions", status_code=201, summary="Take a draft of a scope's live cells")
+@router.post(
+    "/revisions",
+    status_code=201,
+    response_model=DraftCreated,
+    summary="Take a draft of a scope's live cells",
+)
 def create(body: DraftCreate, session: SessionDep, who: Planner) -> dict[str, Any]:
     """A draft holding a copy of the live cells of a community, a street or the district."""
     code = {"community": body.community, "street": body.street, "district": None}[body.scope]
@@ -75,7 +91,11 @@ def create(body: DraftCreate, session: SessionDep, who: Planner) -> dict[str, An
     return {"id": rid}
 
 
-@router.get("/revisions", summary="Every revision, drafts and published")
+@router.get(
+    "/revisions",
+    response_model=list[RevisionListed],
+    summary="Every revision, drafts and published",
+)
 def revisions(
     session: SessionDep, who: Planner, status: Literal["draft", "published"] | None = None
 ) -> list[dict[str, Any]]:
@@ -83,7 +103,7 @@ def revisions(
     return list_revisions(session=session, status=status)
 
 
-@router.get("/revisions/{revision_id}", summary="One revision")
+@router.get("/revisions/{revision_id}", response_model=RevisionOut, summary="One revision")
 def revision(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]:
     """A revision's status, scope, author and times."""
     r = get_revision(session=session, revision_id=revision_id)
@@ -99,13 +119,21 @@ def revision(revision_id: int, session: SessionDep, who: Planner) -> dict[str, A
     }
 
 
-@router.get("/revisions/{revision_id}/cells", summary="The draft's cells as GeoJSON")
+@router.get(
+    "/revisions/{revision_id}/cells",
+    response_model=DraftCells,
+    summary="The draft's cells as GeoJSON",
+)
 def cells(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]:
     """A FeatureCollection: code, level, parent_code, households, population per cell."""
     return rows_to_features(read_draft(session=session, revision_id=revision_id))
 
 
-@router.put("/revisions/{revision_id}/cells", summary="Replace the draft's cells")
+@router.put(
+    "/revisions/{revision_id}/cells",
+    response_model=CellsReplaced,
+    summary="Replace the draft's cells",
+)
 def put_cells(
     revision_id: int, session: SessionDep, who: Planner, body: dict[str, Any] = Body(...)
 ) -> dict[str, Any]:
@@ -118,7 +146,11 @@ def put_cells(
     return {"id": revision_id, "cells": n}
 
 
-@router.post("/revisions/{revision_id}/validate", summary="Validate the draft")
+@router.post(
+    "/revisions/{revision_id}/validate",
+    response_model=ValidationReport,
+    summary="Validate the draft",
+)
 def validate(
     revision_id: int,
     session: SessionDep,
@@ -131,7 +163,9 @@ def validate(
     return validate_draft(session=session, revision_id=revision_id, options=options)
 
 
-@router.get("/live/validation", summary="Does the live grid tile exactly?")
+@router.get(
+    "/live/validation", response_model=LiveValidation, summary="Does the live grid tile exactly?"
+)
 def live_validation(
     session: SessionDep,
     settings: SettingsDep,
@@ -173,7 +207,11 @@ def publish_revision(
     return result
 
 
-@router.get("/revisions/{revision_id}/diff", summary="Cells added, removed and changed")
+@router.get(
+    "/revisions/{revision_id}/diff",
+    response_model=RevisionDiff,
+    summary="Cells added, removed and changed",
+)
 def diff(
     revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner
 ) -> dict[str, Any]:
@@ -183,6 +221,7 @@ def diff(
 
 @router.post(
     "/revisions/{revision_id}/suggest",
+    response_model=Suggestion,
     summary="Suggest balanced cells (big drafts, or `Prefer: respond-async`: a job)",
     responses={
         202: {
