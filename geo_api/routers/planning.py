@@ -38,6 +38,7 @@ from grids.planning.drafts import (
 from grids.planning.impact import impact
 from grids.planning.publish import publish
 from grids.planning.validation import ValidationOptions, validate_draft
+from grids.planning.validation import ValidationReport as DraftValidation
 
 router = APIRouter(prefix="/planning", tags=["planning"])
 PLANNERS = (Role.PLANNER, Role.ADMIN)
@@ -157,7 +158,7 @@ def validate(
     settings: SettingsDep,
     who: Planner,
     tolerance_m: float | None = Query(default=None, ge=0, le=10),
-) -> dict[str, Any]:
+) -> DraftValidation:
     """Overlaps, gaps, pieces outside parent or scope, bad rings and codes, with geometry."""
     options = _options(settings, tolerance_m)
     return validate_draft(session=session, revision_id=revision_id, options=options)

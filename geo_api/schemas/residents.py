@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from geo_api.schemas.geojson import CodedFeature, FeatureCollection, IdFeature, Out
 
 
@@ -46,5 +50,9 @@ class Nearby(FeatureCollection[IdFeature]):
     grid: ServingGrid | None
 
 
-class GridCells(FeatureCollection[CodedFeature]):
+class GridCells(Out):
     """Cells valid at a time: code, name, level, parent, community, validity, figures."""
+
+    type: Literal["FeatureCollection"]
+    at: str = Field(description="The time asked for (ISO).")
+    features: list[CodedFeature]

@@ -64,7 +64,7 @@ def resolve_scope(*, session: Session, street: str | None, community: str | None
     return Scope(None, "district")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CoverageReport:
     """Figures, per-area table, courtyards and gap targets of one coverage evaluation."""
 
@@ -258,7 +258,9 @@ def coverage_report(
         targets, communities, cams, "community"
     )
     summary = _summary(targets, yards, cams, settings, scope)
-    return CoverageReport(summary, areas, yards, targets, views)
+    return CoverageReport(
+        summary=summary, areas=areas, courtyards=yards, targets=targets, views=views
+    )
 
 
 def _summary(targets, yards, cams, settings: AnalyticsSettings, scope: Scope) -> dict[str, Any]:
