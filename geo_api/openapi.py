@@ -179,17 +179,48 @@ def _bound(name: str | None, schema: dict[str, Any], bounds: tuple | None) -> No
         )
 
 
+def _refs(node: Any) -> set[str]:
+    """Names of the component schemas a piece of the document refers to."""
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+def _body_schemas(doc: dict[str, Any]) -> set[str]:
+    """Component schemas a request body uses, directly or nested (answers are not bounded:
+    they echo what was asked or say where a point is, which may lie outside)."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    todo = set().union(
+        *(
+            _refs(op.get("requestBody", {}))
+            for ops in doc.get("paths", {}).values()
+            for op in ops.values()
+        )
+    )
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in schemas:
+            seen.add(name)
+            todo |= _refs(schemas[name])
+    return seen
+
+
 def _bound_components(doc: dict[str, Any], bounds: tuple | None) -> None:
     """LonLat / PointIn bodies: the same bounds as the query parameters."""
     schemas = doc.get("components", {}).get("schemas", {})
-    for schema in schemas.values():
-        for name, prop in (schema.get("properties") or {}).items():
-            _bound(name, prop, bounds)
+    for name in _body_schemas(doc):
+        schema = schemas[name]
+        for prop_name, prop in (schema.get("properties") or {}).items():
+            _bound(prop_name, prop, bounds)
         coords = (schema.get("properties") or {}).get("coordinates")
         for option in (coords or {}).get("anyOf", []):
             items = option.get("prefixItems") or []
-            for name, item in zip(("lon", "lat"), items, strict=False):
-                _bound(name, item, bounds)
+            for item_name, item in zip(("lon", "lat"), items, strict=False):
+                _bound(item_name, item, bounds)
 
 
 def district_bounds(app: FastAPI) -> tuple[float, float, float, float] | None:
