@@ -27,6 +27,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
 from geo_api.routers.ogc.openapi_doc import PARAMETERS as OGC_PARAMETERS
+from geo_api.schemas import media
 
 logger = logging.getLogger(__name__)
 
@@ -71,31 +72,14 @@ OPEN311_ERRORS = {
         "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
     },
 }
-ANY_JSON: dict[str, Any] = {}
-_BINARY = {"type": "string", "format": "binary"}
-_HTML = {"text/html": {"schema": {"type": "string"}}}
-_GEOJSON = {"application/geo+json": {"schema": {"type": "object"}}}
-_OPEN311 = {"application/json": {"schema": ANY_JSON}, "text/xml": {"schema": {"type": "string"}}}
-_DOWNLOADS = {
-    media: {"schema": _BINARY}
-    for media in (
-        "application/geopackage+sqlite3",
-        "application/flatgeobuf",
-        "text/csv",
-        "application/vnd.apache.parquet",
-    )
-}
 SUCCESS: list[tuple[str, dict[str, Any]]] = [
-    (r"^/ogc/collections/\{collection_id\}/items$", {**_GEOJSON, **_DOWNLOADS}),
-    (r"^/ogc/collections/\{collection_id\}/items/\{feature_id\}$", _GEOJSON),
-    (r"^/ogc/api$", {"application/vnd.oai.openapi+json;version=3.0": {"schema": ANY_JSON}}),
-    (
-        r"^/ogc/collections/\{collection_id\}/queryables$",
-        {"application/schema+json": {"schema": ANY_JSON}, "application/json": {}},
-    ),
-    (r"/tiles/WebMercatorQuad/\{z\}/\{y\}/\{x\}$", {"application/vnd.mapbox-vector-tile": {}}),
-    (r"^/open311/", _OPEN311),
-    (r"^/maps/", _HTML),
+    (r"^/ogc/collections/\{collection_id\}/items$", {**media.GEOJSON, **media.DOWNLOADS}),
+    (r"^/ogc/collections/\{collection_id\}/items/\{feature_id\}$", media.GEOJSON),
+    (r"^/ogc/api$", media.OGC_OPENAPI),
+    (r"^/ogc/collections/\{collection_id\}/queryables$", media.QUERYABLES),
+    (r"/tiles/WebMercatorQuad/\{z\}/\{y\}/\{x\}$", media.MVT),
+    (r"^/open311/", media.OPEN311),
+    (r"^/maps/", media.HTML),
 ]
 """Media types of a 2xx, by path (first match); others keep what FastAPI generated."""
 EXTRA_SUCCESS: list[tuple[str, str, str]] = [
