@@ -16,7 +16,7 @@ from layers.analytics import coverage_geojson
 from layers.analytics.coverage_report import coverage_report, resolve_scope
 from layers.analytics.hotspots import HotspotQuery, hotspots, to_feature_collection
 from layers.analytics.siting import SitingRequest, prepare_siting, solve_siting
-from layers.analytics.siting_response import siting_response
+from layers.analytics.siting_response import SitingAnswer, siting_response
 from layers.analytics.trends import TrendQuery, trends
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -227,7 +227,7 @@ def post_siting(
     session: SessionDep,
     settings: SettingsDep,
     principal: Principal = allow(Role.PLANNER, Role.ADMIN),
-) -> dict[str, Any]:
+) -> SitingAnswer:
     """Chosen sites with their view sectors and coverage gain, beside the greedy choice."""
     scope = resolve_scope(session=session, street=body.street, community=body.community)
     fields = body.model_dump(exclude={"street", "community", "candidates", "weights"})

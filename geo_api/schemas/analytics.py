@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from geo_api.schemas.geojson import Feature, FeatureCollection, IdFeature, Number, Out
+from layers.analytics.siting_response import ChoiceSummary, Gain, GreedySummary
 
 
 class Hotspots(FeatureCollection[IdFeature]):
@@ -127,6 +128,6 @@ class Sites(FeatureCollection[Feature]):
     optics: dict[str, Number]
     targets: dict[str, Any] = Field(description="`uncovered` and `by_kind`.")
     candidates: dict[str, Any]
-    mclp: dict[str, Any]
-    greedy: dict[str, Any]
-    gain_over_greedy: dict[str, Number]
+    mclp: ChoiceSummary
+    greedy: GreedySummary
+    gain_over_greedy: Gain
