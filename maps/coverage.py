@@ -52,7 +52,7 @@ def _share_color(share: float) -> str:
 
 
 def _courtyards(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
-    gdf = for_display(layers.tables.courtyards, options)
+    gdf = for_display(layers.courtyards, options)
     if not gdf.empty:
         gdf["covered_pct"] = (gdf["covered_share"] * 100).round(1)
         gdf = escape.escape_properties(gdf, ["name", "code"]).drop(columns=["covered_share"])

@@ -92,7 +92,7 @@ def _cases(m: folium.Map, layers: DispatchLayers, options: PageOptions) -> None:
 
 
 def _workers(m: folium.Map, layers: DispatchLayers, options: PageOptions) -> None:
-    shown = for_display(layers.tables.workers, options)
+    shown = for_display(layers.workers, options)
     rows = [
         [round(r.geometry.y, 6), round(r.geometry.x, 6), 0, f"{r.name} · {r.cell_code}"]
         for r in shown.itertuples(index=False)

@@ -160,7 +160,7 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
     """The hotspot map as an HTML page."""
     m = new_map(layers.outlines, options, "事件热点 hotspots")
     notes = _gi_layer(m, layers, options) + _trend_layers(m, layers, options)
-    points = layers.tables.incidents
+    points = layers.incidents
     if not len(points):
         notes.append("事件 cases: 本期无事件 no case in this period")
     if options.tiles_url and options.tiles_crs != "wgs84" and len(points):
