@@ -97,7 +97,7 @@ def _cell_layer(
 
 
 def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> list[str]:
-    gdf = _cells(layers.analytics.hotspots, options)
+    gdf = _cells(layers.hotspots, options)
     if not gdf.empty:
         gdf = gdf[["cell", "count", "z", "p_fdr", "class", "geometry"]]
         gdf["p_fdr"] = gdf["p_fdr"].round(4)
@@ -117,14 +117,14 @@ def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> lis
 
 
 def _trend_layers(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> list[str]:
-    if layers.analytics.trends is None:
+    if layers.trends is None:
         if layers.trends_missing is None:
             return []
         folium.FeatureGroup(
             name=f"时空趋势 emerging trends — {NO_PATTERN_NOTE}", show=False
         ).add_to(m)
         return [f"时空趋势 emerging trends: {layers.trends_missing}"]
-    gdf = _cells(layers.analytics.trends, options)
+    gdf = _cells(layers.trends, options)
     shown = gdf[gdf["category"] != NO_PATTERN]
     _cell_layer(
         m,
@@ -184,8 +184,8 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
         ),
         "bottomleft",
     ).add_to(m)
-    if layers.analytics.trends is not None:
-        present = [c for c in CATEGORIES if c in set(layers.analytics.trends["category"])]
+    if layers.trends is not None:
+        present = [c for c in CATEGORIES if c in set(layers.trends["category"])]
         Panel(
             legend_html("时空趋势 emerging trends", [(TREND_COLORS[c], c) for c in present]),
             "bottomright",
