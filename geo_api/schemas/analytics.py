@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from geo_api.schemas.geojson import Feature, FeatureCollection, IdFeature, Number, Out
+from layers.analytics.coverage_figures import AreaCoverage, CoverageSummary
 from layers.analytics.siting_response import ChoiceSummary, Gain, GreedySummary
 
 
@@ -32,79 +33,6 @@ class Trends(FeatureCollection[IdFeature]):
     interval: str
     slices: list[str] = Field(description="Start of each time slice (ISO, local time).")
     categories: dict[str, int] = Field(description="Cells per category.")
-
-
-class Counted(Out):
-    """Targets of a kind: how many, how many seen, the share (None without targets)."""
-
-    total: int
-    covered: int
-    share: float | None
-
-
-class Cameras(Out):
-    """Cameras in scope and how many are online."""
-
-    total: int
-    online: int
-    online_share: float | None
-
-
-class CourtyardFigures(Out):
-    """Courtyards: count, mean covered share of their area, entrances seen."""
-
-    count: int
-    mean_covered_share: float | None
-    entrances: int
-    entrances_seen: int
-
-
-class Gaps(Out):
-    """Uncovered targets, by reason."""
-
-    total: int
-    by_reason: dict[str, int]
-
-
-class NationalTarget(Out):
-    """A national target share, the actual share and whether it is met."""
-
-    target: Number
-    actual: float | None
-    met: bool
-
-
-class NationalTargets(Out):
-    """The two national targets the report checks."""
-
-    key_public_places_covered: NationalTarget
-    cameras_online: NationalTarget
-
-
-class CoverageSummary(Out):
-    """The figures of a coverage report for its scope."""
-
-    scope: str
-    cameras: Cameras
-    targets: dict[str, Counted] = Field(description="Per target kind.")
-    all_targets: Counted
-    courtyards: CourtyardFigures
-    gaps: Gaps
-    national_targets: NationalTargets
-
-
-class AreaCoverage(Out):
-    """One street or community of the per-area table."""
-
-    level: str
-    code: str
-    name: str
-    targets: int
-    covered: int
-    share: float
-    by_kind: dict[str, dict[str, int]]
-    cameras: int
-    cameras_online: int
 
 
 class Coverage(Out):
