@@ -34,14 +34,14 @@ class OverrideIn(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-def _out(row: CalendarOverride) -> dict[str, Any]:
-    return {
-        "date": row.day.isoformat(),
-        "is_working_day": row.is_working_day,
-        "note": row.note,
-        "updated_at": row.updated_at.isoformat(),
-        "updated_by": row.updated_by,
-    }
+def _out(row: CalendarOverride) -> OverrideOut:
+    return OverrideOut(
+        date=row.day.isoformat(),
+        is_working_day=row.is_working_day,
+        note=row.note,
+        updated_at=row.updated_at.isoformat(),
+        updated_by=row.updated_by,
+    )
 
 
 @router.get(
@@ -64,7 +64,7 @@ def days(
     response_model=list[OverrideOut],
     summary="The district's overrides of the official calendar",
 )
-def overrides(session: SessionDep, who: Admin) -> list[dict[str, Any]]:
+def overrides(session: SessionDep, who: Admin) -> list[OverrideOut]:
     """Every override, by date."""
     return [_out(r) for r in list_overrides(session=session)]
 
@@ -74,7 +74,7 @@ def overrides(session: SessionDep, who: Admin) -> list[dict[str, Any]]:
 )
 def put_override(
     day: date, body: OverrideIn, session: SessionDep, who: Admin, now: NowDep
-) -> dict[str, Any]:
+) -> OverrideOut:
     """Create or replace the override of `day`; deadlines started from now on use it."""
     row = set_override(
         session=session,

@@ -77,7 +77,7 @@ def _options(settings: Settings, tolerance_m: float | None = None) -> Validation
     response_model=DraftCreated,
     summary="Take a draft of a scope's live cells",
 )
-def create(body: DraftCreate, session: SessionDep, who: Planner) -> dict[str, Any]:
+def create(body: DraftCreate, session: SessionDep, who: Planner) -> DraftCreated:
     """A draft holding a copy of the live cells of a community, a street or the district."""
     code = {"community": body.community, "street": body.street, "district": None}[body.scope]
     rid = create_draft(
@@ -89,7 +89,7 @@ def create(body: DraftCreate, session: SessionDep, who: Planner) -> dict[str, An
         note=body.note,
     )
     session.commit()
-    return {"id": rid}
+    return DraftCreated(id=rid)
 
 
 @router.get(
@@ -105,19 +105,19 @@ def revisions(
 
 
 @router.get("/revisions/{revision_id}", response_model=RevisionOut, summary="One revision")
-def revision(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]:
+def revision(revision_id: int, session: SessionDep, who: Planner) -> RevisionOut:
     """A revision's status, scope, author and times."""
     r = get_revision(session=session, revision_id=revision_id)
-    return {
-        "id": r.id,
-        "status": r.status,
-        "scope": r.scope,
-        "scope_code": r.scope_code,
-        "author": r.author,
-        "note": r.note,
-        "created_at": r.created_at,
-        "published_at": r.published_at,
-    }
+    return RevisionOut(
+        id=r.id,
+        status=r.status,
+        scope=r.scope,
+        scope_code=r.scope_code,
+        author=r.author,
+        note=r.note,
+        created_at=r.created_at,
+        published_at=r.published_at,
+    )
 
 
 @router.get(
@@ -137,14 +137,14 @@ def cells(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]
 )
 def put_cells(
     revision_id: int, session: SessionDep, who: Planner, body: dict[str, Any] = Body(...)
-) -> dict[str, Any]:
+) -> CellsReplaced:
     """Cells may be added, removed, reshaped, recoded; validation is a separate step."""
     rows = features_to_rows(body)
     n = replace_draft(
         session=session, revision_id=revision_id, rows=rows, actor=who.name, role=who.role
     )
     session.commit()
-    return {"id": revision_id, "cells": n}
+    return CellsReplaced(id=revision_id, cells=n)
 
 
 @router.post(
