@@ -227,8 +227,8 @@ def bench_pages(session, settings: Settings, figures: dict) -> None:
             options,
         ),
     )
-    query = HotspotQuery(a.h3_resolution, permutations=a.permutations, seed=a.seed)
-    trend = TrendQuery(a.h3_resolution, "month", alpha=a.trend_alpha)
+    query = HotspotQuery(resolution=a.h3_resolution, permutations=a.permutations, seed=a.seed)
+    trend = TrendQuery(resolution=a.h3_resolution, interval="month", alpha=a.trend_alpha)
     size(
         "hotspots",
         lambda: hotspots.build_page(

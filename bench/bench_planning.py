@@ -94,8 +94,8 @@ def bench_validation(session: Session, subset: int) -> dict[str, Any]:
     t_naive_subset, _ = timed(lambda: naive_pairwise(cells))
     session.rollback()
     return {
-        "district_cells": report["cells"],
-        "problems": len(report["problems"]),
+        "district_cells": report.cells,
+        "problems": len(report.problems),
         "validate_s": round(t_full, 3),
         "st_union_area_checks_s": round(t_union, 3),
         "subset_cells": len(cells),
@@ -103,7 +103,7 @@ def bench_validation(session: Session, subset: int) -> dict[str, Any]:
         "subset_naive_pairwise_s": round(t_naive_subset, 3),
         "naive_over_ours_subset": round(t_naive_subset / max(t_ours_subset, 1e-9), 1),
         "naive_pairwise_district_extrapolated_s": round(
-            t_naive_subset * (report["cells"] / max(len(cells), 1)) ** 2
+            t_naive_subset * (report.cells / max(len(cells), 1)) ** 2
         ),
     }
 

@@ -27,6 +27,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
 from geo_api.routers.ogc.openapi_doc import PARAMETERS as OGC_PARAMETERS
+from geo_api.schemas import media
 
 logger = logging.getLogger(__name__)
 
@@ -71,31 +72,14 @@ OPEN311_ERRORS = {
         "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
     },
 }
-ANY_JSON: dict[str, Any] = {}
-_BINARY = {"type": "string", "format": "binary"}
-_HTML = {"text/html": {"schema": {"type": "string"}}}
-_GEOJSON = {"application/geo+json": {"schema": {"type": "object"}}}
-_OPEN311 = {"application/json": {"schema": ANY_JSON}, "text/xml": {"schema": {"type": "string"}}}
-_DOWNLOADS = {
-    media: {"schema": _BINARY}
-    for media in (
-        "application/geopackage+sqlite3",
-        "application/flatgeobuf",
-        "text/csv",
-        "application/vnd.apache.parquet",
-    )
-}
 SUCCESS: list[tuple[str, dict[str, Any]]] = [
-    (r"^/ogc/collections/\{collection_id\}/items$", {**_GEOJSON, **_DOWNLOADS}),
-    (r"^/ogc/collections/\{collection_id\}/items/\{feature_id\}$", _GEOJSON),
-    (r"^/ogc/api$", {"application/vnd.oai.openapi+json;version=3.0": {"schema": ANY_JSON}}),
-    (
-        r"^/ogc/collections/\{collection_id\}/queryables$",
-        {"application/schema+json": {"schema": ANY_JSON}, "application/json": {}},
-    ),
-    (r"/tiles/WebMercatorQuad/\{z\}/\{y\}/\{x\}$", {"application/vnd.mapbox-vector-tile": {}}),
-    (r"^/open311/", _OPEN311),
-    (r"^/maps/", _HTML),
+    (r"^/ogc/collections/\{collection_id\}/items$", {**media.GEOJSON, **media.DOWNLOADS}),
+    (r"^/ogc/collections/\{collection_id\}/items/\{feature_id\}$", media.GEOJSON),
+    (r"^/ogc/api$", media.OGC_OPENAPI),
+    (r"^/ogc/collections/\{collection_id\}/queryables$", media.QUERYABLES),
+    (r"/tiles/WebMercatorQuad/\{z\}/\{y\}/\{x\}$", media.MVT),
+    (r"^/open311/", media.OPEN311),
+    (r"^/maps/", media.HTML),
 ]
 """Media types of a 2xx, by path (first match); others keep what FastAPI generated."""
 EXTRA_SUCCESS: list[tuple[str, str, str]] = [
@@ -179,17 +163,48 @@ def _bound(name: str | None, schema: dict[str, Any], bounds: tuple | None) -> No
         )
 
 
+def _refs(node: Any) -> set[str]:
+    """Names of the component schemas a piece of the document refers to."""
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+def _body_schemas(doc: dict[str, Any]) -> set[str]:
+    """Component schemas a request body uses, directly or nested (answers are not bounded:
+    they echo what was asked or say where a point is, which may lie outside)."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    todo = set().union(
+        *(
+            _refs(op.get("requestBody", {}))
+            for ops in doc.get("paths", {}).values()
+            for op in ops.values()
+        )
+    )
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in schemas:
+            seen.add(name)
+            todo |= _refs(schemas[name])
+    return seen
+
+
 def _bound_components(doc: dict[str, Any], bounds: tuple | None) -> None:
     """LonLat / PointIn bodies: the same bounds as the query parameters."""
     schemas = doc.get("components", {}).get("schemas", {})
-    for schema in schemas.values():
-        for name, prop in (schema.get("properties") or {}).items():
-            _bound(name, prop, bounds)
+    for name in _body_schemas(doc):
+        schema = schemas[name]
+        for prop_name, prop in (schema.get("properties") or {}).items():
+            _bound(prop_name, prop, bounds)
         coords = (schema.get("properties") or {}).get("coordinates")
         for option in (coords or {}).get("anyOf", []):
             items = option.get("prefixItems") or []
-            for name, item in zip(("lon", "lat"), items, strict=False):
-                _bound(name, item, bounds)
+            for item_name, item in zip(("lon", "lat"), items, strict=False):
+                _bound(item_name, item, bounds)
 
 
 def district_bounds(app: FastAPI) -> tuple[float, float, float, float] | None:

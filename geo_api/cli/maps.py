@@ -54,8 +54,8 @@ def _page(name: PageName, session, settings: Settings, options: PageOptions, arg
         )
         return coverage.build_page(data, options)
     if name is PageName.HOTSPOTS:
-        query = HotspotQuery(a.h3_resolution, permutations=a.permutations, seed=a.seed)
-        trend = TrendQuery(a.h3_resolution, "month", alpha=a.trend_alpha)
+        query = HotspotQuery(resolution=a.h3_resolution, permutations=a.permutations, seed=a.seed)
+        trend = TrendQuery(resolution=a.h3_resolution, interval="month", alpha=a.trend_alpha)
         data = hotspot_layers(
             session=session, query=query, trend=trend, limits=settings.limits, actor="cli"
         )

@@ -10,11 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from geo_api.auth import STAFF, Principal, Role, allow
 from geo_api.deps import SessionDep, SettingsDep
 from geo_api.routers.params import Moment, incident_filter, split_codes
+from geo_api.schemas.analytics import Coverage, CoverageGaps, Hotspots, Sites, Trends
+from geo_api.schemas.geojson import Feature, FeatureCollection
 from layers.analytics import coverage_geojson
 from layers.analytics.coverage_report import coverage_report, resolve_scope
 from layers.analytics.hotspots import HotspotQuery, hotspots, to_feature_collection
 from layers.analytics.siting import SitingRequest, prepare_siting, solve_siting
-from layers.analytics.siting_response import siting_response
+from layers.analytics.siting_response import SitingAnswer, siting_response
 from layers.analytics.trends import TrendQuery, trends
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -22,7 +24,11 @@ router = APIRouter(prefix="/analytics", tags=["analytics"])
 Codes = Annotated[list[str], Query(description="Repeat or comma-separate.")]
 
 
-@router.get("/hotspots", summary="Gi* hot and cold spots of incidents on H3 cells (GeoJSON)")
+@router.get(
+    "/hotspots",
+    response_model=Hotspots,
+    summary="Gi* hot and cold spots of incidents on H3 cells (GeoJSON)",
+)
 def get_hotspots(
     session: SessionDep,
     settings: SettingsDep,
@@ -66,7 +72,9 @@ def get_hotspots(
     )
 
 
-@router.get("/trends", summary="Emerging hot spot analysis on H3 cells (GeoJSON)")
+@router.get(
+    "/trends", response_model=Trends, summary="Emerging hot spot analysis on H3 cells (GeoJSON)"
+)
 def get_trends(
     session: SessionDep,
     settings: SettingsDep,
@@ -120,7 +128,9 @@ def _report(session, settings, principal: Principal, street, community):
     return report
 
 
-@router.get("/coverage", summary="Camera coverage figures per street and community")
+@router.get(
+    "/coverage", response_model=Coverage, summary="Camera coverage figures per street and community"
+)
 def get_coverage(
     session: SessionDep,
     settings: SettingsDep,
@@ -133,7 +143,11 @@ def get_coverage(
     return {"summary": report.summary, "areas": report.areas}
 
 
-@router.get("/coverage/gaps", summary="Uncovered required targets with the reason (GeoJSON)")
+@router.get(
+    "/coverage/gaps",
+    response_model=CoverageGaps,
+    summary="Uncovered required targets with the reason (GeoJSON)",
+)
 def get_coverage_gaps(
     session: SessionDep,
     settings: SettingsDep,
@@ -150,7 +164,11 @@ def get_coverage_gaps(
     )
 
 
-@router.get("/coverage/courtyards", summary="Courtyards by covered share (GeoJSON)")
+@router.get(
+    "/coverage/courtyards",
+    response_model=FeatureCollection[Feature],
+    summary="Courtyards by covered share (GeoJSON)",
+)
 def get_coverage_courtyards(
     session: SessionDep,
     settings: SettingsDep,
@@ -163,7 +181,11 @@ def get_coverage_courtyards(
     return coverage_geojson.courtyards_geojson(report, settings.metric_srid)
 
 
-@router.get("/coverage/views", summary="Camera views clipped by buildings (GeoJSON)")
+@router.get(
+    "/coverage/views",
+    response_model=FeatureCollection[Feature],
+    summary="Camera views clipped by buildings (GeoJSON)",
+)
 def get_coverage_views(
     session: SessionDep,
     settings: SettingsDep,
@@ -195,13 +217,17 @@ class SitingBody(BaseModel):
     time_limit_s: float = Field(20.0, gt=0, le=120)
 
 
-@router.post("/siting", summary="Where k new cameras cover most uncovered targets (MCLP vs greedy)")
+@router.post(
+    "/siting",
+    response_model=Sites,
+    summary="Where k new cameras cover most uncovered targets (MCLP vs greedy)",
+)
 def post_siting(
     body: SitingBody,
     session: SessionDep,
     settings: SettingsDep,
     principal: Principal = allow(Role.PLANNER, Role.ADMIN),
-) -> dict[str, Any]:
+) -> SitingAnswer:
     """Chosen sites with their view sectors and coverage gain, beside the greedy choice."""
     scope = resolve_scope(session=session, street=body.street, community=body.community)
     fields = body.model_dump(exclude={"street", "community", "candidates", "weights"})

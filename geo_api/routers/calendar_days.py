@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.auth import STAFF, Principal, Role, allow
 from geo_api.deps import NowDep, SessionDep
+from geo_api.schemas.meta import CalendarDay, OverrideOut
 from grids.cases.reference import forget_reference
 from layers.core.errors import NotFoundError
 from layers.tables.calendar_overrides import (
@@ -33,17 +34,22 @@ class OverrideIn(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
-def _out(row: CalendarOverride) -> dict[str, Any]:
-    return {
-        "date": row.day.isoformat(),
-        "is_working_day": row.is_working_day,
-        "note": row.note,
-        "updated_at": row.updated_at.isoformat(),
-        "updated_by": row.updated_by,
-    }
+def _out(row: CalendarOverride) -> OverrideOut:
+    return OverrideOut(
+        date=row.day.isoformat(),
+        is_working_day=row.is_working_day,
+        note=row.note,
+        updated_at=row.updated_at.isoformat(),
+        updated_by=row.updated_by,
+    )
 
 
-@router.get("", dependencies=[allow(*STAFF)], summary="Working days of a date range")
+@router.get(
+    "",
+    response_model=list[CalendarDay],
+    dependencies=[allow(*STAFF)],
+    summary="Working days of a date range",
+)
 def days(
     session: SessionDep,
     first: date = Query(alias="from", description="first date (local)"),
@@ -53,16 +59,22 @@ def days(
     return calendar_days(session=session, first=first, last=last)
 
 
-@router.get("/overrides", summary="The district's overrides of the official calendar")
-def overrides(session: SessionDep, who: Admin) -> list[dict[str, Any]]:
+@router.get(
+    "/overrides",
+    response_model=list[OverrideOut],
+    summary="The district's overrides of the official calendar",
+)
+def overrides(session: SessionDep, who: Admin) -> list[OverrideOut]:
     """Every override, by date."""
     return [_out(r) for r in list_overrides(session=session)]
 
 
-@router.put("/overrides/{day}", summary="Set a date's working-day status")
+@router.put(
+    "/overrides/{day}", response_model=OverrideOut, summary="Set a date's working-day status"
+)
 def put_override(
     day: date, body: OverrideIn, session: SessionDep, who: Admin, now: NowDep
-) -> dict[str, Any]:
+) -> OverrideOut:
     """Create or replace the override of `day`; deadlines started from now on use it."""
     row = set_override(
         session=session,
@@ -79,7 +91,9 @@ def put_override(
     return out
 
 
-@router.delete("/overrides/{day}", status_code=204, summary="Remove a date's override")
+@router.delete(
+    "/overrides/{day}", status_code=204, response_class=Response, summary="Remove a date's override"
+)
 def remove_override(day: date, session: SessionDep, who: Admin) -> Response:
     """The date follows the official calendar again."""
     if not delete_override(session=session, day=day, actor=who.name, role=str(who.role)):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import Moment
+from geo_api.schemas.residents import GridCells
 from grids.grid.history import cells_at
 from layers.core.errors import InvalidInputError
 from layers.core.geojson_input import GeometryInputError, lonlat_bbox
@@ -26,7 +27,12 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
         raise InvalidInputError(str(exc), code="bad_bbox") from None
 
 
-@router.get("/cells", dependencies=[allow(*EVERYONE)], summary="Grid cells valid at a time")
+@router.get(
+    "/cells",
+    response_model=GridCells,
+    dependencies=[allow(*EVERYONE)],
+    summary="Grid cells valid at a time",
+)
 def grid_cells(
     session: SessionDep,
     now: NowDep,

@@ -21,7 +21,7 @@ from geo_api.schemas.case_shapes import (
 )
 from geo_api.schemas.cases import EventOut, IncidentIn, IncidentOut, NearestWorkerOut, TransitionIn
 from grids.cases.dispatch import nearest_workers
-from grids.cases.intake import IntakeResult, NewCase, report_case
+from grids.cases.intake import IntakeResult, report_case
 from grids.cases.views import case_events, get_case
 from grids.cases.workflow import transition
 from layers.core.errors import PreconditionRequiredError
@@ -57,24 +57,9 @@ def report(
     the same category within 50 m in the previous 24 h.  Keep ``case_token``: it is
     how a resident without a key looks the case up (``X-Case-Token``).
     """
-    loc = body.location
-    lon, lat = (loc.lon, loc.lat) if hasattr(loc, "lon") else tuple(loc.coordinates[:2])
-    case = NewCase(
-        lon=float(lon),
-        lat=float(lat),
-        crs=body.crs,
-        category_code=body.category,
-        channel_code=body.channel,
-        description=body.description,
-        address=body.address,
-        reporter_name=body.reporter_name,
-        reporter_phone=body.reporter_phone,
-        external_id=body.external_id,
-        urgency=body.urgency,
-    )
     result = report_case(
         session=session,
-        case=case,
+        case=body.to_new_case(),
         actor=actor_of(principal),
         idempotency_key=idempotency_key,
         tolerance_m=request.app.state.settings.cases.locate_tolerance_m,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from geo_api.auth import Role, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import Moment
+from geo_api.schemas.kpis import KPIs
 from grids.cases.kpis import case_kpis
 from layers.core.errors import InvalidInputError
 
@@ -18,6 +19,8 @@ router = APIRouter(tags=["analytics"])
 
 @router.get(
     "/analytics/kpis",
+    response_model=KPIs,
+    response_model_exclude_unset=True,
     dependencies=[allow(Role.DISPATCHER, Role.PLANNER, Role.ADMIN)],
     summary="Case KPIs of a period (小事不出社、大事不出街)",
 )

@@ -106,8 +106,17 @@ def hotspots_map(
     a = settings.analytics
     filters = incident_filter(category, channel, start, end)
     res = resolution or a.h3_resolution
-    query = HotspotQuery(res, filters, a.permutations, "analytic", True, a.seed)
-    trend = None if interval == "none" else TrendQuery(res, interval, filters, a.trend_alpha)
+    query = HotspotQuery(
+        resolution=res,
+        filters=filters,
+        permutations=a.permutations,
+        inference="analytic",
+        fdr=True,
+        seed=a.seed,
+    )
+    trend = None
+    if interval != "none":
+        trend = TrendQuery(resolution=res, interval=interval, filters=filters, alpha=a.trend_alpha)
     data = hotspot_layers(
         session=session,
         query=query,

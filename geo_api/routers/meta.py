@@ -2,35 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import SettingsDep
 from geo_api.errors import RETRY_AFTER_S
+from geo_api.schemas.meta import Health, Landing, Link
 from layers.core.errors import DatabaseUnavailableError
 from layers.store.db import check_connection
 
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/", dependencies=[allow(*EVERYONE)], summary="What this service offers")
-def landing(request: Request, settings: SettingsDep) -> dict[str, Any]:
+@router.get(
+    "/", response_model=Landing, dependencies=[allow(*EVERYONE)], summary="What this service offers"
+)
+def landing(request: Request, settings: SettingsDep) -> Landing:
     """Links to the API documentation and the other entry points."""
     base = settings.base_url()
-    return {
-        "title": "wangge — 网格 grid governance",
-        "links": [
-            {"rel": "service-doc", "href": f"{base}/docs", "title": "API documentation"},
-            {"rel": "service-desc", "href": f"{base}/openapi.json", "title": "OpenAPI"},
-            {"rel": "health", "href": f"{base}/health", "title": "Health check"},
+    return Landing(
+        title="wangge — 网格 grid governance",
+        links=[
+            Link(rel="service-doc", href=f"{base}/docs", title="API documentation"),
+            Link(rel="service-desc", href=f"{base}/openapi.json", title="OpenAPI"),
+            Link(rel="health", href=f"{base}/health", title="Health check"),
         ],
-    }
+    )
 
 
-@router.get("/health", dependencies=[allow(*EVERYONE)], summary="Is the database reachable?")
+@router.get(
+    "/health",
+    response_model=Health,
+    dependencies=[allow(*EVERYONE)],
+    summary="Is the database reachable?",
+)
 def health(request: Request) -> JSONResponse:
     """200 with the PostGIS version when the database answers, 503 otherwise.
 

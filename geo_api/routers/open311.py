@@ -23,7 +23,9 @@ from fastapi.responses import Response
 from geo_api.auth import EVERYONE, Principal, PrincipalDep, allow, principal_of
 from geo_api.credentials import check_key, client_fingerprint
 from geo_api.deps import NowDep, SessionDep, SettingsDep
+from geo_api.schemas import media
 from geo_api.schemas.case_shapes import actor_of
+from geo_api.schemas.media import ok
 from geo_api.schemas.open311 import FORMATS, render_error, render_list, render_object
 from geo_api.settings import Settings
 from grids.cases.intake import IntakeResult
@@ -45,6 +47,8 @@ from layers.core.errors import (
 from layers.core.moments import parse_moment
 from layers.tables.clocks import LOCAL_TZ
 
+DOCUMENT = ok(media.OPEN311, "The document, in JSON or XML")
+"""Every Open311 answer: the spec's JSON or XML (`.json` / `.xml`)."""
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-25T00:00:00+08:00"
@@ -64,7 +68,13 @@ def _answer(fmt: str, jurisdiction: str | None, produce: Callable[[], Response])
         return render_error(fmt, exc.status_code, exc.message)
 
 
-@router.get("/discovery.{fmt}", dependencies=[allow(*EVERYONE)], summary="Discovery")
+@router.get(
+    "/discovery.{fmt}",
+    response_class=Response,
+    responses=DOCUMENT,
+    dependencies=[allow(*EVERYONE)],
+    summary="Discovery",
+)
 def discovery(fmt: str, settings: SettingsDep) -> Response:
     """Where the endpoint is, which specification and formats it speaks."""
     doc = {
@@ -84,7 +94,13 @@ def discovery(fmt: str, settings: SettingsDep) -> Response:
     return _answer(fmt, None, lambda: render_object(fmt, "discovery", doc))
 
 
-@router.get("/services.{fmt}", dependencies=[allow(*EVERYONE)], summary="Service list")
+@router.get(
+    "/services.{fmt}",
+    response_class=Response,
+    responses=DOCUMENT,
+    dependencies=[allow(*EVERYONE)],
+    summary="Service list",
+)
 def service_list(fmt: str, session: SessionDep, jurisdiction_id: Jurisdiction = None) -> Response:
     """Every case category as a service."""
     return _answer(
@@ -95,7 +111,11 @@ def service_list(fmt: str, session: SessionDep, jurisdiction_id: Jurisdiction = 
 
 
 @router.get(
-    "/services/{service_code}.{fmt}", dependencies=[allow(*EVERYONE)], summary="Service definition"
+    "/services/{service_code}.{fmt}",
+    response_class=Response,
+    responses=DOCUMENT,
+    dependencies=[allow(*EVERYONE)],
+    summary="Service definition",
 )
 def service_def(
     service_code: str, fmt: str, session: SessionDep, jurisdiction_id: Jurisdiction = None
@@ -157,7 +177,13 @@ def _find(
     )
 
 
-@router.get("/requests.{fmt}", dependencies=[allow(*EVERYONE)], summary="Service requests")
+@router.get(
+    "/requests.{fmt}",
+    response_class=Response,
+    responses=DOCUMENT,
+    dependencies=[allow(*EVERYONE)],
+    summary="Service requests",
+)
 def get_requests(
     fmt: str,
     session: SessionDep,
@@ -187,6 +213,8 @@ def get_requests(
 
 @router.get(
     "/requests/{service_request_id}.{fmt}",
+    response_class=Response,
+    responses=DOCUMENT,
     dependencies=[allow(*EVERYONE)],
     summary="One service request",
 )
@@ -212,7 +240,11 @@ def get_request(
 
 
 @router.get(
-    "/tokens/{token}.{fmt}", dependencies=[allow(*EVERYONE)], summary="Request id of a token"
+    "/tokens/{token}.{fmt}",
+    response_class=Response,
+    responses=DOCUMENT,
+    dependencies=[allow(*EVERYONE)],
+    summary="Request id of a token",
 )
 def get_token(token: str, fmt: str, session: SessionDep, jurisdiction_id: Jurisdiction = None):
     """The service_request_id a token (from POST requests) stands for."""
@@ -241,7 +273,12 @@ def _float(value: str | None, name: str) -> float | None:
         raise InvalidInputError(f"{name} must be a number", code="invalid_coordinates") from None
 
 
-@router.post("/requests.{fmt}", summary="Create a service request")
+@router.post(
+    "/requests.{fmt}",
+    response_class=Response,
+    responses=DOCUMENT,
+    summary="Create a service request",
+)
 def post(
     fmt: str,
     request: Request,

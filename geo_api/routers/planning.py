@@ -12,6 +12,17 @@ from geo_api.auth import Principal, allow
 from geo_api.background.suggest_runs import suggest_or_submit, wants_async
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.schemas.jobs import JobOut, job_out, owner_of
+from geo_api.schemas.planning import (
+    CellsReplaced,
+    DraftCells,
+    DraftCreated,
+    LiveValidation,
+    RevisionDiff,
+    RevisionListed,
+    RevisionOut,
+    Suggestion,
+    ValidationReport,
+)
 from geo_api.settings import Settings
 from grids.grid.history import list_revisions, revision_diff
 from grids.grid.live_check import LiveCheckOptions, check_live_grid
@@ -27,6 +38,7 @@ from grids.planning.drafts import (
 from grids.planning.impact import impact
 from grids.planning.publish import publish
 from grids.planning.validation import ValidationOptions, validate_draft
+from grids.planning.validation import ValidationReport as DraftValidation
 from layers.core.constants import MIN_SLIVER_M2
 from layers.core.roles import EDITORS
 
@@ -60,8 +72,13 @@ def _options(settings: Settings, tolerance_m: float | None = None) -> Validation
     )
 
 
-@router.post("/revisions", status_code=201, summary="Take a draft of a scope's live cells")
-def create(body: DraftCreate, session: SessionDep, who: Planner) -> dict[str, Any]:
+@router.post(
+    "/revisions",
+    status_code=201,
+    response_model=DraftCreated,
+    summary="Take a draft of a scope's live cells",
+)
+def create(body: DraftCreate, session: SessionDep, who: Planner) -> DraftCreated:
     """A draft holding a copy of the live cells of a community, a street or the district."""
     code = {"community": body.community, "street": body.street, "district": None}[body.scope]
     rid = create_draft(
@@ -73,10 +90,14 @@ def create(body: DraftCreate, session: SessionDep, who: Planner) -> dict[str, An
         note=body.note,
     )
     session.commit()
-    return {"id": rid}
+    return DraftCreated(id=rid)
 
 
-@router.get("/revisions", summary="Every revision, drafts and published")
+@router.get(
+    "/revisions",
+    response_model=list[RevisionListed],
+    summary="Every revision, drafts and published",
+)
 def revisions(
     session: SessionDep, who: Planner, status: Literal["draft", "published"] | None = None
 ) -> list[dict[str, Any]]:
@@ -84,55 +105,69 @@ def revisions(
     return list_revisions(session=session, status=status)
 
 
-@router.get("/revisions/{revision_id}", summary="One revision")
-def revision(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]:
+@router.get("/revisions/{revision_id}", response_model=RevisionOut, summary="One revision")
+def revision(revision_id: int, session: SessionDep, who: Planner) -> RevisionOut:
     """A revision's status, scope, author and times."""
     r = get_revision(session=session, revision_id=revision_id)
-    return {
-        "id": r.id,
-        "status": r.status,
-        "scope": r.scope,
-        "scope_code": r.scope_code,
-        "author": r.author,
-        "note": r.note,
-        "created_at": r.created_at,
-        "published_at": r.published_at,
-    }
+    return RevisionOut(
+        id=r.id,
+        status=r.status,
+        scope=r.scope,
+        scope_code=r.scope_code,
+        author=r.author,
+        note=r.note,
+        created_at=r.created_at,
+        published_at=r.published_at,
+    )
 
 
-@router.get("/revisions/{revision_id}/cells", summary="The draft's cells as GeoJSON")
+@router.get(
+    "/revisions/{revision_id}/cells",
+    response_model=DraftCells,
+    summary="The draft's cells as GeoJSON",
+)
 def cells(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]:
     """A FeatureCollection: code, level, parent_code, households, population per cell."""
     return rows_to_features(read_draft(session=session, revision_id=revision_id))
 
 
-@router.put("/revisions/{revision_id}/cells", summary="Replace the draft's cells")
+@router.put(
+    "/revisions/{revision_id}/cells",
+    response_model=CellsReplaced,
+    summary="Replace the draft's cells",
+)
 def put_cells(
     revision_id: int, session: SessionDep, who: Planner, body: dict[str, Any] = Body(...)
-) -> dict[str, Any]:
+) -> CellsReplaced:
     """Cells may be added, removed, reshaped, recoded; validation is a separate step."""
     rows = features_to_rows(body)
     n = replace_draft(
         session=session, revision_id=revision_id, rows=rows, actor=who.name, role=who.role
     )
     session.commit()
-    return {"id": revision_id, "cells": n}
+    return CellsReplaced(id=revision_id, cells=n)
 
 
-@router.post("/revisions/{revision_id}/validate", summary="Validate the draft")
+@router.post(
+    "/revisions/{revision_id}/validate",
+    response_model=ValidationReport,
+    summary="Validate the draft",
+)
 def validate(
     revision_id: int,
     session: SessionDep,
     settings: SettingsDep,
     who: Planner,
     tolerance_m: float | None = Query(default=None, ge=0, le=10),
-) -> dict[str, Any]:
+) -> DraftValidation:
     """Overlaps, gaps, pieces outside parent or scope, bad rings and codes, with geometry."""
     options = _options(settings, tolerance_m)
     return validate_draft(session=session, revision_id=revision_id, options=options)
 
 
-@router.get("/live/validation", summary="Does the live grid tile exactly?")
+@router.get(
+    "/live/validation", response_model=LiveValidation, summary="Does the live grid tile exactly?"
+)
 def live_validation(
     session: SessionDep,
     settings: SettingsDep,
@@ -180,7 +215,11 @@ def publish_revision(
     return result.as_json()
 
 
-@router.get("/revisions/{revision_id}/diff", summary="Cells added, removed and changed")
+@router.get(
+    "/revisions/{revision_id}/diff",
+    response_model=RevisionDiff,
+    summary="Cells added, removed and changed",
+)
 def diff(
     revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner
 ) -> dict[str, Any]:
@@ -190,6 +229,7 @@ def diff(
 
 @router.post(
     "/revisions/{revision_id}/suggest",
+    response_model=Suggestion,
     summary="Suggest balanced cells (big drafts, or `Prefer: respond-async`: a job)",
     responses={
         202: {

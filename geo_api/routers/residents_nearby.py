@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from geo_api.auth import EVERYONE, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import split_codes
+from geo_api.schemas.residents import Nearby
 from grids.cases.residents import resident_view
 from layers.core.crs import to_wgs84
 
@@ -24,6 +25,7 @@ def wgs84_point(lon: float, lat: float, crs: str) -> tuple[float, float]:
 
 @router.get(
     "/nearby",
+    response_model=Nearby,
     dependencies=[allow(*EVERYONE)],
     summary="Nearest service points (distance in metres, open now) and the grid serving a point",
 )

@@ -38,14 +38,21 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
-@router.get("/login", dependencies=[allow(*EVERYONE)], include_in_schema=False)
+@router.get(
+    "/login", response_class=HTMLResponse, dependencies=[allow(*EVERYONE)], include_in_schema=False
+)
 def login_page(next: str = "/maps/coverage") -> HTMLResponse:
     """The sign-in form (no script at all, hence the strictest page policy)."""
     page = _PAGE.format(next=html.escape(_safe_next(next)), message="")
     return HTMLResponse(page, headers={"Content-Security-Policy": LOGIN_CSP})
 
 
-@router.post("/login", dependencies=[allow(*EVERYONE)], summary="Sign a browser in with a key")
+@router.post(
+    "/login",
+    response_class=RedirectResponse,
+    dependencies=[allow(*EVERYONE)],
+    summary="Sign a browser in with a key",
+)
 def login(
     request: Request,
     session: SessionDep,
@@ -85,7 +92,12 @@ def login(
     return response
 
 
-@router.post("/logout", dependencies=[allow(*EVERYONE)], summary="Sign a browser out")
+@router.post(
+    "/logout",
+    response_class=RedirectResponse,
+    dependencies=[allow(*EVERYONE)],
+    summary="Sign a browser out",
+)
 def logout(request: Request, session: SessionDep, now: NowDep) -> RedirectResponse:
     """End the browser's session on the server and forget the cookie."""
     token = request.cookies.get(SESSION_COOKIE)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from grids.cases import fields
+from grids.cases.intake import NewCase
 from layers.core.geojson_input import LAT_RANGE, LON_RANGE
 
 CRS = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
@@ -115,6 +116,34 @@ class IncidentIn(BaseModel):
     reporter_phone: ReporterPhone | None = None
     external_id: ExternalId | None = None
     urgency: Literal["urgent", "normal"] | None = None
+
+    def lon_lat(self) -> tuple[float, float]:
+        """The point as two floats, whichever of the two shapes the caller sent."""
+        loc = self.location
+        if isinstance(loc, LonLat):
+            return float(loc.lon), float(loc.lat)
+        return float(loc.coordinates[0]), float(loc.coordinates[1])
+
+    def to_new_case(self) -> NewCase:
+        """The domain's `NewCase`: the one place the body's field names meet the domain's.
+
+        The body says `category`/`channel` (the API's words), the domain says
+        `category_code`/`channel_code`; every door that takes this body maps it here.
+        """
+        lon, lat = self.lon_lat()
+        return NewCase(
+            lon=lon,
+            lat=lat,
+            crs=self.crs,
+            category_code=self.category,
+            channel_code=self.channel,
+            description=self.description,
+            address=self.address,
+            reporter_name=self.reporter_name,
+            reporter_phone=self.reporter_phone,
+            external_id=self.external_id,
+            urgency=self.urgency,
+        )
 
 
 class Reporter(BaseModel):

@@ -174,11 +174,11 @@ def publish(
     )
     check_base(session=session, revision=revision, community_ids=communities)
     report = validate_draft(session=session, revision_id=revision_id, options=options)
-    if not report["valid"]:
+    if not report.valid:
         raise UnprocessableError(
-            f"revision {revision_id} has {len(report['problems'])} problems; fix them first",
+            f"revision {revision_id} has {len(report.problems)} problems; fix them first",
             code="revision_invalid",
-            report=report,
+            report=report.as_json(),
         )
     # From here to commit no transaction routes by the live grid: the cases committed
     # so far are all visible to the re-location below, later ones see the new grid.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -79,21 +79,49 @@ def draft_cells_metric(rows: Sequence[DraftRow], srid: int = UTM48N) -> list[Dra
     return [DraftCell(r.code, r.level, r.parent_code, g) for r, g in zip(rows, geoms, strict=True)]
 
 
-def problem_json(problem: Problem, srid: int = UTM48N) -> dict[str, Any]:
-    """One problem as JSON, its geometry in EPSG:4326 GeoJSON."""
+@dataclass(frozen=True, kw_only=True)
+class ReportedProblem:
+    """One problem as reported: its geometry in EPSG:4326 GeoJSON, its area rounded."""
+
+    kind: str
+    cells: list[str]
+    detail: str
+    area_m2: float
+    geometry: dict[str, Any] | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidationReport:
+    """A draft's validation: `valid`, counts per kind and every problem."""
+
+    revision: int
+    valid: bool
+    cells: int
+    tolerance_m: float
+    min_area_m2: float
+    counts: dict[str, int]
+    problems: list[ReportedProblem]
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as the 422 of a refused publish carries it (plain JSON)."""
+        return asdict(self)
+
+
+def reported_problem(problem: Problem, srid: int = UTM48N) -> ReportedProblem:
+    """One problem as reported, its geometry in EPSG:4326 GeoJSON."""
     geom = None if problem.geom is None else mapping(geom_to_wgs84(problem.geom, srid))
-    return {
-        "kind": problem.kind,
-        "cells": list(problem.cells),
-        "detail": problem.detail,
-        "area_m2": round(problem.area_m2, 4),
-        "geometry": geom,
-    }
+    return ReportedProblem(
+        kind=problem.kind,
+        cells=list(problem.cells),
+        detail=problem.detail,
+        area_m2=round(problem.area_m2, 4),
+        geometry=geom,
+    )
 
 
 def validate_draft(
     *, session: Session, revision_id: int, options: ValidationOptions
-) -> dict[str, Any]:
+) -> ValidationReport:
     """The validation report of a draft: `valid`, counts per kind and every problem."""
     revision = get_revision(session=session, revision_id=revision_id)
     rows = read_draft(session=session, revision_id=revision_id)
@@ -101,12 +129,12 @@ def validate_draft(
         session=session, scope=revision.scope, code=revision.scope_code or "", options=options
     )
     problems = validate(draft_cells_metric(rows, options.metric_srid), ctx)
-    return {
-        "revision": revision_id,
-        "valid": not problems,
-        "cells": len(rows),
-        "tolerance_m": options.tolerance_m,
-        "min_area_m2": options.min_area_m2,
-        "counts": dict(Counter(p.kind for p in problems)),
-        "problems": [problem_json(p, options.metric_srid) for p in problems],
-    }
+    return ValidationReport(
+        revision=revision_id,
+        valid=not problems,
+        cells=len(rows),
+        tolerance_m=options.tolerance_m,
+        min_area_m2=options.min_area_m2,
+        counts=dict(Counter(p.kind for p in problems)),
+        problems=[reported_problem(p, options.metric_srid) for p in problems],
+    )

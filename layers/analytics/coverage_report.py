@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.analytics import coverage, coverage_targets
+from layers.analytics.coverage_figures import (
+    AreaCoverage,
+    Cameras,
+    Counted,
+    CourtyardFigures,
+    CoverageSummary,
+    Gaps,
+    NationalTarget,
+    NationalTargets,
+)
 from layers.analytics.settings import AnalyticsSettings
 from layers.analytics.visibility import group_union
 from layers.core.errors import NotFoundError
@@ -64,12 +73,12 @@ def resolve_scope(*, session: Session, street: str | None, community: str | None
     return Scope(None, "district")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CoverageReport:
     """Figures, per-area table, courtyards and gap targets of one coverage evaluation."""
 
-    summary: dict[str, Any]
-    areas: list[dict[str, Any]]
+    summary: CoverageSummary
+    areas: list[AreaCoverage]
     courtyards: pd.DataFrame  # metric `geometry`, covered_share, entrances, entrances_seen
     targets: pd.DataFrame  # every required target with covered, reason, seen_by
     views: pd.DataFrame  # camera views (metric sector/visible) with online flags
@@ -163,28 +172,28 @@ def _area_rows(targets: pd.DataFrame, names: pd.DataFrame, cams: pd.DataFrame, l
             for kind, g in group.groupby("kind")
         }
         rows.append(
-            {
-                "level": level,
-                "code": info["code"],
-                "name": info["name"],
-                "targets": len(group),
-                "covered": int(group["covered"].sum()),
-                "share": round(float(group["covered"].mean()), 4),
-                "by_kind": by_kind,
-                "cameras": len(in_area),
-                "cameras_online": int(in_area["online"].sum()),
-            }
+            AreaCoverage(
+                level=level,
+                code=info["code"],
+                name=info["name"],
+                targets=len(group),
+                covered=int(group["covered"].sum()),
+                share=round(float(group["covered"].mean()), 4),
+                by_kind=by_kind,
+                cameras=len(in_area),
+                cameras_online=int(in_area["online"].sum()),
+            )
         )
     return rows
 
 
-def _kind_figures(targets: pd.DataFrame) -> dict[str, dict[str, float | None]]:
-    out: dict[str, dict[str, float | None]] = {}
+def _kind_figures(targets: pd.DataFrame) -> dict[str, Counted]:
+    out: dict[str, Counted] = {}
     for kind in coverage_targets.TARGET_KINDS:
         group = targets[targets["kind"] == kind]
         total, hit = len(group), int(group["covered"].sum())
         share = round(hit / total, 4) if total else None
-        out[kind] = {"total": total, "covered": hit, "share": share}
+        out[kind] = Counted(total=total, covered=hit, share=share)
     return out
 
 
@@ -258,46 +267,42 @@ def coverage_report(
         targets, communities, cams, "community"
     )
     summary = _summary(targets, yards, cams, settings, scope)
-    return CoverageReport(summary, areas, yards, targets, views)
+    return CoverageReport(
+        summary=summary, areas=areas, courtyards=yards, targets=targets, views=views
+    )
 
 
-def _summary(targets, yards, cams, settings: AnalyticsSettings, scope: Scope) -> dict[str, Any]:
+def _summary(targets, yards, cams, settings: AnalyticsSettings, scope: Scope) -> CoverageSummary:
     kinds = _kind_figures(targets)
     n_cams, n_on = len(cams), int(cams["online"].sum())
     online_share = round(n_on / n_cams, 4) if n_cams else None
-    key_share = kinds["key_place"]["share"]
+    key_share = kinds["key_place"].share
     gaps = targets[~targets["covered"]]
-    return {
-        "scope": scope.label,
-        "cameras": {"total": n_cams, "online": n_on, "online_share": online_share},
-        "targets": kinds,
-        "all_targets": {
-            "total": len(targets),
-            "covered": int(targets["covered"].sum()),
-            "share": round(float(targets["covered"].mean()), 4) if len(targets) else None,
-        },
-        "courtyards": {
-            "count": len(yards),
-            "mean_covered_share": round(float(yards["covered_share"].mean()), 4)
-            if len(yards)
-            else None,
-            "entrances": int(yards["entrances"].sum()) if len(yards) else 0,
-            "entrances_seen": int(yards["entrances_seen"].sum()) if len(yards) else 0,
-        },
-        "gaps": {
-            "total": len(gaps),
-            "by_reason": {r: int((gaps["reason"] == r).sum()) for r in REASONS},
-        },
-        "national_targets": {
-            "key_public_places_covered": {
-                "target": settings.target_key_place_share,
-                "actual": key_share,
-                "met": key_share is not None and key_share >= settings.target_key_place_share,
-            },
-            "cameras_online": {
-                "target": settings.target_online_share,
-                "actual": online_share,
-                "met": online_share is not None and online_share >= settings.target_online_share,
-            },
-        },
-    }
+    n_yards = len(yards)
+    return CoverageSummary(
+        scope=scope.label,
+        cameras=Cameras(total=n_cams, online=n_on, online_share=online_share),
+        targets=kinds,
+        all_targets=Counted(
+            total=len(targets),
+            covered=int(targets["covered"].sum()),
+            share=round(float(targets["covered"].mean()), 4) if len(targets) else None,
+        ),
+        courtyards=CourtyardFigures(
+            count=n_yards,
+            mean_covered_share=round(float(yards["covered_share"].mean()), 4) if n_yards else None,
+            entrances=int(yards["entrances"].sum()) if n_yards else 0,
+            entrances_seen=int(yards["entrances_seen"].sum()) if n_yards else 0,
+        ),
+        gaps=Gaps(
+            total=len(gaps), by_reason={r: int((gaps["reason"] == r).sum()) for r in REASONS}
+        ),
+        national_targets=NationalTargets(
+            key_public_places_covered=_national(settings.target_key_place_share, key_share),
+            cameras_online=_national(settings.target_online_share, online_share),
+        ),
+    )
+
+
+def _national(target: float, actual: float | None) -> NationalTarget:
+    return NationalTarget(target=target, actual=actual, met=actual is not None and actual >= target)

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_WEIGHTS = {"key_place": 3.0, "entrance": 2.0, "intersection": 1.0}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SitingRequest:
     """Budget, candidate generation and the optics of the new cameras."""
 

@@ -46,7 +46,7 @@ MIN_SLICES = 4
 MAX_SLICES = 260
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrendQuery:
     """An emerging hot spot analysis: resolution, slice interval, filters, trend alpha."""
 

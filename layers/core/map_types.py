@@ -26,7 +26,7 @@ class IncidentFilter:
     end: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HotspotQuery:
     """A hotspot analysis: H3 resolution, filters and the inference used for classes."""
 

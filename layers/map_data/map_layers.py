@@ -8,6 +8,7 @@ gets worker names only and no camera, the dispatcher page gets case texts.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -104,7 +105,12 @@ def coverage_layers(
         to_wgs84_geoms(shapely.points(gaps["x"].to_numpy(float), gaps["y"].to_numpy(float)), srid),
     )
     return CoverageLayers(
-        outlines(session=session), view_gdf, yard_gdf, gap_gdf, report.summary, report.areas
+        outlines(session=session),
+        view_gdf,
+        yard_gdf,
+        gap_gdf,
+        asdict(report.summary),
+        [asdict(a) for a in report.areas],
     )
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import typing
+
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
+
+from geo_api.routers import ROUTERS
 
 
 def test_every_operation_declares_problem_errors(client: TestClient) -> None:
@@ -51,3 +57,43 @@ def test_lon_lat_are_bounded_by_the_district(client: TestClient, engine: Engine)
     assert params["lon"]["maximum"] - params["lon"]["minimum"] < 1  # the district, not ±180
     body = doc["components"]["schemas"]["LonLat"]["properties"]
     assert body["lon"]["minimum"] == params["lon"]["minimum"]
+
+
+OTHER_RESULT_TYPES = {
+    ("POST", "/locate"),
+    ("GET", "/planning/revisions/{revision_id}/impact"),
+    ("POST", "/planning/revisions/{revision_id}/publish"),
+}
+"""Routes whose result types come with the locate/impact/publish result types."""
+
+
+def _declares_its_answer(route) -> bool:
+    model = route.response_model
+    inner = typing.get_args(model)[0] if typing.get_origin(model) is list else model
+    typed = isinstance(inner, type) and issubclass(inner, BaseModel)
+    return typed or not isinstance(route.response_class, DefaultPlaceholder)
+
+
+def _routes(routes):
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        yield from _routes(inner.routes) if inner is not None else (route,)
+
+
+def test_every_route_declares_a_model_or_a_response_class() -> None:
+    """A JSON route names its pydantic model; a Response route its class (and media types)."""
+    missing = [
+        (method, route.path)
+        for route in _routes([r for router in ROUTERS for r in router.routes])
+        if getattr(route, "include_in_schema", False)
+        for method in route.methods
+        if (method, route.path) not in OTHER_RESULT_TYPES and not _declares_its_answer(route)
+    ]
+    assert missing == []
+
+
+def test_answers_are_not_bounded_like_inputs(client: TestClient) -> None:
+    """The district bounds what a caller sends, not what an answer echoes."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "maximum" not in schemas["NearbyQuery"]["properties"]["lon"]
+    assert "maximum" in schemas["LonLat"]["properties"]["lon"]

@@ -22,6 +22,9 @@ from geo_api.routers.ogc.route import (
     link,
 )
 from geo_api.routers.ogc.state import EXTENTS
+from geo_api.schemas import media
+from geo_api.schemas.media import ok
+from geo_api.schemas.ogc import CollectionDoc, Collections, Conformance, OGCLanding
 from layers.ogc.crs_uris import CRS84_URI, SUPPORTED_URIS
 from layers.ogc.queryables import queryables_schema
 from layers.ogc.registry import Collection
@@ -68,8 +71,12 @@ DOWNLOADS = {
 }
 
 
-@router.get("", dependencies=[allow(*EVERYONE)], summary="OGC API landing page")
-@router.get("/", dependencies=[allow(*EVERYONE)], include_in_schema=False)
+@router.get(
+    "", response_model=OGCLanding, dependencies=[allow(*EVERYONE)], summary="OGC API landing page"
+)
+@router.get(
+    "/", response_model=OGCLanding, dependencies=[allow(*EVERYONE)], include_in_schema=False
+)
 def landing(request: Request) -> JSONResponse:
     """Links to the API document, conformance and collections (what QGIS and GDAL read)."""
     base = base_url(request)
@@ -89,13 +96,24 @@ def landing(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/conformance", dependencies=[allow(*EVERYONE)], summary="Conformance classes")
+@router.get(
+    "/conformance",
+    response_model=Conformance,
+    dependencies=[allow(*EVERYONE)],
+    summary="Conformance classes",
+)
 def conformance() -> JSONResponse:
     """The conformance classes GDAL and QGIS check before pushing filters to the server."""
     return JSONResponse({"conformsTo": CONFORMANCE})
 
 
-@router.get("/api", dependencies=[allow(*EVERYONE)], summary="OpenAPI document of /ogc")
+@router.get(
+    "/api",
+    response_class=JSONResponse,
+    responses=ok(media.OGC_OPENAPI, "OpenAPI 3.0"),
+    dependencies=[allow(*EVERYONE)],
+    summary="OpenAPI document of /ogc",
+)
 def api_document(request: Request, principal: PrincipalDep) -> JSONResponse:
     """The OpenAPI 3.0 document with one path per visible collection (GDAL reads it)."""
     doc = openapi_document(base_url(request), principal.role)
@@ -125,7 +143,12 @@ def collection_doc(request: Request, collection: Collection, extent: dict[str, A
     }
 
 
-@router.get("/collections", dependencies=[allow(*EVERYONE)], summary="The feature collections")
+@router.get(
+    "/collections",
+    response_model=Collections,
+    dependencies=[allow(*EVERYONE)],
+    summary="The feature collections",
+)
 def collections(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     """The collections the caller may see (cameras, incidents: staff only); 304 if unchanged."""
     found = describe_collections(session=session, role=principal.role, extents=EXTENTS)
@@ -139,7 +162,10 @@ def collections(request: Request, session: SessionDep, principal: PrincipalDep) 
 
 
 @router.get(
-    "/collections/{collection_id}", dependencies=[allow(*EVERYONE)], summary="One collection"
+    "/collections/{collection_id}",
+    response_model=CollectionDoc,
+    dependencies=[allow(*EVERYONE)],
+    summary="One collection",
 )
 def collection(
     collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep
@@ -155,6 +181,8 @@ def collection(
 
 @router.get(
     "/collections/{collection_id}/queryables",
+    response_class=JSONResponse,
+    responses=ok(media.QUERYABLES, "A JSON Schema"),
     dependencies=[allow(*EVERYONE)],
     summary="Queryable properties (JSON Schema)",
 )

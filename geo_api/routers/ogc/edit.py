@@ -66,7 +66,12 @@ async def _committed(session: SessionDep, collection_id: str, write: Callable[[]
     return result
 
 
-@router.post("/collections/{collection_id}/items", summary="Add a feature", status_code=201)
+@router.post(
+    "/collections/{collection_id}/items",
+    response_class=Response,
+    summary="Add a feature",
+    status_code=201,
+)
 async def create(
     collection_id: str,
     request: Request,
@@ -90,7 +95,7 @@ async def create(
     return Response(status_code=201, headers={"Location": location, "ETag": etag(version)})
 
 
-@router.put(_ITEM, summary="Replace a feature (If-Match required)")
+@router.put(_ITEM, response_class=Response, summary="Replace a feature (If-Match required)")
 async def replace(
     collection_id: str,
     feature_id: str,
@@ -116,7 +121,11 @@ async def replace(
     return Response(status_code=204, headers={"ETag": etag(version)})
 
 
-@router.patch(_ITEM, summary="Update a feature with a JSON merge patch (If-Match required)")
+@router.patch(
+    _ITEM,
+    response_class=Response,
+    summary="Update a feature with a JSON merge patch (If-Match required)",
+)
 async def update(
     collection_id: str,
     feature_id: str,
@@ -142,7 +151,9 @@ async def update(
     return Response(status_code=204, headers={"ETag": etag(version)})
 
 
-@router.delete(_ITEM, summary="Delete a feature (If-Match required)", status_code=204)
+@router.delete(
+    _ITEM, response_class=Response, summary="Delete a feature (If-Match required)", status_code=204
+)
 def delete(
     collection_id: str,
     feature_id: str,

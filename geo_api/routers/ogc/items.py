@@ -13,7 +13,9 @@ from geo_api.middleware.http_cache import body_etag, conditional
 from geo_api.routers.ogc.core import DOWNLOADS
 from geo_api.routers.ogc.route import GEOJSON, JSON, OGCRoute, base_url, link, url_with, wants
 from geo_api.routers.ogc.state import COUNTS
+from geo_api.schemas import media
 from geo_api.schemas.case_shapes import viewer_of
+from geo_api.schemas.media import ok
 from layers.ogc.file_export import FORMATS
 from layers.ogc.service import ItemsResult, export_items, read_item, read_items
 
@@ -86,6 +88,8 @@ def feature_collection(request: Request, result: ItemsResult, now: datetime) -> 
 
 @router.get(
     "/collections/{collection_id}/items",
+    response_class=Response,
+    responses=ok({**media.GEOJSON, **media.DOWNLOADS}, "Features"),
     dependencies=[allow(*EVERYONE)],
     summary="Features of a collection (GeoJSON pages or file downloads)",
 )
@@ -157,6 +161,8 @@ def _download(
 
 @router.get(
     "/collections/{collection_id}/items/{feature_id}",
+    response_class=Response,
+    responses=ok(media.GEOJSON, "The feature"),
     dependencies=[allow(*EVERYONE)],
     summary="One feature",
 )

@@ -18,7 +18,10 @@ from geo_api.deps import SessionDep
 from geo_api.middleware.http_cache import conditional, none_match
 from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, json_bytes, link
 from geo_api.routers.ogc.state import EXTENTS
+from geo_api.schemas import media
 from geo_api.schemas.case_shapes import viewer_of
+from geo_api.schemas.media import ok
+from geo_api.schemas.ogc import TileJSON, Tileset, Tilesets
 from layers.ogc.queryables import field_schema
 from layers.ogc.registry import get_collection
 from layers.ogc.service import describe_collections
@@ -50,7 +53,10 @@ def _tileset(request: Request, collection_id: str) -> dict:
 
 
 @router.get(
-    "/collections/{collection_id}/tiles", dependencies=[allow(*EVERYONE)], summary="Tilesets"
+    "/collections/{collection_id}/tiles",
+    response_model=Tilesets,
+    dependencies=[allow(*EVERYONE)],
+    summary="Tilesets",
 )
 def tilesets(collection_id: str, request: Request, principal: PrincipalDep) -> JSONResponse:
     """The collection's vector tilesets (one: WebMercatorQuad)."""
@@ -58,14 +64,21 @@ def tilesets(collection_id: str, request: Request, principal: PrincipalDep) -> J
     return JSONResponse({"tilesets": [_tileset(request, collection_id)]})
 
 
-@router.get(_TILESET, dependencies=[allow(*EVERYONE)], summary="Tileset metadata")
+@router.get(
+    _TILESET, response_model=Tileset, dependencies=[allow(*EVERYONE)], summary="Tileset metadata"
+)
 def tileset(collection_id: str, request: Request, principal: PrincipalDep) -> JSONResponse:
     """Metadata of the WebMercatorQuad tileset."""
     get_collection(collection_id, principal.role)
     return JSONResponse(_tileset(request, collection_id))
 
 
-@router.get(f"{_TILESET}/tilejson.json", dependencies=[allow(*EVERYONE)], summary="TileJSON")
+@router.get(
+    f"{_TILESET}/tilejson.json",
+    response_model=TileJSON,
+    dependencies=[allow(*EVERYONE)],
+    summary="TileJSON",
+)
 def tilejson(
     collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
@@ -100,7 +113,11 @@ def tilejson(
 
 
 @router.get(
-    f"{_TILESET}/{{z}}/{{y}}/{{x}}", dependencies=[allow(*EVERYONE)], summary="A vector tile"
+    f"{_TILESET}/{{z}}/{{y}}/{{x}}",
+    response_class=Response,
+    responses=ok(media.MVT, "A Mapbox vector tile"),
+    dependencies=[allow(*EVERYONE)],
+    summary="A vector tile",
 )
 def tile(
     collection_id: str,
