@@ -37,6 +37,7 @@ from grids.config import resolve_tolerance
 from grids.grid.cell_index import RASTER_MIN_POINTS, CellIndex
 from grids.grid.pip import FloatArray, IntArray
 from grids.grid.reach import ReachMask, build_reach, margin_for
+from layers.tables.grid_cells import LIVE, valid_at
 
 METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
 """Locate methods by code (0–3); -1 means outside the district."""
@@ -339,7 +340,7 @@ def _areas(
 def load_snapshot(*, session: Session, at: datetime | None, raster: bool) -> GridSnapshot:
     """The grid valid at `at` (valid_from <= at < valid_to), or the live grid (`at` None).
 
-    The live grid is the cells no revision has closed (`valid_to IS NULL`): what a
+    The live grid is the cells no revision has closed (`layers.tables.grid_cells.live()`): what a
     publish left in force, whatever any clock says, so a server whose clock is not
     the database's (or a test's fixed clock) still routes by the newest grid.
     """
@@ -356,10 +357,9 @@ def load_snapshot(*, session: Session, at: datetime | None, raster: bool) -> Gri
     comm_pos = {r.id: i for i, r in enumerate(communities)}
     rows = session.execute(
         text(
-            "SELECT id, code, name, level, parent_id, community_id, revision_id, "
+            "SELECT id, code, name, level, parent_id, community_id, revision_id, "  # noqa: S608
             "ST_AsBinary(geom) AS wkb FROM grid_cells "
-            "WHERE (CAST(:at AS timestamptz) IS NULL AND valid_to IS NULL) "
-            "OR (valid_from <= :at AND (valid_to IS NULL OR valid_to > :at)) "
+            f"WHERE (CAST(:at AS timestamptz) IS NULL AND {LIVE}) OR ({valid_at()}) "
             "ORDER BY level, code, id"
         ),
         {"at": at},

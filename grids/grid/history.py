@@ -11,7 +11,7 @@ from shapely.geometry import mapping
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.tables.grid_cells import get_revision
+from layers.tables.grid_cells import get_revision, valid_at
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +29,12 @@ def cells_at(
     """The cells valid at `at` (valid_from <= at < valid_to) as a FeatureCollection."""
     rows = session.execute(
         text(
-            "SELECT g.code, g.name, g.level, p.code AS parent_code, c.code AS community, "
+            "SELECT g.code, g.name, g.level, p.code AS parent_code, c.code AS community, "  # noqa: S608
             "g.revision_id, g.valid_from, g.valid_to, g.households, g.population, "
             "ST_AsBinary(g.geom) AS wkb FROM grid_cells g "
             "JOIN communities c ON c.id = g.community_id "
             "LEFT JOIN grid_cells p ON p.id = g.parent_id "
-            "WHERE g.valid_from <= :at AND (g.valid_to IS NULL OR g.valid_to > :at) "
+            f"WHERE {valid_at('g')} "
             "AND (CAST(:level AS int) IS NULL OR g.level = :level) "
             "AND (CAST(:community AS text) IS NULL OR c.code = :community) "
             "AND (CAST(:minx AS float8) IS NULL OR g.geom && ST_MakeEnvelope(:minx, :miny, "

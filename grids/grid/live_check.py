@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.core.constants import GRID_NOISE_M, MIN_SLIVER_M2, UTM48N
+from layers.tables.grid_cells import LIVE, live
 
 LIVE_KINDS = ("overlap", "gap", "sliver")
 """Problem kinds of the live check, in report order."""
@@ -61,10 +62,10 @@ _COMMUNITY_OVERLAPS = text(  # constant fragments only
     + _PIECES
 )
 _CELL_OVERLAPS = text(  # constant fragments only
-    """
+    f"""
     WITH live AS (
       SELECT g.id, g.code, c.code AS community, g.geom FROM grid_cells g
-      JOIN communities c ON c.id = g.community_id WHERE g.level = 1 AND g.valid_to IS NULL),
+      JOIN communities c ON c.id = g.community_id WHERE g.level = 1 AND {live("g")}),
     pairs AS (
       SELECT a.code AS a, b.code AS b, a.community AS a_group, b.community AS b_group,
         ST_Intersection(a.geom, b.geom) AS x
@@ -79,7 +80,7 @@ _GAPS = """
         ST_Difference(d.geom, c.geom) AS x FROM districts d, covered c),"""
 _COMMUNITY_GAPS = text(_GAPS.format(units="SELECT geom FROM communities") + _PIECES)
 _CELL_GAPS = text(
-    _GAPS.format(units="SELECT geom FROM grid_cells WHERE level = 1 AND valid_to IS NULL") + _PIECES
+    _GAPS.format(units=f"SELECT geom FROM grid_cells WHERE level = 1 AND {LIVE}") + _PIECES  # noqa: S608
 )
 _NEIGHBOURS = {
     "communities": text(
@@ -87,7 +88,7 @@ _NEIGHBOURS = {
         " ORDER BY code"
     ),
     "level-1 cells": text(
-        "SELECT code FROM grid_cells WHERE level = 1 AND valid_to IS NULL"
+        f"SELECT code FROM grid_cells WHERE level = 1 AND {LIVE}"  # noqa: S608
         " AND ST_DWithin(geom, ST_GeomFromGeoJSON(:g), 1e-7) ORDER BY code"
     ),
 }

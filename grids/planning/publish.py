@@ -31,7 +31,7 @@ from layers.core.constants import GRID_PUBLISHED_CHANNEL
 from layers.core.errors import ConflictError, UnprocessableError
 from layers.store.driver import rowcount
 from layers.tables.audit import record
-from layers.tables.grid_cells import GridRevision
+from layers.tables.grid_cells import GridRevision, live
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +90,12 @@ reads which cells would close from it.  Binds ``:r`` and ``:base``.
 """
 _KEEP_SQL = text(f"CREATE TEMP TABLE _publish ON COMMIT DROP AS {KEEP_SQL}")
 _OPEN_SQL = text(
-    "INSERT INTO grid_cells (code, name, level, parent_id, community_id, revision_id, "
+    "INSERT INTO grid_cells (code, name, level, parent_id, community_id, revision_id, "  # noqa: S608
     "valid_from, households, population, geom) "
     "SELECT d.code, d.name, d.level, p.id, c.id, :r, :now, d.households, d.population, "
     "ST_Multi(d.geom) FROM _publish x JOIN grid_draft_cells d ON d.id = x.draft_id "
     "JOIN communities c ON c.code = left(d.code, 12) "
-    "LEFT JOIN grid_cells p ON d.level > 1 AND p.code = d.parent_code AND p.valid_to IS NULL "
+    f"LEFT JOIN grid_cells p ON d.level > 1 AND p.code = d.parent_code AND {live('p')} "
     "WHERE x.live_id IS NULL AND d.level = :lv"
 )
 

@@ -37,12 +37,24 @@ def live(alias: str = "") -> str:
     The one spelling of the live grid: every query that means "the grid now" uses it,
     so a change of what "live" means (a view, a status) is made here.
     """
-    column = f"{alias}.valid_to" if alias else "valid_to"
-    return f"{column} IS NULL"
+    condition = "valid_to IS NULL"
+    return f"{alias}.{condition}" if alias else condition
 
 
 LIVE = live()
 """`live()` without an alias: for the partial indexes and single-table queries."""
+
+
+def valid_at(alias: str = "", moment: str = ":at") -> str:
+    """The SQL condition "this cell was in the grid at `moment`" (a bound parameter's name).
+
+    The cell had opened by then and no revision had closed it yet: the grid of a past
+    day is answered from the same rows as the live one.
+    """
+    prefix = f"{alias}." if alias else ""
+    return f"{prefix}valid_from <= {moment} AND ({live(alias)} OR {prefix}valid_to > {moment})"
+
+
 CODE_LENGTH = {1: 15, 2: 18, 3: 21}
 """Code length per level: 6 district + 3 street + 3 community + 3 per grid level."""
 

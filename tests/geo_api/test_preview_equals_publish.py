@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from grids.grid.locate import refresh_index
+from layers.tables.grid_cells import LIVE, live
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 from tests.geo_api.planning_split import SplitCase, find_split_case, split
 
@@ -27,24 +28,23 @@ LEVELS = ("l1", "l2", "l3")
 
 _NEIGHBOUR_SQL = text(
     "SELECT n.code FROM grid_cells y JOIN communities n ON ST_Intersects(y.geom, n.geom) "
-    "AND n.code <> left(y.code, 12) WHERE y.code = :y AND y.valid_to IS NULL "
+    f"AND n.code <> left(y.code, 12) WHERE y.code = :y AND {live('y')} "
     "ORDER BY ST_Length(ST_Intersection(ST_Boundary(y.geom), n.geom)::geography) DESC LIMIT 1"
 )
 _STRIP = (
-    "(SELECT ST_Buffer(geom::geography, :w)::geometry FROM grid_cells "
-    "WHERE code = :y AND valid_to IS NULL)"
+    f"(SELECT ST_Buffer(geom::geography, :w)::geometry FROM grid_cells WHERE code = :y AND {LIVE})"
 )
 _CARVE_SQL = text(
     f"UPDATE grid_cells c SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid("
-    f"ST_Difference(c.geom, {_STRIP})), 3)) WHERE c.valid_to IS NULL AND left(c.code, 12) = :n "
+    f"ST_Difference(c.geom, {_STRIP})), 3)) WHERE {live('c')} AND left(c.code, 12) = :n "
     f"AND ST_Area(ST_Difference(c.geom, {_STRIP})::geography) >= 1"
 )
 _CLOSE_SQL = text(
     "UPDATE grid_cells c SET valid_to = c.valid_from + interval '1 second' "
-    f"WHERE c.valid_to IS NULL AND left(c.code, 12) = :n AND ST_Within(c.geom, {_STRIP})"
+    f"WHERE {live('c')} AND left(c.code, 12) = :n AND ST_Within(c.geom, {_STRIP})"
 )
 _POINT_SQL = text(
-    "WITH y AS (SELECT geom FROM grid_cells WHERE code = :y AND valid_to IS NULL), "
+    f"WITH y AS (SELECT geom FROM grid_cells WHERE code = :y AND {LIVE}), "
     "n AS (SELECT geom FROM communities WHERE code = :n), "
     "s AS (SELECT ST_Intersection(ST_Boundary(y.geom), n.geom) AS line FROM y, n), "
     "p AS (SELECT ST_ClosestPoint(s.line, ST_Centroid(s.line)) AS pt FROM s) "

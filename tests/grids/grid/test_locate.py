@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from grids.grid.grid_snapshot import load_snapshot
 from grids.grid.locate import locate_one, point_to_cells, refresh_index, snapshot_for
 from layers.core.errors import InvalidInputError, UnprocessableError
+from layers.tables.grid_cells import LIVE, live
 from tests.conftest import TEST_CLOCK
 
 COVERS_SQL = text(
     "SELECT p.i, min(c.code) AS code FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) "
-    "WITH ORDINALITY AS p(x, y, i) JOIN grid_cells c ON c.level = 3 AND c.valid_to IS NULL "
+    f"WITH ORDINALITY AS p(x, y, i) JOIN grid_cells c ON c.level = 3 AND {live('c')} "
     "AND ST_Covers(c.geom, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326)) GROUP BY p.i"
 )
 
@@ -34,7 +35,7 @@ def l3(session):
     rows = session.execute(
         text(
             "SELECT code, ST_AsBinary(geom) AS wkb FROM grid_cells "
-            "WHERE level = 3 AND valid_to IS NULL ORDER BY code"
+            f"WHERE level = 3 AND {LIVE} ORDER BY code"
         )
     ).all()
     return [r.code for r in rows], shapely.from_wkb([bytes(r.wkb) for r in rows])

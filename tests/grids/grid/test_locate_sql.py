@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from grids.grid.grid_snapshot import load_snapshot
 from grids.grid.locate_sql import locate_sql
+from layers.tables.grid_cells import live
 
 TOLERANCE_M = 30.0
 POINTS = (
@@ -104,7 +105,7 @@ def test_points_in_gaps(session) -> None:
         text(
             "SELECT c3.id, c3.parent_id AS l2, c2.parent_id AS l1, c3.community_id FROM grid_cells "
             "c3 JOIN grid_cells c2 ON c2.id = c3.parent_id WHERE c3.level = 3 "
-            "AND c3.valid_to IS NULL ORDER BY c3.code LIMIT 3 OFFSET 40"
+            f"AND {live('c3')} ORDER BY c3.code LIMIT 3 OFFSET 40"
         )
     ).all()
     first, second, third = (
