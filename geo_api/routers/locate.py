@@ -15,6 +15,7 @@ from geo_api.fast_auth import allow_fast
 from geo_api.routers.params import Moment
 from geo_api.schemas.case_shapes import location_out, station_out, worker_out
 from geo_api.schemas.cases import CRS, LocateOut
+from geo_api.schemas.preview import LocatedBatchOut
 from grids.cases.assign import contacts_for, contacts_ready
 from grids.grid.locate import live_ready, locate_one
 from grids.grid.locate_batch import locate_batch
@@ -72,6 +73,8 @@ async def locate(
 
 @router.post(
     "/locate",
+    response_model=LocatedBatchOut,
+    response_model_exclude_unset=True,
     dependencies=[allow(*STAFF)],
     summary="Locate many points at once (GeoJSON FeatureCollection or CSV with lon/lat)",
 )

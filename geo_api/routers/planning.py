@@ -23,6 +23,7 @@ from geo_api.schemas.planning import (
     Suggestion,
     ValidationReport,
 )
+from geo_api.schemas.preview import ImpactOut, PublishOut
 from geo_api.settings import Settings
 from grids.grid.history import list_revisions, revision_diff
 from grids.grid.live_check import LiveCheckOptions, check_live_grid
@@ -184,7 +185,12 @@ def live_validation(
     return check_live_grid(session=session, options=options)
 
 
-@router.get("/revisions/{revision_id}/impact", summary="What publishing would change")
+@router.get(
+    "/revisions/{revision_id}/impact",
+    response_model=ImpactOut,
+    response_model_exclude_unset=True,
+    summary="What publishing would change",
+)
 def preview(
     revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner
 ) -> dict[str, Any]:
@@ -197,7 +203,11 @@ def preview(
     ).as_json()
 
 
-@router.post("/revisions/{revision_id}/publish", summary="Publish the draft atomically")
+@router.post(
+    "/revisions/{revision_id}/publish",
+    response_model=PublishOut,
+    summary="Publish the draft atomically",
+)
 def publish_revision(
     revision_id: int, session: SessionDep, settings: SettingsDep, who: Planner, now: NowDep
 ) -> dict[str, Any]:
