@@ -7,15 +7,11 @@ with plain HTTP against the specification's shapes.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from xml.etree import ElementTree as ET
 
 import pytest
 import requests
-import uvicorn
 from georeport import GeoReport
 from sqlalchemy import text
 
@@ -23,25 +19,15 @@ from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.store.settings import DatabaseSettings
 from tests.conftest import TEST_CLOCK
+from tests.live_server import serve_in_thread
 
 
 @pytest.fixture(scope="module")
 def base(test_db) -> Iterator[str]:
     """The app behind a real HTTP server (the client library speaks `requests`)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     app = create_app(Settings(db=DatabaseSettings(database_url=test_db.url)), clock=TEST_CLOCK)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}/open311/v2"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app, log_level="warning") as url:
+        yield f"{url}/open311/v2"
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,12 @@ soon as the publish has answered — with or without the LISTEN that reloads it.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -32,6 +30,7 @@ from layers.tables.grid_cells import LIVE, live
 from tests.conftest import TEST_CLOCK
 from tests.geo_api.planning_helpers import draft_cells, new_draft, put_cells
 from tests.geo_api.planning_split import SplitCase, find_split_case, split
+from tests.live_server import serve_in_thread
 
 REPORTERS = 8
 
@@ -44,20 +43,9 @@ def planner(test_db) -> dict[str, str]:
 @pytest.fixture
 def base(test_db) -> Iterator[str]:
     """The app behind a real HTTP server, LISTENing for publishes as `wangge serve` does."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     app = create_app(Settings(db=DatabaseSettings(database_url=test_db.url)), clock=TEST_CLOCK)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app, log_level="warning") as url:
+        yield url
 
 
 def _points(engine, community: str) -> list[tuple[float, float]]:
