@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.auth import STAFF, Principal, Role, allow
 from geo_api.deps import SessionDep, SettingsDep
-from geo_api.routers.params import Moment, incident_filter, split_codes
+from geo_api.routers.params import Moment, case_filter, split_codes
 from geo_api.schemas.analytics import Coverage, CoverageGaps, Hotspots, Sites, Trends
 from geo_api.schemas.geojson import Feature, FeatureCollection
 from layers.analytics import coverage_geojson
@@ -46,7 +46,7 @@ def get_hotspots(
     a = settings.analytics
     query = HotspotQuery(
         resolution=resolution or a.h3_resolution,
-        filters=incident_filter(category, channel, start, end),
+        filters=case_filter(category, channel, start, end),
         permutations=a.permutations if permutations is None else permutations,
         inference=inference,
         fdr=fdr,
@@ -93,7 +93,7 @@ def get_trends(
     query = TrendQuery(
         resolution=resolution or a.h3_resolution,
         interval=interval,
-        filters=incident_filter(category, channel, start, end),
+        filters=case_filter(category, channel, start, end),
         alpha=alpha or a.trend_alpha,
         fdr=fdr,
     )

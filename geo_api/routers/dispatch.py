@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from geo_api.auth import Principal, Role, allow
 from geo_api.deps import NowDep, SessionDep
-from geo_api.schemas.case_shapes import actor_of, incident_out
+from geo_api.schemas.case_shapes import actor_of, case_out
 from geo_api.schemas.cases import AssignIn, IncidentOut, QueuePage
 from grids.cases.dispatch import QueueFilter, assign, queue
 from layers.core.errors import InvalidInputError
@@ -94,7 +94,7 @@ def assign_many(
     )
     session.commit()
     return [
-        incident_out(
+        case_out(
             r.view.incident, r.view.location, r.view.assignee, principal, reporter=r.view.reporter
         )
         for r in results

@@ -13,8 +13,8 @@ from geo_api.deps import NowDep, SessionDep
 from geo_api.fast_auth import allow_fast
 from geo_api.schemas.case_shapes import (
     actor_of,
+    case_out,
     etag,
-    incident_out,
     parse_if_match,
     submitted_reporter,
     worker_out,
@@ -67,7 +67,7 @@ def report(
         now=now,
     )
     session.commit()
-    content = incident_out(
+    content = case_out(
         result.incident,
         result.location,
         result.assignee,
@@ -115,9 +115,7 @@ def read(
     )
     session.commit()  # the audit entry of a clear read
     response.headers["ETag"] = etag(view.incident.version)
-    return incident_out(
-        view.incident, view.location, view.assignee, principal, reporter=view.reporter
-    )
+    return case_out(view.incident, view.location, view.assignee, principal, reporter=view.reporter)
 
 
 @router.get(
@@ -191,9 +189,7 @@ def act(
     session.commit()
     view = result.view
     response.headers["ETag"] = etag(view.incident.version)
-    return incident_out(
-        view.incident, view.location, view.assignee, principal, reporter=view.reporter
-    )
+    return case_out(view.incident, view.location, view.assignee, principal, reporter=view.reporter)
 
 
 @router.get(

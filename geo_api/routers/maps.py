@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from geo_api.auth import EVERYONE, STAFF, Principal, Role, allow
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.middleware.security_headers import map_csp, new_nonce
-from geo_api.routers.params import Moment, incident_filter, split_codes
+from geo_api.routers.params import Moment, case_filter, split_codes
 from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.schemas.case_shapes import viewer_of
 from geo_api.settings import Settings
@@ -104,7 +104,7 @@ def hotspots_map(
     cases (a grid worker: their cells and assignments).
     """
     a = settings.analytics
-    filters = incident_filter(category, channel, start, end)
+    filters = case_filter(category, channel, start, end)
     res = resolution or a.h3_resolution
     query = HotspotQuery(
         resolution=res,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from layers.analytics.hotspots import IncidentFilter
+from layers.analytics.hotspots import CaseFilter
 from layers.core.moments import check_moment
 
 Moment = Annotated[datetime, AfterValidator(check_moment)]
@@ -19,11 +19,11 @@ def split_codes(values: list[str] | None) -> tuple[str, ...]:
     return tuple(p.strip() for v in values or [] for p in v.split(",") if p.strip())
 
 
-def incident_filter(
+def case_filter(
     category: list[str] | None,
     channel: list[str] | None,
     start: datetime | None,
     end: datetime | None,
-) -> IncidentFilter:
+) -> CaseFilter:
     """The incident filter of the hotspot and trend queries."""
-    return IncidentFilter(split_codes(category), split_codes(channel), start, end)
+    return CaseFilter(split_codes(category), split_codes(channel), start, end)

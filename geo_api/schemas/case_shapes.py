@@ -97,7 +97,7 @@ def reporter_out(reporter: Reporter | None) -> dict[str, Any] | None:
     return {"name": reporter.name, "phone": reporter.phone}
 
 
-def incident_out(
+def case_out(
     incident: Incident,
     location: Location,
     assignee: WorkerContact | None,

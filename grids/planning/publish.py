@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from grids.grid.live_grid import lock_live_grid
 from grids.grid.locate import grid_changed
 from grids.planning.drafts import get_revision, live_cell_ids, require_draft, scope_community_ids
-from grids.planning.reassign import Relocation, relocate_open_incidents
+from grids.planning.reassign import Relocation, relocate_open_cases
 from grids.planning.validation import ValidationOptions, validate_draft
 from layers.core.constants import GRID_PUBLISHED_CHANNEL
 from layers.core.errors import ConflictError, UnprocessableError
@@ -191,7 +191,7 @@ def publish(
             "the draft breaks a rule of the live grid", code="publish_refused"
         ) from exc
     closed_ids = swapped.pop("closed_ids")
-    moves = relocate_open_incidents(
+    moves = relocate_open_cases(
         session=session,
         revision_id=revision_id,
         closed_cell_ids=closed_ids,

@@ -128,7 +128,7 @@ class Relocation:
         return {"from": asdict(self.before), "to": asdict(self.after)}
 
 
-def relocate_open_incidents(
+def relocate_open_cases(
     *,
     session: Session,
     revision_id: int,

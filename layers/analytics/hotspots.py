@@ -34,7 +34,7 @@ from layers.analytics.spatial_stats import (
 from layers.core.errors import InvalidInputError
 from layers.core.limit_settings import LimitSettings
 from layers.core.limits import check_limit
-from layers.core.map_types import HotspotQuery, IncidentFilter
+from layers.core.map_types import CaseFilter, HotspotQuery
 from layers.tables.case_scope import CaseScope
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 KIND = "hotspots"
 
 
-def validate_filter(*, session: Session, filters: IncidentFilter) -> None:
+def validate_filter(*, session: Session, filters: CaseFilter) -> None:
     """400 with a machine-readable code for unknown categories/channels or an empty period."""
     if filters.start and filters.end and filters.start >= filters.end:
         raise InvalidInputError("start must be before end", code="invalid_period")
@@ -61,8 +61,8 @@ def validate_filter(*, session: Session, filters: IncidentFilter) -> None:
         )
 
 
-def incident_points(
-    *, session: Session, filters: IncidentFilter, scope: CaseScope | None = None
+def case_points(
+    *, session: Session, filters: CaseFilter, scope: CaseScope | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lon, lat, created_at as epoch seconds) of the non-void incidents passing `filters`.
 
@@ -214,7 +214,7 @@ def hotspots(
     if hit is not None and hit.payload is not None:
         return pd.DataFrame(hit.payload["table"])
     start = time.perf_counter()
-    lon, lat, _ = incident_points(session=session, filters=query.filters)
+    lon, lat, _ = case_points(session=session, filters=query.filters)
     area = study_cells(session=session, resolution=query.resolution)
     cells, counts, _ = aggregate(lon, lat, query.resolution, area)
     table = hotspot_table(counts, cells, query)

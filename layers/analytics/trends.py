@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from layers.analytics import derived
 from layers.analytics.ehsa import classify
 from layers.analytics.hotspots import (
-    IncidentFilter,
+    CaseFilter,
     aggregate,
+    case_points,
     check_resolution,
-    incident_points,
     inputs_key,
     study_cells,
     validate_filter,
@@ -52,7 +52,7 @@ class TrendQuery:
 
     resolution: int = 9
     interval: str = "month"
-    filters: IncidentFilter = field(default_factory=IncidentFilter)
+    filters: CaseFilter = field(default_factory=CaseFilter)
     alpha: float = 0.05
     fdr: bool = True
 
@@ -137,7 +137,7 @@ def trends(
     if hit is not None and hit.payload is not None:
         return pd.DataFrame(hit.payload["table"]), hit.payload["slices"]
     start = time.perf_counter()
-    lon, lat, when = incident_points(session=session, filters=query.filters)
+    lon, lat, when = case_points(session=session, filters=query.filters)
     if len(when) == 0:
         raise UnprocessableError("no incidents match the filters", code="no_incidents")
     f = query.filters

@@ -17,7 +17,7 @@ from layers.core.case_states import OPEN_STATUSES
 
 
 @dataclass(frozen=True)
-class IncidentFilter:
+class CaseFilter:
     """Which incidents count: categories (4-digit codes or 2-digit majors), channels, period."""
 
     categories: tuple[str, ...] = ()
@@ -31,7 +31,7 @@ class HotspotQuery:
     """A hotspot analysis: H3 resolution, filters and the inference used for classes."""
 
     resolution: int = 9
-    filters: IncidentFilter = field(default_factory=IncidentFilter)
+    filters: CaseFilter = field(default_factory=CaseFilter)
     permutations: int = 999
     inference: str = "analytic"
     fdr: bool = True

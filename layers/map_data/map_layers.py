@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from layers.analytics.coverage import to_wgs84_geoms
 from layers.analytics.coverage_report import Scope, coverage_report
-from layers.analytics.hotspots import HotspotQuery, cell_polygon, hotspots, incident_points
+from layers.analytics.hotspots import HotspotQuery, case_points, cell_polygon, hotspots
 from layers.analytics.settings import AnalyticsSettings
 from layers.analytics.trends import TrendQuery, trends
 from layers.core import constants
@@ -153,7 +153,7 @@ def hotspot_layers(
             polygons = [shapely.geometry.shape(cell_polygon(c)) for c in ttable["cell"]]
             trend_gdf = _gdf(ttable, polygons)
     scope = resolve_scope(session=session, viewer=viewer) if viewer else None
-    lon, lat, _ = incident_points(session=session, filters=query.filters, scope=scope)
+    lon, lat, _ = case_points(session=session, filters=query.filters, scope=scope)
     points = np.column_stack([np.round(lat, 6), np.round(lon, 6)])
     return HotspotLayers(
         outlines(session=session), hot, trend_gdf, slices, points, query, trends_missing=missing
