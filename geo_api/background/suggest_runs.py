@@ -90,6 +90,7 @@ def suggest_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         target_households=params["target_households"],
         cells=params["cells"],
         metric_srid=context.settings.metric_srid,
+        locate_tolerance_m=context.settings.cases.locate_tolerance_m,
     )
     context.progress(0.0, "reading the draft")
     with transaction(context.sessionmaker) as session:
