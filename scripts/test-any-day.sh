@@ -17,6 +17,8 @@ say() { printf '\033[1;34m[any-day]\033[0m %s\n' "$*"; }
 command -v faketime >/dev/null 2>&1 || { echo "faketime is missing: run make setup" >&2; exit 1; }
 [ -z "${WANGGE_DATABASE_URL:-}" ] || { echo "unset WANGGE_DATABASE_URL: each run needs its own cluster under the fake clock" >&2; exit 2; }
 
+# PostgreSQL at the real date (see above). Chromium, an outside client of the pages, is
+# started without libfaketime by tests/maps/conftest.py (under it, its crash handler spins).
 PG_COMMANDS=postgres,pg_ctl,initdb,pg_dump,pg_restore,pg_isready,psql,createdb,dropdb
 
 run_at() {

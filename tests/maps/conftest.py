@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
+
+from tests.live_server import serve_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -23,29 +22,21 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _browser_env() -> dict[str, str]:
+    """The environment without libfaketime: the browser is a client outside the service.
+
+    Under `make test-any-day` the service runs at a fake date; Chromium's crash
+    handler spins under libfaketime, and nothing a page shows comes from the
+    browser's clock, so the browser runs at the real time.
+    """
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and "FAKETIME" not in k}
 
 
 @pytest.fixture(scope="module")
 def live_url(app: FastAPI) -> Iterator[str]:
     """The module's app served by uvicorn in a thread on a free local port."""
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app, log_level="warning") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +47,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, env=_browser_env()
+        )
         yield b
         b.close()
 
