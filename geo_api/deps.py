@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from geo_api.settings import Settings
+from layers.store.outage import first_line, is_unavailable
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -18,10 +20,26 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
     except BaseException:
-        session.rollback()
+        _release(request, session.rollback)
         raise
     finally:
-        session.close()
+        _release(request, session.close)
+
+
+def _release(request: Request, step: Callable[[], None]) -> None:
+    """Roll back or close, counting a lost connection as part of the outage.
+
+    The session is closed after the answer has gone out; if PostgreSQL went
+    away in between, the rollback fails with nothing left to undo (the server
+    dropped the transaction with the connection).  Raising then would turn a
+    200 already sent into a logged "unhandled error" traceback.
+    """
+    try:
+        step()
+    except DBAPIError as exc:
+        if not is_unavailable(exc):
+            raise
+        request.app.state.outage.down(first_line(exc))
 
 
 def get_settings(request: Request) -> Settings:
