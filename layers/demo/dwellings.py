@@ -10,17 +10,17 @@ is a sum of buildings — the hierarchy adds up by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import cos, pi, sin
 
 import numpy as np
 import shapely
-from shapely import affinity
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from layers.demo.counts import DemoCounts
 from layers.demo.hierarchy import Hierarchy
 from layers.demo.names import courtyard_name
-from layers.demo.partition import allocate, sample_in
+from layers.demo.partition import allocate
 
 ROAD_SETBACK_M = 6.0
 MAX_COURTYARD_M2 = 60_000.0
@@ -103,15 +103,36 @@ def _entrances(courtyard: BaseGeometry, rng: np.random.Generator) -> list[tuple[
 
 
 def _footprint(width: float, length: float, angle: float, x: float, y: float) -> Polygon:
-    box = Polygon(
-        [
-            (-length / 2, -width / 2),
-            (length / 2, -width / 2),
-            (length / 2, width / 2),
-            (-length / 2, width / 2),
-        ]
-    )
-    return affinity.translate(affinity.rotate(box, angle, origin=(0, 0)), x, y)
+    """A width × length rectangle turned by `angle` degrees about its centre, placed at (x, y).
+
+    The arithmetic is `shapely.affinity`'s (rotate about the origin, then
+    translate) written out for four corners: the same floats, bit for bit, so
+    the demo is unchanged, at a tenth of the cost (the full district places
+    288,000 candidates).
+    """
+    radians = angle * pi / 180.0
+    cosp, sinp = cos(radians), sin(radians)
+    cosp = 0.0 if abs(cosp) < 2.5e-16 else cosp
+    sinp = 0.0 if abs(sinp) < 2.5e-16 else sinp
+    half_l, half_w = length / 2, width / 2
+    corners = ((-half_l, -half_w), (half_l, -half_w), (half_l, half_w), (-half_l, half_w))
+    ring = [
+        (cosp * cx + -sinp * cy + 0.0 + x, sinp * cx + cosp * cy + 0.0 + y) for cx, cy in corners
+    ]
+    return Polygon(ring)
+
+
+def _one_point_in(
+    region: BaseGeometry, bounds: tuple[float, float, float, float], rng: np.random.Generator
+) -> tuple[float, float]:
+    """`sample_in(region, 1, rng)[0]` with the same draws, without its per-call overhead."""
+    minx, miny, maxx, maxy = bounds
+    while True:
+        xs = rng.uniform(minx, maxx, 64)
+        ys = rng.uniform(miny, maxy, 64)
+        inside = np.flatnonzero(shapely.contains_xy(region, xs, ys))
+        if len(inside):
+            return float(xs[inside[0]]), float(ys[inside[0]])
 
 
 def _place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -> list[Polygon]:
@@ -123,6 +144,7 @@ def _place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -
     xs, ys = rect.exterior.coords.xy
     angle = float(np.degrees(np.arctan2(ys[1] - ys[0], xs[1] - xs[0])))
     shapely.prepare(region)
+    bounds = region.bounds
     placed: list[Polygon] = []
     wanted = int(rng.integers(1, 4))
     for _ in range(tries * wanted):
@@ -130,7 +152,7 @@ def _place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -
             break
         tower = rng.random() < 0.4
         width, length = (rng.uniform(16, 24),) * 2 if tower else (12.0, rng.uniform(28, 60))
-        x, y = sample_in(region, 1, rng)[0]
+        x, y = _one_point_in(region, bounds, rng)
         fp = _footprint(width, length, angle, x, y)
         if region.contains(fp) and not any(fp.distance(p) < 8.0 for p in placed):
             placed.append(fp)
