@@ -46,7 +46,9 @@ from layers.store.db import (
 )
 from layers.store.db_admin import create_database, drop_database
 from layers.store.settings import DatabaseSettings
+from tests import full_demo
 
+FULL_DEMO_SELECTED = pytest.StashKey[bool]()
 TEST_SCALE = 0.05
 TEST_SEED = 7
 TEST_NOW = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
@@ -186,3 +188,22 @@ def empty_db(server_url: str) -> Iterator[str]:
 def repo_root() -> Path:
     """The checkout's top directory."""
     return Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Note whether the full-scale demo check runs, so its load can start at once."""
+    config.stash[FULL_DEMO_SELECTED] = full_demo.selected(items)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def full_demo_load(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    repo_root: Path,
+) -> Iterator[full_demo.FullDemoLoad | None]:
+    """The full-scale demo, loading in the background from the first test on (when selected)."""
+    if not request.config.stash.get(FULL_DEMO_SELECTED, False):
+        yield None
+        return
+    server = request.getfixturevalue("server_url")
+    yield from full_demo.start(server, tmp_path_factory.mktemp("full-demo"), repo_root)
