@@ -89,7 +89,8 @@ class CourtyardCoverage:
 
 
 COVERAGE_SQL = """
-    WITH win AS (SELECT tstzrange(CAST(:start AS timestamptz), CAST(:end AS timestamptz), '[)') AS r),
+    WITH win AS (SELECT tstzrange(CAST(:start AS timestamptz), CAST(:end AS timestamptz), '[)')
+                 AS r),
     cov AS (
       SELECT s.courtyard_id, range_agg(s.during * win.r) AS covered, count(*) AS shifts,
              count(DISTINCT s.member_id) AS people,

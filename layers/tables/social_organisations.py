@@ -44,7 +44,10 @@ organisation_communities = Table(
         primary_key=True,
     ),
     Column(
-        "community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True, index=True
+        "community_id",
+        ForeignKey("communities.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
     ),
 )
 """The communities an organisation serves by registration (besides its polygon)."""
@@ -58,7 +61,10 @@ organisation_courtyards = Table(
         primary_key=True,
     ),
     Column(
-        "courtyard_id", ForeignKey("courtyards.id", ondelete="CASCADE"), primary_key=True, index=True
+        "courtyard_id",
+        ForeignKey("courtyards.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
     ),
 )
 """The courtyards an organisation has been brought into (引入院落)."""
@@ -114,7 +120,7 @@ _DENSITY_SQL = {
                count(DISTINCT sv.organisation_id) AS organisations
         FROM communities m LEFT JOIN pop p ON p.community_id = m.id
         LEFT JOIN served sv ON sv.community_id = m.id
-        GROUP BY m.id, m.code, m.name, p.residents ORDER BY m.code""",
+        GROUP BY m.id, m.code, m.name, p.residents ORDER BY m.code""",  # noqa: S608 - constant fragments
     "street": f"""
         WITH {_SERVED}
         SELECT s.code, s.name,
@@ -123,8 +129,8 @@ _DENSITY_SQL = {
                count(DISTINCT sv.organisation_id) AS organisations
         FROM streets s LEFT JOIN communities m ON m.street_id = s.id
         LEFT JOIN served sv ON sv.community_id = m.id
-        GROUP BY s.id, s.code, s.name ORDER BY s.code""",
-}  # noqa: S608 - constant fragments only
+        GROUP BY s.id, s.code, s.name ORDER BY s.code""",  # noqa: S608 - constant fragments
+}
 
 
 def density(*, session: Session, level: str) -> list[AreaDensity]:
