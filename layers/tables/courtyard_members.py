@@ -55,9 +55,7 @@ class CourtyardMember(Base):
     role: Mapped[str] = mapped_column(Text, nullable=False)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     phone: Mapped[str | None] = mapped_column(String(32))
-    building_id: Mapped[int | None] = mapped_column(
-        ForeignKey("buildings.id", ondelete="CASCADE")
-    )
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"))
     unit_no: Mapped[int | None] = mapped_column(SmallInteger)
     worker_id: Mapped[int | None] = mapped_column(
         ForeignKey("workers.id", ondelete="SET NULL"), index=True

@@ -195,7 +195,10 @@ def _shifts() -> None:
         sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_by", sa.Text(), nullable=False),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.CheckConstraint(
             "NOT isempty(during) AND NOT lower_inf(during) AND NOT upper_inf(during)"
