@@ -7,13 +7,14 @@ enterprise's own service line, not a person's number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from layers.core.map_types import NearbyOffer
 from layers.tables.base import Base
+from layers.tables.clocks import LOCAL_TZ
 
 OFFER_KINDS = ("job", "charity", "service")
 
@@ -42,23 +43,6 @@ class EnterpriseOffer(Base):
     available_until: Mapped[date | None] = mapped_column(Date)
 
 
-@dataclass(frozen=True)
-class NearbyOffer:
-    """An offer as a resident sees it: what, who, where (the courtyard) and how far."""
-
-    id: int
-    kind: str
-    title: str
-    description: str | None
-    enterprise_name: str
-    enterprise_phone: str | None
-    available_until: date | None
-    courtyard_name: str
-    distance_m: float
-    lon: float
-    lat: float
-
-
 _NEARBY_SQL = text(
     """
     WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt)
@@ -82,18 +66,18 @@ def nearby_offers(
     lon: float,
     lat: float,
     radius_m: float,
-    today: date,
+    now: datetime,
     kinds: tuple[str, ...] = (),
     limit: int = 30,
 ) -> list[NearbyOffer]:
-    """Offers available `today` at courtyards within `radius_m` of (lon, lat), nearest first."""
+    """Offers available on `now`'s local day at courtyards within `radius_m`, nearest first."""
     rows = session.execute(
         _NEARBY_SQL,
         {
             "lon": lon,
             "lat": lat,
             "radius": radius_m,
-            "today": today,
+            "today": now.astimezone(LOCAL_TZ).date(),
             "kinds": list(kinds),
             "limit": limit,
         },

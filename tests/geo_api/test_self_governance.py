@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from layers.tables.clocks import LOCAL_TZ
 from tests.conftest import TEST_CLOCK
+from tests.geo_api.test_maps_http import local_only
 
 WEEK = datetime(2027, 3, 1, tzinfo=LOCAL_TZ)
 """A Monday far from the demo's rota (which fills the week of TEST_NOW only)."""
@@ -265,3 +266,48 @@ def test_density_is_organisations_per_10k_residents(client, test_db, engine):
     assert (
         client.get("/self-governance/density", params={"level": "x"}, headers=h).status_code == 400
     )
+
+
+def test_the_map_shows_uncovered_three_nos_courtyards_with_local_assets(client, test_db, engine):
+    r = client.get("/maps/self-governance", headers=test_db.headers("grid_worker"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert local_only(r.text) == []
+    assert "three-nos courtyards with nobody on duty" in r.text
+    assert "social organisations per 10,000 residents" in r.text
+    with engine.connect() as conn:
+        bare = conn.execute(
+            text(
+                "SELECT code FROM courtyards c WHERE is_three_nos AND NOT EXISTS (SELECT 1"
+                " FROM courtyard_shifts s WHERE s.courtyard_id = c.id)"
+            )
+        ).scalars()
+        assert all(code in r.text for code in bare)
+    assert client.get("/maps/self-governance").status_code == 401
+
+
+def test_residents_see_offers_near_them_without_personal_data(client, engine):
+    with engine.connect() as conn:
+        offer = conn.execute(
+            text(
+                "SELECT o.id, o.title, ST_X(ST_PointOnSurface(c.geom)) AS lon,"
+                " ST_Y(ST_PointOnSurface(c.geom)) AS lat FROM enterprise_offers o"
+                " JOIN courtyards c ON c.id = o.courtyard_id ORDER BY o.id LIMIT 1"
+            )
+        ).one()
+        phones = conn.execute(
+            text(
+                "SELECT phone FROM courtyard_members WHERE phone IS NOT NULL UNION"
+                " SELECT contact_phone FROM social_organisations WHERE contact_phone IS NOT NULL"
+            )
+        ).scalars()
+        phones = list(phones)
+    q = {"lon": offer.lon, "lat": offer.lat, "radius": 300}
+    r = client.get("/residents/offers", params=q)
+    assert r.status_code == 200, r.text
+    assert offer.id in [o["id"] for o in r.json()]
+    assert r.json()[0]["distance_m"] == 0
+    page = client.get("/maps/residents", params=q)
+    assert page.status_code == 200 and offer.title in page.text
+    assert "enterprise offers" in page.text
+    for text_ in (r.text, page.text):
+        assert not any(p in text_ for p in phones)
