@@ -239,6 +239,40 @@ def _offers(rng: np.random.Generator, yards: list[int], now: datetime) -> list[t
     return rows
 
 
+MEMBER_COLUMNS = (
+    "id",
+    "courtyard_id",
+    "group_id",
+    "role",
+    "name",
+    "phone",
+    "building_id",
+    "unit_no",
+    "worker_id",
+    "organisation_id",
+)
+SHIFT_COLUMNS = (
+    "id",
+    "courtyard_id",
+    "member_id",
+    "during",
+    "checked_in_at",
+    "checked_out_at",
+    "created_by",
+)
+OFFER_COLUMNS = (
+    "id",
+    "courtyard_id",
+    "enterprise_name",
+    "kind",
+    "title",
+    "description",
+    "enterprise_phone",
+    "available_from",
+    "available_until",
+)
+
+
 def write_self_governance(conn: Connection, *, seed: int, now: datetime) -> dict[str, int]:
     """Write every self-governance table of the demo; the row count per table."""
     rng = np.random.default_rng([seed, 14])
@@ -258,55 +292,13 @@ def write_self_governance(conn: Connection, *, seed: int, now: datetime) -> dict
     for m in members:
         if m[3] == "social_org_head" and m[1] in rota:
             rota[m[1]].append(m[0])
-    written["courtyard_members"] = copy_rows(
-        conn,
-        "courtyard_members",
-        (
-            "id",
-            "courtyard_id",
-            "group_id",
-            "role",
-            "name",
-            "phone",
-            "building_id",
-            "unit_no",
-            "worker_id",
-            "organisation_id",
-        ),
-        members,
-    )
+    written["courtyard_members"] = copy_rows(conn, "courtyard_members", MEMBER_COLUMNS, members)
     three_nos = {r.id for r in conn.execute(text("SELECT id FROM courtyards WHERE is_three_nos"))}
-    written["courtyard_shifts"] = copy_rows(
-        conn,
-        "courtyard_shifts",
-        (
-            "id",
-            "courtyard_id",
-            "member_id",
-            "during",
-            "checked_in_at",
-            "checked_out_at",
-            "created_by",
-        ),
-        _shifts(rng, rota, three_nos, now),
-    )
+    shifts = _shifts(rng, rota, three_nos, now)
+    written["courtyard_shifts"] = copy_rows(conn, "courtyard_shifts", SHIFT_COLUMNS, shifts)
     yards = [r.id for r in conn.execute(text("SELECT id FROM courtyards ORDER BY id"))]
-    written["enterprise_offers"] = copy_rows(
-        conn,
-        "enterprise_offers",
-        (
-            "id",
-            "courtyard_id",
-            "enterprise_name",
-            "kind",
-            "title",
-            "description",
-            "enterprise_phone",
-            "available_from",
-            "available_until",
-        ),
-        _offers(rng, yards, now),
-    )
+    offers = _offers(rng, yards, now)
+    written["enterprise_offers"] = copy_rows(conn, "enterprise_offers", OFFER_COLUMNS, offers)
     for table in TABLES:
         reset_sequence(conn, table)
     return written
