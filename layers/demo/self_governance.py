@@ -207,6 +207,7 @@ def _shifts(
                         check_in,
                         end if worked else None,
                         "wangge demo",
+                        now,
                     )
                 )
     return rows
@@ -259,6 +260,7 @@ SHIFT_COLUMNS = (
     "checked_in_at",
     "checked_out_at",
     "created_by",
+    "created_at",
 )
 OFFER_COLUMNS = (
     "id",
