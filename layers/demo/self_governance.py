@@ -54,14 +54,17 @@ _YARDS_SQL = """
            c.has_owners_committee, m.street_id
     FROM courtyards c JOIN communities m ON m.id = c.community_id ORDER BY c.id"""
 _LEADERS_SQL = f"""
-    SELECT b.id, b.courtyard_id, coalesce(b.floors, 1) AS floors, w.id AS worker_id,
-           w.name, w.phone
-    FROM buildings b LEFT JOIN LATERAL (
-      SELECT w.id, w.name, w.phone FROM grid_cells g
-      JOIN workers w ON w.level = 3 AND w.cell_code = g.code
-      WHERE g.level = 3 AND {live("g")} AND ST_Contains(g.geom, ST_PointOnSurface(b.geom))
-      ORDER BY w.id LIMIT 1) w ON true
-    WHERE b.courtyard_id IS NOT NULL ORDER BY b.courtyard_id, b.id"""  # noqa: S608
+    WITH b AS (SELECT id, courtyard_id, coalesce(floors, 1) AS floors,
+                      ST_PointOnSurface(geom) AS p
+               FROM buildings WHERE courtyard_id IS NOT NULL),
+    cell AS (SELECT b.id, c.code FROM b CROSS JOIN LATERAL (
+               SELECT g.code FROM grid_cells g WHERE ST_Contains(g.geom, b.p)
+                 AND g.level = 3 AND {live("g")} LIMIT 1) c),
+    w AS (SELECT DISTINCT ON (cell_code) cell_code, id, name, phone FROM workers
+          WHERE level = 3 ORDER BY cell_code, id)
+    SELECT b.id, b.courtyard_id, b.floors, w.id AS worker_id, w.name, w.phone
+    FROM b LEFT JOIN cell ON cell.id = b.id LEFT JOIN w ON w.cell_code = cell.code
+    ORDER BY b.courtyard_id, b.id"""  # noqa: S608
 
 
 class _People:
