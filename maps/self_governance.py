@@ -4,7 +4,7 @@ social organisations are thin.
 Courtyards are coloured by the share of the week their liaison post is staffed;
 a 三无院落 with nobody on duty all week is drawn red with a thick outline (the
 gap the rota must close).  Communities are coloured by social organisations per
-10,000 residents against the national average of 7.
+10,000 residents against the national average of 7, and so are the streets.
 """
 
 from __future__ import annotations
@@ -76,23 +76,27 @@ def _courtyards(m: folium.Map, layers: SelfGovernanceLayers, options: PageOption
 
 
 def _density(m: folium.Map, layers: SelfGovernanceLayers, options: PageOptions) -> None:
-    gdf = for_display(layers.communities, options)
-    if not gdf.empty:
-        gdf = escape.escape_properties(gdf, ["name", "code"])
-    feature_layer(
-        m,
-        gdf,
-        name="社会组织密度 social organisations per 10,000 residents",
-        fields=["name", "code", "residents", "organisations", "per_10k"],
-        aliases=["社区", "code", "居民 residents", "社会组织 organisations", "每万人 per 10k"],
-        style_function=lambda f: {
-            "color": "#555555",
-            "weight": 0.8,
-            "fillColor": _bin(f["properties"]["per_10k"], DENSITY_BINS),
-            "fillOpacity": 0.45,
-        },
-        show=False,
-    )
+    for frame, label, area in (
+        (layers.communities, "社区 communities", "社区"),
+        (layers.streets, "街道 streets", "街道"),
+    ):
+        gdf = for_display(frame, options)
+        if not gdf.empty:
+            gdf = escape.escape_properties(gdf, ["name", "code"])
+        feature_layer(
+            m,
+            gdf,
+            name=f"社会组织密度 social organisations per 10,000 residents: {label}",
+            fields=["name", "code", "residents", "organisations", "per_10k"],
+            aliases=[area, "code", "居民 residents", "社会组织 organisations", "每万人 per 10k"],
+            style_function=lambda f: {
+                "color": "#555555",
+                "weight": 0.8,
+                "fillColor": _bin(f["properties"]["per_10k"], DENSITY_BINS),
+                "fillOpacity": 0.45,
+            },
+            show=False,
+        )
 
 
 def build_page(layers: SelfGovernanceLayers, options: PageOptions) -> str:
@@ -108,6 +112,7 @@ def build_page(layers: SelfGovernanceLayers, options: PageOptions) -> str:
         ("三无院落 three-nos", str(f["three_nos"])),
         ("无人值守三无院落 uncovered", str(f["three_nos_uncovered"])),
         ("低于全国平均的社区 thin communities", str(f["communities_below_average"])),
+        ("低于全国平均的街道 thin streets", str(f["streets_below_average"])),
     ]
     Panel(escape.rows_html(rows, title="邻里守望 self-governance"), "topleft").add_to(m)
     cover = [(c, label) for _, c, label in COVER_BINS] + [(UNCOVERED_THREE_NOS, "三无院落无人值守")]

@@ -183,11 +183,12 @@ class DispatchLayers:
 
 @dataclass(frozen=True)
 class SelfGovernanceLayers:
-    """Courtyards by rota coverage in a week, communities by social-organisation density."""
+    """Courtyards by rota coverage in a week, communities and streets by organisation density."""
 
     outlines: Outlines
     courtyards: gpd.GeoDataFrame
     communities: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame
     start: datetime
     end: datetime
     national_average: float

@@ -1,8 +1,8 @@
 """The data behind the self-governance map: who is on duty where, where organisations are thin.
 
 Courtyards carry their week's coverage (hours someone is on duty, overlaps once,
-from `courtyard_shifts.coverage`) and their management flags; communities carry
-social organisations per 10,000 residents.  No personal data: counts only.
+from `courtyard_shifts.coverage`) and their management flags; communities and
+streets carry social organisations per 10,000 residents.  No personal data: counts only.
 """
 
 from __future__ import annotations
@@ -40,10 +40,25 @@ def _frame(rows: list[dict], wkb: dict[str, bytes]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=list(geoms), crs=WGS84)
 
 
+def _density_rows(session: Session, level: str) -> list[dict]:
+    """Organisations per 10,000 residents of every community or street, as plain rows."""
+    return [
+        {
+            "code": a.code,
+            "name": a.name,
+            "residents": a.residents,
+            "organisations": a.organisations,
+            "per_10k": a.per_10k,
+            "below_average": a.below_average,
+        }
+        for a in density(session=session, level=level)
+    ]
+
+
 def self_governance_layers(
     *, session: Session, start: datetime, end: datetime, now: datetime
 ) -> SelfGovernanceLayers:
-    """Coverage of ``[start, end)`` per courtyard and organisation density per community."""
+    """Coverage of ``[start, end)`` per courtyard; organisation density per community, street."""
     week_hours = (end - start).total_seconds() / 3600
     yards = [
         {
@@ -58,29 +73,21 @@ def self_governance_layers(
         }
         for c in coverage(session=session, start=start, end=end, now=now)
     ]
-    areas = [
-        {
-            "code": a.code,
-            "name": a.name,
-            "residents": a.residents,
-            "organisations": a.organisations,
-            "per_10k": a.per_10k,
-            "below_average": a.below_average,
-        }
-        for a in density(session=session, level="community")
-    ]
+    areas = {level: _density_rows(session, level) for level in ("community", "street")}
     figures = {
         "courtyards": len(yards),
         "three_nos": sum(1 for y in yards if y["is_three_nos"]),
         "three_nos_uncovered": sum(
             1 for y in yards if y["is_three_nos"] and y["hours_covered"] == 0
         ),
-        "communities_below_average": sum(1 for a in areas if a["below_average"]),
+        "communities_below_average": sum(1 for a in areas["community"] if a["below_average"]),
+        "streets_below_average": sum(1 for a in areas["street"] if a["below_average"]),
     }
     return SelfGovernanceLayers(
         outlines(session=session),
         _frame(yards, _geoms(session, "courtyards")),
-        _frame(areas, _geoms(session, "communities")),
+        _frame(areas["community"], _geoms(session, "communities")),
+        _frame(areas["street"], _geoms(session, "streets")),
         start,
         end,
         NATIONAL_AVERAGE,

@@ -142,12 +142,13 @@ def density(*, session: Session, level: str) -> list[AreaDensity]:
         )
     out = []
     for r in session.execute(text(sql)):
-        per = round(r.organisations * 10_000 / r.residents, 2) if r.residents else None
+        residents = int(r.residents)  # a street's is a numeric sum
+        per = round(r.organisations * 10_000 / residents, 2) if residents else None
         out.append(
             AreaDensity(
                 r.code,
                 r.name,
-                int(r.residents),
+                residents,
                 int(r.organisations),
                 per,
                 per is not None and per < NATIONAL_AVERAGE,

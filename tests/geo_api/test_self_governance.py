@@ -265,6 +265,11 @@ def test_density_is_organisations_per_10k_residents(client, test_db, engine):
     assert now["below_average"] == (now["per_10k"] < 7)
     streets = client.get("/self-governance/density", params={"level": "street"}, headers=h)
     assert len(streets.json()["areas"]) == 14
+    street_areas = streets.json()["areas"]
+    assert sum(a["residents"] for a in street_areas) == sum(a["residents"] for a in after["areas"])
+    assert all(
+        a["per_10k"] == round(a["organisations"] * 10_000 / a["residents"], 2) for a in street_areas
+    )
     assert (
         client.get("/self-governance/density", params={"level": "x"}, headers=h).status_code == 400
     )
@@ -275,7 +280,7 @@ def test_the_map_shows_uncovered_three_nos_courtyards_with_local_assets(client, 
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert local_only(r.text) == []
     assert "three-nos courtyards with nobody on duty" in r.text
-    assert "social organisations per 10,000 residents" in r.text
+    assert r.text.count("social organisations per 10,000 residents: ") >= 2  # communities, streets
     with engine.connect() as conn:
         bare = conn.execute(
             text(
