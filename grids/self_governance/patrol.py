@@ -56,7 +56,7 @@ def file_patrol_report(
     now: datetime,
 ) -> IntakeResult:
     """File `report` as a case of channel `courtyard_patrol` from a checked-in shift."""
-    shift = own_shift(session, shift_id, report.member_id)
+    shift = own_shift(session, shift_id, report.member_id, actor)
     if shift.checked_in_at is None:
         raise ConflictError("check in to the shift before reporting", code="not_checked_in")
     member = session.get(CourtyardMember, report.member_id)

@@ -1,6 +1,7 @@
 """The duty rota at the liaison posts: book a shift, check in, check out.
 
-Overlap is refused by the database (`OVERLAP_CONSTRAINT`), not by a read-then-write
+A grid worker keeps the rota of their own community only (others' courtyards answer
+404, as cases outside their cells do).  Overlap is refused by the database (`OVERLAP_CONSTRAINT`), not by a read-then-write
 check here, so two concurrent bookings of one person cannot both succeed; this
 module only turns the refusal into a 409 ``shift_overlap`` naming the shift in the
 way.  Every write is audited in its own transaction.
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor
 from layers.core.errors import ConflictError, NotFoundError, UnprocessableError
+from layers.core.roles import FIELD_WORK
 from layers.tables.audit import record
 from layers.tables.courtyard_members import CourtyardMember
 from layers.tables.courtyard_shifts import OVERLAP_CONSTRAINT, CourtyardShift
@@ -38,10 +40,24 @@ class NewShift:
     end: datetime
 
 
-def _check_shift(session: Session, shift: NewShift) -> None:
-    """404 for an unknown courtyard or member, 422 for a member elsewhere or a bad period."""
-    if session.get(Courtyard, shift.courtyard_id) is None:
+def check_scope(session: Session, actor: Actor, courtyard_id: int) -> None:
+    """404 ``courtyard_not_found`` for an unknown courtyard, or one outside a grid worker's
+    own community: field staff keep the rota of their community only (and do not learn
+    of others' through the error)."""
+    yard = session.get(Courtyard, courtyard_id)
+    if yard is None:
         raise NotFoundError("no such courtyard", code="courtyard_not_found")
+    if actor.role in FIELD_WORK:
+        own = session.execute(
+            text("SELECT community_id FROM workers WHERE id = :w"), {"w": actor.worker_id}
+        ).scalar()
+        if own != yard.community_id:
+            raise NotFoundError("no such courtyard", code="courtyard_not_found")
+
+
+def _check_shift(session: Session, shift: NewShift, actor: Actor) -> None:
+    """404 for an unknown courtyard or member, 422 for a member elsewhere or a bad period."""
+    check_scope(session, actor, shift.courtyard_id)
     member = session.get(CourtyardMember, shift.member_id)
     if member is None:
         raise NotFoundError("no such member", code="member_not_found")
@@ -57,7 +73,7 @@ def _check_shift(session: Session, shift: NewShift) -> None:
 
 def add_shift(*, session: Session, shift: NewShift, actor: Actor, now: datetime) -> CourtyardShift:
     """Book the shift; 409 ``shift_overlap`` when the member is already on duty then."""
-    _check_shift(session, shift)
+    _check_shift(session, shift, actor)
     row = CourtyardShift(
         courtyard_id=shift.courtyard_id,
         member_id=shift.member_id,
@@ -113,13 +129,14 @@ def _audit(
     )
 
 
-def own_shift(session: Session, shift_id: int, member_id: int) -> CourtyardShift:
+def own_shift(session: Session, shift_id: int, member_id: int, actor: Actor) -> CourtyardShift:
     """The shift, locked, when `member_id` holds it (404 / 409 ``not_your_shift`` else)."""
     row = session.scalars(
         select(CourtyardShift).where(CourtyardShift.id == shift_id).with_for_update()
     ).one_or_none()
     if row is None:
         raise NotFoundError("no such shift", code="shift_not_found")
+    check_scope(session, actor, row.courtyard_id)
     if row.member_id != member_id:
         raise ConflictError("this shift is someone else's", code="not_your_shift")
     return row
@@ -129,7 +146,7 @@ def check_in(
     *, session: Session, shift_id: int, member_id: int, actor: Actor, now: datetime
 ) -> CourtyardShift:
     """Mark the member arrived at the post (from 30 min before the start until its end)."""
-    row = own_shift(session, shift_id, member_id)
+    row = own_shift(session, shift_id, member_id, actor)
     if row.checked_in_at is not None:
         raise ConflictError("the shift is already checked in", code="already_checked_in")
     start, end = row.during.lower, row.during.upper
@@ -151,7 +168,7 @@ def check_out(
     *, session: Session, shift_id: int, member_id: int, actor: Actor, now: datetime
 ) -> CourtyardShift:
     """Mark the member gone from the post; only after checking in, once."""
-    row = own_shift(session, shift_id, member_id)
+    row = own_shift(session, shift_id, member_id, actor)
     if row.checked_in_at is None:
         raise ConflictError("check in before checking out", code="not_checked_in")
     if row.checked_out_at is not None:

@@ -37,7 +37,7 @@ def yard(engine) -> dict:
     return {"id": row.courtyard_id, "members": row.ids[:3]}
 
 
-def book(client, test_db, yard_id: int, member: int, start: str, end: str, role="grid_worker"):
+def book(client, test_db, yard_id: int, member: int, start: str, end: str, role="dispatcher"):
     body = {"courtyard_id": yard_id, "member_id": member, "start": start, "end": end}
     return client.post("/self-governance/shifts", json=body, headers=test_db.headers(role))
 
@@ -124,6 +124,41 @@ def test_coverage_is_the_union_of_the_shifts_hours(client, test_db, yard):
     assert all("*" in s["member"]["phone"] for s in rota.json() if s["member"]["phone"])
 
 
+def test_a_grid_worker_keeps_the_rota_of_their_own_community_only(client, test_db, engine):
+    with engine.begin() as conn:
+        own, other = conn.execute(
+            text(
+                "SELECT (SELECT c.id FROM courtyards c WHERE c.community_id = w.community_id"
+                "        ORDER BY c.id LIMIT 1),"
+                "       (SELECT c.id FROM courtyards c WHERE c.community_id <> w.community_id"
+                "        ORDER BY c.id LIMIT 1)"
+                " FROM workers w WHERE w.id = 1"  # the demo grid worker key's worker
+            )
+        ).one()
+        assert own is not None and other is not None
+        members = {
+            yard: conn.execute(
+                text(
+                    "INSERT INTO courtyard_members (courtyard_id, role, name)"
+                    " VALUES (:y, 'volunteer', '测试') RETURNING id"
+                ),
+                {"y": yard},
+            ).scalar()
+            for yard in (own, other)
+        }
+    gw = "grid_worker"
+    assert book(client, test_db, own, members[own], at(1, 8), at(1, 9), gw).status_code == 201
+    hidden = book(client, test_db, other, members[other], at(1, 8), at(1, 9), gw)
+    assert hidden.status_code == 404 and hidden.json()["code"] == "courtyard_not_found"
+    shift = book(client, test_db, other, members[other], at(1, 8), at(1, 9)).json()
+    r = client.post(
+        f"/self-governance/shifts/{shift['id']}/check-in",
+        json={"member_id": members[other]},
+        headers=test_db.headers(gw),
+    )
+    assert r.status_code == 404
+
+
 @pytest.fixture(scope="module")
 def live_shift(client, test_db, yard) -> dict:
     """A shift of the third member running now (the app's clock)."""
@@ -144,7 +179,7 @@ def live_shift(client, test_db, yard) -> dict:
 
 def test_check_in_and_check_out(client, test_db, engine, yard, live_shift):
     url = f"/self-governance/shifts/{live_shift['id']}"
-    h = test_db.headers("grid_worker")
+    h = test_db.headers("dispatcher")
     me, other = {"member_id": live_shift["member"]}, {"member_id": yard["members"][0]}
     assert client.post(f"{url}/check-in", json=other, headers=h).json()["code"] == "not_your_shift"
     assert client.post(f"{url}/check-out", json=me, headers=h).json()["code"] == "not_checked_in"
@@ -178,7 +213,7 @@ def test_what_the_patrol_saw_lands_as_a_case_through_the_intake(
 ):
     url = f"/self-governance/shifts/{live_shift['id']}/reports"
     body = {"member_id": live_shift["member"], "category": "0101", "description": "楼道堆放杂物"}
-    r = client.post(url, json=body, headers=test_db.headers("grid_worker"))
+    r = client.post(url, json=body, headers=test_db.headers("dispatcher"))
     assert r.status_code == 201, r.text
     case_id = r.json()["incident_id"]
     assert r.json()["channel"] == "courtyard_patrol"
@@ -209,7 +244,7 @@ def test_what_the_patrol_saw_lands_as_a_case_through_the_intake(
     refused = client.post(
         f"/self-governance/shifts/{fresh['id']}/reports",
         json=body,
-        headers=test_db.headers("grid_worker"),
+        headers=test_db.headers("dispatcher"),
     )
     assert refused.status_code == 409 and refused.json()["code"] == "not_checked_in"
 
