@@ -1,7 +1,8 @@
-"""The resident map (public): your grid cell and grid worker, service points near you.
+"""The resident map (public): your grid cell and worker, service points and offers near you.
 
 No camera, no phone of a worker, no case: only the cell chain with worker names
-and public service points (name, kind, distance, opening hours, public phone).
+and public service points (name, kind, distance, opening hours, public phone), and
+the enterprises' offers posted at nearby courtyards (龙潭家空间: jobs, charity, services).
 Without a point the page asks the browser for its location and reloads itself.
 """
 
@@ -33,6 +34,12 @@ KIND_STYLE = {
     "volunteer_post": ("志愿服务站 volunteer post", "darkgreen", "hand-holding-heart"),
 }
 LEVEL_COLORS = {1: "#08519c", 2: "#3182bd", 3: "#e6550d"}
+OFFER_STYLE = {
+    "job": ("就业岗位 job", "briefcase"),
+    "charity": ("公益慈善 charity", "hand-holding-heart"),
+    "service": ("便民服务 service", "screwdriver-wrench"),
+}
+OFFERS_LAYER = "龙潭家空间 企业资源 enterprise offers"
 
 
 class LocateMe(MacroElement):
@@ -100,6 +107,30 @@ def _points(m: folium.Map, layers: ResidentLayers, options: PageOptions) -> None
         group.add_to(m)
 
 
+def _offers(m: folium.Map, layers: ResidentLayers, options: PageOptions) -> None:
+    """Enterprise offers at nearby courtyards: one layer, a marker per offer."""
+    group = folium.FeatureGroup(name=OFFERS_LAYER, overlay=True)
+    for o in layers.offers:
+        label, icon = OFFER_STYLE.get(o.kind, (o.kind, "circle-info"))
+        until = o.available_until.isoformat() if o.available_until else "长期 ongoing"
+        rows = [
+            ("类别 kind", label),
+            ("企业 enterprise", o.enterprise_name),
+            ("院落 courtyard", o.courtyard_name),
+            ("距离 distance", f"{o.distance_m:.0f} m"),
+            ("截止 until", until),
+            ("说明", o.description or "—"),
+            ("电话 phone", o.enterprise_phone or "—"),
+        ]
+        folium.Marker(
+            display_point(o.lon, o.lat, options),
+            icon=folium.Icon(color="lightgreen", icon=icon, prefix="fa"),
+            popup=folium.Popup(escape.rows_html(rows, title=o.title), max_width=320),
+            tooltip=folium.Tooltip(escape.text(f"{o.title} · {o.distance_m:.0f} m")),
+        ).add_to(group)
+    group.add_to(m)
+
+
 def build_page(layers: ResidentLayers, options: PageOptions) -> str:
     """The resident map at a point as an HTML page."""
     assert layers.outlines is not None, "the page draws the district outlines"
@@ -129,5 +160,6 @@ def build_page(layers: ResidentLayers, options: PageOptions) -> str:
         m.location = list(here)
         m.options["zoom"] = 15
     _points(m, layers, options)
+    _offers(m, layers, options)
     Panel(_chain_html(layers), "topleft").add_to(m)
     return render(m, options)

@@ -18,6 +18,7 @@ from geo_api.routers import (
     open311,
     planning,
     residents_nearby,
+    self_governance,
     session,
     static,
 )
@@ -38,6 +39,7 @@ ROUTERS: list[APIRouter] = [
     analytics.router,
     maps.router,
     residents_nearby.router,
+    self_governance.router,
     static.router,
     admin_keys.router,
 ]

@@ -1,4 +1,5 @@
-"""The five map pages as HTML: coverage, hotspots, workload (staff), residents, dispatch.
+"""The map pages as HTML: coverage, hotspots, workload, self-governance (staff), residents,
+dispatch.
 
 Each page is built by `maps` from data gathered by `layers`; its scripts and styles
 come from /static only, and inline scripts run only with the response's nonce, which
@@ -7,6 +8,7 @@ the Content-Security-Policy enforces in the browser.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -21,6 +23,7 @@ from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.schemas.case_shapes import viewer_of
 from geo_api.settings import Settings
 from grids.cases.residents import resident_view
+from grids.self_governance.coverage import week_window
 from layers.analytics.coverage_report import resolve_scope
 from layers.analytics.hotspots import HotspotQuery
 from layers.analytics.trends import TrendQuery
@@ -31,7 +34,8 @@ from layers.map_data.map_layers import (
     outlines,
     workload_layers,
 )
-from maps import coverage, dispatch, hotspots, residents, workload
+from layers.map_data.self_governance_layers import self_governance_layers
+from maps import coverage, dispatch, hotspots, residents, self_governance, workload
 from maps.base import PageOptions
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -138,6 +142,25 @@ def workload_map(
     data = workload_layers(session=session, now=now)
     options = _options(settings)
     return page(workload.build_page(data, options), settings, options)
+
+
+@router.get(
+    "/self-governance",
+    response_class=HTMLResponse,
+    summary="Courtyards by rota coverage, three-nos courtyards with nobody on duty (staff)",
+)
+def self_governance_map(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    principal: Principal = allow(*STAFF),
+    week: date | None = Query(None, description="Any day of the week; default this week."),
+) -> HTMLResponse:
+    """Hours on duty per courtyard this week; social organisations per 10,000 residents."""
+    start, end = week_window(week, now)
+    data = self_governance_layers(session=session, start=start, end=end, now=now)
+    options = _options(settings)
+    return page(self_governance.build_page(data, options), settings, options)
 
 
 @router.get(

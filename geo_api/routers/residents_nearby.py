@@ -1,4 +1,4 @@
-"""What residents ask: which service points are near me and open, which grid serves me."""
+"""What residents ask: which service points and offers are near me, which grid serves me."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from geo_api.auth import EVERYONE, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.params import split_codes
 from geo_api.schemas.residents import Nearby
+from geo_api.schemas.self_governance import OfferOut
 from grids.cases.residents import resident_view
 from layers.core.crs import to_wgs84
+from layers.tables.enterprise_offers import nearby_offers
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
@@ -81,3 +83,33 @@ def nearby(
         "query": {"lon": x, "lat": y, "crs": "wgs84", "radius_m": radius},
         "grid": grid,
     }
+
+
+@router.get(
+    "/offers",
+    response_model=list[OfferOut],
+    dependencies=[allow(*EVERYONE)],
+    summary="Enterprise offers (jobs, charity, services) at courtyards near a point",
+)
+def offers(
+    session: SessionDep,
+    now: NowDep,
+    lon: float = Query(ge=-180, le=180),
+    lat: float = Query(ge=-90, le=90),
+    crs: str = Query("wgs84", description="wgs84, cgcs2000, gcj02 (Amap/Tencent) or bd09."),
+    kind: Annotated[list[str] | None, Query(description="job, charity or service.")] = None,
+    radius: float = Query(2000.0, gt=0, le=20_000, description="Metres."),
+    limit: int = Query(30, ge=1, le=100),
+) -> list[dict[str, Any]]:
+    """Offers available today, nearest courtyard first (龙潭家空间); no personal data."""
+    x, y = wgs84_point(lon, lat, crs)
+    found = nearby_offers(
+        session=session,
+        lon=x,
+        lat=y,
+        radius_m=radius,
+        now=now,
+        kinds=split_codes(kind),
+        limit=limit,
+    )
+    return [asdict(o) for o in found]

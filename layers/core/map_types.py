@@ -7,7 +7,7 @@ containers they receive (and the query descriptions they show) live here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import geopandas as gpd
@@ -126,6 +126,23 @@ class WorkloadLayers:
 
 
 @dataclass(frozen=True)
+class NearbyOffer:
+    """An offer as a resident sees it: what, who, where (the courtyard) and how far."""
+
+    id: int
+    kind: str
+    title: str
+    description: str | None
+    enterprise_name: str
+    enterprise_phone: str | None
+    available_until: date | None
+    courtyard_name: str
+    distance_m: float
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
 class ResidentLayers:
     """What a resident sees at a point: cells and worker names, nearby service points."""
 
@@ -135,6 +152,8 @@ class ResidentLayers:
     chain: CellChain | None
     cells: gpd.GeoDataFrame
     points: list[NearbyPoint] = field(default_factory=list)
+    offers: list[NearbyOffer] = field(default_factory=list)
+    """Enterprise offers at courtyards near the point (public, no personal data)."""
 
 
 @dataclass(frozen=True)
@@ -160,3 +179,17 @@ class DispatchLayers:
     filters: QueueFilter
     as_of: datetime
     statuses: tuple[str, ...] = field(default=OPEN_STATUSES)
+
+
+@dataclass(frozen=True)
+class SelfGovernanceLayers:
+    """Courtyards by rota coverage in a week, communities and streets by organisation density."""
+
+    outlines: Outlines
+    courtyards: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame
+    start: datetime
+    end: datetime
+    national_average: float
+    figures: dict[str, Any]

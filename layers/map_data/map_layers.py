@@ -36,6 +36,7 @@ from layers.core.map_types import (
     WorkloadLayers,
 )
 from layers.tables.case_scope import Viewer, resolve_scope
+from layers.tables.enterprise_offers import nearby_offers
 from layers.tables.grid_cells import live
 from layers.tables.incidents import OPEN_STATUSES
 from layers.tables.nearby import nearby_service_points
@@ -210,7 +211,7 @@ def resident_layers(
     now: datetime,
     with_outlines: bool = True,
 ) -> ResidentLayers:
-    """The resident's cells (the `chain` located by the grid domain) and nearby service points."""
+    """The resident's cells (the `chain` located by the grid domain), nearby points and offers."""
     ids = [c.id for c in chain.cells] if chain else []
     cells = _wkb_frame(
         session,
@@ -221,5 +222,8 @@ def resident_layers(
     points = nearby_service_points(
         session=session, lon=lon, lat=lat, kinds=kinds, radius_m=radius_m, limit=limit, now=now
     )
+    offers = nearby_offers(
+        session=session, lon=lon, lat=lat, radius_m=radius_m, now=now, limit=limit
+    )
     base = outlines(session=session) if with_outlines else None
-    return ResidentLayers(base, lon, lat, chain, cells, points)
+    return ResidentLayers(base, lon, lat, chain, cells, points, offers)

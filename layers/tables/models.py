@@ -8,14 +8,19 @@ from layers.tables.buildings import Building
 from layers.tables.calendar_overrides import CalendarOverride
 from layers.tables.cameras import Camera
 from layers.tables.catalog import Category, Channel, TimeLimit
+from layers.tables.courtyard_groups import CourtyardGroup
+from layers.tables.courtyard_members import CourtyardMember
+from layers.tables.courtyard_shifts import CourtyardShift
 from layers.tables.courtyards import Courtyard
 from layers.tables.derived_cache import CameraView, DerivedCache
+from layers.tables.enterprise_offers import EnterpriseOffer
 from layers.tables.grid_cells import GridCell, GridRevision
 from layers.tables.grid_drafts import GridDraftCell
 from layers.tables.idempotency import IdempotencyKey
 from layers.tables.incidents import Incident, IncidentEvent
 from layers.tables.jobs import Job
 from layers.tables.service_points import ServicePoint
+from layers.tables.social_organisations import SocialOrganisation
 from layers.tables.web_sessions import WebSession
 from layers.tables.workers import Worker
 
@@ -31,8 +36,12 @@ __all__ = [
     "Channel",
     "Community",
     "Courtyard",
+    "CourtyardGroup",
+    "CourtyardMember",
+    "CourtyardShift",
     "DerivedCache",
     "District",
+    "EnterpriseOffer",
     "GridCell",
     "GridDraftCell",
     "GridRevision",
@@ -41,6 +50,7 @@ __all__ = [
     "IncidentEvent",
     "Job",
     "ServicePoint",
+    "SocialOrganisation",
     "Street",
     "TimeLimit",
     "WebSession",

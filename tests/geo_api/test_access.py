@@ -66,6 +66,20 @@ JOBS = {
     ("DELETE", "/jobs/{job_id}"): STAFF,
 }
 """Long work and its jobs (a job is further limited to its submitter and admins)."""
+SELF_GOVERNANCE = {
+    ("GET", "/self-governance/courtyards/{courtyard_id}"): STAFF,
+    ("GET", "/self-governance/courtyards/{courtyard_id}/shifts"): STAFF,
+    ("POST", "/self-governance/shifts"): {G, D, A},
+    ("POST", "/self-governance/shifts/{shift_id}/check-in"): {G, D, A},
+    ("POST", "/self-governance/shifts/{shift_id}/check-out"): {G, D, A},
+    ("POST", "/self-governance/shifts/{shift_id}/reports"): {G, D, A},
+    ("GET", "/self-governance/coverage"): STAFF,
+    ("GET", "/self-governance/social-organisations"): STAFF,
+    ("GET", "/self-governance/density"): STAFF,
+    ("GET", "/maps/self-governance"): STAFF,
+    ("GET", "/residents/offers"): EVERYONE,
+}
+"""Courtyard self-governance (邻里守望), as documented in docs/safety-platform.md."""
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):
@@ -83,6 +97,12 @@ def test_sign_in_and_key_management_declare_exactly_these_roles(app):
 def test_the_job_endpoints_declare_exactly_these_roles(app):
     table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
     for key, roles in JOBS.items():
+        assert table.get(key) == roles, key
+
+
+def test_the_self_governance_endpoints_declare_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    for key, roles in SELF_GOVERNANCE.items():
         assert table.get(key) == roles, key
 
 
