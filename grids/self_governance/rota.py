@@ -2,9 +2,10 @@
 
 A grid worker keeps the rota of their own community only (others' courtyards answer
 404, as cases outside their cells do).  Overlap is refused by the database
-(`OVERLAP_CONSTRAINT`), not by a read-then-write check here, so two concurrent bookings of one person cannot both succeed; this
-module only turns the refusal into a 409 ``shift_overlap`` naming the shift in the
-way.  Every write is audited in its own transaction.
+(`OVERLAP_CONSTRAINT`), not by a read-then-write check here, so two concurrent
+bookings of one person cannot both succeed; this module only turns the refusal
+into a 409 ``shift_overlap`` naming the shift in the way.  Every write is audited
+in its own transaction.
 """
 
 from __future__ import annotations
