@@ -18,6 +18,9 @@ from geo_api.routers import (
     open311,
     planning,
     residents_nearby,
+    services,
+    services_documents,
+    services_work,
     session,
     static,
 )
@@ -38,6 +41,9 @@ ROUTERS: list[APIRouter] = [
     analytics.router,
     maps.router,
     residents_nearby.router,
+    services_documents.router,
+    services_work.router,
+    services.router,
     static.router,
     admin_keys.router,
 ]

@@ -21,6 +21,7 @@ from layers.core.errors import ConflictError
 from layers.core.roles import Role
 from layers.demo.build import Progress, build_demo
 from layers.demo.cases import CategoryInfo
+from layers.demo.service_catalog import write_catalogue
 from layers.demo.writer import write_demo
 from layers.store.sql import quote_ident
 from layers.tables.api_keys import create_key
@@ -32,6 +33,12 @@ DEMO_KEY_PREFIX = "demo:"
 # Children before parents, so plain DELETEs never trip a foreign key.  The derived
 # layers go first: they were computed from the district being replaced.
 DEMO_TABLES = (
+    "service_outbox",
+    "proxy_events",
+    "proxy_requests",
+    "appointments",
+    "appointment_slots",
+    "service_offers",
     "derived_cache",
     "camera_views",
     "incident_events",
@@ -122,6 +129,7 @@ def load_demo(
         scale=options.scale, seed=options.seed, now=now, categories=_categories(conn), report=report
     )
     written = write_demo(conn, demo, report)
+    written |= write_catalogue(conn)
     keys: dict[str, str] = {}
     for role in DEMO_ROLES:
         worker_id = 1 if role == Role.GRID_WORKER else None  # the first level-1 worker
