@@ -22,7 +22,7 @@ WITH m AS (
   UNION ALL
   SELECT r.accepting_point_id, r.item_id, r.channel = 'online' FROM proxy_requests r
 )
-SELECT {key} AS key, count(*) AS matters, count(*) FILTER (WHERE online) AS online
+SELECT {key} AS key, count(*) AS matters, count(*) FILTER (WHERE m.online) AS online
 FROM m {join} GROUP BY 1 ORDER BY matters DESC, key LIMIT :limit
 """
 _KEYS = {

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from grids.cases.access import Actor
 from grids.services.points import get_point
 from layers.tables.clocks import LOCAL_TZ
-from layers.tables.personal_data import mask_name, mask_phone, record_personal_read
+from layers.tables.audit import record
+from layers.tables.personal_data import PERSONAL_READ, id_ranges, mask_name, mask_phone
 
 OPEN = ("requested", "accepted", "materials_collected", "submitted", "decided")
 
@@ -57,9 +58,12 @@ def day_view(*, session: Session, code: str, day: date, actor: Actor,
     tasks = _tasks(session, point.id, point.community_id)
     walk_ins = [t for t in tasks if t.channel == "walk_in" and first <= t.created_at
                 < first + timedelta(days=1)]
-    record_personal_read(session=session, actor=actor.name, role=actor.role,
-                         ids=[a.id for a in appts], face="services_day_view", at=now,
-                         fields=("contact_name", "contact_phone"))
+    if appts or tasks:
+        record(session=session, actor=actor.name, role=actor.role, action=PERSONAL_READ,
+               entity="appointments", entity_id=point.code, at=now,
+               data={"face": "services_day_view", "fields": ["contact_name", "contact_phone"],
+                     "id_ranges": id_ranges(a.id for a in appts),
+                     "proxy_id_ranges": id_ranges(t.id for t in tasks)})
     return {
         "station": {"code": point.code, "name": point.name},
         "date": day.isoformat(),
