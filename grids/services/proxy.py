@@ -136,10 +136,8 @@ def create_request(*, session: Session, new: NewProxy, actor: Actor,
         contact_name=new.contact_name, contact_phone=new.contact_phone, person_id=new.person_id,
         deadlines={}, created_at=now, updated_at=now,
     )
-    session.add(req)
-    session.flush()
-    req.status = ""
     _enter(session, req, item, "requested", now)
+    session.add(req)
     session.flush()
     _event(session, req, None, actor, None, now)
     return req, token
@@ -196,7 +194,7 @@ def transition(*, session: Session, request_id: int, step: Step, actor: Actor,
     sources, target = ACTIONS[step.action]
     if req.status not in sources:
         raise ConflictError(f"cannot {step.action} a request that is {req.status}",
-                            code="invalid_transition", status=req.status)
+                            code="invalid_transition", current=req.status)
     item = session.get(ServiceItem, req.item_id)
     assert item is not None
     _apply(session, req, item, step)

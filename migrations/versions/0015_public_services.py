@@ -50,12 +50,12 @@ def _items() -> None:
         sa.Column("materials", postgresql.ARRAY(sa.Text()), nullable=False, server_default="{}"),
         sa.Column("time_limit_days", sa.Integer(), nullable=False),
         sa.Column("fee_yuan", sa.Numeric(10, 2), nullable=False, server_default="0"),
-        sa.CheckConstraint(f"handled_at <@ {HANDLED_AT}", name="ck_service_items_handled_at"),
+        sa.CheckConstraint(f"handled_at <@ {HANDLED_AT}", name=op.f("ck_service_items_handled_at")),
         sa.CheckConstraint(
-            "NOT online OR 'online' = ANY(handled_at)", name="ck_service_items_online_where"
+            "NOT online OR 'online' = ANY(handled_at)", name=op.f("ck_service_items_online_where")
         ),
-        sa.CheckConstraint("time_limit_days > 0", name="ck_service_items_time_limit"),
-        sa.CheckConstraint("fee_yuan >= 0", name="ck_service_items_fee"),
+        sa.CheckConstraint("time_limit_days > 0", name=op.f("ck_service_items_time_limit")),
+        sa.CheckConstraint("fee_yuan >= 0", name=op.f("ck_service_items_fee")),
     )
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.execute(
@@ -78,7 +78,7 @@ def _items() -> None:
             primary_key=True,
         ),
         sa.Column("staff", sa.Integer(), nullable=False),
-        sa.CheckConstraint("staff BETWEEN 1 AND 100", name="ck_service_offers_staff"),
+        sa.CheckConstraint("staff BETWEEN 1 AND 100", name=op.f("ck_service_offers_staff")),
     )
     op.create_index("ix_service_offers_item_id", "service_offers", ["item_id"])
 
@@ -103,13 +103,13 @@ def _appointments() -> None:
         sa.Column("ends_at", TS, nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("booked", sa.Integer(), nullable=False, server_default="0"),
-        sa.CheckConstraint("capacity > 0", name="ck_appointment_slots_capacity"),
+        sa.CheckConstraint("capacity > 0", name=op.f("ck_appointment_slots_capacity")),
         sa.CheckConstraint(
-            "booked >= 0 AND booked <= capacity", name="ck_appointment_slots_not_overbooked"
+            "booked >= 0 AND booked <= capacity", name=op.f("ck_appointment_slots_not_overbooked")
         ),
-        sa.CheckConstraint("ends_at > starts_at", name="ck_appointment_slots_span"),
+        sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_appointment_slots_span")),
         sa.UniqueConstraint(
-            "service_point_id", "item_id", "starts_at", name="uq_appointment_slots_point_item_start"
+            "service_point_id", "item_id", "starts_at", name=op.f("uq_appointment_slots_point_item_start")
         ),
     )
     op.create_index("ix_appointment_slots_item_id", "appointment_slots", ["item_id", "starts_at"])
@@ -148,7 +148,7 @@ def _appointments() -> None:
         sa.Column("updated_at", TS, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
         sa.CheckConstraint(
-            "status IN ('booked', 'cancelled', 'kept', 'missed')", name="ck_appointments_status"
+            "status IN ('booked', 'cancelled', 'kept', 'missed')", name=op.f("ck_appointments_status")
         ),
     )
     op.create_index(
@@ -198,15 +198,15 @@ def _proxy() -> None:
         sa.CheckConstraint(
             "status IN ('requested', 'accepted', 'materials_collected', 'submitted', "
             "'decided', 'closed', 'withdrawn')",
-            name="ck_proxy_requests_status",
+            name=op.f("ck_proxy_requests_status"),
         ),
-        sa.CheckConstraint("channel IN ('online', 'walk_in')", name="ck_proxy_requests_channel"),
+        sa.CheckConstraint("channel IN ('online', 'walk_in')", name=op.f("ck_proxy_requests_channel")),
         sa.CheckConstraint(
             "handover IS NULL OR handover IN ('pickup', 'delivery')",
-            name="ck_proxy_requests_handover",
+            name=op.f("ck_proxy_requests_handover"),
         ),
         sa.CheckConstraint(
-            "result IS NULL OR result IN ('approved', 'rejected')", name="ck_proxy_requests_result"
+            "result IS NULL OR result IN ('approved', 'rejected')", name=op.f("ck_proxy_requests_result")
         ),
     )
     op.create_index(
@@ -256,7 +256,7 @@ def _outbox_and_documents() -> None:
         sa.Column("sent_at", TS),
         sa.Column("created_at", TS, nullable=False),
         sa.CheckConstraint(
-            "status IN ('pending', 'sent', 'failed', 'void')", name="ck_service_outbox_status"
+            "status IN ('pending', 'sent', 'failed', 'void')", name=op.f("ck_service_outbox_status")
         ),
     )
     op.create_index("ix_service_outbox_pending", "service_outbox", ["status", "due_at"])
@@ -274,7 +274,7 @@ def _outbox_and_documents() -> None:
         sa.Column("person_id", sa.Integer()),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("deleted_at", TS),
-        sa.CheckConstraint("size_bytes > 0", name="ck_resident_documents_size"),
+        sa.CheckConstraint("size_bytes > 0", name=op.f("ck_resident_documents_size")),
     )
     op.create_index("ix_resident_documents_owner", "resident_documents", ["owner_token_hash"])
     op.create_index("ix_resident_documents_sha256", "resident_documents", ["sha256"])
