@@ -84,18 +84,28 @@ def appointment_out(
     }
 
 
-@router.get("/catalogue", response_model=CatalogueSummary, dependencies=[allow(*EVERYONE)],
-            summary="Counts of the service catalogue")
+@router.get(
+    "/catalogue",
+    response_model=CatalogueSummary,
+    dependencies=[allow(*EVERYONE)],
+    summary="Counts of the service catalogue",
+)
 def summary(session: SessionDep) -> dict[str, Any]:
     """Items, bookable online, handled fully online, per group."""
     return catalogue_summary(session=session)
 
 
-@router.get("/items", response_model=ItemPage, dependencies=[allow(*EVERYONE)],
-            summary="Search the service catalogue (Chinese substring)")
+@router.get(
+    "/items",
+    response_model=ItemPage,
+    dependencies=[allow(*EVERYONE)],
+    summary="Search the service catalogue (Chinese substring)",
+)
 def items(
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=50, description="Words of the name, e.g. 低保")] = None,
+    q: Annotated[
+        str | None, Query(max_length=50, description="Words of the name, e.g. 低保")
+    ] = None,
     group: Annotated[str | None, Query(max_length=8)] = None,
     bookable: bool | None = None,
     online: bool | None = None,
@@ -103,21 +113,39 @@ def items(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> dict[str, Any]:
     """Items whose name, group or department contains `q` (or whose code is `q`), by code."""
-    total, page = search_items(session=session, q=q, group=group, bookable=bookable,
-                               online=online, limit=limit, offset=offset)
-    return {"total": total, "items": [v.as_dict() for v in page],
-            "search": "substring (ILIKE) over a pg_trgm GIN index"}
+    total, page = search_items(
+        session=session,
+        q=q,
+        group=group,
+        bookable=bookable,
+        online=online,
+        limit=limit,
+        offset=offset,
+    )
+    return {
+        "total": total,
+        "items": [v.as_dict() for v in page],
+        "search": "substring (ILIKE) over a pg_trgm GIN index",
+    }
 
 
-@router.get("/items/{code}", response_model=ItemOut, dependencies=[allow(*EVERYONE)],
-            summary="One catalogue item and what to bring")
+@router.get(
+    "/items/{code}",
+    response_model=ItemOut,
+    dependencies=[allow(*EVERYONE)],
+    summary="One catalogue item and what to bring",
+)
 def item(code: Annotated[str, Path(max_length=16)], session: SessionDep) -> dict[str, Any]:
     """The item, its materials, limit, fee and how many points offer it."""
     return item_view(session=session, code=code).as_dict()
 
 
-@router.get("/{item}/nearest", response_model=NearestOut, dependencies=[allow(*EVERYONE)],
-            summary="Nearest service points offering an item, with their next free slots")
+@router.get(
+    "/{item}/nearest",
+    response_model=NearestOut,
+    dependencies=[allow(*EVERYONE)],
+    summary="Nearest service points offering an item, with their next free slots",
+)
 def nearest(
     item: Annotated[str, Path(max_length=16)],
     request: Request,
@@ -131,14 +159,21 @@ def nearest(
 ) -> dict[str, Any]:
     """By straight-line distance (said so in `distance`); points without a free slot are skipped."""
     x, y = wgs84_point(lon, lat, crs)
-    out = nearest_with_slots(session=session, item_code=item, lon=x, lat=y, limit=limit,
-                             slots=slots, rules=rules_of(request), now=now)
+    out = nearest_with_slots(
+        session=session,
+        item_code=item,
+        lon=x,
+        lat=y,
+        limit=limit,
+        slots=slots,
+        rules=rules_of(request),
+        now=now,
+    )
     out["query"] = {"lon": x, "lat": y, "crs": "wgs84"}
     return out
 
 
-@router.post("/appointments", status_code=201, response_model=AppointmentOut,
-             summary="Book a slot")
+@router.post("/appointments", status_code=201, response_model=AppointmentOut, summary="Book a slot")
 def create(
     body: BookingIn,
     request: Request,
@@ -150,20 +185,29 @@ def create(
     """409 `slot_full` when no place is left (enforced by the database); keep the token."""
     rules = rules_of(request)
     booking = Booking(
-        item=body.item, service_point=body.service_point, starts_at=body.starts_at,
-        materials=tuple(body.materials), document_ids=tuple(body.document_ids),
-        library_token=library_token, contact_name=body.contact_name,
-        contact_phone=body.contact_phone, person_id=body.person_id,
+        item=body.item,
+        service_point=body.service_point,
+        starts_at=body.starts_at,
+        materials=tuple(body.materials),
+        document_ids=tuple(body.document_ids),
+        library_token=library_token,
+        contact_name=body.contact_name,
+        contact_phone=body.contact_phone,
+        person_id=body.person_id,
     )
-    appt, token = book(session=session, booking=booking, actor=actor_of(principal), rules=rules,
-                       now=now)
+    appt, token = book(
+        session=session, booking=booking, actor=actor_of(principal), rules=rules, now=now
+    )
     out = appointment_out(session, appt, rules, token)
     session.commit()
     return out
 
 
-@router.get("/appointments/{appointment_id}", response_model=AppointmentOut,
-            summary="One appointment (yours, with its token)")
+@router.get(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentOut,
+    summary="One appointment (yours, with its token)",
+)
 def read(
     appointment_id: AppointmentId,
     request: Request,
@@ -172,13 +216,17 @@ def read(
     token: AppointmentToken = None,
 ) -> dict[str, Any]:
     """Residents see only their own (token); service staff any."""
-    appt = load_appointment(session=session, appointment_id=appointment_id,
-                            actor=actor_of(principal), token=token)
+    appt = load_appointment(
+        session=session, appointment_id=appointment_id, actor=actor_of(principal), token=token
+    )
     return appointment_out(session, appt, rules_of(request))
 
 
-@router.post("/appointments/{appointment_id}/reschedule", response_model=AppointmentOut,
-             summary="Move an appointment to another slot")
+@router.post(
+    "/appointments/{appointment_id}/reschedule",
+    response_model=AppointmentOut,
+    summary="Move an appointment to another slot",
+)
 def move(
     appointment_id: AppointmentId,
     body: RescheduleIn,
@@ -190,16 +238,26 @@ def move(
 ) -> dict[str, Any]:
     """The new place is taken before the old one is freed: a full slot changes nothing."""
     rules = rules_of(request)
-    appt = reschedule(session=session, appointment_id=appointment_id, actor=actor_of(principal),
-                      token=token, starts_at=body.starts_at, service_point=body.service_point,
-                      rules=rules, now=now)
+    appt = reschedule(
+        session=session,
+        appointment_id=appointment_id,
+        actor=actor_of(principal),
+        token=token,
+        starts_at=body.starts_at,
+        service_point=body.service_point,
+        rules=rules,
+        now=now,
+    )
     out = appointment_out(session, appt, rules)
     session.commit()
     return out
 
 
-@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentOut,
-             summary="Cancel an appointment")
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response_model=AppointmentOut,
+    summary="Cancel an appointment",
+)
 def drop(
     appointment_id: AppointmentId,
     request: Request,
@@ -209,15 +267,23 @@ def drop(
     token: AppointmentToken = None,
 ) -> dict[str, Any]:
     """Frees the place; the pending reminder is voided."""
-    appt = cancel(session=session, appointment_id=appointment_id, actor=actor_of(principal),
-                  token=token, now=now)
+    appt = cancel(
+        session=session,
+        appointment_id=appointment_id,
+        actor=actor_of(principal),
+        token=token,
+        now=now,
+    )
     out = appointment_out(session, appt, rules_of(request))
     session.commit()
     return out
 
 
-@router.post("/appointments/{appointment_id}/attendance", response_model=AppointmentOut,
-             summary="Record whether the resident came")
+@router.post(
+    "/appointments/{appointment_id}/attendance",
+    response_model=AppointmentOut,
+    summary="Record whether the resident came",
+)
 def attendance(
     appointment_id: AppointmentId,
     body: AttendanceIn,
@@ -227,8 +293,13 @@ def attendance(
     principal: Annotated[Principal, allow(*SERVICE_STAFF)],
 ) -> dict[str, Any]:
     """Kept or missed, once the slot has begun (feeds the KPIs)."""
-    appt = mark_attendance(session=session, appointment_id=appointment_id,
-                           actor=actor_of(principal), kept=body.kept, now=now)
+    appt = mark_attendance(
+        session=session,
+        appointment_id=appointment_id,
+        actor=actor_of(principal),
+        kept=body.kept,
+        now=now,
+    )
     out = appointment_out(session, appt, rules_of(request))
     session.commit()
     return out

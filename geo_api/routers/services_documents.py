@@ -41,8 +41,12 @@ def _root(request: Request):
     return settings.services.media_root(settings.db.home)
 
 
-@router.post("", status_code=201, response_model=DocumentOut,
-             summary="Store a document in your library (with consent)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=DocumentOut,
+    summary="Store a document in your library (with consent)",
+)
 def upload(
     body: DocumentIn,
     request: Request,
@@ -58,27 +62,48 @@ def upload(
         raise UnprocessableError("content_base64 is not base64", code="invalid_base64") from exc
     s = request.app.state.settings.services
     doc, library_token = store_document(
-        session=session, root=_root(request), kind=body.kind, media_type=body.media_type,
-        content=content, consent=body.consent, purpose=body.purpose, library_token=token,
-        retention_days=s.document_retention_days, max_bytes=s.max_document_bytes,
-        actor=actor_of(principal), now=now,
+        session=session,
+        root=_root(request),
+        kind=body.kind,
+        media_type=body.media_type,
+        content=content,
+        consent=body.consent,
+        purpose=body.purpose,
+        library_token=token,
+        retention_days=s.document_retention_days,
+        max_bytes=s.max_document_bytes,
+        actor=actor_of(principal),
+        now=now,
     )
     session.commit()
-    return {"id": doc.id, "kind": doc.kind, "media_type": doc.media_type,
-            "size_bytes": doc.size_bytes, "stored_at": doc.created_at,
-            "retention_until": doc.retention_until, "library_token": library_token}
+    return {
+        "id": doc.id,
+        "kind": doc.kind,
+        "media_type": doc.media_type,
+        "size_bytes": doc.size_bytes,
+        "stored_at": doc.created_at,
+        "retention_until": doc.retention_until,
+        "library_token": library_token,
+    }
 
 
-@router.get("", response_model=list[DocumentOut], dependencies=[allow(*EVERYONE)],
-            summary="Your library (metadata only)")
+@router.get(
+    "",
+    response_model=list[DocumentOut],
+    dependencies=[allow(*EVERYONE)],
+    summary="Your library (metadata only)",
+)
 def mine(session: SessionDep, now: NowDep, token: LibraryToken = None) -> list[dict[str, Any]]:
     """Only the documents of the library whose token you send; empty without one."""
     return list_documents(session=session, token=token, now=now)
 
 
-@router.get("/{doc_id}/content", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {"schema": BINARY}}}},
-            summary="A document's content (owner, or staff for a purpose)")
+@router.get(
+    "/{doc_id}/content",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {"schema": BINARY}}}},
+    summary="A document's content (owner, or staff for a purpose)",
+)
 def content(
     doc_id: DocId,
     request: Request,
@@ -90,15 +115,23 @@ def content(
     proxy_request: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     """Audited; never cached."""
-    doc, data = read_document(session=session, root=_root(request), doc_id=doc_id,
-                              actor=actor_of(principal), token=token, purpose=purpose,
-                              proxy_request_id=proxy_request, now=now)
+    doc, data = read_document(
+        session=session,
+        root=_root(request),
+        doc_id=doc_id,
+        actor=actor_of(principal),
+        token=token,
+        purpose=purpose,
+        proxy_request_id=proxy_request,
+        now=now,
+    )
     session.commit()
     return Response(data, media_type=doc.media_type, headers={"Cache-Control": "no-store"})
 
 
-@router.delete("/{doc_id}", status_code=204, response_class=Response,
-               summary="Delete a document on request")
+@router.delete(
+    "/{doc_id}", status_code=204, response_class=Response, summary="Delete a document on request"
+)
 def remove(
     doc_id: DocId,
     request: Request,
@@ -108,8 +141,9 @@ def remove(
     token: LibraryToken = None,
 ) -> Response:
     """The owner (token) or an admin; the file goes when no other live entry shares it."""
-    sha = delete_document(session=session, doc_id=doc_id, actor=actor_of(principal), token=token,
-                          now=now)
+    sha = delete_document(
+        session=session, doc_id=doc_id, actor=actor_of(principal), token=token, now=now
+    )
     session.commit()
     purge_files(session=session, root=_root(request), shas=[sha])
     return Response(status_code=204)

@@ -27,7 +27,14 @@ from geo_api.schemas.services import (
 )
 from grids.services.kpis import service_kpis
 from grids.services.outbox import LogSender, send_due
-from grids.services.proxy import NewProxy, Step, create_request, load_request, request_out, transition
+from grids.services.proxy import (
+    NewProxy,
+    Step,
+    create_request,
+    load_request,
+    request_out,
+    transition,
+)
 from grids.services.staff import day_view, department_queue
 from layers.core.roles import OVERSIGHT, SERVICE_STAFF, Role
 
@@ -42,8 +49,12 @@ LibraryToken = Annotated[
 ]
 
 
-@router.post("/proxy", status_code=201, response_model=ProxyOut,
-             summary="Ask for a matter to be handled on your behalf (网下代办)")
+@router.post(
+    "/proxy",
+    status_code=201,
+    response_model=ProxyOut,
+    summary="Ask for a matter to be handled on your behalf (网下代办)",
+)
 def open_request(
     body: ProxyIn,
     session: SessionDep,
@@ -56,9 +67,15 @@ def open_request(
     if body.lon is not None and body.lat is not None:
         lon, lat = wgs84_point(body.lon, body.lat, body.crs)
     new = NewProxy(
-        item=body.item, channel=body.channel, document_ids=tuple(body.document_ids),
-        library_token=library_token, lon=lon, lat=lat, contact_name=body.contact_name,
-        contact_phone=body.contact_phone, person_id=body.person_id,
+        item=body.item,
+        channel=body.channel,
+        document_ids=tuple(body.document_ids),
+        library_token=library_token,
+        lon=lon,
+        lat=lat,
+        contact_name=body.contact_name,
+        contact_phone=body.contact_phone,
+        person_id=body.person_id,
     )
     req, token = create_request(session=session, new=new, actor=actor_of(principal), now=now)
     out = request_out(session, req, staff=principal.is_staff) | {"proxy_token": token}
@@ -66,8 +83,11 @@ def open_request(
     return out
 
 
-@router.get("/proxy/{request_id}", response_model=ProxyOut,
-            summary="Follow a proxy request: its steps and deadlines")
+@router.get(
+    "/proxy/{request_id}",
+    response_model=ProxyOut,
+    summary="Follow a proxy request: its steps and deadlines",
+)
 def follow(
     request_id: RequestId,
     session: SessionDep,
@@ -75,13 +95,17 @@ def follow(
     token: ProxyToken = None,
 ) -> dict[str, Any]:
     """Residents with their token; staff see who took each step."""
-    req = load_request(session=session, request_id=request_id, actor=actor_of(principal),
-                       token=token)
+    req = load_request(
+        session=session, request_id=request_id, actor=actor_of(principal), token=token
+    )
     return request_out(session, req, staff=principal.role in SERVICE_STAFF)
 
 
-@router.post("/proxy/{request_id}/transitions", response_model=ProxyOut,
-             summary="Take a step of a proxy request")
+@router.post(
+    "/proxy/{request_id}/transitions",
+    response_model=ProxyOut,
+    summary="Take a step of a proxy request",
+)
 def step(
     request_id: RequestId,
     body: ProxyStepIn,
@@ -93,38 +117,59 @@ def step(
     """accept (service_point), collect (materials), submit, decide (result), hand_over
     (handover) by service staff; withdraw by the resident (token) before submission."""
     req = transition(
-        session=session, request_id=request_id, actor=actor_of(principal), token=token, now=now,
-        step=Step(action=body.action, service_point=body.service_point,
-                  materials=tuple(body.materials), result=body.result, handover=body.handover,
-                  note=body.note),
+        session=session,
+        request_id=request_id,
+        actor=actor_of(principal),
+        token=token,
+        now=now,
+        step=Step(
+            action=body.action,
+            service_point=body.service_point,
+            materials=tuple(body.materials),
+            result=body.result,
+            handover=body.handover,
+            note=body.note,
+        ),
     )
     out = request_out(session, req, staff=principal.role in SERVICE_STAFF)
     session.commit()
     return out
 
 
-@router.get("/stations/{code}/day", response_model=DayView,
-            summary="A station's day: appointments, walk-ins, proxy tasks")
+@router.get(
+    "/stations/{code}/day",
+    response_model=DayView,
+    summary="A station's day: appointments, walk-ins, proxy tasks",
+)
 def station_day(
     code: Annotated[str, Path(max_length=24)],
     session: SessionDep,
     now: NowDep,
     principal: Annotated[Principal, allow(*SERVICE_STAFF)],
-    day: Annotated[date | None, Query(alias="date", description="Local date; default today.")]
-    = None,
+    day: Annotated[
+        date | None, Query(alias="date", description="Local date; default today.")
+    ] = None,
 ) -> dict[str, Any]:
     """Contacts masked; the read is audited."""
     from layers.tables.clocks import LOCAL_TZ
 
-    out = day_view(session=session, code=code, day=day or now.astimezone(LOCAL_TZ).date(),
-                   actor=actor_of(principal), now=now)
+    out = day_view(
+        session=session,
+        code=code,
+        day=day or now.astimezone(LOCAL_TZ).date(),
+        actor=actor_of(principal),
+        now=now,
+    )
     session.commit()
     return out
 
 
-@router.get("/departments/{department}/queue", response_model=DepartmentQueue,
-            dependencies=[allow(*SERVICE_STAFF)],
-            summary="Requests submitted to a department, awaiting its decision")
+@router.get(
+    "/departments/{department}/queue",
+    response_model=DepartmentQueue,
+    dependencies=[allow(*SERVICE_STAFF)],
+    summary="Requests submitted to a department, awaiting its decision",
+)
 def queue(
     department: Annotated[str, Path(max_length=16)], session: SessionDep, now: NowDep
 ) -> dict[str, Any]:
@@ -132,8 +177,12 @@ def queue(
     return department_queue(session=session, department=department, now=now)
 
 
-@router.get("/kpis", response_model=ServiceKpis, dependencies=[allow(*OVERSIGHT)],
-            summary="Service KPIs: kept/missed, proxy on time, away from home, online share")
+@router.get(
+    "/kpis",
+    response_model=ServiceKpis,
+    dependencies=[allow(*OVERSIGHT)],
+    summary="Service KPIs: kept/missed, proxy on time, away from home, online share",
+)
 def kpis(session: SessionDep, now: NowDep) -> dict[str, Any]:
     """Per station and per item (the 50 busiest)."""
     return service_kpis(session=session, now=now)

@@ -71,10 +71,11 @@ def check_slot(
         starts_at, point.schedule, calendar, rules.slot_minutes
     ):
         raise UnprocessableError(
-            "not a slot of the station's opening hours", code="outside_opening_hours",
-            opening_hours=None if point.schedule is None else [
-                point.schedule.hours_on(d) for d in range(7)
-            ],
+            "not a slot of the station's opening hours",
+            code="outside_opening_hours",
+            opening_hours=None
+            if point.schedule is None
+            else [point.schedule.hours_on(d) for d in range(7)],
         )
 
 
@@ -86,23 +87,30 @@ def check_materials(*, session: Session, item: ServiceItem, booking: Booking) ->
     missing = [m for m in item.materials if m not in have]
     if missing:
         raise UnprocessableError(
-            "required materials are missing: " + "、".join(MATERIAL_KINDS.get(m, m) for m in missing),
+            "required materials are missing: "
+            + "、".join(MATERIAL_KINDS.get(m, m) for m in missing),
             code="missing_materials",
             missing=missing,
         )
 
 
 def take_place(
-    *, session: Session, point: Point, item_id: int, starts_at: datetime, capacity: int,
+    *,
+    session: Session,
+    point: Point,
+    item_id: int,
+    starts_at: datetime,
+    capacity: int,
     rules: SlotRules,
 ) -> int:
     """Increment the slot's counter (made if new); 409 `slot_full` when no place is left."""
     params = {"p": point.id, "i": item_id, "s": starts_at}
     session.execute(
         text(
-            "INSERT INTO appointment_slots (service_point_id, item_id, starts_at, ends_at, capacity)"
-            " VALUES (:p, :i, :s, :e, :c) ON CONFLICT (service_point_id, item_id, starts_at) "
-            "DO NOTHING"
+            "INSERT INTO appointment_slots "
+            "(service_point_id, item_id, starts_at, ends_at, capacity) "
+            "VALUES (:p, :i, :s, :e, :c) "
+            "ON CONFLICT (service_point_id, item_id, starts_at) DO NOTHING"
         ),
         params | {"e": starts_at + timedelta(minutes=rules.slot_minutes), "c": capacity},
     )
@@ -129,6 +137,45 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%m月%d日 %H:%M")
 
 
+def _notify(
+    session: Session,
+    appt: Appointment,
+    item: ServiceItem,
+    point: Point,
+    kind: str,
+    prefix: str,
+    now: datetime,
+) -> None:
+    """The notice of `kind` now and a reminder the day before the slot (void the old one)."""
+    void_pending(session=session, appointment_id=appt.id, kind="reminder")
+    what = f"{item.name}：{point.name} {_when(appt.starts_at)}"
+    enqueue(
+        session=session,
+        kind=kind,
+        body=f"{prefix} {what}",
+        due_at=now,
+        now=now,
+        appointment_id=appt.id,
+    )
+    enqueue(
+        session=session,
+        kind="reminder",
+        body=f"预约提醒 {what}",
+        due_at=max(now, appt.starts_at - timedelta(days=1)),
+        now=now,
+        appointment_id=appt.id,
+    )
+
+
+def _point_of(session: Session, appt: Appointment, code: str | None) -> Point:
+    """The point named by `code`, else the appointment's own."""
+    if code is None:
+        code = session.execute(
+            text("SELECT code FROM service_points WHERE id = :i"), {"i": appt.service_point_id}
+        ).scalar_one()
+    return get_point(session=session, code=code)
+
+
 def book(
     *, session: Session, booking: Booking, actor: Actor, rules: SlotRules, now: datetime
 ) -> tuple[Appointment, str]:
@@ -141,35 +188,56 @@ def book(
     check_slot(session=session, point=point, starts_at=booking.starts_at, rules=rules, now=now)
     check_materials(session=session, item=item, booking=booking)
     slot_id = take_place(
-        session=session, point=point, item_id=item.id, starts_at=booking.starts_at,
-        capacity=staff, rules=rules,
+        session=session,
+        point=point,
+        item_id=item.id,
+        starts_at=booking.starts_at,
+        capacity=staff,
+        rules=rules,
     )
     token, hashed = new_token()
     appt = Appointment(
-        slot_id=slot_id, service_point_id=point.id, item_id=item.id,
-        starts_at=booking.starts_at, status="booked", access_token_hash=hashed,
-        contact_name=booking.contact_name, contact_phone=booking.contact_phone,
-        person_id=booking.person_id, materials=list(booking.materials),
-        document_ids=list(booking.document_ids), created_at=now, updated_at=now,
+        slot_id=slot_id,
+        service_point_id=point.id,
+        item_id=item.id,
+        starts_at=booking.starts_at,
+        status="booked",
+        access_token_hash=hashed,
+        contact_name=booking.contact_name,
+        contact_phone=booking.contact_phone,
+        person_id=booking.person_id,
+        materials=list(booking.materials),
+        document_ids=list(booking.document_ids),
+        created_at=now,
+        updated_at=now,
     )
     session.add(appt)
     session.flush()
-    text_ = f"{item.name}：{point.name} {_when(booking.starts_at)}"
-    enqueue(session=session, kind="booked", body="预约成功 " + text_, due_at=now, now=now,
-            appointment_id=appt.id)
-    enqueue(session=session, kind="reminder", body="预约提醒 " + text_,
-            due_at=max(now, booking.starts_at - timedelta(days=1)), now=now,
-            appointment_id=appt.id)
-    _audit(session, actor, "appointment_booked", appt, now,
-           {"item": item.code, "service_point": point.code, "slot_id": slot_id})
+    _notify(session, appt, item, point, "booked", "预约成功", now)
+    _audit(
+        session,
+        actor,
+        "appointment_booked",
+        appt,
+        now,
+        {"item": item.code, "service_point": point.code, "slot_id": slot_id},
+    )
     return appt, token
 
 
 def _audit(
     session: Session, actor: Actor, action: str, appt: Appointment, now: datetime, data: dict
 ) -> None:
-    record(session=session, actor=actor.name, role=actor.role, action=action,
-           entity="appointments", entity_id=appt.id, data=data, at=now)
+    record(
+        session=session,
+        actor=actor.name,
+        role=actor.role,
+        action=action,
+        entity="appointments",
+        entity_id=appt.id,
+        data=data,
+        at=now,
+    )
 
 
 def load_appointment(
@@ -200,15 +268,28 @@ def cancel(
     _release(session, appt.slot_id)
     appt.status, appt.updated_at, appt.version = "cancelled", now, appt.version + 1
     void_pending(session=session, appointment_id=appt.id, kind="reminder")
-    enqueue(session=session, kind="cancelled", body="预约已取消", due_at=now, now=now,
-            appointment_id=appt.id)
+    enqueue(
+        session=session,
+        kind="cancelled",
+        body="预约已取消",
+        due_at=now,
+        now=now,
+        appointment_id=appt.id,
+    )
     _audit(session, actor, "appointment_cancelled", appt, now, {"slot_id": appt.slot_id})
     return appt
 
 
 def reschedule(
-    *, session: Session, appointment_id: int, actor: Actor, token: str | None,
-    starts_at: datetime, service_point: str | None, rules: SlotRules, now: datetime,
+    *,
+    session: Session,
+    appointment_id: int,
+    actor: Actor,
+    token: str | None,
+    starts_at: datetime,
+    service_point: str | None,
+    rules: SlotRules,
+    now: datetime,
 ) -> Appointment:
     """Move a booked appointment to another slot (same item); the old place is freed."""
     appt = load_appointment(
@@ -217,29 +298,32 @@ def reschedule(
     _active(appt)
     item = session.get(ServiceItem, appt.item_id)
     assert item is not None
-    if service_point is None:
-        code = session.execute(
-            text("SELECT code FROM service_points WHERE id = :i"), {"i": appt.service_point_id}
-        ).scalar_one()
-    point = get_point(session=session, code=service_point or code)
+    point = _point_of(session, appt, service_point)
     staff = offer_staff(session=session, point=point, item_id=item.id, item_code=item.code)
     check_slot(session=session, point=point, starts_at=starts_at, rules=rules, now=now)
     if point.id == appt.service_point_id and starts_at == appt.starts_at:
         raise UnprocessableError("that is the slot already booked", code="same_slot")
     old_slot = appt.slot_id
-    new_slot = take_place(session=session, point=point, item_id=item.id, starts_at=starts_at,
-                          capacity=staff, rules=rules)
+    new_slot = take_place(
+        session=session,
+        point=point,
+        item_id=item.id,
+        starts_at=starts_at,
+        capacity=staff,
+        rules=rules,
+    )
     _release(session, old_slot)
     appt.slot_id, appt.service_point_id, appt.starts_at = new_slot, point.id, starts_at
     appt.updated_at, appt.version = now, appt.version + 1
-    void_pending(session=session, appointment_id=appt.id, kind="reminder")
-    text_ = f"{item.name}：{point.name} {_when(starts_at)}"
-    enqueue(session=session, kind="rescheduled", body="预约已改期 " + text_, due_at=now, now=now,
-            appointment_id=appt.id)
-    enqueue(session=session, kind="reminder", body="预约提醒 " + text_,
-            due_at=max(now, starts_at - timedelta(days=1)), now=now, appointment_id=appt.id)
-    _audit(session, actor, "appointment_rescheduled", appt, now,
-           {"from_slot": old_slot, "to_slot": new_slot})
+    _notify(session, appt, item, point, "rescheduled", "预约已改期", now)
+    _audit(
+        session,
+        actor,
+        "appointment_rescheduled",
+        appt,
+        now,
+        {"from_slot": old_slot, "to_slot": new_slot},
+    )
     return appt
 
 

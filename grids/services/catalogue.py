@@ -97,17 +97,21 @@ def search_items(
         if value is not None:
             where.append(f"si.{column} = :{column}")
             params[column] = value
+    conditions = " AND ".join(where)  # fixed fragments; every value is bound
     sql = (
-        "SELECT si.id, count(*) OVER () AS total, "
-        "(SELECT count(*) FROM service_offers o WHERE o.item_id = si.id) AS offered "
-        f"FROM service_items si WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
+        "SELECT si.id, count(*) OVER () AS total, (SELECT count(*) FROM service_offers o "  # noqa: S608
+        "WHERE o.item_id = si.id) AS offered FROM service_items si WHERE " + conditions + " "
         "ORDER BY si.code LIMIT :limit OFFSET :offset"
     )
     rows = session.execute(text(sql), params).all()
     if not rows:
         return 0, []
-    items = {i.id: i for i in session.scalars(select(ServiceItem).where(
-        ServiceItem.id.in_([r.id for r in rows])))}
+    items = {
+        i.id: i
+        for i in session.scalars(
+            select(ServiceItem).where(ServiceItem.id.in_([r.id for r in rows]))
+        )
+    }
     return int(rows[0].total), [ItemView(items[r.id], int(r.offered)) for r in rows]
 
 
@@ -125,8 +129,13 @@ def catalogue_summary(*, session: Session) -> dict[str, Any]:
         "bookable": sum(r.b for r in rows),
         "online": sum(r.o for r in rows),
         "groups": [
-            {"code": r.group_code, "name": r.group_name, "items": r.n, "bookable": r.b,
-             "online": r.o}
+            {
+                "code": r.group_code,
+                "name": r.group_name,
+                "items": r.n,
+                "bookable": r.b,
+                "online": r.o,
+            }
             for r in rows
         ],
     }

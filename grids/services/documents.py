@@ -56,40 +56,68 @@ def _write_once(root: Path, sha: str, content: bytes) -> None:
     tmp.replace(path)
 
 
-def _check_upload(kind: str, media_type: str, content: bytes, consent: bool, max_bytes: int) -> None:
+def _check_upload(
+    kind: str, media_type: str, content: bytes, consent: bool, max_bytes: int
+) -> None:
     if not consent:
         raise UnprocessableError("storing a document needs your consent", code="consent_required")
     if kind not in MATERIAL_KINDS:
-        raise UnprocessableError(f"unknown material kind {kind!r}", code="unknown_material",
-                                 allowed=list(MATERIAL_KINDS))
+        raise UnprocessableError(
+            f"unknown material kind {kind!r}", code="unknown_material", allowed=list(MATERIAL_KINDS)
+        )
     if len(content) > max_bytes:
         raise PayloadTooLargeError(f"a document is at most {max_bytes} bytes")
     magic = MAGIC.get(media_type)
     if magic is None or not content.startswith(magic):
-        raise UnprocessableError("only JPEG, PNG or PDF documents are accepted",
-                                 code="unsupported_document", allowed=list(MAGIC))
+        raise UnprocessableError(
+            "only JPEG, PNG or PDF documents are accepted",
+            code="unsupported_document",
+            allowed=list(MAGIC),
+        )
 
 
 def store_document(
-    *, session: Session, root: Path, kind: str, media_type: str, content: bytes, consent: bool,
-    purpose: str, library_token: str | None, retention_days: int, max_bytes: int,
-    actor: Actor, now: datetime,
+    *,
+    session: Session,
+    root: Path,
+    kind: str,
+    media_type: str,
+    content: bytes,
+    consent: bool,
+    purpose: str,
+    library_token: str | None,
+    retention_days: int,
+    max_bytes: int,
+    actor: Actor,
+    now: datetime,
 ) -> tuple[ResidentDocument, str]:
     """Store a document (validated first); answers it and the library token (new if none given)."""
     _check_upload(kind, media_type, content, consent, max_bytes)
     if library_token:
         owner = token_hash(library_token)
-        if session.scalar(select(ResidentDocument.id).where(
-                ResidentDocument.owner_token_hash == owner).limit(1)) is None:
+        if (
+            session.scalar(
+                select(ResidentDocument.id)
+                .where(ResidentDocument.owner_token_hash == owner)
+                .limit(1)
+            )
+            is None
+        ):
             raise NotFoundError("no such library", code="unknown_library")
         token = library_token
     else:
         token, owner = new_token()
     sha = hashlib.sha256(content).hexdigest()
     doc = ResidentDocument(
-        owner_token_hash=owner, kind=kind, sha256=sha, size_bytes=len(content),
-        media_type=media_type, consent_purpose=purpose, consent_at=now,
-        retention_until=now + timedelta(days=retention_days), created_at=now,
+        owner_token_hash=owner,
+        kind=kind,
+        sha256=sha,
+        size_bytes=len(content),
+        media_type=media_type,
+        consent_purpose=purpose,
+        consent_at=now,
+        retention_until=now + timedelta(days=retention_days),
+        created_at=now,
     )
     session.add(doc)
     session.flush()
@@ -98,10 +126,19 @@ def store_document(
     return doc, token
 
 
-def _audit(session: Session, actor: Actor, action: str, doc_id: int, now: datetime,
-           data: dict) -> None:
-    record(session=session, actor=actor.name, role=actor.role, action=action,
-           entity="resident_documents", entity_id=doc_id, data=data, at=now)
+def _audit(
+    session: Session, actor: Actor, action: str, doc_id: int, now: datetime, data: dict
+) -> None:
+    record(
+        session=session,
+        actor=actor.name,
+        role=actor.role,
+        action=action,
+        entity="resident_documents",
+        entity_id=doc_id,
+        data=data,
+        at=now,
+    )
 
 
 def owned_kinds(*, session: Session, ids: Iterable[int], token: str | None) -> set[str]:
@@ -126,15 +163,23 @@ def list_documents(*, session: Session, token: str | None, now: datetime) -> lis
     if not token:
         return []
     docs = session.scalars(
-        select(ResidentDocument).where(
+        select(ResidentDocument)
+        .where(
             ResidentDocument.owner_token_hash == token_hash(token),
             ResidentDocument.deleted_at.is_(None),
             ResidentDocument.retention_until > now,
-        ).order_by(ResidentDocument.id)
+        )
+        .order_by(ResidentDocument.id)
     )
     return [
-        {"id": d.id, "kind": d.kind, "media_type": d.media_type, "size_bytes": d.size_bytes,
-         "stored_at": d.created_at, "retention_until": d.retention_until}
+        {
+            "id": d.id,
+            "kind": d.kind,
+            "media_type": d.media_type,
+            "size_bytes": d.size_bytes,
+            "stored_at": d.created_at,
+            "retention_until": d.retention_until,
+        }
         for d in docs
     ]
 
@@ -147,8 +192,15 @@ def _live(session: Session, doc_id: int, now: datetime) -> ResidentDocument:
 
 
 def read_document(
-    *, session: Session, root: Path, doc_id: int, actor: Actor, token: str | None,
-    purpose: str | None, proxy_request_id: int | None, now: datetime,
+    *,
+    session: Session,
+    root: Path,
+    doc_id: int,
+    actor: Actor,
+    token: str | None,
+    purpose: str | None,
+    proxy_request_id: int | None,
+    now: datetime,
 ) -> tuple[ResidentDocument, bytes]:
     """The document's content for its owner, or for service staff with a purpose (audited)."""
     doc = _live(session, doc_id, now)
@@ -156,16 +208,24 @@ def read_document(
         require(token, doc.owner_token_hash, what="document", code="unknown_document")
     else:
         if purpose not in PURPOSES or proxy_request_id is None:
-            raise ForbiddenError("say why: purpose=proxy_handling and the proxy_request it serves",
-                                 code="purpose_required")
+            raise ForbiddenError(
+                "say why: purpose=proxy_handling and the proxy_request it serves",
+                code="purpose_required",
+            )
         used = session.execute(
             text("SELECT 1 FROM proxy_requests WHERE id = :r AND :d = ANY(document_ids)"),
             {"r": proxy_request_id, "d": doc.id},
         ).scalar()
         if used is None:
             raise ForbiddenError("that request does not use this document", code="not_referenced")
-    _audit(session, actor, "document_read", doc.id, now,
-           {"purpose": purpose or "owner", "proxy_request": proxy_request_id})
+    _audit(
+        session,
+        actor,
+        "document_read",
+        doc.id,
+        now,
+        {"purpose": purpose or "owner", "proxy_request": proxy_request_id},
+    )
     return doc, media_path(root, doc.sha256).read_bytes()
 
 
@@ -191,8 +251,15 @@ def expire_documents(*, session: Session, actor: Actor, now: datetime) -> list[s
         {"n": now},
     ).all()
     if rows:
-        record(session=session, actor=actor.name, role=actor.role, action="documents_expired",
-               entity="resident_documents", data={"count": len(rows)}, at=now)
+        record(
+            session=session,
+            actor=actor.name,
+            role=actor.role,
+            action="documents_expired",
+            entity="resident_documents",
+            data={"count": len(rows)},
+            at=now,
+        )
     return [r.sha256 for r in rows]
 
 
@@ -201,8 +268,10 @@ def purge_files(*, session: Session, root: Path, shas: Iterable[str]) -> int:
     removed = 0
     for sha in set(shas):
         live = session.execute(
-            text("SELECT 1 FROM resident_documents WHERE sha256 = :s AND deleted_at IS NULL "
-                 "LIMIT 1"), {"s": sha}
+            text(
+                "SELECT 1 FROM resident_documents WHERE sha256 = :s AND deleted_at IS NULL LIMIT 1"
+            ),
+            {"s": sha},
         ).scalar()
         path = media_path(root, sha)
         if live is None and path.exists():

@@ -49,8 +49,14 @@ def _appointments(session: Session, by: str, limit: int) -> list[dict[str, Any]]
         {"limit": limit},
     ).all()
     return [
-        {by: r.key, "kept": r.kept, "missed": r.missed, "booked": r.booked,
-         "cancelled": r.cancelled, "kept_share": _share(r.kept, r.kept + r.missed)}
+        {
+            by: r.key,
+            "kept": r.kept,
+            "missed": r.missed,
+            "booked": r.booked,
+            "cancelled": r.cancelled,
+            "kept_share": _share(r.kept, r.kept + r.missed),
+        }
         for r in rows
     ]
 
@@ -71,10 +77,16 @@ def _proxy(session: Session, now: datetime) -> dict[str, Any]:
         {"n": now},
     ).one()
     return {
-        "requests": r.total, "closed": r.closed, "closed_on_time": r.on_time,
-        "on_time_share": _share(r.on_time, r.closed), "open_overdue": r.overdue,
-        "district_wide": {"accepted_with_known_home": r.located, "away_from_home": r.away,
-                          "away_share": _share(r.away, r.located)},
+        "requests": r.total,
+        "closed": r.closed,
+        "closed_on_time": r.on_time,
+        "on_time_share": _share(r.on_time, r.closed),
+        "open_overdue": r.overdue,
+        "district_wide": {
+            "accepted_with_known_home": r.located,
+            "away_from_home": r.away,
+            "away_share": _share(r.away, r.located),
+        },
     }
 
 
@@ -82,8 +94,12 @@ def _online(session: Session, by: str, limit: int) -> list[dict[str, Any]]:
     key, join = _KEYS[by]
     rows = session.execute(text(_MATTERS.format(key=key, join=join)), {"limit": limit}).all()
     return [
-        {by: r.key, "matters": r.matters, "online": r.online,
-         "online_share": _share(r.online, r.matters)}
+        {
+            by: r.key,
+            "matters": r.matters,
+            "online": r.online,
+            "online_share": _share(r.online, r.matters),
+        }
         for r in rows
     ]
 
@@ -92,9 +108,13 @@ def service_kpis(*, session: Session, now: datetime, limit: int = 50) -> dict[st
     """Every figure of the module docstring (top `limit` stations and items by volume)."""
     return {
         "at": now,
-        "appointments": {"by_station": _appointments(session, "station", limit),
-                         "by_item": _appointments(session, "item", limit)},
+        "appointments": {
+            "by_station": _appointments(session, "station", limit),
+            "by_item": _appointments(session, "item", limit),
+        },
         "proxy": _proxy(session, now),
-        "online_share": {"by_station": _online(session, "station", limit),
-                         "by_item": _online(session, "item", limit)},
+        "online_share": {
+            "by_station": _online(session, "station", limit),
+            "by_item": _online(session, "item", limit),
+        },
     }

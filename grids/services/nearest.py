@@ -22,6 +22,7 @@ from grids.services.catalogue import get_item
 from grids.services.slots import upcoming_slots
 from layers.core import opening_hours
 from layers.core.errors import InvalidInputError, UnprocessableError
+from layers.tables.work_calendar import WorkCalendar
 
 MAX_POINTS = 20
 MAX_SLOTS = 10
@@ -58,9 +59,50 @@ def _taken(session: Session, item_id: int, ids: list[int], now: datetime, until:
     return {(r.service_point_id, r.starts_at): (r.capacity, r.booked) for r in rows}
 
 
+def _free_slots(
+    r: Any,
+    taken: dict,
+    calendar: WorkCalendar,
+    rules: SlotRules,
+    now: datetime,
+    slots: int,
+) -> list[dict[str, Any]]:
+    """The first `slots` slots of point row `r` with places left."""
+    schedule = opening_hours.parse(r.opening_hours)
+    free: list[dict[str, Any]] = []
+    if schedule is None:
+        return free
+    for start in upcoming_slots(
+        schedule=schedule,
+        calendar=calendar,
+        slot_minutes=rules.slot_minutes,
+        now=now,
+        days=rules.booking_days,
+    ):
+        capacity, booked = taken.get((r.id, start), (r.staff, 0))
+        if booked < capacity:
+            free.append(
+                {
+                    "starts_at": start,
+                    "ends_at": start + timedelta(minutes=rules.slot_minutes),
+                    "free": capacity - booked,
+                }
+            )
+            if len(free) >= slots:
+                break
+    return free
+
+
 def nearest_with_slots(
-    *, session: Session, item_code: str, lon: float, lat: float, limit: int, slots: int,
-    rules: SlotRules, now: datetime,
+    *,
+    session: Session,
+    item_code: str,
+    lon: float,
+    lat: float,
+    limit: int,
+    slots: int,
+    rules: SlotRules,
+    now: datetime,
 ) -> dict[str, Any]:
     """Up to `limit` nearest points with at least one free slot, each with `slots` free slots."""
     if not 1 <= limit <= MAX_POINTS or not 1 <= slots <= MAX_SLOTS:
@@ -80,22 +122,7 @@ def nearest_with_slots(
     calendar = work_calendar(session=session)
     found: list[NearPoint] = []
     for r in rows:
-        schedule = opening_hours.parse(r.opening_hours)
-        if schedule is None:
-            continue
-        point = NearPoint(r)
-        for start in upcoming_slots(schedule=schedule, calendar=calendar,
-                                    slot_minutes=rules.slot_minutes, now=now,
-                                    days=rules.booking_days):
-            capacity, booked = taken.get((r.id, start), (r.staff, 0))
-            if booked < capacity:
-                point.free.append({
-                    "starts_at": start,
-                    "ends_at": start + timedelta(minutes=rules.slot_minutes),
-                    "free": capacity - booked,
-                })
-                if len(point.free) >= slots:
-                    break
+        point = NearPoint(r, _free_slots(r, taken, calendar, rules, now, slots))
         if point.free:
             found.append(point)
         if len(found) >= limit:
@@ -111,8 +138,15 @@ def nearest_with_slots(
 def _point_out(p: NearPoint) -> dict[str, Any]:
     r = p.row
     return {
-        "code": r.code, "name": r.name, "kind": r.kind, "address": r.address, "phone": r.phone,
-        "opening_hours": r.opening_hours, "lon": r.lon, "lat": r.lat,
-        "distance_m": round(float(r.distance_m), 1), "staff": r.staff,
+        "code": r.code,
+        "name": r.name,
+        "kind": r.kind,
+        "address": r.address,
+        "phone": r.phone,
+        "opening_hours": r.opening_hours,
+        "lon": r.lon,
+        "lat": r.lat,
+        "distance_m": round(float(r.distance_m), 1),
+        "staff": r.staff,
         "next_free_slots": p.free,
     }

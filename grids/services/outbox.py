@@ -81,7 +81,9 @@ def void_pending(*, session: Session, appointment_id: int, kind: str) -> None:
     )
 
 
-def send_due(*, session: Session, sender: Sender, now: datetime, limit: int = 500) -> dict[str, int]:
+def send_due(
+    *, session: Session, sender: Sender, now: datetime, limit: int = 500
+) -> dict[str, int]:
     """Send pending messages due by `now` (oldest first); rows are locked, so runs never overlap."""
     rows = session.execute(
         text(
@@ -95,7 +97,7 @@ def send_due(*, session: Session, sender: Sender, now: datetime, limit: int = 50
     for r in rows:
         try:
             sender.send(Message(r.id, r.kind, r.body, r.appointment_id, r.proxy_request_id))
-        except Exception:  # noqa: BLE001 - a failing channel must not stop the run
+        except Exception:
             logger.warning("outbox message %d could not be sent", r.id)
             session.execute(
                 text("UPDATE service_outbox SET attempts = attempts + 1 WHERE id = :i"), {"i": r.id}

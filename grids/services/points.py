@@ -27,18 +27,19 @@ def get_point(*, session: Session, code: str) -> Point:
     """The service point of `code`; 404 `unknown_service_point` otherwise."""
     row = session.execute(
         text(
-            "SELECT id, code, name, community_id, opening_hours FROM service_points "
-            "WHERE code = :c"
+            "SELECT id, code, name, community_id, opening_hours FROM service_points WHERE code = :c"
         ),
         {"c": code},
     ).one_or_none()
     if row is None:
         raise NotFoundError(f"no service point {code!r}", code="unknown_service_point")
-    return Point(row.id, row.code, row.name, row.community_id, opening_hours.parse(row.opening_hours))
+    return Point(
+        row.id, row.code, row.name, row.community_id, opening_hours.parse(row.opening_hours)
+    )
 
 
 def offer_staff(*, session: Session, point: Point, item_id: int, item_code: str) -> int:
-    """Staff per slot of `point` for the item; 422 `not_offered` when the point does not offer it."""
+    """Staff per slot of `point` for the item; 422 `not_offered` when it is not offered there."""
     staff = session.execute(
         text("SELECT staff FROM service_offers WHERE service_point_id = :p AND item_id = :i"),
         {"p": point.id, "i": item_id},

@@ -109,7 +109,10 @@ def _appointments() -> None:
         ),
         sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_appointment_slots_span")),
         sa.UniqueConstraint(
-            "service_point_id", "item_id", "starts_at", name=op.f("uq_appointment_slots_point_item_start")
+            "service_point_id",
+            "item_id",
+            "starts_at",
+            name=op.f("uq_appointment_slots_point_item_start"),
         ),
     )
     op.create_index("ix_appointment_slots_item_id", "appointment_slots", ["item_id", "starts_at"])
@@ -148,7 +151,8 @@ def _appointments() -> None:
         sa.Column("updated_at", TS, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
         sa.CheckConstraint(
-            "status IN ('booked', 'cancelled', 'kept', 'missed')", name=op.f("ck_appointments_status")
+            "status IN ('booked', 'cancelled', 'kept', 'missed')",
+            name=op.f("ck_appointments_status"),
         ),
     )
     op.create_index(
@@ -200,19 +204,22 @@ def _proxy() -> None:
             "'decided', 'closed', 'withdrawn')",
             name=op.f("ck_proxy_requests_status"),
         ),
-        sa.CheckConstraint("channel IN ('online', 'walk_in')", name=op.f("ck_proxy_requests_channel")),
+        sa.CheckConstraint(
+            "channel IN ('online', 'walk_in')", name=op.f("ck_proxy_requests_channel")
+        ),
         sa.CheckConstraint(
             "handover IS NULL OR handover IN ('pickup', 'delivery')",
             name=op.f("ck_proxy_requests_handover"),
         ),
         sa.CheckConstraint(
-            "result IS NULL OR result IN ('approved', 'rejected')", name=op.f("ck_proxy_requests_result")
+            "result IS NULL OR result IN ('approved', 'rejected')",
+            name=op.f("ck_proxy_requests_result"),
         ),
     )
+    op.create_index("ix_proxy_requests_department", "proxy_requests", ["department_code", "status"])
     op.create_index(
-        "ix_proxy_requests_department", "proxy_requests", ["department_code", "status"]
+        "ix_proxy_requests_accepting_point_id", "proxy_requests", ["accepting_point_id"]
     )
-    op.create_index("ix_proxy_requests_accepting_point_id", "proxy_requests", ["accepting_point_id"])
     op.create_table(
         "proxy_events",
         sa.Column("id", sa.BigInteger(), primary_key=True),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 import pytest
 from fastapi import FastAPI
@@ -57,7 +58,7 @@ def offer(engine: Engine) -> dict:
 def _counts(engine: Engine) -> tuple[int, ...]:
     with engine.connect() as conn:
         return tuple(
-            conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
+            conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
             for t in ("appointments", "appointment_slots", "service_outbox", "audit_log")
         )
 
@@ -76,9 +77,15 @@ def _booking(offer: dict, starts_at: datetime, **extra) -> dict:
 def test_the_catalogue_has_the_seed_figures_and_searches_chinese(client: TestClient, engine):
     summary = client.get("/services/catalogue").json()
     assert (summary["items"], summary["bookable"], summary["online"]) == (580, 543, 252)
-    assert {"社会保障", "民政事务", "户籍管理", "计划生育", "残疾人服务", "养老服务", "住房保障"} <= {
-        g["name"] for g in summary["groups"]
-    }
+    assert {
+        "社会保障",
+        "民政事务",
+        "户籍管理",
+        "计划生育",
+        "残疾人服务",
+        "养老服务",
+        "住房保障",
+    } <= {g["name"] for g in summary["groups"]}
     found = client.get("/services/items", params={"q": "最低生活保障", "limit": 100}).json()
     assert found["total"] >= 5
     assert all("最低生活保障" in i["name"] for i in found["items"])
@@ -96,7 +103,9 @@ def test_the_catalogue_has_the_seed_figures_and_searches_chinese(client: TestCli
     assert client.get("/services/items/NOPE").json()["code"] == "unknown_item"
 
 
-def test_a_resident_finds_books_sees_moves_and_cancels(client: TestClient, engine, offer):
+@pytest.fixture(scope="module")
+def booked(client: TestClient, offer) -> tuple[dict, str, datetime]:
+    """A resident finds the nearest station with a free slot and books its first one."""
     near = client.get(
         f"/services/{offer['item']}/nearest",
         params={"lon": offer["lon"] + 0.0005, "lat": offer["lat"], "limit": 3},
@@ -113,13 +122,22 @@ def test_a_resident_finds_books_sees_moves_and_cancels(client: TestClient, engin
     assert slot == MON_9
     made = client.post("/services/appointments", json=_booking(offer, slot))
     assert made.status_code == 201, made.text
-    appt, token = made.json(), made.json()["appointment_token"]
+    return made.json(), made.json()["appointment_token"], slot
+
+
+def test_a_resident_sees_only_their_own_booking(client: TestClient, booked):
+    appt, token, _slot = booked
     url = f"/services/appointments/{appt['id']}"
     assert client.get(url).status_code == 404  # no token: as if it did not exist
     assert client.get(url, headers={"X-Appointment-Token": "guess"}).status_code == 404
     mine = client.get(url, headers={"X-Appointment-Token": token}).json()
     assert (mine["status"], mine["appointment_token"]) == ("booked", None)
     assert client.post(f"{url}/cancel", headers={"X-Appointment-Token": "x"}).status_code == 404
+
+
+def test_a_resident_moves_and_cancels_their_booking(client: TestClient, engine, booked):
+    appt, token, slot = booked
+    url = f"/services/appointments/{appt['id']}"
     later = slot + timedelta(minutes=30)
     moved = client.post(
         f"{url}/reschedule",
@@ -140,9 +158,12 @@ def test_a_resident_finds_books_sees_moves_and_cancels(client: TestClient, engin
     again = client.post(f"{url}/cancel", headers={"X-Appointment-Token": token})
     assert (again.status_code, again.json()["code"]) == (409, "appointment_not_active")
     with engine.connect() as conn:
-        assert conn.execute(
-            text("SELECT booked FROM appointment_slots WHERE starts_at = :b"), {"b": later}
-        ).scalar_one() == 0
+        assert (
+            conn.execute(
+                text("SELECT booked FROM appointment_slots WHERE starts_at = :b"), {"b": later}
+            ).scalar_one()
+            == 0
+        )
         kinds = dict(
             conn.execute(
                 text(
@@ -152,8 +173,12 @@ def test_a_resident_finds_books_sees_moves_and_cancels(client: TestClient, engin
                 {"a": appt["id"]},
             ).all()
         )
-        assert kinds == {"booked:pending": 1, "rescheduled:pending": 1, "cancelled:pending": 1,
-                         "reminder:void": 2}
+        assert kinds == {
+            "booked:pending": 1,
+            "rescheduled:pending": 1,
+            "cancelled:pending": 1,
+            "reminder:void": 2,
+        }
         body_text = " ".join(
             conn.execute(
                 text("SELECT body FROM service_outbox WHERE appointment_id = :a"),
@@ -214,8 +239,9 @@ def test_200_concurrent_bookings_of_10_places_book_exactly_10(client, engine, of
         )
     body = _booking(offer, slot)
     with ThreadPoolExecutor(max_workers=16) as pool:
-        answers = list(pool.map(lambda _: client.post("/services/appointments", json=body),
-                                range(200)))
+        answers = list(
+            pool.map(lambda _: client.post("/services/appointments", json=body), range(200))
+        )
     statuses = sorted(a.status_code for a in answers)
     assert statuses.count(201) == 10 and statuses.count(409) == 190, statuses
     assert {a.json()["code"] for a in answers if a.status_code == 409} == {"slot_full"}
@@ -235,19 +261,24 @@ def test_staff_see_the_day_mark_attendance_and_read_kpis(client, test_db, engine
     made = client.post("/services/appointments", json=_booking(offer, MON_9 + timedelta(hours=2)))
     appt_id = made.json()["id"]
     staff = test_db.headers("grid_worker")
-    day = client.get(f"/services/stations/{offer['point']}/day", params={"date": "2026-11-02"},
-                     headers=staff)
+    day = client.get(
+        f"/services/stations/{offer['point']}/day", params={"date": "2026-11-02"}, headers=staff
+    )
     assert day.status_code == 200, day.text
     mine = [a for a in day.json()["appointments"] if a["id"] == appt_id]
     assert mine and mine[0]["contact_name"] == "张*" and mine[0]["contact_phone"] == "138****5678"
-    early = client.post(f"/services/appointments/{appt_id}/attendance", json={"kept": True},
-                        headers=staff)
+    early = client.post(
+        f"/services/appointments/{appt_id}/attendance", json={"kept": True}, headers=staff
+    )
     assert (early.status_code, early.json()["code"]) == (422, "slot_not_begun")
     with engine.begin() as conn:  # the slot has begun: move it back in time
-        conn.execute(text("UPDATE appointments SET starts_at = :t WHERE id = :i"),
-                     {"t": TEST_NOW - timedelta(hours=1), "i": appt_id})
-    kept = client.post(f"/services/appointments/{appt_id}/attendance", json={"kept": True},
-                       headers=staff)
+        conn.execute(
+            text("UPDATE appointments SET starts_at = :t WHERE id = :i"),
+            {"t": TEST_NOW - timedelta(hours=1), "i": appt_id},
+        )
+    kept = client.post(
+        f"/services/appointments/{appt_id}/attendance", json={"kept": True}, headers=staff
+    )
     assert kept.json()["status"] == "kept"
     kpis = client.get("/services/kpis", headers=test_db.headers("dispatcher")).json()
     station = {r["station"]: r for r in kpis["appointments"]["by_station"]}[offer["point"]]
@@ -255,16 +286,21 @@ def test_staff_see_the_day_mark_attendance_and_read_kpis(client, test_db, engine
     share = {r["station"]: r for r in kpis["online_share"]["by_station"]}[offer["point"]]
     assert share["online"] == share["matters"] >= 1
     with engine.connect() as conn:
-        assert conn.execute(
-            text("SELECT count(*) FROM audit_log WHERE action = 'personal_data.read' "
-                 "AND data->>'face' = 'services_day_view'")
-        ).scalar_one() >= 1
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM audit_log WHERE action = 'personal_data.read' "
+                    "AND data->>'face' = 'services_day_view'"
+                )
+            ).scalar_one()
+            >= 1
+        )
 
 
 def test_the_outbox_sends_with_a_pluggable_sender(app, client, test_db, engine):
     class Recorder:
         name = "recorder"
-        seen: list[int] = []
+        seen: ClassVar[list[int]] = []
 
         def send(self, message) -> None:
             self.seen.append(message.id)
@@ -276,7 +312,14 @@ def test_the_outbox_sends_with_a_pluggable_sender(app, client, test_db, engine):
         app.state.service_sender = None
     assert run["sender"] == "recorder" and run["sent"] == len(Recorder.seen) >= 1
     with engine.connect() as conn:
-        assert conn.execute(
-            text("SELECT count(*) FROM service_outbox WHERE sender = 'recorder' AND status = 'sent'")
-        ).scalar_one() == run["sent"]
-    assert client.post("/services/outbox/send", headers=test_db.headers("admin")).json()["sent"] == 0
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM service_outbox WHERE sender = 'recorder' AND status = 'sent'"
+                )
+            ).scalar_one()
+            == run["sent"]
+        )
+    assert (
+        client.post("/services/outbox/send", headers=test_db.headers("admin")).json()["sent"] == 0
+    )
