@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -21,8 +21,12 @@ from sqlalchemy import Engine, text
 
 from geo_api.app import create_app
 from geo_api.settings import Settings
+from grids.cases.access import Actor
 from grids.cases.reference import forget_reference
+from grids.services.documents import expire_documents, purge_files
 from grids.services.settings import ServicesSettings
+from layers.core.roles import SYSTEM, Role
+from layers.store.db import make_sessionmaker, transaction
 from layers.store.settings import DatabaseSettings
 from layers.tables.clocks import LOCAL_TZ
 from tests.conftest import TEST_CLOCK
@@ -304,6 +308,35 @@ def test_deletion_on_request_removes_the_file_once_unreferenced(client, engine, 
     gone = client.delete(f"/services/documents/{doc}", headers={"X-Library-Token": token})
     assert gone.status_code == 204
     assert not (media / sha[:2] / sha).exists()
+    assert (
+        client.get(
+            f"/services/documents/{doc}/content", headers={"X-Library-Token": token}
+        ).status_code
+        == 404
+    )
+
+
+def test_documents_past_their_retention_expire_and_their_files_go(client, engine, media):
+    content = PNG + b"expiring"
+    up = client.post(
+        "/services/documents",
+        json={
+            "kind": "photo",
+            "media_type": "image/png",
+            "consent": True,
+            "content_base64": base64.b64encode(content).decode(),
+        },
+    )
+    doc, token = up.json()["id"], up.json()["library_token"]
+    path = media / hashlib.sha256(content).hexdigest()[:2] / hashlib.sha256(content).hexdigest()
+    later = datetime.fromisoformat(up.json()["retention_until"]) + timedelta(days=1)
+    maker = make_sessionmaker(engine)
+    with transaction(maker) as session:
+        shas = expire_documents(session=session, actor=Actor(SYSTEM, Role.ADMIN), now=later)
+    with maker() as session:
+        assert purge_files(session=session, root=media, shas=shas) >= 1
+    assert not path.exists()
+    assert client.get("/services/documents", headers={"X-Library-Token": token}).json() == []
     assert (
         client.get(
             f"/services/documents/{doc}/content", headers={"X-Library-Token": token}
