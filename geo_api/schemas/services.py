@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Contact = Field(default=None, max_length=64)
+DocId = Annotated[int, Field(ge=1, le=2**62)]
+"""A library document id (bigint)."""
+PersonId = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class Named(BaseModel):
@@ -103,10 +106,10 @@ class BookingIn(BaseModel):
     service_point: str = Field(max_length=24)
     starts_at: AwareDatetime
     materials: list[str] = Field(default_factory=list, max_length=20)
-    document_ids: list[int] = Field(default_factory=list, max_length=20)
+    document_ids: list[DocId] = Field(default_factory=list, max_length=20)
     contact_name: str | None = Contact
     contact_phone: str | None = Field(default=None, max_length=32)
-    person_id: int | None = Field(default=None, ge=1)
+    person_id: int | None = PersonId
 
 
 class RescheduleIn(BaseModel):
@@ -148,13 +151,13 @@ class ProxyIn(BaseModel):
 
     item: str = Field(max_length=16)
     channel: str = Field(default="online", pattern="^(online|walk_in)$")
-    document_ids: list[int] = Field(default_factory=list, max_length=20)
+    document_ids: list[DocId] = Field(default_factory=list, max_length=20)
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
     crs: str = "wgs84"
     contact_name: str | None = Contact
     contact_phone: str | None = Field(default=None, max_length=32)
-    person_id: int | None = Field(default=None, ge=1)
+    person_id: int | None = PersonId
 
 
 class ProxyStepIn(BaseModel):

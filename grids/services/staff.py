@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor
 from grids.services.points import get_point
+from layers.core.errors import InvalidInputError
 from layers.tables.audit import record
 from layers.tables.clocks import LOCAL_TZ
 from layers.tables.personal_data import PERSONAL_READ, id_ranges, mask_name, mask_phone
@@ -58,6 +59,8 @@ def day_view(
     *, session: Session, code: str, day: date, actor: Actor, now: datetime
 ) -> dict[str, Any]:
     """A station's appointments of `day` (local), its walk-ins that day and its open tasks."""
+    if not 2000 <= day.year <= 2100:
+        raise InvalidInputError("date must be between 2000 and 2100", code="invalid_date")
     point = get_point(session=session, code=code)
     first = datetime.combine(day, time(0), LOCAL_TZ)
     appts = _appointments(session, point.id, first, first + timedelta(days=1))
