@@ -102,8 +102,13 @@ def take_place(
     starts_at: datetime,
     capacity: int,
     rules: SlotRules,
+    moving_from: int | None = None,
 ) -> int:
-    """Increment the slot's counter (made if new); 409 `slot_full` when no place is left."""
+    """Increment the slot's counter (made if new); 409 `slot_full` when no place is left.
+
+    A reschedule (`moving_from`: the slot it leaves) locks both slot rows in id order
+    first, so two residents swapping slots queue instead of deadlocking.
+    """
     params = {"p": point.id, "i": item_id, "s": starts_at}
     session.execute(
         text(
@@ -114,6 +119,14 @@ def take_place(
         ),
         params | {"e": starts_at + timedelta(minutes=rules.slot_minutes), "c": capacity},
     )
+    if moving_from is not None:
+        session.execute(
+            text(
+                "SELECT id FROM appointment_slots WHERE id = :o OR (service_point_id = :p "
+                "AND item_id = :i AND starts_at = :s) ORDER BY id FOR UPDATE"
+            ),
+            params | {"o": moving_from},
+        )
     slot_id = session.execute(
         text(
             "UPDATE appointment_slots SET booked = booked + 1 WHERE service_point_id = :p "
@@ -311,6 +324,7 @@ def reschedule(
         starts_at=starts_at,
         capacity=staff,
         rules=rules,
+        moving_from=old_slot,
     )
     _release(session, old_slot)
     appt.slot_id, appt.service_point_id, appt.starts_at = new_slot, point.id, starts_at

@@ -323,3 +323,31 @@ def test_the_outbox_sends_with_a_pluggable_sender(app, client, test_db, engine):
     assert (
         client.post("/services/outbox/send", headers=test_db.headers("admin")).json()["sent"] == 0
     )
+
+
+def test_residents_swapping_slots_at_once_queue_instead_of_deadlocking(client, engine, offer):
+    first, second = MON_9 + timedelta(hours=5), MON_9 + timedelta(hours=5, minutes=30)
+    a = client.post("/services/appointments", json=_booking(offer, first)).json()
+    b = client.post("/services/appointments", json=_booking(offer, second)).json()
+
+    def move(appt: dict, to: datetime):
+        return client.post(
+            f"/services/appointments/{appt['id']}/reschedule",
+            json={"starts_at": to.isoformat()},
+            headers={"X-Appointment-Token": appt["appointment_token"]},
+        ).status_code
+
+    for _ in range(4):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            statuses = list(pool.map(lambda job: move(*job), [(a, second), (b, first)]))
+        assert all(s in (200, 409) for s in statuses), statuses
+        first, second = second, first
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT s.booked, (SELECT count(*) FROM appointments x WHERE x.slot_id = s.id "
+                "AND x.status = 'booked') FROM appointment_slots s WHERE s.starts_at IN (:f, :s)"
+            ),
+            {"f": first, "s": second},
+        ).all()
+    assert all(booked == live for booked, live in rows) and sum(r[0] for r in rows) == 2
