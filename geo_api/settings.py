@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from geo_api.auth_settings import AuthSettings
 from grids.config import CaseSettings
+from grids.services.settings import ServicesSettings
 from layers.analytics.settings import AnalyticsSettings
 from layers.core.constants import GRID_NOISE_M, MIN_CELL_AREA_M2, UTM48N
 from layers.core.limit_settings import LimitSettings
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     maps: MapsSettings = Field(default_factory=MapsSettings)
     cases: CaseSettings = Field(default_factory=CaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    services: ServicesSettings = Field(default_factory=ServicesSettings)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -56,6 +56,32 @@ class LocateMe(MacroElement):
         self.url_json = script_json(page_url)
 
 
+class ServicesTab(MacroElement):
+    """Wire the services panel to the resident's point (`wangge.servicesPanel`)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        wangge.servicesPanel("wg-services", {{ this.lon }}, {{ this.lat }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, lon: float, lat: float) -> None:
+        super().__init__()
+        self.lon, self.lat = f"{float(lon):.6f}", f"{float(lat):.6f}"
+
+
+SERVICES_HTML = (
+    '<div id="wg-services"><button class="wg-svc-toggle">办事 services</button>'
+    '<div class="wg-svc-body"><input class="wg-svc-q" placeholder="搜索事项 e.g. 低保">'
+    '<button class="wg-svc-go">搜索 search</button>'
+    '<div><input class="wg-svc-pid" placeholder="代办编号 id">'
+    '<input class="wg-svc-ptok" placeholder="token">'
+    '<button class="wg-svc-follow">查进度 follow</button></div>'
+    '<div class="wg-svc-out"></div></div></div>'
+)
+"""The services tab: catalogue search, nearest free slots, booking, following a request."""
+
+
 def locate_page(outlines: Outlines, options: PageOptions, page_url: str) -> str:
     """The page without a point: outlines and a request for the browser's location."""
     m = new_map(outlines, options, "便民地图 resident map")
@@ -162,4 +188,6 @@ def build_page(layers: ResidentLayers, options: PageOptions) -> str:
     _points(m, layers, options)
     _offers(m, layers, options)
     Panel(_chain_html(layers), "topleft").add_to(m)
+    Panel(SERVICES_HTML, "topright", css_class="wg-services").add_to(m)
+    ServicesTab(layers.lon, layers.lat).add_to(m)
     return render(m, options)

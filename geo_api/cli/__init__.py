@@ -12,7 +12,19 @@ import sys
 
 import typer
 
-from geo_api.cli import backup, cases, db, demo, keys, layers_io, maps, planning, serve, sla
+from geo_api.cli import (
+    backup,
+    cases,
+    db,
+    demo,
+    keys,
+    layers_io,
+    maps,
+    planning,
+    serve,
+    services,
+    sla,
+)
 from layers.core.errors import WanggeError
 
 app = typer.Typer(
@@ -37,6 +49,7 @@ app.command("import")(layers_io.import_)
 app.add_typer(planning.app, name="planning")
 app.add_typer(cases.app, name="incidents")
 app.add_typer(sla.app, name="sla")
+app.add_typer(services.app, name="services")
 app.add_typer(keys.app, name="keys")
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)

@@ -19,6 +19,9 @@ from geo_api.routers import (
     planning,
     residents_nearby,
     self_governance,
+    services,
+    services_documents,
+    services_work,
     session,
     static,
 )
@@ -40,6 +43,9 @@ ROUTERS: list[APIRouter] = [
     maps.router,
     residents_nearby.router,
     self_governance.router,
+    services_documents.router,
+    services_work.router,
+    services.router,
     static.router,
     admin_keys.router,
 ]

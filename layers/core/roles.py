@@ -39,6 +39,10 @@ DISPATCH: frozenset[Role] = frozenset({Role.DISPATCHER, Role.ADMIN})
 """Roles that take the dispatch centre's steps of a case (accept, dispatch, check, close, ...)."""
 FIELD_WORK: frozenset[Role] = frozenset({Role.GRID_WORKER})
 """Roles that take the grid worker's steps of a case (sign, start, handle, return, ...)."""
+SERVICE_STAFF: frozenset[Role] = frozenset({Role.GRID_WORKER, Role.DISPATCHER, Role.ADMIN})
+"""Roles that handle residents' service matters (community workers at stations, the centre)."""
+OVERSIGHT: frozenset[Role] = frozenset({Role.DISPATCHER, Role.PLANNER, Role.ADMIN})
+"""Roles that read the service network's KPIs (as the case KPIs)."""
 EDITORS: frozenset[Role] = frozenset({Role.PLANNER, Role.ADMIN})
 """Roles that edit layers and the grid (OGC transactions, planning drafts and publishing)."""
 

@@ -22,6 +22,7 @@ from layers.core.roles import Role
 from layers.demo.build import Progress, build_demo
 from layers.demo.cases import CategoryInfo
 from layers.demo.self_governance import write_self_governance
+from layers.demo.service_catalog import write_catalogue
 from layers.demo.writer import write_demo
 from layers.store.sql import quote_ident
 from layers.tables.api_keys import create_key
@@ -40,6 +41,12 @@ DEMO_TABLES = (
     "social_organisation_communities",
     "social_organisations",
     "courtyard_groups",
+    "service_outbox",
+    "proxy_events",
+    "proxy_requests",
+    "appointments",
+    "appointment_slots",
+    "service_offers",
     "derived_cache",
     "camera_views",
     "incident_events",
@@ -132,6 +139,7 @@ def load_demo(
     written = write_demo(conn, demo, report)
     written.update(write_self_governance(conn, seed=options.seed, now=now))
     report("wrote courtyard self-governance, social organisations and offers")
+    written |= write_catalogue(conn)
     keys: dict[str, str] = {}
     for role in DEMO_ROLES:
         worker_id = 1 if role == Role.GRID_WORKER else None  # the first level-1 worker

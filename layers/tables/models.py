@@ -2,6 +2,8 @@
 
 from layers.tables.admin_areas import Community, District, Street
 from layers.tables.api_keys import ApiKey
+from layers.tables.appointment_slots import AppointmentSlot
+from layers.tables.appointments import Appointment
 from layers.tables.audit import AuditEvent
 from layers.tables.base import Base
 from layers.tables.buildings import Building
@@ -19,6 +21,11 @@ from layers.tables.grid_drafts import GridDraftCell
 from layers.tables.idempotency import IdempotencyKey
 from layers.tables.incidents import Incident, IncidentEvent
 from layers.tables.jobs import Job
+from layers.tables.proxy_requests import ProxyEvent, ProxyRequest
+from layers.tables.resident_documents import ResidentDocument
+from layers.tables.service_items import ServiceItem
+from layers.tables.service_offers import ServiceOffer
+from layers.tables.service_outbox import OutboxMessage
 from layers.tables.service_points import ServicePoint
 from layers.tables.social_organisations import SocialOrganisation
 from layers.tables.web_sessions import WebSession
@@ -26,6 +33,8 @@ from layers.tables.workers import Worker
 
 __all__ = [
     "ApiKey",
+    "Appointment",
+    "AppointmentSlot",
     "AuditEvent",
     "Base",
     "Building",
@@ -49,6 +58,12 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "Job",
+    "OutboxMessage",
+    "ProxyEvent",
+    "ProxyRequest",
+    "ResidentDocument",
+    "ServiceItem",
+    "ServiceOffer",
     "ServicePoint",
     "SocialOrganisation",
     "Street",

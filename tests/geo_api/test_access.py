@@ -80,6 +80,31 @@ SELF_GOVERNANCE = {
     ("GET", "/residents/offers"): EVERYONE,
 }
 """Courtyard self-governance (邻里守望), as documented in docs/safety-platform.md."""
+SERVICE_STAFF = {G, D, A}
+SERVICES = {
+    ("GET", "/services/catalogue"): EVERYONE,
+    ("GET", "/services/items"): EVERYONE,
+    ("GET", "/services/items/{code}"): EVERYONE,
+    ("GET", "/services/{item}/nearest"): EVERYONE,
+    ("POST", "/services/appointments"): EVERYONE,
+    ("GET", "/services/appointments/{appointment_id}"): EVERYONE,
+    ("POST", "/services/appointments/{appointment_id}/reschedule"): EVERYONE,
+    ("POST", "/services/appointments/{appointment_id}/cancel"): EVERYONE,
+    ("POST", "/services/appointments/{appointment_id}/attendance"): SERVICE_STAFF,
+    ("POST", "/services/proxy"): EVERYONE,
+    ("GET", "/services/proxy/{request_id}"): EVERYONE,
+    ("POST", "/services/proxy/{request_id}/transitions"): EVERYONE,
+    ("GET", "/services/stations/{code}/day"): SERVICE_STAFF,
+    ("GET", "/services/departments/{department}/queue"): SERVICE_STAFF,
+    ("GET", "/services/kpis"): {D, P, A},
+    ("POST", "/services/outbox/send"): {A},
+    ("POST", "/services/documents"): EVERYONE,
+    ("GET", "/services/documents"): EVERYONE,
+    ("GET", "/services/documents/{doc_id}/content"): EVERYONE,
+    ("DELETE", "/services/documents/{doc_id}"): EVERYONE,
+}
+"""The public service network, as documented in docs/services.md (tokens and purposes
+narrow the EVERYONE rows further: a resident reaches only what their token opens)."""
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):
@@ -103,6 +128,14 @@ def test_the_job_endpoints_declare_exactly_these_roles(app):
 def test_the_self_governance_endpoints_declare_exactly_these_roles(app):
     table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
     for key, roles in SELF_GOVERNANCE.items():
+        assert table.get(key) == roles, key
+
+
+def test_the_service_endpoints_declare_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    services = {key for key in table if key[1].startswith("/services")}
+    assert services == set(SERVICES)
+    for key, roles in SERVICES.items():
         assert table.get(key) == roles, key
 
 

@@ -126,3 +126,125 @@
     { timeout: 5000 });
   };
 })();
+
+/* The resident map's services tab: search the catalogue, see what to bring, book the
+ * nearest free slot, cancel it, follow a proxy request.  Same-origin fetches only;
+ * every text from the service goes in with textContent. */
+(function () {
+  "use strict";
+  var wangge = (window.wangge = window.wangge || {});
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function local(iso) {
+    var d = new Date(iso);
+    return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit",
+                                       hour: "2-digit", minute: "2-digit" });
+  }
+  function getJSON(url, headers) {
+    return fetch(url, { headers: headers || {} }).then(function (r) {
+      return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+    });
+  }
+  function postJSON(url, body, headers) {
+    var h = { "Content-Type": "application/json" };
+    Object.keys(headers || {}).forEach(function (k) { h[k] = headers[k]; });
+    return fetch(url, { method: "POST", headers: h, body: JSON.stringify(body || {}) })
+      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); });
+  }
+
+  function showBooking(out, appt, token) {
+    clear(out);
+    out.appendChild(el("div", "预约成功 booked #" + appt.id + " · " + appt.service_point + " · " +
+                       local(appt.starts_at), "wg-svc-ok"));
+    var cancel = el("button", "取消预约 cancel", "wg-svc-cancel");
+    cancel.addEventListener("click", function () {
+      postJSON("/services/appointments/" + appt.id + "/cancel", {},
+               { "X-Appointment-Token": token }).then(function (r) {
+        out.appendChild(el("div", r.ok ? "已取消 cancelled" : (r.body.detail || "error"),
+                           r.ok ? "wg-svc-cancelled" : "wg-svc-error"));
+        cancel.disabled = true;
+      });
+    });
+    out.appendChild(cancel);
+  }
+
+  function showItem(out, item, lon, lat) {
+    clear(out);
+    out.appendChild(el("div", item.name, "wg-svc-title"));
+    out.appendChild(el("div", "请携带 bring: " + item.materials.map(function (m) {
+      return m.name; }).join("、")));
+    out.appendChild(el("div", "时限 " + item.time_limit_days + " 个工作日 · " +
+                       (item.online ? "可全程网办 online" : "需到站办理")));
+    if (!item.bookable) { out.appendChild(el("div", "不可预约 not bookable")); return; }
+    var list = el("div", "正在查找最近的服务站… searching…");
+    out.appendChild(list);
+    getJSON("/services/" + encodeURIComponent(item.code) + "/nearest?lon=" + lon + "&lat=" + lat)
+      .then(function (r) {
+        clear(list);
+        if (!r.ok) { list.appendChild(el("div", r.body.detail, "wg-svc-error")); return; }
+        list.appendChild(el("div", "直线距离 straight-line distance"));
+        r.body.points.forEach(function (p) {
+          var row = el("div", p.name + " · " + Math.round(p.distance_m) + " m", "wg-svc-point");
+          p.next_free_slots.forEach(function (s) {
+            var b = el("button", local(s.starts_at) + " (" + s.free + ")", "wg-svc-slot");
+            b.addEventListener("click", function () {
+              postJSON("/services/appointments", {
+                item: item.code, service_point: p.code, starts_at: s.starts_at,
+                materials: item.materials.map(function (m) { return m.code; })
+              }).then(function (res) {
+                if (res.ok) { showBooking(out, res.body, res.body.appointment_token); }
+                else { out.appendChild(el("div", res.body.detail, "wg-svc-error")); }
+              });
+            });
+            row.appendChild(b);
+          });
+          list.appendChild(row);
+        });
+      });
+  }
+
+  function follow(box) {
+    var id = box.querySelector(".wg-svc-pid").value, token = box.querySelector(".wg-svc-ptok").value;
+    var out = box.querySelector(".wg-svc-out");
+    getJSON("/services/proxy/" + encodeURIComponent(id), { "X-Proxy-Token": token })
+      .then(function (r) {
+        clear(out);
+        if (!r.ok) { out.appendChild(el("div", r.body.detail, "wg-svc-error")); return; }
+        out.appendChild(el("div", r.body.item.name + ": " + r.body.status, "wg-svc-title"));
+        r.body.events.forEach(function (e) {
+          out.appendChild(el("div", local(e.at) + " → " + e.to_status));
+        });
+      });
+  }
+
+  wangge.servicesPanel = function (boxId, lon, lat) {
+    var box = document.getElementById(boxId);
+    if (!box) return;
+    var body = box.querySelector(".wg-svc-body"), out = box.querySelector(".wg-svc-out");
+    if (window.innerWidth < 600) body.style.display = "none";  /* a phone: the tab starts closed */
+    box.querySelector(".wg-svc-toggle").addEventListener("click", function () {
+      body.style.display = body.style.display === "none" ? "" : "none";
+    });
+    box.querySelector(".wg-svc-follow").addEventListener("click", function () { follow(box); });
+    box.querySelector(".wg-svc-go").addEventListener("click", function () {
+      var q = box.querySelector(".wg-svc-q").value;
+      getJSON("/services/items?bookable=true&limit=10&q=" + encodeURIComponent(q))
+        .then(function (r) {
+          clear(out);
+          if (!r.ok) { out.appendChild(el("div", r.body.detail, "wg-svc-error")); return; }
+          out.appendChild(el("div", r.body.total + " 项 items"));
+          r.body.items.forEach(function (item) {
+            var b = el("button", item.name, "wg-svc-item");
+            b.addEventListener("click", function () { showItem(out, item, lon, lat); });
+            out.appendChild(b);
+          });
+        });
+    });
+  };
+})();

@@ -1,0 +1,209 @@
+"""The service network under load: nearest station with free slots, and bookings with overbooking.
+
+Builds its own database (migrated, demo loaded at ``--scale``, default 0.05) so
+the shared one is untouched, starts the service with 2 workers on it, and runs
+wrk three times in the same run:
+
+- ``GET /residents/nearby`` at random points (the baseline: one indexed KNN query);
+- ``GET /services/{item}/nearest`` at random points for random bookable items;
+- ``POST /services/appointments`` on random real slots of a few hundred offers
+  (1–2 places each), so most slots fill and later bookings are refused 409.
+
+Afterwards overbooking is counted in the database (slots whose ``booked`` exceeds
+``capacity`` or differs from their live appointments).  Targets (issue 14):
+nearest p99 <= 50 ms at 200 req/s; >= 300 bookings/s with 0 overbooked.
+wrk drives at full speed (it cannot hold 200 req/s), so the p99 printed is the
+one at saturation, a stricter figure.
+
+    .venv/bin/python bench/bench_services.py [--scale 0.05] [--seconds 10] [--connections 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from http_load import Server, wrk  # bench/http_load.py, beside this script
+from sqlalchemy import text
+
+from geo_api.migrate import grant_service_role, upgrade
+from grids.services.slots import upcoming_slots
+from layers.core import opening_hours
+from layers.demo.build import Progress
+from layers.demo.load import DemoOptions, load_demo
+from layers.store.db import make_engine, make_sessionmaker, resolve_database_url
+from layers.store.db_admin import create_database, drop_database
+from layers.store.settings import DatabaseSettings
+from layers.tables.work_calendar import STATUTORY
+
+GET_LUA = """
+local urls = {%s}
+local n = #urls
+math.randomseed(7)
+request = function() return wrk.format("GET", urls[math.random(n)]) end
+"""
+POST_LUA = """
+local bodies = {%s}
+local n = #bodies
+math.randomseed(11)
+request = function()
+  return wrk.format("POST", "/services/appointments",
+                    {["Content-Type"] = "application/json"}, bodies[math.random(n)])
+end
+"""
+
+
+def _lua_strings(values: list[str]) -> str:
+    return ",".join("[==[" + v + "]==]" for v in values)
+
+
+def build_database(scale: float) -> str:
+    """A fresh database with the demo at `scale` (dropped by the caller)."""
+    server = resolve_database_url(DatabaseSettings(), start=True)
+    name = f"wangge_bench_services_{os.getpid()}"
+    drop_database(server, name)
+    url = create_database(server, name)
+    upgrade(url)
+    grant_service_role(url, DatabaseSettings(database_url=url))
+    engine = make_engine(url, pool_size=1)
+    with make_sessionmaker(engine)() as session:
+        load_demo(
+            session=session,
+            options=DemoOptions(seed=7, scale=scale, now=datetime.now(UTC)),
+            keys_path=Path(tempfile.mkdtemp()) / "keys.json",
+            report=Progress(lambda _m: None),
+        )
+    engine.dispose()
+    return url
+
+
+def workload(url: str, n: int = 2000) -> tuple[list[str], list[str], list[str]]:
+    """(nearby URLs, nearest URLs, booking bodies) drawn with fixed seeds."""
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as conn:
+        west, south, east, north = conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                "(SELECT ST_Extent(geom) e FROM districts) s"
+            )
+        ).one()
+        items = list(
+            conn.execute(
+                text(
+                    "SELECT DISTINCT si.code FROM service_items si JOIN service_offers o "
+                    "ON o.item_id = si.id WHERE si.bookable ORDER BY 1"
+                )
+            ).scalars()
+        )
+        offers = conn.execute(
+            text(
+                "SELECT sp.code AS point, sp.opening_hours, si.code AS item, si.materials "
+                "FROM service_offers o JOIN service_points sp ON sp.id = o.service_point_id "
+                "JOIN service_items si ON si.id = o.item_id WHERE si.bookable "
+                "ORDER BY md5(sp.code || si.code) LIMIT 300"
+            )
+        ).all()
+    engine.dispose()
+    rng = random.Random(5)
+    pts = [(rng.uniform(west, east), rng.uniform(south, north)) for _ in range(n)]
+    nearby = [f"/residents/nearby?lon={x:.6f}&lat={y:.6f}" for x, y in pts]
+    nearest = [f"/services/{rng.choice(items)}/nearest?lon={x:.6f}&lat={y:.6f}" for x, y in pts]
+    now = datetime.now(UTC)
+    bodies = []
+    for o in offers:
+        schedule = opening_hours.parse(o.opening_hours)
+        if schedule is None:
+            continue
+        starts = upcoming_slots(
+            schedule=schedule, calendar=STATUTORY, slot_minutes=30, now=now, days=7
+        )
+        for start, _ in zip(starts, range(4), strict=False):
+            bodies.append(
+                json.dumps(
+                    {
+                        "item": o.item,
+                        "service_point": o.point,
+                        "starts_at": start.isoformat(),
+                        "materials": list(o.materials),
+                    }
+                )
+            )
+    return nearby, nearest, bodies
+
+
+def overbooked(url: str) -> tuple[int, int, int]:
+    """(appointments booked, slots, slots overbooked or out of step with their appointments)."""
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM appointments), count(*), count(*) FILTER (WHERE "
+                "s.booked > s.capacity OR s.booked <> (SELECT count(*) FROM appointments a "
+                "WHERE a.slot_id = s.id AND a.status = 'booked')) FROM appointment_slots s"
+            )
+        ).one()
+    engine.dispose()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.05)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    url = build_database(args.scale)
+    os.environ["WANGGE_DATABASE_URL"] = url
+    try:
+        nearby, nearest, bodies = workload(url)
+        server = Server(args.workers)
+        try:
+            server.wait()
+            run = {"seconds": args.seconds, "connections": args.connections}
+            wrk(
+                server.url + "/",
+                seconds=2,
+                connections=args.connections,
+                script=GET_LUA % _lua_strings(nearest),
+            )  # warm-up
+            base = wrk(server.url + "/", **run, script=GET_LUA % _lua_strings(nearby))
+            near = wrk(server.url + "/", **run, script=GET_LUA % _lua_strings(nearest))
+            booking = wrk(server.url + "/", **run, script=POST_LUA % _lua_strings(bodies))
+        finally:
+            server.stop()
+        made, slots, bad = overbooked(url)
+    finally:
+        os.environ.pop("WANGGE_DATABASE_URL", None)
+        drop_database(resolve_database_url(DatabaseSettings(), start=True), url.rsplit("/", 1)[1])
+    print(
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores, scale {args.scale}, "
+        f"{args.workers} workers, wrk -t1 -c{args.connections} -d{args.seconds}s"
+    )
+    print(
+        f"GET /residents/nearby      {base.requests_per_s:7.0f} req/s  p50 {base.p50_ms:6.2f} "
+        f"ms  p99 {base.p99_ms:6.2f} ms (baseline: one indexed KNN query)"
+    )
+    print(
+        f"GET /services/{{item}}/nearest {near.requests_per_s:7.0f} req/s  p50 "
+        f"{near.p50_ms:6.2f} ms  p99 {near.p99_ms:6.2f} ms  non-2xx {near.non_2xx}"
+    )
+    print(
+        f"ratio nearest vs nearby: {near.requests_per_s / base.requests_per_s:.2f} "
+        f"(target: p99 <= 50 ms at 200 req/s)"
+    )
+    print(
+        f"POST /services/appointments {booking.requests_per_s:7.0f} answers/s, "
+        f"{made / args.seconds:7.0f} bookings/s ({made} booked in {slots} slots, "
+        f"{booking.non_2xx} refused, mostly 409 slot_full); overbooked slots: {bad} "
+        f"(target: >= 300 bookings/s, 0 overbooked)"
+    )
+
+
+if __name__ == "__main__":
+    main()
