@@ -5,8 +5,10 @@ warning and escalation is an `incident_events` row (role ``system``) written
 in the sweep's transaction.  The sweep is idempotent: a warned case is not
 warned again for the same deadline, and an escalation starts a fresh deadline
 for the step (counted from the escalation), so a second run finds nothing more
-to do; only a second overrun escalates again (community → street → district),
-and automatic escalation stops after `MAX_ESCALATIONS`.  Concurrent sweeps
+to do; only a second overrun escalates again (grid → community → street →
+district), moving the case into the receiving unit's queue with a notice to it and
+to the unit it left (`grids.cases.levels`); automatic escalation stops at the
+district centre, after `MAX_ESCALATIONS`.  Concurrent sweeps
 (several server processes) serialise on an advisory lock; rows a user is
 changing right now are skipped and picked up by the next run.
 """
@@ -23,14 +25,15 @@ from sqlalchemy.orm import Session
 
 from grids.cases.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
 from grids.cases.duty import reassign_if_off_duty
+from grids.cases.levels import move_to_level
 from grids.cases.reference import work_calendar
 from layers.core.roles import SYSTEM
 from layers.tables.incidents import HANDLING_LEVELS, Incident, IncidentEvent
 
 logger = logging.getLogger(__name__)
 
-MAX_ESCALATIONS = 2
-"""A case is escalated automatically until it has been escalated this many times."""
+MAX_ESCALATIONS = len(HANDLING_LEVELS) - 1
+"""A case is escalated automatically until it reaches the district (grid → … → district)."""
 SWEEP_LOCK = 0x5A6E_5357  # advisory lock key shared by all sweepers
 ACTOR = "sla-sweep"
 
@@ -113,7 +116,9 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
     }
     incident.due_at = datetime.fromisoformat(record["due_at"]) if record else None
     incident.warned_at = None
-    incident.handling_level = after
+    units = move_to_level(
+        session=session, incident=incident, to_level=after, now=now, kind="escalated"
+    )
     incident.escalation_count += 1
     incident.version += 1
     incident.updated_at = now
@@ -129,6 +134,7 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
             "step": step,
             "overdue_since": overdue_since.isoformat() if overdue_since else None,
             "automatic": True,
+            **units,
             **moved,
         },
     )

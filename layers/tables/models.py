@@ -7,14 +7,19 @@ from layers.tables.base import Base
 from layers.tables.buildings import Building
 from layers.tables.calendar_overrides import CalendarOverride
 from layers.tables.cameras import Camera
+from layers.tables.case_transfers import CaseTransfer
 from layers.tables.catalog import Category, Channel, TimeLimit
 from layers.tables.courtyards import Courtyard
+from layers.tables.departments import Department, DepartmentStaff
 from layers.tables.derived_cache import CameraView, DerivedCache
 from layers.tables.grid_cells import GridCell, GridRevision
 from layers.tables.grid_drafts import GridDraftCell
 from layers.tables.idempotency import IdempotencyKey
 from layers.tables.incidents import Incident, IncidentEvent
 from layers.tables.jobs import Job
+from layers.tables.joint_duty import JointTask, JointTaskMember, LiaisonShift
+from layers.tables.notices import Notice
+from layers.tables.platform_units import PlatformStaff, PlatformUnit
 from layers.tables.service_points import ServicePoint
 from layers.tables.web_sessions import WebSession
 from layers.tables.workers import Worker
@@ -27,10 +32,13 @@ __all__ = [
     "CalendarOverride",
     "Camera",
     "CameraView",
+    "CaseTransfer",
     "Category",
     "Channel",
     "Community",
     "Courtyard",
+    "Department",
+    "DepartmentStaff",
     "DerivedCache",
     "District",
     "GridCell",
@@ -40,6 +48,12 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "Job",
+    "JointTask",
+    "JointTaskMember",
+    "LiaisonShift",
+    "Notice",
+    "PlatformStaff",
+    "PlatformUnit",
     "ServicePoint",
     "Street",
     "TimeLimit",
