@@ -32,7 +32,7 @@ DEMO_KEY_PREFIX = "demo:"
 # Children before parents, so plain DELETEs never trip a foreign key.  The derived
 # layers go first: they were computed from the district being replaced.
 DEMO_DEPARTMENT = "cgj"
-"""The demo department key's department (城管局); the demo dispatcher sits at the district centre."""
+"""The demo department key's department (城管局); the demo dispatcher is at the district centre."""
 DEMO_TABLES = (
     "derived_cache",
     "joint_task_members",

@@ -107,7 +107,7 @@ class CaseScope:
 
     @staticmethod
     def _area_sql(alias: str, unit: UnitPost) -> tuple[str, dict[str, Any]]:
-        """A local dispatcher's view: its unit's queue and every case of its area (kept informed)."""
+        """A local dispatcher's view: its unit's queue and every case of its area (informed)."""
         queue = f"{alias}.unit_id IN (SELECT id FROM platform_units WHERE id = :cs_unit OR parent_id = :cs_unit)"  # noqa: S608, E501 - our alias
         params: dict[str, Any] = {"cs_unit": unit.id}
         if unit.level == "street":
@@ -142,7 +142,7 @@ class UnitPost:
 
 
 def resolve_scope(*, session: Session, viewer: Viewer) -> CaseScope:
-    """The viewer's scope: a grid worker's cell, a dispatcher's unit, a department key's department."""
+    """The viewer's scope: a grid worker's cell, a dispatcher's unit, a department key's own."""
     if viewer.role == Role.DEPARTMENT and viewer.key_id is not None:
         dept = session.execute(
             text("SELECT department_id FROM department_staff WHERE key_id = :k"),
