@@ -8,7 +8,8 @@ for the step (counted from the escalation), so a second run finds nothing more
 to do; only a second overrun escalates again (grid → community → street →
 district), moving the case into the receiving unit's queue with a notice to it and
 to the unit it left (`grids.cases.levels`); automatic escalation stops at the
-district centre, after `MAX_ESCALATIONS`.  Concurrent sweeps
+district centre, after `MAX_ESCALATIONS`.  Departments' open parts past their
+working-day limit (`case_transfers`) get one supervision notice each.  Concurrent sweeps
 (several server processes) serialise on an advisory lock; rows a user is
 changing right now are skipped and picked up by the next run.
 """
@@ -28,6 +29,7 @@ from grids.cases.duty import reassign_if_off_duty
 from grids.cases.levels import move_to_level
 from grids.cases.reference import work_calendar
 from layers.core.roles import SYSTEM
+from layers.tables.case_transfers import notice_overdue_parts
 from layers.tables.incidents import HANDLING_LEVELS, Incident, IncidentEvent
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ class SweepReport:
     warned: int
     escalated: int
     skipped: bool = False
+    departments_told: int = 0
+    """Departments' open parts past their limit, told once (督办) by this sweep."""
 
 
 def _current(column: str):
@@ -99,9 +103,16 @@ def sweep(*, session: Session, now: datetime) -> SweepReport:
             _escalate(session, incident, step, limits[key], now)
             escalated += 1
     session.flush()
-    if warned or escalated:
-        logger.info("SLA sweep at %s: %d warned, %d escalated", now.isoformat(), warned, escalated)
-    return SweepReport(warned, escalated)
+    told = notice_overdue_parts(session=session, now=now)
+    if warned or escalated or told:
+        logger.info(
+            "SLA sweep at %s: %d warned, %d escalated, %d department parts overdue",
+            now.isoformat(),
+            warned,
+            escalated,
+            told,
+        )
+    return SweepReport(warned, escalated, departments_told=told)
 
 
 def _escalate(session: Session, incident: Incident, step: str, limits, now: datetime) -> None:

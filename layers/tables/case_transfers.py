@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from layers.tables.base import Base
 
@@ -57,6 +57,11 @@ class CaseTransfer(Base):
         ),
         Index("ix_case_transfers_department_status_due", "department_id", "status", "due_at"),
         Index("ix_case_transfers_incident_id", "incident_id"),
+        Index(
+            "ix_case_transfers_open_due",
+            "due_at",
+            postgresql_where=text(f"{_OPEN_SQL} AND overdue_noticed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -77,4 +82,30 @@ class CaseTransfer(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     """Why it was returned, or what was done (the result) when finished."""
     on_time: Mapped[bool | None] = mapped_column(Boolean)
+    overdue_noticed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the SLA sweep told the department its open part ran over (督办), once per part."""
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+
+_OVERDUE_SQL = text(
+    """
+WITH late AS (
+  UPDATE case_transfers t SET overdue_noticed_at = :now
+  WHERE status IN ('sent', 'signed', 'in_progress') AND overdue_noticed_at IS NULL
+    AND due_at <= :now
+  RETURNING t.id, t.incident_id, t.department_id, t.part, t.due_at
+), told AS (
+  INSERT INTO platform_notices (incident_id, department_id, kind, at, body, data)
+  SELECT incident_id, department_id, 'supervised', :now,
+    '督办: your ' || part || ' part of case ' || incident_id || ' is past its time limit',
+    jsonb_build_object('transfer_id', id, 'due_at', due_at, 'overdue', true)
+  FROM late RETURNING 1
+)
+SELECT count(*) FROM told
+"""
+)
+
+
+def notice_overdue_parts(*, session: Session, now: datetime) -> int:
+    """Tell each department once about each open part past its limit (督办); how many."""
+    return int(session.execute(_OVERDUE_SQL, {"now": now}).scalar() or 0)

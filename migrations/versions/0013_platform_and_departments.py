@@ -334,6 +334,7 @@ def _transfers() -> None:
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("on_time", sa.Boolean(), nullable=True),
+        sa.Column("overdue_noticed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.CheckConstraint("part IN ('lead', 'support')", name=op.f("ck_case_transfers_part")),
         sa.CheckConstraint(
@@ -365,6 +366,12 @@ def _transfers() -> None:
         ["department_id", "status", "due_at"],
     )
     op.create_index("ix_case_transfers_incident_id", "case_transfers", ["incident_id"])
+    op.create_index(
+        "ix_case_transfers_open_due",
+        "case_transfers",
+        ["due_at"],
+        postgresql_where=sa.text(f"{open_sql} AND overdue_noticed_at IS NULL"),
+    )
 
 
 def _joint_duty() -> None:

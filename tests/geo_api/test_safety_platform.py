@@ -361,3 +361,17 @@ def test_a_community_case_escalates_through_all_three_levels_with_a_notice_at_ea
         if n["incident_id"] == case["id"] and n["kind"] == "handed_down"
     ]
     assert [n["data"]["note"] for n in handed] == ["请街道牵头处置"]
+
+
+def test_the_sweep_tells_a_department_once_when_its_part_runs_over(client, engine, keys):
+    with Session(engine) as session:
+        first = sweep(session=session, now=TEST_NOW + timedelta(days=30))
+        again = sweep(session=session, now=TEST_NOW + timedelta(days=31))
+        session.commit()
+    assert first.departments_told >= 2 and again.departments_told == 0
+    told = [
+        n
+        for n in client.get("/departments/gaj/notices", headers=keys["police"]).json()
+        if n["kind"] == "supervised"
+    ]
+    assert told and all(n["data"]["overdue"] for n in told)
