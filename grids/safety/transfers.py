@@ -124,7 +124,25 @@ def transfer(
             current_version=incident.version,
         )
     _check_transfer(incident, lead, supports, instruction)
-    departments = _departments(session, [lead, *supports])
+    parts = _send_parts(
+        session, incident, _departments(session, [lead, *supports]), instruction, actor, now
+    )
+    incident.assignee_worker_id, incident.assignment_reason = None, None
+    result = apply_transition(
+        session, incident, "transfer", "dispatched", actor, instruction, {}, now
+    )
+    result.event.data = {
+        **(result.event.data or {}),
+        "lead": lead,
+        "support": supports,
+        "instruction": instruction.strip(),
+    }
+    session.flush()
+    return TransferResult(result.view, parts)
+
+
+def _send_parts(session, incident, departments, instruction, actor, now) -> list[CaseTransfer]:
+    """One part per department (the first leads), each with its limits and a notice."""
     calendar = work_calendar(session=session)
     parts = []
     for n, dept in enumerate(departments):
@@ -151,18 +169,7 @@ def transfer(
             department_id=dept.id,
             data={"part": part.part},
         )
-    incident.assignee_worker_id, incident.assignment_reason = None, None
-    result = apply_transition(
-        session, incident, "transfer", "dispatched", actor, instruction, {}, now
-    )
-    result.event.data = {
-        **(result.event.data or {}),
-        "lead": lead,
-        "support": supports,
-        "instruction": instruction.strip(),
-    }
-    session.flush()
-    return TransferResult(result.view, parts)
+    return parts
 
 
 def _my_part(session: Session, transfer_id: int, actor: Actor) -> tuple[Incident, CaseTransfer]:
