@@ -11,6 +11,7 @@ the move is the same whoever makes it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,35 +24,39 @@ from layers.tables.incidents import Incident
 from layers.tables.notices import notify
 from layers.tables.platform_units import LEVEL_OF_HANDLING
 
-_UNIT_SQL = text(
-    "SELECT u.id, u.code FROM platform_units u WHERE "
-    "(:level = 'community' AND u.community_id = :community) OR "
-    "(:level IN ('community', 'street') AND u.street_id = :street) OR u.level = 'district' "
-    "ORDER BY CASE u.level WHEN :level THEN 0 WHEN 'street' THEN 1 ELSE 2 END, u.id LIMIT 1"
-)
+
+@dataclass(frozen=True)
+class UnitIndex:
+    """Every unit by its area, read once (a sweep moves many cases with one read)."""
+
+    community: dict[int, tuple[int, str]]
+    street: dict[int, tuple[int, str]]
+    district: tuple[int, str] | None
+    codes: dict[int, str]
+
+    def unit_for(self, incident: Incident, handling_level: str) -> tuple[int, str] | None:
+        """The unit whose queue a case of this area holds at `handling_level` (id, code)."""
+        level = LEVEL_OF_HANDLING[handling_level]
+        found = None
+        if level == "community" and incident.community_id is not None:
+            found = self.community.get(incident.community_id)
+        if found is None and level in ("community", "street") and incident.street_id is not None:
+            found = self.street.get(incident.street_id)
+        return found or self.district
 
 
-def unit_for(
-    *, session: Session, incident: Incident, handling_level: str
-) -> tuple[int, str] | None:
-    """The unit whose queue a case of this area holds at `handling_level` (id, code)."""
-    row = session.execute(
-        _UNIT_SQL,
-        {
-            "level": LEVEL_OF_HANDLING[handling_level],
-            "community": incident.community_id,
-            "street": incident.street_id,
-        },
-    ).first()
-    return (int(row.id), str(row.code)) if row else None
-
-
-def _unit_code(session: Session, unit_id: int | None) -> str | None:
-    if unit_id is None:
-        return None
-    return session.execute(
-        text("SELECT code FROM platform_units WHERE id = :u"), {"u": unit_id}
-    ).scalar()
+def unit_index(*, session: Session) -> UnitIndex:
+    """The platform's units, indexed by community, street and level."""
+    rows = session.execute(
+        text("SELECT id, code, level, street_id, community_id FROM platform_units ORDER BY id")
+    ).all()
+    district = next(((r.id, r.code) for r in rows if r.level == "district"), None)
+    return UnitIndex(
+        {r.community_id: (r.id, r.code) for r in rows if r.community_id is not None},
+        {r.street_id: (r.id, r.code) for r in rows if r.street_id is not None},
+        district,
+        {r.id: r.code for r in rows},
+    )
 
 
 def restart_running_step(
@@ -75,21 +80,23 @@ def move_to_level(
     now: datetime,
     kind: str,
     note: str | None = None,
+    index: UnitIndex | None = None,
 ) -> dict[str, Any]:
     """Put the case at `to_level` in that unit's queue; notify both units; the event's data.
 
     `kind` is ``escalated`` or ``handed_down``: the receiving unit's notice; the unit
     left behind (if another) gets an ``informed`` one.
     """
+    index = index or unit_index(session=session)
     before_unit = incident.unit_id
-    target = unit_for(session=session, incident=incident, handling_level=to_level)
+    target = index.unit_for(incident, to_level)
     incident.handling_level = to_level
     if target is None:  # no platform units loaded (an empty district): the level alone moves
         return {}
     unit_id, code = target
     incident.unit_id = unit_id
     body = f"case {incident.id} {kind.replace('_', ' ')} to {to_level} level"
-    data = {"from_unit": _unit_code(session, before_unit), "to_unit": code, "note": note}
+    data = {"from_unit": index.codes.get(before_unit or 0), "to_unit": code, "note": note}
     notify(
         session=session,
         incident_id=incident.id,

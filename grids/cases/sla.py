@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for, step_deadline
 from grids.cases.duty import reassign_if_off_duty
-from grids.cases.levels import move_to_level
+from grids.cases.levels import UnitIndex, move_to_level, unit_index
 from grids.cases.reference import work_calendar
 from layers.core.roles import SYSTEM
 from layers.tables.case_transfers import notice_overdue_parts
@@ -78,30 +78,10 @@ def sweep(*, session: Session, now: datetime) -> SweepReport:
     ).all()
     limits: dict[tuple[str, str], dict[str, Limit]] = {}
     warned = escalated = 0
-    for incident in rows:
-        step = STEP_OF_STATUS[incident.status]
-        record: dict[str, Any] = (incident.deadlines or {}).get(step) or {}
-        if incident.warned_at is None:
-            _event(
-                session,
-                incident,
-                "warn",
-                now,
-                {"step": step, "due_at": record.get("due_at"), "share": WARN_SHARE},
-            )
-            incident.warned_at = now
-            warned += 1
-        if (
-            incident.due_at is not None
-            and incident.due_at <= now
-            and incident.escalation_count < MAX_ESCALATIONS
-            and (incident.handling_level != HANDLING_LEVELS[-1])
-        ):
-            key = (incident.category_code, incident.urgency)
-            if key not in limits:
-                limits[key] = limits_for(session=session, category_code=key[0], urgency=key[1])
-            _escalate(session, incident, step, limits[key], now)
-            escalated += 1
+    units = unit_index(session=session)
+    with session.no_autoflush:  # one flush at the end: the rows' writes go out in batches
+        for incident in rows:
+            warned, escalated = _one(session, incident, limits, units, now, warned, escalated)
     session.flush()
     told = notice_overdue_parts(session=session, now=now)
     if warned or escalated or told:
@@ -115,7 +95,37 @@ def sweep(*, session: Session, now: datetime) -> SweepReport:
     return SweepReport(warned, escalated, departments_told=told)
 
 
-def _escalate(session: Session, incident: Incident, step: str, limits, now: datetime) -> None:
+def _one(session, incident, limits, units, now, warned: int, escalated: int) -> tuple[int, int]:
+    """Warn and/or escalate one case; the counts so far."""
+    step = STEP_OF_STATUS[incident.status]
+    record: dict[str, Any] = (incident.deadlines or {}).get(step) or {}
+    if incident.warned_at is None:
+        _event(
+            session,
+            incident,
+            "warn",
+            now,
+            {"step": step, "due_at": record.get("due_at"), "share": WARN_SHARE},
+        )
+        incident.warned_at = now
+        warned += 1
+    if (
+        incident.due_at is not None
+        and incident.due_at <= now
+        and incident.escalation_count < MAX_ESCALATIONS
+        and (incident.handling_level != HANDLING_LEVELS[-1])
+    ):
+        key = (incident.category_code, incident.urgency)
+        if key not in limits:
+            limits[key] = limits_for(session=session, category_code=key[0], urgency=key[1])
+        _escalate(session, incident, step, limits[key], now, units)
+        escalated += 1
+    return warned, escalated
+
+
+def _escalate(
+    session: Session, incident: Incident, step: str, limits, now: datetime, units: UnitIndex
+) -> None:
     before = incident.handling_level
     after = HANDLING_LEVELS[HANDLING_LEVELS.index(before) + 1]
     overdue_since = incident.due_at
@@ -127,8 +137,8 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
     }
     incident.due_at = datetime.fromisoformat(record["due_at"]) if record else None
     incident.warned_at = None
-    units = move_to_level(
-        session=session, incident=incident, to_level=after, now=now, kind="escalated"
+    moved_to = move_to_level(
+        session=session, incident=incident, to_level=after, now=now, kind="escalated", index=units
     )
     incident.escalation_count += 1
     incident.version += 1
@@ -145,7 +155,7 @@ def _escalate(session: Session, incident: Incident, step: str, limits, now: date
             "step": step,
             "overdue_since": overdue_since.isoformat() if overdue_since else None,
             "automatic": True,
-            **units,
+            **moved_to,
             **moved,
         },
     )
