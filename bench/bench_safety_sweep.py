@@ -1,8 +1,8 @@
 """Benchmark: the SLA sweep escalating across the three levels and the departments, and a
 department's queue page.
 
-A fresh database gets the demo at `--scale` plus `--synthetic` open cases (a fifth of
-them overdue, spread over the community / street levels, so the sweep moves them into
+A fresh database gets the demo at `--scale` plus `--synthetic` open cases (copies of demo
+cases' places and assignees, a fifth of them overdue, spread over the community / street levels, so the sweep moves them into
 the next unit's queue with two notices each) and `--parts` department parts of which a
 tenth have run over (the sweep tells each department once).  Printed beside a plain
 indexed `SELECT` of the overdue set in the same run (the baseline: what the sweep must at
@@ -39,15 +39,17 @@ NOW = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
 SWEEP_AT = NOW + timedelta(hours=1)
 SYNTHETIC_SQL = """
 INSERT INTO incidents (category_code, channel_code, status, description, geom, community_id,
-  street_id, handling_level, due_at, deadlines, created_at, updated_at)
+  street_id, l1_cell_id, assignee_worker_id, handling_level, due_at, deadlines, created_at,
+  updated_at)
 SELECT '0102', 'hotline_96966', 'filed', 'bench ' || g, b.geom, b.community_id, b.street_id,
+  b.l1_cell_id, b.assignee_worker_id,
   (ARRAY['grid', 'community', 'street'])[1 + g % 3], d.due, jsonb_build_object('dispatch',
   jsonb_build_object('started_at', :now, 'due_at', d.due, 'warn_at', d.due, 'clock',
   'continuous', 'amount', 60)), :now, :now
 FROM generate_series(1, :n) g
 CROSS JOIN LATERAL (SELECT CASE WHEN g % 5 = 0 THEN CAST(:now AS timestamptz) - interval '1 minute'
   ELSE CAST(:now AS timestamptz) + interval '3 days' END AS due) d
-JOIN LATERAL (SELECT geom, community_id, street_id FROM incidents
+JOIN LATERAL (SELECT geom, community_id, street_id, l1_cell_id, assignee_worker_id FROM incidents
   WHERE community_id IS NOT NULL ORDER BY id OFFSET g % 500 LIMIT 1) b ON true
 """
 PARTS_SQL = """

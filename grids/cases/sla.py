@@ -17,7 +17,7 @@ changing right now are skipped and picked up by the next run.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,12 +76,11 @@ def sweep(*, session: Session, now: datetime) -> SweepReport:
         .order_by(Incident.id)
         .with_for_update(skip_locked=True)
     ).all()
-    limits: dict[tuple[str, str], dict[str, Limit]] = {}
     warned = escalated = 0
-    units = unit_index(session=session)
+    ctx = _Context(unit_index(session=session), _without_duty(session, [r.id for r in rows]))
     with session.no_autoflush:  # one flush at the end: the rows' writes go out in batches
         for incident in rows:
-            warned, escalated = _one(session, incident, limits, units, now, warned, escalated)
+            warned, escalated = _one(session, incident, ctx, now, warned, escalated)
     session.flush()
     told = notice_overdue_parts(session=session, now=now)
     if warned or escalated or told:
@@ -95,7 +94,16 @@ def sweep(*, session: Session, now: datetime) -> SweepReport:
     return SweepReport(warned, escalated, departments_told=told)
 
 
-def _one(session, incident, limits, units, now, warned: int, escalated: int) -> tuple[int, int]:
+@dataclass
+class _Context:
+    """What one sweep reads once: the units, the cases without an on-duty assignee, limits."""
+
+    units: UnitIndex
+    uncovered: set[int]
+    limits: dict[tuple[str, str], dict[str, Limit]] = field(default_factory=dict)
+
+
+def _one(session, incident, ctx: _Context, now, warned: int, escalated: int) -> tuple[int, int]:
     """Warn and/or escalate one case; the counts so far."""
     step = STEP_OF_STATUS[incident.status]
     record: dict[str, Any] = (incident.deadlines or {}).get(step) or {}
@@ -116,15 +124,30 @@ def _one(session, incident, limits, units, now, warned: int, escalated: int) -> 
         and (incident.handling_level != HANDLING_LEVELS[-1])
     ):
         key = (incident.category_code, incident.urgency)
-        if key not in limits:
-            limits[key] = limits_for(session=session, category_code=key[0], urgency=key[1])
-        _escalate(session, incident, step, limits[key], now, units)
+        if key not in ctx.limits:
+            ctx.limits[key] = limits_for(session=session, category_code=key[0], urgency=key[1])
+        _escalate(session, incident, step, ctx.limits[key], now, ctx)
         escalated += 1
     return warned, escalated
 
 
+def _without_duty(session: Session, ids: list[int]) -> set[int]:
+    """The cases among `ids` without an on-duty assignee: only they may change hands."""
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            text(
+                "SELECT i.id FROM incidents i LEFT JOIN workers w ON w.id = i.assignee_worker_id "
+                "WHERE i.id = ANY(:ids) AND (w.id IS NULL OR NOT w.on_duty)"
+            ),
+            {"ids": ids},
+        )
+    )
+
+
 def _escalate(
-    session: Session, incident: Incident, step: str, limits, now: datetime, units: UnitIndex
+    session: Session, incident: Incident, step: str, limits, now: datetime, ctx: _Context
 ) -> None:
     before = incident.handling_level
     after = HANDLING_LEVELS[HANDLING_LEVELS.index(before) + 1]
@@ -138,12 +161,21 @@ def _escalate(
     incident.due_at = datetime.fromisoformat(record["due_at"]) if record else None
     incident.warned_at = None
     moved_to = move_to_level(
-        session=session, incident=incident, to_level=after, now=now, kind="escalated", index=units
+        session=session,
+        incident=incident,
+        to_level=after,
+        now=now,
+        kind="escalated",
+        index=ctx.units,
     )
     incident.escalation_count += 1
     incident.version += 1
     incident.updated_at = now
-    moved = reassign_if_off_duty(session=session, incident=incident) or {}
+    moved = (
+        reassign_if_off_duty(session=session, incident=incident) or {}
+        if incident.id in ctx.uncovered
+        else {}
+    )
     _event(
         session,
         incident,
