@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -25,6 +25,13 @@ from layers.tables.notices import notify
 from layers.tables.platform_units import LEVEL_OF_HANDLING
 
 
+class Placed(Protocol):
+    """A case's area, as an `Incident` or a row read by the sweep has it."""
+
+    community_id: int | None
+    street_id: int | None
+
+
 @dataclass(frozen=True)
 class UnitIndex:
     """Every unit by its area, read once (a sweep moves many cases with one read)."""
@@ -34,7 +41,7 @@ class UnitIndex:
     district: tuple[int, str] | None
     codes: dict[int, str]
 
-    def unit_for(self, incident: Incident, handling_level: str) -> tuple[int, str] | None:
+    def unit_for(self, incident: Placed, handling_level: str) -> tuple[int, str] | None:
         """The unit whose queue a case of this area holds at `handling_level` (id, code)."""
         level = LEVEL_OF_HANDLING[handling_level]
         found = None

@@ -28,6 +28,7 @@ from grids.cases.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, limits_for,
 from grids.cases.duty import reassign_if_off_duty
 from grids.cases.levels import UnitIndex, move_to_level, unit_index
 from grids.cases.reference import work_calendar
+from grids.cases.sla_bulk import ACTOR, ESCALATE_REASON, WARN_REASON, sweep_set
 from layers.core.roles import SYSTEM
 from layers.tables.case_transfers import notice_overdue_parts
 from layers.tables.incidents import HANDLING_LEVELS, Incident, IncidentEvent
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 MAX_ESCALATIONS = len(HANDLING_LEVELS) - 1
 """A case is escalated automatically until it reaches the district (grid → … → district)."""
 SWEEP_LOCK = 0x5A6E_5357  # advisory lock key shared by all sweepers
-ACTOR = "sla-sweep"
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,25 @@ class SweepReport:
     skipped: bool = False
     departments_told: int = 0
     """Departments' open parts past their limit, told once (督办) by this sweep."""
+
+
+_COLUMNS = (
+    Incident.id,
+    Incident.status,
+    Incident.category_code,
+    Incident.urgency,
+    Incident.handling_level,
+    Incident.escalation_count,
+    Incident.warned_at,
+    Incident.due_at,
+    Incident.unit_id,
+    Incident.community_id,
+    Incident.street_id,
+)
+
+
+def _record():
+    return Incident.deadlines.op("->")(case(STEP_OF_STATUS, value=Incident.status))
 
 
 def _current(column: str):
@@ -70,16 +89,34 @@ def sweep(*, session: Session, now: datetime) -> SweepReport:
         Incident.handling_level != HANDLING_LEVELS[-1],
     )
     warn_due = and_(Incident.warned_at.is_(None), _current("warn_at") <= now)
-    rows = session.scalars(
-        select(Incident)
+    rows = session.execute(
+        select(*_COLUMNS, _record().label("record"))
         .where(timed, or_(overdue, warn_due))
         .order_by(Incident.id)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Incident)
     ).all()
-    warned = escalated = 0
     ctx = _Context(unit_index(session=session), _without_duty(session, [r.id for r in rows]))
+
+    def escalates(row) -> bool:
+        return bool(
+            row.due_at is not None
+            and row.due_at <= now
+            and row.escalation_count < MAX_ESCALATIONS
+            and row.handling_level != HANDLING_LEVELS[-1]
+        )
+
+    by_hand = {r.id for r in rows if r.id in ctx.uncovered and escalates(r)}
+    warned, escalated = sweep_set(
+        session=session,
+        rows=[r for r in rows if r.id not in by_hand],
+        escalates=escalates,
+        limits=lambda c, u: ctx.limits_of(session, c, u),
+        units=ctx.units,
+        now=now,
+    )
+    one_by_one = session.scalars(select(Incident).where(Incident.id.in_(by_hand))).all()
     with session.no_autoflush:  # one flush at the end: the rows' writes go out in batches
-        for incident in rows:
+        for incident in sorted(one_by_one, key=lambda i: i.id):
             warned, escalated = _one(session, incident, ctx, now, warned, escalated)
     session.flush()
     told = notice_overdue_parts(session=session, now=now)
@@ -102,6 +139,13 @@ class _Context:
     uncovered: set[int]
     limits: dict[tuple[str, str], dict[str, Limit]] = field(default_factory=dict)
 
+    def limits_of(self, session: Session, category: str, urgency: str) -> dict[str, Limit]:
+        """The step limits of a category at an urgency, read once per sweep."""
+        key = (category, urgency)
+        if key not in self.limits:
+            self.limits[key] = limits_for(session=session, category_code=category, urgency=urgency)
+        return self.limits[key]
+
 
 def _one(session, incident, ctx: _Context, now, warned: int, escalated: int) -> tuple[int, int]:
     """Warn and/or escalate one case; the counts so far."""
@@ -123,10 +167,8 @@ def _one(session, incident, ctx: _Context, now, warned: int, escalated: int) -> 
         and incident.escalation_count < MAX_ESCALATIONS
         and (incident.handling_level != HANDLING_LEVELS[-1])
     ):
-        key = (incident.category_code, incident.urgency)
-        if key not in ctx.limits:
-            ctx.limits[key] = limits_for(session=session, category_code=key[0], urgency=key[1])
-        _escalate(session, incident, step, ctx.limits[key], now, ctx)
+        limits = ctx.limits_of(session, incident.category_code, incident.urgency)
+        _escalate(session, incident, step, limits, now, ctx)
         escalated += 1
     return warned, escalated
 
@@ -203,7 +245,7 @@ def _event(session: Session, incident: Incident, action: str, now: datetime, dat
             action=action,
             from_status=incident.status,
             to_status=incident.status,
-            reason="督办: time limit" + (" 80 % used" if action == "warn" else " overrun"),
+            reason=WARN_REASON if action == "warn" else ESCALATE_REASON,
             data=data,
         )
     )

@@ -1,0 +1,161 @@
+"""The SLA sweep's set path: warn and escalate many cases in a few statements.
+
+The sweep reads its candidate rows once; for every case whose assignee stays (on duty),
+the new step deadline depends only on category × urgency × step and the sweep's
+moment, so it is computed once per key, and the target unit comes from the units read
+once (`grids.cases.levels.UnitIndex`).  The cases' updates go out as one
+``UPDATE … FROM unnest(…)``, the events and notices as multi-row INSERTs — the same
+rows, in the same order, as the case-by-case path (`grids.cases.sla`), which still
+serves the cases that may change hands (the duty rule needs them one by one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, insert, text
+from sqlalchemy.orm import Session
+
+from grids.cases.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, step_deadline
+from grids.cases.levels import UnitIndex
+from grids.cases.reference import work_calendar
+from layers.core.roles import SYSTEM
+from layers.tables.base import Base
+from layers.tables.incidents import HANDLING_LEVELS, IncidentEvent
+from layers.tables.notices import Notice
+
+ACTOR = "sla-sweep"
+WARN_REASON = "督办: time limit 80 % used"
+ESCALATE_REASON = "督办: time limit overrun"
+
+_UPDATE = text(
+    "UPDATE incidents i SET handling_level = v.level, unit_id = coalesce(v.unit, i.unit_id), "
+    "due_at = v.due, warned_at = NULL, escalation_count = i.escalation_count + 1, "
+    "version = i.version + 1, updated_at = :now, "
+    "deadlines = i.deadlines || jsonb_build_object(v.step, CAST(v.record AS jsonb)) "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:levels AS text[]), CAST(:units AS int[]), "
+    "CAST(:dues AS timestamptz[]), CAST(:steps AS text[]), CAST(:records AS text[])) "
+    "AS v(id, level, unit, due, step, record) WHERE i.id = v.id"
+)
+_WARNED = text("UPDATE incidents SET warned_at = :now WHERE id = ANY(:ids)")
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
+
+
+def _event(row: Any, action: str, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "incident_id": row.id,
+        "at": now,
+        "actor": ACTOR,
+        "role": SYSTEM,
+        "action": action,
+        "from_status": row.status,
+        "to_status": row.status,
+        "reason": WARN_REASON if action == "warn" else ESCALATE_REASON,
+        "data": data,
+    }
+
+
+def _notice(case_id: int, unit_id: int, kind: str, level: str, now, data) -> dict[str, Any]:
+    return {
+        "incident_id": case_id,
+        "unit_id": unit_id,
+        "kind": kind,
+        "at": now,
+        "body": f"case {case_id} escalated to {level} level",
+        "data": data,
+    }
+
+
+class _Writes:
+    """What the set path will write, collected row by row in the sweep's order."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.notices: list[dict[str, Any]] = []
+        self.warned: list[int] = []
+        self.moves: dict[str, list[Any]] = {
+            k: [] for k in ("ids", "levels", "units", "dues", "steps", "records")
+        }
+
+
+def _escalation(w: _Writes, row: Any, step: str, record: dict, units: UnitIndex, now) -> None:
+    after = HANDLING_LEVELS[HANDLING_LEVELS.index(row.handling_level) + 1]
+    target = units.unit_for(row, after)
+    moved: dict[str, Any] = {}
+    if target is not None:
+        moved = {"from_unit": units.codes.get(row.unit_id or 0), "to_unit": target[1]}
+        data = {**moved, "note": None}
+        w.notices.append(_notice(row.id, target[0], "escalated", after, now, data))
+        if row.unit_id is not None and row.unit_id != target[0]:
+            w.notices.append(_notice(row.id, row.unit_id, "informed", after, now, data))
+    for key, value in (
+        ("ids", row.id),
+        ("levels", after),
+        ("units", target[0] if target else None),
+        ("dues", record.get("due_at")),
+        ("steps", step),
+        ("records", json.dumps({**record, "escalated_at": now.isoformat()})),
+    ):
+        w.moves[key].append(value)
+    overdue = row.due_at.isoformat() if row.due_at else None
+    w.events.append(
+        _event(
+            row,
+            "escalate",
+            now,
+            {
+                "from_level": row.handling_level,
+                "to_level": after,
+                "step": step,
+                "overdue_since": overdue,
+                "automatic": True,
+                **moved,
+            },
+        )
+    )
+
+
+def sweep_set(
+    *,
+    session: Session,
+    rows: Sequence[Any],
+    escalates: Callable[[Any], bool],
+    limits: Callable[[str, str], dict[str, Limit]],
+    units: UnitIndex,
+    now: datetime,
+) -> tuple[int, int]:
+    """Warn and escalate `rows` (their assignee stays) in a few statements; the counts."""
+    w, records = _Writes(), {}
+    calendar = work_calendar(session=session)
+    for row in rows:
+        step = STEP_OF_STATUS[row.status]
+        if row.warned_at is None:
+            old = row.record or {}
+            data = {"step": step, "due_at": old.get("due_at"), "share": WARN_SHARE}
+            w.events.append(_event(row, "warn", now, data))
+            w.warned.append(row.id)
+        if escalates(row):
+            key = (row.category_code, row.urgency, step)
+            if key not in records:
+                step_limits = limits(row.category_code, row.urgency)
+                records[key] = (
+                    step_deadline(now, step_limits[step], calendar=calendar)
+                    if step in step_limits
+                    else {}
+                )
+            _escalation(w, row, step, records[key], units, now)
+    if w.warned:
+        session.execute(_WARNED, {"now": now, "ids": w.warned})
+    if w.moves["ids"]:
+        session.execute(_UPDATE, {"now": now, **w.moves})
+    if w.events:
+        session.execute(insert(_table(IncidentEvent)), w.events)  # Core: no ORM bookkeeping
+    if w.notices:
+        session.execute(insert(_table(Notice)), w.notices)
+    return len(w.warned), len(w.moves["ids"])
