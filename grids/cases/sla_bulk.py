@@ -1,12 +1,13 @@
-"""The SLA sweep's set path: warn and escalate many cases in a few statements.
+"""The SLA sweep's writes: warn and escalate many cases in a few statements.
 
-The sweep reads its candidate rows once; for every case whose assignee stays (on duty),
-the new step deadline depends only on category × urgency × step and the sweep's
-moment, so it is computed once per key, and the target unit comes from the units read
-once (`grids.cases.levels.UnitIndex`).  The cases' updates go out as one
-``UPDATE … FROM unnest(…)``, the events and notices as multi-row INSERTs — the same
-rows, in the same order, as the case-by-case path (`grids.cases.sla`), which still
-serves the cases that may change hands (the duty rule needs them one by one).
+The sweep (`grids.cases.sla`) reads its candidate rows once.  The new step deadline
+depends only on category × urgency × step and the sweep's moment, so it is computed
+once per key; the target unit comes from the units read once
+(`grids.cases.levels.UnitIndex`); the new assignee of a case whose assignee is off
+duty from the duty rule evaluated for all of them in one query
+(`grids.cases.duty.assign_cases`).  The cases' updates go out as one
+``UPDATE … FROM unnest(…)``, the events and notices as multi-row INSERTs, per case in
+the order warn, escalate.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from grids.cases.deadlines import STEP_OF_STATUS, WARN_SHARE, Limit, step_deadline
+from grids.cases.duty import Assignment
 from grids.cases.levels import UnitIndex
 from grids.cases.reference import work_calendar
 from layers.core.roles import SYSTEM
@@ -35,10 +37,13 @@ _UPDATE = text(
     "UPDATE incidents i SET handling_level = v.level, unit_id = coalesce(v.unit, i.unit_id), "
     "due_at = v.due, warned_at = NULL, escalation_count = i.escalation_count + 1, "
     "version = i.version + 1, updated_at = :now, "
+    "assignee_worker_id = coalesce(v.worker, i.assignee_worker_id), "
+    "assignment_reason = CASE WHEN v.worker IS NULL THEN i.assignment_reason ELSE v.reason END, "
     "deadlines = i.deadlines || jsonb_build_object(v.step, CAST(v.record AS jsonb)) "
     "FROM unnest(CAST(:ids AS bigint[]), CAST(:levels AS text[]), CAST(:units AS int[]), "
-    "CAST(:dues AS timestamptz[]), CAST(:steps AS text[]), CAST(:records AS text[])) "
-    "AS v(id, level, unit, due, step, record) WHERE i.id = v.id"
+    "CAST(:dues AS timestamptz[]), CAST(:steps AS text[]), CAST(:records AS text[]), "
+    "CAST(:workers AS int[]), CAST(:reasons AS text[])) "
+    "AS v(id, level, unit, due, step, record, worker, reason) WHERE i.id = v.id"
 )
 _WARNED = text("UPDATE incidents SET warned_at = :now WHERE id = ANY(:ids)")
 
@@ -80,14 +85,28 @@ class _Writes:
         self.notices: list[dict[str, Any]] = []
         self.warned: list[int] = []
         self.moves: dict[str, list[Any]] = {
-            k: [] for k in ("ids", "levels", "units", "dues", "steps", "records")
+            k: []
+            for k in ("ids", "levels", "units", "dues", "steps", "records", "workers", "reasons")
         }
 
 
-def _escalation(w: _Writes, row: Any, step: str, record: dict, units: UnitIndex, now) -> None:
+def _escalation(
+    w: _Writes, row: Any, step: str, record: dict, units: UnitIndex, now, new: Assignment | None
+) -> None:
     after = HANDLING_LEVELS[HANDLING_LEVELS.index(row.handling_level) + 1]
     target = units.unit_for(row, after)
     moved: dict[str, Any] = {}
+    handover: dict[str, Any] = {}
+    if new is not None and new.worker_id is not None and new.worker_id != row.assignee_worker_id:
+        handover = {
+            "reassigned": {
+                "from": row.assignee_worker_id,
+                "to": new.worker_id,
+                "reason": new.reason,
+            }
+        }
+    else:
+        new = None
     if target is not None:
         moved = {"from_unit": units.codes.get(row.unit_id or 0), "to_unit": target[1]}
         data = {**moved, "note": None}
@@ -101,6 +120,8 @@ def _escalation(w: _Writes, row: Any, step: str, record: dict, units: UnitIndex,
         ("dues", record.get("due_at")),
         ("steps", step),
         ("records", json.dumps({**record, "escalated_at": now.isoformat()})),
+        ("workers", new.worker_id if new else None),
+        ("reasons", new.reason if new else None),
     ):
         w.moves[key].append(value)
     overdue = row.due_at.isoformat() if row.due_at else None
@@ -116,6 +137,7 @@ def _escalation(w: _Writes, row: Any, step: str, record: dict, units: UnitIndex,
                 "overdue_since": overdue,
                 "automatic": True,
                 **moved,
+                **handover,
             },
         )
     )
@@ -128,9 +150,10 @@ def sweep_set(
     escalates: Callable[[Any], bool],
     limits: Callable[[str, str], dict[str, Limit]],
     units: UnitIndex,
+    reassign: dict[int, Assignment],
     now: datetime,
 ) -> tuple[int, int]:
-    """Warn and escalate `rows` (their assignee stays) in a few statements; the counts."""
+    """Warn and escalate `rows` in a few statements; the counts (warned, escalated)."""
     w, records = _Writes(), {}
     calendar = work_calendar(session=session)
     for row in rows:
@@ -149,7 +172,7 @@ def sweep_set(
                     if step in step_limits
                     else {}
                 )
-            _escalation(w, row, step, records[key], units, now)
+            _escalation(w, row, step, records[key], units, now, reassign.get(row.id))
     if w.warned:
         session.execute(_WARNED, {"now": now, "ids": w.warned})
     if w.moves["ids"]:
