@@ -173,8 +173,10 @@ def sweep_set(
                     else {}
                 )
             _escalation(w, row, step, records[key], units, now, reassign.get(row.id))
-    if w.warned:
-        session.execute(_WARNED, {"now": now, "ids": w.warned})
+    moved = set(w.moves["ids"])
+    only_warned = [i for i in w.warned if i not in moved]  # an escalation clears warned_at
+    if only_warned:
+        session.execute(_WARNED, {"now": now, "ids": only_warned})
     if w.moves["ids"]:
         session.execute(_UPDATE, {"now": now, **w.moves})
     if w.events:
