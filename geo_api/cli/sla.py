@@ -33,4 +33,7 @@ def sweep(
     if report.skipped:
         typer.echo("another sweep is running; nothing done")
         return
-    typer.echo(f"SLA sweep: {report.warned} warned, {report.escalated} escalated")
+    typer.echo(
+        f"SLA sweep: {report.warned} warned, {report.escalated} escalated, "
+        f"{report.departments_told} department parts overdue"
+    )

@@ -44,6 +44,9 @@ def work_queue(
     ] = None,
     overdue: bool | None = None,
     level: Literal["grid", "community", "street", "district"] | None = None,
+    unit: Annotated[
+        str | None, Query(max_length=16, description="A platform unit's code: its queue.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
@@ -60,6 +63,7 @@ def work_queue(
             category=category,
             overdue=overdue,
             level=level,
+            unit=unit,
         ),
         actor=actor_of(principal),
         limit=limit,

@@ -121,6 +121,8 @@ def case_out(
         "external_id": incident.external_id if staff else None,
         "handling_level": incident.handling_level,
         "escalation_count": incident.escalation_count,
+        "unit_id": incident.unit_id if staff else None,
+        "supervised_at": incident.supervised_at.isoformat() if incident.supervised_at else None,
         "created_at": incident.created_at.isoformat(),
         "updated_at": incident.updated_at.isoformat(),
         "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,

@@ -171,6 +171,10 @@ class IncidentOut(BaseModel):
     external_id: str | None = None
     handling_level: str
     escalation_count: int
+    unit_id: int | None = Field(default=None, description="The platform unit whose queue holds it.")
+    supervised_at: datetime | None = Field(
+        default=None, description="Under supervision (督办) since."
+    )
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
@@ -257,6 +261,8 @@ class QueueItem(BaseModel):
     community_code: str | None = None
     l1_code: str | None = None
     assignee_worker_id: int | None = None
+    unit_code: str | None = None
+    supervised_at: datetime | None = None
     description: str
 
 

@@ -70,12 +70,26 @@ def scope_sql(*, session: Session, actor: Actor, alias: str = "i") -> tuple[str,
     return actor_scope(session=session, actor=actor).rows_sql(alias)
 
 
+def in_queue_of(*, session: Session, incident: Incident, actor: Actor) -> bool:
+    """May `actor` act on this case as its unit's dispatcher (a local one: its queue only)?"""
+    scope = actor_scope(session=session, actor=actor)
+    if scope.sees_all:
+        return True
+    clause, params = scope.queue_sql()
+    return bool(
+        session.execute(
+            text(f"SELECT EXISTS (SELECT 1 FROM incidents i WHERE i.id = :id AND {clause})"),  # noqa: S608 - fixed fragments
+            {"id": incident.id, **params},
+        ).scalar()
+    )
+
+
 def can_see(
     *, session: Session, incident: Incident, actor: Actor, token: str | None = None
 ) -> bool:
     """May `actor` (holding case `token`, if any) see this case?"""
-    if actor.role in SEE_ALL_ROLES:
-        return True
+    if actor.role in SEE_ALL_ROLES and actor.role != Role.DISPATCHER:
+        return True  # a dispatcher may be scoped to a street's or community's unit
     if token and incident.access_token_hash:
         if hmac.compare_digest(token_hash(token), incident.access_token_hash):
             return True

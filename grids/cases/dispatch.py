@@ -61,8 +61,10 @@ _QUEUE_SQL = (
     "i.handling_level, i.due_at, coalesce(i.due_at < :now, false) AS overdue, "
     "i.created_at, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat, "
     "s.code AS street_code, c.code AS community_code, g.code AS l1_code, "
-    "i.assignee_worker_id, i.description, count(*) OVER () AS total "
+    "i.assignee_worker_id, pu.code AS unit_code, i.supervised_at, i.description, "
+    "count(*) OVER () AS total "
     "FROM incidents i LEFT JOIN streets s ON s.id = i.street_id "
+    "LEFT JOIN platform_units pu ON pu.id = i.unit_id "
     "LEFT JOIN communities c ON c.id = i.community_id "
     "LEFT JOIN grid_cells g ON g.id = i.l1_cell_id WHERE {where} "
     "ORDER BY i.due_at ASC NULLS LAST, i.id LIMIT :limit OFFSET :offset"
@@ -84,6 +86,8 @@ class QueueFilter:
     category: str | None = None
     overdue: bool | None = None
     level: str | None = None
+    unit: str | None = None
+    """A platform unit's code: that unit's queue only."""
 
 
 @dataclass
@@ -125,6 +129,9 @@ def _where(session: Session, f: QueueFilter, actor: Actor, now: datetime):
     if f.level:
         clauses.append("i.handling_level = :level")
         params["level"] = f.level
+    if f.unit:
+        clauses.append("i.unit_id IN (SELECT id FROM platform_units WHERE code = :unit)")
+        params["unit"] = f.unit
     scope, scope_params = scope_sql(session=session, actor=actor)
     clauses.append(scope)
     params.update(scope_params)

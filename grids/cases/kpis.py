@@ -9,8 +9,9 @@ Definitions (cases reported in [from, to), optionally one street / community):
   finished a step late and were never escalated by the SLA sweep;
 - rework rate: share of checked cases sent back for rework at least once;
 - resolved at community / street / district level: shares of closed cases by
-  the level that handled them (grid and community count as community level:
-  小事不出社、大事不出街).
+  the level of the platform unit whose queue they closed in (`incidents.unit_id`;
+  the handling level where a case has no unit; grid and community count as
+  community level: 小事不出社、大事不出街).
 
 Rates are None where nothing was measured.  One SQL statement computes the
 district, every street and every community (GROUPING SETS).
@@ -28,8 +29,9 @@ from layers.core.errors import InvalidInputError
 
 _SQL = """
 WITH scope AS (
-  SELECT i.id, i.status, i.handling_level, i.street_id, i.community_id
-  FROM incidents i
+  SELECT i.id, i.status, coalesce(pu.level, i.handling_level) AS handling_level,
+    i.street_id, i.community_id
+  FROM incidents i LEFT JOIN platform_units pu ON pu.id = i.unit_id
   WHERE i.created_at >= :start AND i.created_at < :end {extra}
 ), per_case AS (
   SELECT s.id, s.street_id, s.community_id,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.deadlines import STEP_OF_STATUS, Limit, extend_step, finished_step, start_step
 from grids.cases.duty import reassign_if_off_duty
+from grids.cases.levels import move_to_level, restart_running_step, supervise
 from grids.cases.reference import work_calendar
 from layers.core.errors import ConflictError, InvalidInputError, NotFoundError
 from layers.tables.incidents import HANDLING_LEVELS, Incident
@@ -33,12 +34,16 @@ def apply_effects(
     data: dict[str, Any],
     now: datetime,
     actor_worker_id: int | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """Mutate `incident` for `action` (status already checked); return the event data."""
     out: dict[str, Any] = {}
     special = _SPECIAL.get(action)
     if special is not None:
         out.update(special(session, incident, data, now, limits, actor_worker_id))
+    moving = _MOVES.get(action)
+    if moving is not None:
+        out.update(moving(session, incident, data, now, limits, reason or ""))
     step_after = STEP_OF_STATUS.get(target)
     if step_after != step_before or action in RESTARTS:
         out.update(finished_step(incident.deadlines or {}, step_before, now))
@@ -93,10 +98,42 @@ def _escalate(session, incident, data, now, limits, _worker) -> dict[str, Any]:
             code="cannot_escalate",
             levels=list(HANDLING_LEVELS[current + 1 :]),
         )
-    incident.handling_level = wanted
     incident.escalation_count += 1
+    units = move_to_level(
+        session=session, incident=incident, to_level=wanted, now=now, kind="escalated"
+    )
+    restart_running_step(
+        session=session, incident=incident, limits=limits, now=now, mark="escalated_at"
+    )
     moved = reassign_if_off_duty(session=session, incident=incident) or {}
-    return {"from_level": HANDLING_LEVELS[current], "to_level": wanted, **moved}
+    return {"from_level": HANDLING_LEVELS[current], "to_level": wanted, **units, **moved}
+
+
+def _hand_down(session, incident, data, now, limits, instruction: str) -> dict[str, Any]:
+    current = HANDLING_LEVELS.index(incident.handling_level)
+    wanted = data.get("to_level") or (HANDLING_LEVELS[current - 1] if current > 1 else None)
+    if wanted not in HANDLING_LEVELS[1:] or HANDLING_LEVELS.index(wanted) >= current:
+        raise ConflictError(
+            f"can only hand down from {incident.handling_level} to a lower unit",
+            code="cannot_hand_down",
+            levels=list(HANDLING_LEVELS[1:current]),
+        )
+    units = move_to_level(
+        session=session,
+        incident=incident,
+        to_level=wanted,
+        now=now,
+        kind="handed_down",
+        note=instruction,
+    )
+    restart_running_step(
+        session=session, incident=incident, limits=limits, now=now, mark="handed_down_at"
+    )
+    return {"from_level": HANDLING_LEVELS[current], "to_level": wanted, **units}
+
+
+def _supervise(session, incident, data, now, limits, note: str) -> dict[str, Any]:
+    return supervise(session=session, incident=incident, now=now, note=note)
 
 
 def _running(incident: Incident) -> tuple[str, dict[str, Any]]:
@@ -152,6 +189,8 @@ def _evaluate(session, incident, data, now, limits, _worker) -> dict[str, Any]:
     return {"satisfaction": score}
 
 
+_MOVES = {"hand_down": _hand_down, "supervise": _supervise}
+"""Actions that move the case between units or mark it, given the event's reason."""
 _SPECIAL = {
     "dispatch": _dispatch,
     "self_handle": _self_handle,

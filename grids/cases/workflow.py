@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from grids.cases.access import Actor, can_see
+from grids.cases.access import Actor, can_see, in_queue_of
 from grids.cases.deadlines import STEP_OF_STATUS, Limit, limits_for
 from grids.cases.transition_effects import apply_effects
 from grids.cases.views import CaseView, view_of
@@ -32,7 +32,7 @@ from layers.core.errors import (
     NotFoundError,
     UnprocessableError,
 )
-from layers.core.roles import DISPATCH, FIELD_WORK, SYSTEM
+from layers.core.roles import DISPATCH, FIELD_WORK, SYSTEM, Role
 from layers.tables.incidents import OPEN_STATUSES, Incident, IncidentEvent
 
 HANDLING = ("signed", "in_progress", "rework")
@@ -69,6 +69,8 @@ RULES: dict[str, Rule] = {
     "park": _rule({"accepted", "filed"}, "parked", DISPATCH, True),
     "resume": _rule({"parked"}, "filed", DISPATCH),
     "escalate": _rule(set(OPEN_STATUSES) - {"parked"}, None, DISPATCH | {SYSTEM}),
+    "hand_down": _rule(set(OPEN_STATUSES) - {"parked"}, None, DISPATCH, True),
+    "supervise": _rule(OPEN_STATUSES, None, DISPATCH, True),
     "request_extension": _rule(HANDLING, None, FIELD_WORK, True),
     "approve_extension": _rule(HANDLING, None, DISPATCH),
     "reject_extension": _rule(HANDLING, None, DISPATCH, True),
@@ -123,6 +125,10 @@ def transition(
             f"role {actor.role} may not {action}; allowed: {', '.join(sorted(rule.roles))}",
             code="action_not_allowed",
         )
+    if actor.role == Role.DISPATCHER and not in_queue_of(
+        session=session, incident=incident, actor=actor
+    ):
+        raise ForbiddenError(f"case {incident_id} is not in your unit's queue", code="not_in_queue")
     if expected_version != incident.version:
         raise ConflictError(
             f"case {incident_id} changed: you saw version {expected_version}, "
@@ -139,10 +145,24 @@ def transition(
         )
     if rule.needs_reason and not (reason and reason.strip()):
         raise InvalidInputError(f"{action} needs a reason", code="reason_required")
-    return _apply(session, incident, action, rule, actor, reason, data or {}, now)
+    return apply_transition(session, incident, action, rule.target, actor, reason, data or {}, now)
 
 
-def _apply(session, incident, action, rule, actor, reason, data, now) -> TransitionResult:
+def apply_transition(
+    session: Session,
+    incident: Incident,
+    action: str,
+    target: str | None,
+    actor: Actor,
+    reason: str | None,
+    data: dict[str, Any],
+    now: datetime,
+) -> TransitionResult:
+    """Take a checked action on a locked case: effects, version, one event (no rule checks).
+
+    `transition` calls it after its checks; the departments' steps (`grids.safety`)
+    call it for the case's own status moves, which their transfer rows decide.
+    """
     now = now.astimezone(UTC)
     before = incident.status
     limits: dict[str, Limit] = limits_for(
@@ -152,12 +172,13 @@ def _apply(session, incident, action, rule, actor, reason, data, now) -> Transit
         session=session,
         incident=incident,
         action=action,
-        target=rule.target or before,
+        target=target or before,
         step_before=STEP_OF_STATUS.get(before),
         limits=limits,
         data=data,
         now=now,
         actor_worker_id=actor.worker_id,
+        reason=reason,
     )
     incident.version += 1
     incident.updated_at = now

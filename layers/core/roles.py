@@ -14,13 +14,15 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    """The five roles of wangge; `resident` is anyone without a key."""
+    """The six roles of wangge; `resident` is anyone without a key."""
 
     RESIDENT = "resident"
     GRID_WORKER = "grid_worker"
     DISPATCHER = "dispatcher"
     PLANNER = "planner"
     ADMIN = "admin"
+    DEPARTMENT = "department"
+    """Staff of a functional department (城管局, 公安分局, …): the cases transferred to it."""
 
 
 ROLES: tuple[Role, ...] = tuple(Role)
@@ -29,7 +31,9 @@ SYSTEM = "system"
 """Who acts when the service acts by itself (escalation, scheduled refreshes): no key has it."""
 
 EVERYONE: frozenset[Role] = frozenset(Role)
-STAFF: frozenset[Role] = frozenset({Role.GRID_WORKER, Role.DISPATCHER, Role.PLANNER, Role.ADMIN})
+STAFF: frozenset[Role] = frozenset(
+    {Role.GRID_WORKER, Role.DISPATCHER, Role.PLANNER, Role.ADMIN, Role.DEPARTMENT}
+)
 """Everyone with a key but residents: they sign in, see staff-only layers, masked personal data."""
 SEES_ALL_CASES: frozenset[Role] = frozenset({Role.DISPATCHER, Role.PLANNER, Role.ADMIN})
 """Roles whose case scope is every case (a grid worker sees their cells, a resident their own)."""
@@ -43,6 +47,8 @@ SERVICE_STAFF: frozenset[Role] = frozenset({Role.GRID_WORKER, Role.DISPATCHER, R
 """Roles that handle residents' service matters (community workers at stations, the centre)."""
 OVERSIGHT: frozenset[Role] = frozenset({Role.DISPATCHER, Role.PLANNER, Role.ADMIN})
 """Roles that read the service network's KPIs (as the case KPIs)."""
+DEPARTMENT_WORK: frozenset[Role] = frozenset({Role.DEPARTMENT})
+"""Roles that take a department's steps of a transfer (sign, start, return, finish)."""
 EDITORS: frozenset[Role] = frozenset({Role.PLANNER, Role.ADMIN})
 """Roles that edit layers and the grid (OGC transactions, planning drafts and publishing)."""
 

@@ -28,11 +28,13 @@ from layers.store.sql import quote_ident
 from layers.tables.api_keys import create_key
 from layers.tables.audit import record
 
-DEMO_ROLES = (Role.PLANNER, Role.DISPATCHER, Role.GRID_WORKER, Role.ADMIN)
+DEMO_ROLES = (Role.PLANNER, Role.DISPATCHER, Role.GRID_WORKER, Role.ADMIN, Role.DEPARTMENT)
 """One demo key per staff role (`STAFF`), in the order they are printed."""
 DEMO_KEY_PREFIX = "demo:"
 # Children before parents, so plain DELETEs never trip a foreign key.  The derived
 # layers go first: they were computed from the district being replaced.
+DEMO_DEPARTMENT = "cgj"
+"""The demo department key's department (城管局); the demo dispatcher is at the district centre."""
 DEMO_TABLES = (
     "courtyard_shifts",
     "courtyard_members",
@@ -48,9 +50,16 @@ DEMO_TABLES = (
     "appointment_slots",
     "service_offers",
     "derived_cache",
+    "joint_task_members",
+    "joint_tasks",
+    "liaison_shifts",
+    "case_transfers",
+    "platform_notices",
+    "platform_staff",
     "camera_views",
     "incident_events",
     "incidents",
+    "platform_units",
     "workers",
     "service_points",
     "cameras",
@@ -146,6 +155,7 @@ def load_demo(
         keys[role] = create_key(
             session=session, role=role, name=f"{DEMO_KEY_PREFIX}{role}", worker_id=worker_id
         )
+    _link_demo_keys(conn)
     record(
         session=session,
         actor="wangge demo load",
@@ -172,6 +182,24 @@ def load_demo(
     session.commit()
     report(f"committed; demo keys in {keys_path}")
     return written
+
+
+def _link_demo_keys(conn: Connection) -> None:
+    """The demo dispatcher works at the district centre, the demo department key for 城管局."""
+    conn.execute(
+        text(
+            "INSERT INTO platform_staff (unit_id, key_id, duty) SELECT u.id, k.id, 'dispatcher' "
+            "FROM platform_units u, api_keys k WHERE u.level = 'district' AND k.name = :n"
+        ),
+        {"n": f"{DEMO_KEY_PREFIX}{Role.DISPATCHER}"},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO department_staff (key_id, department_id) SELECT k.id, d.id "
+            "FROM api_keys k, departments d WHERE k.name = :n AND d.code = :d"
+        ),
+        {"n": f"{DEMO_KEY_PREFIX}{Role.DEPARTMENT}", "d": DEMO_DEPARTMENT},
+    )
 
 
 def _write_keys_tmp(path: Path, keys: Mapping[str, str]) -> Path:

@@ -18,6 +18,7 @@ from layers.demo.outline import DISTRICT_CODE, DISTRICT_NAME
 from layers.demo.write_cases import write_cases
 from layers.demo.write_places import write_devices, write_dwellings
 from layers.store.copy import copy_rows, reset_sequence
+from layers.tables.platform_units import build_units
 
 DEMO_AUTHOR = "wangge demo"
 
@@ -47,7 +48,8 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
         to_wgs84(geoms, multi=True) for geoms, _ in demo.hierarchy.levels()
     )
     written = _write_areas(conn, demo, district[0], streets, communities)
-    report("wrote streets and communities")
+    written["platform_units"] = build_units(conn)
+    report("wrote streets, communities and the platform's units")
     valid_from = demo.now - timedelta(days=400)
     _write_first_revision(conn, valid_from)
     cell_ids = _write_cells(conn, demo, valid_from, dict(zip((1, 2, 3), cells, strict=True)))

@@ -110,6 +110,10 @@ class Incident(Base):
     assignment_reason: Mapped[str | None] = mapped_column(Text)
     """Why the assignee has the case (`ASSIGNMENT_REASONS`); NULL for cases older than the rule."""
     handling_level: Mapped[str] = mapped_column(Text, nullable=False, server_default="grid")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("platform_units.id"), index=True)
+    """The platform unit whose queue holds the case (责任主体唯一); set on insert by a trigger."""
+    supervised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the case was put under supervision (督办), shown on every board; NULL: not."""
     escalation_count: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deadlines: Mapped[dict[str, Any]] = mapped_column(

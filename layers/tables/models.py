@@ -9,11 +9,13 @@ from layers.tables.base import Base
 from layers.tables.buildings import Building
 from layers.tables.calendar_overrides import CalendarOverride
 from layers.tables.cameras import Camera
+from layers.tables.case_transfers import CaseTransfer
 from layers.tables.catalog import Category, Channel, TimeLimit
 from layers.tables.courtyard_groups import CourtyardGroup
 from layers.tables.courtyard_members import CourtyardMember
 from layers.tables.courtyard_shifts import CourtyardShift
 from layers.tables.courtyards import Courtyard
+from layers.tables.departments import Department, DepartmentStaff
 from layers.tables.derived_cache import CameraView, DerivedCache
 from layers.tables.enterprise_offers import EnterpriseOffer
 from layers.tables.grid_cells import GridCell, GridRevision
@@ -26,6 +28,9 @@ from layers.tables.resident_documents import ResidentDocument
 from layers.tables.service_items import ServiceItem
 from layers.tables.service_offers import ServiceOffer
 from layers.tables.service_outbox import OutboxMessage
+from layers.tables.joint_duty import JointTask, JointTaskMember, LiaisonShift
+from layers.tables.notices import Notice
+from layers.tables.platform_units import PlatformStaff, PlatformUnit
 from layers.tables.service_points import ServicePoint
 from layers.tables.social_organisations import SocialOrganisation
 from layers.tables.web_sessions import WebSession
@@ -41,6 +46,7 @@ __all__ = [
     "CalendarOverride",
     "Camera",
     "CameraView",
+    "CaseTransfer",
     "Category",
     "Channel",
     "Community",
@@ -48,6 +54,8 @@ __all__ = [
     "CourtyardGroup",
     "CourtyardMember",
     "CourtyardShift",
+    "Department",
+    "DepartmentStaff",
     "DerivedCache",
     "District",
     "EnterpriseOffer",
@@ -64,6 +72,12 @@ __all__ = [
     "ResidentDocument",
     "ServiceItem",
     "ServiceOffer",
+    "JointTask",
+    "JointTaskMember",
+    "LiaisonShift",
+    "Notice",
+    "PlatformStaff",
+    "PlatformUnit",
     "ServicePoint",
     "SocialOrganisation",
     "Street",

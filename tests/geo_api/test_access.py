@@ -10,8 +10,9 @@ from geo_api.access import AccessRule, access_table
 from geo_api.auth import Role
 
 R, G, D, P, A = Role.RESIDENT, Role.GRID_WORKER, Role.DISPATCHER, Role.PLANNER, Role.ADMIN
-EVERYONE = {R, G, D, P, A}
-STAFF = {G, D, P, A}
+DEP = Role.DEPARTMENT
+EVERYONE = {R, G, D, P, A, DEP}
+STAFF = {G, D, P, A, DEP}
 CASES = {
     ("GET", "/locate"): EVERYONE,
     ("POST", "/locate"): STAFF,
@@ -52,6 +53,24 @@ ACCOUNTS = {
     ("POST", "/admin/sessions/{session_id}/revoke"): {A},
 }
 """Sign-in and key management, as documented in the README (API conventions)."""
+SAFETY = {
+    ("GET", "/platform/units"): {D, P, A},
+    ("POST", "/platform/units/{code}/staff"): {A},
+    ("GET", "/platform/units/{code}/notices"): {D, A},
+    ("GET", "/platform/liaisons"): {D, A, DEP},
+    ("POST", "/platform/liaisons"): {D, A},
+    ("POST", "/incidents/{incident_id}/joint-tasks"): {D, A},
+    ("GET", "/analytics/kpis/levels"): {D, P, A},
+    ("GET", "/departments"): STAFF,
+    ("POST", "/departments/{code}/staff"): {A},
+    ("GET", "/departments/{code}/queue"): {DEP, D, A},
+    ("GET", "/departments/{code}/notices"): {DEP, D, A},
+    ("POST", "/incidents/{incident_id}/transfers"): {D, A},
+    ("GET", "/incidents/{incident_id}/transfers"): {DEP, D, A},
+    ("POST", "/transfers/{transfer_id}/steps"): {DEP},
+    ("GET", "/analytics/kpis/departments"): {D, P, A},
+}
+"""The safety platform's role × endpoint table, as documented in docs/safety-platform.md."""
 SAMPLES = {
     "fmt": "json",
     "service_code": "0101",
@@ -116,6 +135,12 @@ def test_the_case_endpoints_declare_exactly_these_roles(app):
 def test_sign_in_and_key_management_declare_exactly_these_roles(app):
     table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
     for key, roles in ACCOUNTS.items():
+        assert table.get(key) == roles, key
+
+
+def test_the_safety_platform_endpoints_declare_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    for key, roles in SAFETY.items():
         assert table.get(key) == roles, key
 
 

@@ -52,7 +52,13 @@ def test_demo_actions_are_workflow_actions():
     assert set(ACTION_FOR.values()) | {"report", "escalate"} <= set(ACTIONS)
     for action, role in ROLE_FOR.items():
         assert role in RULES[action].roles, action
-    assert allowed_actions("checking", "dispatcher") == ["close", "rework", "escalate"]
+    assert allowed_actions("checking", "dispatcher") == [
+        "close",
+        "rework",
+        "escalate",
+        "hand_down",
+        "supervise",
+    ]
 
 
 def test_the_whole_loop_with_a_rework(client, test_db, worker_headers, engine):
@@ -142,7 +148,7 @@ def test_refusals(client, test_db, engine, worker_headers, role, action, status,
     assert r.status_code == status, r.text
     assert r.json()["code"] == code
     if code == "invalid_transition":
-        assert r.json()["allowed"] == ["accept", "void", "escalate"]
+        assert r.json()["allowed"] == ["accept", "void", "escalate", "hand_down", "supervise"]
         assert r.json()["case_status"] == "reported"
     with engine.connect() as conn:
         row = conn.execute(

@@ -182,7 +182,7 @@ def test_replace_loads_afresh_and_writes_private_keys(engine: Engine, tmp_path: 
         )
     assert written["grid_cells"] == sum(getattr(counts_for(0.02), k) for k in ("l1", "l2", "l3"))
     keys = json.loads(keys_file.read_text())
-    assert set(keys) == {"planner", "dispatcher", "grid_worker", "admin"}
+    assert set(keys) == {"planner", "dispatcher", "grid_worker", "admin", "department"}
     assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
     with engine.connect() as conn:
         roles = dict(
@@ -190,7 +190,20 @@ def test_replace_loads_afresh_and_writes_private_keys(engine: Engine, tmp_path: 
                 text("SELECT role, count(*) FROM api_keys WHERE name LIKE 'demo:%' GROUP BY role")
             ).all()
         )
-        assert roles == {"planner": 1, "dispatcher": 1, "grid_worker": 1, "admin": 1}
+        assert roles == {
+            "planner": 1,
+            "dispatcher": 1,
+            "grid_worker": 1,
+            "admin": 1,
+            "department": 1,
+        }
+        staffed = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM platform_staff), (SELECT count(*) FROM "
+                "department_staff), (SELECT count(*) FROM incidents WHERE unit_id IS NULL)"
+            )
+        ).one()
+        assert tuple(staffed) == (1, 1, 0)  # the district dispatcher, 城管局; every case placed
         audit = conn.execute(
             text("SELECT data->>'seed' FROM audit_log WHERE action = 'demo_load' ORDER BY id DESC")
         ).scalar()

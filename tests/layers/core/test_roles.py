@@ -8,7 +8,7 @@ from layers.core.roles import ROLES, STAFF, Role, role_check_sql
 
 def test_every_group_is_made_of_roles_and_staff_is_everyone_but_residents() -> None:
     groups = (roles.SEES_ALL_CASES, roles.SEES_PERSONAL_DATA, roles.DISPATCH, roles.EDITORS)
-    assert all(group <= STAFF for group in (*groups, roles.FIELD_WORK))
+    assert all(group <= STAFF for group in (*groups, roles.FIELD_WORK, roles.DEPARTMENT_WORK))
     assert STAFF == roles.EVERYONE - {Role.RESIDENT}
     assert roles.SEES_PERSONAL_DATA <= roles.SEES_ALL_CASES
     assert roles.SYSTEM not in ROLES
@@ -16,9 +16,11 @@ def test_every_group_is_made_of_roles_and_staff_is_everyone_but_residents() -> N
 
 def test_check_constraints_list_the_roles_in_their_order() -> None:
     assert role_check_sql(ROLES) == (
-        "role IN ('resident', 'grid_worker', 'dispatcher', 'planner', 'admin')"
+        "role IN ('resident', 'grid_worker', 'dispatcher', 'planner', 'admin', 'department')"
     )
-    assert role_check_sql(STAFF) == "role IN ('grid_worker', 'dispatcher', 'planner', 'admin')"
+    assert role_check_sql(STAFF) == (
+        "role IN ('grid_worker', 'dispatcher', 'planner', 'admin', 'department')"
+    )
 
 
 def test_the_users_read_the_one_source() -> None:
