@@ -6,6 +6,7 @@ from layers.tables.audit import AuditEvent
 from layers.tables.base import Base
 from layers.tables.buildings import Building
 from layers.tables.calendar_overrides import CalendarOverride
+from layers.tables.case_ratings import CaseRating
 from layers.tables.cameras import Camera
 from layers.tables.catalog import Category, Channel, TimeLimit
 from layers.tables.courtyards import Courtyard
@@ -26,6 +27,7 @@ __all__ = [
     "Building",
     "CalendarOverride",
     "Camera",
+    "CaseRating",
     "CameraView",
     "Category",
     "Channel",

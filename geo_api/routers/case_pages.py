@@ -1,0 +1,47 @@
+"""The residents' pages: `/report` (file a problem on a map) and `/my-case` (follow it).
+
+Public (no sign-in): a resident writes through `POST /incidents` with an
+`Idempotency-Key` the page makes, and reads their case with the case token in
+the `X-Case-Token` header.  The token is never part of a URL the server sees.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from geo_api.auth import EVERYONE, allow
+from geo_api.deps import SessionDep, SettingsDep
+from geo_api.routers.maps import _options, page
+from grids.cases.nearby_reports import report_categories
+from layers.map_data.map_layers import outlines
+from maps import report
+
+router = APIRouter(tags=["residents"])
+
+
+@router.get(
+    "/report",
+    response_class=HTMLResponse,
+    dependencies=[allow(*EVERYONE)],
+    summary="Report a problem on a map (residents' page)",
+)
+def report_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """Pick the spot, see the grid and its worker, choose a category, describe, submit once."""
+    options = _options(settings)
+    html = report.report_page(outlines(session=session), report_categories(session=session), options)
+    return page(html, settings, options, private=False)
+
+
+@router.get(
+    "/my-case",
+    response_class=HTMLResponse,
+    dependencies=[allow(*EVERYONE)],
+    summary="Follow a case: the seven steps, live; rate it after closure (residents' page)",
+)
+def my_case_page(
+    settings: SettingsDep, id: int | None = Query(None, ge=1, le=2**62)
+) -> HTMLResponse:
+    """The page only; the case itself is read by the page with the token in a header."""
+    options = _options(settings)
+    return page(report.case_page(id, options.static_url), settings, options, private=False)

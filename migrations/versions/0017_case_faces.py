@@ -1,0 +1,67 @@
+"""The case loop in the browser: residents' ratings, and a NOTIFY on every new case event.
+
+`case_ratings` holds the reporter's rating (评价) of a closed case: one per case
+(primary key), 1–5 with a comment.  A statement-level trigger on `incident_events`
+sends ``NOTIFY wangge_case_events, '<case ids, comma-separated>'`` (``'*'`` past 500
+cases) so every server can push new events to the open pages without polling: one
+notification per statement, however many rows a bulk load inserts.
+
+Revision ID: 0017
+Revises: 0012
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0017"
+down_revision: str | Sequence[str] | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "case_ratings",
+        sa.Column("incident_id", sa.BigInteger(), nullable=False),
+        sa.Column("score", sa.SmallInteger(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("rated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("rated_by", sa.Text(), nullable=False),
+        sa.CheckConstraint("score BETWEEN 1 AND 5", name=op.f("ck_case_ratings_score")),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_case_ratings_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("incident_id", name=op.f("pk_case_ratings")),
+    )
+    op.execute(
+        """
+        CREATE FUNCTION wangge_notify_case_events() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE ids text;
+        BEGIN
+          SELECT CASE WHEN count(DISTINCT incident_id) > 500 THEN '*'
+                      ELSE string_agg(DISTINCT incident_id::text, ',') END
+            INTO ids FROM new_events;
+          IF ids IS NOT NULL THEN
+            PERFORM pg_notify('wangge_case_events', ids);
+          END IF;
+          RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER incident_events_notify AFTER INSERT ON incident_events"
+        " REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT"
+        " EXECUTE FUNCTION wangge_notify_case_events()"
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS incident_events_notify ON incident_events")
+    op.execute("DROP FUNCTION IF EXISTS wangge_notify_case_events()")
+    op.drop_table("case_ratings")

@@ -1,0 +1,256 @@
+"""A resident in real Chromium: report on a GCJ-02 basemap, follow the case live, rate it.
+
+One scripted person through the whole resident loop, against a live server on
+127.0.0.1: the tap lands in the right cell although the basemap is GCJ-02, a
+double tap files one case, the follow page hears a status change pushed within
+2 s, the rating after closure is stored and audited, and hostile text in the
+description shows as text everywhere.  Nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+
+from geo_api.app import create_app
+from geo_api.settings import Settings
+from layers.core.crs import from_wgs84
+from layers.store.settings import DatabaseSettings
+from layers.tables.grid_cells import LIVE
+from maps.settings import MapsSettings
+from tests.conftest import TEST_CLOCK
+from tests.maps.conftest import PageVisit
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = "<img src=x onerror=window.__xss=1></script>${window.__xss2=1}`水管漏水`"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+
+
+@pytest.fixture(scope="module")
+def app(test_db) -> FastAPI:
+    """The app with a GCJ-02 basemap (its URL is set once the server's port is known)."""
+    maps = MapsSettings(tiles_url="http://127.0.0.1/tiles/{z}/{x}/{y}.png", tiles_crs="gcj02")
+    settings = Settings(db=DatabaseSettings(database_url=test_db.url), maps=maps)
+    return create_app(settings, clock=TEST_CLOCK)
+
+
+@pytest.fixture(scope="module")
+def site(app: FastAPI, live_url: str) -> str:
+    """The live server, its basemap tiles served (by the test) from its own origin."""
+    app.state.settings.maps.tiles_url = live_url + "/tiles/{z}/{x}/{y}.png"
+    return live_url
+
+
+@pytest.fixture(scope="module")
+def spot(engine: Engine) -> dict:
+    """A point well inside a live level-1 cell (WGS-84 and as the GCJ-02 basemap draws it)."""
+    with engine.connect() as c:
+        row = c.execute(
+            text(
+                "SELECT id, code, ST_X(m.center) AS lon, ST_Y(m.center) AS lat FROM grid_cells g,"
+                " LATERAL ST_MaximumInscribedCircle(g.geom) m"
+                f" WHERE g.level = 1 AND {LIVE.replace('valid_to', 'g.valid_to')}"
+                " ORDER BY m.radius DESC LIMIT 1"
+            )
+        ).one()
+    gx, gy = from_wgs84(row.lon, row.lat, "gcj02")
+    return {"cell_id": row.id, "code": row.code, "lon": row.lon, "lat": row.lat,
+            "gcj": (float(gx), float(gy))}
+
+
+@pytest.fixture(scope="module")
+def resident(browser, site: str):
+    """One resident's phone: a 360×740 context; non-local requests are aborted and noted."""
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    visit = PageVisit()
+    dialogs: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(site + "/tiles/"):
+            r.fulfill(status=200, content_type="image/png", body=PNG)
+        elif url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            visit.blocked.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("request", lambda req: visit.requests.append(req.url))
+    page.on("pageerror", lambda exc: visit.page_errors.append(str(exc)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    yield page, visit, dialogs
+    context.close()
+
+
+def _tap(page, lon: float, lat: float) -> None:
+    """Centre the map near the point, then click the pixel where it is drawn."""
+    page.wait_for_function("() => window.wanggeReport && !window.wanggeReport.map._animatingZoom")
+    page.evaluate(
+        "([lat, lon]) => window.wanggeReport.map.setView([lat, lon], 18, {animate: false})",
+        [lat, lon],
+    )
+    xy = page.evaluate(
+        "([lat, lon]) => { const p = window.wanggeReport.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lat, lon],
+    )
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+
+
+def _choose_category(page, code: str) -> None:
+    page.select_option("#wg-major", code[:2])
+    page.select_option("#wg-minor", code)
+
+
+def test_report_on_gcj02_lands_in_its_cell_and_a_double_tap_files_one(
+    resident, site, spot, engine: Engine, artifacts: Path
+) -> None:
+    page, visit, dialogs = resident
+    page.goto(site + "/report", wait_until="load")
+    gx, gy = spot["gcj"]
+    _tap(page, gx, gy)
+    cell = page.locator('#wg-where [data-k="cell"]')
+    cell.filter(has_text=spot["code"]).wait_for(timeout=5000)
+    assert page.locator('#wg-where [data-k="worker"]').inner_text() != "—"
+    with engine.connect() as c:
+        category = c.execute(text("SELECT min(code) FROM categories")).scalar()
+    _choose_category(page, category)
+    page.fill("#wg-desc", HOSTILE)
+    page.fill("#wg-phone", "13800001111")
+    page.dblclick("#wg-submit")
+    page.locator("#wg-done").wait_for(state="visible", timeout=10_000)
+    page.wait_for_timeout(500)  # the second tap's answer too
+    case_id = int(page.inner_text("#wg-case-id"))
+    assert len(page.inner_text("#wg-case-token")) > 20
+    with engine.connect() as c:
+        rows = c.execute(
+            text(
+                "SELECT id, l1_cell_id, reported_crs, reported_lon, reported_lat FROM incidents"
+                " WHERE description = :d"
+            ),
+            {"d": HOSTILE},
+        ).all()
+    assert len(rows) == 1, rows  # two taps, one key, one case
+    row = rows[0]
+    assert row.id == case_id and row.l1_cell_id == spot["cell_id"]
+    assert row.reported_crs == "gcj02" and abs(row.reported_lon - gx) < 1e-4
+    posts = [u for u in visit.requests if u.endswith("/incidents")]
+    assert len(posts) == 2  # both taps were sent, with the same Idempotency-Key
+    page.screenshot(path=str(artifacts / "face_report_done.png"), full_page=True)
+    assert dialogs == [] and visit.blocked == [] and visit.page_errors == []
+    spot["case_id"] = case_id
+
+
+def test_nearby_same_category_report_is_offered_without_personal_data(
+    browser, site, spot, resident, artifacts: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        page.route(site + "/tiles/**", lambda r: r.fulfill(content_type="image/png", body=PNG))
+        page.goto(site + "/report", wait_until="load")
+        gx, gy = spot["gcj"]
+        _tap(page, gx, gy)
+        page.select_option("#wg-major", index=0)
+        box = page.locator("#wg-nearby")
+        box.wait_for(state="visible", timeout=5000)
+        shown = box.inner_text()
+        assert f"#{spot['case_id']}" in shown
+        assert "13800001111" not in shown and "水管" not in shown and "onerror" not in shown
+        page.screenshot(path=str(artifacts / "face_report_nearby.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def _act(site: str, headers: dict, case_id: int, action: str) -> None:
+    case = httpx.get(f"{site}/incidents/{case_id}", headers=headers).json()
+    answer = httpx.post(
+        f"{site}/incidents/{case_id}/transitions",
+        json={"action": action, "version": case["version"]},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_following_the_case_hears_a_status_change_within_2_s(
+    resident, site, spot, test_db, artifacts: Path
+) -> None:
+    page, visit, dialogs = resident
+    page.click("#wg-follow")
+    status = page.locator("#wg-status")
+    status.wait_for(state="visible", timeout=10_000)
+    assert status.get_attribute("data-status") == "reported"
+    assert page.inner_text("#wg-desc") == HOSTILE  # shown as text, not markup
+    page.wait_for_timeout(500)  # the stream is open
+    started = time.monotonic()
+    _act(site, test_db.headers("dispatcher"), spot["case_id"], "accept")
+    page.locator('#wg-status[data-status="accepted"]').wait_for(timeout=2000)
+    assert time.monotonic() - started < 2.0
+    assert page.evaluate("() => window.wanggeCase.pushes") >= 1
+    token = page.evaluate(f"() => sessionStorage.getItem('wangge-case-{spot['case_id']}')")
+    assert token and not [u for u in visit.requests if token in u]  # never in a URL
+    assert page.evaluate("() => window.__xss || window.__xss2") is None and dialogs == []
+    page.screenshot(path=str(artifacts / "face_my_case.png"), full_page=True)
+
+
+def test_the_reporter_rates_after_closure_once(
+    resident, site, spot, engine: Engine, artifacts: Path
+) -> None:
+    page, visit, dialogs = resident
+    case_id = spot["case_id"]
+    assert page.locator("#wg-rate").is_hidden()
+    with engine.begin() as c:  # the rest of the loop, as the staff's clients would leave it
+        c.execute(
+            text(
+                "UPDATE incidents SET status = 'closed', closed_at = updated_at,"
+                " version = version + 1 WHERE id = :id"
+            ),
+            {"id": case_id},
+        )
+        c.execute(
+            text(
+                "INSERT INTO incident_events (incident_id, at, actor, role, action, from_status,"
+                " to_status) SELECT id, updated_at, 'test', 'dispatcher', 'close', 'checking',"
+                " 'closed' FROM incidents WHERE id = :id"
+            ),
+            {"id": case_id},
+        )
+    page.locator("#wg-rate").wait_for(state="visible", timeout=3000)
+    page.check('input[name="score"][value="4"]')
+    page.fill("#wg-comment", HOSTILE)
+    page.click("#wg-rate button[type=submit]")
+    page.locator("#wg-rated").wait_for(state="visible", timeout=5000)
+    assert HOSTILE in page.inner_text("#wg-rated")
+    page.locator('#wg-status[data-status="evaluated"]').wait_for(timeout=3000)
+    with engine.connect() as c:
+        score = c.execute(
+            text("SELECT score FROM case_ratings WHERE incident_id = :id"), {"id": case_id}
+        ).scalar()
+        audited = c.execute(
+            text(
+                "SELECT count(*) FROM audit_log WHERE action = 'rate' AND entity = 'incident'"
+                " AND entity_id = :id"
+            ),
+            {"id": str(case_id)},
+        ).scalar()
+    assert score == 4 and audited == 1
+    token = page.evaluate(f"() => sessionStorage.getItem('wangge-case-{case_id}')")
+    again = httpx.post(
+        f"{site}/incidents/{case_id}/rating", json={"score": 1}, headers={"X-Case-Token": token}
+    )
+    assert again.status_code == 409 and again.json()["code"] == "already_rated"
+    assert dialogs == [] and visit.blocked == [] and visit.page_errors == []
+    assert all(u.startswith(site) or u.startswith("data:") for u in visit.requests)
+    page.screenshot(path=str(artifacts / "face_my_case_rated.png"), full_page=True)
