@@ -100,7 +100,9 @@ def _majors(categories: Sequence[dict[str, str]]) -> str:
     )
 
 
-def report_page(outlines: Outlines, categories: Sequence[dict[str, str]], options: PageOptions) -> str:
+def report_page(
+    outlines: Outlines, categories: Sequence[dict[str, str]], options: PageOptions
+) -> str:
     """The report page: map above, form below; everything the page does is in report.js."""
     m = new_map(outlines, options, "我要报事 report a problem")
     m.height = (46.0, "vh")  # the form stays in view below it on a 360 px phone

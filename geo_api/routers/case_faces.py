@@ -54,7 +54,9 @@ class RatingIn(BaseModel):
     comment: str | None = Field(None, max_length=500)
 
 
-@router.get("/reports/nearby", dependencies=[allow(*EVERYONE)], summary="Recent reports near a point")
+@router.get(
+    "/reports/nearby", dependencies=[allow(*EVERYONE)], summary="Recent reports near a point"
+)
 def nearby(
     session: SessionDep,
     now: NowDep,
@@ -115,7 +117,9 @@ def stream(
     return StreamingResponse(body, media_type="text/event-stream", headers=headers)
 
 
-async def _events(request: Request, incident_id: int, after: int, staff: bool) -> AsyncIterator[str]:
+async def _events(
+    request: Request, incident_id: int, after: int, staff: bool
+) -> AsyncIterator[str]:
     hub = request.app.state.case_events
     sub = hub.subscribe(incident_id)
     maker = request.app.state.sessionmaker

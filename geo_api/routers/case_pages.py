@@ -29,7 +29,9 @@ router = APIRouter(tags=["residents"])
 def report_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """Pick the spot, see the grid and its worker, choose a category, describe, submit once."""
     options = _options(settings)
-    html = report.report_page(outlines(session=session), report_categories(session=session), options)
+    html = report.report_page(
+        outlines(session=session), report_categories(session=session), options
+    )
     return page(html, settings, options, private=False)
 
 

@@ -6,8 +6,8 @@ from layers.tables.audit import AuditEvent
 from layers.tables.base import Base
 from layers.tables.buildings import Building
 from layers.tables.calendar_overrides import CalendarOverride
-from layers.tables.case_ratings import CaseRating
 from layers.tables.cameras import Camera
+from layers.tables.case_ratings import CaseRating
 from layers.tables.catalog import Category, Channel, TimeLimit
 from layers.tables.courtyards import Courtyard
 from layers.tables.derived_cache import CameraView, DerivedCache
@@ -27,8 +27,8 @@ __all__ = [
     "Building",
     "CalendarOverride",
     "Camera",
-    "CaseRating",
     "CameraView",
+    "CaseRating",
     "Category",
     "Channel",
     "Community",

@@ -66,6 +66,15 @@ JOBS = {
     ("DELETE", "/jobs/{job_id}"): STAFF,
 }
 """Long work and its jobs (a job is further limited to its submitter and admins)."""
+FACES = {
+    ("GET", "/report"): EVERYONE,
+    ("GET", "/my-case"): EVERYONE,
+    ("GET", "/reports/nearby"): EVERYONE,
+    ("GET", "/incidents/{incident_id}/stream"): EVERYONE,
+    ("GET", "/incidents/{incident_id}/rating"): EVERYONE,
+    ("POST", "/incidents/{incident_id}/rating"): {R},
+}
+"""The residents' pages and what they call (README, "The pages"); cases stay token-scoped."""
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):
@@ -83,6 +92,12 @@ def test_sign_in_and_key_management_declare_exactly_these_roles(app):
 def test_the_job_endpoints_declare_exactly_these_roles(app):
     table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
     for key, roles in JOBS.items():
+        assert table.get(key) == roles, key
+
+
+def test_the_resident_pages_declare_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    for key, roles in FACES.items():
         assert table.get(key) == roles, key
 
 

@@ -63,8 +63,13 @@ def spot(engine: Engine) -> dict:
             )
         ).one()
     gx, gy = from_wgs84(row.lon, row.lat, "gcj02")
-    return {"cell_id": row.id, "code": row.code, "lon": row.lon, "lat": row.lat,
-            "gcj": (float(gx), float(gy))}
+    return {
+        "cell_id": row.id,
+        "code": row.code,
+        "lon": row.lon,
+        "lat": row.lat,
+        "gcj": (float(gx), float(gy)),
+    }
 
 
 @pytest.fixture(scope="module")
