@@ -54,6 +54,8 @@ _FORM = """
  <textarea id="wg-desc" name="description" rows="4" maxlength="2000" required></textarea>
  <label for="wg-phone">联系电话（可选）Phone (optional)</label>
  <input id="wg-phone" name="phone" type="tel" inputmode="tel" maxlength="32" autocomplete="tel">
+ <label for="wg-photos">照片（可选，最多3张）Photos (optional, up to 3)</label>
+ <input id="wg-photos" type="file" accept="image/jpeg,image/png,image/webp" multiple>
  <button type="submit" id="wg-submit">提交 Submit</button>
  <p id="wg-msg" role="status" aria-live="polite"></p>
 </form>
@@ -62,6 +64,7 @@ _FORM = """
  <p>案件编号 Case number: <b id="wg-case-id"></b></p>
  <p>查询码（只显示一次，请保存）Case token (shown once, keep it):
   <code id="wg-case-token"></code></p>
+ <p id="wg-photo-note"></p>
  <p><a id="wg-follow" href="/my-case">跟进案件 Follow your case</a></p>
 </section>
 </main>
@@ -124,7 +127,7 @@ _CASE_PAGE = """<!DOCTYPE html>
 <title>我的案件 my case</title>
 <link rel="stylesheet" href="{css}">
 </head><body>
-<main id="wg-case" class="wg-face" data-id="{case_id}">
+<main id="wg-case" class="wg-face" data-id="{case_id}" data-categories="{categories}">
 <h1>我的案件 My case <span id="wg-id"></span></h1>
 <form id="wg-token-form" hidden>
  <label for="wg-token">查询码 Case token</label>
@@ -141,6 +144,7 @@ _CASE_PAGE = """<!DOCTYPE html>
   <dt>位置 Where</dt><dd id="wg-where">—</dd>
  </dl>
  <ol id="wg-steps" class="wg-steps"></ol>
+ <div id="wg-photos" class="wg-photos"></div>
  <section id="wg-rate" hidden>
   <h2>评价 Rate the handling</h2>
   <form id="wg-rate-form">
@@ -159,7 +163,9 @@ _CASE_PAGE = """<!DOCTYPE html>
 """
 
 
-def case_page(case_id: int | None, static_url: str = "/static") -> str:
+def case_page(
+    case_id: int | None, categories: Sequence[dict[str, str]], static_url: str = "/static"
+) -> str:
     """The follow page of one case; the token never travels in its URL (see mycase.js)."""
     urls = asset_urls(static_url)
     stars = "".join(
@@ -171,5 +177,8 @@ def case_page(case_id: int | None, static_url: str = "/static") -> str:
         js=urls["wangge_mycase_js"],
         status_js=urls["wangge_status_js"],
         case_id="" if case_id is None else int(case_id),
+        categories=escape.text(
+            script_json({c["code"]: f"{c['name']} {c['name_en']}" for c in categories})
+        ),
         stars=stars,
     )

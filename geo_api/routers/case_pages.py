@@ -42,8 +42,9 @@ def report_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     summary="Follow a case: the seven steps, live; rate it after closure (residents' page)",
 )
 def my_case_page(
-    settings: SettingsDep, id: int | None = Query(None, ge=1, le=2**62)
+    session: SessionDep, settings: SettingsDep, id: int | None = Query(None, ge=1, le=2**62)
 ) -> HTMLResponse:
     """The page only; the case itself is read by the page with the token in a header."""
     options = _options(settings)
-    return page(report.case_page(id, options.static_url), settings, options, private=False)
+    html = report.case_page(id, report_categories(session=session), options.static_url)
+    return page(html, settings, options, private=False, blob_images=True)

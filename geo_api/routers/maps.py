@@ -54,14 +54,19 @@ def tile_source(tiles_url: str) -> str:
 
 
 def page(
-    html: str, settings: Settings, options: PageOptions, *, private: bool = True
+    html: str,
+    settings: Settings,
+    options: PageOptions,
+    *,
+    private: bool = True,
+    blob_images: bool = False,
 ) -> HTMLResponse:
     """An HTML page whose scripts, styles and data may come from this service only.
 
     Inline scripts run only with the nonce the page was rendered with; the
     basemap's tile server (if one is configured) is the only other image source.
     """
-    img = "'self' data:"
+    img = "'self' data: blob:" if blob_images else "'self' data:"  # blob: photos fetched with a token
     if settings.maps.tiles_url:
         img += tile_source(settings.maps.tiles_url)
     headers = {

@@ -7,6 +7,7 @@ from layers.tables.base import Base
 from layers.tables.buildings import Building
 from layers.tables.calendar_overrides import CalendarOverride
 from layers.tables.cameras import Camera
+from layers.tables.case_photos import CasePhoto
 from layers.tables.case_ratings import CaseRating
 from layers.tables.catalog import Category, Channel, TimeLimit
 from layers.tables.courtyards import Courtyard
@@ -28,6 +29,7 @@ __all__ = [
     "CalendarOverride",
     "Camera",
     "CameraView",
+    "CasePhoto",
     "CaseRating",
     "Category",
     "Channel",

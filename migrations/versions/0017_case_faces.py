@@ -1,6 +1,8 @@
 """The case loop in the browser: residents' ratings, and a NOTIFY on every new case event.
 
-`case_ratings` holds the reporter's rating (评价) of a closed case: one per case
+`case_photos` lists each case's photos (the files are content-addressed under the media
+directory, EXIF stripped, with thumbnails): a resident's with the report, staff's before
+and after handling (处置前/处置后).  `case_ratings` holds the reporter's rating (评价) of a closed case: one per case
 (primary key), 1–5 with a comment.  A statement-level trigger on `incident_events`
 sends ``NOTIFY wangge_case_events, '<case ids, comma-separated>'`` (``'*'`` past 500
 cases) so every server can push new events to the open pages without polling: one
@@ -38,6 +40,33 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("incident_id", name=op.f("pk_case_ratings")),
     )
+    op.create_table(
+        "case_photos",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("incident_id", sa.BigInteger(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("content_type", sa.Text(), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("bytes", sa.Integer(), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("uploaded_by", sa.Text(), nullable=False),
+        sa.Column("role", sa.Text(), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('report', 'before', 'after')", name=op.f("ck_case_photos_kind")
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_case_photos_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_photos")),
+        sa.UniqueConstraint(
+            "incident_id", "sha256", name=op.f("uq_case_photos_incident_id_sha256")
+        ),
+    )
     op.execute(
         """
         CREATE FUNCTION wangge_notify_case_events() RETURNS trigger
@@ -64,4 +93,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS incident_events_notify ON incident_events")
     op.execute("DROP FUNCTION IF EXISTS wangge_notify_case_events()")
+    op.drop_table("case_photos")
     op.drop_table("case_ratings")

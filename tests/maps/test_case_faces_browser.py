@@ -10,12 +10,14 @@ description shows as text everywhere.  Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import io
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from PIL import Image
 from sqlalchemy import Engine, text
 
 from geo_api.app import create_app
@@ -35,11 +37,29 @@ PNG = base64.b64decode(
 )
 
 
+def phone_photo() -> bytes:
+    """A JPEG as phones write them: maker, model and the GPS position in its EXIF."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "PhoneMaker", "X1"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (30.0, 40.0, 1.5)
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 80, 40)).save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
 @pytest.fixture(scope="module")
-def app(test_db) -> FastAPI:
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="module")
+def app(test_db, media_dir: Path) -> FastAPI:
     """The app with a GCJ-02 basemap (its URL is set once the server's port is known)."""
     maps = MapsSettings(tiles_url="http://127.0.0.1/tiles/{z}/{x}/{y}.png", tiles_crs="gcj02")
-    settings = Settings(db=DatabaseSettings(database_url=test_db.url), maps=maps)
+    settings = Settings(
+        db=DatabaseSettings(database_url=test_db.url), maps=maps, media_dir=media_dir
+    )
     return create_app(settings, clock=TEST_CLOCK)
 
 
@@ -120,7 +140,7 @@ def _choose_category(page, code: str) -> None:
 
 
 def test_report_on_gcj02_lands_in_its_cell_and_a_double_tap_files_one(
-    resident, site, spot, engine: Engine, artifacts: Path
+    resident, site, spot, engine: Engine, artifacts: Path, media_dir: Path
 ) -> None:
     page, visit, dialogs = resident
     page.goto(site + "/report", wait_until="load")
@@ -134,9 +154,11 @@ def test_report_on_gcj02_lands_in_its_cell_and_a_double_tap_files_one(
     _choose_category(page, category)
     page.fill("#wg-desc", HOSTILE)
     page.fill("#wg-phone", "13800001111")
+    photo = {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": phone_photo()}
+    page.set_input_files("#wg-photos", files=[photo])
     page.dblclick("#wg-submit")
     page.locator("#wg-done").wait_for(state="visible", timeout=10_000)
-    page.wait_for_timeout(500)  # the second tap's answer too
+    page.locator("#wg-photo-note", has_text="1/1").wait_for(timeout=5000)
     case_id = int(page.inner_text("#wg-case-id"))
     assert len(page.inner_text("#wg-case-token")) > 20
     with engine.connect() as c:
@@ -151,6 +173,14 @@ def test_report_on_gcj02_lands_in_its_cell_and_a_double_tap_files_one(
     row = rows[0]
     assert row.id == case_id and row.l1_cell_id == spot["cell_id"]
     assert row.reported_crs == "gcj02" and abs(row.reported_lon - gx) < 1e-4
+    with engine.connect() as c:
+        stored = c.execute(
+            text("SELECT sha256, content_type FROM case_photos WHERE incident_id = :i"),
+            {"i": case_id},
+        ).all()
+    assert len(stored) == 1 and stored[0].content_type == "image/jpeg"
+    kept = Image.open(media_dir / stored[0].sha256[:2] / f"{stored[0].sha256}.jpg")
+    assert dict(kept.getexif()) == {}  # no GPS, no maker, no model
     posts = [u for u in visit.requests if u.endswith("/incidents")]
     assert len(posts) == 2  # both taps were sent, with the same Idempotency-Key
     page.screenshot(path=str(artifacts / "face_report_done.png"), full_page=True)
@@ -198,6 +228,7 @@ def test_following_the_case_hears_a_status_change_within_2_s(
     status.wait_for(state="visible", timeout=10_000)
     assert status.get_attribute("data-status") == "reported"
     assert page.inner_text("#wg-desc") == HOSTILE  # shown as text, not markup
+    page.locator("#wg-photos img").wait_for(timeout=5000)  # fetched with the token, as a blob
     page.wait_for_timeout(500)  # the stream is open
     started = time.monotonic()
     _act(site, test_db.headers("dispatcher"), spot["case_id"], "accept")
@@ -259,3 +290,20 @@ def test_the_reporter_rates_after_closure_once(
     assert dialogs == [] and visit.blocked == [] and visit.page_errors == []
     assert all(u.startswith(site) or u.startswith("data:") for u in visit.requests)
     page.screenshot(path=str(artifacts / "face_my_case_rated.png"), full_page=True)
+
+
+def test_photos_are_checked_by_content_and_private_to_the_case(site, spot, resident) -> None:
+    page, _visit, _dialogs = resident
+    case_id = spot["case_id"]
+    token = page.evaluate(f"() => sessionStorage.getItem('wangge-case-{case_id}')")
+    url = f"{site}/incidents/{case_id}/photos"
+    mine = {"X-Case-Token": token}
+    fake = httpx.post(url, headers=mine, files={"file": ("x.jpg", b"<svg/>", "image/jpeg")})
+    assert fake.status_code == 422 and fake.json()["code"] == "unsupported_photo_type"
+    big = httpx.post(url, headers=mine, files={"file": ("x.jpg", b"\xff" * (10 * 2**20 + 1))})
+    assert big.status_code == 400 and big.json()["code"] == "photo_too_large"
+    listed = httpx.get(url, headers=mine).json()
+    assert len(listed) == 1
+    assert httpx.get(site + listed[0]["thumbnail_url"], headers=mine).status_code == 200
+    assert httpx.get(site + listed[0]["url"]).status_code == 404  # no token: not yours
+    assert httpx.get(url, headers={"X-Case-Token": "wrong"}).status_code == 404

@@ -8,6 +8,7 @@
   var wangge = window.wangge;
   function $(id) { return document.getElementById(id); }
   var root = $("wg-case"), id = root.getAttribute("data-id");
+  var names = JSON.parse(root.getAttribute("data-categories") || "{}");
   var token = null, lastEventId = null, loading = null, again = false;
   window.wanggeCase = { pushes: 0 };
 
@@ -56,7 +57,7 @@
   }
   function render(c, events, rating) {
     $("wg-id").textContent = "#" + c.id;
-    $("wg-category").textContent = c.category;
+    $("wg-category").textContent = names[c.category] || c.category;
     $("wg-status").textContent = wangge.statusName(c.status);
     $("wg-status").setAttribute("data-status", c.status);
     $("wg-desc").textContent = c.description;
@@ -75,6 +76,25 @@
     }
     $("wg-detail").hidden = false;
   }
+  var shown = {};
+  function showPhotos() {
+    get("/incidents/" + id + "/photos").then(function (res) {
+      if (!res.ok) return;
+      res.body.forEach(function (p) {
+        if (shown[p.sha256]) return;
+        shown[p.sha256] = true;
+        fetch(p.thumbnail_url, { headers: headers() }).then(function (r) {
+          return r.ok ? r.blob() : null;
+        }).then(function (blob) {
+          if (!blob) return;
+          var img = document.createElement("img");
+          img.src = URL.createObjectURL(blob);
+          img.alt = p.kind === "report" ? "报事照片 photo" : (p.kind === "before" ? "处置前 before" : "处置后 after");
+          $("wg-photos").appendChild(img);
+        });
+      });
+    });
+  }
   function load() {
     if (loading) { again = true; return loading; }
     var base = "/incidents/" + id;
@@ -89,6 +109,7 @@
         say("");
         $("wg-token-form").hidden = true;
         render(res[0].body, res[1].ok ? res[1].body : [], res[2].ok ? res[2].body : null);
+        showPhotos();
         return true;
       }).catch(function () { say("网络错误 network error", true); return false; })
       .then(function (ok) {

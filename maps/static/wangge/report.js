@@ -112,6 +112,9 @@
     minor.addEventListener("change", function () { changed(); nearby(); });
     $("wg-desc").addEventListener("input", changed);
     $("wg-phone").addEventListener("input", changed);
+    $("wg-photos").addEventListener("change", function () {
+      if (this.files.length > 3) say("最多3张照片 3 photos at most", true);
+    });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       submit();
@@ -142,7 +145,25 @@
         say("网络错误，请再点提交（不会重复）network error: submit again (it will not file twice)", true);
       }).then(function () { state.sending -= 1; });
     }
+    function upload(b) {
+      var files = Array.prototype.slice.call($("wg-photos").files, 0, 3);
+      var sent = files.map(function (f) {
+        var data = new FormData();
+        data.append("file", f);
+        data.append("kind", "report");
+        return fetch("/incidents/" + b.id + "/photos", {
+          method: "POST", body: data, headers: { "X-Case-Token": b.case_token || "" }
+        }).then(function (r) { return r.ok; }).catch(function () { return false; });
+      });
+      return Promise.all(sent).then(function (oks) {
+        var n = oks.filter(Boolean).length;
+        if (files.length) $("wg-photo-note").textContent = "照片 photos: " + n + "/" + files.length;
+      });
+    }
     function done(b) {
+      if (state.lastCase === b.id) return;  // the second tap's answer: the same case
+      state.lastCase = b.id;
+      upload(b);
       if (b.case_token) {
         try { sessionStorage.setItem("wangge-case-" + b.id, b.case_token); } catch (err) { /* private mode */ }
       }
@@ -152,7 +173,6 @@
       form.hidden = true;
       $("wg-done").hidden = false;
       say("");
-      state.lastCase = b.id;
     }
   };
 
