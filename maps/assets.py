@@ -35,6 +35,7 @@ _OWN = {
     "wangge_report_js": "wangge/report.js",
     "wangge_status_js": "wangge/case-status.js",
     "wangge_mycase_js": "wangge/mycase.js",
+    "wangge_handheld_js": "wangge/handheld.js",
 }
 DROPPED = frozenset({"glyphicons_css"})
 """Folium assets no page uses (Bootstrap 3 glyphicons): left out rather than fetched."""

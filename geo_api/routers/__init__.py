@@ -11,6 +11,7 @@ from geo_api.routers import (
     case_photos,
     dispatch,
     grid_history,
+    handheld,
     incidents,
     jobs,
     kpis,
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     maps.router,
     residents_nearby.router,
     case_pages.router,
+    handheld.router,
     static.router,
     admin_keys.router,
 ]

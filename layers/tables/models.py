@@ -19,6 +19,7 @@ from layers.tables.incidents import Incident, IncidentEvent
 from layers.tables.jobs import Job
 from layers.tables.service_points import ServicePoint
 from layers.tables.web_sessions import WebSession
+from layers.tables.worker_positions import WorkerPosition
 from layers.tables.workers import Worker
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "TimeLimit",
     "WebSession",
     "Worker",
+    "WorkerPosition",
 ]

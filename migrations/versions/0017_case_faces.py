@@ -2,7 +2,8 @@
 
 `case_photos` lists each case's photos (the files are content-addressed under the media
 directory, EXIF stripped, with thumbnails): a resident's with the report, staff's before
-and after handling (处置前/处置后).  `case_ratings` holds the reporter's rating (评价) of a closed case: one per case
+and after handling (处置前/处置后).  `worker_positions` is the grid workers' track (巡查轨迹): time, point, accuracy, sent in
+batches by the handheld page.  `case_ratings` holds the reporter's rating (评价) of a closed case: one per case
 (primary key), 1–5 with a comment.  A statement-level trigger on `incident_events`
 sends ``NOTIFY wangge_case_events, '<case ids, comma-separated>'`` (``'*'`` past 500
 cases) so every server can push new events to the open pages without polling: one
@@ -14,6 +15,7 @@ Revises: 0012
 
 from collections.abc import Sequence
 
+import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 
@@ -67,6 +69,35 @@ def upgrade() -> None:
             "incident_id", "sha256", name=op.f("uq_case_photos_incident_id_sha256")
         ),
     )
+    op.create_table(
+        "worker_positions",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("worker_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "geom",
+            geoalchemy2.types.Geometry(geometry_type="POINT", srid=4326, spatial_index=False),
+            nullable=False,
+        ),
+        sa.Column("accuracy_m", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["worker_id"],
+            ["workers.id"],
+            name=op.f("fk_worker_positions_worker_id_workers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_worker_positions")),
+    )
+    op.create_index(
+        "ix_worker_positions_worker_at", "worker_positions", ["worker_id", "at"], unique=False
+    )
+    op.create_index(
+        "ix_worker_positions_geom",
+        "worker_positions",
+        ["geom"],
+        unique=False,
+        postgresql_using="gist",
+    )
     op.execute(
         """
         CREATE FUNCTION wangge_notify_case_events() RETURNS trigger
@@ -93,5 +124,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS incident_events_notify ON incident_events")
     op.execute("DROP FUNCTION IF EXISTS wangge_notify_case_events()")
+    op.drop_table("worker_positions")
     op.drop_table("case_photos")
     op.drop_table("case_ratings")
