@@ -7,7 +7,6 @@ this one composes them and adds what only the HTTP/CLI faces need.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Annotated
 from urllib.parse import urlsplit
 

@@ -48,7 +48,9 @@ async def upload(
     now: NowDep,
     principal: Annotated[Principal, allow(*EVERYONE)],
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, 10 MB at most.")],
-    kind: Annotated[str, Form(description="report (residents), before or after (staff).")] = "report",
+    kind: Annotated[
+        str, Form(description="report (residents), before or after (staff).")
+    ] = "report",
     token: CaseToken = None,
 ) -> dict[str, Any]:
     """Checked by content, EXIF stripped, thumbnailed, stored by its SHA-256; audited.
@@ -86,11 +88,15 @@ def listing(
     token: CaseToken = None,
 ) -> list[dict[str, Any]]:
     """Oldest first, with the URLs of each photo and its thumbnail."""
-    found = photos_of(session=session, incident_id=incident_id, actor=actor_of(principal), token=token)
+    found = photos_of(
+        session=session, incident_id=incident_id, actor=actor_of(principal), token=token
+    )
     return [_out(incident_id, p) for p in found]
 
 
-@router.get("/incidents/{incident_id}/photos/{sha}", summary="One photo of a case (or its thumbnail)")
+@router.get(
+    "/incidents/{incident_id}/photos/{sha}", summary="One photo of a case (or its thumbnail)"
+)
 def one(
     incident_id: CaseId,
     sha: Sha,
@@ -110,4 +116,6 @@ def one(
         token=token,
         media_root=request.app.state.settings.media_root,
     )
-    return FileResponse(path, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(
+        path, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"}
+    )

@@ -66,7 +66,9 @@ def page(
     Inline scripts run only with the nonce the page was rendered with; the
     basemap's tile server (if one is configured) is the only other image source.
     """
-    img = "'self' data: blob:" if blob_images else "'self' data:"  # blob: photos fetched with a token
+    img = (
+        "'self' data: blob:" if blob_images else "'self' data:"
+    )  # blob: photos fetched with a token
     if settings.maps.tiles_url:
         img += tile_source(settings.maps.tiles_url)
     headers = {

@@ -34,7 +34,11 @@ MAX_REPORT_PHOTOS = 3
 MAX_PIXELS = 60_000_000
 """Larger images are refused before decoding (a small file can unpack to gigabytes)."""
 THUMB_PX = 320
-FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
+FORMATS = {
+    "JPEG": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "WEBP": ("image/webp", ".webp"),
+}
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,9 @@ def clean_image(data: bytes) -> CleanImage:
     thumb.thumbnail((THUMB_PX, THUMB_PX))
     small = io.BytesIO()
     thumb.save(small, "JPEG", quality=80)
-    return CleanImage(out.getvalue(), content_type, suffix, upright.width, upright.height, small.getvalue())
+    return CleanImage(
+        out.getvalue(), content_type, suffix, upright.width, upright.height, small.getvalue()
+    )
 
 
 def add_photo(
@@ -116,7 +122,9 @@ def add_photo(
         return found
     if kind == "report":
         count = session.scalar(
-            select(func.count()).where(CasePhoto.incident_id == incident_id, CasePhoto.kind == "report")
+            select(func.count()).where(
+                CasePhoto.incident_id == incident_id, CasePhoto.kind == "report"
+            )
         )
         if (count or 0) >= MAX_REPORT_PHOTOS:
             raise ConflictError("a report has 3 photos at most", code="too_many_photos")

@@ -73,8 +73,14 @@ FACES = {
     ("GET", "/incidents/{incident_id}/stream"): EVERYONE,
     ("GET", "/incidents/{incident_id}/rating"): EVERYONE,
     ("POST", "/incidents/{incident_id}/rating"): {R},
+    ("POST", "/incidents/{incident_id}/photos"): EVERYONE,
+    ("GET", "/incidents/{incident_id}/photos"): EVERYONE,
+    ("GET", "/incidents/{incident_id}/photos/{sha}"): EVERYONE,
+    ("GET", "/handheld"): {G},
+    ("POST", "/workers/me/positions"): {G},
+    ("POST", "/workers/me/duty"): {G},
 }
-"""The residents' pages and what they call (README, "The pages"); cases stay token-scoped."""
+"""The residents' and grid workers' pages and what they call (README, "The pages")."""
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):

@@ -51,6 +51,32 @@ def worker(live_url: str, test_db, engine: Engine) -> dict:
     return {"id": worker_id, "case_id": case_id, "lon": lon, "lat": lat, "signs": signs}
 
 
+def _duty_and_track(engine: Engine, worker_id: int) -> tuple[bool, int]:
+    with engine.connect() as c:
+        return tuple(
+            c.execute(
+                text(
+                    "SELECT w.on_duty, (SELECT count(*) FROM worker_positions p"
+                    " WHERE p.worker_id = w.id) FROM workers w WHERE w.id = :w"
+                ),
+                {"w": worker_id},
+            ).one()
+        )
+
+
+def _signs_and_status(engine: Engine, case_id: int) -> tuple[int, str]:
+    with engine.connect() as c:
+        return tuple(
+            c.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM incident_events WHERE incident_id = i.id"
+                    " AND action = 'sign'), i.status FROM incidents i WHERE i.id = :i"
+                ),
+                {"i": case_id},
+            ).one()
+        )
+
+
 def test_handheld_on_duty_positions_offline_sign_arrives_once(
     browser, live_url, test_db, worker, engine: Engine, artifacts: Path
 ) -> None:
@@ -63,9 +89,11 @@ def test_handheld_on_duty_positions_offline_sign_arrives_once(
     dialogs: list[str] = []
     context.route(
         "**/*",
-        lambda r: r.continue_()
-        if r.request.url.startswith(live_url)
-        else (blocked.append(r.request.url), r.abort()),
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(live_url)
+            else (blocked.append(r.request.url), r.abort())
+        ),
     )
     try:
         page = context.new_page()
@@ -81,14 +109,7 @@ def test_handheld_on_duty_positions_offline_sign_arrives_once(
         assert "onerror" in item.locator(".wg-text").inner_text()  # as text
         page.check("#wg-duty")
         page.wait_for_function("() => window.wanggeHand.positions >= 1", timeout=10_000)
-        with engine.connect() as c:
-            on_duty, tracked = c.execute(
-                text(
-                    "SELECT w.on_duty, (SELECT count(*) FROM worker_positions p"
-                    " WHERE p.worker_id = w.id) FROM workers w WHERE w.id = :w"
-                ),
-                {"w": worker["id"]},
-            ).one()
+        on_duty, tracked = _duty_and_track(engine, worker["id"])
         assert on_duty and tracked >= 1
         context.set_offline(True)
         sign = item.locator('button[data-action="sign"]')
@@ -101,14 +122,7 @@ def test_handheld_on_duty_positions_offline_sign_arrives_once(
             "() => document.getElementById('wg-queued').textContent === '0'", timeout=10_000
         )
         page.wait_for_timeout(300)
-        with engine.connect() as c:
-            signs, status = c.execute(
-                text(
-                    "SELECT (SELECT count(*) FROM incident_events WHERE incident_id = i.id"
-                    " AND action = 'sign'), i.status FROM incidents i WHERE i.id = :i"
-                ),
-                {"i": worker["case_id"]},
-            ).one()
+        signs, status = _signs_and_status(engine, worker["case_id"])
         assert signs == worker["signs"] + 1 and status == "signed"  # once, though queued
         assert blocked == [] and dialogs == []
         assert page.evaluate("() => window.__xss") is None
