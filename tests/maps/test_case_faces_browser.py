@@ -309,3 +309,25 @@ def test_photos_are_checked_by_content_and_private_to_the_case(site, spot, resid
     assert httpx.get(site + listed[0]["thumbnail_url"], headers=mine).status_code == 200
     assert httpx.get(site + listed[0]["url"]).status_code == 404  # no token: not yours
     assert httpx.get(url, headers={"X-Case-Token": "wrong"}).status_code == 404
+
+
+def test_the_stream_resumes_after_last_event_id(site, spot, resident) -> None:
+    page, _visit, _dialogs = resident
+    case_id = spot["case_id"]
+    token = page.evaluate(f"() => sessionStorage.getItem('wangge-case-{case_id}')")
+    mine = {"X-Case-Token": token}
+    events = httpx.get(f"{site}/incidents/{case_id}/events", headers=mine).json()
+    assert len(events) >= 3
+    url = f"{site}/incidents/{case_id}/stream"
+    assert httpx.get(url, headers=mine).status_code == 406  # a stream only for who asks for one
+    assert httpx.get(url, headers={"Accept": "text/event-stream"}).status_code == 404
+    wanted = {**mine, "Accept": "text/event-stream", "Last-Event-ID": str(events[0]["id"])}
+    ids = []
+    with httpx.stream("GET", url, headers=wanted, timeout=5) as answer:
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        for line in answer.iter_lines():
+            if line.startswith("id: "):
+                ids.append(int(line[4:]))
+            if len(ids) == len(events) - 1:
+                break
+    assert ids == [e["id"] for e in events[1:]]  # what was missed, in order, nothing twice
