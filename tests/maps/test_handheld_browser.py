@@ -142,3 +142,20 @@ def test_a_session_without_its_csrf_token_stays_read_only(live_url, test_db) -> 
             "/workers/me/duty", json={"on_duty": True}, headers={"X-CSRF-Token": "0" * 64}
         )
         assert forged.status_code == 401
+
+
+def test_nearest_workers_leave_out_stale_positions(app, live_url, test_db, worker, engine) -> None:
+    url = f"{live_url}/incidents/{worker['case_id']}/nearest-workers?k=3"
+    headers = test_db.headers("dispatcher")
+    nearest = httpx.get(url, headers=headers).json()[0]["id"]
+    with engine.begin() as c:
+        c.execute(
+            text("UPDATE workers SET position_at = position_at - interval '3 hours' WHERE id = :w"),
+            {"w": nearest},
+        )
+    app.state.settings.cases.position_stale_minutes = 60.0
+    try:
+        assert nearest not in [w["id"] for w in httpx.get(url, headers=headers).json()]
+    finally:
+        app.state.settings.cases.position_stale_minutes = None
+    assert nearest in [w["id"] for w in httpx.get(url, headers=headers).json()]
