@@ -12,6 +12,7 @@ Nothing the page writes into the document from data is HTML: only textContent.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
@@ -25,6 +26,16 @@ from maps.compact import script_json
 
 REPORT_CHANNEL = "web_portal"
 """The channel a report from this page is filed under (网站 / web)."""
+HANDHELD_CHANNEL = "handheld"
+"""A signed-in grid worker's report from the page ("report what I see")."""
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    """The page as a signed-in grid worker's: their session's CSRF token for the write."""
+
+    csrf: str
+
 
 _FORM = """
 <main id="wg-report" class="wg-face" lang="zh">
@@ -104,7 +115,10 @@ def _majors(categories: Sequence[dict[str, str]]) -> str:
 
 
 def report_page(
-    outlines: Outlines, categories: Sequence[dict[str, str]], options: PageOptions
+    outlines: Outlines,
+    categories: Sequence[dict[str, str]],
+    options: PageOptions,
+    worker: WorkerReport | None = None,
 ) -> str:
     """The report page: map above, form below; everything the page does is in report.js."""
     m = new_map(outlines, options, "我要报事 report a problem")
@@ -113,7 +127,9 @@ def report_page(
     figure.html.add_child(Element(_FORM.format(majors=_majors(categories))), name="wg_form")
     config = {
         "crs": page_crs(options),
-        "channel": REPORT_CHANNEL,
+        "channel": HANDHELD_CHANNEL if worker else REPORT_CHANNEL,
+        "csrf": worker.csrf if worker else None,
+        "autolocate": worker is not None,
         "categories": list(categories),
         "centre": m.location,
     }

@@ -114,6 +114,7 @@ _PAGE = """<!DOCTYPE html>
 <p><label><input type="checkbox" id="wg-duty"> 在岗 On duty</label>
  <span id="wg-net" aria-live="polite"></span></p>
 <p id="wg-msg" role="status" aria-live="polite"></p>
+<p><a href="/report">报告所见 Report what I see</a></p>
 <p>待发送 Queued: <b id="wg-queued">0</b> · 位置 Positions sent: <b id="wg-sent">0</b></p>
 <ol id="wg-cases" class="wg-cases"></ol>
 </main>

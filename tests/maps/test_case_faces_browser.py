@@ -37,14 +37,14 @@ PNG = base64.b64decode(
 )
 
 
-def phone_photo() -> bytes:
+def phone_photo(colour: tuple[int, int, int] = (200, 80, 40)) -> bytes:
     """A JPEG as phones write them: maker, model and the GPS position in its EXIF."""
     exif = Image.Exif()
     exif[0x010F], exif[0x0110] = "PhoneMaker", "X1"
     gps = exif.get_ifd(0x8825)
     gps[1], gps[2] = "N", (30.0, 40.0, 1.5)
     out = io.BytesIO()
-    Image.new("RGB", (640, 480), (200, 80, 40)).save(out, "JPEG", exif=exif)
+    Image.new("RGB", (640, 480), colour).save(out, "JPEG", exif=exif)
     return out.getvalue()
 
 
@@ -294,7 +294,9 @@ def test_the_reporter_rates_after_closure_once(
     page.screenshot(path=str(artifacts / "face_my_case_rated.png"), full_page=True)
 
 
-def test_photos_are_checked_by_content_and_private_to_the_case(site, spot, resident) -> None:
+def test_photos_are_checked_by_content_and_private_to_the_case(
+    site, spot, resident, test_db
+) -> None:
     page, _visit, _dialogs = resident
     case_id = spot["case_id"]
     token = page.evaluate(f"() => sessionStorage.getItem('wangge-case-{case_id}')")
@@ -309,6 +311,14 @@ def test_photos_are_checked_by_content_and_private_to_the_case(site, spot, resid
     assert httpx.get(site + listed[0]["thumbnail_url"], headers=mine).status_code == 200
     assert httpx.get(site + listed[0]["url"]).status_code == 404  # no token: not yours
     assert httpx.get(url, headers={"X-Case-Token": "wrong"}).status_code == 404
+    jpeg = {"file": ("after.jpg", phone_photo((40, 160, 60)), "image/jpeg")}
+    not_mine = httpx.post(url, headers=mine, files=jpeg, data={"kind": "after"})
+    assert not_mine.status_code == 400  # residents add report photos only
+    staff = httpx.post(
+        url, headers=test_db.headers("dispatcher"), files=jpeg, data={"kind": "after"}
+    )
+    assert staff.status_code == 201 and staff.json()["kind"] == "after"  # 处置后
+    assert [p["kind"] for p in httpx.get(url, headers=mine).json()] == ["report", "after"]
 
 
 def test_the_stream_resumes_after_last_event_id(site, spot, resident) -> None:

@@ -159,3 +159,31 @@ def test_nearest_workers_leave_out_stale_positions(app, live_url, test_db, worke
     finally:
         app.state.settings.cases.position_stale_minutes = None
     assert nearest in [w["id"] for w in httpx.get(url, headers=headers).json()]
+
+
+def test_report_what_i_see_is_filed_as_the_worker_through_the_session(
+    live_url, test_db, worker, engine: Engine
+) -> None:
+    with httpx.Client(base_url=live_url) as client:
+        client.post("/login", data={"key": test_db.keys["grid_worker"], "next": "/"})
+        page = client.get("/report").text
+        assert '"channel":"handheld"' in page and '"autolocate":true' in page
+        csrf = page.split('"csrf":"')[1].split('"')[0]
+        body = {
+            "location": {"lon": worker["lon"], "lat": worker["lat"]},
+            "category": "0101",
+            "channel": "handheld",
+            "description": "巡查发现 seen on patrol",
+        }
+        filed = client.post("/incidents", json=body, headers={"X-CSRF-Token": csrf})
+        assert filed.status_code == 201, filed.text
+    with engine.connect() as c:
+        role, channel = c.execute(
+            text(
+                "SELECT e.role, i.channel_code FROM incidents i JOIN incident_events e"
+                " ON e.incident_id = i.id AND e.action = 'report' WHERE i.id = :i"
+            ),
+            {"i": filed.json()["id"]},
+        ).one()
+    assert (role, channel) == ("grid_worker", "handheld")
+    assert '"csrf":null' in httpx.get(f"{live_url}/report").text  # residents get none

@@ -120,6 +120,11 @@
       submit();
     });
     fillMinor();
+    function headers(h) {
+      if (cfg.csrf) h["X-CSRF-Token"] = cfg.csrf;  // a signed-in grid worker writes as themselves
+      return h;
+    }
+    if (cfg.autolocate) $("wg-geo").click();  // "report what I see": here, now
 
     function submit() {
       if (!state.point) { say("请先在地图上选择位置 pick the spot on the map first", true); return; }
@@ -134,7 +139,7 @@
       say("正在提交… sending…");
       fetch("/incidents", {
         method: "POST", body: JSON.stringify(body),
-        headers: { "Content-Type": "application/json", "Idempotency-Key": state.key }
+        headers: headers({ "Content-Type": "application/json", "Idempotency-Key": state.key })
       }).then(function (r) {
         return r.json().then(function (b) { return [r, b]; });
       }).then(function (rb) {
@@ -152,7 +157,7 @@
         data.append("file", f);
         data.append("kind", "report");
         return fetch("/incidents/" + b.id + "/photos", {
-          method: "POST", body: data, headers: { "X-Case-Token": b.case_token || "" }
+          method: "POST", body: data, headers: headers({ "X-Case-Token": b.case_token || "" })
         }).then(function (r) { return r.ok; }).catch(function () { return false; });
       });
       return Promise.all(sent).then(function (oks) {
