@@ -26,6 +26,7 @@ from geo_api.routers.incidents import CaseId, CaseToken
 from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.schemas.case_shapes import actor_of
 from geo_api.schemas.cases import CRS
+from geo_api.schemas.faces import NearbyReportOut, RatingOut
 from grids.cases.nearby_reports import nearby_reports
 from grids.cases.rating import rate_case, rating_of
 from grids.cases.views import visible_case
@@ -55,7 +56,10 @@ class RatingIn(BaseModel):
 
 
 @router.get(
-    "/reports/nearby", dependencies=[allow(*EVERYONE)], summary="Recent reports near a point"
+    "/reports/nearby",
+    response_model=list[NearbyReportOut],
+    dependencies=[allow(*EVERYONE)],
+    summary="Recent reports near a point",
 )
 def nearby(
     session: SessionDep,
@@ -93,7 +97,11 @@ def _event_json(e: IncidentEvent, staff: bool) -> dict[str, Any]:
     }
 
 
-@router.get("/incidents/{incident_id}/stream", summary="A case's new events, pushed (SSE)")
+@router.get(
+    "/incidents/{incident_id}/stream",
+    response_class=StreamingResponse,
+    summary="A case's new events, pushed (SSE)",
+)
 def stream(
     incident_id: CaseId,
     request: Request,
@@ -148,6 +156,7 @@ async def _events(
 
 @router.post(
     "/incidents/{incident_id}/rating",
+    response_model=RatingOut,
     status_code=201,
     summary="The reporter rates a closed case (评价)",
 )
@@ -183,7 +192,11 @@ def rate(
     }
 
 
-@router.get("/incidents/{incident_id}/rating", summary="A case's rating by its reporter")
+@router.get(
+    "/incidents/{incident_id}/rating",
+    response_model=RatingOut,
+    summary="A case's rating by its reporter",
+)
 def read_rating(
     incident_id: CaseId,
     session: SessionDep,

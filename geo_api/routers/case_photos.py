@@ -17,6 +17,7 @@ from geo_api.auth import EVERYONE, Principal, allow
 from geo_api.deps import NowDep, SessionDep
 from geo_api.routers.incidents import CaseId, CaseToken
 from geo_api.schemas.case_shapes import actor_of
+from geo_api.schemas.faces import PhotoOut
 from grids.cases.photos import MAX_PHOTO_BYTES, add_photo, photo_file, photos_of
 from layers.core.errors import InvalidInputError
 from layers.tables.case_photos import CasePhoto
@@ -40,7 +41,12 @@ def _out(incident_id: int, p: CasePhoto) -> dict[str, Any]:
     }
 
 
-@router.post("/incidents/{incident_id}/photos", status_code=201, summary="Add a photo to a case")
+@router.post(
+    "/incidents/{incident_id}/photos",
+    response_model=PhotoOut,
+    status_code=201,
+    summary="Add a photo to a case",
+)
 async def upload(
     incident_id: CaseId,
     request: Request,
@@ -80,7 +86,9 @@ async def upload(
     return _out(incident_id, await run_in_threadpool(store))
 
 
-@router.get("/incidents/{incident_id}/photos", summary="A case's photos")
+@router.get(
+    "/incidents/{incident_id}/photos", response_model=list[PhotoOut], summary="A case's photos"
+)
 def listing(
     incident_id: CaseId,
     session: SessionDep,
@@ -95,7 +103,9 @@ def listing(
 
 
 @router.get(
-    "/incidents/{incident_id}/photos/{sha}", summary="One photo of a case (or its thumbnail)"
+    "/incidents/{incident_id}/photos/{sha}",
+    response_class=FileResponse,
+    summary="One photo of a case (or its thumbnail)",
 )
 def one(
     incident_id: CaseId,

@@ -20,6 +20,7 @@ from geo_api.auth import SESSION_COOKIE, Principal, Role, allow, csrf_token
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.routers.maps import _options, page
 from geo_api.schemas.cases import Lat, Lon
+from geo_api.schemas.faces import DutyOut, StoredOut
 from grids.cases.positions import MAX_BATCH, Fix, record_positions, set_duty
 from layers.core.errors import ForbiddenError, InvalidInputError
 from layers.tables.workers import Worker
@@ -66,7 +67,9 @@ def _worker_id(principal: Principal) -> int:
     return principal.worker_id
 
 
-@router.post("/workers/me/positions", summary="Report my positions (a batch)")
+@router.post(
+    "/workers/me/positions", response_model=StoredOut, summary="Report my positions (a batch)"
+)
 def positions(
     body: PositionsIn,
     session: SessionDep,
@@ -85,7 +88,7 @@ def positions(
     return {"stored": n}
 
 
-@router.post("/workers/me/duty", summary="Start or end my shift")
+@router.post("/workers/me/duty", response_model=DutyOut, summary="Start or end my shift")
 def duty(
     body: DutyIn, session: SessionDep, now: NowDep, principal: Annotated[Principal, WORKER]
 ) -> dict[str, Any]:
