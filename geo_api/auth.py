@@ -5,11 +5,13 @@ dependency), so the role × endpoint table is in the code and can be listed
 (`geo_api.access.access_table`) and tested for every route.  A request without
 a key is a resident; a key that is unknown or revoked is refused, never
 silently downgraded.  A browser signs in once (`POST /login`) and then holds
-a session cookie that authorises reading only.
+a session cookie that authorises reading, and writing with its CSRF token.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -53,16 +55,35 @@ LEGACY_COOKIE = "wangge_key"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
-def session_cookie(request: Request) -> str | None:
-    """The sign-in session id in the cookie, honoured for reading only (GET/HEAD).
+CSRF_HEADER = "X-CSRF-Token"
+"""The header a signed-in page sends its session's CSRF token in, on every write."""
 
-    A cookie travels with every request a browser makes, so it must never
-    authorise a write (that would open the door to cross-site request forgery):
-    writes need the Authorization header.
+
+def csrf_token(session_token: str) -> str:
+    """The CSRF token of a sign-in session: derived from its secret id, so it needs no storage.
+
+    Only a page of this service can know it (the server writes it into the page;
+    the cookie itself is HttpOnly), and another site cannot set a custom header
+    on a request it makes the browser send.
     """
-    if request.method not in SAFE_METHODS:
-        return None
-    return request.cookies.get(SESSION_COOKIE) or None
+    return hmac.new(session_token.encode(), b"wangge-csrf", hashlib.sha256).hexdigest()
+
+
+def session_cookie(request: Request) -> str | None:
+    """The sign-in session id in the cookie: for reading (GET/HEAD), or with its CSRF token.
+
+    A cookie travels with every request a browser makes, so alone it never
+    authorises a write (that would open the door to cross-site request
+    forgery): a write needs the Authorization header, or the session's CSRF
+    token in `X-CSRF-Token` (a session without it stays read-only).
+    """
+    token = request.cookies.get(SESSION_COOKIE) or None
+    if request.method in SAFE_METHODS or token is None:
+        return token
+    sent = request.headers.get(CSRF_HEADER)
+    if sent and hmac.compare_digest(sent, csrf_token(token)):
+        return token
+    return None
 
 
 def principal_of(owner: KeyOwner) -> Principal:

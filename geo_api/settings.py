@@ -6,6 +6,7 @@ this one composes them and adds what only the HTTP/CLI faces need.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -63,12 +64,21 @@ class Settings(BaseSettings):
         ge=0,
         description="Grid validation: smaller cells are `too_small`.",
     )
+    media_dir: Path | None = Field(
+        default=None,
+        description="Where case photos are stored (content-addressed); default $WANGGE_HOME/media.",
+    )
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     maps: MapsSettings = Field(default_factory=MapsSettings)
     cases: CaseSettings = Field(default_factory=CaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     services: ServicesSettings = Field(default_factory=ServicesSettings)
+
+    @property
+    def media_root(self) -> Path:
+        """The directory of case photos: `media_dir`, else `media` in the service's home."""
+        return self.media_dir or self.db.home / "media"
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -36,6 +36,12 @@ class CaseSettings(BaseSettings):
         description="Open311 shows cases the caller may not see in full at points snapped "
         "to a grid of this many metres.",
     )
+    position_stale_minutes: float | None = Field(
+        default=None,
+        gt=0,
+        description="Nearest-worker search ignores workers whose last position is older than "
+        "this (minutes); unset = every known position counts (the demo's are from its start).",
+    )
     grid_listen: bool = Field(
         default=True, description="LISTEN for published grid revisions and reload the index."
     )

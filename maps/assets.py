@@ -31,6 +31,11 @@ _OWN = {
     "awesome_rotate_css": "wangge/awesome-rotate.css",
     "wangge_css": "wangge/wangge.css",
     "wangge_js": "wangge/wangge.js",
+    "wangge_faces_css": "wangge/faces.css",
+    "wangge_report_js": "wangge/report.js",
+    "wangge_status_js": "wangge/case-status.js",
+    "wangge_mycase_js": "wangge/mycase.js",
+    "wangge_handheld_js": "wangge/handheld.js",
 }
 DROPPED = frozenset({"glyphicons_css"})
 """Folium assets no page uses (Bootstrap 3 glyphicons): left out rather than fetched."""

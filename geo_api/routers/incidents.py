@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -199,13 +200,22 @@ def act(
 )
 def nearest(
     incident_id: CaseId,
+    request: Request,
     session: SessionDep,
+    now: NowDep,
     principal: Annotated[Principal, allow(Role.DISPATCHER, Role.ADMIN)],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
     level: Annotated[int, Query(ge=1, le=3, description="Worker level.")] = 1,
 ) -> list[dict[str, Any]]:
-    """Nearest first (PostGIS KNN), with distances in metres."""
-    found = nearest_workers(session=session, incident_id=incident_id, k=k, level=level)
+    """Nearest first (PostGIS KNN), with distances in metres; stale positions left out.
+
+    A position older than ``WANGGE_POSITION_STALE_MINUTES`` (when set) does not count.
+    """
+    stale = request.app.state.settings.cases.position_stale_minutes
+    fresh = now - timedelta(minutes=stale) if stale else None
+    found = nearest_workers(
+        session=session, incident_id=incident_id, k=k, level=level, fresh_since=fresh
+    )
     return [
         {
             **(worker_out(w.worker, staff=True) or {}),

@@ -48,18 +48,33 @@ def _options(settings: Settings) -> PageOptions:
     return PageOptions.from_settings(settings.maps, "/static", script_nonce=new_nonce())
 
 
+def tile_source(tiles_url: str) -> str:
+    """The CSP source of a tile URL template: its origin, `*.` for a `{s}.` subdomain part."""
+    parts = urlsplit(tiles_url)
+    host = parts.netloc
+    if "{" in host:  # {s}.tiles.example: any subdomain of what follows the placeholder
+        host = "*." + host.rsplit("}", 1)[1].lstrip(".")
+    return f" {parts.scheme}://{host}" if host else ""
+
+
 def page(
-    html: str, settings: Settings, options: PageOptions, *, private: bool = True
+    html: str,
+    settings: Settings,
+    options: PageOptions,
+    *,
+    private: bool = True,
+    blob_images: bool = False,
 ) -> HTMLResponse:
     """An HTML page whose scripts, styles and data may come from this service only.
 
     Inline scripts run only with the nonce the page was rendered with; the
     basemap's tile server (if one is configured) is the only other image source.
     """
-    img = "'self' data:"
+    img = (
+        "'self' data: blob:" if blob_images else "'self' data:"
+    )  # blob: photos fetched with a token
     if settings.maps.tiles_url:
-        parts = urlsplit(settings.maps.tiles_url.replace("{s}", "a"))
-        img += f" {parts.scheme}://{parts.netloc.split('{')[0]}*" if parts.netloc else ""
+        img += tile_source(settings.maps.tiles_url)
     headers = {
         "Content-Security-Policy": map_csp(options.script_nonce or new_nonce(), img),
         "Cache-Control": "no-store" if private else "no-cache",

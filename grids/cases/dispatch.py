@@ -29,9 +29,18 @@ class NearbyWorker:
 
 
 def nearest_workers(
-    *, session: Session, incident_id: int, k: int = 5, level: int = 1
+    *,
+    session: Session,
+    incident_id: int,
+    k: int = 5,
+    level: int = 1,
+    fresh_since: datetime | None = None,
 ) -> list[NearbyWorker]:
-    """The `k` on-duty workers of `level` nearest to the case, nearest first."""
+    """The `k` on-duty workers of `level` nearest to the case, nearest first.
+
+    With `fresh_since`, a worker whose last position is older is left out: where
+    they were hours ago says little about who is nearest now.
+    """
     found = session.execute(text("SELECT 1 FROM incidents WHERE id = :id"), {"id": incident_id})
     if found.first() is None:
         raise NotFoundError(f"no case {incident_id}", code="incident_not_found")
@@ -41,10 +50,17 @@ def nearest_workers(
             "FROM incidents i CROSS JOIN LATERAL ("
             "  SELECT w.id, w.code, w.name, w.phone, w.level, w.on_duty, w.cell_code, w.geom"
             "  FROM workers w WHERE w.on_duty AND w.level = :level AND w.geom IS NOT NULL"
+            "  AND (CAST(:fresh AS timestamptz) IS NULL OR w.position_at >= :fresh)"
             "  ORDER BY w.geom <-> i.geom LIMIT :candidates) c "
             "WHERE i.id = :id ORDER BY distance_m, c.id LIMIT :k"
         ),
-        {"id": incident_id, "level": level, "k": k, "candidates": max(k * KNN_OVERSAMPLE, k + 20)},
+        {
+            "id": incident_id,
+            "level": level,
+            "k": k,
+            "candidates": max(k * KNN_OVERSAMPLE, k + 20),
+            "fresh": fresh_since,
+        },
     ).all()
     return [
         NearbyWorker(

@@ -26,3 +26,8 @@ MIN_CELL_AREA_M2 = 100.0
 """Grid validation: a cell smaller than this (m²) is `too_small`."""
 MIN_SLIVER_M2 = 1e-4
 """Live grid check: the smallest gap or overlap piece (m²) reported as a sliver."""
+
+CASE_EVENTS_CHANNEL = "wangge_case_events"
+"""NOTIFY channel a trigger on `incident_events` fires per statement, payload = the cases' ids
+(comma-separated, or '*' for very many);
+servers LISTEN and push the new events to the open case pages (Server-Sent Events)."""

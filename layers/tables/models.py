@@ -9,6 +9,8 @@ from layers.tables.base import Base
 from layers.tables.buildings import Building
 from layers.tables.calendar_overrides import CalendarOverride
 from layers.tables.cameras import Camera
+from layers.tables.case_photos import CasePhoto
+from layers.tables.case_ratings import CaseRating
 from layers.tables.case_transfers import CaseTransfer
 from layers.tables.catalog import Category, Channel, TimeLimit
 from layers.tables.courtyard_groups import CourtyardGroup
@@ -23,17 +25,18 @@ from layers.tables.grid_drafts import GridDraftCell
 from layers.tables.idempotency import IdempotencyKey
 from layers.tables.incidents import Incident, IncidentEvent
 from layers.tables.jobs import Job
+from layers.tables.joint_duty import JointTask, JointTaskMember, LiaisonShift
+from layers.tables.notices import Notice
+from layers.tables.platform_units import PlatformStaff, PlatformUnit
 from layers.tables.proxy_requests import ProxyEvent, ProxyRequest
 from layers.tables.resident_documents import ResidentDocument
 from layers.tables.service_items import ServiceItem
 from layers.tables.service_offers import ServiceOffer
 from layers.tables.service_outbox import OutboxMessage
-from layers.tables.joint_duty import JointTask, JointTaskMember, LiaisonShift
-from layers.tables.notices import Notice
-from layers.tables.platform_units import PlatformStaff, PlatformUnit
 from layers.tables.service_points import ServicePoint
 from layers.tables.social_organisations import SocialOrganisation
 from layers.tables.web_sessions import WebSession
+from layers.tables.worker_positions import WorkerPosition
 from layers.tables.workers import Worker
 
 __all__ = [
@@ -46,6 +49,8 @@ __all__ = [
     "CalendarOverride",
     "Camera",
     "CameraView",
+    "CasePhoto",
+    "CaseRating",
     "CaseTransfer",
     "Category",
     "Channel",
@@ -66,22 +71,23 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "Job",
+    "JointTask",
+    "JointTaskMember",
+    "LiaisonShift",
+    "Notice",
     "OutboxMessage",
+    "PlatformStaff",
+    "PlatformUnit",
     "ProxyEvent",
     "ProxyRequest",
     "ResidentDocument",
     "ServiceItem",
     "ServiceOffer",
-    "JointTask",
-    "JointTaskMember",
-    "LiaisonShift",
-    "Notice",
-    "PlatformStaff",
-    "PlatformUnit",
     "ServicePoint",
     "SocialOrganisation",
     "Street",
     "TimeLimit",
     "WebSession",
     "Worker",
+    "WorkerPosition",
 ]

@@ -124,6 +124,21 @@ SERVICES = {
 }
 """The public service network, as documented in docs/services.md (tokens and purposes
 narrow the EVERYONE rows further: a resident reaches only what their token opens)."""
+FACES = {
+    ("GET", "/report"): EVERYONE,
+    ("GET", "/my-case"): EVERYONE,
+    ("GET", "/reports/nearby"): EVERYONE,
+    ("GET", "/incidents/{incident_id}/stream"): EVERYONE,
+    ("GET", "/incidents/{incident_id}/rating"): EVERYONE,
+    ("POST", "/incidents/{incident_id}/rating"): {R},
+    ("POST", "/incidents/{incident_id}/photos"): EVERYONE,
+    ("GET", "/incidents/{incident_id}/photos"): EVERYONE,
+    ("GET", "/incidents/{incident_id}/photos/{sha}"): EVERYONE,
+    ("GET", "/handheld"): {G},
+    ("POST", "/workers/me/positions"): {G},
+    ("POST", "/workers/me/duty"): {G},
+}
+"""The residents' and grid workers' pages and what they call (README, "The pages")."""
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):
@@ -161,6 +176,12 @@ def test_the_service_endpoints_declare_exactly_these_roles(app):
     services = {key for key in table if key[1].startswith("/services")}
     assert services == set(SERVICES)
     for key, roles in SERVICES.items():
+        assert table.get(key) == roles, key
+
+
+def test_the_resident_pages_declare_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    for key, roles in FACES.items():
         assert table.get(key) == roles, key
 
 
