@@ -66,7 +66,7 @@ class BasePersons:
 
 
 def make_addresses(b: Buildings, rng: np.random.Generator) -> BaseAddresses:
-    """Courtyards and loose buildings get a road and an odd house number; 单元 by size."""
+    """Courtyards and loose buildings get a road and an odd house number; 单元 by footprint."""
     n = len(b.geoms)
     group = np.where(b.courtyard >= 0, b.courtyard, b.courtyard.max() + 1 + np.arange(n))
     groups, first, inverse = np.unique(group, return_index=True, return_inverse=True)
@@ -88,7 +88,9 @@ def make_addresses(b: Buildings, rng: np.random.Generator) -> BaseAddresses:
         building_no[sorter] = np.arange(n) - np.repeat(starts, np.bincount(inverse))[
             np.argsort(np.argsort(sorter))[sorter]
         ] + 1
-    units = np.clip(np.ceil(b.households / np.maximum(b.floors * 2, 1)), 1, 6).astype(int)
+    # 单元 by footprint: a slab of 12 × 28–60 m has 2–4 stairwells, a tower one.
+    area = np.array([g.area for g in b.geoms])
+    units = np.clip(np.round(area / 180.0), 1, 4).astype(int)
     rows = np.repeat(np.arange(n), units)
     unit_no = np.arange(len(rows)) - np.repeat(np.cumsum(units) - units, units) + 1
     return BaseAddresses(

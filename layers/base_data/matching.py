@@ -1,0 +1,86 @@
+"""Matching address text to the standard addresses: exact, then by component, then fuzzy.
+
+1. **exact**: the normalised text (`address_text.normalise`, old road names
+   replaced through `road_aliases`) parses, and its standard form is an
+   `addresses.full_text` — one index probe;
+2. **component**: the same road and house number, with the 栋 and 单元 when
+   written — a missing 单元 is answered by the building's lowest one (same
+   building, same cells), with a lower score;
+3. **fuzzy**: `pg_trgm` similarity against `full_text` (GIN index, the ``%``
+   operator) for typos and unknown spellings, at or above `FUZZY_THRESHOLD`.
+
+Scores: 1.0 exact, 0.9 component (0.8 without the 单元), the trigram similarity
+× 0.8 for fuzzy, so a fuzzy hit never outranks a structural one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from layers.base_data.address_text import AddressParts, normalise, parse
+
+FUZZY_THRESHOLD = 0.45
+"""The least trigram similarity a fuzzy candidate needs (measured on the demo's messy files)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A standard address a text matched, how, and how well."""
+
+    address_id: int
+    full_text: str
+    score: float
+    method: str  # exact | component | fuzzy
+
+
+def road_aliases(session: Session) -> dict[str, str]:
+    """Old and alias road names → today's road (a small table, read per call)."""
+    rows = session.execute(text("SELECT alias, road FROM road_aliases")).all()
+    return {r.alias: r.road for r in rows}
+
+
+def match_address(
+    *, session: Session, raw: str, limit: int = 5, aliases: dict[str, str] | None = None
+) -> tuple[list[Match], AddressParts | None]:
+    """The best standard addresses for `raw`, best first; and what the text parsed to."""
+    wanted = normalise(raw, road_aliases(session) if aliases is None else aliases)
+    parts = parse(wanted)
+    if parts is not None:
+        exact = session.execute(
+            text("SELECT id, full_text FROM addresses WHERE full_text = :t"), {"t": parts.standard}
+        ).first()
+        if exact is not None:
+            return [Match(exact.id, exact.full_text, 1.0, "exact")], parts
+        found = _components(session, parts, limit)
+        if found:
+            return found, parts
+    return _fuzzy(session, parts.standard if parts else wanted, limit), parts
+
+
+def _components(session: Session, parts: AddressParts, limit: int) -> list[Match]:
+    rows = session.execute(
+        text(
+            "SELECT id, full_text FROM addresses WHERE road = :r AND number = :n"
+            " AND (CAST(:b AS int) IS NULL OR building_no = :b)"
+            " AND (CAST(:u AS int) IS NULL OR unit_no = :u)"
+            " ORDER BY building_no, unit_no, id LIMIT :k"
+        ),
+        {"r": parts.road, "n": parts.number, "b": parts.building, "u": parts.unit, "k": limit},
+    ).all()
+    score = 0.9 if parts.unit is not None or parts.building is None else 0.8
+    return [Match(r.id, r.full_text, score, "component") for r in rows]
+
+
+def _fuzzy(session: Session, wanted: str, limit: int) -> list[Match]:
+    session.execute(text("SELECT set_limit(:t)"), {"t": FUZZY_THRESHOLD})
+    rows = session.execute(
+        text(
+            "SELECT id, full_text, similarity(full_text, :q) AS s FROM addresses"
+            " WHERE full_text % :q ORDER BY s DESC, id LIMIT :k"
+        ),
+        {"q": wanted, "k": limit},
+    ).all()
+    return [Match(r.id, r.full_text, round(float(r.s) * 0.8, 3), "fuzzy") for r in rows]
