@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from geo_api.cli import backup, cases, db, demo, keys, layers_io, maps, planning, serve, sla
+from geo_api.cli import backup, base, cases, db, demo, keys, layers_io, maps, planning, serve, sla
 from layers.core.errors import WanggeError
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ app.add_typer(planning.app, name="planning")
 app.add_typer(cases.app, name="incidents")
 app.add_typer(sla.app, name="sla")
 app.add_typer(keys.app, name="keys")
+app.add_typer(base.app, name="base")
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 

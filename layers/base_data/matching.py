@@ -15,13 +15,16 @@ Scores: 1.0 exact, 0.9 component (0.8 without the 单元), the trigram similarit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, replace
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.base_data.address_text import AddressParts, normalise, parse
 
+ROAD_CUTOFF = 0.6
+"""How like a known road (difflib ratio) an unknown road must be to be taken for it."""
 FUZZY_THRESHOLD = 0.45
 """The least trigram similarity a fuzzy candidate needs (measured on the demo's messy files)."""
 
@@ -84,3 +87,67 @@ def _fuzzy(session: Session, wanted: str, limit: int) -> list[Match]:
         {"q": wanted, "k": limit},
     ).all()
     return [Match(r.id, r.full_text, round(float(r.s) * 0.8, 3), "fuzzy") for r in rows]
+
+
+class AddressBook:
+    """The standard addresses in memory, for matching a whole file without a query per row.
+
+    Exact and component matches are dictionary probes; only the rows left over
+    ask the database's trigram index (`_fuzzy`).  Results are kept per
+    normalised text, since a file names the same entrance many times.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.aliases = road_aliases(session)
+        rows = session.execute(
+            text("SELECT id, road, number, building_no, unit_no, full_text FROM addresses")
+        ).all()
+        self.exact = {r.full_text: r.id for r in rows}
+        self.text_of = {r.id: r.full_text for r in rows}
+        self.roads = {r.road for r in rows}
+        self.parts: dict[tuple[str, int, int | None, int | None], int] = {}
+        for r in sorted(rows, key=lambda r: (r.building_no or 0, r.unit_no or 0, r.id)):
+            for key in (
+                (r.road, r.number, r.building_no, r.unit_no),
+                (r.road, r.number, r.building_no, None),
+                (r.road, r.number, None, None),
+            ):
+                self.parts.setdefault(key, r.id)
+        self.cache: dict[str, tuple[Match | None, AddressParts | None, str]] = {}
+
+    def match(self, raw: str) -> tuple[Match | None, AddressParts | None, str]:
+        """The best match, the parsed parts and the normalised text (None: no match)."""
+        wanted = normalise(raw, self.aliases)
+        if wanted not in self.cache:
+            self.cache[wanted] = self._match(wanted)
+        return self.cache[wanted]
+
+    def _match(self, wanted: str) -> tuple[Match | None, AddressParts | None, str]:
+        parts = parse(wanted)
+        if parts is not None:
+            hit = self.exact.get(parts.standard)
+            if hit is not None:
+                return Match(hit, parts.standard, 1.0, "exact"), parts, wanted
+            key = (parts.road, parts.number, parts.building, parts.unit)
+            hit = self.parts.get(key)
+            if hit is not None:
+                score = 0.9 if parts.unit is not None or parts.building is None else 0.8
+                return Match(hit, self.text_of[hit], score, "component"), parts, wanted
+            road = self._near_road(parts.road)
+            if road is not None:  # a typo in the road: its components, at a fuzzy score
+                found, _, _ = self._match(wanted.replace(parts.road, road, 1))
+                if found is not None:
+                    fuzzy_hit = Match(found.address_id, found.full_text, found.score * 0.8, "fuzzy")
+                    return fuzzy_hit, replace(parts, road=road), wanted
+            if parts.road not in self.roads:  # no such road: the shared tail (…号1栋1单元) is no match
+                return None, parts, wanted
+        fuzzy = _fuzzy(self.session, parts.standard if parts else wanted, 1)
+        return (fuzzy[0] if fuzzy else None), parts, wanted
+
+    def _near_road(self, road: str) -> str | None:
+        """The known road `road` is most like (a typo), when like enough."""
+        if road in self.roads:
+            return None
+        near = difflib.get_close_matches(road, self.roads, n=1, cutoff=ROAD_CUTOFF)
+        return near[0] if near else None

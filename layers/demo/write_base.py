@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from layers.base_data.figures import refresh_counts
 from layers.base_data.privacy import hashing_key, keyed_hash, mask_id
 from layers.demo.base_records import (
     BasePersons,
@@ -32,30 +33,6 @@ from layers.tables.units import KEY_PLACE_CLASSES, UNIT_CLASSES
 
 ROAD_ALIASES = (("老崔家店路", "崔家店路"), ("建设巷", "建设路"), ("府青公路", "府青路"))
 """Old road names (道路曾用名) the demo's department files still use."""
-REFRESH_SQL = """
-WITH d AS (
-  SELECT a.building_id, count(DISTINCT w.id) AS hh, count(p.id) AS pop
-  FROM addresses a JOIN dwellings w ON w.address_id = a.id
-  JOIN persons p ON p.dwelling_id = w.id GROUP BY a.building_id)
-UPDATE buildings b SET households = coalesce(d.hh, 0), population = coalesce(d.pop, 0)
-FROM buildings b2 LEFT JOIN d ON d.building_id = b2.id WHERE b.id = b2.id
-  AND (b.households, b.population) IS DISTINCT FROM (coalesce(d.hh, 0), coalesce(d.pop, 0));
-WITH c AS (SELECT courtyard_id, sum(households) AS hh, sum(population) AS pop FROM buildings
-  WHERE courtyard_id IS NOT NULL GROUP BY courtyard_id)
-UPDATE courtyards y SET households = coalesce(c.hh, 0), residents = coalesce(c.pop, 0)
-FROM courtyards y2 LEFT JOIN c ON c.courtyard_id = y2.id WHERE y.id = y2.id
-  AND (y.households, y.residents) IS DISTINCT FROM (coalesce(c.hh, 0), coalesce(c.pop, 0));
-"""
-"""Households (flats with residents) and population of buildings and courtyards, from records."""
-
-
-def refresh_counts(conn: Connection) -> None:
-    """Recompute the buildings' and courtyards' figures from the records (`REFRESH_SQL`)."""
-    for statement in REFRESH_SQL.split(";"):
-        if statement.strip():
-            conn.execute(text(statement))
-
-
 def write_base(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
     """COPY addresses, dwellings, persons and units; refresh the figures; row counts."""
     b = demo.buildings

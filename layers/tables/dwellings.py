@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, SmallInteger, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.tables.base import Base
@@ -19,6 +27,7 @@ class Dwelling(Base):
             "use IN ('self_occupied', 'rented', 'vacant', 'commercial')", name="use"
         ),
         CheckConstraint("area_m2 IS NULL OR area_m2 > 0", name="area"),
+        UniqueConstraint("address_id", "room"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

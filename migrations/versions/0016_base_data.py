@@ -155,6 +155,7 @@ def _dwellings_and_persons() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dwellings")),
+        sa.UniqueConstraint("address_id", "room", name=op.f("uq_dwellings_address_id_room")),
     )
     op.create_index(op.f("ix_dwellings_address_id"), "dwellings", ["address_id"])
     op.create_table(
