@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from geo_api.routers import (
     admin_keys,
     analytics,
+    base_data,
     calendar_days,
     dispatch,
     geocode,
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     session.router,
     locate.router,
     geocode.router,
+    base_data.router,
     incidents.router,
     dispatch.router,
     kpis.router,

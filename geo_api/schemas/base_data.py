@@ -29,3 +29,43 @@ class GeocodeOut(BaseModel):
 
     query: str
     results: list[GeocodeHit]
+
+
+class PersonHit(BaseModel):
+    """A person as staff may see them: ID number and phone masked, always."""
+
+    id: int
+    name: str
+    id_masked: str
+    sex: str | None = None
+    birth_year: int | None = None
+    phone_masked: str | None = None
+    residence_type: str
+    flags: dict[str, str]
+    address_id: int | None = None
+    full_text: str | None = None
+    room: str | None = None
+    l3_code: str | None = None
+
+
+class PersonsOut(BaseModel):
+    """The persons found (the read is audited with its purpose)."""
+
+    results: list[PersonHit]
+
+
+class CellFigure(BaseModel):
+    """One live cell's households and population, counted from the records."""
+
+    code: str
+    name: str | None = None
+    households: int
+    population: int
+
+
+class FiguresOut(BaseModel):
+    """Aggregates only: record counts per class and the cells' figures at one level."""
+
+    records: dict[str, int]
+    level: int
+    cells: list[CellFigure]

@@ -1,20 +1,23 @@
 """Write the demo's base records (addresses, dwellings, persons, units) with COPY.
 
-Runs after the buildings are written; the buildings' and courtyards' household
-and population figures are then recomputed from the records (`refresh_counts`),
-so the figures planners read are sums of persons and dwellings.
+`plan_base` makes the records before anything is written and sets the
+buildings' household and population figures to what the records count, so the
+courtyards' and grid cells' figures (summed from the buildings) are sums of
+persons and dwellings too; `write_base` writes them after the buildings.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection
 
-from layers.base_data.figures import refresh_counts
 from layers.base_data.privacy import hashing_key, keyed_hash, mask_id
 from layers.demo.base_records import (
+    BaseAddresses,
+    BaseDwellings,
     BasePersons,
     birth_years,
     identities,
@@ -33,11 +36,41 @@ from layers.tables.units import KEY_PLACE_CLASSES, UNIT_CLASSES
 
 ROAD_ALIASES = (("老崔家店路", "崔家店路"), ("建设巷", "建设路"), ("府青公路", "府青路"))
 """Old road names (道路曾用名) the demo's department files still use."""
-def write_base(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
-    """COPY addresses, dwellings, persons and units; refresh the figures; row counts."""
+@dataclass
+class BasePlan:
+    """The base records of a district, made before anything is written."""
+
+    addresses: BaseAddresses
+    dwellings: BaseDwellings
+    persons: BasePersons
+    rng: np.random.Generator
+
+
+def plan_base(demo: DemoDistrict) -> BasePlan:
+    """Make the records and set the buildings' figures to what they count.
+
+    Called before the cells, courtyards and buildings are written, so every
+    figure the demo stores (building, courtyard, grid cell) is a sum of records:
+    a household is a flat with residents, a flat the residents did not reach
+    is vacant.
+    """
     b = demo.buildings
     rng = np.random.default_rng([demo.seed, 13])
     addr = make_addresses(b, rng)
+    flats = make_dwellings(b, addr, rng)
+    people = make_persons(b, flats, rng)
+    lived_in = np.bincount(people.dwelling, minlength=len(flats.use)) > 0
+    flats.use = np.where(lived_in, flats.use, 2)
+    building_of_flat = addr.building[flats.address]
+    n = len(b.households)
+    b.households = np.bincount(building_of_flat[lived_in], minlength=n).astype(int)
+    b.population = np.bincount(building_of_flat[people.dwelling], minlength=n).astype(int)
+    return BasePlan(addr, flats, people, rng)
+
+
+def write_base(conn: Connection, demo: DemoDistrict, plan: BasePlan) -> dict[str, int]:
+    """COPY addresses, dwellings, persons and units (the buildings are written); row counts."""
+    b, addr, flats, rng = demo.buildings, plan.addresses, plan.dwellings, plan.rng
     points = points_wgs84(
         np.array([g.representative_point().coords[0] for g in b.geoms]).reshape(-1, 2)
     )
@@ -49,17 +82,16 @@ def write_base(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
             ("id", "road", "number", "building_no", "unit_no", "full_text", "building_id",
              "courtyard_id", "geom"),
             (
-                (i + 1, ROADS[r], int(n), int(bn), int(u), t, int(k) + 1,
-                 None if yard[k] < 0 else int(yard[k]) + 1, points[k])
+                (i + 1, ROADS[r], n, bn, u, t, k + 1, None if yard[k] < 0 else int(yard[k]) + 1,
+                 points[k])
                 for i, (r, n, bn, u, t, k) in enumerate(
-                    zip(addr.road, addr.number, addr.building_no, addr.unit_no, addr.texts(),
-                        addr.building, strict=True)
+                    zip(addr.road.tolist(), addr.number.tolist(), addr.building_no.tolist(),
+                        addr.unit_no.tolist(), addr.texts(), addr.building.tolist(), strict=True)
                 )
             ),
         )
     }
     copy_rows(conn, "road_aliases", ("alias", "road"), ROAD_ALIASES)
-    flats = make_dwellings(b, addr, rng)
     area = np.round(rng.normal(78, 22, len(flats.floor)).clip(25, 220), 1)
     written["dwellings"] = copy_rows(
         conn,
@@ -68,10 +100,10 @@ def write_base(conn: Connection, demo: DemoDistrict) -> dict[str, int]:
         zip(np.arange(1, len(area) + 1).tolist(), (flats.address + 1).tolist(),
             flats.room.astype(str).tolist(), flats.floor.tolist(),
             [DWELLING_USES[u] for u in flats.use], area.tolist(), strict=True),
+        plain=True,
     )
-    written["persons"] = _write_persons(conn, demo, make_persons(b, flats, rng))
+    written["persons"] = _write_persons(conn, demo, plan.persons)
     written["units"] = _write_units(conn, demo, len(addr.road), points, addr.building, rng)
-    refresh_counts(conn)
     return written
 
 
@@ -86,26 +118,28 @@ def _write_persons(conn: Connection, demo: DemoDistrict, p: BasePersons) -> int:
     draw = rng.random((len(years), 3))
     now = demo.now.isoformat()
 
-    def flags(i: int) -> str:
-        out = {}
-        if age[i] >= 70 and alone[i]:
-            out["elderly_alone"] = "civil_affairs"
-        if age[i] < 18:
-            out["minor"] = "education"
-        if draw[i, 0] < 0.015:
-            out["disabled"] = "disabled"
-        if draw[i, 1] < 0.02:
-            out["low_income"] = "civil_affairs"
-        if draw[i, 2] < 0.01 and age[i] >= 25:
-            out["veteran"] = "veterans"
-        return "{" + ", ".join(f'"{k}": "{v}"' for k, v in out.items()) + "}"
-
+    rules = (
+        ("elderly_alone", "civil_affairs", (age >= 70) & alone),
+        ("minor", "education", age < 18),
+        ("disabled", "disabled", draw[:, 0] < 0.015),
+        ("low_income", "civil_affairs", draw[:, 1] < 0.02),
+        ("veteran", "veterans", (draw[:, 2] < 0.01) & (age >= 25)),
+    )
+    flags = ["{}"] * len(years)
+    parts: dict[int, list[str]] = {}
+    for flag, source, mask in rules:
+        for i in np.flatnonzero(mask).tolist():
+            parts.setdefault(i, []).append(f'"{flag}": "{source}"')
+    for i, items in parts.items():
+        flags[i] = "{" + ", ".join(items) + "}"
+    hmac_of = [keyed_hash(num, key) for num in numbers]
     rows = (
-        (i + 1, keyed_hash(num, key), mask_id(num), p.names[i], "M" if int(num[16]) % 2 else "F",
-         int(years[i]), None if p.phones[i] is None else keyed_hash(p.phones[i], key),
-         mask_phone(p.phones[i]), RESIDENCE_TYPES[p.residence[i]], int(p.dwelling[i]) + 1,
-         flags(i), now)
-        for i, num in enumerate(numbers)
+        (i + 1, hmac_of[i], mask_id(num), p.names[i], "F" if num[16] in "02468" else "M", y,
+         None if p.phones[i] is None else keyed_hash(p.phones[i], key), mask_phone(p.phones[i]),
+         RESIDENCE_TYPES[r], d + 1, flags[i], now)
+        for i, (num, y, r, d) in enumerate(
+            zip(numbers, years.tolist(), p.residence.tolist(), p.dwelling.tolist(), strict=True)
+        )
     )
     return copy_rows(
         conn,
@@ -113,6 +147,7 @@ def _write_persons(conn: Connection, demo: DemoDistrict, p: BasePersons) -> int:
         ("id", "id_hash", "id_masked", "name", "sex", "birth_year", "phone_hash", "phone_masked",
          "residence_type", "dwelling_id", "flags", "updated_at"),
         rows,
+        plain=True,
     )
 
 

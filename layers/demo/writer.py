@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from layers.demo.build import DemoDistrict, Progress
 from layers.demo.geoms import to_wgs84
 from layers.demo.outline import DISTRICT_CODE, DISTRICT_NAME
-from layers.demo.write_base import write_base
+from layers.demo.write_base import plan_base, write_base
 from layers.demo.write_cases import write_cases
 from layers.demo.write_places import write_devices, write_dwellings
 from layers.store.copy import copy_rows, reset_sequence
@@ -53,6 +53,7 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
     )
     written = _write_areas(conn, demo, district[0], streets, communities)
     report("wrote streets and communities")
+    base = plan_base(demo)  # the buildings' figures become what the records count
     valid_from = demo.now - timedelta(days=400)
     _write_first_revision(conn, valid_from)
     cell_ids = _write_cells(conn, demo, valid_from, dict(zip((1, 2, 3), cells, strict=True)))
@@ -60,7 +61,7 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
     report(f"wrote {written['grid_cells']:,} grid cells")
     written.update(write_dwellings(conn, demo))
     report(f"wrote {written['courtyards']:,} courtyards and {written['buildings']:,} buildings")
-    written.update(write_base(conn, demo))
+    written.update(write_base(conn, demo, base))
     report(f"wrote {written['persons']:,} persons in {written['dwellings']:,} dwellings")
     written.update(write_devices(conn, demo))
     report("wrote cameras, service points and workers")
