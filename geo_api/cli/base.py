@@ -20,8 +20,12 @@ class BaseClassOption(StrEnum):
 
 @app.command("import")
 def import_(
-    source: str = typer.Argument(..., help="The supplying source's code (police, civil_affairs, …)."),
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (UTF-8/GB18030) or XLSX."),
+    source: str = typer.Argument(
+        ..., help="The supplying source's code (police, civil_affairs, …)."
+    ),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="CSV (UTF-8/GB18030) or XLSX."
+    ),
     base_class: BaseClassOption = typer.Option(..., "--class", help="What the file holds."),
     rejects: Path = typer.Option(
         None, help="Where the rejected rows go (row, reason, detail) [default: FILE.rejects.csv]."
@@ -32,7 +36,7 @@ def import_(
 ) -> None:
     """Import one file, all or nothing; the same file twice imports nothing new."""
     from geo_api.settings import Settings
-    from layers.base_data.importing import FileRejected, ImportResult, import_file
+    from layers.base_data.importing import FileRejectedError, ImportResult, import_file
     from layers.base_data.rejects import rejects_csv
     from layers.core.now import system_clock
     from layers.core.roles import Role
@@ -45,11 +49,17 @@ def import_(
     try:
         with transaction(make_sessionmaker(engine)) as session:
             result = import_file(
-                session=session, source=source, base_class=base_class.value, name=file.name,
-                data=file.read_bytes(), actor="wangge base import", role=Role.ADMIN,
-                now=system_clock(), skip_rejects=skip_rejects,
+                session=session,
+                source=source,
+                base_class=base_class.value,
+                name=file.name,
+                data=file.read_bytes(),
+                actor="wangge base import",
+                role=Role.ADMIN,
+                now=system_clock(),
+                skip_rejects=skip_rejects,
             )
-    except FileRejected as exc:
+    except FileRejectedError as exc:
         rejects.write_bytes(rejects_csv(exc.result.rejects))
         typer.secho(f"{exc.message} (see {rejects})", fg="red", err=True)
         raise typer.Exit(2) from exc
@@ -61,7 +71,9 @@ def import_(
     if result.rejects:
         rejects.write_bytes(rejects_csv(result.rejects))
     for stage, seconds in result.stages.items():
-        typer.echo(f"  {stage:<16} {result.rows / max(seconds, 1e-9):>12,.0f} rows/s ({seconds:.2f} s)")
+        typer.echo(
+            f"  {stage:<16} {result.rows / max(seconds, 1e-9):>12,.0f} rows/s ({seconds:.2f} s)"
+        )
     typer.echo(
         f"{result.rows:,} rows ({result.encoding}): {result.created:,} created, "
         f"{result.merged:,} merged, {len(result.rejects):,} rejected"

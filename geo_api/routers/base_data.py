@@ -38,7 +38,12 @@ def persons(
     """ID numbers and phones come masked; grid workers find only the persons of their cell."""
     searcher = Searcher(principal.role, principal.name, principal.worker_id)
     found = search_people(
-        session=session, searcher=searcher, q=q, purpose=purpose, now=now, limit=limit,
+        session=session,
+        searcher=searcher,
+        q=q,
+        purpose=purpose,
+        now=now,
+        limit=limit,
         tolerance_m=settings.cases.locate_tolerance_m,
     )
     session.commit()  # the audit entry of the read
@@ -57,11 +62,15 @@ def figures(session: SessionDep, level: Annotated[int, Query(ge=1, le=3)] = 1) -
         table: int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
         for table in ("addresses", "dwellings", "persons", "units")
     }
-    cells = session.execute(
-        text(
-            "SELECT code, name, households, population FROM grid_cells"  # noqa: S608
-            f" WHERE level = :l AND {live()} ORDER BY code"
-        ),
-        {"l": level},
-    ).mappings().all()
+    cells = (
+        session.execute(
+            text(
+                "SELECT code, name, households, population FROM grid_cells"  # noqa: S608
+                f" WHERE level = :l AND {live()} ORDER BY code"
+            ),
+            {"l": level},
+        )
+        .mappings()
+        .all()
+    )
     return {"records": records, "level": level, "cells": [dict(c) for c in cells]}

@@ -1,1 +1,1 @@
-"""The base data where it meets the grid: geocoding to cells, figures per cell, intake by address."""
+"""The base data where it meets the grid: geocoding to cells, cell figures, people by cell."""

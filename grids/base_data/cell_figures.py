@@ -37,5 +37,7 @@ def refresh_cell_figures(*, session: Session, tolerance_m: float | None = None) 
     without_jit(session)
     located = locate_sql(points="SELECT id, geom AS pt FROM addresses")
     statement = _FIGURES.format(located=located, live=live("g2"))
-    result = session.execute(text(statement), {"tolerance_m": resolve_tolerance(tolerance_m)})
+    result = session.connection().execute(
+        text(statement), {"tolerance_m": resolve_tolerance(tolerance_m)}
+    )
     return int(result.rowcount or 0)

@@ -60,9 +60,15 @@ def geocode(
     found = _located(session, [m.address_id for m in matches], tolerance_m)
     return [
         Geocoded(
-            m.address_id, m.full_text, m.score, m.method, found[m.address_id]["lon"],
-            found[m.address_id]["lat"], found[m.address_id]["building"],
-            found[m.address_id]["courtyard_code"], found[m.address_id]["courtyard"],
+            m.address_id,
+            m.full_text,
+            m.score,
+            m.method,
+            found[m.address_id]["lon"],
+            found[m.address_id]["lat"],
+            found[m.address_id]["building"],
+            found[m.address_id]["courtyard_code"],
+            found[m.address_id]["courtyard"],
             found[m.address_id]["location"],
         )
         for m in matches
@@ -83,9 +89,17 @@ def reverse_geocode(
     found = _located(session, [r.id for r in rows], tolerance_m)
     out = [
         Geocoded(
-            r.id, r.full_text, 1.0, "nearest", found[r.id]["lon"], found[r.id]["lat"],
-            found[r.id]["building"], found[r.id]["courtyard_code"], found[r.id]["courtyard"],
-            found[r.id]["location"], round(float(r.d), 1),
+            r.id,
+            r.full_text,
+            1.0,
+            "nearest",
+            found[r.id]["lon"],
+            found[r.id]["lat"],
+            found[r.id]["building"],
+            found[r.id]["courtyard_code"],
+            found[r.id]["courtyard"],
+            found[r.id]["location"],
+            round(float(r.d), 1),
         )
         for r in rows
     ]

@@ -68,8 +68,14 @@ def _worker_cell(session: Session, searcher: Searcher) -> tuple[int, str]:
 
 
 def search_people(
-    *, session: Session, searcher: Searcher, q: str, purpose: str, now: datetime,
-    limit: int = 20, tolerance_m: float | None = None,
+    *,
+    session: Session,
+    searcher: Searcher,
+    q: str,
+    purpose: str,
+    now: datetime,
+    limit: int = 20,
+    tolerance_m: float | None = None,
 ) -> list[dict[str, Any]]:
     """The persons `q` names whom `searcher` may see, each with their address and grid cell."""
     if searcher.role == Role.PLANNER:
@@ -93,9 +99,19 @@ def search_people(
     if found:
         runs = id_ranges(p["id"] for p in found)
         record(
-            session=session, actor=searcher.name, role=searcher.role, action=PERSON_READ,
-            entity="persons", entity_id=found[0]["id"] if len(found) == 1 else None, at=now,
-            data={"face": "base_persons_search", "purpose": purpose.strip(), "query_kind": kind,
-                  "id_ranges": runs, "fields": ["name", "id_masked", "phone_masked", "address"]},
+            session=session,
+            actor=searcher.name,
+            role=searcher.role,
+            action=PERSON_READ,
+            entity="persons",
+            entity_id=found[0]["id"] if len(found) == 1 else None,
+            at=now,
+            data={
+                "face": "base_persons_search",
+                "purpose": purpose.strip(),
+                "query_kind": kind,
+                "id_ranges": runs,
+                "fields": ["name", "id_masked", "phone_masked", "address"],
+            },
         )
     return found

@@ -18,8 +18,8 @@ import hashlib
 import json
 import secrets
 from dataclasses import asdict, dataclass, replace
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError

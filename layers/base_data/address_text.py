@@ -39,7 +39,10 @@ _UNIT_OF = {"十": 10, "百": 100, "千": 1000}
 # road names keep theirs (二环路, 一环路东三段, 北站东一路).
 _NUMERAL_RUN = re.compile(f"([{_NUMERAL}]+)(?=号|栋|单元|楼|层|室|户)")
 _DASHED = re.compile(r"(\d+)号(\d+)-(\d+)(?:-(\d+))?$")
-_TAIL = r"(?P<number>\d+)号(?:(?P<building>\d+)栋)?(?:(?P<unit>\d+)单元)?(?:(?P<room>\d+)(?:室|号|户)?)?$"
+_TAIL = (
+    r"(?P<number>\d+)号(?:(?P<building>\d+)栋)?(?:(?P<unit>\d+)单元)?"
+    r"(?:(?P<room>\d+)(?:室|号|户)?)?$"
+)
 _PARSE = re.compile(r"^(?P<road>.+?(?:路|街|大道|巷|段|道))" + _TAIL)
 _LOOSE = re.compile(r"^(?P<road>\D+?)" + _TAIL)
 """A road of no known shape (a typo in its last character): matched to a known road later."""

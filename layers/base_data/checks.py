@@ -32,7 +32,7 @@ from layers.tables.units import UNIT_CLASSES
 _DATE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?$")
 
 
-class Rejected(Exception):
+class RowRejectedError(Exception):
     """A row is refused: `reason` (a code) and a human `detail`."""
 
     def __init__(self, reason: str, detail: str) -> None:
@@ -63,46 +63,48 @@ def reported_at(rec: dict[str, str], now: datetime) -> datetime:
             raise ValueError(raw)
         day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError as exc:
-        raise Rejected("impossible_date", f"no such date: {raw!r}") from exc
+        raise RowRejectedError("impossible_date", f"no such date: {raw!r}") from exc
     moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
     if moment > now or day.year < 1900:
-        raise Rejected("impossible_date", f"date out of range: {raw!r}")
+        raise RowRejectedError("impossible_date", f"date out of range: {raw!r}")
     return moment
 
 
-def address_of(book: AddressBook, rec: dict[str, str], required: bool = True) -> tuple[int | None, str | None]:
+def address_of(
+    book: AddressBook, rec: dict[str, str], required: bool = True
+) -> tuple[int | None, str | None]:
     """The matched standard address id and the room written after it."""
     raw = rec.get("address")
     if not raw:
         if required:
-            raise Rejected("missing_field", "no address")
+            raise RowRejectedError("missing_field", "no address")
         return None, None
-    match, parts, wanted = book.match(raw)
+    match, parts, _ = book.match(raw)
     if match is not None:
         return match.address_id, parts.room if parts else None
     if parts is None:
-        raise Rejected("unparseable_address", f"no road and house number in {raw!r}")
+        raise RowRejectedError("unparseable_address", f"no road and house number in {raw!r}")
     if parts.road not in book.roads:
-        raise Rejected("unknown_road", f"no road {parts.road!r} (nor an old name of one)")
-    raise Rejected("unmatched_address", f"no standard address {parts.standard!r}")
+        raise RowRejectedError("unknown_road", f"no road {parts.road!r} (nor an old name of one)")
+    raise RowRejectedError("unmatched_address", f"no standard address {parts.standard!r}")
 
 
 def _coded(rec: dict[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
     value = rec.get(name)
     if value is not None and value not in allowed:
-        raise Rejected("unknown_value", f"{name} {value!r} is none of {', '.join(allowed)}")
+        raise RowRejectedError("unknown_value", f"{name} {value!r} is none of {', '.join(allowed)}")
     return value
 
 
 def person(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> Record:
     """A person row: hashed ID (birth year and sex from it), masked forms, the dwelling's room."""
     if not rec.get("id_number") or not rec.get("name"):
-        raise Rejected("missing_field", "a person needs a name and an ID number")
+        raise RowRejectedError("missing_field", "a person needs a name and an ID number")
     number = clean_id(rec["id_number"])
     problem = id_problem(number)
     if problem is not None:
         shown = mask_id(number) if len(number) == 18 else "*" * len(number)
-        raise Rejected(problem, f"ID number {shown} is not valid ({problem})")
+        raise RowRejectedError(problem, f"ID number {shown} is not valid ({problem})")
     at = reported_at(rec, now)
     address_id, room = address_of(book, rec)
     year, sex = id_facts(number)
@@ -126,7 +128,8 @@ def person(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> R
     }
     attrs = {k: values[k] for k in ("name", "id_masked", "phone_masked", "residence_type", "flag")}
     attrs["address"] = book.text_of.get(address_id or 0)
-    return Record(row, values, address_id, {k: v for k, v in attrs.items() if v}, values["id_hash"])
+    kept = {k: v for k, v in attrs.items() if v}
+    return Record(row, values, address_id, kept, str(values["id_hash"]))
 
 
 def dwelling(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> Record:
@@ -134,13 +137,13 @@ def dwelling(book: AddressBook, rec: dict[str, str], row: int, now: datetime) ->
     at = reported_at(rec, now)
     address_id, room = address_of(book, rec)
     if not room:
-        raise Rejected("missing_field", "a dwelling's address needs its room (…单元201室)")
+        raise RowRejectedError("missing_field", "a dwelling's address needs its room (…单元201室)")
     use = _coded(rec, "use", DWELLING_USES) or "self_occupied"
     try:
         floor = int(rec["floor"]) if rec.get("floor") else None
         area = float(rec["area_m2"]) if rec.get("area_m2") else None
     except ValueError as exc:
-        raise Rejected("unknown_value", f"floor or area is not a number: {exc}") from exc
+        raise RowRejectedError("unknown_value", f"floor or area is not a number: {exc}") from exc
     values = {"room": room, "floor": floor, "use": use, "area_m2": area, "reported_at": at}
     attrs = {"room": room, "use": use, "floor": floor, "area_m2": area}
     return Record(row, values, address_id, attrs, f"{address_id}:{room}")
@@ -149,7 +152,7 @@ def dwelling(book: AddressBook, rec: dict[str, str], row: int, now: datetime) ->
 def unit(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> Record:
     """A unit row: name, class, licence number (the key), contact, address."""
     if not rec.get("name") or not rec.get("licence_no"):
-        raise Rejected("missing_field", "a unit needs a name and a licence number")
+        raise RowRejectedError("missing_field", "a unit needs a name and a licence number")
     at = reported_at(rec, now)
     cls = _coded(rec, "class", UNIT_CLASSES) or "company"
     address_id, _ = address_of(book, rec)
@@ -162,4 +165,4 @@ def unit(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> Rec
         "reported_at": at,
     }
     attrs = {"name": rec["name"], "class": cls, "address": book.text_of.get(address_id or 0)}
-    return Record(row, values, address_id, attrs, values["licence_no"])
+    return Record(row, values, address_id, attrs, str(values["licence_no"]))

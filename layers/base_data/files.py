@@ -44,9 +44,7 @@ def mapping_for(source: str, base_class: str, path: Path | None = None) -> Mappi
     doc = tomllib.loads((path or MappingSettings().base_mappings).read_text("utf-8"))
     table = doc.get(source, {}).get(base_class) or doc.get("default", {}).get(base_class)
     if table is None:
-        raise InvalidInputError(
-            f"no column mapping for {source}.{base_class}", code="no_mapping"
-        )
+        raise InvalidInputError(f"no column mapping for {source}.{base_class}", code="no_mapping")
     return Mapping(dict(table["columns"]), {k: dict(v) for k, v in table.get("values", {}).items()})
 
 
@@ -78,9 +76,7 @@ def read_table(name: str, data: bytes) -> tuple[list[str], list[list[str]], str]
     return header, [row for row in reader if any(cell.strip() for cell in row)], encoding
 
 
-def mapped_rows(
-    header: list[str], rows: list[list[str]], mapping: Mapping
-) -> list[dict[str, str]]:
+def mapped_rows(header: list[str], rows: list[list[str]], mapping: Mapping) -> list[dict[str, str]]:
     """Each row as field → value (words mapped to codes; unmapped columns dropped)."""
     fields = [mapping.columns.get(h) for h in header]
     if not any(fields):

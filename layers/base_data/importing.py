@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from layers.base_data import checks, writers
-from layers.base_data.checks import Record, Rejected
+from layers.base_data.checks import Record, RowRejectedError
 from layers.base_data.figures import refresh_counts
 from layers.base_data.files import mapped_rows, mapping_for, read_table
 from layers.base_data.matching import AddressBook
@@ -55,7 +55,7 @@ class ImportResult:
     stages: dict[str, float] = field(default_factory=dict)
 
 
-class FileRejected(UnprocessableError):
+class FileRejectedError(UnprocessableError):
     """Rows of the file failed their checks; nothing was written (`result` names them)."""
 
     result: ImportResult
@@ -69,7 +69,10 @@ def _source(session: Session, code: str) -> tuple[int, str]:
 
 
 def _check_rows(
-    session: Session, base_class: str, recs: list[dict[str, str]], now: datetime,
+    session: Session,
+    base_class: str,
+    recs: list[dict[str, str]],
+    now: datetime,
     result: ImportResult,
 ) -> list[Record]:
     book = AddressBook(session)
@@ -79,12 +82,37 @@ def _check_rows(
         try:
             checked = CHECKS[base_class](book, rec, row, now)
             if checked.key in seen:
-                raise Rejected("duplicate_in_file", f"the same record as row {seen[checked.key]}")
+                raise RowRejectedError(
+                    "duplicate_in_file", f"the same record as row {seen[checked.key]}"
+                )
             seen[checked.key] = row
             good.append(checked)
-        except Rejected as exc:
+        except RowRejectedError as exc:
             result.rejects.append((row, exc.reason, exc.detail))
     return good
+
+
+def _imported_before(session: Session, source_id: int, base_class: str, digest: str) -> bool:
+    return (
+        session.execute(
+            text(
+                "SELECT 1 FROM base_imports"
+                " WHERE source_id = :s AND base_class = :c AND sha256 = :h"
+            ),
+            {"s": source_id, "c": base_class, "h": digest},
+        ).first()
+        is not None
+    )
+
+
+def _rejected(result: ImportResult) -> FileRejectedError:
+    error = FileRejectedError(
+        f"{len(result.rejects)} of {result.rows} rows were rejected; nothing was imported",
+        code="rows_rejected",
+        rejects=len(result.rejects),
+    )
+    error.result = result
+    return error
 
 
 def import_file(
@@ -107,11 +135,7 @@ def import_file(
     src = _source(session, source)
     digest = hashlib.sha256(data).hexdigest()
     result = ImportResult()
-    done = session.execute(
-        text("SELECT 1 FROM base_imports WHERE source_id = :s AND base_class = :c AND sha256 = :h"),
-        {"s": src[0], "c": base_class, "h": digest},
-    ).first()
-    if done is not None:
+    if _imported_before(session, src[0], base_class, digest):
         result.already = True
         return result
     started = time.perf_counter()
@@ -123,20 +147,50 @@ def import_file(
     good = _check_rows(session, base_class, recs, now, result)
     result.stages["check_and_match"] = time.perf_counter() - started
     if result.rejects and not skip_rejects:
-        error = FileRejected(
-            f"{len(result.rejects)} of {len(recs)} rows were rejected; nothing was imported",
-            code="rows_rejected",
-            rejects=len(result.rejects),
-        )
-        error.result = result
-        raise error
+        raise _rejected(result)
+    import_id = _write(session, src, base_class, (digest, name), good, result, now)
+    audit(
+        session=session,
+        actor=actor,
+        role=role,
+        action="base_import",
+        entity="base_imports",
+        entity_id=import_id,
+        at=now,
+        data={
+            "source": source,
+            "class": base_class,
+            "file": name,
+            "rows": len(recs),
+            "created": result.created,
+            "merged": result.merged,
+            "rejected": len(result.rejects),
+        },
+    )
+    session.execute(
+        text("UPDATE base_imports SET created = :c, merged = :m, actor = :a WHERE id = :i"),
+        {"c": result.created, "m": result.merged, "a": actor, "i": import_id},
+    )
+    return result
+
+
+def _write(
+    session: Session,
+    src: tuple[int, str],
+    base_class: str,
+    file: tuple[str, str],
+    good: list[Record],
+    result: ImportResult,
+    now: datetime,
+) -> int:
+    """Record the file, write its records, recount the figures; the import's id."""
     started = time.perf_counter()
     import_id = session.execute(
         text(
             "INSERT INTO base_imports (source_id, base_class, sha256, file_name, rows, created,"
-            " merged, actor, imported_at) VALUES (:s, :c, :h, :n, :r, 0, 0, :a, :t) RETURNING id"
+            " merged, actor, imported_at) VALUES (:s, :c, :h, :n, :r, 0, 0, '', :t) RETURNING id"
         ),
-        {"s": src[0], "c": base_class, "h": digest, "n": name, "r": len(recs), "a": actor, "t": now},
+        {"s": src[0], "c": base_class, "h": file[0], "n": file[1], "r": result.rows, "t": now},
     ).scalar_one()
     conn = session.connection()
     result.created, result.merged = WRITERS[base_class](conn, good, src, import_id)
@@ -145,15 +199,4 @@ def import_file(
     if base_class == "persons":  # people moved in and out: the buildings they left count too
         refresh_counts(conn)
     result.stages["figures"] = time.perf_counter() - started
-    session.execute(
-        text("UPDATE base_imports SET created = :c, merged = :m WHERE id = :i"),
-        {"c": result.created, "m": result.merged, "i": import_id},
-    )
-    audit(
-        session=session, actor=actor, role=role, action="base_import", entity="base_imports",
-        entity_id=import_id, at=now,
-        data={"source": source, "class": base_class, "file": name, "rows": len(recs),
-              "created": result.created, "merged": result.merged,
-              "rejected": len(result.rejects)},
-    )
-    return result
+    return int(import_id)

@@ -140,7 +140,9 @@ class AddressBook:
                 if found is not None:
                     fuzzy_hit = Match(found.address_id, found.full_text, found.score * 0.8, "fuzzy")
                     return fuzzy_hit, replace(parts, road=road), wanted
-            if parts.road not in self.roads:  # no such road: the shared tail (…号1栋1单元) is no match
+            if (
+                parts.road not in self.roads
+            ):  # no such road: the shared tail (…号1栋1单元) is no match
                 return None, parts, wanted
         fuzzy = _fuzzy(self.session, parts.standard if parts else wanted, 1)
         return (fuzzy[0] if fuzzy else None), parts, wanted

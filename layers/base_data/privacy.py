@@ -34,7 +34,8 @@ class BaseDataSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WANGGE_", extra="ignore")
 
     base_data_key: SecretStr | None = Field(
-        default=None, description="HMAC key of ID numbers and phones (else $WANGGE_HOME/base-data.key)."
+        default=None,
+        description="HMAC key of ID numbers and phones (else $WANGGE_HOME/base-data.key).",
     )
     home: Path = Field(default=Path("~/.wangge"), description="Where the key file is kept.")
 

@@ -16,8 +16,21 @@ from layers.store.copy import copy_rows
 from layers.tables.units import KEY_PLACE_CLASSES
 
 _PERSON_COLUMNS = (
-    "row_no", "id_hash", "id_masked", "name", "sex", "birth_year", "phone_hash", "phone_masked",
-    "residence_type", "default_residence", "address_id", "room", "flag", "reported_at", "attrs",
+    "row_no",
+    "id_hash",
+    "id_masked",
+    "name",
+    "sex",
+    "birth_year",
+    "phone_hash",
+    "phone_masked",
+    "residence_type",
+    "default_residence",
+    "address_id",
+    "room",
+    "flag",
+    "reported_at",
+    "attrs",
 )
 _PERSONS_SQL = (
     # The dwelling named by address and room, made when the housing data has not got it yet.
@@ -26,7 +39,8 @@ _PERSONS_SQL = (
     """ALTER TABLE tmp_rows ADD COLUMN dwelling_id int, ADD COLUMN known boolean""",
     """UPDATE tmp_rows t SET dwelling_id = w.id FROM dwellings w
     WHERE w.address_id = t.address_id AND w.room = t.room""",
-    """UPDATE tmp_rows t SET known = EXISTS (SELECT 1 FROM persons p WHERE p.id_hash = t.id_hash)""",
+    """UPDATE tmp_rows t SET known = EXISTS
+      (SELECT 1 FROM persons p WHERE p.id_hash = t.id_hash)""",
     """INSERT INTO persons (id_hash, id_masked, name, sex, birth_year, phone_hash, phone_masked,
       residence_type, dwelling_id, flags, updated_at)
     SELECT id_hash, id_masked, name, sex, birth_year, phone_hash, phone_masked,
@@ -51,7 +65,9 @@ def _temp(conn: Connection, columns: str) -> None:
 
 def _counts(conn: Connection) -> tuple[int, int]:
     row = conn.execute(
-        text("SELECT count(*) FILTER (WHERE NOT known), count(*) FILTER (WHERE known) FROM tmp_rows")
+        text(
+            "SELECT count(*) FILTER (WHERE NOT known), count(*) FILTER (WHERE known) FROM tmp_rows"
+        )
     ).one()
     return int(row[0]), int(row[1])
 
@@ -71,15 +87,22 @@ def write_persons(
         "tmp_rows",
         _PERSON_COLUMNS,
         (
-            (r.row, *(r.values[c] for c in _PERSON_COLUMNS[1:10]), r.address_id, r.values["room"],
-             r.values["flag"], r.values["reported_at"], r.attrs)
+            (
+                r.row,
+                *(r.values[c] for c in _PERSON_COLUMNS[1:10]),
+                r.address_id,
+                r.values["room"],
+                r.values["flag"],
+                r.values["reported_at"],
+                r.attrs,
+            )
             for r in records
         ),
     )
     params = {"source": source[1], "source_id": source[0], "import_id": import_id}
     for statement in _PERSONS_SQL:
         conn.execute(text(statement), params)
-        if statement.lstrip().startswith("UPDATE tmp_rows t SET known"):
+        if statement.lstrip().startswith("UPDATE tmp_rows t SET known"):  # before the INSERT
             counts = _counts(conn)
     return counts
 
@@ -98,8 +121,16 @@ def write_dwellings(
         "tmp_rows",
         ("row_no", "address_id", "room", "floor", "use", "area_m2", "reported_at", "attrs"),
         (
-            (r.row, r.address_id, r.values["room"], r.values["floor"], r.values["use"],
-             r.values["area_m2"], r.values["reported_at"], r.attrs)
+            (
+                r.row,
+                r.address_id,
+                r.values["room"],
+                r.values["floor"],
+                r.values["use"],
+                r.values["area_m2"],
+                r.values["reported_at"],
+                r.attrs,
+            )
             for r in records
         ),
     )
@@ -119,8 +150,13 @@ def write_dwellings(
             " dwellings.area_m2)"
         )
     )
-    _provenance(conn, "dwellings", "JOIN dwellings e ON e.address_id = t.address_id"
-                " AND e.room = t.room", source[0], import_id)
+    _provenance(
+        conn,
+        "dwellings",
+        "JOIN dwellings e ON e.address_id = t.address_id AND e.room = t.room",
+        source[0],
+        import_id,
+    )
     return counts
 
 
@@ -138,12 +174,16 @@ def write_units(
         conn,
         "tmp_rows",
         ("row_no", *cols, "address_id", "reported_at", "attrs"),
-        ((r.row, *(r.values[c] for c in cols), r.address_id, r.values["reported_at"], r.attrs)
-         for r in records),
+        (
+            (r.row, *(r.values[c] for c in cols), r.address_id, r.values["reported_at"], r.attrs)
+            for r in records
+        ),
     )
     conn.execute(
-        text("UPDATE tmp_rows t SET known = EXISTS (SELECT 1 FROM units u"
-             " WHERE u.licence_no = t.licence_no)")
+        text(
+            "UPDATE tmp_rows t SET known = EXISTS (SELECT 1 FROM units u"
+            " WHERE u.licence_no = t.licence_no)"
+        )
     )
     counts = _counts(conn)
     conn.execute(
@@ -167,7 +207,8 @@ def _provenance(conn: Connection, entity: str, join: str, source_id: int, import
     conn.execute(
         text(
             "INSERT INTO base_provenance (entity, entity_id, source_id, import_id, attrs,"  # noqa: S608
-            f" reported_at) SELECT :entity, e.id, :s, :i, t.attrs, t.reported_at FROM tmp_rows t {join}"
+            " reported_at) SELECT :entity, e.id, :s, :i, t.attrs, t.reported_at"
+            f" FROM tmp_rows t {join}"
         ),
         {"entity": entity, "s": source_id, "i": import_id},
     )

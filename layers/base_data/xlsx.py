@@ -17,6 +17,17 @@ from layers.core.errors import InvalidInputError
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 _COL = re.compile(r"^([A-Z]+)")
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_RELS_TYPE = "application/vnd.openxmlformats-package.relationships+xml"
+_SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+def _relationship(kind: str, target: str) -> str:
+    return (
+        f'<Relationships xmlns="{_PKG}/relationships">'
+        f'<Relationship Id="rId1" Type="{_DOC_RELS}/{kind}" Target="{target}"/></Relationships>'
+    )
 
 
 def _column(ref: str) -> int:
@@ -35,8 +46,10 @@ def read_xlsx(data: bytes) -> list[list[str]]:
             shared = []
             if "xl/sharedStrings.xml" in names:
                 root = ET.fromstring(z.read("xl/sharedStrings.xml"))
-                shared = ["".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t"))
-                          for si in root.findall("m:si", _NS)]
+                shared = [
+                    "".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t"))
+                    for si in root.findall("m:si", _NS)
+                ]
             sheet = sorted(n for n in names if n.startswith("xl/worksheets/sheet"))[0]
             root = ET.fromstring(z.read(sheet))
     except (zipfile.BadZipFile, IndexError, KeyError, ET.ParseError) as exc:
@@ -61,35 +74,29 @@ def read_xlsx(data: bytes) -> list[list[str]]:
 def write_xlsx(rows: list[list[str]]) -> bytes:
     """A one-sheet XLSX of string cells (inline strings)."""
     body = "".join(
-        "<row>" + "".join(
-            f'<c t="inlineStr"><is><t>{escape(str(v))}</t></is></c>' for v in row
-        ) + "</row>"
+        "<row>"
+        + "".join(f'<c t="inlineStr"><is><t>{escape(str(v))}</t></is></c>' for v in row)
+        + "</row>"
         for row in rows
     )
     parts = {
         "[Content_Types].xml": (
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'<Types xmlns="{_PKG}/content-types">'
+            f'<Default Extension="rels" ContentType="{_RELS_TYPE}"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            "</Types>"
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_SHEET_TYPE}.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{_SHEET_TYPE}.worksheet+xml"/></Types>'
         ),
-        "_rels/.rels": (
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>"
-        ),
+        "_rels/.rels": _relationship("officeDocument", "xl/workbook.xml"),
         "xl/workbook.xml": (
-            f'<workbook xmlns="{_NS["m"]}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<workbook xmlns="{_NS["m"]}" xmlns:r="{_DOC_RELS}">'
             '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
         ),
-        "xl/_rels/workbook.xml.rels": (
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-            "</Relationships>"
+        "xl/_rels/workbook.xml.rels": _relationship("worksheet", "worksheets/sheet1.xml"),
+        "xl/worksheets/sheet1.xml": (
+            f'<worksheet xmlns="{_NS["m"]}"><sheetData>{body}</sheetData></worksheet>'
         ),
-        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{_NS["m"]}"><sheetData>{body}</sheetData></worksheet>',
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:

@@ -47,7 +47,13 @@ def _wide(s: str) -> str:
 
 def messy(row: dict, kind: str, aliases: dict[str, str], rng: np.random.Generator) -> str:
     """`row`'s address (road, number, building_no, unit_no, room) written the `kind` way."""
-    road, n, b, u, room = row["road"], row["number"], row["building_no"], row["unit_no"], row["room"]
+    road, n, b, u, room = (
+        row["road"],
+        row["number"],
+        row["building_no"],
+        row["unit_no"],
+        row["room"],
+    )
     std = f"{road}{n}号{b}栋{u}单元{room}室"
     if kind == "wide":
         return _wide(std)
@@ -65,7 +71,7 @@ def messy(row: dict, kind: str, aliases: dict[str, str], rng: np.random.Generato
         spots = [i for i, ch in enumerate(road) if ch in _TYPO]
         if spots:
             i = spots[int(rng.integers(len(spots)))]
-            return f"{road[:i]}{_TYPO[road[i]]}{road[i + 1:]}{n}号{b}栋{u}单元{room}室"
+            return f"{road[:i]}{_TYPO[road[i]]}{road[i + 1 :]}{n}号{b}栋{u}单元{room}室"
     if kind == "nowhere":
         return f"火星{_ZH[int(rng.integers(1, 10))]}路{n}号{b}栋{u}单元{room}室"
     return std
@@ -102,7 +108,9 @@ def department_files(
     """The police and civil affairs persons files, deterministic for (`seed`, `fraction`)."""
     rng = np.random.default_rng([seed, 110])
     people, numbers = _people(conn, seed, now_year)
-    aliases = {road: alias for alias, road in conn.execute(text("SELECT alias, road FROM road_aliases"))}
+    aliases = {
+        road: alias for alias, road in conn.execute(text("SELECT alias, road FROM road_aliases"))
+    }
     pick = np.flatnonzero(rng.random(len(people)) < fraction)
     police = DepartmentFile("police_persons.csv", b"")
     body = []
@@ -112,17 +120,38 @@ def department_files(
         address = messy(p, kind, aliases, rng)
         police.truth.append(None if kind == "nowhere" else p["address_id"])
         police.mess.append(kind)
-        body.append([p["name"], numbers[p["id"] - 1], "", address,
-                     _RESIDENCE_WORD[p["residence_type"]], f"{now_year - 1}-06-30"])
-    police.data = _write("gb18030", ["姓名", "公民身份号码", "联系电话", "居住地址", "人员类别", "登记日期"], body)
-    flagged = [i for i in pick if people[i]["flags"].get("low_income") or people[i]["flags"].get("elderly_alone")]
+        body.append(
+            [
+                p["name"],
+                numbers[p["id"] - 1],
+                "",
+                address,
+                _RESIDENCE_WORD[p["residence_type"]],
+                f"{now_year - 1}-06-30",
+            ]
+        )
+    police.data = _write(
+        "gb18030", ["姓名", "公民身份号码", "联系电话", "居住地址", "人员类别", "登记日期"], body
+    )
+    flagged = [
+        i
+        for i in pick
+        if people[i]["flags"].get("low_income") or people[i]["flags"].get("elderly_alone")
+    ]
     civil = DepartmentFile("civil_affairs_persons.xlsx", b"")
     body = []
     for i in flagged:
         p = people[i]
         word = "低保" if p["flags"].get("low_income") else "独居老人"
-        body.append([p["name"], numbers[p["id"] - 1], messy(p, "prefix", aliases, rng), word,
-                     f"{now_year - 1}-09-01"])
+        body.append(
+            [
+                p["name"],
+                numbers[p["id"] - 1],
+                messy(p, "prefix", aliases, rng),
+                word,
+                f"{now_year - 1}-09-01",
+            ]
+        )
         civil.truth.append(p["address_id"])
         civil.mess.append("prefix")
     civil.data = _write("xlsx", ["姓名", "身份证号", "住址", "救助类别", "认定日期"], body)

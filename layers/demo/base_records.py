@@ -41,7 +41,9 @@ class BaseAddresses:
         """The standard addresses (`崔家店路140号3栋2单元`)."""
         return [
             f"{ROADS[r]}{n}号{b}栋{u}单元"
-            for r, n, b, u in zip(self.road, self.number, self.building_no, self.unit_no, strict=True)
+            for r, n, b, u in zip(
+                self.road, self.number, self.building_no, self.unit_no, strict=True
+            )
         ]
 
 
@@ -69,7 +71,7 @@ def make_addresses(b: Buildings, rng: np.random.Generator) -> BaseAddresses:
     """Courtyards and loose buildings get a road and an odd house number; 单元 by footprint."""
     n = len(b.geoms)
     group = np.where(b.courtyard >= 0, b.courtyard, b.courtyard.max() + 1 + np.arange(n))
-    groups, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+    groups, inverse = np.unique(group, return_inverse=True)
     road_of_group = rng.integers(0, len(ROADS), len(groups))
     order = np.lexsort((np.arange(len(groups)), road_of_group))
     seq = np.empty(len(groups), dtype=int)
@@ -85,9 +87,11 @@ def make_addresses(b: Buildings, rng: np.random.Generator) -> BaseAddresses:
     if len(groups) >= 5000:  # the same numbering, vectorised for the full district
         sorter = np.argsort(inverse, kind="stable")
         starts = np.searchsorted(inverse[sorter], np.arange(len(groups)))
-        building_no[sorter] = np.arange(n) - np.repeat(starts, np.bincount(inverse))[
-            np.argsort(np.argsort(sorter))[sorter]
-        ] + 1
+        building_no[sorter] = (
+            np.arange(n)
+            - np.repeat(starts, np.bincount(inverse))[np.argsort(np.argsort(sorter))[sorter]]
+            + 1
+        )
     # 单元 by footprint: a slab of 12 × 28–60 m has 2–4 stairwells, a tower one.
     area = np.array([g.area for g in b.geoms])
     units = np.clip(np.round(area / 180.0), 1, 4).astype(int)
@@ -123,7 +127,7 @@ def make_persons(b: Buildings, d: BaseDwellings, rng: np.random.Generator) -> Ba
     occupied = np.flatnonzero(d.use != 2)
     per_building = b.households
     pop = b.population
-    # Flats of a building are consecutive: flat j of building i gets ⌊p/h⌋ (+1 for the first p mod h).
+    # A building's flats are consecutive: flat j gets ⌊p/h⌋ (+1 for the first p mod h).
     bld = np.repeat(np.arange(len(pop)), per_building)
     j = np.arange(len(bld)) - np.repeat(np.cumsum(per_building) - per_building, per_building)
     h = per_building[bld]

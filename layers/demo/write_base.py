@@ -26,16 +26,19 @@ from layers.demo.base_records import (
     make_persons,
 )
 from layers.demo.build import DemoDistrict
+from layers.demo.dwellings import Buildings
 from layers.demo.geoms import points_wgs84
 from layers.demo.names import ROADS, person_names, phone_numbers
 from layers.store.copy import copy_rows
 from layers.tables.dwellings import DWELLING_USES
-from layers.tables.persons import RESIDENCE_TYPES
 from layers.tables.personal_data import mask_phone
+from layers.tables.persons import RESIDENCE_TYPES
 from layers.tables.units import KEY_PLACE_CLASSES, UNIT_CLASSES
 
 ROAD_ALIASES = (("老崔家店路", "崔家店路"), ("建设巷", "建设路"), ("府青公路", "府青路"))
 """Old road names (道路曾用名) the demo's department files still use."""
+
+
 @dataclass
 class BasePlan:
     """The base records of a district, made before anything is written."""
@@ -74,32 +77,22 @@ def write_base(conn: Connection, demo: DemoDistrict, plan: BasePlan) -> dict[str
     points = points_wgs84(
         np.array([g.representative_point().coords[0] for g in b.geoms]).reshape(-1, 2)
     )
-    yard = b.courtyard
-    written = {
-        "addresses": copy_rows(
-            conn,
-            "addresses",
-            ("id", "road", "number", "building_no", "unit_no", "full_text", "building_id",
-             "courtyard_id", "geom"),
-            (
-                (i + 1, ROADS[r], n, bn, u, t, k + 1, None if yard[k] < 0 else int(yard[k]) + 1,
-                 points[k])
-                for i, (r, n, bn, u, t, k) in enumerate(
-                    zip(addr.road.tolist(), addr.number.tolist(), addr.building_no.tolist(),
-                        addr.unit_no.tolist(), addr.texts(), addr.building.tolist(), strict=True)
-                )
-            ),
-        )
-    }
+    written = {"addresses": _write_addresses(conn, b, addr, points)}
     copy_rows(conn, "road_aliases", ("alias", "road"), ROAD_ALIASES)
     area = np.round(rng.normal(78, 22, len(flats.floor)).clip(25, 220), 1)
     written["dwellings"] = copy_rows(
         conn,
         "dwellings",
         ("id", "address_id", "room", "floor", "use", "area_m2"),
-        zip(np.arange(1, len(area) + 1).tolist(), (flats.address + 1).tolist(),
-            flats.room.astype(str).tolist(), flats.floor.tolist(),
-            [DWELLING_USES[u] for u in flats.use], area.tolist(), strict=True),
+        zip(
+            np.arange(1, len(area) + 1).tolist(),
+            (flats.address + 1).tolist(),
+            flats.room.astype(str).tolist(),
+            flats.floor.tolist(),
+            [DWELLING_USES[u] for u in flats.use],
+            area.tolist(),
+            strict=True,
+        ),
         plain=True,
     )
     written["persons"] = _write_persons(conn, demo, plan.persons)
@@ -107,17 +100,110 @@ def write_base(conn: Connection, demo: DemoDistrict, plan: BasePlan) -> dict[str
     return written
 
 
+def _write_addresses(conn: Connection, b: Buildings, addr: BaseAddresses, points: list[Any]) -> int:
+    """One standard address per 单元, at its building's entrance point."""
+    yard = b.courtyard
+    return copy_rows(
+        conn,
+        "addresses",
+        (
+            "id",
+            "road",
+            "number",
+            "building_no",
+            "unit_no",
+            "full_text",
+            "building_id",
+            "courtyard_id",
+            "geom",
+        ),
+        (
+            (
+                i + 1,
+                ROADS[r],
+                n,
+                bn,
+                u,
+                t,
+                k + 1,
+                None if yard[k] < 0 else int(yard[k]) + 1,
+                points[k],
+            )
+            for i, (r, n, bn, u, t, k) in enumerate(
+                zip(
+                    addr.road.tolist(),
+                    addr.number.tolist(),
+                    addr.building_no.tolist(),
+                    addr.unit_no.tolist(),
+                    addr.texts(),
+                    addr.building.tolist(),
+                    strict=True,
+                )
+            )
+        ),
+    )
+
+
 def _write_persons(conn: Connection, demo: DemoDistrict, p: BasePersons) -> int:
     """Persons with hashed, masked ID numbers and phones; service flags with their source."""
     years = birth_years(demo.seed, len(p.dwelling), demo.now.year)
     numbers = identities(demo.seed, p.residence, years)
     key = hashing_key()
-    age = demo.now.year - years
-    alone = np.bincount(p.dwelling)[p.dwelling] == 1
-    rng = np.random.default_rng([demo.seed, 17])
-    draw = rng.random((len(years), 3))
     now = demo.now.isoformat()
+    flags = _flags(demo, years, np.bincount(p.dwelling)[p.dwelling] == 1)
+    hmac_of = [keyed_hash(num, key) for num in numbers]
+    rows = (
+        (
+            i + 1,
+            hmac_of[i],
+            mask_id(num),
+            p.names[i],
+            "F" if num[16] in "02468" else "M",
+            y,
+            None if ph is None else keyed_hash(ph, key),
+            mask_phone(ph),
+            RESIDENCE_TYPES[r],
+            d + 1,
+            flags[i],
+            now,
+        )
+        for i, (num, y, r, d, ph) in enumerate(
+            zip(
+                numbers,
+                years.tolist(),
+                p.residence.tolist(),
+                p.dwelling.tolist(),
+                p.phones,
+                strict=True,
+            )
+        )
+    )
+    return copy_rows(
+        conn,
+        "persons",
+        (
+            "id",
+            "id_hash",
+            "id_masked",
+            "name",
+            "sex",
+            "birth_year",
+            "phone_hash",
+            "phone_masked",
+            "residence_type",
+            "dwelling_id",
+            "flags",
+            "updated_at",
+        ),
+        rows,
+        plain=True,
+    )
 
+
+def _flags(demo: DemoDistrict, years: np.ndarray, alone: np.ndarray) -> list[str]:
+    """Each person's service flags (JSON text), with the department that set them."""
+    age = demo.now.year - years
+    draw = np.random.default_rng([demo.seed, 17]).random((len(years), 3))
     rules = (
         ("elderly_alone", "civil_affairs", (age >= 70) & alone),
         ("minor", "education", age < 18),
@@ -132,27 +218,15 @@ def _write_persons(conn: Connection, demo: DemoDistrict, p: BasePersons) -> int:
             parts.setdefault(i, []).append(f'"{flag}": "{source}"')
     for i, items in parts.items():
         flags[i] = "{" + ", ".join(items) + "}"
-    hmac_of = [keyed_hash(num, key) for num in numbers]
-    rows = (
-        (i + 1, hmac_of[i], mask_id(num), p.names[i], "F" if num[16] in "02468" else "M", y,
-         None if p.phones[i] is None else keyed_hash(p.phones[i], key), mask_phone(p.phones[i]),
-         RESIDENCE_TYPES[r], d + 1, flags[i], now)
-        for i, (num, y, r, d) in enumerate(
-            zip(numbers, years.tolist(), p.residence.tolist(), p.dwelling.tolist(), strict=True)
-        )
-    )
-    return copy_rows(
-        conn,
-        "persons",
-        ("id", "id_hash", "id_masked", "name", "sex", "birth_year", "phone_hash", "phone_masked",
-         "residence_type", "dwelling_id", "flags", "updated_at"),
-        rows,
-        plain=True,
-    )
+    return flags
 
 
 def _write_units(
-    conn: Connection, demo: DemoDistrict, n_addr: int, points: list[Any], building: np.ndarray,
+    conn: Connection,
+    demo: DemoDistrict,
+    n_addr: int,
+    points: list[Any],
+    building: np.ndarray,
     rng: np.random.Generator,
 ) -> int:
     """About one unit or place per 40 residents, at a random entrance of the loose buildings."""
@@ -169,11 +243,32 @@ def _write_units(
         k = int(kinds[i])
         cls = UNIT_CLASSES[k]
         pt = points[int(building[at[i]])]
-        rows.append((i + 1, f"{words[i % 8]}{suffix[k]}{i + 1}", cls, f"91510108MA{i + 1:08d}",
-                     contacts[i], phones[i], int(at[i]) + 1, cls in KEY_PLACE_CLASSES, pt))
+        rows.append(
+            (
+                i + 1,
+                f"{words[i % 8]}{suffix[k]}{i + 1}",
+                cls,
+                f"91510108MA{i + 1:08d}",
+                contacts[i],
+                phones[i],
+                int(at[i]) + 1,
+                cls in KEY_PLACE_CLASSES,
+                pt,
+            )
+        )
     return copy_rows(
-        conn, "units",
-        ("id", "name", "class", "licence_no", "contact_name", "contact_phone", "address_id",
-         "is_key_place", "geom"),
+        conn,
+        "units",
+        (
+            "id",
+            "name",
+            "class",
+            "licence_no",
+            "contact_name",
+            "contact_phone",
+            "address_id",
+            "is_key_place",
+            "geom",
+        ),
         rows,
     )

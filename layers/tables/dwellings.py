@@ -23,9 +23,7 @@ class Dwelling(Base):
 
     __tablename__ = "dwellings"
     __table_args__ = (
-        CheckConstraint(
-            "use IN ('self_occupied', 'rented', 'vacant', 'commercial')", name="use"
-        ),
+        CheckConstraint("use IN ('self_occupied', 'rented', 'vacant', 'commercial')", name="use"),
         CheckConstraint("area_m2 IS NULL OR area_m2 > 0", name="area"),
         UniqueConstraint("address_id", "room"),
     )

@@ -43,8 +43,20 @@ DEPARTMENTS: tuple[tuple[str, str], ...] = (
 """The 25 departments of the seed (codes are what `wangge base import SOURCE` takes)."""
 
 STREET_OFFICES: tuple[str, ...] = (
-    "猛追湾街道", "双桥子街道", "府青路街道", "驷马桥街道", "建设路街道", "万年场街道", "桃蹊路街道",
-    "跳蹬河街道", "二仙桥街道", "双水碾街道", "白莲池街道", "保和街道", "青龙街道", "龙潭街道",
+    "猛追湾街道",
+    "双桥子街道",
+    "府青路街道",
+    "驷马桥街道",
+    "建设路街道",
+    "万年场街道",
+    "桃蹊路街道",
+    "跳蹬河街道",
+    "二仙桥街道",
+    "双水碾街道",
+    "白莲池街道",
+    "保和街道",
+    "青龙街道",
+    "龙潭街道",
 )
 """The 14 street offices (街道办事处) that supply data too; source codes `street_01`…`street_14`."""
 

@@ -50,7 +50,9 @@ def _registries() -> None:
         sa.Column("code", sa.String(40), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("kind", sa.Text(), nullable=False),
-        sa.CheckConstraint("kind IN ('department', 'street', 'field')", name=op.f("ck_sources_kind")),
+        sa.CheckConstraint(
+            "kind IN ('department', 'street', 'field')", name=op.f("ck_sources_kind")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("code", name=op.f("uq_sources_code")),
     )
@@ -86,7 +88,10 @@ def _registries() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_base_imports")),
         sa.UniqueConstraint(
-            "source_id", "base_class", "sha256", name=op.f("uq_base_imports_source_id_base_class_sha256")
+            "source_id",
+            "base_class",
+            "sha256",
+            name=op.f("uq_base_imports_source_id_base_class_sha256"),
         ),
     )
 
@@ -217,7 +222,10 @@ def _dwellings_and_persons() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person_links")),
         sa.UniqueConstraint(
-            "person_id", "dwelling_id", "kind", name=op.f("uq_person_links_person_id_dwelling_id_kind")
+            "person_id",
+            "dwelling_id",
+            "kind",
+            name=op.f("uq_person_links_person_id_dwelling_id_kind"),
         ),
     )
     op.create_index(op.f("ix_person_links_person_id"), "person_links", ["person_id"])

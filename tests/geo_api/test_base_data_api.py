@@ -21,14 +21,18 @@ from layers.tables.grid_cells import LIVE
 def entrance(engine: Engine) -> dict:
     """A standard address with several 单元, in a courtyard (so messy spellings are tested)."""
     with engine.connect() as c:
-        row = c.execute(
-            text(
-                "SELECT a.id, a.road, a.number, a.building_no, a.unit_no, a.full_text,"
-                " ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat FROM addresses a"
-                " WHERE a.courtyard_id IS NOT NULL AND a.unit_no = 2 AND a.building_no BETWEEN 2 AND 9"
-                " AND a.road NOT LIKE '%一%' ORDER BY a.id LIMIT 1"
+        row = (
+            c.execute(
+                text(
+                    "SELECT a.id, a.road, a.number, a.building_no, a.unit_no, a.full_text,"
+                    " ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat FROM addresses a"
+                    " WHERE a.courtyard_id IS NOT NULL AND a.unit_no = 2 AND a.building_no BETWEEN 2 AND 9"
+                    " AND a.road NOT LIKE '%一%' ORDER BY a.id LIMIT 1"
+                )
             )
-        ).mappings().one()
+            .mappings()
+            .one()
+        )
     return dict(row)
 
 
@@ -185,8 +189,10 @@ def test_every_person_read_is_audited_with_its_purpose(
     assert _persons(client, test_db, "admin", name, purpose="低保复核").status_code == 200
     with engine.connect() as c:
         data = c.execute(
-            text("SELECT data FROM audit_log WHERE action = 'personal_data.read'"
-                 " AND entity = 'persons' ORDER BY id DESC LIMIT 1")
+            text(
+                "SELECT data FROM audit_log WHERE action = 'personal_data.read'"
+                " AND entity = 'persons' ORDER BY id DESC LIMIT 1"
+            )
         ).scalar_one()
     assert data["purpose"] == "低保复核" and data["query_kind"] == "name"
     assert name not in str(data)  # what was asked is not kept, only its kind
@@ -200,12 +206,16 @@ def test_ogc_addresses_public_units_without_contacts(client: TestClient, test_db
     assert addresses.json()["features"][0]["properties"]["full_text"].endswith("单元")
     public = client.get("/ogc/collections/units/items?limit=3").json()["features"]
     assert public and all("contact_phone" not in f["properties"] for f in public)
-    staff = client.get("/ogc/collections/units/items?limit=3", headers=test_db.headers("dispatcher"))
+    staff = client.get(
+        "/ogc/collections/units/items?limit=3", headers=test_db.headers("dispatcher")
+    )
     assert all(f["properties"]["contact_phone"] for f in staff.json()["features"])
     with engine.connect() as c:
         entity = c.execute(
-            text("SELECT entity FROM audit_log WHERE action = 'personal_data.read'"
-                 " ORDER BY id DESC LIMIT 1")
+            text(
+                "SELECT entity FROM audit_log WHERE action = 'personal_data.read'"
+                " ORDER BY id DESC LIMIT 1"
+            )
         ).scalar_one()
     assert entity == "units"
     assert client.get("/ogc/collections/persons/items").status_code == 404

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from geo_api.cli import app as cli
-from layers.base_data.importing import FileRejected, ImportResult, import_file
+from layers.base_data.importing import FileRejectedError, ImportResult, import_file
 from layers.base_data.privacy import check_digit
 from layers.demo.base_files import DepartmentFile, department_files
 from tests.conftest import TEST_NOW, TEST_SEED, DemoDatabase
@@ -29,8 +29,15 @@ def files(engine: Engine) -> dict[str, DepartmentFile]:
 def _import(engine: Engine, source: str, f: DepartmentFile, **kw: object) -> ImportResult:
     with Session(engine) as session:
         result = import_file(
-            session=session, source=source, base_class=kw.pop("base_class", "persons"),
-            name=f.name, data=f.data, actor="test", role="admin", now=TEST_NOW, **kw,
+            session=session,
+            source=source,
+            base_class=kw.pop("base_class", "persons"),
+            name=f.name,
+            data=f.data,
+            actor="test",
+            role="admin",
+            now=TEST_NOW,
+            **kw,
         )
         session.commit()
     return result
@@ -42,13 +49,17 @@ def _count(engine: Engine, sql: str) -> int:
 
 
 def test_a_file_with_rejects_writes_nothing(engine: Engine, files) -> None:
-    before = [_count(engine, f"SELECT count(*) FROM {t}") for t in ("base_provenance", "base_imports")]
-    with pytest.raises(FileRejected) as caught:
+    before = [
+        _count(engine, f"SELECT count(*) FROM {t}") for t in ("base_provenance", "base_imports")
+    ]
+    with pytest.raises(FileRejectedError) as caught:
         _import(engine, "police", files["police"])
     rejects = caught.value.result.rejects
     expected = [i + 2 for i, t in enumerate(files["police"].truth) if t is None]
     assert [r[0] for r in rejects] == expected and {r[1] for r in rejects} == {"unknown_road"}
-    after = [_count(engine, f"SELECT count(*) FROM {t}") for t in ("base_provenance", "base_imports")]
+    after = [
+        _count(engine, f"SELECT count(*) FROM {t}") for t in ("base_provenance", "base_imports")
+    ]
     assert after == before
 
 
@@ -95,8 +106,11 @@ def test_civil_affairs_xlsx_dedups_by_id_hash(engine: Engine, files) -> None:
         " GROUP BY entity_id HAVING count(DISTINCT source_id) = 2) t",
     )
     assert both >= len(civil.truth) * 0.9  # the police file named most of them too
-    flagged = _count(engine, "SELECT count(*) FROM persons WHERE flags ? 'low_income'"
-                     " AND flags->>'low_income' = 'civil_affairs'")
+    flagged = _count(
+        engine,
+        "SELECT count(*) FROM persons WHERE flags ? 'low_income'"
+        " AND flags->>'low_income' = 'civil_affairs'",
+    )
     assert flagged > 0
 
 
@@ -107,8 +121,10 @@ def _id(body: str) -> str:
 def _bad_file(engine: Engine) -> tuple[bytes, str, str]:
     with engine.connect() as c:
         full, room = c.execute(
-            text("SELECT a.full_text, w.room FROM dwellings w JOIN addresses a ON a.id = w.address_id"
-                 " WHERE w.use = 'vacant' ORDER BY w.id LIMIT 1")
+            text(
+                "SELECT a.full_text, w.room FROM dwellings w JOIN addresses a ON a.id = w.address_id"
+                " WHERE w.use = 'vacant' ORDER BY w.id LIMIT 1"
+            )
         ).one()
     good = _id("51010819850505321")
     wrong = good[:17] + ("1" if good[17] != "1" else "2")
@@ -126,7 +142,9 @@ def _bad_file(engine: Engine) -> tuple[bytes, str, str]:
     return out.getvalue().encode("utf-8"), good, wrong
 
 
-def test_every_bad_row_kind_through_the_cli(engine: Engine, test_db: DemoDatabase, tmp_path: Path) -> None:
+def test_every_bad_row_kind_through_the_cli(
+    engine: Engine, test_db: DemoDatabase, tmp_path: Path
+) -> None:
     data, good, wrong = _bad_file(engine)
     path = tmp_path / "police_new.csv"
     path.write_bytes(data)
@@ -135,10 +153,15 @@ def test_every_bad_row_kind_through_the_cli(engine: Engine, test_db: DemoDatabas
     persons = _count(engine, "SELECT count(*) FROM persons")
     failed = CliRunner().invoke(cli, args, env=env)
     assert failed.exit_code == 2, failed.output
-    rejects = list(csv.reader(io.StringIO((tmp_path / "police_new.csv.rejects.csv").read_text("utf-8-sig"))))
+    rejects = list(
+        csv.reader(io.StringIO((tmp_path / "police_new.csv.rejects.csv").read_text("utf-8-sig")))
+    )
     assert [r[:2] for r in rejects[1:]] == [
-        ["3", "id_checksum"], ["4", "duplicate_in_file"], ["5", "impossible_date"],
-        ["6", "unparseable_address"], ["7", "unknown_road"],
+        ["3", "id_checksum"],
+        ["4", "duplicate_in_file"],
+        ["5", "impossible_date"],
+        ["6", "unparseable_address"],
+        ["7", "unknown_road"],
     ]
     assert _count(engine, "SELECT count(*) FROM persons") == persons
     population = _count(engine, "SELECT sum(population) FROM buildings")
@@ -153,8 +176,11 @@ def test_every_bad_row_kind_through_the_cli(engine: Engine, test_db: DemoDatabas
     again = CliRunner().invoke(cli, [*args, "--skip-rejects"], env=env)
     assert "nothing new" in again.output
     with engine.connect() as c:  # the plain numbers are nowhere: tables, rejects, output
-        blobs = [str(v) for t in ("persons", "base_provenance", "audit_log", "base_imports")
-                 for v in c.execute(text(f"SELECT t::text FROM {t} t")).scalars()]  # noqa: S608
+        blobs = [
+            str(v)
+            for t in ("persons", "base_provenance", "audit_log", "base_imports")
+            for v in c.execute(text(f"SELECT t::text FROM {t} t")).scalars()
+        ]
     blobs += [done.output, failed.output, (tmp_path / "police_new.csv.rejects.csv").read_text()]
     runs = {m for b in blobs for m in re.findall(r"\d{17}[\dX]", b)}
     assert good not in runs and wrong not in runs

@@ -42,12 +42,14 @@ def test_no_plain_id_number_is_stored(engine: Engine) -> None:
     """The demo's plain ID numbers (regenerated here) appear nowhere; their keyed hashes do."""
     with engine.connect() as c:
         rows = c.execute(
-            text("SELECT id, id_hash, id_masked, residence_type, birth_year FROM persons ORDER BY id")
+            text(
+                "SELECT id, id_hash, id_masked, residence_type, birth_year FROM persons ORDER BY id"
+            )
         ).all()
         texts = [
             str(v)
             for table in ("persons", "dwellings", "addresses", "units", "audit_log")
-            for v in c.execute(text(f"SELECT t::text FROM {table} t")).scalars()  # noqa: S608
+            for v in c.execute(text(f"SELECT t::text FROM {table} t")).scalars()
         ]
     residence = np.array([RESIDENCE_TYPES.index(r.residence_type) for r in rows])
     years = birth_years(TEST_SEED, len(rows), TEST_NOW.year)
