@@ -3,16 +3,20 @@
 The reasons are codes a rejects file names per row: ``unparseable_address``,
 ``unknown_road``, ``unmatched_address``, ``missing_field``, ``id_shape``,
 ``id_date``, ``id_checksum`` (the GB 11643 check digit), ``duplicate_in_file``,
-``impossible_date``, ``unknown_value``.  The plain ID number is hashed here
+``impossible_date``, ``unknown_value``, ``ambiguous_address`` (a building of
+several 单元 named without one, unless the person is known to live there).  The plain ID number is hashed here
 and goes no further: a record and a reject carry the masked form only.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+
+from sqlalchemy import text
 
 from layers.base_data.matching import AddressBook
 from layers.base_data.privacy import (
@@ -30,6 +34,10 @@ from layers.tables.persons import RESIDENCE_TYPES, SERVICE_FLAGS
 from layers.tables.units import UNIT_CLASSES
 
 _DATE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?$")
+
+
+Resolver = Callable[[list[int], str | None], int | None]
+"""Picks one of several entrances for a row (or None), given the room it names."""
 
 
 class RowRejectedError(Exception):
@@ -71,17 +79,29 @@ def reported_at(rec: dict[str, str], now: datetime) -> datetime:
 
 
 def address_of(
-    book: AddressBook, rec: dict[str, str], required: bool = True
+    book: AddressBook, rec: dict[str, str], resolve: Resolver | None = None
 ) -> tuple[int | None, str | None]:
-    """The matched standard address id and the room written after it."""
+    """The matched standard address id and the room written after it.
+
+    A building of several 单元 named without its 单元 is ``ambiguous_address``
+    unless `resolve` picks one of the entrances (a known person's own flat).
+    """
     raw = rec.get("address")
     if not raw:
-        if required:
-            raise RowRejectedError("missing_field", "no address")
-        return None, None
+        raise RowRejectedError("missing_field", "no address")
     match, parts, _ = book.match(raw)
     if match is not None:
-        return match.address_id, parts.room if parts else None
+        room = parts.room if parts else None
+        choices = book.ambiguous(match, parts)
+        if not choices:
+            return match.address_id, room
+        picked = resolve(choices, room) if resolve is not None else None
+        if picked is None:
+            raise RowRejectedError(
+                "ambiguous_address",
+                f"{parts.standard if parts else raw} has {len(choices)} 单元; the row names none",
+            )
+        return picked, room
     if parts is None:
         raise RowRejectedError("unparseable_address", f"no road and house number in {raw!r}")
     if parts.road not in book.roads:
@@ -106,14 +126,15 @@ def person(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> R
         shown = mask_id(number) if len(number) == 18 else "*" * len(number)
         raise RowRejectedError(problem, f"ID number {shown} is not valid ({problem})")
     at = reported_at(rec, now)
-    address_id, room = address_of(book, rec)
+    key = hashing_key()
+    id_hash = keyed_hash(number, key)
+    address_id, room = address_of(book, rec, lambda c, r: own_flat(book, id_hash, c, r))
     year, sex = id_facts(number)
     phone = clean_phone(rec.get("phone", "")) or None
     residence = _coded(rec, "residence_type", RESIDENCE_TYPES)
     flag = _coded(rec, "flag", SERVICE_FLAGS)
-    key = hashing_key()
     values = {
-        "id_hash": keyed_hash(number, key),
+        "id_hash": id_hash,
         "id_masked": mask_id(number),
         "name": rec["name"],
         "sex": sex,
@@ -130,6 +151,18 @@ def person(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> R
     attrs["address"] = book.text_of.get(address_id or 0)
     kept = {k: v for k, v in attrs.items() if v}
     return Record(row, values, address_id, kept, str(values["id_hash"]))
+
+
+def own_flat(book: AddressBook, id_hash: str, choices: list[int], room: str | None) -> int | None:
+    """The entrance among `choices` of the flat `room` the person is already known to live in."""
+    found = book.session.execute(
+        text(
+            "SELECT w.address_id FROM persons p JOIN dwellings w ON w.id = p.dwelling_id"
+            " WHERE p.id_hash = :h AND w.address_id = ANY(:c) AND w.room = :r"
+        ),
+        {"h": id_hash, "c": choices, "r": room},
+    ).scalar()
+    return int(found) if found is not None else None
 
 
 def dwelling(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> Record:

@@ -107,7 +107,9 @@ class AddressBook:
         self.text_of = {r.id: r.full_text for r in rows}
         self.roads = {r.road for r in rows}
         self.parts: dict[tuple[str, int, int | None, int | None], int] = {}
+        self.units: dict[tuple[str, int, int | None], list[int]] = {}
         for r in sorted(rows, key=lambda r: (r.building_no or 0, r.unit_no or 0, r.id)):
+            self.units.setdefault((r.road, r.number, r.building_no), []).append(r.id)
             for key in (
                 (r.road, r.number, r.building_no, r.unit_no),
                 (r.road, r.number, r.building_no, None),
@@ -146,6 +148,13 @@ class AddressBook:
                 return None, parts, wanted
         fuzzy = _fuzzy(self.session, parts.standard if parts else wanted, 1)
         return (fuzzy[0] if fuzzy else None), parts, wanted
+
+    def ambiguous(self, match: Match, parts: AddressParts | None) -> list[int]:
+        """The entrances a component match without its 单元 could mean (empty: it is certain)."""
+        if match.method != "component" or parts is None or parts.unit is not None:
+            return []
+        found = self.units.get((parts.road, parts.number, parts.building), [])
+        return found if len(found) > 1 else []
 
     def _near_road(self, road: str) -> str | None:
         """The known road `road` is most like (a typo), when like enough."""

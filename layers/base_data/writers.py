@@ -60,6 +60,7 @@ _PERSONS_SQL = (
 
 
 def _temp(conn: Connection, columns: str) -> None:
+    conn.execute(text("DROP TABLE IF EXISTS tmp_rows"))  # an earlier file in this transaction
     conn.execute(text(f"CREATE TEMP TABLE tmp_rows ({columns}) ON COMMIT DROP"))
 
 
