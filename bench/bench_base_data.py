@@ -76,8 +76,10 @@ def matching(session: Session, police: DepartmentFile, rows: list[list[str]]) ->
     with_room = {
         f"{t}{room}室": a
         for a, t, room in session.execute(
-            text("SELECT a.id, a.full_text, w.room FROM dwellings w JOIN addresses a"
-                 " ON a.id = w.address_id")
+            text(
+                "SELECT a.id, a.full_text, w.room FROM dwellings w JOIN addresses a"
+                " ON a.id = w.address_id"
+            )
         ).all()
     }
     started = time.perf_counter()
@@ -86,9 +88,13 @@ def matching(session: Session, police: DepartmentFile, rows: list[list[str]]) ->
     naive = [with_room.get(r[3]) for r in rows]
     print(f"matching {len(rows):,} police rows ({len(rows) / seconds:,.0f} rows/s):")
     _print_quality("matcher, address", _confusion(said, police.truth))
-    _print_quality("matcher, building", _confusion(
-        [building.get(s) if s else None for s in said],
-        [building.get(t) if t else None for t in police.truth]))
+    _print_quality(
+        "matcher, building",
+        _confusion(
+            [building.get(s) if s else None for s in said],
+            [building.get(t) if t else None for t in police.truth],
+        ),
+    )
     _print_quality("naive exact, address", _confusion(naive, police.truth))
     kinds = Counter(k for k, s, t in zip(police.mess, said, police.truth, strict=True) if s != t)
     print(f"  misses by kind of mess: {dict(kinds)}")
@@ -98,15 +104,24 @@ def importing(session: Session, files: dict[str, DepartmentFile], now) -> None:
     """Both files through the import; rows/s per stage; rolled back."""
     for source, f in files.items():
         result = import_file(
-            session=session, source=source, base_class="persons", name=f.name, data=f.data,
-            actor="bench", role="admin", now=now, skip_rejects=True,
+            session=session,
+            source=source,
+            base_class="persons",
+            name=f.name,
+            data=f.data,
+            actor="bench",
+            role="admin",
+            now=now,
+            skip_rejects=True,
         )
         stages = "  ".join(
             f"{k} {result.rows / max(v, 1e-9):,.0f} rows/s" for k, v in result.stages.items()
         )
         total = sum(result.stages.values())
         print(f"import {source} ({result.encoding}, {result.rows:,} rows, {total:.2f} s): {stages}")
-        print(f"  created {result.created:,}, merged {result.merged:,}, rejected {len(result.rejects):,}")
+        print(
+            f"  created {result.created:,}, merged {result.merged:,}, rejected {len(result.rejects):,}"
+        )
     session.rollback()
 
 
@@ -114,8 +129,10 @@ def _rate(name: str, times: list[float]) -> float:
     times.sort()
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
     qps = len(times) / sum(times)
-    print(f"  {name:<24} {qps:>9,.0f} q/s  p50 {times[len(times) // 2] * 1e3:6.2f} ms"
-          f"  p99 {p99 * 1e3:6.2f} ms")
+    print(
+        f"  {name:<24} {qps:>9,.0f} q/s  p50 {times[len(times) // 2] * 1e3:6.2f} ms"
+        f"  p99 {p99 * 1e3:6.2f} ms"
+    )
     return qps
 
 
@@ -143,7 +160,9 @@ def geocoding(session: Session, rows: list[list[str]], queries: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fraction", type=float, default=0.2, help="Share of persons in the files.")
+    parser.add_argument(
+        "--fraction", type=float, default=0.2, help="Share of persons in the files."
+    )
     parser.add_argument("--queries", type=int, default=500)
     args = parser.parse_args()
     engine = make_engine(resolve_database_url(DatabaseSettings(), start=True), pool_size=1)
@@ -158,8 +177,10 @@ def main() -> None:
         files = department_files(
             session.connection(), seed=demo["seed"], now_year=now.year, fraction=args.fraction
         )
-        print(f"demo scale {demo['scale']}, seed {demo['seed']}: files made in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"demo scale {demo['scale']}, seed {demo['seed']}: files made in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         import csv
         import io
 

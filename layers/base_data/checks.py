@@ -4,8 +4,9 @@ The reasons are codes a rejects file names per row: ``unparseable_address``,
 ``unknown_road``, ``unmatched_address``, ``missing_field``, ``id_shape``,
 ``id_date``, ``id_checksum`` (the GB 11643 check digit), ``duplicate_in_file``,
 ``impossible_date``, ``unknown_value``, ``ambiguous_address`` (a building of
-several 单元 named without one, unless the person is known to live there).  The plain ID number is hashed here
-and goes no further: a record and a reject carry the masked form only.
+several 单元 named without one, unless the person is known to live there).
+The plain ID number is hashed here and goes no further: a record and a reject
+carry the masked form only.
 """
 
 from __future__ import annotations
