@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.grid.grid_cache import database_key
 from grids.grid.locate import Location, locate_one
-from layers.base_data.matching import match_address
+from layers.base_data.matching import AddressBook, Match, match_address
 from layers.core.errors import InvalidInputError
 
 _DETAILS = """
@@ -50,13 +51,47 @@ def _located(session: Session, ids: list[int], tolerance_m: float | None) -> dic
     return out
 
 
+_BOOKS: dict[str, tuple[tuple[int, int, int], AddressBook]] = {}
+_VERSION = (
+    "SELECT coalesce((SELECT max(id) FROM addresses), 0), coalesce((SELECT max(id) FROM"
+    " road_aliases), 0), (SELECT count(*) FROM road_aliases)"
+)
+
+
+def address_book(session: Session) -> AddressBook:
+    """The standard addresses in memory, per database, reloaded when one is added.
+
+    Addresses and aliases are only ever added (a new id), so the largest ids and
+    the aliases' count are their version: one cheap query per geocode.
+    """
+    key = database_key(session)
+    row = session.execute(text(_VERSION)).one()
+    version = (int(row[0]), int(row[1]), int(row[2]))
+    cached = _BOOKS.get(key)
+    if cached is None or cached[0] != version:
+        book = AddressBook(session)
+        book.session = None  # shared across requests: it never queries (`structural`)
+        _BOOKS[key] = cached = (version, book)
+    return cached[1]
+
+
+def _matches(session: Session, q: str, limit: int) -> list[Match]:
+    """Exact or component matches from memory (every 单元 when it was left out), else SQL."""
+    book = address_book(session)
+    found, parts = book.structural(q)
+    if found is None:
+        return match_address(session=session, raw=q, limit=limit)[0]
+    ids = book.ambiguous(found, parts) or [found.address_id]
+    return [Match(i, book.text_of[i], found.score, found.method) for i in ids[:limit]]
+
+
 def geocode(
     *, session: Session, q: str, limit: int = 5, tolerance_m: float | None = None
 ) -> list[Geocoded]:
     """Ranked standard addresses for the text `q` (400 ``empty_query`` for a blank one)."""
     if not q.strip():
         raise InvalidInputError("send an address in q", code="empty_query")
-    matches, _ = match_address(session=session, raw=q, limit=limit)
+    matches = _matches(session, q, limit)
     found = _located(session, [m.address_id for m in matches], tolerance_m)
     return [
         Geocoded(

@@ -156,6 +156,7 @@ def person(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> R
 
 def own_flat(book: AddressBook, id_hash: str, choices: list[int], room: str | None) -> int | None:
     """The entrance among `choices` of the flat `room` the person is already known to live in."""
+    assert book.session is not None, "an import's book has its session"
     found = book.session.execute(
         text(
             "SELECT w.address_id FROM persons p JOIN dwellings w ON w.id = p.dwelling_id"

@@ -98,7 +98,7 @@ class AddressBook:
     """
 
     def __init__(self, session: Session) -> None:
-        self.session = session
+        self.session: Session | None = session
         self.aliases = road_aliases(session)
         rows = session.execute(
             text("SELECT id, road, number, building_no, unit_no, full_text FROM addresses")
@@ -125,7 +125,9 @@ class AddressBook:
             self.cache[wanted] = self._match(wanted)
         return self.cache[wanted]
 
-    def _match(self, wanted: str) -> tuple[Match | None, AddressParts | None, str]:
+    def _match(
+        self, wanted: str, fuzzy: bool = True
+    ) -> tuple[Match | None, AddressParts | None, str]:
         parts = parse(wanted)
         if parts is not None:
             hit = self.exact.get(parts.standard)
@@ -138,7 +140,7 @@ class AddressBook:
                 return Match(hit, self.text_of[hit], score, "component"), parts, wanted
             road = self._near_road(parts.road)
             if road is not None:  # a typo in the road: its components, at a fuzzy score
-                found, _, _ = self._match(wanted.replace(parts.road, road, 1))
+                found, _, _ = self._match(wanted.replace(parts.road, road, 1), fuzzy)
                 if found is not None:
                     fuzzy_hit = Match(found.address_id, found.full_text, found.score * 0.8, "fuzzy")
                     return fuzzy_hit, replace(parts, road=road), wanted
@@ -146,8 +148,16 @@ class AddressBook:
                 parts.road not in self.roads
             ):  # no such road: the shared tail (…号1栋1单元) is no match
                 return None, parts, wanted
-        fuzzy = _fuzzy(self.session, parts.standard if parts else wanted, 1)
-        return (fuzzy[0] if fuzzy else None), parts, wanted
+        if not fuzzy:
+            return None, parts, wanted
+        assert self.session is not None, "a shared book answers `structural` only"
+        found = _fuzzy(self.session, parts.standard if parts else wanted, 1)
+        return (found[0] if found else None), parts, wanted
+
+    def structural(self, raw: str) -> tuple[Match | None, AddressParts | None]:
+        """The exact or component match of `raw` from memory alone (no trigram query)."""
+        found, parts, _ = self._match(normalise(raw, self.aliases), fuzzy=False)
+        return found, parts
 
     def ambiguous(self, match: Match, parts: AddressParts | None) -> list[int]:
         """The entrances a component match without its 单元 could mean (empty: it is certain)."""
