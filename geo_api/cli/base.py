@@ -36,6 +36,7 @@ def import_(
 ) -> None:
     """Import one file, all or nothing; the same file twice imports nothing new."""
     from geo_api.settings import Settings
+    from grids.base_data.cell_figures import refresh_cell_figures
     from layers.base_data.importing import FileRejectedError, ImportResult, import_file
     from layers.base_data.rejects import rejects_csv
     from layers.core.now import system_clock
@@ -59,6 +60,11 @@ def import_(
                 now=system_clock(),
                 skip_rejects=skip_rejects,
             )
+            if base_class is BaseClassOption.persons and not result.already:
+                cells = refresh_cell_figures(
+                    session=session, tolerance_m=settings.cases.locate_tolerance_m
+                )
+                typer.echo(f"  grid cells recounted: {cells:,} changed")
     except FileRejectedError as exc:
         rejects.write_bytes(rejects_csv(exc.result.rejects))
         typer.secho(f"{exc.message} (see {rejects})", fg="red", err=True)

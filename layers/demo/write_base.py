@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from layers.base_data.privacy import hashing_key, keyed_hash, mask_id
 from layers.demo.base_records import (
@@ -30,6 +31,7 @@ from layers.demo.dwellings import Buildings
 from layers.demo.geoms import points_wgs84
 from layers.demo.names import ROADS, person_names, phone_numbers
 from layers.store.copy import copy_rows
+from layers.store.table_indexes import rebuild_indexes, set_aside_indexes
 from layers.tables.dwellings import DWELLING_USES
 from layers.tables.personal_data import mask_phone
 from layers.tables.persons import RESIDENCE_TYPES
@@ -95,7 +97,10 @@ def write_base(conn: Connection, demo: DemoDistrict, plan: BasePlan) -> dict[str
         ),
         plain=True,
     )
-    written["persons"] = _write_persons(conn, demo, plan.persons)
+    with Session(bind=conn) as session:  # the caller's transaction: build the indexes once
+        aside = set_aside_indexes(session=session, table="persons")
+        written["persons"] = _write_persons(conn, demo, plan.persons)
+        rebuild_indexes(session=session, definitions=aside, work_mem="64MB")
     written["units"] = _write_units(conn, demo, len(addr.road), points, addr.building, rng)
     return written
 

@@ -173,6 +173,12 @@ def test_every_bad_row_kind_through_the_cli(
     assert "1 created" in done.output and "rows/s" in done.output
     assert _count(engine, "SELECT count(*) FROM persons") == persons + 1
     assert _count(engine, "SELECT sum(population) FROM buildings") == population + 1
+    for level in (1, 2, 3):  # the CLI recounted the cells through the locate rule
+        cells = _count(
+            engine,
+            f"SELECT sum(population) FROM grid_cells WHERE level = {level} AND valid_to IS NULL",
+        )
+        assert cells == population + 1, level
     assert _count(engine, "SELECT sum(residents) FROM courtyards") == _count(
         engine, "SELECT coalesce(sum(population), 0) FROM buildings WHERE courtyard_id IS NOT NULL"
     )
