@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from layers.base_data.importing import ImportResult
 
 app = typer.Typer(help="The base-data centre (一标三实): departments' files.", no_args_is_help=True)
 
@@ -37,7 +41,7 @@ def import_(
     """Import one file, all or nothing; the same file twice imports nothing new."""
     from geo_api.settings import Settings
     from grids.base_data.cell_figures import refresh_cell_figures
-    from layers.base_data.importing import FileRejectedError, ImportResult, import_file
+    from layers.base_data.importing import FileRejectedError, import_file
     from layers.base_data.rejects import rejects_csv
     from layers.core.now import system_clock
     from layers.core.roles import Role
@@ -76,6 +80,11 @@ def import_(
         return
     if result.rejects:
         rejects.write_bytes(rejects_csv(result.rejects))
+    _summary(result)
+
+
+def _summary(result: ImportResult) -> None:
+    """Rows/s per stage, then what the file gave."""
     for stage, seconds in result.stages.items():
         typer.echo(
             f"  {stage:<16} {result.rows / max(seconds, 1e-9):>12,.0f} rows/s ({seconds:.2f} s)"

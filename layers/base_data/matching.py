@@ -151,8 +151,8 @@ class AddressBook:
         if not fuzzy:
             return None, parts, wanted
         assert self.session is not None, "a shared book answers `structural` only"
-        found = _fuzzy(self.session, parts.standard if parts else wanted, 1)
-        return (found[0] if found else None), parts, wanted
+        near = _fuzzy(self.session, parts.standard if parts else wanted, 1)
+        return (near[0] if near else None), parts, wanted
 
     def structural(self, raw: str) -> tuple[Match | None, AddressParts | None]:
         """The exact or component match of `raw` from memory alone (no trigram query)."""
