@@ -194,3 +194,65 @@ def test_every_bad_row_kind_through_the_cli(
     runs = {m for b in blobs for m in re.findall(r"\d{17}[\dX]", b)}
     assert good not in runs and wrong not in runs
     assert not any(good in b or wrong in b for b in blobs)
+
+
+def _csv(rows: list[list[str]]) -> DepartmentFile:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return DepartmentFile("file.csv", out.getvalue().encode("gb18030"))
+
+
+def test_units_and_dwellings_create_update_and_keep_provenance(engine: Engine) -> None:
+    with engine.connect() as c:
+        full, licence = c.execute(
+            text(
+                "SELECT a.full_text, u.licence_no FROM units u JOIN addresses a"
+                " ON a.id = u.address_id ORDER BY u.id LIMIT 1"
+            )
+        ).one()
+        flat = c.execute(
+            text(
+                "SELECT a.full_text || w.room || '室', w.id FROM dwellings w JOIN addresses a"
+                " ON a.id = w.address_id WHERE w.use = 'self_occupied' ORDER BY w.id LIMIT 1"
+            )
+        ).one()
+    units = _csv(
+        [
+            ["名称", "类别", "统一社会信用代码", "联系人", "联系电话", "经营地址", "登记日期"],
+            ["新开网吧", "网吧", "91510108MA99999999", "王五", "13900001111", full, "2025-03-01"],
+            ["改名商店", "商店", licence, "", "", full, "2025-03-01"],
+        ]
+    )
+    result = _import(engine, "market", units, base_class="units")
+    assert (result.created, result.merged, result.rejects) == (1, 1, [])
+    with engine.connect() as c:
+        new = c.execute(
+            text("SELECT class, is_key_place, contact_phone FROM units WHERE licence_no = :l"),
+            {"l": "91510108MA99999999"},
+        ).one()
+        renamed = c.execute(text("SELECT name FROM units WHERE licence_no = :l"), {"l": licence})
+        assert tuple(new) == ("internet_cafe", True, "13900001111")
+        assert renamed.scalar_one() == "改名商店"
+    dwellings = _csv(
+        [
+            ["房屋地址", "楼层", "用途", "面积", "登记日期"],
+            [flat[0], "", "出租", "65.5", "2025-04-01"],
+            [full + "2701室", "27", "空置", "", "2025-04-01"],
+        ]
+    )
+    result = _import(engine, "housing", dwellings, base_class="dwellings")
+    assert (result.created, result.merged) == (1, 1)
+    assert (
+        _count(
+            engine,
+            f"SELECT count(*) FROM dwellings WHERE id = {flat[1]} AND use = 'rented'"
+            " AND area_m2 = 65.5",
+        )
+        == 1
+    )
+    kept = _count(
+        engine,
+        "SELECT count(*) FROM base_provenance WHERE entity IN ('units', 'dwellings') AND source_id"
+        " IN (SELECT id FROM sources WHERE code IN ('market', 'housing'))",
+    )
+    assert kept == 4
