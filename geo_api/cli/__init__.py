@@ -14,6 +14,7 @@ import typer
 
 from geo_api.cli import (
     backup,
+    base,
     cases,
     db,
     demo,
@@ -51,6 +52,7 @@ app.add_typer(cases.app, name="incidents")
 app.add_typer(sla.app, name="sla")
 app.add_typer(services.app, name="services")
 app.add_typer(keys.app, name="keys")
+app.add_typer(base.app, name="base")
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 

@@ -106,7 +106,9 @@ class IncidentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    location: LonLat | PointIn
+    location: LonLat | PointIn | None = Field(
+        default=None, description="The point; leave it out to be located by `address`."
+    )
     crs: CRS = "wgs84"
     category: Category
     channel: Channel
@@ -117,9 +119,11 @@ class IncidentIn(BaseModel):
     external_id: ExternalId | None = None
     urgency: Literal["urgent", "normal"] | None = None
 
-    def lon_lat(self) -> tuple[float, float]:
-        """The point as two floats, whichever of the two shapes the caller sent."""
+    def lon_lat(self) -> tuple[float | None, float | None]:
+        """The point as two floats, whichever of the two shapes the caller sent (None: none)."""
         loc = self.location
+        if loc is None:
+            return None, None
         if isinstance(loc, LonLat):
             return float(loc.lon), float(loc.lat)
         return float(loc.coordinates[0]), float(loc.coordinates[1])

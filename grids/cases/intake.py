@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from grids.base_data.geocode import geocode
 from grids.cases.access import Actor, token_hash
 from grids.cases.assign import Assignment, WorkerContact, assignment_for, worker_contact
 from grids.cases.deadlines import Limit, start_step
@@ -31,10 +33,12 @@ from grids.cases.reference import reference
 from grids.cases.views import location_of_incident
 from grids.grid.live_grid import hold_live_grid
 from grids.grid.locate import Location, locate_one
-from layers.core.errors import ConflictError, UnprocessableError
+from layers.core.errors import ConflictError, InvalidInputError, UnprocessableError
 from layers.tables.incidents import Incident, IncidentEvent
 
 DUPLICATE_RADIUS_M = 50.0
+ADDRESS_MIN_SCORE = 0.6
+"""The least geocode score an address needs to stand for the case's point."""
 DUPLICATE_HOURS = 24
 
 
@@ -42,8 +46,8 @@ DUPLICATE_HOURS = 24
 class NewCase:
     """A reported problem as the caller gave it (coordinates in `crs`)."""
 
-    lon: float
-    lat: float
+    lon: float | None
+    lat: float | None
     crs: str
     category_code: str
     channel_code: str
@@ -53,6 +57,8 @@ class NewCase:
     reporter_phone: str | None = None
     external_id: str | None = None
     urgency: str | None = None
+    located_by: dict[str, Any] | None = None
+    """How the point was found when the caller sent an address instead (``method: address``)."""
 
     def fingerprint(self) -> str:
         """SHA-256 of the canonical request, to recognise a retry."""
@@ -88,6 +94,8 @@ def report_case(
     scopes the `Idempotency-Key` of callers without a key (`idempotency_scope`).
     """
     now = now.astimezone(UTC)
+    if case.lon is None or case.lat is None:
+        case = at_address(session=session, case=case, tolerance_m=tolerance_m)
     scope = idempotency_scope(actor, client)
     if idempotency_key is not None:
         earlier = _claim_key(session, scope, idempotency_key, case.fingerprint())
@@ -97,6 +105,7 @@ def report_case(
     # Routed by the live grid and kept still until commit: a publish waits for us
     # (and moves our case if it closes its cell), or we wait for it and use its grid.
     version = hold_live_grid(session=session)
+    assert case.lon is not None and case.lat is not None  # at_address gave a point
     location = locate_one(
         session=session,
         lon=case.lon,
@@ -147,9 +156,34 @@ def _report_event(
         data={
             "channel": case.channel_code,
             "locate_method": location.method,
+            **({"located_by": case.located_by} if case.located_by else {}),
             **assignment.event_data(),
         },
     )
+
+
+def at_address(*, session: Session, case: NewCase, tolerance_m: float | None) -> NewCase:
+    """The case at the entrance of the best standard address its `address` matches.
+
+    400 ``missing_location`` without an address; 422 ``address_not_found`` when no
+    standard address matches it well enough (`ADDRESS_MIN_SCORE`).
+    """
+    if not case.address or not case.address.strip():
+        raise InvalidInputError("send a location or an address", code="missing_location")
+    hits = geocode(session=session, q=case.address, limit=1, tolerance_m=tolerance_m)
+    if not hits or hits[0].score < ADDRESS_MIN_SCORE:
+        raise UnprocessableError(
+            "the address matches no standard address; send a point", code="address_not_found"
+        )
+    hit = hits[0]
+    located_by = {
+        "method": "address",
+        "address_id": hit.address_id,
+        "full_text": hit.full_text,
+        "match": hit.method,
+        "score": hit.score,
+    }
+    return replace(case, lon=hit.lon, lat=hit.lat, crs="wgs84", located_by=located_by)
 
 
 def idempotency_scope(actor: Actor, client: str | None) -> str:

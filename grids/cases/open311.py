@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.base_data.geocode import geocode
 from grids.cases.access import Actor, actor_scope, token_hash
-from grids.cases.intake import IntakeResult, NewCase, report_case
+from grids.cases.intake import ADDRESS_MIN_SCORE, IntakeResult, NewCase, report_case
 from layers.core.constants import UTM48N
 from layers.core.errors import InvalidInputError, NotFoundError
 from layers.tables.case_scope import public_cases_sql
@@ -216,12 +217,19 @@ def post_request(
 ) -> IntakeResult:
     """Take an Open311 POST in as a case through `channel` (`client`: the caller's address)."""
     lon, lat = post.lon, post.lat
+    located_by = None
     if lon is None or lat is None:
         if not post.address_string:
             raise InvalidInputError(
                 "send lat and long, or an address_string", code="missing_location"
             )
-        found = geocode_address(session=session, address=post.address_string)
+        hits = geocode(session=session, q=post.address_string, limit=1, tolerance_m=tolerance_m)
+        if hits and hits[0].score >= ADDRESS_MIN_SCORE:  # a standard address first
+            hit = hits[0]
+            located_by = {"method": "address", "address_id": hit.address_id, "score": hit.score}
+            found: tuple[float, float] | None = (hit.lon, hit.lat)
+        else:
+            found = geocode_address(session=session, address=post.address_string)
         if found is None:
             raise InvalidInputError(
                 "the address_string names no known courtyard or community; send lat/long",
@@ -242,6 +250,7 @@ def post_request(
         address=post.address_string,
         reporter_name=name,
         reporter_phone=post.phone,
+        located_by=located_by,
     )
     return report_case(
         session=session,

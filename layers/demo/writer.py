@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from layers.demo.build import DemoDistrict, Progress
 from layers.demo.geoms import to_wgs84
 from layers.demo.outline import DISTRICT_CODE, DISTRICT_NAME
+from layers.demo.write_base import plan_base, write_base
 from layers.demo.write_cases import write_cases
 from layers.demo.write_places import write_devices, write_dwellings
 from layers.store.copy import copy_rows, reset_sequence
@@ -31,6 +32,10 @@ TABLES = (
     "grid_cells",
     "courtyards",
     "buildings",
+    "addresses",
+    "dwellings",
+    "persons",
+    "units",
     "cameras",
     "service_points",
     "workers",
@@ -50,6 +55,7 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
     written = _write_areas(conn, demo, district[0], streets, communities)
     written["platform_units"] = build_units(conn)
     report("wrote streets, communities and the platform's units")
+    base = plan_base(demo)  # the buildings' figures become what the records count
     valid_from = demo.now - timedelta(days=400)
     _write_first_revision(conn, valid_from)
     cell_ids = _write_cells(conn, demo, valid_from, dict(zip((1, 2, 3), cells, strict=True)))
@@ -57,6 +63,8 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
     report(f"wrote {written['grid_cells']:,} grid cells")
     written.update(write_dwellings(conn, demo))
     report(f"wrote {written['courtyards']:,} courtyards and {written['buildings']:,} buildings")
+    written.update(write_base(conn, demo, base))
+    report(f"wrote {written['persons']:,} persons in {written['dwellings']:,} dwellings")
     written.update(write_devices(conn, demo))
     report("wrote cameras, service points and workers")
     written.update(write_cases(conn, demo, cell_ids))

@@ -62,5 +62,6 @@ def audit_personal_read(
         face=face,
         at=now,
         fields=personal,
+        entity=collection.table,
     )
     return bool(ids)

@@ -18,4 +18,6 @@ COLLECTION_IDS: tuple[str, ...] = (
     "service_points",
     "cameras",
     "incidents",
+    "addresses",
+    "units",
 )

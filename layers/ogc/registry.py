@@ -307,6 +307,48 @@ _COLLECTIONS: tuple[Collection, ...] = (
         case_rows=True,
         min_zoom=14,
     ),
+    Collection(
+        id="addresses",
+        title="Standard addresses (标准地址)",
+        description=(
+            "Entrances of buildings and their 单元 with the normalised address; the grid cell "
+            "of an address is asked of the locate rule (`/locate`, `/geocode`), not stored."
+        ),
+        table="addresses",
+        geometry_type="Point",
+        fields=(
+            _s("full_text", "standard address"),
+            _s("road", "road"),
+            _i("number", "house number (号)"),
+            _i("building_no", "building (栋)"),
+            _i("unit_no", "unit (单元)"),
+            _i("building_id", "building id"),
+            _i("courtyard_id", "courtyard id"),
+        ),
+        keywords=("addresses", "标准地址", "一标三实"),
+        min_zoom=15,
+    ),
+    Collection(
+        id="units",
+        title="Units and places (实有单位)",
+        description=(
+            "Companies, shops, schools, clinics, … with their class and licence number; the "
+            "contact person and phone for dispatchers and admins only."
+        ),
+        table="units",
+        geometry_type="Point",
+        fields=(
+            _s("name", "name"),
+            _s("class", "class"),
+            _s("licence_no", "licence number"),
+            _b("is_key_place", "key place for safety"),
+            _i("address_id", "standard address id"),
+            _s("contact_name", "contact person", personal=True),
+            _s("contact_phone", "contact phone", personal=True),
+        ),
+        keywords=("units", "实有单位", "一标三实"),
+        min_zoom=14,
+    ),
 )
 
 if tuple(c.id for c in _COLLECTIONS) != COLLECTION_IDS:

@@ -61,6 +61,7 @@ def record_personal_read(
     face: str,
     at: datetime | None,
     fields: tuple[str, ...] = ("reporter_name", "reporter_phone"),
+    entity: str = "incidents",
 ) -> None:
     """Audit that `actor` read the reporter data of the cases `ids` through `face`.
 
@@ -76,7 +77,7 @@ def record_personal_read(
         actor=actor,
         role=role,
         action=PERSONAL_READ,
-        entity="incidents",
+        entity=entity,
         entity_id=runs[0][0] if single else None,
         data={"face": face, "fields": list(fields), "id_ranges": runs},
         at=at,

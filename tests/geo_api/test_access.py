@@ -79,6 +79,13 @@ SAMPLES = {
     "key_id": "999999",  # no such key: the sweep must not revoke the demo keys it signs with
     "session_id": "999999",
 }
+BASE_DATA = {
+    ("GET", "/geocode"): EVERYONE,
+    ("GET", "/geocode/reverse"): EVERYONE,
+    ("GET", "/base/persons"): {G, D, A},
+    ("GET", "/base/figures"): STAFF,
+}
+"""The base-data centre, as documented in docs/base-data.md."""
 JOBS = {
     ("POST", "/planning/revisions/{revision_id}/suggest"): {P, A},
     ("GET", "/jobs/{job_id}"): STAFF,
@@ -156,6 +163,12 @@ def test_sign_in_and_key_management_declare_exactly_these_roles(app):
 def test_the_safety_platform_endpoints_declare_exactly_these_roles(app):
     table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
     for key, roles in SAFETY.items():
+        assert table.get(key) == roles, key
+
+
+def test_the_base_data_endpoints_declare_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    for key, roles in BASE_DATA.items():
         assert table.get(key) == roles, key
 
 

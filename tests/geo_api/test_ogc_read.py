@@ -21,6 +21,8 @@ PUBLIC = [
     "service_points",
 ]
 STAFF_ONLY = ["cameras", "incidents"]
+BASE_DATA = ["addresses", "units"]
+"""Public collections of the base-data centre (listed after the staff-only ones)."""
 L3 = "/ogc/collections/grid_cells_l3/items"
 
 
@@ -53,13 +55,13 @@ def test_conformance_lists_the_filter_classes_gdal_looks_for(client: TestClient)
 
 def test_anonymous_sees_only_public_collections(client: TestClient) -> None:
     ids = [c["id"] for c in client.get("/ogc/collections").json()["collections"]]
-    assert ids == PUBLIC
+    assert ids == [*PUBLIC, *BASE_DATA]
 
 
 def test_staff_see_cameras_and_incidents(client: TestClient, test_db: DemoDb) -> None:
     resp = client.get("/ogc/collections", headers=test_db.headers("grid_worker"))
     ids = [c["id"] for c in resp.json()["collections"]]
-    assert ids == [*PUBLIC, *STAFF_ONLY]
+    assert ids == [*PUBLIC, *STAFF_ONLY, *BASE_DATA]
 
 
 @pytest.mark.parametrize("collection", STAFF_ONLY)

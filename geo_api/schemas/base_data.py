@@ -1,0 +1,71 @@
+"""What the address search answers: standard addresses with their grid, no personal data."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from geo_api.schemas.cases import LocationOut, WorkerOut
+
+
+class GeocodeHit(BaseModel):
+    """One standard address: how well it matched, where it is, which grid and worker serve it."""
+
+    address_id: int
+    full_text: str
+    score: float
+    method: str
+    lon: float
+    lat: float
+    distance_m: float | None = None
+    building: str | None = None
+    courtyard: str | None = None
+    courtyard_code: str | None = None
+    grid: LocationOut
+    worker: WorkerOut | None = None
+
+
+class GeocodeOut(BaseModel):
+    """Ranked hits, best first."""
+
+    query: str
+    results: list[GeocodeHit]
+
+
+class PersonHit(BaseModel):
+    """A person as staff may see them: ID number and phone masked, always."""
+
+    id: int
+    name: str
+    id_masked: str
+    sex: str | None = None
+    birth_year: int | None = None
+    phone_masked: str | None = None
+    residence_type: str
+    flags: dict[str, str]
+    address_id: int | None = None
+    full_text: str | None = None
+    room: str | None = None
+    l3_code: str | None = None
+
+
+class PersonsOut(BaseModel):
+    """The persons found (the read is audited with its purpose)."""
+
+    results: list[PersonHit]
+
+
+class CellFigure(BaseModel):
+    """One live cell's households and population, counted from the records."""
+
+    code: str
+    name: str | None = None
+    households: int
+    population: int
+
+
+class FiguresOut(BaseModel):
+    """Aggregates only: record counts per class and the cells' figures at one level."""
+
+    records: dict[str, int]
+    level: int
+    cells: list[CellFigure]

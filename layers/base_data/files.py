@@ -1,0 +1,94 @@
+"""Reading the departments' files: CSV in UTF-8 or GB18030 (detected), XLSX, and their mapping.
+
+Departments export from Excel and from old systems: a CSV is UTF-8 (often with a
+BOM) or GB18030 (GBK's superset), never announced; an XLSX is read with the
+standard library (`layers.base_data.xlsx`).  Which header means which field is
+not code but a small TOML file per deployment (`mappings.toml`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from layers.base_data.xlsx import read_xlsx
+from layers.core.errors import InvalidInputError
+
+DEFAULT_MAPPINGS = Path(__file__).with_name("mappings.toml")
+
+
+class MappingSettings(BaseSettings):
+    """Where the column mappings are (`WANGGE_BASE_MAPPINGS`)."""
+
+    model_config = SettingsConfigDict(env_prefix="WANGGE_", extra="ignore")
+
+    base_mappings: Path = Field(default=DEFAULT_MAPPINGS, description="The mappings TOML file.")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Header → field, and per field the words → codes."""
+
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def mapping_for(source: str, base_class: str, path: Path | None = None) -> Mapping:
+    """The source's own mapping of the class, else the default one."""
+    doc = tomllib.loads((path or MappingSettings().base_mappings).read_text("utf-8"))
+    table = doc.get(source, {}).get(base_class) or doc.get("default", {}).get(base_class)
+    if table is None:
+        raise InvalidInputError(f"no column mapping for {source}.{base_class}", code="no_mapping")
+    return Mapping(dict(table["columns"]), {k: dict(v) for k, v in table.get("values", {}).items()})
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text and its encoding: UTF-8 (BOM or not) when it decodes, else GB18030."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            "the file is neither UTF-8 nor GB18030 text", code="bad_encoding"
+        ) from exc
+
+
+def read_table(name: str, data: bytes) -> tuple[list[str], list[list[str]], str]:
+    """Header, rows (as strings) and the encoding of a CSV or XLSX file."""
+    if name.lower().endswith(".xlsx"):
+        header, *rows = read_xlsx(data)
+        return header, rows, "xlsx"
+    text, encoding = decode(data)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration as exc:
+        raise InvalidInputError("the file is empty", code="empty_file") from exc
+    return header, [row for row in reader if any(cell.strip() for cell in row)], encoding
+
+
+def mapped_rows(header: list[str], rows: list[list[str]], mapping: Mapping) -> list[dict[str, str]]:
+    """Each row as field → value (words mapped to codes; unmapped columns dropped)."""
+    fields = [mapping.columns.get(h) for h in header]
+    if not any(fields):
+        raise InvalidInputError(
+            "no column of the file is in the mapping", code="no_mapped_columns", header=header
+        )
+    out = []
+    for row in rows:
+        rec: dict[str, str] = {}
+        for name, cell in zip(fields, row, strict=False):
+            if name is not None and cell.strip():
+                value = cell.strip()
+                rec[name] = mapping.values.get(name, {}).get(value, value)
+        out.append(rec)
+    return out
