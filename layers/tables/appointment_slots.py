@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.tables.base import Base
@@ -21,6 +21,12 @@ class AppointmentSlot(Base):
     """One bookable time window of one item at one point."""
 
     __tablename__ = "appointment_slots"
+    __table_args__ = (
+        UniqueConstraint(
+            "service_point_id", "item_id", "starts_at", name="uq_appointment_slots_point_item_start"
+        ),
+        Index("ix_appointment_slots_item_id", "item_id", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     service_point_id: Mapped[int] = mapped_column(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.tables.base import Base
@@ -21,6 +21,10 @@ class Appointment(Base):
     """A booked place in a slot."""
 
     __tablename__ = "appointments"
+    __table_args__ = (
+        Index("ix_appointments_point_start", "service_point_id", "starts_at"),
+        Index("ix_appointments_slot_id", "slot_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     slot_id: Mapped[int] = mapped_column(

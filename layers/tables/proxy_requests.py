@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +32,10 @@ class ProxyRequest(Base):
     """One matter a community worker handles on a resident's behalf."""
 
     __tablename__ = "proxy_requests"
+    __table_args__ = (
+        Index("ix_proxy_requests_department", "department_code", "status"),
+        Index("ix_proxy_requests_accepting_point_id", "accepting_point_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     item_id: Mapped[int] = mapped_column(
@@ -65,6 +69,7 @@ class ProxyEvent(Base):
     """One step of a proxy request: who moved it from which status to which, and when."""
 
     __tablename__ = "proxy_events"
+    __table_args__ = (Index("ix_proxy_events_request_id", "request_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     request_id: Mapped[int] = mapped_column(

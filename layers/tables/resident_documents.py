@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.tables.base import Base
@@ -22,9 +22,10 @@ class ResidentDocument(Base):
     """One stored document of one resident (no content, no name in this row)."""
 
     __tablename__ = "resident_documents"
+    __table_args__ = (Index("ix_resident_documents_owner", "owner_token_hash"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    owner_token_hash: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    owner_token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     kind: Mapped[str] = mapped_column(Text, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Boolean, Integer, Numeric, String, Text
+from sqlalchemy import ARRAY, Boolean, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.tables.base import Base
@@ -39,6 +39,16 @@ class ServiceItem(Base):
     """A public service matter of the catalogue."""
 
     __tablename__ = "service_items"
+    __table_args__ = (
+        Index("ix_service_items_group_code", "group_code"),
+        Index("ix_service_items_department_code", "department_code"),
+        Index(
+            "ix_service_items_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer
+from sqlalchemy import ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.tables.base import Base
@@ -12,6 +12,7 @@ class ServiceOffer(Base):
     """Point × item; `staff` is the number of people serving it at once (a slot's capacity)."""
 
     __tablename__ = "service_offers"
+    __table_args__ = (Index("ix_service_offers_item_id", "item_id"),)
 
     service_point_id: Mapped[int] = mapped_column(
         ForeignKey("service_points.id", ondelete="CASCADE"), primary_key=True

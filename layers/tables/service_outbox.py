@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.tables.base import Base
@@ -19,6 +19,7 @@ class OutboxMessage(Base):
     """One message for one appointment or proxy request."""
 
     __tablename__ = "service_outbox"
+    __table_args__ = (Index("ix_service_outbox_pending", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     appointment_id: Mapped[int | None] = mapped_column(
