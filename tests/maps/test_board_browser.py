@@ -1,0 +1,167 @@
+"""Two dispatchers on the live board in real Chromium: a resident's case appears, one wins it.
+
+Against a live server on 127.0.0.1: a street sub-centre's dispatcher (whose board
+opens on their street) and the district's dispatcher each sign in through the form
+in their own browser context.  A resident files a case with hostile text; both
+boards show it without reload (pushed), as text.  A grid worker's new position moves
+their marker.  Both dispatchers select the case and click the nearest worker at
+once: one dispatches it, the other is told who was faster and sees it refreshed.
+A stream resumed with an old ``Last-Event-ID`` hands on what was missed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.maps.test_case_faces_browser import HOSTILE
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def place(live_url: str, test_db, engine: Engine) -> dict:
+    """A spot in a live cell, its street, and a second dispatcher posted at that street."""
+    with engine.connect() as c:
+        row = c.execute(
+            text(
+                "SELECT ST_X(m.center) AS lon, ST_Y(m.center) AS lat, s.code AS street"
+                " FROM grid_cells g CROSS JOIN LATERAL ST_MaximumInscribedCircle(g.geom) m"
+                " JOIN streets s ON ST_Contains(s.geom, m.center)"
+                " WHERE g.level = 1 AND g.valid_to IS NULL ORDER BY m.radius DESC LIMIT 1"
+            )
+        ).one()
+    admin = test_db.headers("admin")
+    made = httpx.post(
+        f"{live_url}/admin/keys", json={"role": "dispatcher", "name": "街道调度员乙"}, headers=admin
+    )
+    assert made.status_code == 201, made.text
+    posted = httpx.post(
+        f"{live_url}/platform/units/S{row.street}/staff",
+        json={"key_id": made.json()["id"]},
+        headers=admin,
+    )
+    assert posted.status_code == 201, posted.text
+    return {"lon": row.lon, "lat": row.lat, "street": row.street, "key_b": made.json()["key"]}
+
+
+def _board(browser, live_url: str, key: str, blocked: list[str], dialogs: list[str]):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+            else (blocked.append(r.request.url), r.abort())
+        ),
+    )
+    page = context.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{live_url}/login?next=/board")
+    page.fill("input[name=key]", key)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/board")
+    page.wait_for_function("() => document.getElementById('wg-live').textContent.includes('live')")
+    return context, page
+
+
+def _stream_until(live_url: str, headers: dict, cursor: str, case_id: int) -> list[dict]:
+    """Read the board stream from `cursor` to the end of the batch holding the case's events."""
+    seen: list[dict] = []
+    h = {**headers, "Accept": "text/event-stream", "Last-Event-ID": cursor}
+    with httpx.stream("GET", f"{live_url}/board/stream", headers=h, timeout=10) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if line.startswith("data: {"):
+                seen.append(json.loads(line[6:]))
+            elif line.startswith("id: ") and any(e.get("incident_id") == case_id for e in seen):
+                break
+    return seen
+
+
+def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
+    browser, live_url: str, test_db, engine: Engine, place: dict, artifacts: Path, repo_root: Path
+) -> None:
+    blocked: list[str] = []
+    dialogs: list[str] = []
+    ctx_a, a = _board(browser, live_url, test_db.keys["dispatcher"], blocked, dialogs)
+    ctx_b, b = _board(browser, live_url, place["key_b"], blocked, dialogs)
+    try:
+        assert b.input_value("#wg-f-street") == place["street"]  # my street, by default
+        assert a.input_value("#wg-f-street") == ""
+        loaded = a.evaluate("() => [wanggeBoard.loaded, wanggeBoard.total]")
+        assert loaded[0] == loaded[1] > 0  # every open case, none dropped
+        cursor = httpx.get(f"{live_url}/board/cases?limit=1", headers=test_db.headers("dispatcher"))
+        old_cursor = cursor.json()["cursor"]
+        worker = test_db.headers("grid_worker")
+        duty = httpx.post(f"{live_url}/workers/me/duty", json={"on_duty": True}, headers=worker)
+        worker_id = duty.json()["worker_id"]
+        fix = {"lon": place["lon"], "lat": place["lat"], "age_s": 0}
+        moved = httpx.post(
+            f"{live_url}/workers/me/positions", json={"positions": [fix]}, headers=worker
+        )
+        assert moved.status_code == 200, moved.text
+        a.wait_for_function(
+            f"() => wanggeBoard.workers[{worker_id}] &&"
+            f" Math.abs(wanggeBoard.workers[{worker_id}].lon - {place['lon']}) < 1e-6",
+            timeout=5000,
+        )
+        filed = httpx.post(
+            f"{live_url}/incidents",
+            json={
+                "location": {"lon": place["lon"], "lat": place["lat"]},
+                "category": "0101",
+                "channel": "wechat",
+                "description": HOSTILE,
+            },
+        )
+        assert filed.status_code == 201, filed.text
+        case_id = filed.json()["id"]
+        items = [p.locator(f'#wg-queue li[data-id="{case_id}"]') for p in (a, b)]
+        for item in items:
+            item.wait_for(timeout=3000)  # pushed: no reload
+            assert "onerror" in item.locator(".wg-text").inner_text()
+        for item in items:
+            item.click()
+        for p in (a, b):
+            p.locator(f'#wg-nearest button[data-worker="{worker_id}"]').wait_for(timeout=5000)
+        a.click(f'#wg-nearest button[data-worker="{worker_id}"]')
+        b.click(f'#wg-nearest button[data-worker="{worker_id}"]')
+        messages = []
+        for p in (a, b):
+            p.wait_for_function(
+                "() => /已派遣|慢了一步/.test(document.getElementById('wg-panel-msg').textContent)",
+                timeout=5000,
+            )
+            messages.append(p.inner_text("#wg-panel-msg"))
+        won = [m for m in messages if "已派遣" in m]
+        lost = [m for m in messages if "慢了一步" in m]
+        assert len(won) == 1 and len(lost) == 1, messages
+        assert "was faster" in lost[0]
+        with engine.connect() as c:
+            row = c.execute(
+                text(
+                    "SELECT i.status, i.assignee_worker_id, (SELECT count(*) FROM incident_events e"
+                    " WHERE e.incident_id = i.id AND e.action = 'dispatch') FROM incidents i"
+                    " WHERE i.id = :i"
+                ),
+                {"i": case_id},
+            ).one()
+        assert tuple(row) == ("dispatched", worker_id, 1)
+        for p in (a, b):  # both boards show it dispatched (the loser's refreshed, too)
+            p.locator(f'#wg-queue li[data-id="{case_id}"][data-status="dispatched"]').wait_for(
+                timeout=3000
+            )
+        assert a.evaluate("() => [window.__xss, window.__xss2]") == [None, None]
+        a.screenshot(path=str(artifacts / "board.png"))
+        assert blocked == [] and dialogs == []
+        missed = _stream_until(live_url, test_db.headers("dispatcher"), old_cursor, case_id)
+        assert any(e.get("incident_id") == case_id and e["action"] for e in missed)
+        assert any(e.get("worker_id") == worker_id for e in missed)  # the position, too
+    finally:
+        ctx_a.close()
+        ctx_b.close()
