@@ -108,7 +108,7 @@ def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
         a.wait_for_function(
             f"() => wanggeBoard.workers[{worker_id}] &&"
             f" Math.abs(wanggeBoard.workers[{worker_id}].lon - {place['lon']}) < 1e-6",
-            timeout=5000,
+            timeout=10_000,
         )
         filed = httpx.post(
             f"{live_url}/incidents",
@@ -123,19 +123,19 @@ def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
         case_id = filed.json()["id"]
         items = [p.locator(f'#wg-queue li[data-id="{case_id}"]') for p in (a, b)]
         for item in items:
-            item.wait_for(timeout=3000)  # pushed: no reload
+            item.wait_for(timeout=5000)  # pushed: no reload
             assert "onerror" in item.locator(".wg-text").inner_text()
         for item in items:
             item.click()
         for p in (a, b):
-            p.locator(f'#wg-nearest button[data-worker="{worker_id}"]').wait_for(timeout=5000)
+            p.locator(f'#wg-nearest button[data-worker="{worker_id}"]').wait_for(timeout=10_000)
         a.click(f'#wg-nearest button[data-worker="{worker_id}"]')
         b.click(f'#wg-nearest button[data-worker="{worker_id}"]')
         messages = []
         for p in (a, b):
             p.wait_for_function(
                 "() => /已派遣|慢了一步/.test(document.getElementById('wg-panel-msg').textContent)",
-                timeout=5000,
+                timeout=10_000,
             )
             messages.append(p.inner_text("#wg-panel-msg"))
         won = [m for m in messages if "已派遣" in m]
@@ -154,9 +154,11 @@ def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
         assert tuple(row) == ("dispatched", worker_id, 1)
         for p in (a, b):  # both boards show it dispatched (the loser's refreshed, too)
             p.locator(f'#wg-queue li[data-id="{case_id}"][data-status="dispatched"]').wait_for(
-                timeout=3000
+                timeout=5000
             )
         assert a.evaluate("() => [window.__xss, window.__xss2]") == [None, None]
+        assert a.evaluate("() => wanggeBoard.outlines") > 0  # the streets under the cases
+        a.evaluate("() => { document.getElementById('wg-side').scrollTop = 0; }")
         a.screenshot(path=str(artifacts / "board.png"))
         assert blocked == [] and dialogs == []
         missed = _stream_until(live_url, test_db.headers("dispatcher"), old_cursor, case_id)

@@ -22,7 +22,9 @@
   map.createPane("alarm").classList.add("leaflet-alarm-pane");
   var tiles = root.getAttribute("data-tiles");
   if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
-  var plain = L.canvas(), alarmed = L.canvas({ pane: "alarm" });
+  map.createPane("people").style.zIndex = 390;  // workers under the cases
+  map.createPane("outlines").style.zIndex = 250;
+  var plain = L.canvas(), alarmed = L.canvas({ pane: "alarm" }), people = L.canvas({ pane: "people" });
   var cases = {}, workers = {}, filters = {}, selected = null, cursor = null, streaming = false;
   var state = window.wanggeBoard = { events: 0, positions: 0, loaded: 0, total: 0, cases: cases, workers: workers };
 
@@ -155,7 +157,7 @@
     var w = workers[id];
     if (!w) {
       w = workers[id] = { id: id, name: name, load: load || 0 };
-      w.marker = L.circleMarker([lat, lon], { renderer: plain, radius: 4, color: "#222", weight: 2, fillColor: "#fff", fillOpacity: 1 })
+      w.marker = L.circleMarker([lat, lon], { renderer: people, radius: 3, color: "#222", weight: 1.5, fillColor: "#fff", fillOpacity: 1 })
         .bindTooltip("").addTo(map);
     }
     if (load !== undefined) w.load = load;
@@ -284,6 +286,13 @@
     ["status", "category", "street", "community", "cell", "overdue"].forEach(function (k) { filters[k] = $("wg-f-" + k).value.trim(); });
     load();
   });
+  function outlines() {  // the streets from the service's own OGC API: where the district is
+    return getJSON("/ogc/collections/streets/items?limit=1000").then(function (fc) {
+      L.geoJSON(fc, { pane: "outlines", style: { color: "#555", weight: 1.5, fill: false, interactive: false } }).addTo(map);
+      state.outlines = fc.features.length;
+    }).catch(function () { state.outlines = 0; });
+  }
+  outlines();
   filters.street = root.getAttribute("data-street") || "";  // a street unit's dispatcher: my street
   loadWorkers().then(load, load);
 })();
