@@ -25,13 +25,16 @@ _PAGE = """<!DOCTYPE html>
 <aside id="wg-side" aria-label="队列 queue">
  <h1>指挥调度 Dispatch board <span id="wg-live" aria-live="polite"></span></h1>
  <form id="wg-filters">
-  <label>状态 Status <select name="status" id="wg-f-status"><option value="">全部未结 all open</option></select></label>
-  <label>类别 Category <input name="category" id="wg-f-category" size="4" pattern="[0-9]{{2}}([0-9]{{2}})?"></label>
+  <label>状态 Status <select name="status" id="wg-f-status">
+   <option value="">全部未结 all open</option></select></label>
+  <label>类别 Category <input name="category" id="wg-f-category" size="4"
+   pattern="[0-9]{{2}}([0-9]{{2}})?"></label>
   <label>街道 Street <input name="street" id="wg-f-street" size="9" value="{street}"></label>
   <label>社区 Community <input name="community" id="wg-f-community" size="12"></label>
   <label>网格 Cell <input name="cell" id="wg-f-cell" size="12"></label>
   <label>超时 Overdue <select name="overdue" id="wg-f-overdue"><option value="">全部 all</option>
-   <option value="true">超时 overdue</option><option value="false">未超时 not overdue</option></select></label>
+   <option value="true">超时 overdue</option>
+   <option value="false">未超时 not overdue</option></select></label>
   <button type="submit">筛选 Filter</button>
  </form>
  <p id="wg-counts" aria-live="polite"></p>

@@ -137,9 +137,7 @@ def board_cases(
 
 
 @router.get("/board/workers", response_model=FeaturesOut, summary="On-duty workers (GeoJSON)")
-def workers(
-    session: SessionDep, principal: Annotated[Principal, DISPATCHERS]
-) -> dict[str, Any]:
+def workers(session: SessionDep, principal: Annotated[Principal, DISPATCHERS]) -> dict[str, Any]:
     """Where each on-duty worker last was, and how many open cases they hold."""
     rows = board_workers(session=session)
     return {"features": [_point(r) for r in rows], "total": len(rows)}

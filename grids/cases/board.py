@@ -22,6 +22,11 @@ from grids.cases.access import Actor, actor_scope, scope_sql
 from grids.cases.dispatch import QueueFilter, queue
 from layers.tables.incidents import OPEN_STATUSES, STATUSES, STEP_OF_STATUS
 
+_EVENTS_SQL = (
+    "SELECT e.id, e.incident_id, e.action, e.actor, e.role, e.to_status, e.at"
+    " FROM incident_events e JOIN incidents i ON i.id = e.incident_id"
+    " WHERE e.id > :after AND {scope} ORDER BY e.id LIMIT :n"
+)
 MAX_CHANGES = 500
 """Events (and positions) one read hands on; the rest follow in the next read."""
 
@@ -93,17 +98,9 @@ def board_workers(*, session: Session) -> list[dict[str, Any]]:
 def board_changes(*, session: Session, actor: Actor, after: Cursor, now: datetime) -> Changes:
     """Case events and positions after `after`, oldest first, at most `MAX_CHANGES` of each."""
     scope, params = scope_sql(session=session, actor=actor)
-    events = [
-        dict(r)
-        for r in session.execute(
-            text(
-                "SELECT e.id, e.incident_id, e.action, e.actor, e.role, e.to_status, e.at"
-                " FROM incident_events e JOIN incidents i ON i.id = e.incident_id"
-                f" WHERE e.id > :after AND {scope} ORDER BY e.id LIMIT :n"  # noqa: S608 - fixed fragment
-            ),
-            {**params, "after": after.event_id, "n": MAX_CHANGES},
-        ).mappings()
-    ]
+    sql = _EVENTS_SQL.format(scope=scope)  # `scope`: fixed fragments, values bound
+    binds = {**params, "after": after.event_id, "n": MAX_CHANGES}
+    events = [dict(r) for r in session.execute(text(sql), binds).mappings()]
     if events:
         ids = tuple({e["incident_id"] for e in events})
         rows = queue(

@@ -83,67 +83,67 @@ def _stream_until(live_url: str, headers: dict, cursor: str, case_id: int) -> li
     return seen
 
 
-def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
-    browser, live_url: str, test_db, engine: Engine, place: dict, artifacts: Path, repo_root: Path
-) -> None:
+@pytest.fixture(scope="module")
+def boards(browser, live_url: str, test_db, place: dict):
+    """The district's dispatcher (a) and the street's (b), signed in, their boards live."""
     blocked: list[str] = []
     dialogs: list[str] = []
     ctx_a, a = _board(browser, live_url, test_db.keys["dispatcher"], blocked, dialogs)
     ctx_b, b = _board(browser, live_url, place["key_b"], blocked, dialogs)
     try:
-        assert b.input_value("#wg-f-street") == place["street"]  # my street, by default
-        assert a.input_value("#wg-f-street") == ""
-        loaded = a.evaluate("() => [wanggeBoard.loaded, wanggeBoard.total]")
-        assert loaded[0] == loaded[1] > 0  # every open case, none dropped
-        cursor = httpx.get(f"{live_url}/board/cases?limit=1", headers=test_db.headers("dispatcher"))
-        old_cursor = cursor.json()["cursor"]
-        worker = test_db.headers("grid_worker")
-        duty = httpx.post(f"{live_url}/workers/me/duty", json={"on_duty": True}, headers=worker)
-        worker_id = duty.json()["worker_id"]
-        fix = {"lon": place["lon"], "lat": place["lat"], "age_s": 0}
-        moved = httpx.post(
-            f"{live_url}/workers/me/positions", json={"positions": [fix]}, headers=worker
-        )
-        assert moved.status_code == 200, moved.text
-        a.wait_for_function(
-            f"() => wanggeBoard.workers[{worker_id}] &&"
-            f" Math.abs(wanggeBoard.workers[{worker_id}].lon - {place['lon']}) < 1e-6",
+        yield a, b, blocked, dialogs
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
+def _worker_moves_to(live_url: str, test_db, place: dict) -> int:
+    """The demo grid worker goes on duty and reports a position at the spot."""
+    worker = test_db.headers("grid_worker")
+    duty = httpx.post(f"{live_url}/workers/me/duty", json={"on_duty": True}, headers=worker)
+    fix = {"lon": place["lon"], "lat": place["lat"], "age_s": 0}
+    moved = httpx.post(
+        f"{live_url}/workers/me/positions", json={"positions": [fix]}, headers=worker
+    )
+    assert moved.status_code == 200, moved.text
+    return int(duty.json()["worker_id"])
+
+
+def _resident_files(live_url: str, place: dict) -> int:
+    filed = httpx.post(
+        f"{live_url}/incidents",
+        json={
+            "location": {"lon": place["lon"], "lat": place["lat"]},
+            "category": "0101",
+            "channel": "wechat",
+            "description": HOSTILE,
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    return int(filed.json()["id"])
+
+
+def _race(pages, worker_id: int) -> list[str]:
+    """Both dispatchers click the same worker for the selected case at once; their messages."""
+    button = f'#wg-nearest button[data-worker="{worker_id}"]'
+    for p in pages:
+        p.locator(button).wait_for(timeout=10_000)
+    for p in pages:
+        p.click(button)
+    messages = []
+    for p in pages:
+        p.wait_for_function(
+            "() => /已派遣|慢了一步/.test(document.getElementById('wg-panel-msg').textContent)",
             timeout=10_000,
         )
-        filed = httpx.post(
-            f"{live_url}/incidents",
-            json={
-                "location": {"lon": place["lon"], "lat": place["lat"]},
-                "category": "0101",
-                "channel": "wechat",
-                "description": HOSTILE,
-            },
-        )
-        assert filed.status_code == 201, filed.text
-        case_id = filed.json()["id"]
-        items = [p.locator(f'#wg-queue li[data-id="{case_id}"]') for p in (a, b)]
-        for item in items:
-            item.wait_for(timeout=5000)  # pushed: no reload
-            assert "onerror" in item.locator(".wg-text").inner_text()
-        for item in items:
-            item.click()
-        for p in (a, b):
-            p.locator(f'#wg-nearest button[data-worker="{worker_id}"]').wait_for(timeout=10_000)
-        a.click(f'#wg-nearest button[data-worker="{worker_id}"]')
-        b.click(f'#wg-nearest button[data-worker="{worker_id}"]')
-        messages = []
-        for p in (a, b):
-            p.wait_for_function(
-                "() => /已派遣|慢了一步/.test(document.getElementById('wg-panel-msg').textContent)",
-                timeout=10_000,
-            )
-            messages.append(p.inner_text("#wg-panel-msg"))
-        won = [m for m in messages if "已派遣" in m]
-        lost = [m for m in messages if "慢了一步" in m]
-        assert len(won) == 1 and len(lost) == 1, messages
-        assert "was faster" in lost[0]
-        with engine.connect() as c:
-            row = c.execute(
+        messages.append(p.inner_text("#wg-panel-msg"))
+    return messages
+
+
+def _case_row(engine: Engine, case_id: int) -> tuple:
+    with engine.connect() as c:
+        return tuple(
+            c.execute(
                 text(
                     "SELECT i.status, i.assignee_worker_id, (SELECT count(*) FROM incident_events e"
                     " WHERE e.incident_id = i.id AND e.action = 'dispatch') FROM incidents i"
@@ -151,19 +151,65 @@ def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
                 ),
                 {"i": case_id},
             ).one()
-        assert tuple(row) == ("dispatched", worker_id, 1)
-        for p in (a, b):  # both boards show it dispatched (the loser's refreshed, too)
-            p.locator(f'#wg-queue li[data-id="{case_id}"][data-status="dispatched"]').wait_for(
-                timeout=5000
-            )
-        assert a.evaluate("() => [window.__xss, window.__xss2]") == [None, None]
-        assert a.evaluate("() => wanggeBoard.outlines") > 0  # the streets under the cases
-        a.evaluate("() => { document.getElementById('wg-side').scrollTop = 0; }")
-        a.screenshot(path=str(artifacts / "board.png"))
-        assert blocked == [] and dialogs == []
-        missed = _stream_until(live_url, test_db.headers("dispatcher"), old_cursor, case_id)
-        assert any(e.get("incident_id") == case_id and e["action"] for e in missed)
-        assert any(e.get("worker_id") == worker_id for e in missed)  # the position, too
-    finally:
-        ctx_a.close()
-        ctx_b.close()
+        )
+
+
+def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
+    boards, live_url: str, test_db, engine: Engine, place: dict, artifacts: Path
+) -> None:
+    a, b, blocked, dialogs = boards
+    assert b.input_value("#wg-f-street") == place["street"]  # my street, by default
+    assert a.input_value("#wg-f-street") == ""
+    loaded = a.evaluate("() => [wanggeBoard.loaded, wanggeBoard.total]")
+    assert loaded[0] == loaded[1] > 0  # every open case, none dropped
+    first = httpx.get(f"{live_url}/board/cases?limit=1", headers=test_db.headers("dispatcher"))
+    old_cursor = first.json()["cursor"]
+    worker_id = _worker_moves_to(live_url, test_db, place)
+    a.wait_for_function(
+        f"() => wanggeBoard.workers[{worker_id}] &&"
+        f" Math.abs(wanggeBoard.workers[{worker_id}].lon - {place['lon']}) < 1e-6",
+        timeout=10_000,
+    )
+    case_id = _resident_files(live_url, place)
+    items = [p.locator(f'#wg-queue li[data-id="{case_id}"]') for p in (a, b)]
+    for item in items:
+        item.wait_for(timeout=5000)  # pushed: no reload
+        assert "onerror" in item.locator(".wg-text").inner_text()
+    for item in items:
+        item.click()
+    messages = _race((a, b), worker_id)
+    won = [m for m in messages if m.startswith("已派遣给")]
+    lost = [m for m in messages if m.startswith("慢了一步")]
+    assert len(won) == 1 and len(lost) == 1, messages
+    assert "was faster" in lost[0]
+    assert _case_row(engine, case_id) == ("dispatched", worker_id, 1)
+    for p in (a, b):  # both boards show it dispatched (the loser's refreshed, too)
+        p.locator(f'#wg-queue li[data-id="{case_id}"][data-status="dispatched"]').wait_for(
+            timeout=5000
+        )
+    assert a.evaluate("() => [window.__xss, window.__xss2]") == [None, None]
+    assert a.evaluate("() => wanggeBoard.outlines") > 0  # the streets under the cases
+    a.evaluate("() => { document.getElementById('wg-side').scrollTop = 0; }")
+    a.screenshot(path=str(artifacts / "board.png"))
+    assert blocked == [] and dialogs == []
+    missed = _stream_until(live_url, test_db.headers("dispatcher"), old_cursor, case_id)
+    assert any(e.get("incident_id") == case_id and e["action"] for e in missed)
+    assert any(e.get("worker_id") == worker_id for e in missed)  # the position, too
+
+
+def test_the_cases_come_in_pages_until_the_last_none_dropped(live_url: str, test_db) -> None:
+    headers = test_db.headers("dispatcher")
+    seen: list[int] = []
+    offset: int | None = 0
+    total = None
+    while offset is not None:
+        r = httpx.get(f"{live_url}/board/cases?limit=40&offset={offset}", headers=headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        total = body["total"] if total is None else total
+        assert (body["cursor"] is not None) == (offset == 0)  # the first page says where to follow
+        seen.extend(f["id"] for f in body["features"])
+        offset = body["next_offset"]
+    assert total is not None and total > 40 and len(seen) == len(set(seen)) == total
+    stream = httpx.get(f"{live_url}/board/stream", headers=headers)
+    assert stream.status_code == 406  # a stream only for who asks for one

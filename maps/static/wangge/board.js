@@ -97,7 +97,9 @@
       return (a.due_at || "9999") < (b.due_at || "9999") ? -1 : (a.due_at || "9999") > (b.due_at || "9999") ? 1 : a.id - b.id;
     });
     list.textContent = "";
-    rows.slice(0, 300).forEach(function (p) {
+    var shown = rows.slice(0, 300);
+    if (cases[selected] && shown.indexOf(cases[selected].p) < 0) shown.unshift(cases[selected].p);  // pinned
+    shown.forEach(function (p) {
       var li = document.createElement("li"), d = document.createElement("span");
       li.tabIndex = 0; li.setAttribute("data-id", p.id); li.setAttribute("data-status", p.status);
       li.style.borderLeftColor = COLOURS[p.status] || "#999";
