@@ -46,7 +46,21 @@ def place(live_url: str, test_db, engine: Engine) -> dict:
         headers=admin,
     )
     assert posted.status_code == 201, posted.text
-    return {"lon": row.lon, "lat": row.lat, "street": row.street, "key_b": made.json()["key"]}
+    with engine.connect() as c:
+        other = c.execute(
+            text(
+                "SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM streets s,"
+                " LATERAL ST_PointOnSurface(s.geom) p WHERE s.code <> :s ORDER BY s.code LIMIT 1"
+            ),
+            {"s": row.street},
+        ).one()
+    return {
+        "lon": row.lon,
+        "lat": row.lat,
+        "street": row.street,
+        "key_b": made.json()["key"],
+        "other": {"lon": other.lon, "lat": other.lat},
+    }
 
 
 def _board(browser, live_url: str, key: str, blocked: list[str], dialogs: list[str]):
@@ -109,14 +123,14 @@ def _worker_moves_to(live_url: str, test_db, place: dict) -> int:
     return int(duty.json()["worker_id"])
 
 
-def _resident_files(live_url: str, place: dict) -> int:
+def _resident_files(live_url: str, place: dict, description: str = HOSTILE) -> int:
     filed = httpx.post(
         f"{live_url}/incidents",
         json={
             "location": {"lon": place["lon"], "lat": place["lat"]},
             "category": "0101",
             "channel": "wechat",
-            "description": HOSTILE,
+            "description": description,
         },
     )
     assert filed.status_code == 201, filed.text
@@ -192,9 +206,13 @@ def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
     a.evaluate("() => { document.getElementById('wg-side').scrollTop = 0; }")
     a.screenshot(path=str(artifacts / "board.png"))
     assert blocked == [] and dialogs == []
-    missed = _stream_until(live_url, test_db.headers("dispatcher"), old_cursor, case_id)
-    assert any(e.get("incident_id") == case_id and e["action"] for e in missed)
+    elsewhere = _resident_files(live_url, place["other"], "别的街道 another street")
+    missed = _stream_until(live_url, test_db.headers("dispatcher"), old_cursor, elsewhere)
+    assert {case_id, elsewhere} <= {e.get("incident_id") for e in missed}
     assert any(e.get("worker_id") == worker_id for e in missed)  # the position, too
+    street_b = {"Authorization": f"Bearer {place['key_b']}"}
+    mine = _stream_until(live_url, street_b, old_cursor, case_id)
+    assert elsewhere not in {e.get("incident_id") for e in mine}  # its street's cases only
 
 
 def test_the_cases_come_in_pages_until_the_last_none_dropped(live_url: str, test_db) -> None:
