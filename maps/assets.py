@@ -36,6 +36,8 @@ _OWN = {
     "wangge_status_js": "wangge/case-status.js",
     "wangge_mycase_js": "wangge/mycase.js",
     "wangge_handheld_js": "wangge/handheld.js",
+    "wangge_board_js": "wangge/board.js",
+    "wangge_board_css": "wangge/board.css",
 }
 DROPPED = frozenset({"glyphicons_css"})
 """Folium assets no page uses (Bootstrap 3 glyphicons): left out rather than fetched."""

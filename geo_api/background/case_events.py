@@ -23,6 +23,9 @@ from layers.store.notify import listen
 
 logger = logging.getLogger(__name__)
 
+EVERY_CASE = 0
+"""The "case id" a board subscribes with: woken by every notification (cases and positions)."""
+
 
 class Subscription:
     """One open page's wake-up call for one case (an `asyncio.Event` set from the LISTEN thread)."""
@@ -57,7 +60,7 @@ class CaseEventHub:
         self._thread: threading.Thread | None = None
 
     def subscribe(self, incident_id: int) -> Subscription:
-        """Follow a case from the running event loop; starts listening on first use."""
+        """Follow a case (`EVERY_CASE`: all of them) from the running loop; listens on first use."""
         sub = Subscription(incident_id, asyncio.get_running_loop())
         with self._lock:
             self._subs[incident_id].add(sub)
@@ -97,6 +100,7 @@ class CaseEventHub:
                 if part.isdigit()
                 for sub in self._subs.get(int(part), ())
             ]
+            woken.extend(self._subs.get(EVERY_CASE, ()))
         for sub in woken:
             sub.wake()
 

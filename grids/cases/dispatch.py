@@ -104,6 +104,8 @@ class QueueFilter:
     level: str | None = None
     unit: str | None = None
     """A platform unit's code: that unit's queue only."""
+    ids: tuple[int, ...] | None = None
+    """These cases only (the live board re-reads the cases that moved)."""
 
 
 @dataclass
@@ -148,6 +150,9 @@ def _where(session: Session, f: QueueFilter, actor: Actor, now: datetime):
     if f.unit:
         clauses.append("i.unit_id IN (SELECT id FROM platform_units WHERE code = :unit)")
         params["unit"] = f.unit
+    if f.ids is not None:
+        clauses.append("i.id = ANY(:ids)")
+        params["ids"] = list(f.ids)
     scope, scope_params = scope_sql(session=session, actor=actor)
     clauses.append(scope)
     params.update(scope_params)

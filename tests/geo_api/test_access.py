@@ -144,8 +144,12 @@ FACES = {
     ("GET", "/handheld"): {G},
     ("POST", "/workers/me/positions"): {G},
     ("POST", "/workers/me/duty"): {G},
+    ("GET", "/board"): {D, A},
+    ("GET", "/board/cases"): {D, A},
+    ("GET", "/board/workers"): {D, A},
+    ("GET", "/board/stream"): {D, A},
 }
-"""The residents' and grid workers' pages and what they call (README, "The pages")."""
+"""The residents', grid workers' and dispatchers' pages and what they call (README, "The pages")."""
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):

@@ -46,8 +46,8 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-EXPENSIVE = re.compile(r"^/(analytics|maps)/|/(suggest|publish|validate|impact|diff)$")
-"""Whole-district analyses and grid work: seconds per call, so fewer examples."""
+EXPENSIVE = re.compile(r"^/(analytics|maps|board)/|/(suggest|publish|validate|impact|diff)$")
+"""Whole-district analyses, the board's whole-district pages, grid work: fewer examples."""
 COVERED, COVERED_FEW = 20, 3
 """Coverage-phase cases per operation (cheap, expensive)."""
 EXAMPLES, FEW = 3, 1

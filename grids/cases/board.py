@@ -1,0 +1,157 @@
+"""The live board's reads: the open cases as GeoJSON pages, on-duty workers, what changed since.
+
+The board loads every open case it may see in pages (`board_cases`, no silent
+truncation), the on-duty workers with their open load (`board_workers`), and then
+follows `board_changes`: the case events and worker positions newer than its
+cursor ``"<event id>.<position id>"`` (the SSE event id, so a reconnect sends it
+back as ``Last-Event-ID`` and misses nothing).  The cases re-read for the events
+pass the same scope as the queue, so a street's dispatcher hears its street only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from grids.cases.access import Actor, actor_scope, scope_sql
+from grids.cases.dispatch import QueueFilter, queue
+from layers.tables.incidents import OPEN_STATUSES, STATUSES, STEP_OF_STATUS
+
+_EVENTS_SQL = (
+    "SELECT e.id, e.incident_id, e.action, e.actor, e.role, e.to_status, e.at"
+    " FROM incident_events e JOIN incidents i ON i.id = e.incident_id"
+    " WHERE e.id > :after AND {scope} ORDER BY e.id LIMIT :n"
+)
+MAX_CHANGES = 500
+"""Events (and positions) one read hands on; the rest follow in the next read."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a board stands: the newest case event and worker position it has seen."""
+
+    event_id: int = 0
+    position_id: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.event_id}.{self.position_id}"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Cursor | None:
+        """``"12.34"`` → Cursor(12, 34); anything else → None (start from now)."""
+        parts = (value or "").split(".")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            return None
+        return cls(int(parts[0]), int(parts[1]))
+
+
+@dataclass
+class Changes:
+    """What happened after a cursor: events (each with its case's row, if visible), positions."""
+
+    cursor: Cursor
+    events: list[dict[str, Any]] = field(default_factory=list)
+    positions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def cursor_now(*, session: Session) -> Cursor:
+    """The newest event and position now (taken before a board's first load)."""
+    row = session.execute(
+        text(
+            "SELECT (SELECT coalesce(max(id), 0) FROM incident_events),"
+            " (SELECT coalesce(max(id), 0) FROM worker_positions)"
+        )
+    ).one()
+    return Cursor(int(row[0]), int(row[1]))
+
+
+def home_street(*, session: Session, actor: Actor) -> str | None:
+    """The street code of a street (or community) unit's dispatcher: the board's default view."""
+    unit = actor_scope(session=session, actor=actor).unit
+    if unit is None or unit.street_id is None or unit.level == "district":
+        return None
+    code = session.execute(
+        text("SELECT code FROM streets WHERE id = :id"), {"id": unit.street_id}
+    ).scalar()
+    return str(code) if code else None
+
+
+def board_workers(*, session: Session) -> list[dict[str, Any]]:
+    """On-duty workers with a position, and their open load (no phone: the map is on a wall)."""
+    rows = session.execute(
+        text(
+            "SELECT w.id, w.code, w.name, w.level, ST_X(w.geom) AS lon, ST_Y(w.geom) AS lat,"
+            " w.position_at, (SELECT count(*) FROM incidents i WHERE i.assignee_worker_id = w.id"
+            "  AND i.status = ANY(:open)) AS open_cases"
+            " FROM workers w WHERE w.on_duty AND w.geom IS NOT NULL ORDER BY w.id"
+        ),
+        {"open": list(OPEN_STATUSES)},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def board_changes(*, session: Session, actor: Actor, after: Cursor, now: datetime) -> Changes:
+    """Case events and positions after `after`, oldest first, at most `MAX_CHANGES` of each."""
+    scope, params = scope_sql(session=session, actor=actor)
+    sql = _EVENTS_SQL.format(scope=scope)  # `scope`: fixed fragments, values bound
+    binds = {**params, "after": after.event_id, "n": MAX_CHANGES}
+    events = [dict(r) for r in session.execute(text(sql), binds).mappings()]
+    if events:
+        ids = tuple({e["incident_id"] for e in events})
+        rows = queue(
+            session=session,
+            filters=QueueFilter(statuses=tuple(STATUSES), ids=ids),
+            actor=actor,
+            limit=len(ids),
+            now=now,
+        ).rows
+        with_alarms(session=session, rows=rows, now=now)
+        by_id = {r["id"]: r for r in rows}
+        for e in events:
+            e["case"] = by_id.get(e["incident_id"])
+    positions = [
+        dict(r)
+        for r in session.execute(
+            text(
+                "SELECT p.id, p.worker_id, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, p.at,"
+                " w.on_duty, w.name FROM worker_positions p JOIN workers w ON w.id = p.worker_id"
+                " WHERE p.id > :after ORDER BY p.id LIMIT :n"
+            ),
+            {"after": after.position_id, "n": MAX_CHANGES},
+        ).mappings()
+    ]
+    cursor = Cursor(
+        events[-1]["id"] if events else after.event_id,
+        positions[-1]["id"] if positions else after.position_id,
+    )
+    return Changes(cursor, events, positions)
+
+
+def with_alarms(*, session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
+    """Give each queue row its running step's ``warn_at`` (80 % of the limit) and ``alarm``.
+
+    ``red`` past the due time, ``amber`` past 80 % of the step's limit (counted in
+    the step's own clock, working or calendar time, as the SLA sweep counts it).
+    """
+    if not rows:
+        return
+    found = session.execute(
+        text(
+            "SELECT id, (deadlines -> (CAST(:steps AS jsonb) ->> status)) ->> 'warn_at' AS warn_at"
+            " FROM incidents WHERE id = ANY(:ids)"
+        ),
+        {"steps": json.dumps(STEP_OF_STATUS), "ids": [r["id"] for r in rows]},
+    ).all()
+    warn = {r.id: datetime.fromisoformat(r.warn_at) if r.warn_at else None for r in found}
+    for row in rows:
+        w = warn.get(row["id"])
+        row["warn_at"] = w
+        due = row.get("due_at")
+        row["alarm"] = (
+            "red" if due is not None and due < now else "amber" if w and w <= now else None
+        )

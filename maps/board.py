@@ -1,0 +1,76 @@
+"""The dispatchers' live board page: a Leaflet map, the queue panel, the case panel.
+
+No data is embedded: board.js loads the cases page by page and the on-duty workers
+through the API, then follows the push stream.  What the server writes into the
+page is the session's CSRF token, the dispatcher's name and their home street
+(a street unit's dispatcher starts on their street), all attribute-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+
+from maps.assets import asset_urls
+from maps.base import PageOptions
+
+_PAGE = """<!DOCTYPE html>
+<html lang="zh"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>指挥调度 dispatch board</title>
+<link rel="stylesheet" href="{leaflet_css}">
+<link rel="stylesheet" href="{css}">
+</head><body class="wg-board-body">
+<main id="wg-board" data-csrf="{csrf}" data-me="{me}" data-street="{street}"
+ data-tiles="{tiles}">
+<aside id="wg-side" aria-label="队列 queue">
+ <h1>指挥调度 Dispatch board <span id="wg-live" aria-live="polite"></span></h1>
+ <form id="wg-filters">
+  <label>状态 Status <select name="status" id="wg-f-status">
+   <option value="">全部未结 all open</option></select></label>
+  <label>类别 Category <input name="category" id="wg-f-category" size="4"
+   pattern="[0-9]{{2}}([0-9]{{2}})?"></label>
+  <label>街道 Street <input name="street" id="wg-f-street" size="9" value="{street}"></label>
+  <label>社区 Community <input name="community" id="wg-f-community" size="12"></label>
+  <label>网格 Cell <input name="cell" id="wg-f-cell" size="12"></label>
+  <label>超时 Overdue <select name="overdue" id="wg-f-overdue"><option value="">全部 all</option>
+   <option value="true">超时 overdue</option>
+   <option value="false">未超时 not overdue</option></select></label>
+  <button type="submit">筛选 Filter</button>
+ </form>
+ <p id="wg-counts" aria-live="polite"></p>
+ <ul id="wg-legend" class="wg-legend"></ul>
+ <ol id="wg-queue" class="wg-queue"></ol>
+</aside>
+<div id="wg-board-map" role="application" aria-label="地图 map"></div>
+<section id="wg-panel" hidden aria-live="polite">
+ <button type="button" id="wg-panel-close" aria-label="关闭 close">×</button>
+ <h2 id="wg-panel-title"></h2>
+ <p id="wg-panel-status"></p>
+ <p id="wg-panel-desc" class="wg-text"></p>
+ <p id="wg-panel-msg" role="status"></p>
+ <h3>最近的在岗网格员 Nearest on-duty workers</h3>
+ <ol id="wg-nearest"></ol>
+</section>
+</main>
+<script src="{leaflet_js}"></script>
+<script src="{status_js}"></script>
+<script src="{js}"></script>
+</body></html>
+"""
+
+
+def board_page(options: PageOptions, *, csrf: str, me: str, street: str | None) -> str:
+    """The page shell; everything it shows is loaded by board.js."""
+    urls = asset_urls(options.static_url)
+    tiles = options.tiles_url if options.tiles_url and options.tiles_crs == "wgs84" else ""
+    return _PAGE.format(
+        leaflet_css=urls["leaflet_css"],
+        leaflet_js=urls["leaflet"],
+        css=urls["wangge_board_css"],
+        status_js=urls["wangge_status_js"],
+        js=urls["wangge_board_js"],
+        csrf=html.escape(csrf),
+        me=html.escape(me),
+        street=html.escape(street or ""),
+        tiles=html.escape(tiles),
+    )

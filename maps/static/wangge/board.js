@@ -1,0 +1,300 @@
+/* /board: the dispatchers' live board.  Every open case the dispatcher may see is loaded
+ * page by page from /board/cases (nothing dropped: the count says loaded / total), coloured
+ * by status; a case past 80 % of its step's limit blinks amber, past its due time red; the
+ * on-duty workers from /board/workers.  Then one push stream (/board/stream, read with fetch
+ * so the first request can carry Last-Event-ID) moves cases and workers without reload.
+ * Select a case → its nearest on-duty workers → click one → dispatched with If-Match (a
+ * reported case is accepted and filed first); a 409 says who was faster and refreshes.
+ * Writes carry the session's CSRF token.  Text from data goes in with textContent only. */
+(function () {
+  "use strict";
+  var wangge = window.wangge;
+  function $(id) { return document.getElementById(id); }
+  var root = $("wg-board"), csrf = root.getAttribute("data-csrf");
+  var COLOURS = {
+    reported: "#6b6b6b", accepted: "#8e44ad", filed: "#5b2c83", dispatched: "#1f6fd1",
+    signed: "#0e9aa7", in_progress: "#138d4b", rework: "#c0392b", handled: "#7cb342",
+    checking: "#2e7d32", returned: "#795548", parked: "#a1887f", self_handled: "#689f38"
+  };
+  var OPEN = Object.keys(COLOURS);
+  var NEXT = { reported: "accept", accepted: "file", filed: "dispatch", returned: "dispatch", rework: "dispatch" };
+  var map = L.map("wg-board-map", { preferCanvas: true }).setView([30.66, 104.08], 13);
+  map.createPane("alarm").classList.add("leaflet-alarm-pane");
+  var tiles = root.getAttribute("data-tiles");
+  if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+  map.createPane("people").style.zIndex = 390;  // workers under the cases
+  map.createPane("outlines").style.zIndex = 250;
+  var plain = L.canvas(), alarmed = L.canvas({ pane: "alarm" }), people = L.canvas({ pane: "people" });
+  var cases = {}, workers = {}, filters = {}, selected = null, cursor = null, streaming = false;
+  var state = window.wanggeBoard = { events: 0, positions: 0, loaded: 0, total: 0, cases: cases, workers: workers };
+
+  function say(t, kind) { var m = $("wg-panel-msg"); m.textContent = t; m.className = kind ? "wg-" + kind : ""; }
+  function headers(extra) {
+    var h = { "Content-Type": "application/json", "X-CSRF-Token": csrf };
+    Object.keys(extra || {}).forEach(function (k) { h[k] = extra[k]; });
+    return h;
+  }
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      return r.json().then(function (b) { if (!r.ok) throw b; return b; });
+    });
+  }
+
+  (function legend() {
+    var ul = $("wg-legend"), sel = $("wg-f-status");
+    OPEN.forEach(function (s) {
+      var li = document.createElement("li"), i = document.createElement("i");
+      i.style.background = COLOURS[s]; li.appendChild(i);
+      li.appendChild(document.createTextNode(wangge.statusName(s))); ul.appendChild(li);
+      var o = document.createElement("option"); o.value = s; o.textContent = wangge.statusName(s); sel.appendChild(o);
+    });
+    [["#f0a500", "80 % 时限 limit (闪烁 blinks)"], ["#e00000", "超时 overdue (闪烁 blinks)"], ["#ffffff", "在岗网格员 on-duty worker"]].forEach(function (x) {
+      var li = document.createElement("li"), i = document.createElement("i");
+      i.style.background = x[0]; i.style.border = "2px solid #222"; li.appendChild(i);
+      li.appendChild(document.createTextNode(x[1])); ul.appendChild(li);
+    });
+  })();
+
+  function matches(p) {
+    if (OPEN.indexOf(p.status) < 0) return false;
+    if (filters.status && p.status !== filters.status) return false;
+    if (filters.category && (p.category || "").indexOf(filters.category) !== 0) return false;
+    if (filters.street && p.street_code !== filters.street) return false;
+    if (filters.community && p.community_code !== filters.community) return false;
+    if (filters.cell && (p.l1_code || "").indexOf(filters.cell) !== 0) return false;
+    if (filters.overdue === "true" && p.alarm !== "red") return false;
+    if (filters.overdue === "false" && p.alarm === "red") return false;
+    return true;
+  }
+  function draw(c) {
+    if (c.marker) c.marker.remove();
+    var p = c.p, colour = COLOURS[p.status] || "#333";
+    var ring = p.alarm === "red" ? "#e00000" : p.alarm === "amber" ? "#f0a500" : colour;
+    c.marker = L.circleMarker([c.lat, c.lon], {
+      renderer: p.alarm ? alarmed : plain, radius: p.alarm ? 7 : 5, color: ring,
+      weight: p.alarm ? 3 : 1, fillColor: colour, fillOpacity: 0.85
+    }).on("click", function () { select(p.id); }).addTo(map);
+  }
+  function upsert(p, lon, lat) {
+    var c = cases[p.id];
+    if (!matches(p)) { if (c) { if (c.marker) c.marker.remove(); delete cases[p.id]; } return; }
+    if (!c) c = cases[p.id] = { p: p };
+    c.p = p; c.lon = lon; c.lat = lat; draw(c);
+  }
+  function counts() {
+    var ids = Object.keys(cases), by = {}, amber = 0, red = 0;
+    ids.forEach(function (id) {
+      var p = cases[id].p; by[p.status] = (by[p.status] || 0) + 1;
+      if (p.alarm === "amber") amber++; if (p.alarm === "red") red++;
+    });
+    var parts = ["共 total " + ids.length, "超时 overdue " + red, "将超时 ≥80 % " + amber];
+    OPEN.forEach(function (s) { if (by[s]) parts.push(wangge.statusName(s) + " " + by[s]); });
+    $("wg-counts").textContent = parts.join(" · ");
+  }
+  function queueList() {
+    var list = $("wg-queue"), rows = Object.keys(cases).map(function (id) { return cases[id].p; });
+    rows.sort(function (a, b) {
+      return (a.due_at || "9999") < (b.due_at || "9999") ? -1 : (a.due_at || "9999") > (b.due_at || "9999") ? 1 : a.id - b.id;
+    });
+    list.textContent = "";
+    var shown = rows.slice(0, 300);
+    if (cases[selected] && shown.indexOf(cases[selected].p) < 0) shown.unshift(cases[selected].p);  // pinned
+    shown.forEach(function (p) {
+      var li = document.createElement("li"), d = document.createElement("span");
+      li.tabIndex = 0; li.setAttribute("data-id", p.id); li.setAttribute("data-status", p.status);
+      li.style.borderLeftColor = COLOURS[p.status] || "#999";
+      if (p.alarm) li.classList.add("wg-" + p.alarm);
+      if (p.id === selected) li.classList.add("wg-sel");
+      li.appendChild(document.createTextNode("#" + p.id + " " + wangge.statusName(p.status) + " · " + p.category +
+        (p.due_at ? " · 限 " + new Date(p.due_at).toLocaleString() : "") +
+        (p.alarm === "red" ? " · 超时 overdue" : p.alarm === "amber" ? " · 将超时 80 %" : "")));
+      d.className = "wg-text"; d.textContent = p.description; li.appendChild(d);
+      li.addEventListener("click", function () { select(p.id); });
+      li.addEventListener("keydown", function (ev) { if (ev.key === "Enter") select(p.id); });
+      list.appendChild(li);
+    });
+    if (rows.length > 300) {
+      var more = document.createElement("li");
+      more.textContent = "列表显示前 300 条，地图显示全部 " + rows.length + " list shows the first 300; the map all";
+      list.appendChild(more);
+    }
+  }
+  var redrawing = null;
+  function refresh() {  // batch the list and counts: many pushes in a second cost one redraw
+    if (redrawing) return;
+    redrawing = setTimeout(function () { redrawing = null; counts(); queueList(); if (selected) panel(); }, 150);
+  }
+
+  function load() {
+    Object.keys(cases).forEach(function (id) { if (cases[id].marker) cases[id].marker.remove(); delete cases[id]; });
+    var q = Object.keys(filters).filter(function (k) { return filters[k]; })
+      .map(function (k) { return k + "=" + encodeURIComponent(filters[k]); }).join("&");
+    state.loaded = 0;
+    function page(offset) {
+      return getJSON("/board/cases?limit=2000&offset=" + offset + (q ? "&" + q : "")).then(function (b) {
+        if (offset === 0) { state.total = b.total; if (!cursor) cursor = b.cursor; }
+        b.features.forEach(function (f) { upsert(f.properties, f.geometry.coordinates[0], f.geometry.coordinates[1]); });
+        state.loaded += b.features.length;
+        $("wg-live").textContent = "已载入 loaded " + state.loaded + " / " + state.total;
+        return b.next_offset !== null && b.next_offset !== undefined ? page(b.next_offset) : null;
+      });
+    }
+    return page(0).then(function () {
+      refresh(); fit();
+      if (!streaming) { streaming = true; follow(); }
+    }).catch(function (e) { $("wg-counts").textContent = (e && e.detail) || "载入失败 load failed"; });
+  }
+  function fit() {
+    var pts = Object.keys(cases).map(function (id) { return [cases[id].lat, cases[id].lon]; });
+    if (pts.length) map.fitBounds(L.latLngBounds(pts), { padding: [30, 30], maxZoom: 16 });
+  }
+  function loadWorkers() {
+    return getJSON("/board/workers").then(function (b) {
+      b.features.forEach(function (f) {
+        var p = f.properties; placeWorker(p.id, p.name, f.geometry.coordinates[0], f.geometry.coordinates[1], p.open_cases);
+      });
+    });
+  }
+  function placeWorker(id, name, lon, lat, load) {
+    var w = workers[id];
+    if (!w) {
+      w = workers[id] = { id: id, name: name, load: load || 0 };
+      w.marker = L.circleMarker([lat, lon], { renderer: people, radius: 3, color: "#222", weight: 1.5, fillColor: "#fff", fillOpacity: 1 })
+        .bindTooltip("").addTo(map);
+    }
+    if (load !== undefined) w.load = load;
+    w.lon = lon; w.lat = lat;
+    w.marker.setLatLng([lat, lon]);
+    w.marker.setTooltipContent(document.createTextNode("网格员 " + w.name + " · 在办 open " + w.load));
+  }
+
+  function handle(block) {
+    var ev = "message", data = "", id = null;
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event: ") === 0) ev = line.slice(7);
+      else if (line.indexOf("data: ") === 0) data += line.slice(6);
+      else if (line.indexOf("id: ") === 0) id = line.slice(4);
+    });
+    if (id) cursor = id;
+    if (!data) return;
+    var d = JSON.parse(data);
+    if (ev === "case") {
+      state.events += 1;
+      if (d.case) upsert(d.case, d.case.lon, d.case.lat);
+      else if (cases[d.incident_id]) { cases[d.incident_id].marker.remove(); delete cases[d.incident_id]; }
+      refresh();
+    } else if (ev === "position") {
+      state.positions += 1;
+      if (d.on_duty) placeWorker(d.worker_id, d.name, d.lon, d.lat);
+      else if (workers[d.worker_id]) { workers[d.worker_id].marker.remove(); delete workers[d.worker_id]; }
+    }
+  }
+  function follow() {
+    var h = { Accept: "text/event-stream" };
+    if (cursor) h["Last-Event-ID"] = cursor;
+    fetch("/board/stream", { headers: h, cache: "no-store", credentials: "same-origin" }).then(function (r) {
+      if (!r.ok || !r.body) throw new Error("HTTP " + r.status);
+      var live = $("wg-live"); live.textContent = "● 实时 live"; live.className = "";
+      var reader = r.body.getReader(), decoder = new TextDecoder(), buf = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) throw new Error("closed");
+          buf += decoder.decode(chunk.value, { stream: true });
+          var cut;
+          while ((cut = buf.indexOf("\n\n")) >= 0) { handle(buf.slice(0, cut)); buf = buf.slice(cut + 2); }
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      var live = $("wg-live"); live.textContent = "○ 重连中 reconnecting"; live.className = "wg-off";
+      setTimeout(follow, 2000);  // resumes after the last cursor: nothing is missed
+    });
+  }
+
+  function select(id) {
+    selected = id; say("");
+    panel(); nearest(); queueList();
+    var c = cases[id]; if (c) map.panTo([c.lat, c.lon]);
+  }
+  function panel() {
+    var c = cases[selected];
+    $("wg-panel").hidden = false;
+    $("wg-panel-title").textContent = "案件 Case #" + selected;
+    if (!c) { $("wg-panel-status").textContent = "已不在队列 no longer in this queue"; return; }
+    $("wg-panel-status").textContent = wangge.statusName(c.p.status) + " · 版本 v" + c.p.version +
+      (c.p.due_at ? " · 限 " + new Date(c.p.due_at).toLocaleString() : "");
+    $("wg-panel-desc").textContent = c.p.description;
+  }
+  function nearest() {
+    var list = $("wg-nearest"), id = selected;
+    list.textContent = "";
+    getJSON("/incidents/" + id + "/nearest-workers?k=5").then(function (ws) {
+      if (id !== selected) return;
+      ws.forEach(function (w) {
+        var li = document.createElement("li"), b = document.createElement("button");
+        var load = workers[w.id] ? workers[w.id].load : "?";
+        b.type = "button"; b.setAttribute("data-worker", w.id);
+        b.textContent = "派遣 dispatch → " + w.name + " · " + Math.round(w.distance_m) + " m · 在办 open " + load;
+        b.addEventListener("click", function () { dispatch(id, w); });
+        li.appendChild(b); list.appendChild(li);
+      });
+      if (!ws.length) list.textContent = "无在岗网格员 no worker on duty nearby";
+    }).catch(function (e) { list.textContent = (e && e.detail) || "—"; });
+  }
+  function act(id, version, action, data) {
+    return fetch("/incidents/" + id + "/transitions", {
+      method: "POST", credentials: "same-origin",
+      headers: headers({ "If-Match": '"' + version + '"' }),
+      body: JSON.stringify({ action: action, data: data || {} })
+    }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, status: r.status, body: b }; }); });
+  }
+  function dispatch(id, w) {
+    var c = cases[id]; if (!c) return;
+    say("派遣中 dispatching…");
+    function step(status, version) {
+      var action = NEXT[status];
+      if (!action) return Promise.resolve({ ok: false, status: 409, body: { detail: status } });
+      return act(id, version, action, action === "dispatch" ? { worker_id: w.id } : {}).then(function (res) {
+        if (!res.ok || action === "dispatch") return res;
+        return step(res.body.status, res.body.version);
+      });
+    }
+    step(c.p.status, c.p.version).then(function (res) {
+      if (res.ok) { say("已派遣给 dispatched to " + w.name, "ok"); bump(w.id); return; }
+      if (res.status === 409) return faster(id, res.body);
+      say((res.body && (res.body.detail || res.body.title)) || ("HTTP " + res.status), "error");
+    }).catch(function () { say("网络错误 network error", "error"); });
+  }
+  function bump(workerId) { if (workers[workerId]) workers[workerId].load += 1; }
+  function faster(id, problem) {  // who moved the case first, then show it as it is now
+    return getJSON("/incidents/" + id + "/events").then(function (evs) {
+      var last = evs[evs.length - 1] || {};
+      say("慢了一步 too late: " + (last.actor || "?") + " 已先处理 was faster (" + (last.action || "") + " → " +
+        wangge.statusName(last.to_status || "") + ")", "error");
+      return getJSON("/incidents/" + id);
+    }).then(function (inc) {
+      if (inc && inc.id) {
+        var c = cases[id], p = c ? c.p : null;
+        if (p) { p.status = inc.status; p.version = inc.version; upsert(p, c.lon, c.lat); }
+        refresh(); nearest();
+      }
+    }).catch(function () { say((problem && problem.detail) || "冲突 conflict", "error"); });
+  }
+
+  $("wg-panel-close").addEventListener("click", function () { $("wg-panel").hidden = true; selected = null; queueList(); });
+  $("wg-filters").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    ["status", "category", "street", "community", "cell", "overdue"].forEach(function (k) { filters[k] = $("wg-f-" + k).value.trim(); });
+    load();
+  });
+  function outlines() {  // the streets from the service's own OGC API: where the district is
+    return getJSON("/ogc/collections/streets/items?limit=1000").then(function (fc) {
+      L.geoJSON(fc, { pane: "outlines", style: { color: "#555", weight: 1.5, fill: false, interactive: false } }).addTo(map);
+      state.outlines = fc.features.length;
+    }).catch(function () { state.outlines = 0; });
+  }
+  outlines();
+  filters.street = root.getAttribute("data-street") || "";  // a street unit's dispatcher: my street
+  loadWorkers().then(load, load);
+})();

@@ -1,0 +1,233 @@
+"""Two dispatchers on the live board in real Chromium: a resident's case appears, one wins it.
+
+Against a live server on 127.0.0.1: a street sub-centre's dispatcher (whose board
+opens on their street) and the district's dispatcher each sign in through the form
+in their own browser context.  A resident files a case with hostile text; both
+boards show it without reload (pushed), as text.  A grid worker's new position moves
+their marker.  Both dispatchers select the case and click the nearest worker at
+once: one dispatches it, the other is told who was faster and sees it refreshed.
+A stream resumed with an old ``Last-Event-ID`` hands on what was missed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.maps.test_case_faces_browser import HOSTILE
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def place(live_url: str, test_db, engine: Engine) -> dict:
+    """A spot in a live cell, its street, and a second dispatcher posted at that street."""
+    with engine.connect() as c:
+        row = c.execute(
+            text(
+                "SELECT ST_X(m.center) AS lon, ST_Y(m.center) AS lat, s.code AS street"
+                " FROM grid_cells g CROSS JOIN LATERAL ST_MaximumInscribedCircle(g.geom) m"
+                " JOIN streets s ON ST_Contains(s.geom, m.center)"
+                " WHERE g.level = 1 AND g.valid_to IS NULL ORDER BY m.radius DESC LIMIT 1"
+            )
+        ).one()
+    admin = test_db.headers("admin")
+    made = httpx.post(
+        f"{live_url}/admin/keys", json={"role": "dispatcher", "name": "街道调度员乙"}, headers=admin
+    )
+    assert made.status_code == 201, made.text
+    posted = httpx.post(
+        f"{live_url}/platform/units/S{row.street}/staff",
+        json={"key_id": made.json()["id"]},
+        headers=admin,
+    )
+    assert posted.status_code == 201, posted.text
+    with engine.connect() as c:
+        other = c.execute(
+            text(
+                "SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM streets s,"
+                " LATERAL ST_PointOnSurface(s.geom) p WHERE s.code <> :s ORDER BY s.code LIMIT 1"
+            ),
+            {"s": row.street},
+        ).one()
+    return {
+        "lon": row.lon,
+        "lat": row.lat,
+        "street": row.street,
+        "key_b": made.json()["key"],
+        "other": {"lon": other.lon, "lat": other.lat},
+    }
+
+
+def _board(browser, live_url: str, key: str, blocked: list[str], dialogs: list[str]):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+            else (blocked.append(r.request.url), r.abort())
+        ),
+    )
+    page = context.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{live_url}/login?next=/board")
+    page.fill("input[name=key]", key)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/board")
+    page.wait_for_function("() => document.getElementById('wg-live').textContent.includes('live')")
+    return context, page
+
+
+def _stream_until(live_url: str, headers: dict, cursor: str, case_id: int) -> list[dict]:
+    """Read the board stream from `cursor` to the end of the batch holding the case's events."""
+    seen: list[dict] = []
+    h = {**headers, "Accept": "text/event-stream", "Last-Event-ID": cursor}
+    with httpx.stream("GET", f"{live_url}/board/stream", headers=h, timeout=10) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if line.startswith("data: {"):
+                seen.append(json.loads(line[6:]))
+            elif line.startswith("id: ") and any(e.get("incident_id") == case_id for e in seen):
+                break
+    return seen
+
+
+@pytest.fixture(scope="module")
+def boards(browser, live_url: str, test_db, place: dict):
+    """The district's dispatcher (a) and the street's (b), signed in, their boards live."""
+    blocked: list[str] = []
+    dialogs: list[str] = []
+    ctx_a, a = _board(browser, live_url, test_db.keys["dispatcher"], blocked, dialogs)
+    ctx_b, b = _board(browser, live_url, place["key_b"], blocked, dialogs)
+    try:
+        yield a, b, blocked, dialogs
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
+def _worker_moves_to(live_url: str, test_db, place: dict) -> int:
+    """The demo grid worker goes on duty and reports a position at the spot."""
+    worker = test_db.headers("grid_worker")
+    duty = httpx.post(f"{live_url}/workers/me/duty", json={"on_duty": True}, headers=worker)
+    fix = {"lon": place["lon"], "lat": place["lat"], "age_s": 0}
+    moved = httpx.post(
+        f"{live_url}/workers/me/positions", json={"positions": [fix]}, headers=worker
+    )
+    assert moved.status_code == 200, moved.text
+    return int(duty.json()["worker_id"])
+
+
+def _resident_files(live_url: str, place: dict, description: str = HOSTILE) -> int:
+    filed = httpx.post(
+        f"{live_url}/incidents",
+        json={
+            "location": {"lon": place["lon"], "lat": place["lat"]},
+            "category": "0101",
+            "channel": "wechat",
+            "description": description,
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    return int(filed.json()["id"])
+
+
+def _race(pages, worker_id: int) -> list[str]:
+    """Both dispatchers click the same worker for the selected case at once; their messages."""
+    button = f'#wg-nearest button[data-worker="{worker_id}"]'
+    for p in pages:
+        p.locator(button).wait_for(timeout=10_000)
+    for p in pages:
+        p.click(button)
+    messages = []
+    for p in pages:
+        p.wait_for_function(
+            "() => /已派遣|慢了一步/.test(document.getElementById('wg-panel-msg').textContent)",
+            timeout=10_000,
+        )
+        messages.append(p.inner_text("#wg-panel-msg"))
+    return messages
+
+
+def _case_row(engine: Engine, case_id: int) -> tuple:
+    with engine.connect() as c:
+        return tuple(
+            c.execute(
+                text(
+                    "SELECT i.status, i.assignee_worker_id, (SELECT count(*) FROM incident_events e"
+                    " WHERE e.incident_id = i.id AND e.action = 'dispatch') FROM incidents i"
+                    " WHERE i.id = :i"
+                ),
+                {"i": case_id},
+            ).one()
+        )
+
+
+def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
+    boards, live_url: str, test_db, engine: Engine, place: dict, artifacts: Path
+) -> None:
+    a, b, blocked, dialogs = boards
+    assert b.input_value("#wg-f-street") == place["street"]  # my street, by default
+    assert a.input_value("#wg-f-street") == ""
+    loaded = a.evaluate("() => [wanggeBoard.loaded, wanggeBoard.total]")
+    assert loaded[0] == loaded[1] > 0  # every open case, none dropped
+    first = httpx.get(f"{live_url}/board/cases?limit=1", headers=test_db.headers("dispatcher"))
+    old_cursor = first.json()["cursor"]
+    worker_id = _worker_moves_to(live_url, test_db, place)
+    a.wait_for_function(
+        f"() => wanggeBoard.workers[{worker_id}] &&"
+        f" Math.abs(wanggeBoard.workers[{worker_id}].lon - {place['lon']}) < 1e-6",
+        timeout=10_000,
+    )
+    case_id = _resident_files(live_url, place)
+    items = [p.locator(f'#wg-queue li[data-id="{case_id}"]') for p in (a, b)]
+    for item in items:
+        item.wait_for(timeout=5000)  # pushed: no reload
+        assert "onerror" in item.locator(".wg-text").inner_text()
+    for item in items:
+        item.click()
+    messages = _race((a, b), worker_id)
+    won = [m for m in messages if m.startswith("已派遣给")]
+    lost = [m for m in messages if m.startswith("慢了一步")]
+    assert len(won) == 1 and len(lost) == 1, messages
+    assert "was faster" in lost[0]
+    assert _case_row(engine, case_id) == ("dispatched", worker_id, 1)
+    for p in (a, b):  # both boards show it dispatched (the loser's refreshed, too)
+        p.locator(f'#wg-queue li[data-id="{case_id}"][data-status="dispatched"]').wait_for(
+            timeout=5000
+        )
+    assert a.evaluate("() => [window.__xss, window.__xss2]") == [None, None]
+    assert a.evaluate("() => wanggeBoard.outlines") > 0  # the streets under the cases
+    a.evaluate("() => { document.getElementById('wg-side').scrollTop = 0; }")
+    a.screenshot(path=str(artifacts / "board.png"))
+    assert blocked == [] and dialogs == []
+    elsewhere = _resident_files(live_url, place["other"], "别的街道 another street")
+    missed = _stream_until(live_url, test_db.headers("dispatcher"), old_cursor, elsewhere)
+    assert {case_id, elsewhere} <= {e.get("incident_id") for e in missed}
+    assert any(e.get("worker_id") == worker_id for e in missed)  # the position, too
+    street_b = {"Authorization": f"Bearer {place['key_b']}"}
+    mine = _stream_until(live_url, street_b, old_cursor, case_id)
+    assert elsewhere not in {e.get("incident_id") for e in mine}  # its street's cases only
+
+
+def test_the_cases_come_in_pages_until_the_last_none_dropped(live_url: str, test_db) -> None:
+    headers = test_db.headers("dispatcher")
+    seen: list[int] = []
+    offset: int | None = 0
+    total = None
+    while offset is not None:
+        r = httpx.get(f"{live_url}/board/cases?limit=40&offset={offset}", headers=headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        total = body["total"] if total is None else total
+        assert (body["cursor"] is not None) == (offset == 0)  # the first page says where to follow
+        seen.extend(f["id"] for f in body["features"])
+        offset = body["next_offset"]
+    assert total is not None and total > 40 and len(seen) == len(set(seen)) == total
+    stream = httpx.get(f"{live_url}/board/stream", headers=headers)
+    assert stream.status_code == 406  # a stream only for who asks for one
