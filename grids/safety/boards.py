@@ -19,6 +19,7 @@ from grids.cases.access import Actor, actor_scope
 from layers.core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from layers.core.roles import Role
 from layers.tables.case_transfers import OPEN_TRANSFER, TRANSFER_STATUSES
+from layers.tables.audit import record
 from layers.tables.departments import department_of_key
 from layers.tables.incidents import OPEN_STATUSES
 
@@ -128,6 +129,15 @@ def units(*, session: Session, now: datetime) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def _check_unit_reader(session: Session, unit_id: int, actor: Actor) -> None:
+    """A unit's notices are its own staff's: a local dispatcher's unit, the district any."""
+    if actor.role == Role.DEPARTMENT:
+        raise ForbiddenError("a department reads its own notices", code="not_your_unit")
+    post = actor_scope(session=session, actor=actor).unit
+    if post is not None and post.level != "district" and post.id != unit_id:
+        raise ForbiddenError("a local dispatcher reads its own unit's notices", code="not_your_unit")
+
+
 _NOTICES_SQL = (
     "SELECT n.id, n.incident_id, n.kind, n.at, n.body, n.data, n.read_at, "
     "u.code AS unit_code, d.code AS department_code FROM platform_notices n "
@@ -157,13 +167,47 @@ def notices(
         ).scalar()
         if row is None:
             raise NotFoundError(f"no platform unit {unit!r}", code="unit_not_found")
-        if actor.role == Role.DEPARTMENT:
-            raise ForbiddenError("a department reads its own notices", code="not_your_unit")
-        post = actor_scope(session=session, actor=actor).unit
-        if post is not None and post.level != "district" and post.id != row:
-            raise ForbiddenError(
-                "a local dispatcher reads its own unit's notices", code="not_your_unit"
-            )
+        _check_unit_reader(session, int(row), actor)
         where, params = "n.unit_id = :u", {"u": int(row)}
     sql = _NOTICES_SQL.format(where=where)
     return [dict(r) for r in session.execute(text(sql), {**params, "limit": limit}).mappings()]
+
+
+def mark_read(*, session: Session, actor: Actor, notice_id: int, now: datetime) -> dict[str, Any]:
+    """Mark a notice read (``read_at``) by the unit or department that received it.
+
+    A unit's notice: its local dispatcher (or the district centre's, or an admin); a
+    department's: that department's key (or an admin) — a dispatcher does not sign for a
+    department.  Marking twice keeps the first moment.  Audited (``notice.read``).
+    """
+    row = session.execute(
+        text(
+            "SELECT n.unit_id, n.department_id, d.code AS department_code "
+            "FROM platform_notices n LEFT JOIN departments d ON d.id = n.department_id "
+            "WHERE n.id = :n FOR UPDATE OF n"
+        ),
+        {"n": notice_id},
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no notice {notice_id}", code="notice_not_found")
+    if row.unit_id is not None:
+        _check_unit_reader(session, int(row.unit_id), actor)
+    elif actor.role != Role.ADMIN:
+        if actor.role != Role.DEPARTMENT:
+            raise ForbiddenError("a department marks its own notices", code="not_your_department")
+        _readable_department(session, row.department_code, actor)
+    session.execute(
+        text("UPDATE platform_notices SET read_at = coalesce(read_at, :now) WHERE id = :n"),
+        {"n": notice_id, "now": now},
+    )
+    record(
+        session=session,
+        actor=actor.name,
+        role=actor.role,
+        action="notice.read",
+        entity="platform_notices",
+        entity_id=notice_id,
+        at=now,
+    )
+    sql = _NOTICES_SQL.format(where="n.id = :n")
+    return dict(session.execute(text(sql), {"n": notice_id, "limit": 1}).mappings().one())

@@ -381,3 +381,45 @@ def test_the_sweep_tells_a_department_once_when_its_part_runs_over(client, engin
         if n["kind"] == "supervised"
     ]
     assert told and all(n["data"]["overdue"] for n in told)
+
+
+def test_a_notice_is_marked_read_by_the_unit_or_department_that_received_it(
+    client, engine, keys, place
+):
+    case = report(client, place["a"])
+    act(client, keys["district"], case, "escalate", data={"to_level": "street"})
+    mine = next(n for n in notices(client, keys["street"], place["a"].centre)
+                if n["incident_id"] == case["id"] and n["kind"] == "escalated")
+    assert mine["read_at"] is None
+    url = f"/platform/notices/{mine['id']}/read"
+    r = client.post(url, headers=keys["police"])
+    assert r.status_code == 403 and r.json()["code"] == "not_your_unit"
+    first = client.post(url, headers=keys["street"])
+    assert first.status_code == 200, first.text
+    assert first.json()["read_at"] is not None and first.json()["unit_code"] == place["a"].centre
+    again = client.post(url, headers=keys["street"]).json()
+    assert again["read_at"] == first.json()["read_at"]  # the first moment stays
+    with engine.connect() as conn:
+        theirs = conn.execute(
+            text(
+                "SELECT n.id FROM platform_notices n JOIN departments d ON d.id = n.department_id "
+                "WHERE d.code = 'gaj' ORDER BY n.id LIMIT 1"
+            )
+        ).scalar()
+        assert theirs is not None
+        audited = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_log WHERE action = 'notice.read' "
+                "AND entity = 'platform_notices' AND entity_id = :n"
+            ),
+            {"n": str(mine["id"])},
+        ).scalar()
+    assert audited == 2
+    r = client.post(f"/platform/notices/{theirs}/read", headers=keys["street"])
+    assert r.status_code == 403 and r.json()["code"] == "not_your_department"
+    r = client.post(f"/platform/notices/{theirs}/read", headers=keys["city"])
+    assert r.status_code == 403 and r.json()["code"] == "not_your_department"
+    r = client.post(f"/platform/notices/{theirs}/read", headers=keys["police"])
+    assert r.status_code == 200 and r.json()["department_code"] == "gaj" and r.json()["read_at"]
+    r = client.post("/platform/notices/999999999/read", headers=keys["police"])
+    assert r.status_code == 404 and r.json()["code"] == "notice_not_found"
