@@ -50,14 +50,14 @@ _MOVE_COLUMNS = (
     ("from_worker", "int"),
     ("reason", "text"),
 )
-_MOVES = ", ".join(f"CAST(:m_{k} AS {t}[])" for k, t in _MOVE_COLUMNS)
-_MOVE_NAMES = ", ".join(k for k, _ in _MOVE_COLUMNS)
-
+_MOVES = ", ".join(f"{k} {t}" for k, t in _MOVE_COLUMNS)
+# One JSON text per set, not one array literal per column: the driver would spell 15 arrays
+# of 20,000 elements out as ARRAY[…] constants, which the server parses and plans one by one.
 _SWEEP = text(
     f"""
-WITH m AS (SELECT * FROM unnest({_MOVES}) AS m({_MOVE_NAMES})),
-w AS (SELECT * FROM unnest(CAST(:w_ids AS bigint[]), CAST(:w_status AS text[]),
-        CAST(:w_step AS text[]), CAST(:w_escalates AS boolean[])) AS w(id, status, step, escalates)),
+WITH m AS (SELECT * FROM json_to_recordset(CAST(:moves AS json)) AS m({_MOVES})),
+w AS (SELECT * FROM json_to_recordset(CAST(:warns AS json))
+        AS w(id bigint, status text, step text, escalates boolean)),
 warned AS (
   UPDATE incidents i SET warned_at = :now FROM w WHERE i.id = w.id AND NOT w.escalates
   RETURNING i.id),
@@ -107,18 +107,15 @@ SELECT (SELECT count(*) FROM warned) + (SELECT count(*) FROM moved)
 
 
 class _Writes:
-    """The arrays the statement unnests, filled row by row in the sweep's order."""
+    """The rows the statement reads as JSON, filled row by row in the sweep's order."""
 
     def __init__(self) -> None:
-        self.moves: dict[str, list[Any]] = {k: [] for k, _ in _MOVE_COLUMNS}
-        self.warns: dict[str, list[Any]] = {k: [] for k in ("ids", "status", "step", "escalates")}
+        self.moves: list[dict[str, Any]] = []
+        self.warns: list[dict[str, Any]] = []
 
     def params(self) -> dict[str, Any]:
-        """The statement's array parameters."""
-        return {
-            **{f"m_{k}": v for k, v in self.moves.items()},
-            **{f"w_{k}": v for k, v in self.warns.items()},
-        }
+        """The statement's two JSON parameters."""
+        return {"moves": json.dumps(self.moves), "warns": json.dumps(self.warns)}
 
 
 def _escalation(
@@ -133,24 +130,25 @@ def _escalation(
     target = units.unit_for(row, after)
     if new is None or new.worker_id is None or new.worker_id == row.assignee_worker_id:
         new = None
-    for key, value in (
-        ("ids", row.id),
-        ("status", row.status),
-        ("from_level", row.handling_level),
-        ("to_level", after),
-        ("unit", target[0] if target else None),
-        ("unit_code", target[1] if target else None),
-        ("from_unit", row.unit_id),
-        ("from_code", units.codes.get(row.unit_id or 0)),
-        ("due", record[0]),
-        ("step", step),
-        ("record", record[1]),
-        ("overdue", row.due_at.isoformat() if row.due_at else None),
-        ("worker", new.worker_id if new else None),
-        ("from_worker", row.assignee_worker_id),
-        ("reason", new.reason if new else None),
-    ):
-        w.moves[key].append(value)
+    w.moves.append(
+        {
+            "ids": row.id,
+            "status": row.status,
+            "from_level": row.handling_level,
+            "to_level": after,
+            "unit": target[0] if target else None,
+            "unit_code": target[1] if target else None,
+            "from_unit": row.unit_id,
+            "from_code": units.codes.get(row.unit_id or 0),
+            "due": record[0],
+            "step": step,
+            "record": record[1],
+            "overdue": row.due_at.isoformat() if row.due_at else None,
+            "worker": new.worker_id if new else None,
+            "from_worker": row.assignee_worker_id,
+            "reason": new.reason if new else None,
+        }
+    )
 
 
 def sweep_set(
@@ -170,13 +168,7 @@ def sweep_set(
         step = STEP_OF_STATUS[row.status]
         moves = escalates(row)
         if row.warned_at is None:
-            for key, value in (
-                ("ids", row.id),
-                ("status", row.status),
-                ("step", step),
-                ("escalates", moves),
-            ):
-                w.warns[key].append(value)
+            w.warns.append({"id": row.id, "status": row.status, "step": step, "escalates": moves})
         if moves:
             key = (row.category_code, row.urgency, step)
             if key not in records:
@@ -204,4 +196,4 @@ def sweep_set(
                 **w.params(),
             },
         )
-    return len(w.warns["ids"]), len(w.moves["ids"])
+    return len(w.warns), len(w.moves)

@@ -19,7 +19,9 @@ from grids.cases.access import Actor, actor_scope
 from layers.core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from layers.core.roles import Role
 from layers.tables.case_transfers import OPEN_TRANSFER, TRANSFER_STATUSES
+from grids.cases.reference import work_calendar
 from layers.tables.audit import record
+from layers.tables.clocks import LOCAL_TZ
 from layers.tables.departments import department_of_key
 from layers.tables.incidents import OPEN_STATUSES
 
@@ -110,7 +112,11 @@ def departments(*, session: Session) -> list[dict[str, Any]]:
 
 
 def units(*, session: Session, now: datetime) -> list[dict[str, Any]]:
-    """Every platform unit with its open queue, overdue and supervised counts."""
+    """Every platform unit with its open queue, overdue and supervised counts.
+
+    ``open_now``: whether the unit is at work at `now` — a working day of the district's
+    calendar and its own hours (``opens_at`` – ``closes_at``, local time).
+    """
     rows = session.execute(
         text(
             "SELECT u.id, u.code, u.name, u.level, p.code AS parent_code, "
@@ -126,7 +132,12 @@ def units(*, session: Session, now: datetime) -> list[dict[str, Any]]:
         ),
         {"now": now, "open": list(OPEN_STATUSES)},
     ).mappings()
-    return [dict(r) for r in rows]
+    local = now.astimezone(LOCAL_TZ)
+    workday = work_calendar(session=session).is_working_day(local.date())
+    hhmm = local.strftime("%H:%M")
+    return [
+        {**r, "open_now": workday and r["opens_at"] <= hhmm < r["closes_at"]} for r in rows
+    ]
 
 
 def _check_unit_reader(session: Session, unit_id: int, actor: Actor) -> None:

@@ -423,3 +423,25 @@ def test_a_notice_is_marked_read_by_the_unit_or_department_that_received_it(
     assert r.status_code == 200 and r.json()["department_code"] == "gaj" and r.json()["read_at"]
     r = client.post("/platform/notices/999999999/read", headers=keys["police"])
     assert r.status_code == 404 and r.json()["code"] == "notice_not_found"
+
+
+def test_the_unit_board_shows_who_is_at_work_by_its_own_hours_and_the_calendar(
+    client, engine, keys, place
+):
+    from grids.safety.boards import units
+
+    with engine.begin() as conn:  # one station keeps afternoon hours only
+        conn.execute(
+            text("UPDATE platform_units SET opens_at = '14:00' WHERE code = :c"),
+            {"c": place["b"].station},
+        )
+    monday = datetime(2026, 11, 2, 10, 0, tzinfo=LOCAL_TZ)  # a working day, 10:00 local
+    with Session(engine) as session:
+        at_ten = {u["code"]: u for u in units(session=session, now=monday)}
+        at_three = {u["code"]: u for u in units(session=session, now=monday + timedelta(hours=5))}
+        sunday = units(session=session, now=monday - timedelta(days=1))
+    assert at_ten[place["a"].station]["open_now"] and not at_ten[place["b"].station]["open_now"]
+    assert at_three[place["b"].station]["open_now"] and at_three[place["b"].station]["opens_at"] == "14:00"
+    assert not any(u["open_now"] for u in sunday)
+    board = client.get("/platform/units", headers=keys["district"]).json()
+    assert all(isinstance(u["open_now"], bool) for u in board)
