@@ -126,6 +126,22 @@ def _queue_p99(sessions, limit: int, rounds: int) -> tuple[float, float, int]:
     return statistics.median(times), times[int(len(times) * 0.99) - 1], page.total
 
 
+def _build(url: str, args: argparse.Namespace):
+    """The schema, the demo at `--scale`, the synthetic cases and parts."""
+    upgrade(url)
+    engine = make_engine(url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    with TemporaryDirectory() as tmp, sessions() as session:
+        load_demo(
+            session=session,
+            options=DemoOptions(scale=args.scale, now=NOW),
+            keys_path=Path(tmp) / "keys.json",
+            report=Progress(lambda _m: None),
+        )
+    _fill(engine, args.synthetic, args.parts)
+    return engine, sessions
+
+
 def main() -> None:
     """Build the database, run the baseline, two sweeps and the queue pages; print figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -139,17 +155,7 @@ def main() -> None:
     drop_database(server, name)
     url = create_database(server, name)
     try:
-        upgrade(url)
-        engine = make_engine(url, pool_size=2)
-        sessions = make_sessionmaker(engine)
-        with TemporaryDirectory() as tmp, sessions() as session:
-            load_demo(
-                session=session,
-                options=DemoOptions(scale=args.scale, now=NOW),
-                keys_path=Path(tmp) / "keys.json",
-                report=Progress(lambda _m: None),
-            )
-        _fill(engine, args.synthetic, args.parts)
+        engine, sessions = _build(url, args)
         base_s, overdue = _baseline(engine)
         spent: list[tuple[float, str]] = []
         _statements(engine, spent)

@@ -65,7 +65,8 @@ _CASES_SQL = text(
     "SELECT r.id, "  # noqa: S608 - constant fragments only
     + _PICK
     + " FROM (SELECT i.id, g.code, i.community_id, i.geom AS pt FROM incidents i"
-    " LEFT JOIN grid_cells g ON g.id = i.l1_cell_id WHERE i.id = ANY(CAST(:ids AS bigint[]))) r" + _RULE
+    " LEFT JOIN grid_cells g ON g.id = i.l1_cell_id WHERE i.id = ANY(CAST(:ids AS bigint[]))) r"
+    + _RULE
 )
 _CELLS_SQL = text(
     f"""

@@ -53,9 +53,8 @@ _MOVE_COLUMNS = (
 _MOVES = ", ".join(f"{k} {t}" for k, t in _MOVE_COLUMNS)
 # One JSON text per set, not one array literal per column: the driver would spell 15 arrays
 # of 20,000 elements out as ARRAY[…] constants, which the server parses and plans one by one.
-_SWEEP = text(
-    f"""
-WITH m AS (SELECT * FROM json_to_recordset(CAST(:moves AS json)) AS m({_MOVES})),
+_SWEEP_SQL = """
+WITH m AS (SELECT * FROM json_to_recordset(CAST(:moves AS json)) AS m(<moves>)),
 w AS (SELECT * FROM json_to_recordset(CAST(:warns AS json))
         AS w(id bigint, status text, step text, escalates boolean)),
 warned AS (
@@ -81,9 +80,9 @@ events AS (
     SELECT m.ids, 1, 'escalate', m.status, CAST(:escalate_reason AS text),
       jsonb_build_object('from_level', m.from_level, 'to_level', m.to_level, 'step', m.step,
         'overdue_since', m.overdue, 'automatic', true)
-      || CASE WHEN m.unit IS NULL THEN '{{}}'::jsonb
+      || CASE WHEN m.unit IS NULL THEN '{}'::jsonb
          ELSE jsonb_build_object('from_unit', m.from_code, 'to_unit', m.unit_code) END
-      || CASE WHEN m.worker IS NULL THEN '{{}}'::jsonb
+      || CASE WHEN m.worker IS NULL THEN '{}'::jsonb
          ELSE jsonb_build_object('reassigned', jsonb_build_object(
            'from', m.from_worker, 'to', m.worker, 'reason', m.reason)) END
     FROM m) e
@@ -103,7 +102,7 @@ notices AS (
 SELECT (SELECT count(*) FROM warned) + (SELECT count(*) FROM moved)
   + (SELECT count(*) FROM events) + (SELECT count(*) FROM notices)
 """
-)
+_SWEEP = text(_SWEEP_SQL.replace("<moves>", _MOVES))  # our column list only
 
 
 class _Writes:

@@ -16,11 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor, actor_scope
+from grids.cases.reference import work_calendar
 from layers.core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from layers.core.roles import Role
-from layers.tables.case_transfers import OPEN_TRANSFER, TRANSFER_STATUSES
-from grids.cases.reference import work_calendar
 from layers.tables.audit import record
+from layers.tables.case_transfers import OPEN_TRANSFER, TRANSFER_STATUSES
 from layers.tables.clocks import LOCAL_TZ
 from layers.tables.departments import department_of_key
 from layers.tables.incidents import OPEN_STATUSES
@@ -135,9 +135,7 @@ def units(*, session: Session, now: datetime) -> list[dict[str, Any]]:
     local = now.astimezone(LOCAL_TZ)
     workday = work_calendar(session=session).is_working_day(local.date())
     hhmm = local.strftime("%H:%M")
-    return [
-        {**r, "open_now": workday and r["opens_at"] <= hhmm < r["closes_at"]} for r in rows
-    ]
+    return [{**r, "open_now": workday and r["opens_at"] <= hhmm < r["closes_at"]} for r in rows]
 
 
 def _check_unit_reader(session: Session, unit_id: int, actor: Actor) -> None:
@@ -146,7 +144,9 @@ def _check_unit_reader(session: Session, unit_id: int, actor: Actor) -> None:
         raise ForbiddenError("a department reads its own notices", code="not_your_unit")
     post = actor_scope(session=session, actor=actor).unit
     if post is not None and post.level != "district" and post.id != unit_id:
-        raise ForbiddenError("a local dispatcher reads its own unit's notices", code="not_your_unit")
+        raise ForbiddenError(
+            "a local dispatcher reads its own unit's notices", code="not_your_unit"
+        )
 
 
 _NOTICES_SQL = (

@@ -24,8 +24,6 @@ down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PERSON_KEY = "coalesce('p' || m.person_id, 'm' || m.id)"
-
 
 def upgrade() -> None:
     op.add_column(
@@ -41,15 +39,15 @@ def upgrade() -> None:
     op.create_index("ix_courtyard_members_person_id", "courtyard_members", ["person_id"])
     op.add_column("courtyard_shifts", sa.Column("person_key", sa.Text()))
     op.execute(
-        f"UPDATE courtyard_shifts s SET person_key = {PERSON_KEY} "
+        "UPDATE courtyard_shifts s SET person_key = coalesce('p' || m.person_id, 'm' || m.id) "
         "FROM courtyard_members m WHERE m.id = s.member_id"
     )
     op.alter_column("courtyard_shifts", "person_key", nullable=False)
     op.execute(
-        f"""
+        """
         CREATE FUNCTION wangge_shift_person_key() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          SELECT {PERSON_KEY} INTO NEW.person_key FROM courtyard_members m
+          SELECT coalesce('p' || m.person_id, 'm' || m.id) INTO NEW.person_key FROM courtyard_members m
             WHERE m.id = NEW.member_id;
           RETURN NEW;
         END $$
@@ -60,10 +58,10 @@ def upgrade() -> None:
         "ON courtyard_shifts FOR EACH ROW EXECUTE FUNCTION wangge_shift_person_key()"
     )
     op.execute(
-        f"""
+        """
         CREATE FUNCTION wangge_member_person_key() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          UPDATE courtyard_shifts s SET person_key = {PERSON_KEY}
+          UPDATE courtyard_shifts s SET person_key = coalesce('p' || m.person_id, 'm' || m.id)
             FROM courtyard_members m WHERE m.id = NEW.id AND s.member_id = NEW.id;
           RETURN NULL;
         END $$
@@ -91,7 +89,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for column in ("unit_id", "department_id"):
         op.drop_index(f"ix_platform_notices_{column.split('_')[0]}_at", "platform_notices")
-        op.create_index(f"ix_platform_notices_{column.split('_')[0]}_at", "platform_notices", [column, "at"])
+        op.create_index(
+            f"ix_platform_notices_{column.split('_')[0]}_at", "platform_notices", [column, "at"]
+        )
     op.execute("ALTER TABLE courtyard_shifts DROP CONSTRAINT ex_courtyard_shifts_person_overlap")
     op.execute("DROP TRIGGER courtyard_members_person_key ON courtyard_members")
     op.execute("DROP FUNCTION wangge_member_person_key()")
