@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from geo_api.migrate import upgrade
 from grids.cases.access import Actor
@@ -87,6 +87,18 @@ def _baseline(engine) -> tuple[float, int]:
         return time.perf_counter() - t, len(rows)
 
 
+def _statements(engine, spent: list[tuple[float, str]]) -> None:
+    """Record each statement's time (the sweep's parts, printed after the first sweep)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn, cursor, statement, parameters, context, executemany) -> None:
+        conn.info["t0"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(conn, cursor, statement, parameters, context, executemany) -> None:
+        spent.append((time.perf_counter() - conn.info["t0"], " ".join(statement.split())[:70]))
+
+
 def _sweep(sessions) -> tuple[float, object]:
     with sessions() as session:
         t = time.perf_counter()
@@ -114,6 +126,22 @@ def _queue_p99(sessions, limit: int, rounds: int) -> tuple[float, float, int]:
     return statistics.median(times), times[int(len(times) * 0.99) - 1], page.total
 
 
+def _build(url: str, args: argparse.Namespace):
+    """The schema, the demo at `--scale`, the synthetic cases and parts."""
+    upgrade(url)
+    engine = make_engine(url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    with TemporaryDirectory() as tmp, sessions() as session:
+        load_demo(
+            session=session,
+            options=DemoOptions(scale=args.scale, now=NOW),
+            keys_path=Path(tmp) / "keys.json",
+            report=Progress(lambda _m: None),
+        )
+    _fill(engine, args.synthetic, args.parts)
+    return engine, sessions
+
+
 def main() -> None:
     """Build the database, run the baseline, two sweeps and the queue pages; print figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -127,19 +155,12 @@ def main() -> None:
     drop_database(server, name)
     url = create_database(server, name)
     try:
-        upgrade(url)
-        engine = make_engine(url, pool_size=2)
-        sessions = make_sessionmaker(engine)
-        with TemporaryDirectory() as tmp, sessions() as session:
-            load_demo(
-                session=session,
-                options=DemoOptions(scale=args.scale, now=NOW),
-                keys_path=Path(tmp) / "keys.json",
-                report=Progress(lambda _m: None),
-            )
-        _fill(engine, args.synthetic, args.parts)
+        engine, sessions = _build(url, args)
         base_s, overdue = _baseline(engine)
+        spent: list[tuple[float, str]] = []
+        _statements(engine, spent)
         sweep_s, report = _sweep(sessions)
+        parts = sorted(spent, reverse=True)[:5]
         again_s, again = _sweep(sessions)
         p50_50, p99_50, total = _queue_p99(sessions, 50, args.rounds)
         p50_all, p99_all, _ = _queue_p99(sessions, 1000, max(20, args.rounds // 4))
@@ -158,6 +179,8 @@ def main() -> None:
         f"{report.departments_told:,} department parts told, {notices:,} notices "
         f"in {sweep_s:.2f} s (target <= 5 s); ratio vs baseline {sweep_s / base_s:.0f}x"
     )
+    for seconds, statement in parts:
+        print(f"  {seconds * 1000:7.0f} ms  {statement}")
     print(f"second sweep (idempotent): {again.escalated} escalated in {again_s:.2f} s")
     print(
         f"department queue ({total:,} open parts): page of 50 p50 {p50_50:.1f} ms p99 "

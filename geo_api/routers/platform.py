@@ -27,7 +27,7 @@ from geo_api.schemas.safety import (
     StaffOut,
     UnitOut,
 )
-from grids.safety.boards import notices, units
+from grids.safety.boards import mark_read, notices, units
 from grids.safety.joint_duty import add_shift, joint_task, rota
 from grids.safety.kpis import level_kpis
 from grids.safety.staff import add_unit_staff
@@ -91,6 +91,23 @@ def unit_notices(
 ) -> list[dict[str, Any]]:
     """A local dispatcher reads its own unit's; the district centre any unit's."""
     return notices(session=session, actor=actor_of(principal), unit=code, limit=limit)
+
+
+@router.post(
+    "/platform/notices/{notice_id}/read",
+    response_model=NoticeOut,
+    summary="Mark a notice read by the unit or department that received it",
+)
+def read_notice(
+    notice_id: Annotated[int, Path(ge=1, le=2**62)],
+    session: SessionDep,
+    now: NowDep,
+    principal: Annotated[Principal, allow(Role.DISPATCHER, Role.ADMIN, Role.DEPARTMENT)],
+) -> dict[str, Any]:
+    """Sets ``read_at`` once (audited); 403 when the caller is not the receiver's staff."""
+    notice = mark_read(session=session, actor=actor_of(principal), notice_id=notice_id, now=now)
+    session.commit()
+    return notice
 
 
 @router.get(

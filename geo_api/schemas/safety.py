@@ -23,6 +23,8 @@ class UnitOut(BaseModel):
     parent_code: str | None = None
     opens_at: str
     closes_at: str
+    open_now: bool
+    """At work now: a working day of the district's calendar, within its own hours."""
     open_cases: int
     overdue: int
     supervised: int

@@ -65,7 +65,8 @@ _CASES_SQL = text(
     "SELECT r.id, "  # noqa: S608 - constant fragments only
     + _PICK
     + " FROM (SELECT i.id, g.code, i.community_id, i.geom AS pt FROM incidents i"
-    " LEFT JOIN grid_cells g ON g.id = i.l1_cell_id WHERE i.id = ANY(:ids)) r" + _RULE
+    " LEFT JOIN grid_cells g ON g.id = i.l1_cell_id WHERE i.id = ANY(CAST(:ids AS bigint[]))) r"
+    + _RULE
 )
 _CELLS_SQL = text(
     f"""
@@ -130,7 +131,9 @@ def assign_cases(*, session: Session, incident_ids: Sequence[int]) -> dict[int, 
     """The rule for many cases at once, each at its own point (what `assign_point` gives)."""
     if not incident_ids:
         return {}
-    rows = session.execute(_CASES_SQL, {"ids": list(incident_ids)}).all()
+    # one array literal (a string), not ARRAY[…] of thousands of constants to parse
+    ids = "{" + ",".join(str(int(i)) for i in incident_ids) + "}"
+    rows = session.execute(_CASES_SQL, {"ids": ids}).all()
     return {int(r.id): _assignment(r) for r in rows}
 
 

@@ -85,7 +85,7 @@ def _candidates(session: Session, now: datetime) -> list[Any]:
     warn_due = and_(Incident.warned_at.is_(None), _current("warn_at") <= now)
     return list(
         session.execute(
-            select(*_COLUMNS, _record().label("record"))
+            select(*_COLUMNS)  # the step's record stays in SQL (the warn event reads it there)
             .where(timed, or_(overdue, warn_due))
             .order_by(Incident.id)
             .with_for_update(skip_locked=True, of=Incident)
@@ -101,9 +101,10 @@ def _without_duty(session: Session, ids: list[int]) -> list[int]:
         session.scalars(
             text(
                 "SELECT i.id FROM incidents i LEFT JOIN workers w ON w.id = i.assignee_worker_id "
-                "WHERE i.id = ANY(:ids) AND (w.id IS NULL OR NOT w.on_duty) ORDER BY i.id"
+                "WHERE i.id = ANY(CAST(:ids AS bigint[])) AND (w.id IS NULL OR NOT w.on_duty) "
+                "ORDER BY i.id"
             ),
-            {"ids": ids},
+            {"ids": "{" + ",".join(str(int(i)) for i in ids) + "}"},
         )
     )
 

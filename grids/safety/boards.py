@@ -16,9 +16,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor, actor_scope
+from grids.cases.reference import work_calendar
 from layers.core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from layers.core.roles import Role
+from layers.tables.audit import record
 from layers.tables.case_transfers import OPEN_TRANSFER, TRANSFER_STATUSES
+from layers.tables.clocks import LOCAL_TZ
 from layers.tables.departments import department_of_key
 from layers.tables.incidents import OPEN_STATUSES
 
@@ -109,7 +112,11 @@ def departments(*, session: Session) -> list[dict[str, Any]]:
 
 
 def units(*, session: Session, now: datetime) -> list[dict[str, Any]]:
-    """Every platform unit with its open queue, overdue and supervised counts."""
+    """Every platform unit with its open queue, overdue and supervised counts.
+
+    ``open_now``: whether the unit is at work at `now` — a working day of the district's
+    calendar and its own hours (``opens_at`` – ``closes_at``, local time).
+    """
     rows = session.execute(
         text(
             "SELECT u.id, u.code, u.name, u.level, p.code AS parent_code, "
@@ -125,7 +132,21 @@ def units(*, session: Session, now: datetime) -> list[dict[str, Any]]:
         ),
         {"now": now, "open": list(OPEN_STATUSES)},
     ).mappings()
-    return [dict(r) for r in rows]
+    local = now.astimezone(LOCAL_TZ)
+    workday = work_calendar(session=session).is_working_day(local.date())
+    hhmm = local.strftime("%H:%M")
+    return [{**r, "open_now": workday and r["opens_at"] <= hhmm < r["closes_at"]} for r in rows]
+
+
+def _check_unit_reader(session: Session, unit_id: int, actor: Actor) -> None:
+    """A unit's notices are its own staff's: a local dispatcher's unit, the district any."""
+    if actor.role == Role.DEPARTMENT:
+        raise ForbiddenError("a department reads its own notices", code="not_your_unit")
+    post = actor_scope(session=session, actor=actor).unit
+    if post is not None and post.level != "district" and post.id != unit_id:
+        raise ForbiddenError(
+            "a local dispatcher reads its own unit's notices", code="not_your_unit"
+        )
 
 
 _NOTICES_SQL = (
@@ -157,13 +178,47 @@ def notices(
         ).scalar()
         if row is None:
             raise NotFoundError(f"no platform unit {unit!r}", code="unit_not_found")
-        if actor.role == Role.DEPARTMENT:
-            raise ForbiddenError("a department reads its own notices", code="not_your_unit")
-        post = actor_scope(session=session, actor=actor).unit
-        if post is not None and post.level != "district" and post.id != row:
-            raise ForbiddenError(
-                "a local dispatcher reads its own unit's notices", code="not_your_unit"
-            )
+        _check_unit_reader(session, int(row), actor)
         where, params = "n.unit_id = :u", {"u": int(row)}
     sql = _NOTICES_SQL.format(where=where)
     return [dict(r) for r in session.execute(text(sql), {**params, "limit": limit}).mappings()]
+
+
+def mark_read(*, session: Session, actor: Actor, notice_id: int, now: datetime) -> dict[str, Any]:
+    """Mark a notice read (``read_at``) by the unit or department that received it.
+
+    A unit's notice: its local dispatcher (or the district centre's, or an admin); a
+    department's: that department's key (or an admin) — a dispatcher does not sign for a
+    department.  Marking twice keeps the first moment.  Audited (``notice.read``).
+    """
+    row = session.execute(
+        text(
+            "SELECT n.unit_id, n.department_id, d.code AS department_code "
+            "FROM platform_notices n LEFT JOIN departments d ON d.id = n.department_id "
+            "WHERE n.id = :n FOR UPDATE OF n"
+        ),
+        {"n": notice_id},
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no notice {notice_id}", code="notice_not_found")
+    if row.unit_id is not None:
+        _check_unit_reader(session, int(row.unit_id), actor)
+    elif actor.role != Role.ADMIN:
+        if actor.role != Role.DEPARTMENT:
+            raise ForbiddenError("a department marks its own notices", code="not_your_department")
+        _readable_department(session, row.department_code, actor)
+    session.execute(
+        text("UPDATE platform_notices SET read_at = coalesce(read_at, :now) WHERE id = :n"),
+        {"n": notice_id, "now": now},
+    )
+    record(
+        session=session,
+        actor=actor.name,
+        role=actor.role,
+        action="notice.read",
+        entity="platform_notices",
+        entity_id=notice_id,
+        at=now,
+    )
+    sql = _NOTICES_SQL.format(where="n.id = :n")
+    return dict(session.execute(text(sql), {"n": notice_id, "limit": 1}).mappings().one())

@@ -23,7 +23,11 @@ from layers.core.errors import ConflictError, NotFoundError, UnprocessableError
 from layers.core.roles import FIELD_WORK
 from layers.tables.audit import record
 from layers.tables.courtyard_members import CourtyardMember
-from layers.tables.courtyard_shifts import OVERLAP_CONSTRAINT, CourtyardShift
+from layers.tables.courtyard_shifts import (
+    OVERLAP_CONSTRAINT,
+    PERSON_OVERLAP_CONSTRAINT,
+    CourtyardShift,
+)
 from layers.tables.courtyards import Courtyard
 
 MAX_SHIFT = timedelta(hours=24)
@@ -87,7 +91,7 @@ def add_shift(*, session: Session, shift: NewShift, actor: Actor, now: datetime)
             session.add(row)
             session.flush()
     except IntegrityError as exc:
-        if OVERLAP_CONSTRAINT not in str(exc.orig):
+        if not any(c in str(exc.orig) for c in (OVERLAP_CONSTRAINT, PERSON_OVERLAP_CONSTRAINT)):
             raise
         raise ConflictError(
             "this person is already on duty during that time",
@@ -99,11 +103,12 @@ def add_shift(*, session: Session, shift: NewShift, actor: Actor, now: datetime)
 
 
 def _overlapping(session: Session, shift: NewShift) -> list[int]:
-    """The member's shifts that overlap the refused one (what is in the way)."""
+    """The person's shifts, in any courtyard, that overlap the refused one (what is in the way)."""
     rows = session.execute(
         text(
-            "SELECT id FROM courtyard_shifts WHERE member_id = :m"
-            " AND during && tstzrange(:s, :e, '[)') ORDER BY id"
+            "SELECT s.id FROM courtyard_shifts s JOIN courtyard_members m"
+            " ON coalesce('p' || m.person_id, 'm' || m.id) = s.person_key"
+            " WHERE m.id = :m AND s.during && tstzrange(:s, :e, '[)') ORDER BY s.id"
         ),
         {"m": shift.member_id, "s": shift.start, "e": shift.end},
     )

@@ -63,3 +63,8 @@ class CourtyardMember(Base):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("social_organisations.id", ondelete="CASCADE")
     )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), index=True
+    )
+    """The person (实有人口) this record is: one person's records in several courtyards
+    share it, so their shifts never overlap anywhere (`courtyard_shifts.person_key`)."""

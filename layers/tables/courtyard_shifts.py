@@ -5,7 +5,8 @@ its entrance).  A shift is a half-open `tstzrange` ``[start, end)`` of at most 2
 held by one member.  One person cannot be in two places: the exclusion constraint
 ``ex_courtyard_shifts_member_overlap`` (btree_gist: member ``=``, period ``&&``)
 refuses an overlapping shift in the database, whoever writes it and however
-concurrently.
+concurrently; ``ex_courtyard_shifts_person_overlap`` does the same for one person's
+member records in several courtyards (``person_key``, from the member's ``person_id``).
 
 Coverage is how many hours of a window someone is on duty: the union of the
 shifts' periods clipped to the window (`range_agg`), so two people on duty at
@@ -18,7 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Text, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSTZRANGE, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -26,6 +37,8 @@ from layers.tables.base import Base
 
 OVERLAP_CONSTRAINT = "ex_courtyard_shifts_member_overlap"
 """The name PostgreSQL reports when a member's shifts would overlap."""
+PERSON_OVERLAP_CONSTRAINT = "ex_courtyard_shifts_person_overlap"
+"""… and when one person's shifts would, in any courtyard (migration 0020)."""
 
 
 class CourtyardShift(Base):
@@ -47,6 +60,9 @@ class CourtyardShift(Base):
         ExcludeConstraint(
             ("member_id", "="), ("during", "&&"), using="gist", name=OVERLAP_CONSTRAINT
         ),
+        ExcludeConstraint(
+            ("person_key", "="), ("during", "&&"), using="gist", name=PERSON_OVERLAP_CONSTRAINT
+        ),
         Index(
             "ix_courtyard_shifts_courtyard_id_during",
             "courtyard_id",
@@ -63,6 +79,8 @@ class CourtyardShift(Base):
         ForeignKey("courtyard_members.id", ondelete="CASCADE"), nullable=False
     )
     during: Mapped[Range[datetime]] = mapped_column(TSTZRANGE, nullable=False)
+    person_key: Mapped[str] = mapped_column(Text, nullable=False, server_default=FetchedValue())
+    """Who is on duty: ``p<persons.id>`` or ``m<member id>``; set by a trigger from the member."""
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(Text, nullable=False)

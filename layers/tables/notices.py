@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -47,8 +48,19 @@ class Notice(Base):
             name="kind",
         ),
         CheckConstraint("(unit_id IS NULL) <> (department_id IS NULL)", name="to_whom"),
-        Index("ix_platform_notices_unit_at", "unit_id", "at"),
-        Index("ix_platform_notices_department_at", "department_id", "at"),
+        # partial: a notice goes to a unit or a department, never both (migration 0020)
+        Index(
+            "ix_platform_notices_unit_at",
+            "unit_id",
+            "at",
+            postgresql_where=text("unit_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_platform_notices_department_at",
+            "department_id",
+            "at",
+            postgresql_where=text("department_id IS NOT NULL"),
+        ),
         Index("ix_platform_notices_incident_id", "incident_id"),
     )
 

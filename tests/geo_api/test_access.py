@@ -57,6 +57,7 @@ SAFETY = {
     ("GET", "/platform/units"): {D, P, A},
     ("POST", "/platform/units/{code}/staff"): {A},
     ("GET", "/platform/units/{code}/notices"): {D, A},
+    ("POST", "/platform/notices/{notice_id}/read"): {D, A, DEP},
     ("GET", "/platform/liaisons"): {D, A, DEP},
     ("POST", "/platform/liaisons"): {D, A},
     ("POST", "/incidents/{incident_id}/joint-tasks"): {D, A},

@@ -5,121 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.cases.sla import sweep
-from layers.tables.api_keys import create_key
 from layers.tables.clocks import LOCAL_TZ
-from layers.tables.grid_cells import live
 from tests.conftest import TEST_NOW
+from tests.geo_api import safety_helpers
+from tests.geo_api.safety_helpers import REPORTER, act, notices, report, step, unit_of
+
+place = safety_helpers.place  # the module's fixtures
+keys = safety_helpers.keys
 
 PERIOD = {
     "from": (TEST_NOW - timedelta(days=1)).isoformat(),
     "to": (TEST_NOW + timedelta(days=1)).isoformat(),
 }
-REPORTER = {"reporter_name": "王小明", "reporter_phone": "13800138000"}
-
-
-@pytest.fixture(scope="module")
-def place(engine) -> dict:
-    """Two points in two communities of one street, and that street's units."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT ST_X(ST_PointOnSurface(g.geom)) AS x, ST_Y(ST_PointOnSurface(g.geom)) AS y, "
-                "c.id AS community_id, s.id AS street_id, s.code AS street, cu.code AS station, "
-                "su.code AS centre FROM grid_cells g JOIN communities c ON c.id = g.community_id "
-                "JOIN streets s ON s.id = c.street_id "
-                "JOIN platform_units cu ON cu.community_id = c.id "
-                "JOIN platform_units su ON su.street_id = s.id "
-                f"WHERE g.level = 1 AND {live('g')} AND s.id = (SELECT min(street_id) FROM "
-                "communities GROUP BY street_id HAVING count(*) > 1 ORDER BY 1 LIMIT 1) "
-                "ORDER BY c.id, g.code"
-            )
-        ).all()
-        district = conn.execute(
-            text("SELECT code FROM platform_units WHERE level = 'district'")
-        ).scalar()
-    first = rows[0]
-    other = next(r for r in rows if r.community_id != first.community_id)
-    return {"a": first, "b": other, "district": district}
-
-
-@pytest.fixture(scope="module")
-def keys(client, test_db, engine, place) -> dict[str, dict[str, str]]:
-    """A street sub-centre's dispatcher and a 公安分局 key, linked through the admin routes."""
-    with Session(engine) as session:
-        street = create_key(session=session, role="dispatcher", name="street dispatcher")
-        police = create_key(session=session, role="department", name="公安分局 staff")
-        ids = dict(session.execute(text("SELECT name, id FROM api_keys")).all())
-        session.commit()
-    admin = test_db.headers("admin")
-    r = client.post(
-        f"/platform/units/{place['a'].centre}/staff",
-        json={"key_id": ids["street dispatcher"]},
-        headers=admin,
-    )
-    assert r.status_code == 201, r.text
-    r = client.post("/departments/gaj/staff", json={"key_id": ids["公安分局 staff"]}, headers=admin)
-    assert r.status_code == 201, r.text
-    again = client.post(
-        "/departments/cgj/staff", json={"key_id": ids["公安分局 staff"]}, headers=admin
-    )
-    assert again.status_code == 409 and again.json()["code"] == "already_staff"
-    bearer = lambda k: {"Authorization": f"Bearer {k}"}  # noqa: E731
-    return {
-        "street": bearer(street),
-        "police": bearer(police),
-        "city": test_db.headers("department"),  # the demo department key: 城管局
-        "district": test_db.headers("dispatcher"),
-    }
-
-
-def report(client, where, category="0102") -> dict:
-    body = {
-        "location": {"lon": where.x, "lat": where.y},
-        "category": category,
-        "channel": "hotline_96966",
-        "description": "楼下暴露垃圾",
-        **REPORTER,
-    }
-    r = client.post("/incidents", json=body)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def act(client, headers, case, action, reason=None, data=None) -> dict:
-    body = {"action": action, "reason": reason, "data": data or {}, "version": case["version"]}
-    r = client.post(f"/incidents/{case['id']}/transitions", json=body, headers=headers)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def step(client, headers, part, action, reason=None) -> dict:
-    body = {"action": action, "reason": reason, "version": part["version"]}
-    r = client.post(f"/transfers/{part['id']}/steps", json=body, headers=headers)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def unit_of(engine, case_id) -> tuple[str, str]:
-    with engine.connect() as conn:
-        row = conn.execute(
-            text(
-                "SELECT u.code, u.level FROM incidents i JOIN platform_units u ON u.id = i.unit_id "
-                "WHERE i.id = :i"
-            ),
-            {"i": case_id},
-        ).one()
-    return row.code, row.level
-
-
-def notices(client, headers, unit) -> list[dict]:
-    r = client.get(f"/platform/units/{unit}/notices", headers=headers)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def test_every_case_sits_in_one_unit_and_the_units_mirror_the_areas(client, engine, keys):
@@ -381,3 +282,73 @@ def test_the_sweep_tells_a_department_once_when_its_part_runs_over(client, engin
         if n["kind"] == "supervised"
     ]
     assert told and all(n["data"]["overdue"] for n in told)
+
+
+def test_a_notice_is_marked_read_by_the_unit_or_department_that_received_it(
+    client, engine, keys, place
+):
+    case = report(client, place["a"])
+    act(client, keys["district"], case, "escalate", data={"to_level": "street"})
+    mine = next(
+        n
+        for n in notices(client, keys["street"], place["a"].centre)
+        if n["incident_id"] == case["id"] and n["kind"] == "escalated"
+    )
+    assert mine["read_at"] is None
+    url = f"/platform/notices/{mine['id']}/read"
+    r = client.post(url, headers=keys["police"])
+    assert r.status_code == 403 and r.json()["code"] == "not_your_unit"
+    first = client.post(url, headers=keys["street"])
+    assert first.status_code == 200, first.text
+    assert first.json()["read_at"] is not None and first.json()["unit_code"] == place["a"].centre
+    again = client.post(url, headers=keys["street"]).json()
+    assert again["read_at"] == first.json()["read_at"]  # the first moment stays
+    with engine.connect() as conn:
+        theirs = conn.execute(
+            text(
+                "SELECT n.id FROM platform_notices n JOIN departments d ON d.id = n.department_id "
+                "WHERE d.code = 'gaj' ORDER BY n.id LIMIT 1"
+            )
+        ).scalar()
+        assert theirs is not None
+        audited = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_log WHERE action = 'notice.read' "
+                "AND entity = 'platform_notices' AND entity_id = :n"
+            ),
+            {"n": str(mine["id"])},
+        ).scalar()
+    assert audited == 2
+    r = client.post(f"/platform/notices/{theirs}/read", headers=keys["street"])
+    assert r.status_code == 403 and r.json()["code"] == "not_your_department"
+    r = client.post(f"/platform/notices/{theirs}/read", headers=keys["city"])
+    assert r.status_code == 403 and r.json()["code"] == "not_your_department"
+    r = client.post(f"/platform/notices/{theirs}/read", headers=keys["police"])
+    assert r.status_code == 200 and r.json()["department_code"] == "gaj" and r.json()["read_at"]
+    r = client.post("/platform/notices/999999999/read", headers=keys["police"])
+    assert r.status_code == 404 and r.json()["code"] == "notice_not_found"
+
+
+def test_the_unit_board_shows_who_is_at_work_by_its_own_hours_and_the_calendar(
+    client, engine, keys, place
+):
+    from grids.safety.boards import units
+
+    with engine.begin() as conn:  # one station keeps afternoon hours only
+        conn.execute(
+            text("UPDATE platform_units SET opens_at = '14:00' WHERE code = :c"),
+            {"c": place["b"].station},
+        )
+    monday = datetime(2026, 11, 2, 10, 0, tzinfo=LOCAL_TZ)  # a working day, 10:00 local
+    with Session(engine) as session:
+        at_ten = {u["code"]: u for u in units(session=session, now=monday)}
+        at_three = {u["code"]: u for u in units(session=session, now=monday + timedelta(hours=5))}
+        sunday = units(session=session, now=monday - timedelta(days=1))
+    assert at_ten[place["a"].station]["open_now"] and not at_ten[place["b"].station]["open_now"]
+    assert (
+        at_three[place["b"].station]["open_now"]
+        and at_three[place["b"].station]["opens_at"] == "14:00"
+    )
+    assert not any(u["open_now"] for u in sunday)
+    board = client.get("/platform/units", headers=keys["district"]).json()
+    assert all(isinstance(u["open_now"], bool) for u in board)

@@ -102,6 +102,39 @@ def test_the_database_itself_refuses_the_overlap(engine, yard):
             )
 
 
+def test_one_person_in_two_courtyards_cannot_overlap_in_either(client, test_db, engine, yard):
+    later = lambda day, hour: at(day + 21, hour)  # noqa: E731 - a week no other test uses
+    with engine.begin() as conn:
+        other, person = conn.execute(
+            text(
+                "SELECT (SELECT id FROM courtyards WHERE id <> :y ORDER BY id LIMIT 1),"
+                " (SELECT min(id) FROM persons)"
+            ),
+            {"y": yard["id"]},
+        ).one()
+        add = text(
+            "INSERT INTO courtyard_members (courtyard_id, role, name, person_id)"
+            " VALUES (:y, 'volunteer', '李四', :p) RETURNING id"
+        )
+        here = conn.execute(add, {"y": yard["id"], "p": person}).scalar()
+        there = conn.execute(add, {"y": other, "p": person}).scalar()
+        unlinked = conn.execute(add, {"y": other, "p": None}).scalar()
+    first = book(client, test_db, yard["id"], here, later(0, 8), later(0, 12))
+    assert first.status_code == 201, first.text
+    clash = book(client, test_db, other, there, later(0, 10), later(0, 14))
+    assert clash.status_code == 409 and clash.json()["code"] == "shift_overlap"
+    assert clash.json()["conflicting_shift_ids"] == [first.json()["id"]]
+    assert book(client, test_db, other, there, later(0, 12), later(0, 14)).status_code == 201
+    # a record linked to the person later: its overlapping shift refuses the link
+    assert book(client, test_db, other, unlinked, later(0, 9), later(0, 10)).status_code == 201
+    with pytest.raises(IntegrityError, match="ex_courtyard_shifts_person_overlap"):
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE courtyard_members SET person_id = :p WHERE id = :m"),
+                {"p": person, "m": unlinked},
+            )
+
+
 def test_coverage_is_the_union_of_the_shifts_hours(client, test_db, yard):
     # Wednesday: a 08-12 + 12-14, b 10-13 (set by the test above) -> 08-14 = 6 h, overlap once.
     _, _, c = yard["members"]
