@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.auth import Principal, allow
@@ -24,6 +24,7 @@ from grids.base_data.collection import (
     review_change,
     submit_change,
 )
+from grids.base_data.exports import export_xlsx
 from grids.base_data.scope import worker_cell
 from grids.base_data.visits import Visit, list_visits, record_visit
 from layers.core.roles import DISPATCH, FIELD_WORK, SERVICE_STAFF, Role
@@ -31,6 +32,8 @@ from layers.tables.audit import record
 from layers.tables.base_changes import CHANGE_KINDS, CHANGE_STATUSES
 
 router = APIRouter(prefix="/base", tags=["base data"])
+EXPORTERS = (Role.GRID_WORKER, Role.DISPATCHER, Role.PLANNER, Role.ADMIN)
+"""Who exports (planners: addresses and units only, without contacts)."""
 
 
 class ChangeIn(BaseModel):
@@ -182,3 +185,44 @@ def get_visits(
     )
     session.commit()
     return {"results": found}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+    summary="The records you may see as XLSX with Chinese headers (audited)",
+)
+def get_export(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    principal: Annotated[Principal, allow(*EXPORTERS)],
+    base_class: Annotated[
+        Literal["addresses", "dwellings", "persons", "units", "visits"], Query(alias="class")
+    ],
+    purpose: Annotated[
+        str | None, Query(max_length=200, description="Why (personal data).")
+    ] = None,
+    cell: Annotated[str | None, Query(max_length=21, description="Only this grid cell.")] = None,
+) -> Response:
+    """Grid workers: their cell; planners: addresses and units without contacts; IDs masked."""
+    data, rows = export_xlsx(
+        session=session,
+        who=_who(principal),
+        base_class=base_class,
+        purpose=purpose,
+        now=now,
+        cell_code=cell,
+        tolerance_m=settings.cases.locate_tolerance_m,
+    )
+    session.commit()
+    name = f"{base_class}-{now:%Y%m%d}.xlsx"
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Rows": str(rows)},
+    )

@@ -6,6 +6,7 @@ change outside the worker's cell writes nothing; no plain ID number is stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from layers.base_data.privacy import check_digit
+from layers.base_data.xlsx import read_xlsx
 from layers.tables.grid_cells import LIVE
 from tests.conftest import TEST_NOW
 
@@ -281,3 +283,68 @@ def test_household_visits_are_logged_in_the_own_cell(client, test_db, engine, ce
         )
         == 1
     )
+
+
+def _sheet(resp) -> tuple[list[str], list[list[str]]]:
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].startswith("application/vnd.openxmlformats")
+    header, *rows = read_xlsx(resp.content)
+    assert int(resp.headers["x-rows"]) == len(rows)
+    return header, rows
+
+
+def test_exports_are_xlsx_in_chinese_scoped_by_role(client, test_db, engine, cell) -> None:
+    get = client.get
+    url = "/base/export"
+    mine = get(
+        url,
+        params={"class": "dwellings", "purpose": "核对出租房"},
+        headers=test_db.headers("grid_worker"),
+    )
+    header, rows = _sheet(mine)
+    assert header[:3] == ["房屋编号", "标准地址", "房号"]
+    ids = {int(r[0]) for r in rows}
+    assert cell["dwelling"].id in ids and cell["outside"].id not in ids
+    near = _one(
+        engine,
+        "SELECT count(*) FROM dwellings w JOIN addresses a ON a.id = w.address_id JOIN grid_cells g"
+        " ON g.id = :g WHERE w.id = ANY(:ids) AND NOT ST_DWithin(g.geom::geography, a.geom::geography, 31)",
+        g=cell["g"].id,
+        ids=list(ids),
+    )
+    assert near == 0  # every exported flat is in (or by the tolerance at) the worker's cell
+    assert {r[4] for r in rows} <= {"自住", "出租", "空置", "商用"}
+    no_why = get(url, params={"class": "persons"}, headers=test_db.headers("dispatcher"))
+    assert no_why.status_code == 400 and no_why.json()["code"] == "purpose_required"
+    header, rows = _sheet(
+        get(
+            url,
+            params={"class": "persons", "purpose": "民政核对", "cell": cell["g"].cell_code},
+            headers=test_db.headers("dispatcher"),
+        )
+    )
+    col = header.index("公民身份号码(脱敏)")
+    assert rows and all(re.fullmatch(r"\d{4}\*{10}[\dX]{4}", r[col]) for r in rows)
+    assert (
+        _one(
+            engine,
+            "SELECT count(*) FROM audit_log WHERE action = 'personal_data.read' AND entity = 'persons'"
+            " AND data->>'purpose' = '民政核对'",
+        )
+        == 1
+    )
+    assert (
+        get(
+            url, params={"class": "persons", "purpose": "x规划"}, headers=test_db.headers("planner")
+        ).status_code
+        == 403
+    )
+    planner, _ = _sheet(get(url, params={"class": "units"}, headers=test_db.headers("planner")))
+    dispatcher, _ = _sheet(
+        get(url, params={"class": "units"}, headers=test_db.headers("dispatcher"))
+    )
+    assert "联系人" not in planner and "联系人" in dispatcher and "经营状态" in planner
+    assert get(url, params={"class": "units"}).status_code == 401
+    other = {"class": "units", "cell": "510108999999999"}
+    assert get(url, params=other, headers=test_db.headers("grid_worker")).status_code == 403
+    assert get(url, params=other, headers=test_db.headers("admin")).status_code == 404
