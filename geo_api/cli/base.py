@@ -20,6 +20,7 @@ class BaseClassOption(StrEnum):
     persons = "persons"
     dwellings = "dwellings"
     units = "units"
+    addresses = "addresses"
 
 
 @app.command("import")
@@ -28,7 +29,10 @@ def import_(
         ..., help="The supplying source's code (police, civil_affairs, …)."
     ),
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="CSV (UTF-8/GB18030) or XLSX."
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="CSV (UTF-8/GB18030), XLSX; addresses also GeoPackage, Shapefile (.shp or zipped).",
     ),
     base_class: BaseClassOption = typer.Option(..., "--class", help="What the file holds."),
     rejects: Path = typer.Option(
@@ -57,8 +61,8 @@ def import_(
                 session=session,
                 source=source,
                 base_class=base_class.value,
-                name=file.name,
-                data=file.read_bytes(),
+                name=_name(file),
+                data=_content(file),
                 actor="wangge base import",
                 role=Role.ADMIN,
                 now=system_clock(),
@@ -81,6 +85,27 @@ def import_(
     if result.rejects:
         rejects.write_bytes(rejects_csv(result.rejects))
     _summary(result)
+
+
+def _name(file: Path) -> str:
+    """A Shapefile is read as the zip of its parts (`.shp`, `.shx`, `.dbf`, `.prj`, …)."""
+    return file.name + ".zip" if file.suffix.lower() == ".shp" else file.name
+
+
+def _content(file: Path) -> bytes:
+    """The file's bytes; for a `.shp`, a zip of it and its sibling parts (the hash covers all)."""
+    if file.suffix.lower() != ".shp":
+        return file.read_bytes()
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for part in sorted(file.parent.glob(file.stem + ".*")):
+            if part.suffix.lower() in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+                info = zipfile.ZipInfo(part.name, date_time=(1980, 1, 1, 0, 0, 0))
+                z.writestr(info, part.read_bytes())
+    return out.getvalue()
 
 
 def _summary(result: ImportResult) -> None:
