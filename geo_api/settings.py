@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     )
     base_collection_review: bool = Field(
         default=False,
-        description="Field changes of base records wait for the community's review before they apply.",
+        description="Field changes of base records wait for the community's review to apply.",
     )
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)

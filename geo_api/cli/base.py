@@ -23,17 +23,15 @@ class BaseClassOption(StrEnum):
     addresses = "addresses"
 
 
+FILE_HELP = "CSV (UTF-8/GB18030), XLSX; addresses also GeoPackage, Shapefile (.shp or zipped)."
+
+
 @app.command("import")
 def import_(
     source: str = typer.Argument(
         ..., help="The supplying source's code (police, civil_affairs, …)."
     ),
-    file: Path = typer.Argument(
-        ...,
-        exists=True,
-        dir_okay=False,
-        help="CSV (UTF-8/GB18030), XLSX; addresses also GeoPackage, Shapefile (.shp or zipped).",
-    ),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help=FILE_HELP),
     base_class: BaseClassOption = typer.Option(..., "--class", help="What the file holds."),
     rejects: Path = typer.Option(
         None, help="Where the rejected rows go (row, reason, detail) [default: FILE.rejects.csv]."

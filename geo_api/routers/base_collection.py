@@ -1,4 +1,4 @@
-"""Field collection (采集) over HTTP: grid workers' changes, the community's review, household visits.
+"""Field collection (采集) over HTTP: grid workers' changes, the community's review, visits.
 
 Grid workers change the records of their own cells only (403 `not_your_cell`);
 dispatchers and admins — the community service stations and the centre —

@@ -238,7 +238,7 @@ def _move(session: Session, target: Target, now: datetime) -> bool:
             ).scalar_one()
         )
     else:
-        moved = session.execute(
+        moved = session.connection().execute(
             text(
                 "UPDATE persons SET dwelling_id = :new, updated_at = :t"
                 " WHERE id = :i AND dwelling_id IS NOT DISTINCT FROM :old"
@@ -294,7 +294,7 @@ def _new_unit(session: Session, target: Target) -> bool:
 def apply_change(session: Session, kind: str, target: Target, now: datetime) -> bool:
     """Write the change if the record is still as `before` says; False when it is not."""
     if kind == "dwelling_use":
-        done = session.execute(
+        done = session.connection().execute(
             text("UPDATE dwellings SET use = :new WHERE id = :i AND use = :old"),
             {"new": target.after["use"], "old": target.before["use"], "i": target.entity_id},
         )
@@ -304,7 +304,7 @@ def apply_change(session: Session, kind: str, target: Target, now: datetime) -> 
     if kind == "unit_opened" and target.entity_id is None:
         return _new_unit(session, target)
     if kind in ("unit_opened", "unit_closed"):
-        done = session.execute(
+        done = session.connection().execute(
             text("UPDATE units SET status = :new WHERE id = :i AND status = :old"),
             {"new": target.after["status"], "old": target.before["status"], "i": target.entity_id},
         )

@@ -30,7 +30,7 @@ from layers.core.roles import SEES_PERSONAL_DATA, Role
 from layers.tables.audit import record
 from layers.tables.grid_cells import live
 
-WORDS = {
+WORDS: dict[str, dict[Any, str]] = {
     "use": {"self_occupied": "自住", "rented": "出租", "vacant": "空置", "commercial": "商用"},
     "residence_type": {"registered": "户籍人口", "migrant": "流动人口", "foreign": "境外人员"},
     "sex": {"M": "男", "F": "女"},
@@ -82,7 +82,7 @@ EXPORTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ],
     ),
     "dwellings": (
-        "SELECT w.id, a.full_text, w.room, w.floor, w.use, w.area_m2,"  # noqa: S608
+        "SELECT w.id, a.full_text, w.room, w.floor, w.use, w.area_m2,"
         " (SELECT count(*) FROM persons p WHERE p.dwelling_id = w.id) AS residents"
         " FROM dwellings w JOIN addresses a ON a.id = w.address_id WHERE {where} ORDER BY w.id",
         [
@@ -96,7 +96,7 @@ EXPORTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ],
     ),
     "persons": (
-        "SELECT p.id, p.name, p.id_masked, p.sex, p.birth_year, p.phone_masked,"  # noqa: S608
+        "SELECT p.id, p.name, p.id_masked, p.sex, p.birth_year, p.phone_masked,"
         " p.residence_type, a.full_text, w.room, p.flags FROM persons p"
         " JOIN dwellings w ON w.id = p.dwelling_id JOIN addresses a ON a.id = w.address_id"
         " WHERE {where} ORDER BY p.id",
@@ -114,7 +114,7 @@ EXPORTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ],
     ),
     "units": (
-        'SELECT u.id, u.name, u."class", u.licence_no, u.contact_name, u.contact_phone,'  # noqa: S608
+        'SELECT u.id, u.name, u."class", u.licence_no, u.contact_name, u.contact_phone,'
         " a.full_text, u.is_key_place, u.status FROM units u"
         " LEFT JOIN addresses a ON a.id = u.address_id WHERE {where} ORDER BY u.id",
         [
@@ -130,7 +130,7 @@ EXPORTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ],
     ),
     "visits": (
-        "SELECT v.id, v.visited_on, a.full_text, w.room, v.checked, v.residents_seen,"  # noqa: S608
+        "SELECT v.id, v.visited_on, a.full_text, w.room, v.checked, v.residents_seen,"
         " v.actor, v.note FROM household_visits v JOIN dwellings w ON w.id = v.dwelling_id"
         " JOIN addresses a ON a.id = w.address_id WHERE {where} ORDER BY v.visited_on, v.id",
         [

@@ -87,7 +87,7 @@ _COLUMNS = ("road", "number", "building_no", "unit_no", "full_text", "lon", "lat
 def write_addresses(
     conn: Connection, records: list[Record], source: tuple[int, str], import_id: int
 ) -> tuple[int, int]:
-    """Create the new standard addresses (linked to building and courtyard); keep every statement."""
+    """Create the new standard addresses (linked to building, courtyard); keep every statement."""
     conn.execute(text("DROP TABLE IF EXISTS tmp_rows"))
     conn.execute(
         text(

@@ -68,7 +68,7 @@ SPATIAL = (".gpkg", ".shp.zip", ".zip", ".geojson")
 
 def _cell(value: object) -> str:
     """An attribute as text: empty for none/NaN, `140` (not `140.0`) for a whole number."""
-    if value is None or value != value:  # noqa: PLR0124 (NaN)
+    if value is None or value != value:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -104,9 +104,7 @@ def _visits() -> None:
 def upgrade() -> None:
     _changes()
     _visits()
-    op.add_column(
-        "units", sa.Column("status", sa.Text(), server_default="open", nullable=False)
-    )
+    op.add_column("units", sa.Column("status", sa.Text(), server_default="open", nullable=False))
     op.create_check_constraint(op.f("ck_units_status"), "units", "status IN ('open', 'closed')")
 
 
