@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from geo_api.settings import Settings
     from layers.base_data.importing import ImportResult
 
 app = typer.Typer(help="The base-data centre (一标三实): departments' files.", no_args_is_help=True)
@@ -42,39 +45,23 @@ def import_(
 ) -> None:
     """Import one file, all or nothing; the same file twice imports nothing new."""
     from geo_api.settings import Settings
-    from grids.base_data.cell_figures import refresh_cell_figures
-    from layers.base_data.importing import FileRejectedError, import_file
+    from layers.base_data.importing import FileRejectedError
     from layers.base_data.rejects import rejects_csv
-    from layers.core.now import system_clock
-    from layers.core.roles import Role
-    from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
+    from layers.core.errors import WanggeError
+    from layers.store.db import make_engine, resolve_database_url
 
     settings = Settings()
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)
     rejects = rejects or file.with_name(file.name + ".rejects.csv")
-    result: ImportResult
     try:
-        with transaction(make_sessionmaker(engine)) as session:
-            result = import_file(
-                session=session,
-                source=source,
-                base_class=base_class.value,
-                name=_name(file),
-                data=_content(file),
-                actor="wangge base import",
-                role=Role.ADMIN,
-                now=system_clock(),
-                skip_rejects=skip_rejects,
-            )
-            if base_class is BaseClassOption.persons and not result.already:
-                cells = refresh_cell_figures(
-                    session=session, tolerance_m=settings.cases.locate_tolerance_m
-                )
-                typer.echo(f"  grid cells recounted: {cells:,} changed")
+        result = _import(engine, settings, source, file, base_class, skip_rejects)
     except FileRejectedError as exc:
         rejects.write_bytes(rejects_csv(exc.result.rejects))
         typer.secho(f"{exc.message} (see {rejects})", fg="red", err=True)
         raise typer.Exit(2) from exc
+    except WanggeError as exc:  # an unreadable file, an unknown source: nothing was written
+        typer.secho(f"{exc.message} ({exc.code})", fg="red", err=True)
+        raise typer.Exit(1) from exc
     finally:
         engine.dispose()
     if result.already:
@@ -83,6 +70,41 @@ def import_(
     if result.rejects:
         rejects.write_bytes(rejects_csv(result.rejects))
     _summary(result)
+
+
+def _import(
+    engine: Engine,
+    settings: Settings,
+    source: str,
+    file: Path,
+    base_class: BaseClassOption,
+    skip_rejects: bool,
+) -> ImportResult:
+    """The import in one transaction; persons also recount the grid cells' figures."""
+    from grids.base_data.cell_figures import refresh_cell_figures
+    from layers.base_data.importing import import_file
+    from layers.core.now import system_clock
+    from layers.core.roles import Role
+    from layers.store.db import make_sessionmaker, transaction
+
+    with transaction(make_sessionmaker(engine)) as session:
+        result = import_file(
+            session=session,
+            source=source,
+            base_class=base_class.value,
+            name=_name(file),
+            data=_content(file),
+            actor="wangge base import",
+            role=Role.ADMIN,
+            now=system_clock(),
+            skip_rejects=skip_rejects,
+        )
+        if base_class is BaseClassOption.persons and not result.already:
+            cells = refresh_cell_figures(
+                session=session, tolerance_m=settings.cases.locate_tolerance_m
+            )
+            typer.echo(f"  grid cells recounted: {cells:,} changed")
+    return result
 
 
 def _name(file: Path) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +76,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def read_spatial(data: bytes) -> tuple[list[str], list[list[str]]]:
+def read_spatial(name: str, data: bytes) -> tuple[list[str], list[list[str]]]:
     """The attributes and the point (as `lon`, `lat` in WGS 84) of every feature.
 
     A feature without a point geometry gets empty `lon`/`lat` (its row is then
@@ -83,12 +84,16 @@ def read_spatial(data: bytes) -> tuple[list[str], list[list[str]]]:
     """
     import pyogrio  # GDAL: loaded only for the files that need it
 
-    try:
-        frame = pyogrio.read_dataframe(io.BytesIO(data))
-    except Exception as exc:  # GDAL says "not recognised" in many ways
-        raise InvalidInputError(
-            "GDAL cannot read the file", code="bad_file", detail=str(exc)
-        ) from exc
+    suffix = ".zip" if name.lower().endswith(".zip") else Path(name).suffix.lower()
+    with tempfile.TemporaryDirectory() as tmp:  # GDAL picks the driver by the file's extension
+        path = Path(tmp) / f"file{suffix}"
+        path.write_bytes(data)
+        try:
+            frame = pyogrio.read_dataframe(path)
+        except Exception as exc:  # GDAL says "not recognised" in many ways
+            raise InvalidInputError(
+                "GDAL cannot read the file", code="bad_file", detail=str(exc)
+            ) from exc
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
     columns = [c for c in frame.columns if c != frame.geometry.name]
@@ -103,7 +108,7 @@ def read_spatial(data: bytes) -> tuple[list[str], list[list[str]]]:
 def read_table(name: str, data: bytes) -> tuple[list[str], list[list[str]], str]:
     """Header, rows (as strings) and the encoding of a CSV, XLSX or spatial file."""
     if name.lower().endswith(SPATIAL):
-        header, rows = read_spatial(data)
+        header, rows = read_spatial(name, data)
         return header, rows, "gdal"
     if name.lower().endswith(".xlsx"):
         header, *rows = read_xlsx(data)

@@ -82,6 +82,10 @@ def test_a_csv_with_bad_rows_writes_nothing(engine, test_db, places, tmp_path: P
     ]
     assert _count(engine, "SELECT count(*) FROM addresses") == before
     assert _count(engine, "SELECT count(*) FROM base_imports WHERE base_class = 'addresses'") == 0
+    garbage = tmp_path / "broken.gpkg"
+    garbage.write_bytes(b"not a geopackage")
+    broken = _run(test_db, garbage)
+    assert broken.exit_code == 1 and "GDAL cannot read the file (bad_file)" in broken.output
 
 
 def test_geopackage_and_shapefile_import_and_geocode(
