@@ -127,6 +127,7 @@ def post_review(
     change_id: int,
     body: ReviewIn,
     session: SessionDep,
+    settings: SettingsDep,
     now: NowDep,
     principal: Annotated[Principal, allow(*DISPATCH)],
 ) -> dict[str, Any]:
@@ -138,6 +139,7 @@ def post_review(
         approve=body.decision == "approve",
         note=body.note,
         now=now,
+        tolerance_m=settings.cases.locate_tolerance_m,
     )
     session.commit()
     return change

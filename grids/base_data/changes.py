@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.base_data.cell_figures import refresh_cells_at
 from layers.base_data.figures import refresh_counts
 from layers.base_data.privacy import clean_id, id_facts, id_problem, keyed_hash, mask_id
 from layers.core.errors import InvalidInputError, NotFoundError, UnprocessableError
@@ -218,7 +219,7 @@ def _buildings_of(session: Session, dwellings: list[Any]) -> list[int]:
     return [int(r.building_id) for r in rows]
 
 
-def _move(session: Session, target: Target, now: datetime) -> bool:
+def _move(session: Session, target: Target, now: datetime, tolerance_m: float | None) -> bool:
     """A person into or out of a dwelling (new person: created); the figures follow."""
     new_home = target.after.get("dwelling_id")
     if target.entity_id is None:
@@ -247,9 +248,21 @@ def _move(session: Session, target: Target, now: datetime) -> bool:
         )
         if moved.rowcount != 1:
             return False
-    buildings = _buildings_of(session, [new_home, target.before.get("dwelling_id")])
-    refresh_counts(session.connection(), buildings)
+    homes = [new_home, target.before.get("dwelling_id")]
+    refresh_counts(session.connection(), _buildings_of(session, homes))
+    refresh_cells_at(session=session, points=_entrances(session, homes), tolerance_m=tolerance_m)
     return True
+
+
+def _entrances(session: Session, dwellings: list[Any]) -> list[tuple[float, float]]:
+    rows = session.execute(
+        text(
+            "SELECT ST_X(a.geom), ST_Y(a.geom) FROM dwellings w JOIN addresses a"
+            " ON a.id = w.address_id WHERE w.id = ANY(:d)"
+        ),
+        {"d": [int(d) for d in dwellings if d is not None]},
+    )
+    return [(float(x), float(y)) for x, y in rows]
 
 
 _PERSON_FACTS = (
@@ -291,7 +304,9 @@ def _new_unit(session: Session, target: Target) -> bool:
     return True
 
 
-def apply_change(session: Session, kind: str, target: Target, now: datetime) -> bool:
+def apply_change(
+    session: Session, kind: str, target: Target, now: datetime, tolerance_m: float | None = None
+) -> bool:
     """Write the change if the record is still as `before` says; False when it is not."""
     if kind == "dwelling_use":
         done = session.connection().execute(
@@ -300,7 +315,7 @@ def apply_change(session: Session, kind: str, target: Target, now: datetime) -> 
         )
         return done.rowcount == 1
     if kind in ("moved_in", "moved_out"):
-        return _move(session, target, now)
+        return _move(session, target, now, tolerance_m)
     if kind == "unit_opened" and target.entity_id is None:
         return _new_unit(session, target)
     if kind in ("unit_opened", "unit_closed"):

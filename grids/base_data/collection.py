@@ -115,7 +115,7 @@ def submit_change(
         },
     ).scalar_one()
     if not pending:
-        _take_effect(session, int(row), change.kind, target, now)
+        _take_effect(session, int(row), change.kind, target, now, tolerance_m)
     _audit(session, collector, "base_collection.submit", int(row), now, change.kind, target)
     return change_view(session, int(row))
 
@@ -128,6 +128,7 @@ def review_change(
     approve: bool,
     note: str | None,
     now: datetime,
+    tolerance_m: float | None = None,
 ) -> dict[str, Any]:
     """Approve (apply) or reject a pending change; 409 when it is no longer pending or stale."""
     row = (
@@ -146,7 +147,7 @@ def review_change(
         target = Target(
             row["entity"], row["entity_id"], 0.0, 0.0, dict(row["before"]), dict(row["after"])
         )
-        _take_effect(session, change_id, str(row["kind"]), target, now)
+        _take_effect(session, change_id, str(row["kind"]), target, now, tolerance_m)
         status = "applied"
     session.execute(
         text(
@@ -169,10 +170,15 @@ def review_change(
 
 
 def _take_effect(
-    session: Session, change_id: int, kind: str, target: Target, now: datetime
+    session: Session,
+    change_id: int,
+    kind: str,
+    target: Target,
+    now: datetime,
+    tolerance_m: float | None = None,
 ) -> None:
     """Apply the change to its record and keep the grid's statement in `base_provenance`."""
-    if not apply_change(session, kind, target, now):
+    if not apply_change(session, kind, target, now, tolerance_m):
         raise ConflictError(
             "the record changed since this was collected; collect it again",
             code="stale_change",

@@ -47,7 +47,7 @@ def require_in_cell(
 _NEAR_CELL = (
     "SELECT a.id, a.geom AS pt FROM addresses a JOIN grid_cells g"  # noqa: S608
     f" ON g.code = :cell AND g.level = :level AND {live('g')}"
-    " WHERE a.geom && ST_Expand(g.geom, 0.01)"
+    " WHERE a.geom && ST_Expand(g.geom, :pad)"
 )
 
 
@@ -56,9 +56,10 @@ def cell_address_ids(
 ) -> list[int]:
     """The standard addresses the locate rule puts in `cell` (set-based, in SQL)."""
     without_jit(session)
+    metres = resolve_tolerance(tolerance_m)  # the box must hold what the nearest-cell rule takes
     located = locate_sql(points=_NEAR_CELL)
     rows = session.execute(
         text(f"SELECT id FROM ({located}) loc WHERE l{int(cell[0])} = :cell"),  # noqa: S608
-        {"cell": cell[1], "level": cell[0], "tolerance_m": resolve_tolerance(tolerance_m)},
+        {"cell": cell[1], "level": cell[0], "tolerance_m": metres, "pad": metres / 90_000 + 1e-4},
     )
     return [int(r.id) for r in rows]

@@ -125,10 +125,13 @@ def test_family_moves_out_and_in_and_the_figures_follow(client, test_db, engine,
     building = "(SELECT a.building_id FROM dwellings w JOIN addresses a ON a.id = w.address_id WHERE w.id = :d)"
     population = f"SELECT population FROM buildings WHERE id = {building}"
     pop = _one(engine, population, d=flat.id)
+    cell_pop = "SELECT population FROM grid_cells WHERE id = :g"
+    cell_before = _one(engine, cell_pop, g=cell["g"].id)
     out = _change(client, test_db, {"kind": "moved_out", "target": person.id})
     assert out.status_code == 201, out.text
     assert _one(engine, "SELECT dwelling_id FROM persons WHERE id = :i", i=person.id) is None
     assert _one(engine, population, d=flat.id) == pop - 1
+    assert _one(engine, cell_pop, g=cell["g"].id) == cell_before - 1  # the worker's cell too
     number = _id_number("51010819800101777")
     wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
     bad = _change(
@@ -153,6 +156,7 @@ def test_family_moves_out_and_in_and_the_figures_follow(client, test_db, engine,
         client, test_db, {"kind": "moved_in", "target": flat.id, "data": {"person_id": person.id}}
     )
     assert back.status_code == 201 and _one(engine, population, d=flat.id) == pop + 1
+    assert _one(engine, cell_pop, g=cell["g"].id) == cell_before + 1
     assert number not in came.text
     for table in ("base_changes", "base_provenance", "audit_log", "persons"):
         assert (
