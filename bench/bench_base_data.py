@@ -12,20 +12,31 @@ are generated from the database with their known truth
    `import_file`, rows/s per stage, in a transaction rolled back at the end
    (the bench leaves nothing behind);
 3. **geocode** — `geocode()` in process on messy queries, q/s and p99, beside
-   `locate_one()` on the same entrances (the in-memory locate), same run.
+   `locate_one()` on the same entrances (the in-memory locate), same run;
+4. **geocode over HTTP** — `wangge serve --workers 2` driven by wrk (one
+   thread, `--connections`) with the police file's messy addresses on
+   `GET /geocode`, beside `GET /locate` on the standard entrances, same run
+   (skipped without wrk).
 
 Targets (issue 13, full scale): recall ≥ 98 %, precision ≥ 99.5 %, import of
 the full district ≤ 120 s, geocode ≥ 1,000 q/s with p99 ≤ 30 ms over HTTP.
 
-    .venv/bin/python bench/bench_base_data.py [--fraction 0.2] [--queries 500]
+    .venv/bin/python bench/bench_base_data.py [--fraction 0.2] [--queries 500] [--seconds 10]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
+import sys
 import time
 from collections import Counter
+from urllib.parse import quote
 
+import httpx
+from http_load import free_port, wrk  # bench/http_load.py, beside this script
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -158,12 +169,97 @@ def geocoding(session: Session, rows: list[list[str]], queries: int) -> None:
     print(f"  ratio geocode / locate: {g / lo:.3f}")
 
 
+_LUA = """
+local paths = {%s}
+local n = #paths
+math.randomseed(7)
+request = function() return wrk.format("GET", paths[math.random(n)]) end
+"""
+
+
+def _serve(workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """`wangge serve --workers N` on a free port of this machine; the process and its URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "WANGGE_DATABASE_URL": resolve_database_url(DatabaseSettings(), start=True),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "geo_api.cli",
+            "serve",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if httpx.get(url + "/locate?lon=104.1&lat=30.68", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError("wangge serve did not come up")
+
+
+def http(session: Session, rows: list[list[str]], seconds: int, connections: int) -> None:
+    """GET /geocode (messy texts) beside GET /locate (the entrances) under wrk, same server."""
+    if shutil.which("wrk") is None:
+        print("HTTP: skipped (no wrk)")
+        return
+    geo = [f"/geocode?q={quote(r[3])}&limit=5" for r in rows[:2000]]
+    pts = session.execute(
+        text("SELECT ST_X(geom), ST_Y(geom) FROM addresses ORDER BY id LIMIT 2000")
+    )
+    loc = [f"/locate?lon={x:.7f}&lat={y:.7f}" for x, y in pts]
+    session.rollback()  # the bench's own transaction must not hold locks the server needs
+    proc, url = _serve(2)
+    try:
+        scripts = {
+            name: _LUA % ",".join(f'"{p}"' for p in paths)
+            for name, paths in (("geocode", geo), ("locate", loc))
+        }
+        for script in scripts.values():  # warm both workers' caches (address book, grid)
+            wrk(url + "/", seconds=3, connections=connections, script=script)
+        print(
+            f"HTTP, wangge serve --workers 2, wrk -t1 -c{connections} -d{seconds}s, "
+            f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores:"
+        )
+        got = {
+            n: wrk(url + "/", seconds=seconds, connections=connections, script=s)
+            for n, s in scripts.items()
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    for name, load in got.items():
+        print(
+            f"  GET /{name:<8} {load.requests_per_s:8,.0f} q/s  p50 {load.p50_ms:6.2f} ms  "
+            f"p99 {load.p99_ms:6.2f} ms  non-2xx {load.non_2xx}, socket errors {load.errors}"
+        )
+    ratio = got["geocode"].requests_per_s / got["locate"].requests_per_s
+    print(f"  ratio geocode / locate: {ratio:.3f}  (target: geocode >= 1,000 q/s, p99 <= 30 ms)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--fraction", type=float, default=0.2, help="Share of persons in the files."
     )
     parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument(
+        "--seconds", type=int, default=10, help="wrk run per endpoint (0: no HTTP)."
+    )
+    parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     engine = make_engine(resolve_database_url(DatabaseSettings(), start=True), pool_size=1)
     with Session(engine) as session:
@@ -189,6 +285,8 @@ def main() -> None:
         matching(session, police, rows)
         importing(session, files, now)
         geocoding(session, rows, args.queries)
+        if args.seconds > 0:
+            http(session, rows, args.seconds, args.connections)
     engine.dispose()
 
 

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         default=None,
         description="Where case photos are stored (content-addressed); default $WANGGE_HOME/media.",
     )
+    base_collection_review: bool = Field(
+        default=False,
+        description="Field changes of base records wait for the community's review to apply.",
+    )
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     maps: MapsSettings = Field(default_factory=MapsSettings)

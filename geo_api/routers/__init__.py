@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from geo_api.routers import (
     admin_keys,
     analytics,
+    base_collection,
     base_data,
     board,
     calendar_days,
@@ -43,6 +44,7 @@ ROUTERS: list[APIRouter] = [
     case_photos.router,
     geocode.router,
     base_data.router,
+    base_collection.router,
     incidents.router,
     dispatch.router,
     board.router,

@@ -41,3 +41,41 @@ def refresh_cell_figures(*, session: Session, tolerance_m: float | None = None) 
         text(statement), {"tolerance_m": resolve_tolerance(tolerance_m)}
     )
     return int(result.rowcount or 0)
+
+
+def refresh_cells_at(
+    *, session: Session, points: list[tuple[float, float]], tolerance_m: float | None = None
+) -> int:
+    """Recount only the cells (levels 3, 2, 1) the locate rule puts `points` in; cells changed.
+
+    A field change moves a person or two: recounting the handful of cells their
+    entrances lie in keeps the grid's figures sums of the records without
+    locating every address of the district.
+    """
+    from grids.base_data.scope import cell_address_ids
+    from grids.grid.locate import locate_one
+
+    cells: set[tuple[int, str]] = set()
+    for lon, lat in points:
+        loc = locate_one(session=session, lon=lon, lat=lat, tolerance_m=tolerance_m)
+        cells |= {(n, c) for n in (1, 2, 3) if (c := getattr(loc, f"l{n}_code")) is not None}
+    changed = 0
+    for level, code in sorted(cells):
+        ids = cell_address_ids(session, (level, code), tolerance_m)
+        changed += int(
+            session.connection()
+            .execute(
+                text(
+                    "WITH f AS (SELECT count(DISTINCT w.id) AS hh, count(p.id) AS pop"  # noqa: S608
+                    " FROM dwellings w JOIN persons p ON p.dwelling_id = w.id"
+                    " WHERE w.address_id = ANY(:ids))"
+                    " UPDATE grid_cells g SET households = f.hh, population = f.pop FROM f"
+                    f" WHERE g.code = :c AND g.level = :l AND {live('g')}"
+                    " AND (g.households, g.population) IS DISTINCT FROM (f.hh, f.pop)"
+                ),
+                {"ids": ids, "c": code, "l": level},
+            )
+            .rowcount
+            or 0
+        )
+    return changed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +63,53 @@ def decode(data: bytes) -> tuple[str, str]:
         ) from exc
 
 
+SPATIAL = (".gpkg", ".shp.zip", ".zip", ".geojson")
+"""Files read with GDAL (pyogrio): a GeoPackage, a zipped Shapefile, GeoJSON."""
+
+
+def _cell(value: object) -> str:
+    """An attribute as text: empty for none/NaN, `140` (not `140.0`) for a whole number."""
+    if value is None or value != value:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_spatial(name: str, data: bytes) -> tuple[list[str], list[list[str]]]:
+    """The attributes and the point (as `lon`, `lat` in WGS 84) of every feature.
+
+    A feature without a point geometry gets empty `lon`/`lat` (its row is then
+    refused with a reason, like any row without a point).
+    """
+    import pyogrio  # GDAL: loaded only for the files that need it
+
+    suffix = ".zip" if name.lower().endswith(".zip") else Path(name).suffix.lower()
+    with tempfile.TemporaryDirectory() as tmp:  # GDAL picks the driver by the file's extension
+        path = Path(tmp) / f"file{suffix}"
+        path.write_bytes(data)
+        try:
+            frame = pyogrio.read_dataframe(path)
+        except Exception as exc:  # GDAL says "not recognised" in many ways
+            raise InvalidInputError(
+                "GDAL cannot read the file", code="bad_file", detail=str(exc)
+            ) from exc
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    rows = []
+    for values, geom in zip(frame[columns].itertuples(index=False), frame.geometry, strict=True):
+        point = geom is not None and not geom.is_empty and geom.geom_type == "Point"
+        cells = [_cell(v) for v in values]
+        rows.append([*cells, repr(geom.x) if point else "", repr(geom.y) if point else ""])
+    return [*columns, "lon", "lat"], rows
+
+
 def read_table(name: str, data: bytes) -> tuple[list[str], list[list[str]], str]:
-    """Header, rows (as strings) and the encoding of a CSV or XLSX file."""
+    """Header, rows (as strings) and the encoding of a CSV, XLSX or spatial file."""
+    if name.lower().endswith(SPATIAL):
+        header, rows = read_spatial(name, data)
+        return header, rows, "gdal"
     if name.lower().endswith(".xlsx"):
         header, *rows = read_xlsx(data)
         return header, rows, "xlsx"

@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from layers.base_data import checks, writers
+from layers.base_data import address_rows, checks, writers
 from layers.base_data.checks import Record, RowRejectedError
 from layers.base_data.figures import refresh_counts
 from layers.base_data.files import mapped_rows, mapping_for, read_table
@@ -33,11 +33,13 @@ CHECKS: dict[str, Callable[[AddressBook, dict[str, str], int, datetime], Record]
     "persons": checks.person,
     "dwellings": checks.dwelling,
     "units": checks.unit,
+    "addresses": address_rows.address,
 }
 WRITERS = {
     "persons": writers.write_persons,
     "dwellings": writers.write_dwellings,
     "units": writers.write_units,
+    "addresses": address_rows.write_addresses,
 }
 CLASSES = tuple(CHECKS)
 

@@ -7,6 +7,7 @@ from layers.tables.appointment_slots import AppointmentSlot
 from layers.tables.appointments import Appointment
 from layers.tables.audit import AuditEvent
 from layers.tables.base import Base
+from layers.tables.base_changes import BaseChange
 from layers.tables.base_classes import BaseClass
 from layers.tables.base_imports import BaseImport
 from layers.tables.base_provenance import BaseProvenance
@@ -27,6 +28,7 @@ from layers.tables.dwellings import Dwelling
 from layers.tables.enterprise_offers import EnterpriseOffer
 from layers.tables.grid_cells import GridCell, GridRevision
 from layers.tables.grid_drafts import GridDraftCell
+from layers.tables.household_visits import HouseholdVisit
 from layers.tables.idempotency import IdempotencyKey
 from layers.tables.incidents import Incident, IncidentEvent
 from layers.tables.jobs import Job
@@ -56,6 +58,7 @@ __all__ = [
     "AppointmentSlot",
     "AuditEvent",
     "Base",
+    "BaseChange",
     "BaseClass",
     "BaseImport",
     "BaseProvenance",
@@ -82,6 +85,7 @@ __all__ = [
     "GridCell",
     "GridDraftCell",
     "GridRevision",
+    "HouseholdVisit",
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",

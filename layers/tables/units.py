@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import Boolean, ForeignKey, Integer, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.tables.base import Base, geometry, geometry_checks
@@ -29,7 +29,10 @@ class Unit(Base):
     """A unit at an address (its point is the address's entrance unless the file had one)."""
 
     __tablename__ = "units"
-    __table_args__ = (*geometry_checks("units"),)
+    __table_args__ = (
+        *geometry_checks("units"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(Text, nullable=False)
@@ -42,3 +45,5 @@ class Unit(Base):
     )
     is_key_place: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     geom: Mapped[WKBElement] = mapped_column(geometry("Point"), nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="open")
+    """`open`, or `closed` when a grid worker saw it shut (a closed unit keeps its history)."""

@@ -85,6 +85,12 @@ BASE_DATA = {
     ("GET", "/geocode/reverse"): EVERYONE,
     ("GET", "/base/persons"): {G, D, A},
     ("GET", "/base/figures"): STAFF,
+    ("POST", "/base/changes"): {G},
+    ("GET", "/base/changes"): {G, D, A},
+    ("POST", "/base/changes/{change_id}/review"): {D, A},
+    ("POST", "/base/dwellings/{dwelling_id}/visits"): {G},
+    ("GET", "/base/dwellings/{dwelling_id}/visits"): {G, D, A},
+    ("GET", "/base/export"): {G, D, P, A},
 }
 """The base-data centre, as documented in docs/base-data.md."""
 JOBS = {
