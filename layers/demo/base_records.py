@@ -79,19 +79,11 @@ def make_addresses(b: Buildings, rng: np.random.Generator) -> BaseAddresses:
         members = order[road_of_group[order] == r]
         seq[members] = np.arange(len(members))
     number_of_group = 2 * seq + 1
-    building_no = np.zeros(n, dtype=int)
-    for g in range(len(groups)):
-        members = np.flatnonzero(inverse == g) if len(groups) < 5000 else None
-        if members is not None:
-            building_no[members] = np.arange(1, len(members) + 1)
-    if len(groups) >= 5000:  # the same numbering, vectorised for the full district
-        sorter = np.argsort(inverse, kind="stable")
-        starts = np.searchsorted(inverse[sorter], np.arange(len(groups)))
-        building_no[sorter] = (
-            np.arange(n)
-            - np.repeat(starts, np.bincount(inverse))[np.argsort(np.argsort(sorter))[sorter]]
-            + 1
-        )
+    # 栋 1…n within each group, in building order (a stable sort by group).
+    sorter = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[sorter], np.arange(len(groups)))
+    building_no = np.empty(n, dtype=int)
+    building_no[sorter] = np.arange(n) - starts[inverse[sorter]] + 1
     # 单元 by footprint: a slab of 12 × 28–60 m has 2–4 stairwells, a tower one.
     area = np.array([g.area for g in b.geoms])
     units = np.clip(np.round(area / 180.0), 1, 4).astype(int)
