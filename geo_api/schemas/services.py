@@ -95,6 +95,11 @@ class NearestOut(BaseModel):
     distance_note: str
     query: dict[str, Any]
     points: list[NearPointOut]
+    scanned: int = Field(description="offering points examined, nearest first")
+    scan_bound_reached: bool = Field(
+        description="true when fewer than `limit` points were found and the scan stopped at "
+        "its bound (MAX_SCAN) before examining every offering point"
+    )
 
 
 class BookingIn(BaseModel):

@@ -110,6 +110,12 @@ def take_place(
     first, so two residents swapping slots queue instead of deadlocking.
     """
     params = {"p": point.id, "i": item_id, "s": starts_at}
+    ends = starts_at + timedelta(minutes=rules.slot_minutes)
+    if capacity < 1:
+        raise ConflictError("this slot is fully booked", code="slot_full")
+    if moving_from is None:
+        slot_id = session.execute(text(_UPSERT_AND_TAKE), params | {"e": ends, "c": capacity})
+        return _taken_or_full(slot_id.scalar())
     session.execute(
         text(
             "INSERT INTO appointment_slots "
@@ -117,23 +123,41 @@ def take_place(
             "VALUES (:p, :i, :s, :e, :c) "
             "ON CONFLICT (service_point_id, item_id, starts_at) DO NOTHING"
         ),
-        params | {"e": starts_at + timedelta(minutes=rules.slot_minutes), "c": capacity},
+        params | {"e": ends, "c": capacity},
     )
-    if moving_from is not None:
-        session.execute(
-            text(
-                "SELECT id FROM appointment_slots WHERE id = :o OR (service_point_id = :p "
-                "AND item_id = :i AND starts_at = :s) ORDER BY id FOR UPDATE"
-            ),
-            params | {"o": moving_from},
-        )
+    session.execute(
+        text(
+            "SELECT id FROM appointment_slots WHERE id = :o OR (service_point_id = :p "
+            "AND item_id = :i AND starts_at = :s) ORDER BY id FOR UPDATE"
+        ),
+        params | {"o": moving_from},
+    )
     slot_id = session.execute(
         text(
             "UPDATE appointment_slots SET booked = booked + 1 WHERE service_point_id = :p "
             "AND item_id = :i AND starts_at = :s AND booked < capacity RETURNING id"
         ),
         params,
-    ).scalar()
+    )
+    return _taken_or_full(slot_id.scalar())
+
+
+# One statement and one round trip: a new slot row is born with its first place
+# taken; an existing one is locked by ON CONFLICT and incremented only while
+# `booked < capacity` (the WHERE is re-checked under the row lock, so concurrent
+# bookings queue and none overbooks; the CHECK constraint is the backstop).  No
+# row returned means full.
+_UPSERT_AND_TAKE = """
+INSERT INTO appointment_slots (service_point_id, item_id, starts_at, ends_at, capacity, booked)
+VALUES (:p, :i, :s, :e, :c, 1)
+ON CONFLICT (service_point_id, item_id, starts_at) DO UPDATE
+SET booked = appointment_slots.booked + 1
+WHERE appointment_slots.booked < appointment_slots.capacity
+RETURNING id
+"""
+
+
+def _taken_or_full(slot_id: int | None) -> int:
     if slot_id is None:
         raise ConflictError("this slot is fully booked", code="slot_full")
     return int(slot_id)
@@ -160,7 +184,8 @@ def _notify(
     now: datetime,
 ) -> None:
     """The notice of `kind` now and a reminder the day before the slot (void the old one)."""
-    void_pending(session=session, appointment_id=appt.id, kind="reminder")
+    if kind != "booked":  # a fresh booking has no reminder to void: save the round trip
+        void_pending(session=session, appointment_id=appt.id, kind="reminder")
     what = f"{item.name}：{point.name} {_when(appt.starts_at)}"
     enqueue(
         session=session,

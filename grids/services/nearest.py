@@ -2,14 +2,19 @@
 
 Distance is the straight line (geodesic, metres): the demo has no walking
 network, and the answer says so (``"distance": "straight_line"``).  The points
-are ranked in SQL (the offers of one item are at most the district's stations);
-free slots are the point's slots from its opening hours minus the slot rows
-already full, read in one query for all candidates.
+are ranked in SQL and read in batches, nearest first (``3 × limit``, then
+doubling), until `limit` points with a free slot are found: a near point whose
+slots are all full never hides a farther one with room.  The scan stops after
+`MAX_SCAN` points (the offers of one item are at most the district's stations, a
+few hundred at full scale); the answer says how many points were examined and
+whether that bound was reached.  Free slots are the point's slots from its
+opening hours minus the slot rows already full, read in one query per batch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +31,9 @@ from layers.tables.work_calendar import WorkCalendar
 
 MAX_POINTS = 20
 MAX_SLOTS = 10
+MAX_SCAN = 400
+
+_schedule = lru_cache(maxsize=4096)(opening_hours.parse)  # pure: hours text -> Schedule
 
 _CANDIDATES = """
 WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g)
@@ -35,7 +43,7 @@ SELECT sp.id, sp.code, sp.name, sp.kind, sp.address, sp.phone, sp.opening_hours,
 FROM service_offers o JOIN service_points sp ON sp.id = o.service_point_id, here
 WHERE o.item_id = :item
 ORDER BY distance_m, sp.code
-LIMIT :candidates
+LIMIT :candidates OFFSET :skip
 """
 
 
@@ -68,7 +76,7 @@ def _free_slots(
     slots: int,
 ) -> list[dict[str, Any]]:
     """The first `slots` slots of point row `r` with places left."""
-    schedule = opening_hours.parse(r.opening_hours)
+    schedule = _schedule(r.opening_hours)
     free: list[dict[str, Any]] = []
     if schedule is None:
         return free
@@ -113,26 +121,50 @@ def nearest_with_slots(
     item = get_item(session=session, code=item_code)
     if not item.bookable:
         raise UnprocessableError(f"{item.code} cannot be booked online", code="not_bookable")
-    rows = session.execute(
-        text(_CANDIDATES),
-        {"lon": lon, "lat": lat, "item": item.id, "candidates": limit * 3},
-    ).all()
-    until = now + timedelta(days=rules.booking_days + 1)
-    taken = _taken(session, item.id, [r.id for r in rows], now, until)
-    calendar = work_calendar(session=session)
-    found: list[NearPoint] = []
-    for r in rows:
-        point = NearPoint(r, _free_slots(r, taken, calendar, rules, now, slots))
-        if point.free:
-            found.append(point)
-        if len(found) >= limit:
-            break
+    found, scanned, exhausted = _scan(session, item.id, lon, lat, limit, slots, rules, now)
     return {
         "item": {"code": item.code, "name": item.name, "materials": list(item.materials)},
         "distance": "straight_line",
         "distance_note": "geodesic straight-line distance: no walking network is loaded",
         "points": [_point_out(p) for p in found],
+        "scanned": scanned,
+        "scan_bound_reached": not exhausted and len(found) < limit,
     }
+
+
+def _scan(
+    session: Session,
+    item_id: int,
+    lon: float,
+    lat: float,
+    limit: int,
+    slots: int,
+    rules: SlotRules,
+    now: datetime,
+) -> tuple[list[NearPoint], int, bool]:
+    """(points with free slots, points examined, all offering points examined?)."""
+    until = now + timedelta(days=rules.booking_days + 1)
+    calendar = work_calendar(session=session)
+    found: list[NearPoint] = []
+    scanned, batch = 0, limit * 3
+    while scanned < MAX_SCAN:
+        batch = min(batch, MAX_SCAN - scanned)
+        rows = session.execute(
+            text(_CANDIDATES),
+            {"lon": lon, "lat": lat, "item": item_id, "candidates": batch, "skip": scanned},
+        ).all()
+        taken = _taken(session, item_id, [r.id for r in rows], now, until) if rows else {}
+        for r in rows:
+            scanned += 1
+            point = NearPoint(r, _free_slots(r, taken, calendar, rules, now, slots))
+            if point.free:
+                found.append(point)
+                if len(found) >= limit:
+                    return found, scanned, False
+        if len(rows) < batch:
+            return found, scanned, True
+        batch *= 2
+    return found, scanned, False
 
 
 def _point_out(p: NearPoint) -> dict[str, Any]:

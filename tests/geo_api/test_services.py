@@ -351,3 +351,45 @@ def test_residents_swapping_slots_at_once_queue_instead_of_deadlocking(client, e
             {"f": first, "s": second},
         ).all()
     assert all(booked == live for booked, live in rows) and sum(r[0] for r in rows) == 2
+
+
+def test_nearest_looks_past_full_stations_to_a_farther_one_with_room(client, engine, offer):
+    """The 3 nearest offering stations (3 × limit, the old candidate window) are full.
+
+    Every half hour of the horizon at those three is booked out in the slot
+    counters; the answer must go on to the 4th station rather than answer nothing.
+    """
+    with engine.connect() as conn:
+        item = conn.execute(
+            text(
+                "SELECT si.code FROM service_items si JOIN service_offers o ON o.item_id = si.id "
+                "WHERE si.bookable AND si.code <> :c GROUP BY si.code HAVING count(*) >= 5 "
+                "ORDER BY si.code LIMIT 1"
+            ),
+            {"c": offer["item"]},
+        ).scalar_one()
+    where = {"lon": offer["lon"], "lat": offer["lat"]}
+    ranked = client.get(f"/services/{item}/nearest", params=where | {"limit": 5}).json()
+    codes = [p["code"] for p in ranked["points"]]
+    assert len(codes) == 5 and ranked["scan_bound_reached"] is False
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO appointment_slots "
+                "(service_point_id, item_id, starts_at, ends_at, capacity, booked) "
+                "SELECT sp.id, si.id, t, t + interval '30 minutes', 1, 1 "
+                "FROM service_points sp, service_items si, generate_series("
+                "date_trunc('hour', CAST(:now AS timestamptz)), "
+                "CAST(:now AS timestamptz) + interval '16 days', interval '30 minutes') t "
+                "WHERE sp.code = ANY(:full) AND si.code = :item "
+                "ON CONFLICT (service_point_id, item_id, starts_at) "
+                "DO UPDATE SET capacity = 1, booked = 1"
+            ),
+            {"now": TEST_NOW, "full": codes[:3], "item": item},
+        )
+    one = client.get(f"/services/{item}/nearest", params=where | {"limit": 1})
+    assert one.status_code == 200, one.text
+    assert [p["code"] for p in one.json()["points"]] == [codes[3]]
+    assert one.json()["scanned"] == 4
+    two = client.get(f"/services/{item}/nearest", params=where | {"limit": 2}).json()
+    assert [p["code"] for p in two["points"]] == codes[3:5]
