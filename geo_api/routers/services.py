@@ -8,6 +8,7 @@ appointment and record attendance.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -198,7 +199,17 @@ def create(
     appt, token = book(
         session=session, booking=booking, actor=actor_of(principal), rules=rules, now=now
     )
-    out = appointment_out(session, appt, rules, token)
+    # The codes were matched exactly and the slot was cut just now: no read-back query.
+    out = {
+        "id": appt.id,
+        "item": body.item,
+        "service_point": body.service_point,
+        "starts_at": appt.starts_at,
+        "ends_at": appt.starts_at + timedelta(minutes=rules.slot_minutes),
+        "status": appt.status,
+        "version": appt.version,
+        "appointment_token": token,
+    }
     session.commit()
     return out
 

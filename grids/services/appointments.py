@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor
 from grids.cases.reference import work_calendar
-from grids.services.catalogue import get_item
 from grids.services.documents import owned_kinds
-from grids.services.outbox import enqueue, void_pending
-from grids.services.points import Point, get_point, offer_staff
+from grids.services.outbox import enqueue, enqueue_many, void_pending
+from grids.services.points import Point, booking_place, get_point, offer_staff
 from grids.services.slots import is_slot_start
 from grids.services.tokens import new_token, require
 from layers.core.errors import ConflictError, NotFoundError, UnprocessableError
@@ -187,21 +186,12 @@ def _notify(
     if kind != "booked":  # a fresh booking has no reminder to void: save the round trip
         void_pending(session=session, appointment_id=appt.id, kind="reminder")
     what = f"{item.name}：{point.name} {_when(appt.starts_at)}"
-    enqueue(
+    reminder_due = max(now, appt.starts_at - timedelta(days=1))
+    enqueue_many(
         session=session,
-        kind=kind,
-        body=f"{prefix} {what}",
-        due_at=now,
-        now=now,
         appointment_id=appt.id,
-    )
-    enqueue(
-        session=session,
-        kind="reminder",
-        body=f"预约提醒 {what}",
-        due_at=max(now, appt.starts_at - timedelta(days=1)),
         now=now,
-        appointment_id=appt.id,
+        messages=[(kind, f"{prefix} {what}", now), ("reminder", f"预约提醒 {what}", reminder_due)],
     )
 
 
@@ -218,11 +208,9 @@ def book(
     *, session: Session, booking: Booking, actor: Actor, rules: SlotRules, now: datetime
 ) -> tuple[Appointment, str]:
     """Book a place; answers the appointment and the resident's token (shown once)."""
-    item = get_item(session=session, code=booking.item)
-    if not item.bookable:
-        raise UnprocessableError(f"{item.code} cannot be booked online", code="not_bookable")
-    point = get_point(session=session, code=booking.service_point)
-    staff = offer_staff(session=session, point=point, item_id=item.id, item_code=item.code)
+    item, point, staff = booking_place(
+        session=session, item_code=booking.item, point_code=booking.service_point
+    )
     check_slot(session=session, point=point, starts_at=booking.starts_at, rules=rules, now=now)
     check_materials(session=session, item=item, booking=booking)
     slot_id = take_place(

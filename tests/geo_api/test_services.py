@@ -393,3 +393,11 @@ def test_nearest_looks_past_full_stations_to_a_farther_one_with_room(client, eng
     assert one.json()["scanned"] == 4
     two = client.get(f"/services/{item}/nearest", params=where | {"limit": 2}).json()
     assert [p["code"] for p in two["points"]] == codes[3:5]
+    unknown = client.get("/services/XX9999/nearest", params=where)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "unknown_item")
+    with engine.connect() as conn:
+        closed = conn.execute(
+            text("SELECT code FROM service_items WHERE NOT bookable ORDER BY code LIMIT 1")
+        ).scalar_one()
+    refused = client.get(f"/services/{closed}/nearest", params=where)
+    assert (refused.status_code, refused.json()["code"]) == (422, "not_bookable")
