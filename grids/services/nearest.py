@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grids.base_data.geocode import geocode
 from grids.cases.reference import work_calendar
 from grids.services.appointments import SlotRules
 from grids.services.slots import upcoming_slots
@@ -120,9 +121,7 @@ def nearest_with_slots(
             f"limit must be in [1, {MAX_POINTS}] and slots in [1, {MAX_SLOTS}]",
             code="invalid_limit",
         )
-    item, found, scanned, exhausted = _scan(
-        session, item_code, lon, lat, limit, slots, rules, now
-    )
+    item, found, scanned, exhausted = _scan(session, item_code, lon, lat, limit, slots, rules, now)
     return {
         "item": {"code": item.item_code, "name": item.item_name, "materials": list(item.materials)},
         "distance": "straight_line",
@@ -185,4 +184,26 @@ def _point_out(p: NearPoint) -> dict[str, Any]:
         "distance_m": round(float(r.distance_m), 1),
         "staff": r.staff,
         "next_free_slots": p.free,
+    }
+
+
+def where_is(*, session: Session, address: str) -> dict[str, Any]:
+    """The WGS-84 point of a resident's address, by the base-data geocoder (its best match).
+
+    422 `address_not_found` when no standard address matches (nothing is guessed);
+    the answer says which standard address was used and how it was matched.
+    """
+    found = geocode(session=session, q=address, limit=1)
+    if not found:
+        raise UnprocessableError(
+            "no standard address matches; send lon and lat instead", code="address_not_found"
+        )
+    best = found[0]
+    return {
+        "address": address,
+        "matched": best.full_text,
+        "method": best.method,
+        "score": best.score,
+        "lon": best.lon,
+        "lat": best.lat,
     }

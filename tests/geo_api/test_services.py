@@ -401,3 +401,24 @@ def test_nearest_looks_past_full_stations_to_a_farther_one_with_room(client, eng
         ).scalar_one()
     refused = client.get(f"/services/{closed}/nearest", params=where)
     assert (refused.status_code, refused.json()["code"]) == (422, "not_bookable")
+
+
+def test_nearest_by_a_residents_address_geocodes_it_first(client, engine, offer):
+    """`address=` instead of lon/lat: the base-data geocoder's best standard address."""
+    with engine.connect() as conn:
+        addr = conn.execute(
+            text(
+                "SELECT full_text, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM addresses "
+                "ORDER BY id LIMIT 1"
+            )
+        ).one()
+    url = f"/services/{offer['item']}/nearest"
+    by_text = client.get(url, params={"address": addr.full_text, "limit": 3})
+    assert by_text.status_code == 200, by_text.text
+    assert by_text.json()["query"]["matched"] == addr.full_text
+    by_point = client.get(url, params={"lon": addr.lon, "lat": addr.lat, "limit": 3}).json()
+    assert [p["code"] for p in by_text.json()["points"]] == [p["code"] for p in by_point["points"]]
+    none = client.get(url, params={"address": "火星大道999号"})
+    assert (none.status_code, none.json()["code"]) == (422, "address_not_found")
+    nowhere = client.get(url)
+    assert (nowhere.status_code, nowhere.json()["code"]) == (400, "location_required")
