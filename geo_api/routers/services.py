@@ -210,6 +210,7 @@ def create(
         contact_name=body.contact_name,
         contact_phone=body.contact_phone,
         person_id=body.person_id,
+        channel=body.channel,
     )
     appt, token = book(
         session=session, booking=booking, actor=actor_of(principal), rules=rules, now=now

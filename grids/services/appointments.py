@@ -22,7 +22,7 @@ from grids.services.outbox import enqueue, enqueue_many, void_pending
 from grids.services.points import Point, booking_place, get_point, offer_staff
 from grids.services.slots import is_slot_start
 from grids.services.tokens import new_token, require
-from layers.core.errors import ConflictError, NotFoundError, UnprocessableError
+from layers.core.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from layers.core.roles import SERVICE_STAFF
 from layers.tables.appointments import Appointment
 from layers.tables.audit import record
@@ -51,6 +51,7 @@ class Booking:
     contact_name: str | None = None
     contact_phone: str | None = None
     person_id: int | None = None
+    channel: str = "online"
 
 
 def check_slot(
@@ -208,6 +209,8 @@ def book(
     *, session: Session, booking: Booking, actor: Actor, rules: SlotRules, now: datetime
 ) -> tuple[Appointment, str]:
     """Book a place; answers the appointment and the resident's token (shown once)."""
+    if booking.channel == "walk_in" and actor.role not in SERVICE_STAFF:
+        raise ForbiddenError("walk-ins are registered by station staff", code="walk_in_staff_only")
     item, point, staff = booking_place(
         session=session, item_code=booking.item, point_code=booking.service_point
     )
@@ -228,6 +231,7 @@ def book(
         item_id=item.id,
         starts_at=booking.starts_at,
         status="booked",
+        channel=booking.channel,
         access_token_hash=hashed,
         contact_name=booking.contact_name,
         contact_phone=booking.contact_phone,
