@@ -8,6 +8,7 @@ appointment and record attendance.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -38,7 +39,8 @@ from grids.services.appointments import (
     reschedule,
 )
 from grids.services.catalogue import catalogue_summary, item_view, search_items
-from grids.services.nearest import nearest_with_slots
+from grids.services.nearest import nearest_with_slots, where_is
+from layers.core.errors import InvalidInputError
 from layers.core.roles import SERVICE_STAFF
 from layers.tables.appointments import Appointment
 
@@ -151,14 +153,28 @@ def nearest(
     request: Request,
     session: SessionDep,
     now: NowDep,
-    lon: float = Query(ge=-180, le=180),
-    lat: float = Query(ge=-90, le=90),
+    lon: float | None = Query(None, ge=-180, le=180),
+    lat: float | None = Query(None, ge=-90, le=90),
     crs: str = Query("wgs84", description="wgs84, cgcs2000, gcj02 (Amap/Tencent) or bd09."),
+    address: str | None = Query(
+        None, max_length=200, description="Instead of lon/lat: a standard address (geocoded)."
+    ),
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
     slots: Annotated[int, Query(ge=1, le=10)] = 3,
 ) -> dict[str, Any]:
-    """By straight-line distance (said so in `distance`); points without a free slot are skipped."""
-    x, y = wgs84_point(lon, lat, crs)
+    """By straight-line distance (said so in `distance`); points without a free slot are skipped.
+
+    From `lon`/`lat`, or from `address` through the base-data geocoder (the answer's
+    `query` names the standard address used).
+    """
+    if lon is not None and lat is not None:
+        x, y = wgs84_point(lon, lat, crs)
+        query: dict[str, Any] = {"lon": x, "lat": y, "crs": "wgs84"}
+    elif address is not None and address.strip() and lon is None and lat is None:
+        query = where_is(session=session, address=address) | {"crs": "wgs84"}
+        x, y = query["lon"], query["lat"]
+    else:
+        raise InvalidInputError("send lon and lat, or an address", code="location_required")
     out = nearest_with_slots(
         session=session,
         item_code=item,
@@ -169,7 +185,7 @@ def nearest(
         rules=rules_of(request),
         now=now,
     )
-    out["query"] = {"lon": x, "lat": y, "crs": "wgs84"}
+    out["query"] = query
     return out
 
 
@@ -194,11 +210,22 @@ def create(
         contact_name=body.contact_name,
         contact_phone=body.contact_phone,
         person_id=body.person_id,
+        channel=body.channel,
     )
     appt, token = book(
         session=session, booking=booking, actor=actor_of(principal), rules=rules, now=now
     )
-    out = appointment_out(session, appt, rules, token)
+    # The codes were matched exactly and the slot was cut just now: no read-back query.
+    out = {
+        "id": appt.id,
+        "item": body.item,
+        "service_point": body.service_point,
+        "starts_at": appt.starts_at,
+        "ends_at": appt.starts_at + timedelta(minutes=rules.slot_minutes),
+        "status": appt.status,
+        "version": appt.version,
+        "appointment_token": token,
+    }
     session.commit()
     return out
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -95,6 +95,11 @@ class NearestOut(BaseModel):
     distance_note: str
     query: dict[str, Any]
     points: list[NearPointOut]
+    scanned: int = Field(description="offering points examined, nearest first")
+    scan_bound_reached: bool = Field(
+        description="true when fewer than `limit` points were found and the scan stopped at "
+        "its bound (MAX_SCAN) before examining every offering point"
+    )
 
 
 class BookingIn(BaseModel):
@@ -110,6 +115,10 @@ class BookingIn(BaseModel):
     contact_name: str | None = Contact
     contact_phone: str | None = Field(default=None, max_length=32)
     person_id: int | None = PersonId
+    channel: Literal["online", "walk_in"] = Field(
+        default="online",
+        description="walk_in: station staff put a resident at the window into a slot (offline).",
+    )
 
 
 class RescheduleIn(BaseModel):

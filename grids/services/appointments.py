@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor
 from grids.cases.reference import work_calendar
-from grids.services.catalogue import get_item
 from grids.services.documents import owned_kinds
-from grids.services.outbox import enqueue, void_pending
-from grids.services.points import Point, get_point, offer_staff
+from grids.services.outbox import enqueue, enqueue_many, void_pending
+from grids.services.points import Point, booking_place, get_point, offer_staff
 from grids.services.slots import is_slot_start
 from grids.services.tokens import new_token, require
-from layers.core.errors import ConflictError, NotFoundError, UnprocessableError
+from layers.core.errors import ConflictError, ForbiddenError, NotFoundError, UnprocessableError
 from layers.core.roles import SERVICE_STAFF
 from layers.tables.appointments import Appointment
 from layers.tables.audit import record
@@ -52,6 +51,7 @@ class Booking:
     contact_name: str | None = None
     contact_phone: str | None = None
     person_id: int | None = None
+    channel: str = "online"
 
 
 def check_slot(
@@ -110,6 +110,12 @@ def take_place(
     first, so two residents swapping slots queue instead of deadlocking.
     """
     params = {"p": point.id, "i": item_id, "s": starts_at}
+    ends = starts_at + timedelta(minutes=rules.slot_minutes)
+    if capacity < 1:
+        raise ConflictError("this slot is fully booked", code="slot_full")
+    if moving_from is None:
+        slot_id = session.execute(text(_UPSERT_AND_TAKE), params | {"e": ends, "c": capacity})
+        return _taken_or_full(slot_id.scalar())
     session.execute(
         text(
             "INSERT INTO appointment_slots "
@@ -117,23 +123,41 @@ def take_place(
             "VALUES (:p, :i, :s, :e, :c) "
             "ON CONFLICT (service_point_id, item_id, starts_at) DO NOTHING"
         ),
-        params | {"e": starts_at + timedelta(minutes=rules.slot_minutes), "c": capacity},
+        params | {"e": ends, "c": capacity},
     )
-    if moving_from is not None:
-        session.execute(
-            text(
-                "SELECT id FROM appointment_slots WHERE id = :o OR (service_point_id = :p "
-                "AND item_id = :i AND starts_at = :s) ORDER BY id FOR UPDATE"
-            ),
-            params | {"o": moving_from},
-        )
+    session.execute(
+        text(
+            "SELECT id FROM appointment_slots WHERE id = :o OR (service_point_id = :p "
+            "AND item_id = :i AND starts_at = :s) ORDER BY id FOR UPDATE"
+        ),
+        params | {"o": moving_from},
+    )
     slot_id = session.execute(
         text(
             "UPDATE appointment_slots SET booked = booked + 1 WHERE service_point_id = :p "
             "AND item_id = :i AND starts_at = :s AND booked < capacity RETURNING id"
         ),
         params,
-    ).scalar()
+    )
+    return _taken_or_full(slot_id.scalar())
+
+
+# One statement and one round trip: a new slot row is born with its first place
+# taken; an existing one is locked by ON CONFLICT and incremented only while
+# `booked < capacity` (the WHERE is re-checked under the row lock, so concurrent
+# bookings queue and none overbooks; the CHECK constraint is the backstop).  No
+# row returned means full.
+_UPSERT_AND_TAKE = """
+INSERT INTO appointment_slots (service_point_id, item_id, starts_at, ends_at, capacity, booked)
+VALUES (:p, :i, :s, :e, :c, 1)
+ON CONFLICT (service_point_id, item_id, starts_at) DO UPDATE
+SET booked = appointment_slots.booked + 1
+WHERE appointment_slots.booked < appointment_slots.capacity
+RETURNING id
+"""
+
+
+def _taken_or_full(slot_id: int | None) -> int:
     if slot_id is None:
         raise ConflictError("this slot is fully booked", code="slot_full")
     return int(slot_id)
@@ -160,23 +184,15 @@ def _notify(
     now: datetime,
 ) -> None:
     """The notice of `kind` now and a reminder the day before the slot (void the old one)."""
-    void_pending(session=session, appointment_id=appt.id, kind="reminder")
+    if kind != "booked":  # a fresh booking has no reminder to void: save the round trip
+        void_pending(session=session, appointment_id=appt.id, kind="reminder")
     what = f"{item.name}：{point.name} {_when(appt.starts_at)}"
-    enqueue(
+    reminder_due = max(now, appt.starts_at - timedelta(days=1))
+    enqueue_many(
         session=session,
-        kind=kind,
-        body=f"{prefix} {what}",
-        due_at=now,
-        now=now,
         appointment_id=appt.id,
-    )
-    enqueue(
-        session=session,
-        kind="reminder",
-        body=f"预约提醒 {what}",
-        due_at=max(now, appt.starts_at - timedelta(days=1)),
         now=now,
-        appointment_id=appt.id,
+        messages=[(kind, f"{prefix} {what}", now), ("reminder", f"预约提醒 {what}", reminder_due)],
     )
 
 
@@ -193,11 +209,11 @@ def book(
     *, session: Session, booking: Booking, actor: Actor, rules: SlotRules, now: datetime
 ) -> tuple[Appointment, str]:
     """Book a place; answers the appointment and the resident's token (shown once)."""
-    item = get_item(session=session, code=booking.item)
-    if not item.bookable:
-        raise UnprocessableError(f"{item.code} cannot be booked online", code="not_bookable")
-    point = get_point(session=session, code=booking.service_point)
-    staff = offer_staff(session=session, point=point, item_id=item.id, item_code=item.code)
+    if booking.channel == "walk_in" and actor.role not in SERVICE_STAFF:
+        raise ForbiddenError("walk-ins are registered by station staff", code="walk_in_staff_only")
+    item, point, staff = booking_place(
+        session=session, item_code=booking.item, point_code=booking.service_point
+    )
     check_slot(session=session, point=point, starts_at=booking.starts_at, rules=rules, now=now)
     check_materials(session=session, item=item, booking=booking)
     slot_id = take_place(
@@ -215,6 +231,7 @@ def book(
         item_id=item.id,
         starts_at=booking.starts_at,
         status="booked",
+        channel=booking.channel,
         access_token_hash=hashed,
         contact_name=booking.contact_name,
         contact_phone=booking.contact_phone,

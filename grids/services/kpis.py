@@ -3,8 +3,9 @@
 - appointments kept / missed (and the kept share of those decided) per station and item;
 - proxy requests: closed, closed with every step on time, open and overdue;
 - 全区通办: requests accepted at a station outside the resident's own community;
-- online share: matters begun online (appointments, online proxy requests) among all
-  matters including walk-ins, per station and per item.
+- online share: matters begun online (appointments booked online, online proxy
+  requests) among all matters including walk-ins (walk-in appointments taken at the
+  window and walk-in proxy requests count as offline), per station and per item.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 _MATTERS = """
 WITH m AS (
-  SELECT a.service_point_id AS point_id, a.item_id, TRUE AS online FROM appointments a
+  SELECT a.service_point_id AS point_id, a.item_id, a.channel = 'online' AS online
+  FROM appointments a
   WHERE a.status <> 'cancelled'
   UNION ALL
   SELECT r.accepting_point_id, r.item_id, r.channel = 'online' FROM proxy_requests r

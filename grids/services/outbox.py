@@ -70,6 +70,23 @@ def enqueue(
     )
 
 
+def enqueue_many(
+    *,
+    session: Session,
+    appointment_id: int,
+    now: datetime,
+    messages: list[tuple[str, str, datetime]],
+) -> None:
+    """Add (kind, body, due_at) messages of one appointment in one statement (one round trip)."""
+    values, params = [], {"a": appointment_id, "n": now}
+    for i, (kind, body, due_at) in enumerate(messages):
+        values.append(f"(:a, NULL, :k{i}, :d{i}, :b{i}, :n)")
+        params |= {f"k{i}": kind, f"d{i}": due_at, f"b{i}": body}
+    sql = "INSERT INTO service_outbox (appointment_id, proxy_request_id, kind, due_at, body, "
+    sql += "created_at) VALUES " + ", ".join(values)  # bound placeholders only
+    session.execute(text(sql), params)
+
+
 def void_pending(*, session: Session, appointment_id: int, kind: str) -> None:
     """Void pending messages of `kind` for an appointment (a cancelled booking's reminder)."""
     session.execute(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from layers.tables.base import Base
 
 APPOINTMENT_STATUSES = ("booked", "cancelled", "kept", "missed")
+APPOINTMENT_CHANNELS = ("online", "walk_in")  # walk_in: taken at the window, an offline matter
 
 
 class Appointment(Base):
@@ -38,6 +39,7 @@ class Appointment(Base):
     )
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default="booked")
+    channel: Mapped[str] = mapped_column(Text, nullable=False, server_default="online")
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     contact_name: Mapped[str | None] = mapped_column(Text)
     contact_phone: Mapped[str | None] = mapped_column(Text)

@@ -351,3 +351,31 @@ def test_residents_swapping_slots_at_once_queue_instead_of_deadlocking(client, e
             {"f": first, "s": second},
         ).all()
     assert all(booked == live for booked, live in rows) and sum(r[0] for r in rows) == 2
+
+
+def test_a_walk_in_taken_into_a_slot_counts_as_offline(client, test_db, engine, offer):
+    """Staff put a resident at the window into a slot: an appointment, but not an online one."""
+    near = client.get(
+        f"/services/{offer['item']}/nearest",
+        params={"lon": offer["lon"], "lat": offer["lat"], "limit": 1, "slots": 3},
+    ).json()
+    assert near["points"][0]["code"] == offer["point"]
+    slot = datetime.fromisoformat(near["points"][0]["next_free_slots"][-1]["starts_at"])
+    body = _booking(offer, slot, channel="walk_in")
+    before = _counts(engine)
+    resident = client.post("/services/appointments", json=body)
+    assert (resident.status_code, resident.json()["code"]) == (403, "walk_in_staff_only")
+    assert _counts(engine) == before
+    staff = test_db.headers("grid_worker")
+    made = client.post("/services/appointments", json=body, headers=staff)
+    assert made.status_code == 201, made.text
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT channel FROM appointments WHERE id = :i"), {"i": made.json()["id"]}
+            ).scalar_one()
+            == "walk_in"
+        )
+    kpis = client.get("/services/kpis", headers=test_db.headers("dispatcher")).json()
+    share = {r["station"]: r for r in kpis["online_share"]["by_station"]}[offer["point"]]
+    assert share["matters"] - share["online"] == 1
