@@ -30,7 +30,10 @@ PUBLIC = {
     "courtyards": "SELECT count(*) FROM courtyards",
     "buildings": "SELECT count(*) FROM buildings",
     "service_points": "SELECT count(*) FROM service_points",
+    "addresses": "SELECT count(*) FROM addresses",
+    "units": "SELECT count(*) FROM units",
 }
+"""Public collections in the order the service lists them (the base data's last)."""
 
 
 def free_port() -> int:
@@ -107,7 +110,7 @@ def test_anonymous_gdal_lists_public_collections_only(server: str) -> None:
 def test_staff_key_shows_cameras_to_gdal(server: str, test_db: DemoDb) -> None:
     auth = f"Authorization: Bearer {test_db.keys['planner']}"
     names = layer_names(gdal("ogrinfo", "-ro", f"OAPIF:{server}", headers=auth))
-    assert names[-2:] == ["cameras", "incidents"]
+    assert names[-4:] == ["cameras", "incidents", "addresses", "units"]
 
 
 @pytest.mark.parametrize("collection", list(PUBLIC))
