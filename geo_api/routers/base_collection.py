@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.auth import Principal, allow
 from geo_api.deps import NowDep, SessionDep, SettingsDep
+from geo_api.schemas.base_data import ChangeOut, ChangesOut, VisitOut, VisitsOut
 from grids.base_data.collection import (
     ChangeRequest,
     Collector,
@@ -71,7 +72,12 @@ def _who(principal: Principal) -> Collector:
     return Collector(principal.role, principal.name, principal.worker_id)
 
 
-@router.post("/changes", status_code=201, summary="Collect a change of a record in your cell")
+@router.post(
+    "/changes",
+    status_code=201,
+    response_model=ChangeOut,
+    summary="Collect a change of a record in your cell",
+)
 def post_change(
     body: ChangeIn,
     session: SessionDep,
@@ -92,7 +98,11 @@ def post_change(
     return change
 
 
-@router.get("/changes", summary="Collected changes (yours, or all for the community; audited)")
+@router.get(
+    "/changes",
+    response_model=ChangesOut,
+    summary="Collected changes (yours, or all for the community; audited)",
+)
 def get_changes(
     session: SessionDep,
     now: NowDep,
@@ -122,7 +132,11 @@ def get_changes(
     return {"results": found}
 
 
-@router.post("/changes/{change_id}/review", summary="Approve or reject a pending change")
+@router.post(
+    "/changes/{change_id}/review",
+    response_model=ChangeOut,
+    summary="Approve or reject a pending change",
+)
 def post_review(
     change_id: int,
     body: ReviewIn,
@@ -146,7 +160,10 @@ def post_review(
 
 
 @router.post(
-    "/dwellings/{dwelling_id}/visits", status_code=201, summary="Log a household visit (入户走访)"
+    "/dwellings/{dwelling_id}/visits",
+    status_code=201,
+    response_model=VisitOut,
+    summary="Log a household visit (入户走访)",
 )
 def post_visit(
     dwelling_id: int,
@@ -169,7 +186,11 @@ def post_visit(
     return visit
 
 
-@router.get("/dwellings/{dwelling_id}/visits", summary="A dwelling's visit log (audited)")
+@router.get(
+    "/dwellings/{dwelling_id}/visits",
+    response_model=VisitsOut,
+    summary="A dwelling's visit log (audited)",
+)
 def get_visits(
     dwelling_id: int,
     session: SessionDep,

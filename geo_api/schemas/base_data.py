@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from pydantic import BaseModel
 
 from geo_api.schemas.cases import LocationOut, WorkerOut
@@ -69,3 +72,51 @@ class FiguresOut(BaseModel):
     records: dict[str, int]
     level: int
     cells: list[CellFigure]
+
+
+class ChangeOut(BaseModel):
+    """A collected change (采集) as a version of its record; `after` never holds an ID hash."""
+
+    id: int
+    entity: str
+    entity_id: int | None
+    kind: str
+    version: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+    note: str | None
+    status: str
+    source: str
+    worker_id: int | None
+    cell_code: str | None
+    actor: str
+    collected_at: datetime
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
+
+
+class ChangesOut(BaseModel):
+    """Collected changes, newest first."""
+
+    results: list[ChangeOut]
+
+
+class VisitOut(BaseModel):
+    """One household visit (入户走访) of a dwelling."""
+
+    id: int
+    dwelling_id: int
+    worker_id: int | None
+    actor: str
+    visited_on: date
+    checked: list[str]
+    residents_seen: int | None
+    note: str | None
+    recorded_at: datetime
+
+
+class VisitsOut(BaseModel):
+    """A dwelling's visit log, newest first."""
+
+    results: list[VisitOut]
