@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from sqlalchemy import Engine
 
 from geo_api import docs_pages
 from geo_api.background import case_events, case_tasks, job_runner
@@ -26,6 +27,7 @@ from geo_api.settings import Settings
 from layers.core.now import Clock, system_clock
 from layers.store.db import make_engine, make_sessionmaker, resolve_service_url
 from layers.store.outage import OutageLog
+from layers.store.read_routing import ReadRouter, replica_service_url
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +38,30 @@ location.  No key = resident; staff send `Authorization: Bearer <key>`.
 """
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    """Build the app; the database engine (as the service role) lives as long as the app does.
+def _engines(settings: Settings) -> tuple[Engine, Engine | None]:
+    """The primary's engine and the replica's (None without a replica), as the service role.
 
+    The service role: rows yes, schema no; its sessions bounded by the limits.
+    """
+    url = resolve_service_url(settings.db)
+    limits = settings.db.session_limits()
+    engine = make_engine(url, pool_size=settings.db.pool_size, limits=limits)
+    replica_url = replica_service_url(settings.db, url)
+    if replica_url is None:
+        return engine, None
+    replica = make_engine(
+        replica_url, pool_size=settings.db.pool_size, limits=limits, application_name="wangge-read"
+    )
+    return engine, replica
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the app; the database engines (as the service role) live as long as the app does.
     `clock` is where every route takes "now" from (the wall clock by default; the
     tests pass one that starts at a fixed date).
     """
     settings = settings or Settings()
-    # The service role: rows yes, schema no; its sessions bounded by the limits.
-    url = resolve_service_url(settings.db)
-    engine = make_engine(url, pool_size=settings.db.pool_size, limits=settings.db.session_limits())
+    engine, replica = _engines(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,7 +71,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         yield
         for hook in app.state.shutdown_hooks:
             hook(app)
-        engine.dispose()
+        for pool in (engine, replica) if replica else (engine,):
+            pool.dispose()
 
     app = FastAPI(
         title="wangge",
@@ -74,6 +91,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.outage.watch(engine)
     app.state.clock = clock or system_clock
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_router = ReadRouter(
+        app.state.sessionmaker,
+        replica,
+        max_lag_s=settings.db.replica_max_lag_s,
+        recheck_s=settings.db.replica_recheck_s,
+    )
     app.state.auth_guard = AuthGuard(settings.auth)
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []

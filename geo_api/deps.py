@@ -26,6 +26,48 @@ def get_db(request: Request) -> Iterator[Session]:
         _release(request, session.close)
 
 
+def get_read_db(request: Request) -> Iterator[Session]:
+    """A session for read-only work: on the replica while it is up and current.
+
+    The connection is taken at once, so a replica that went away since the last
+    check is found here and the request reads from the primary instead; one that
+    dies mid-request is retried on the primary by `ReplicaFallbackRoute`.
+    """
+    router = request.app.state.read_router
+    factory, on_replica = router.choose()
+    session: Session = factory()
+    if on_replica:
+        try:
+            session.connection()
+        except DBAPIError as exc:
+            if not is_unavailable(exc):
+                raise
+            router.mark_down(first_line(exc))
+            session.close()
+            session, on_replica = request.app.state.sessionmaker(), False
+    request.state.read_replica = on_replica
+    try:
+        yield session
+    except BaseException:
+        _release_read(request, session.rollback)
+        raise
+    finally:
+        _release_read(request, session.close)
+
+
+def _release_read(request: Request, step: Callable[[], None]) -> None:
+    """As `_release`, but a lost replica connection marks the replica down, not the primary."""
+    if not getattr(request.state, "read_replica", False):
+        _release(request, step)
+        return
+    try:
+        step()
+    except DBAPIError as exc:
+        if not is_unavailable(exc):
+            raise
+        request.app.state.read_router.mark_down(first_line(exc))
+
+
 def _release(request: Request, step: Callable[[], None]) -> None:
     """Roll back or close, counting a lost connection as part of the outage.
 
@@ -56,5 +98,7 @@ async def get_now(request: Request) -> datetime:
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
+ReadSessionDep = Annotated[Session, Depends(get_read_db)]
+"""Read-only routes only: nothing written through it (the replica refuses writes)."""
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[datetime, Depends(get_now)]

@@ -34,25 +34,58 @@ def _external(settings: Settings) -> bool:
 
 
 @app.command()
-def start() -> None:
-    """Create (initdb, first time only) and start the private cluster; a no-op if running."""
+def start(
+    replica: bool = typer.Option(
+        False,
+        "--replica",
+        help="Also start a streaming-replication hot standby under $WANGGE_HOME/replica "
+        "(made by pg_basebackup the first time); `wangge serve` then reads there.",
+    ),
+) -> None:
+    """Create (initdb, first time only) and start the private cluster; a no-op if running.
+
+    With --replica the standby starts too; the server's read-only faces (OGC
+    pages and tiles, the public maps) read from it while it is up and no more
+    than WANGGE_REPLICA_MAX_LAG_S behind, and from the primary otherwise.
+    """
     from layers.store.cluster import PrivateCluster
+    from layers.store.replica import ReplicaCluster
 
     settings = _settings()
     if _external(settings):
         return
-    typer.echo(PrivateCluster(settings.db).start())
+    primary = PrivateCluster(settings.db)
+    typer.echo(primary.start())
+    standby = ReplicaCluster(primary)
+    if replica or standby.exists():
+        typer.echo(standby.start())
 
 
 @app.command()
-def stop() -> None:
-    """Stop the private cluster (fast shutdown); a no-op if it is not running."""
+def stop(
+    replica: bool = typer.Option(
+        False, "--replica", help="Stop only the replica (reads move to the primary)."
+    ),
+    drop_replica: bool = typer.Option(
+        False, "--drop-replica", help="Stop the replica and delete it (no more replica reads)."
+    ),
+) -> None:
+    """Stop the private cluster and its replica (fast shutdown); a no-op if not running."""
     from layers.store.cluster import PrivateCluster
+    from layers.store.replica import ReplicaCluster
 
     settings = _settings()
     if _external(settings):
         return
-    typer.echo(PrivateCluster(settings.db).stop())
+    primary = PrivateCluster(settings.db)
+    standby = ReplicaCluster(primary)
+    if drop_replica:
+        typer.echo(standby.drop())
+        return
+    if standby.exists():
+        typer.echo(standby.stop())
+    if not replica:
+        typer.echo(primary.stop())
 
 
 @app.command()
@@ -71,6 +104,11 @@ def status() -> None:
         return
     cluster = PrivateCluster(settings.db)
     typer.echo(cluster.status())
+    from layers.store.replica import ReplicaCluster
+
+    standby = ReplicaCluster(cluster)
+    if standby.exists():
+        typer.echo(standby.status())
     if not cluster.is_running():
         raise typer.Exit(3)
 
@@ -83,12 +121,17 @@ def url(
     service: bool = typer.Option(
         False, "--service", help="The server's URL (its least-privilege role), not the owner's."
     ),
+    replica: bool = typer.Option(False, "--replica", help="The replica's URL, not the primary's."),
 ) -> None:
     """Print the SQLAlchemy URL of the database (the owner's) on the last line."""
     from layers.store.db import redact, resolve_database_url, resolve_service_url
 
     settings = _settings()
     found = resolve_service_url(settings.db) if service else resolve_database_url(settings.db)
+    if replica:
+        from layers.store.read_routing import replica_url
+
+        found = replica_url(settings.db, found)
     typer.echo(found if show_password else redact(found))
 
 

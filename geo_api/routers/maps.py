@@ -16,8 +16,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from geo_api.auth import EVERYONE, STAFF, Principal, Role, allow
-from geo_api.deps import NowDep, SessionDep, SettingsDep
+from geo_api.deps import NowDep, ReadSessionDep, SessionDep, SettingsDep
 from geo_api.middleware.security_headers import map_csp, new_nonce
+from geo_api.replica_route import ReplicaFallbackRoute
 from geo_api.routers.params import Moment, case_filter, split_codes
 from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.schemas.case_shapes import viewer_of
@@ -38,7 +39,7 @@ from layers.map_data.self_governance_layers import self_governance_layers
 from maps import coverage, dispatch, hotspots, residents, self_governance, workload
 from maps.base import PageOptions
 
-router = APIRouter(prefix="/maps", tags=["maps"])
+router = APIRouter(prefix="/maps", tags=["maps"], route_class=ReplicaFallbackRoute)
 
 Codes = Annotated[list[str] | None, Query()]
 
@@ -151,7 +152,10 @@ def hotspots_map(
 
 @router.get("/workload", response_class=HTMLResponse, summary="Grid workload (staff)")
 def workload_map(
-    session: SessionDep, settings: SettingsDep, now: NowDep, principal: Principal = allow(*STAFF)
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    principal: Principal = allow(*STAFF),
 ) -> HTMLResponse:
     """Cells of the three levels by open cases and households per worker."""
     data = workload_layers(session=session, now=now)
@@ -165,7 +169,7 @@ def workload_map(
     summary="Courtyards by rota coverage, three-nos courtyards with nobody on duty (staff)",
 )
 def self_governance_map(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     now: NowDep,
     principal: Principal = allow(*STAFF),
@@ -186,7 +190,7 @@ def self_governance_map(
 )
 def residents_map(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     now: NowDep,
     lon: float | None = Query(None, ge=-180, le=180),

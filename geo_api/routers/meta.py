@@ -52,4 +52,8 @@ def health(request: Request) -> JSONResponse:
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
-    return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis})
+    router = request.app.state.read_router
+    replica = "none"
+    if router.replica is not None:
+        replica = "serving" if router.health().usable else "standing_by"
+    return JSONResponse({"status": "ok", "database": "ok", "postgis": postgis, "replica": replica})

@@ -28,6 +28,9 @@ class Health(Out):
     status: Literal["ok"]
     database: Literal["ok"]
     postgis: str
+    replica: Literal["none", "serving", "standing_by"] = "none"
+    """`serving`: read-only faces read from the replica; `standing_by`: it is down or behind,
+    so they read from the primary (the reason goes to the server's log, not to callers)."""
 
 
 class CalendarDay(Out):

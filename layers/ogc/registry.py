@@ -372,3 +372,20 @@ def get_collection(collection_id: str, role: str) -> Collection:
     if found is None or (found.staff_only and not is_staff(role)):
         raise NotFoundError(f"no collection {collection_id!r}", code="unknown_collection")
     return found
+
+
+def needs_primary(collection_id: str, role: str, *, one_feature: bool = False) -> bool:
+    """True when a read must go to the primary, not to a replica.
+
+    A read that shows personal fields is audited in the same transaction (a
+    write, which a standby refuses); one feature of an editable collection
+    carries the ETag a client's If-Match is checked against, so it must be the
+    current version, not a replica's.  Unknown collections answer on the
+    primary too (with their usual 404).
+    """
+    found = _BY_ID.get(collection_id)
+    if found is None:
+        return True
+    if any(f.personal for f in found.visible_fields(role)):
+        return True
+    return one_feature and found.editable

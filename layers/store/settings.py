@@ -96,6 +96,28 @@ class DatabaseSettings(BaseSettings):
         description="Unprivileged OS user that runs the private cluster when run as root.",
     )
     pool_size: int = Field(default=10, ge=1, le=200)
+    replica_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a hot standby of WANGGE_DATABASE_URL, as the owner: "
+        "read-only faces (OGC pages and tiles, maps, analytics, geocode) read there. "
+        "Unset: the private replica when `wangge db start --replica` made one.",
+    )
+    replica_reads: bool = Field(
+        default=True, description="Route read-only faces to the replica when there is one."
+    )
+    replica_max_lag_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="A replica further behind the primary than this serves no reads "
+        "(they go to the primary until it catches up).",
+    )
+    replica_recheck_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="How often the server re-measures the replica's lag and availability.",
+    )
 
     def session_limits(self) -> SessionLimits:
         """The server's session limits in the unit PostgreSQL takes."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
-from geo_api.deps import SessionDep
+from geo_api.deps import ReadSessionDep
 from geo_api.middleware.http_cache import conditional
 from geo_api.routers.ogc.openapi_doc import openapi_document
 from geo_api.routers.ogc.route import (
@@ -149,7 +149,7 @@ def collection_doc(request: Request, collection: Collection, extent: dict[str, A
     dependencies=[allow(*EVERYONE)],
     summary="The feature collections",
 )
-def collections(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+def collections(request: Request, session: ReadSessionDep, principal: PrincipalDep) -> Response:
     """The collections the caller may see (cameras, incidents: staff only); 304 if unchanged."""
     found = describe_collections(session=session, role=principal.role, extents=EXTENTS)
     base = base_url(request)
@@ -168,7 +168,7 @@ def collections(request: Request, session: SessionDep, principal: PrincipalDep) 
     summary="One collection",
 )
 def collection(
-    collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+    collection_id: str, request: Request, session: ReadSessionDep, principal: PrincipalDep
 ) -> Response:
     """One collection's description (404 when it does not exist or is hidden); 304 if unchanged."""
     [(found, extent)] = describe_collections(

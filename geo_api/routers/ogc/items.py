@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
-from geo_api.deps import NowDep, SessionDep
+from geo_api.deps import NowDep, ReadSessionDep, SessionDep
 from geo_api.middleware.http_cache import body_etag, conditional
 from geo_api.routers.ogc.core import DOWNLOADS
 from geo_api.routers.ogc.route import GEOJSON, JSON, OGCRoute, base_url, link, url_with, wants
@@ -17,6 +17,7 @@ from geo_api.schemas import media
 from geo_api.schemas.case_shapes import viewer_of
 from geo_api.schemas.media import ok
 from layers.ogc.file_export import FORMATS
+from layers.ogc.registry import needs_primary
 from layers.ogc.service import ItemsResult, export_items, read_item, read_items
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], route_class=OGCRoute)
@@ -97,6 +98,7 @@ def items(
     collection_id: str,
     request: Request,
     session: SessionDep,
+    read: ReadSessionDep,
     principal: PrincipalDep,
     now: NowDep,
 ) -> Response:
@@ -107,6 +109,8 @@ def items(
     """
     params = dict(request.query_params)
     fmt = wants(request, params.get("f"), ITEMS_FORMATS, "json")
+    if not needs_primary(collection_id, principal.role):
+        session = read  # nothing audited: the replica may answer
     if fmt in DOWNLOADS:
         return _download(collection_id, request, session, principal, fmt, now)
     result = read_items(
@@ -171,6 +175,7 @@ def item(
     feature_id: str,
     request: Request,
     session: SessionDep,
+    read: ReadSessionDep,
     principal: PrincipalDep,
     now: NowDep,
 ) -> Response:
@@ -182,6 +187,8 @@ def item(
     """
     params = dict(request.query_params)
     wants(request, params.get("f"), ITEM_FORMATS, "json")
+    if not needs_primary(collection_id, principal.role, one_feature=True):
+        session = read
     collection, q, feature, version = read_item(
         session=session,
         collection_id=collection_id,

@@ -16,9 +16,9 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from geo_api.replica_route import ReplicaFallbackRoute
 from layers.core.errors import InvalidInputError, WanggeError
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,8 @@ def _shape(request: Request, exc: Exception) -> Response:
     return ogc_error(500, "internal_error", "internal error; the incident was logged")
 
 
-class OGCRoute(APIRoute):
-    """An APIRoute whose failures answer OGC exception JSON."""
+class OGCRoute(ReplicaFallbackRoute):
+    """An APIRoute whose failures answer OGC exception JSON (after the replica's retry)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap FastAPI's handler (dependencies included) with the OGC error shaping."""

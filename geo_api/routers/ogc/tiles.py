@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
-from geo_api.deps import SessionDep
+from geo_api.deps import ReadSessionDep
 from geo_api.middleware.http_cache import conditional, none_match
 from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, json_bytes, link
 from geo_api.routers.ogc.state import EXTENTS
@@ -80,7 +80,7 @@ def tileset(collection_id: str, request: Request, principal: PrincipalDep) -> JS
     summary="TileJSON",
 )
 def tilejson(
-    collection_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+    collection_id: str, request: Request, session: ReadSessionDep, principal: PrincipalDep
 ) -> Response:
     """TileJSON 3.0.0 for web maps (MapLibre, Leaflet plugins, QGIS); 304 if unchanged."""
     [(collection, extent)] = describe_collections(
@@ -125,7 +125,7 @@ def tile(
     y: int,
     x: int,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
 ) -> Response:
     """A Mapbox vector tile (204 when empty, 304 when the client's ETag is current)."""
