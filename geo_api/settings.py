@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from geo_api.auth_settings import AuthSettings
 from grids.config import CaseSettings
 from grids.services.settings import ServicesSettings
-from layers.analytics.settings import AnalyticsSettings
+from layers.analytics.settings import AnalyticsSettings, DaskSettings
 from layers.core.constants import GRID_NOISE_M, MIN_CELL_AREA_M2, UTM48N
 from layers.core.limit_settings import LimitSettings
 from layers.store.settings import DatabaseSettings
@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     )
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    dask: DaskSettings = Field(default_factory=DaskSettings)
     maps: MapsSettings = Field(default_factory=MapsSettings)
     cases: CaseSettings = Field(default_factory=CaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

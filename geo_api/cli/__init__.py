@@ -13,6 +13,7 @@ import sys
 import typer
 
 from geo_api.cli import (
+    analytics,
     backup,
     base,
     cases,
@@ -53,6 +54,7 @@ app.add_typer(sla.app, name="sla")
 app.add_typer(services.app, name="services")
 app.add_typer(keys.app, name="keys")
 app.add_typer(base.app, name="base")
+app.add_typer(analytics.app, name="analytics")
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 

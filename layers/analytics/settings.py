@@ -42,3 +42,19 @@ class AnalyticsSettings(BaseSettings):
     target_key_place_share: float = Field(
         default=1.0, description="National target: key public areas covered."
     )
+
+
+class DaskSettings(BaseSettings):
+    """Where the batch analytics run: `WANGGE_DASK_SCHEDULER`.
+
+    Unset: in-process, as the server does.  `local:N`: a `LocalCluster` of N
+    worker processes on this machine.  Anything else: the address of a running
+    scheduler (`tcp://10.0.0.5:8786`), so the same command uses ten machines.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WANGGE_DASK_", extra="ignore")
+
+    scheduler: str | None = Field(
+        default=None,
+        description="unset (in-process), local:N (a LocalCluster), or a scheduler address.",
+    )
