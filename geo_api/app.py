@@ -25,6 +25,7 @@ from geo_api.openapi import install_openapi
 from geo_api.routers import ROUTERS
 from geo_api.settings import Settings
 from layers.core.now import Clock, system_clock
+from layers.ogc.tile_cache import TileCache
 from layers.store.db import make_engine, make_sessionmaker, resolve_service_url
 from layers.store.outage import OutageLog
 from layers.store.read_routing import ReadRouter, replica_service_url
@@ -53,6 +54,25 @@ def _engines(settings: Settings) -> tuple[Engine, Engine | None]:
         replica_url, pool_size=settings.db.pool_size, limits=limits, application_name="wangge-read"
     )
     return engine, replica
+
+
+def _install_state(
+    app: FastAPI, settings: Settings, engine: Engine, replica: Engine | None
+) -> None:
+    """What every request reaches through `app.state`: settings, sessions, caches, guards."""
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.outage = OutageLog()
+    app.state.outage.watch(engine)
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_router = ReadRouter(
+        app.state.sessionmaker,
+        replica,
+        max_lag_s=settings.db.replica_max_lag_s,
+        recheck_s=settings.db.replica_recheck_s,
+    )
+    app.state.auth_guard = AuthGuard(settings.auth)
+    app.state.tile_cache = TileCache(settings.tile_cache_bytes)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -85,19 +105,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # Every route, also those added later: no NUL or lone surrogate reaches SQL.
         dependencies=[Depends(refuse_unstorable_text)],
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.outage = OutageLog()
-    app.state.outage.watch(engine)
+    _install_state(app, settings, engine, replica)
     app.state.clock = clock or system_clock
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.read_router = ReadRouter(
-        app.state.sessionmaker,
-        replica,
-        max_lag_s=settings.db.replica_max_lag_s,
-        recheck_s=settings.db.replica_recheck_s,
-    )
-    app.state.auth_guard = AuthGuard(settings.auth)
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     case_tasks.install(app)

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins (comma-separated, or `*`) whose web maps may read /ogc; none = off.",
     )
+    tile_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Memory per server process for rendered vector tiles of the public layers "
+        "(0 = no cache); a tile is reused only while its layer is unchanged.",
+    )
     tile_max_bytes: int = Field(
         default=500 * 1024,
         ge=4096,

@@ -129,15 +129,21 @@ def tile(
     principal: PrincipalDep,
 ) -> Response:
     """A Mapbox vector tile (204 when empty, 304 when the client's ETag is current)."""
-    made = render_tile(
+    made = request.app.state.tile_cache.get_or_render(
         session=session,
         collection_id=collection_id,
         role=principal.role,
-        z=z,
-        x=x,
-        y=y,
-        viewer=viewer_of(principal),
-        max_bytes=request.app.state.settings.tile_max_bytes,
+        zxy=(z, x, y),
+        render=lambda: render_tile(
+            session=session,
+            collection_id=collection_id,
+            role=principal.role,
+            z=z,
+            x=x,
+            y=y,
+            viewer=viewer_of(principal),
+            max_bytes=request.app.state.settings.tile_max_bytes,
+        ),
     )
     headers = {
         "ETag": made.etag,
