@@ -39,6 +39,7 @@ _OWN = {
     "wangge_handheld_js": "wangge/handheld.js",
     "wangge_board_js": "wangge/board.js",
     "wangge_board_css": "wangge/board.css",
+    "wangge_board_actions_js": "wangge/board-actions.js",
     "wangge_dashboard_js": "wangge/dashboard.js",
     "wangge_dashboard_css": "wangge/dashboard.css",
 }
