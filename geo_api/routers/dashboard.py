@@ -72,7 +72,7 @@ def figures(
     now: NowDep,
     principal: Annotated[Principal, LEADERS],
 ) -> dict[str, Any]:
-    """Counts, on-time rates, resolution levels, rework, satisfaction, channels, cameras, hot cells."""
+    """Counts, on-time rates, levels, rework, satisfaction, channels, cameras, hot cells."""
     return _figures(session, settings, principal, now)
 
 
