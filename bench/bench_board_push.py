@@ -37,40 +37,51 @@ REPORT = re.compile(r'"incident_id": (\d+), "action": "report".*?, "at": "([^"]+
 
 
 async def _board(url: str, key: str, seen: dict[int, float], ready: list[int]) -> None:
+    """One board: follow the stream; on a drop, resume from the last id (as board.js does)."""
     parts = urlsplit(url)
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    writer.write(
-        (
-            f"GET /board/stream HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-            f"Authorization: Bearer {key}\r\nAccept: text/event-stream\r\n\r\n"
-        ).encode()
-    )
-    first = True
-    while line := await reader.readline():
-        if first and line.startswith(b"retry:"):
-            ready.append(1)
-            first = False
-        if line.startswith(b"data: {") and b'"action": "report"' in line:
-            got = time.time()
-            m = REPORT.search(line.decode())
-            if m:
-                seen.setdefault(
-                    int(m.group(1)), got - datetime.fromisoformat(m.group(2)).timestamp()
-                )
+    cursor, first = None, True
+    while True:
+        try:
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        except OSError:
+            await asyncio.sleep(1.0)
+            continue
+        resume = f"Last-Event-ID: {cursor}\r\n" if cursor else ""
+        writer.write(
+            (
+                f"GET /board/stream HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                f"Authorization: Bearer {key}\r\nAccept: text/event-stream\r\n{resume}\r\n"
+            ).encode()
+        )
+        while line := await reader.readline():
+            if first and line.startswith(b"retry:"):
+                ready.append(1)
+                first = False
+            elif line.startswith(b"id: "):
+                cursor = line[4:].strip().decode()
+            elif line.startswith(b"data: {") and b'"action": "report"' in line:
+                got = time.time()
+                m = REPORT.search(line.decode())
+                if m:
+                    at = datetime.fromisoformat(m.group(2)).timestamp()
+                    seen.setdefault(int(m.group(1)), got - at)
+        writer.close()
+        ready.append(0)  # a drop: counted, then resumed
+        await asyncio.sleep(1.0)
 
 
 async def _boards(url: str, key: str, n: int, conn) -> None:
     seen: list[dict[int, float]] = [{} for _ in range(n)]
     ready: list[int] = []
     tasks = [asyncio.create_task(_board(url, key, seen[i], ready)) for i in range(n)]
-    while len(ready) < n:
+    while sum(ready) < n:
         await asyncio.sleep(0.05)
     conn.send("ready")
     while not conn.poll():
         await asyncio.sleep(0.1)
     for t in tasks:
         t.cancel()
-    conn.send(seen)
+    conn.send((seen, len(ready) - sum(ready)))
 
 
 def _child(url: str, key: str, n: int, conn) -> None:
@@ -104,7 +115,7 @@ def run(url: str, db_url: str, key: str, boards: int, rate: float, seconds: floa
     intake = paced(url, rate=rate, seconds=seconds, pick=pick, connections=32)
     time.sleep(GRACE_S)  # the last pushes' grace (later still counts as missed)
     here.send("stop")
-    seen = here.recv()
+    seen, drops = here.recv()
     child.join(10)
     engine = make_engine(db_url, pool_size=1)
     with engine.begin() as c:
@@ -118,15 +129,17 @@ def run(url: str, db_url: str, key: str, boards: int, rate: float, seconds: floa
     missed = sum(len(ids - set(board)) for board in seen)
     if missed:
         print("missed (first 10):", sorted({i for b in seen for i in ids - set(b)})[:10])
-    return intake, latencies, missed, len(ids)
+    return intake, latencies, missed, len(ids), drops
 
 
-def line(label: str, intake: Paced, latencies: list[float], missed: int, cases: int) -> str:
+def line(
+    label: str, intake: Paced, latencies: list[float], missed: int, cases: int, drops: int
+) -> str:
     ms = [v * 1000 for v in latencies]
     return (
         f"{label:10} cases {cases:5}  push p50 {_pct(ms, 0.5):7.1f}  p95 {_pct(ms, 0.95):7.1f}"
         f"  p99 {_pct(ms, 0.99):7.1f}  max {ms[-1] if ms else float('nan'):7.1f} ms"
-        f"  missed {missed}\n           {intake.line('intake')}"
+        f"  missed {missed}  drops resumed {drops}\n           {intake.line('intake')}"
     )
 
 
