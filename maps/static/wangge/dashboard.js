@@ -59,13 +59,13 @@
         stack: c.kind === "stacked" ? "levels" : undefined, label: { show: c.kind === "bar", position: "top" } });
     }
     base.tooltip = tooltipUnit(c);
-    base.xAxis = { type: "category", data: labels, axisLabel: { interval: 0, rotate: labels.length > 5 ? 30 : 0, fontSize: 10 } };
+    base.xAxis = { type: "category", data: labels, axisLabel: { interval: 0, rotate: labels.length > 4 ? 30 : 0, fontSize: 10 } };
     base.yAxis = { type: "value", max: c.unit === "%" ? 100 : undefined };
     base.series = series;
     if (c.id === "cameras" && c.key_places_target !== null && c.key_places_target !== undefined) {
-      series[0].markLine = { symbol: "none", data: [{ yAxis: c.key_places_target, name: "国标 target" }], label: { formatter: "国标 target {c} %" } };
+      series[0].markLine = { symbol: "none", data: [{ yAxis: c.key_places_target, name: "国标 target" }], label: { position: "insideEndTop", formatter: "国标 target {c} %" } };
     }
-    if (c.id === "levels_by_street") base.grid.bottom = 70;
+    if (labels.length > 4) base.grid.bottom = 70;
     return base;
   }
   function note(c) {
