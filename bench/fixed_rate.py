@@ -47,7 +47,7 @@ class Paced:
         )
 
 
-Request = tuple[str, str, bytes]  # method, path (with query), body
+Request = tuple  # (method, path with query, body bytes[, extra header lines "Name: v\r\n"])
 
 
 class _Conn:
@@ -55,8 +55,8 @@ class _Conn:
         self.reader, self.writer = reader, writer
 
     async def send(self, host: str, req: Request) -> int:
-        method, path, body = req
-        head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+        method, path, body, *extra = req
+        head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n" + "".join(extra)
         if body:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         self.writer.write(head.encode() + b"\r\n" + body)

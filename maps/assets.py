@@ -26,6 +26,7 @@ _FILES = {
     "markerclusterjs": ("leaflet.markercluster", "dist/leaflet.markercluster.js"),
     "markerclustercss": ("leaflet.markercluster", "dist/MarkerCluster.css"),
     "markerclusterdefaultcss": ("leaflet.markercluster", "dist/MarkerCluster.Default.css"),
+    "echarts": ("echarts", "dist/echarts.min.js"),
 }
 _OWN = {
     "awesome_rotate_css": "wangge/awesome-rotate.css",
@@ -38,6 +39,9 @@ _OWN = {
     "wangge_handheld_js": "wangge/handheld.js",
     "wangge_board_js": "wangge/board.js",
     "wangge_board_css": "wangge/board.css",
+    "wangge_board_actions_js": "wangge/board-actions.js",
+    "wangge_dashboard_js": "wangge/dashboard.js",
+    "wangge_dashboard_css": "wangge/dashboard.css",
 }
 DROPPED = frozenset({"glyphicons_css"})
 """Folium assets no page uses (Bootstrap 3 glyphicons): left out rather than fetched."""

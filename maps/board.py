@@ -3,7 +3,8 @@
 No data is embedded: board.js loads the cases page by page and the on-duty workers
 through the API, then follows the push stream.  What the server writes into the
 page is the session's CSRF token, the dispatcher's name and their home street
-(a street unit's dispatcher starts on their street), all attribute-escaped.
+(a street unit's dispatcher starts on their street), all attribute-escaped.  board-actions.js
+adds box selection with bulk assignment, the panel's workflow buttons and the urgent alarm.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ _PAGE = """<!DOCTYPE html>
  data-tiles="{tiles}">
 <aside id="wg-side" aria-label="队列 queue">
  <h1>指挥调度 Dispatch board <span id="wg-live" aria-live="polite"></span></h1>
+ <p class="wg-tools"><button type="button" id="wg-lasso" aria-pressed="false"
+  title="或按住 Shift 拖动 or shift-drag on the map">▭ 框选 Box select</button>
+  <button type="button" id="wg-mute" aria-pressed="false"></button></p>
+ <div id="wg-alarm" role="alert" hidden></div>
  <form id="wg-filters">
   <label>状态 Status <select name="status" id="wg-f-status">
    <option value="">全部未结 all open</option></select></label>
@@ -48,13 +53,24 @@ _PAGE = """<!DOCTYPE html>
  <p id="wg-panel-status"></p>
  <p id="wg-panel-desc" class="wg-text"></p>
  <p id="wg-panel-msg" role="status"></p>
+ <div id="wg-actions" class="wg-actions"></div>
+ <p id="wg-reason-row" hidden><label>理由 Reason <input id="wg-reason" maxlength="2000"
+  size="28"></label></p>
  <h3>最近的在岗网格员 Nearest on-duty workers</h3>
  <ol id="wg-nearest"></ol>
+</section>
+<section id="wg-group" hidden aria-live="polite">
+ <button type="button" id="wg-group-clear" aria-label="取消框选 clear selection">×</button>
+ <h2 id="wg-group-title"></h2>
+ <h3>派给 Assign to (离框选中心最近 nearest the group)</h3>
+ <ol id="wg-group-workers"></ol>
+ <ol id="wg-group-result" class="wg-results"></ol>
 </section>
 </main>
 <script src="{leaflet_js}"></script>
 <script src="{status_js}"></script>
 <script src="{js}"></script>
+<script src="{actions_js}"></script>
 </body></html>
 """
 
@@ -69,6 +85,7 @@ def board_page(options: PageOptions, *, csrf: str, me: str, street: str | None) 
         css=urls["wangge_board_css"],
         status_js=urls["wangge_status_js"],
         js=urls["wangge_board_js"],
+        actions_js=urls["wangge_board_actions_js"],
         csrf=html.escape(csrf),
         me=html.escape(me),
         street=html.escape(street or ""),

@@ -19,6 +19,7 @@ ENTRY_POINTS = (
     ("/maps/workload", "grid workload (staff)"),
     ("/maps/dispatch", "dispatcher map (dispatcher)"),
     ("/board", "live dispatch board (dispatcher)"),
+    ("/dashboard", "leader's dashboard: the KPIs as charts (dispatcher, planner, admin)"),
     ("/handheld", "grid worker's handheld page (grid worker)"),
     ("/maps/self-governance", "courtyard duty rota and social organisations (staff)"),
     ("/ogc", "OGC API - Features landing page (QGIS, GDAL: OAPIF:<url>)"),

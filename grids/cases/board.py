@@ -11,6 +11,7 @@ pass the same scope as the queue, so a street's dispatcher hears its street only
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,10 +24,12 @@ from grids.cases.dispatch import QueueFilter, queue
 from layers.tables.incidents import OPEN_STATUSES, STATUSES, STEP_OF_STATUS
 
 _EVENTS_SQL = (
-    "SELECT e.id, e.incident_id, e.action, e.actor, e.role, e.to_status, e.at"
+    "SELECT e.id, e.incident_id, e.action, e.actor, e.role, e.to_status, e.at,"
+    " coalesce(({scope}), false) AS visible"
     " FROM incident_events e JOIN incidents i ON i.id = e.incident_id"
-    " WHERE e.id > :after AND {scope} ORDER BY e.id LIMIT :n"
+    " WHERE e.id > :after ORDER BY e.id LIMIT :n"
 )
+"""Every event after the cursor (the cursor must pass them all), marked visible or not."""
 MAX_CHANGES = 500
 """Events (and positions) one read hands on; the rest follow in the next read."""
 
@@ -52,11 +55,65 @@ class Cursor:
 
 @dataclass
 class Changes:
-    """What happened after a cursor: events (each with its case's row, if visible), positions."""
+    """What happened after a cursor: events (each with its case's row, if visible), positions.
+
+    ``cursor`` is the newest of what was read; a follower keeps its own safe cursor
+    (`Watermark`), since ids are handed out before commit, not in commit order.
+    """
 
     cursor: Cursor
     events: list[dict[str, Any]] = field(default_factory=list)
     positions: list[dict[str, Any]] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
+    """Every event id read (also those out of the caller's scope or sent before)."""
+    position_ids: list[int] = field(default_factory=list)
+
+
+GAP_WAIT_S = 15.0
+"""How long a missing id below newer ones is waited for before it counts as rolled back."""
+
+
+@dataclass
+class Watermark:
+    """The highest id below which a follower has everything: the cursor it may hand out.
+
+    Two transactions take ids 7 and 8; 8 commits first.  A follower that read 8 and
+    moved its cursor to 8 would never read 7 when it commits a moment later: the board
+    would miss it.  So the cursor stops below the first missing id (the events above
+    it are still sent at once, and remembered so they are not sent twice) until the
+    id arrives or `GAP_WAIT_S` has passed (a rolled-back transaction leaves a hole).
+    """
+
+    mark: int
+    sent: set[int] = field(default_factory=set)
+    gaps: dict[int, float] = field(default_factory=dict)
+    """First missing id of a gap → when it was first noticed (monotonic seconds)."""
+
+    def fresh(self, ids: list[int]) -> set[int]:
+        """The ids not sent yet (above the mark); they count as sent from now on."""
+        new = {i for i in ids if i > self.mark and i not in self.sent}
+        self.sent |= new
+        return new
+
+    def advance(self, ids: list[int], now_s: float, wait_s: float = GAP_WAIT_S) -> int:
+        """Move the mark over the contiguous ids read (and over gaps waited out)."""
+        for i in sorted(set(ids)):
+            if i <= self.mark:
+                continue
+            if i > self.mark + 1:
+                first = self.gaps.setdefault(self.mark + 1, now_s)
+                if now_s - first < wait_s:
+                    break
+                self.gaps.pop(self.mark + 1, None)
+            self.mark = i
+        self.sent = {i for i in self.sent if i > self.mark}
+        self.gaps = {g: t for g, t in self.gaps.items() if g > self.mark}
+        return self.mark
+
+    @property
+    def waiting(self) -> bool:
+        """True while ids above the mark were sent (a gap is open below them)."""
+        return bool(self.sent)
 
 
 def cursor_now(*, session: Session) -> Cursor:
@@ -95,12 +152,24 @@ def board_workers(*, session: Session) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def board_changes(*, session: Session, actor: Actor, after: Cursor, now: datetime) -> Changes:
-    """Case events and positions after `after`, oldest first, at most `MAX_CHANGES` of each."""
+def board_changes(
+    *,
+    session: Session,
+    actor: Actor,
+    after: Cursor,
+    now: datetime,
+    sent: tuple[Collection[int], Collection[int]] = ((), ()),
+) -> Changes:
+    """Case events (in the actor's scope) and positions after `after`, oldest first.
+
+    At most `MAX_CHANGES` of each are read; those whose ids are in `sent` (events,
+    positions) were handed on before and are left out, but their ids are listed.
+    """
     scope, params = scope_sql(session=session, actor=actor)
     sql = _EVENTS_SQL.format(scope=scope)  # `scope`: fixed fragments, values bound
     binds = {**params, "after": after.event_id, "n": MAX_CHANGES}
-    events = [dict(r) for r in session.execute(text(sql), binds).mappings()]
+    read = [dict(r) for r in session.execute(text(sql), binds).mappings()]
+    events = [e for e in read if e.pop("visible") and e["id"] not in sent[0]]
     if events:
         ids = tuple({e["incident_id"] for e in events})
         rows = queue(
@@ -126,10 +195,12 @@ def board_changes(*, session: Session, actor: Actor, after: Cursor, now: datetim
         ).mappings()
     ]
     cursor = Cursor(
-        events[-1]["id"] if events else after.event_id,
+        read[-1]["id"] if read else after.event_id,
         positions[-1]["id"] if positions else after.position_id,
     )
-    return Changes(cursor, events, positions)
+    position_ids = [p["id"] for p in positions]
+    positions = [p for p in positions if p["id"] not in sent[1]]
+    return Changes(cursor, events, positions, [e["id"] for e in read], position_ids)
 
 
 def with_alarms(*, session: Session, rows: list[dict[str, Any]], now: datetime) -> None:

@@ -79,6 +79,7 @@ SAMPLES = {
     "service_request_id": "1",
     "key_id": "999999",  # no such key: the sweep must not revoke the demo keys it signs with
     "session_id": "999999",
+    "chart": "counts",
 }
 BASE_DATA = {
     ("GET", "/geocode"): EVERYONE,
@@ -155,6 +156,10 @@ FACES = {
     ("GET", "/board/cases"): {D, A},
     ("GET", "/board/workers"): {D, A},
     ("GET", "/board/stream"): {D, A},
+    ("GET", "/dashboard"): {D, P, A},
+    ("GET", "/dashboard/figures"): {D, P, A},
+    ("GET", "/dashboard/figures/{chart}.csv"): {D, P, A},
+    ("GET", "/dashboard/stream"): {D, P, A},
 }
 """The residents', grid workers' and dispatchers' pages and what they call (README, "The pages")."""
 

@@ -12,6 +12,7 @@ A stream resumed with an old ``Last-Event-ID`` hands on what was missed.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import httpx
@@ -123,7 +124,7 @@ def _worker_moves_to(live_url: str, test_db, place: dict) -> int:
     return int(duty.json()["worker_id"])
 
 
-def _resident_files(live_url: str, place: dict, description: str = HOSTILE) -> int:
+def _resident_files(live_url: str, place: dict, description: str = HOSTILE, **more) -> int:
     filed = httpx.post(
         f"{live_url}/incidents",
         json={
@@ -131,6 +132,7 @@ def _resident_files(live_url: str, place: dict, description: str = HOSTILE) -> i
             "category": "0101",
             "channel": "wechat",
             "description": description,
+            **more,
         },
     )
     assert filed.status_code == 201, filed.text
@@ -231,3 +233,91 @@ def test_the_cases_come_in_pages_until_the_last_none_dropped(live_url: str, test
     assert total is not None and total > 40 and len(seen) == len(set(seen)) == total
     stream = httpx.get(f"{live_url}/board/stream", headers=headers)
     assert stream.status_code == 406  # a stream only for who asks for one
+
+
+def _file_near(live_url: str, place: dict, d_lon: float, d_lat: float, **more) -> int:
+    spot = {"lon": place["lon"] + d_lon, "lat": place["lat"] + d_lat}
+    return _resident_files(live_url, spot, more.pop("description", "框选 lasso"), **more)
+
+
+def _status(engine: Engine, case_id: int) -> tuple:
+    with engine.connect() as c:
+        return tuple(
+            c.execute(
+                text(
+                    "SELECT i.status, i.assignee_worker_id, (SELECT e.reason FROM incident_events e"
+                    " WHERE e.incident_id = i.id ORDER BY e.id DESC LIMIT 1) FROM incidents i"
+                    " WHERE i.id = :i"
+                ),
+                {"i": case_id},
+            ).one()
+        )
+
+
+def test_a_box_drawn_round_two_cases_assigns_both_to_one_worker(
+    boards, live_url: str, test_db, engine: Engine, place: dict
+) -> None:
+    a = boards[0]
+    worker_id = _worker_moves_to(live_url, test_db, place)
+    ids = [_file_near(live_url, place, 0.0009, 0.0004), _file_near(live_url, place, 0.0010, 0.0005)]
+    for i in ids:
+        a.locator(f'#wg-queue li[data-id="{i}"]').wait_for(timeout=5000)
+    corners = a.evaluate(
+        """ids => {
+            const m = wanggeBoard.api.map, cs = ids.map(i => wanggeBoard.cases[i]);
+            m.setView([(cs[0].lat + cs[1].lat) / 2, (cs[0].lon + cs[1].lon) / 2], 18, {animate: false});
+            const r = m.getContainer().getBoundingClientRect();
+            const ps = cs.map(c => m.latLngToContainerPoint([c.lat, c.lon]));
+            return [Math.min(...ps.map(p => p.x)) + r.left - 15, Math.min(...ps.map(p => p.y)) + r.top - 15,
+                    Math.max(...ps.map(p => p.x)) + r.left + 15, Math.max(...ps.map(p => p.y)) + r.top + 15];
+        }""",
+        ids,
+    )
+    a.click("#wg-lasso")
+    a.mouse.move(corners[0], corners[1])
+    a.mouse.down()
+    a.mouse.move(corners[2], corners[3], steps=6)
+    a.mouse.up()
+    assert sorted(a.evaluate("() => wanggeBoard.group")) == sorted(ids)
+    a.click(f'#wg-group-workers button[data-worker="{worker_id}"]')
+    a.wait_for_function("() => wanggeBoard.bulk !== undefined", timeout=10_000)
+    assert a.evaluate("() => wanggeBoard.bulk") == {"ok": 2, "failed": 0}
+    assert a.locator("#wg-group-result li.wg-ok").count() == 2
+    for i in ids:
+        assert _status(engine, i)[:2] == ("dispatched", worker_id)
+
+
+def test_void_with_a_reason_from_the_panel_and_an_urgent_case_alarms(
+    boards, live_url: str, test_db, engine: Engine, place: dict, artifacts: Path, repo_root: Path
+) -> None:
+    a = boards[0]
+    case_id = _file_near(live_url, place, -0.0008, 0.0003, description="误报 a false report")
+    a.locator(f'#wg-queue li[data-id="{case_id}"]').click()
+    a.locator('#wg-actions button[data-action="void"]').click()
+    assert "reason" in a.inner_text("#wg-panel-msg")  # no reason: nothing sent
+    assert _status(engine, case_id)[0] == "reported"
+    a.fill("#wg-reason", "重复上报 a duplicate")
+    a.locator('#wg-actions button[data-action="void"]').click()
+    a.wait_for_function(
+        "() => document.getElementById('wg-panel-msg').textContent.includes('done')", timeout=5000
+    )
+    status, _, reason = _status(engine, case_id)
+    assert (status, reason) == ("void", "重复上报 a duplicate")
+    a.locator(f'#wg-queue li[data-id="{case_id}"]').wait_for(state="detached", timeout=5000)
+    urgent = _file_near(live_url, place, 0.0003, -0.0006, description="路面塌陷", urgency="urgent")
+    a.wait_for_function("() => wanggeBoard.flashes > 0", timeout=5000)
+    assert str(urgent) in a.inner_text("#wg-alarm")
+    assert a.evaluate("() => wanggeBoard.beeps") == 1  # not muted
+    sup = httpx.post(
+        f"{live_url}/incidents/{urgent}/transitions",
+        json={"action": "supervise", "reason": "区领导督办", "version": 1},
+        headers=test_db.headers("admin"),
+    )
+    assert sup.status_code == 200, sup.text
+    a.locator(f'#wg-queue li.wg-supervised[data-id="{urgent}"]').wait_for(timeout=5000)
+    a.click("#wg-mute")
+    assert a.evaluate("() => localStorage.getItem('wg-muted')") == "1"
+    a.evaluate("() => { document.getElementById('wg-side').scrollTop = 0; wanggeBoard.api.fit(); }")
+    a.wait_for_timeout(300)
+    a.screenshot(path=str(artifacts / "board.png"))
+    shutil.copy(artifacts / "board.png", repo_root / "docs" / "screenshots" / "board.png")

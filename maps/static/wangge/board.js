@@ -18,7 +18,7 @@
   };
   var OPEN = Object.keys(COLOURS);
   var NEXT = { reported: "accept", accepted: "file", filed: "dispatch", returned: "dispatch", rework: "dispatch" };
-  var map = L.map("wg-board-map", { preferCanvas: true }).setView([30.66, 104.08], 13);
+  var map = L.map("wg-board-map", { preferCanvas: true, boxZoom: false }).setView([30.66, 104.08], 13);  // shift-drag: box select
   map.createPane("alarm").classList.add("leaflet-alarm-pane");
   var tiles = root.getAttribute("data-tiles");
   if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
@@ -53,6 +53,9 @@
       i.style.background = x[0]; i.style.border = "2px solid #222"; li.appendChild(i);
       li.appendChild(document.createTextNode(x[1])); ul.appendChild(li);
     });
+    var li = document.createElement("li"), i = document.createElement("i");
+    i.style.border = "2px dashed #6a1b9a"; li.appendChild(i);
+    li.appendChild(document.createTextNode("督办 supervised")); ul.appendChild(li);
   })();
 
   function matches(p) {
@@ -68,7 +71,12 @@
   }
   function draw(c) {
     if (c.marker) c.marker.remove();
+    if (c.ring) { c.ring.remove(); c.ring = null; }
     var p = c.p, colour = COLOURS[p.status] || "#333";
+    if (p.supervised_at) {  // 督办: a dashed purple ring around the case, on every board
+      c.ring = L.circleMarker([c.lat, c.lon], { renderer: plain, radius: 11, color: "#6a1b9a", weight: 2,
+        dashArray: "4 3", fill: false, interactive: false }).addTo(map);
+    }
     var ring = p.alarm === "red" ? "#e00000" : p.alarm === "amber" ? "#f0a500" : colour;
     c.marker = L.circleMarker([c.lat, c.lon], {
       renderer: p.alarm ? alarmed : plain, radius: p.alarm ? 7 : 5, color: ring,
@@ -77,9 +85,15 @@
   }
   function upsert(p, lon, lat) {
     var c = cases[p.id];
-    if (!matches(p)) { if (c) { if (c.marker) c.marker.remove(); delete cases[p.id]; } return; }
+    if (!matches(p)) { if (c) drop(p.id); return; }
     if (!c) c = cases[p.id] = { p: p };
     c.p = p; c.lon = lon; c.lat = lat; draw(c);
+  }
+  function drop(id) {
+    var c = cases[id]; if (!c) return;
+    if (c.marker) c.marker.remove();
+    if (c.ring) c.ring.remove();
+    delete cases[id];
   }
   function counts() {
     var ids = Object.keys(cases), by = {}, amber = 0, red = 0;
@@ -107,7 +121,9 @@
       if (p.id === selected) li.classList.add("wg-sel");
       li.appendChild(document.createTextNode("#" + p.id + " " + wangge.statusName(p.status) + " · " + p.category +
         (p.due_at ? " · 限 " + new Date(p.due_at).toLocaleString() : "") +
-        (p.alarm === "red" ? " · 超时 overdue" : p.alarm === "amber" ? " · 将超时 80 %" : "")));
+        (p.alarm === "red" ? " · 超时 overdue" : p.alarm === "amber" ? " · 将超时 80 %" : "") +
+        (p.urgency === "urgent" ? " · 紧急 urgent" : "") + (p.supervised_at ? " · 督办 supervised" : "")));
+      if (p.supervised_at) li.classList.add("wg-supervised");
       d.className = "wg-text"; d.textContent = p.description; li.appendChild(d);
       li.addEventListener("click", function () { select(p.id); });
       li.addEventListener("keydown", function (ev) { if (ev.key === "Enter") select(p.id); });
@@ -126,7 +142,7 @@
   }
 
   function load() {
-    Object.keys(cases).forEach(function (id) { if (cases[id].marker) cases[id].marker.remove(); delete cases[id]; });
+    Object.keys(cases).forEach(drop);
     var q = Object.keys(filters).filter(function (k) { return filters[k]; })
       .map(function (k) { return k + "=" + encodeURIComponent(filters[k]); }).join("&");
     state.loaded = 0;
@@ -180,8 +196,10 @@
     var d = JSON.parse(data);
     if (ev === "case") {
       state.events += 1;
+      var known = !!cases[d.incident_id];
       if (d.case) upsert(d.case, d.case.lon, d.case.lat);
-      else if (cases[d.incident_id]) { cases[d.incident_id].marker.remove(); delete cases[d.incident_id]; }
+      else drop(d.incident_id);
+      if (state.onCase) state.onCase(d, known);
       refresh();
     } else if (ev === "position") {
       state.positions += 1;
@@ -221,10 +239,17 @@
     var c = cases[selected];
     $("wg-panel").hidden = false;
     $("wg-panel-title").textContent = "案件 Case #" + selected;
-    if (!c) { $("wg-panel-status").textContent = "已不在队列 no longer in this queue"; return; }
+    if (!c) {
+      $("wg-panel-status").textContent = "已不在队列 no longer in this queue";
+      if (state.onPanel) state.onPanel(null);
+      return;
+    }
     $("wg-panel-status").textContent = wangge.statusName(c.p.status) + " · 版本 v" + c.p.version +
-      (c.p.due_at ? " · 限 " + new Date(c.p.due_at).toLocaleString() : "");
+      (c.p.due_at ? " · 限 " + new Date(c.p.due_at).toLocaleString() : "") +
+      (c.p.urgency === "urgent" ? " · 紧急 urgent" : "") +
+      (c.p.supervised_at ? " · 督办 supervised " + new Date(c.p.supervised_at).toLocaleString() : "");
     $("wg-panel-desc").textContent = c.p.description;
+    if (state.onPanel) state.onPanel(c);
   }
   function nearest() {
     var list = $("wg-nearest"), id = selected;
@@ -242,29 +267,31 @@
       if (!ws.length) list.textContent = "无在岗网格员 no worker on duty nearby";
     }).catch(function (e) { list.textContent = (e && e.detail) || "—"; });
   }
-  function act(id, version, action, data) {
-    return fetch("/incidents/" + id + "/transitions", {
-      method: "POST", credentials: "same-origin",
-      headers: headers({ "If-Match": '"' + version + '"' }),
-      body: JSON.stringify({ action: action, data: data || {} })
-    }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, status: r.status, body: b }; }); });
+  function chain(id, status, version, workerId) {  // a reported case is accepted and filed first
+    var action = NEXT[status];
+    if (!action) return Promise.resolve({ ok: false, status: 409, body: { detail: wangge.statusName(status) } });
+    return act(id, version, action, action === "dispatch" ? { worker_id: workerId } : {}).then(function (res) {
+      if (!res.ok || action === "dispatch") return res;
+      return chain(id, res.body.status, res.body.version, workerId);
+    });
   }
   function dispatch(id, w) {
     var c = cases[id]; if (!c) return;
     say("派遣中 dispatching…");
-    function step(status, version) {
-      var action = NEXT[status];
-      if (!action) return Promise.resolve({ ok: false, status: 409, body: { detail: status } });
-      return act(id, version, action, action === "dispatch" ? { worker_id: w.id } : {}).then(function (res) {
-        if (!res.ok || action === "dispatch") return res;
-        return step(res.body.status, res.body.version);
-      });
-    }
-    step(c.p.status, c.p.version).then(function (res) {
+    chain(id, c.p.status, c.p.version, w.id).then(function (res) {
       if (res.ok) { say("已派遣给 dispatched to " + w.name, "ok"); bump(w.id); return; }
       if (res.status === 409) return faster(id, res.body);
       say((res.body && (res.body.detail || res.body.title)) || ("HTTP " + res.status), "error");
     }).catch(function () { say("网络错误 network error", "error"); });
+  }
+  function act(id, version, action, data, reason) {
+    var body = { action: action, data: data || {} };
+    if (reason) body.reason = reason;
+    return fetch("/incidents/" + id + "/transitions", {
+      method: "POST", credentials: "same-origin",
+      headers: headers({ "If-Match": '"' + version + '"' }),
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, status: r.status, body: b }; }); });
   }
   function bump(workerId) { if (workers[workerId]) workers[workerId].load += 1; }
   function faster(id, problem) {  // who moved the case first, then show it as it is now
@@ -294,6 +321,8 @@
       state.outlines = fc.features.length;
     }).catch(function () { state.outlines = 0; });
   }
+  state.api = { map: map, act: act, chain: chain, upsert: upsert, say: say, select: select, refresh: refresh,
+    faster: faster, bump: bump, getJSON: getJSON, fit: fit, selected: function () { return selected; } };
   outlines();
   filters.street = root.getAttribute("data-street") || "";  // a street unit's dispatcher: my street
   loadWorkers().then(load, load);
