@@ -110,7 +110,7 @@
    *        layers: [{id, minzoom, fill, stroke, weight}] drawn in this order}.
    * window.wanggeBase counts tiles and features drawn (the browser tests read it). */
   wangge.baseLayer = function (spec) {
-    var stats = (window.wanggeBase = { tiles: 0, features: 0, failed: 0 });
+    var stats = (window.wanggeBase = { tiles: 0, features: 0, failed: 0, idle: false });
     var Base = L.GridLayer.extend({
       createTile: function (coords, done) {
         var tile = L.DomUtil.create("canvas", "wg-base-tile");
@@ -134,6 +134,9 @@
     });
     var base = new Base({ minZoom: spec.minZoom, maxZoom: 22, updateWhenZooming: false,
                           keepBuffer: 1, className: "wg-base" });
+    /* idle: every tile in view is drawn (GridLayer's load event) */
+    base.on("loading", function () { stats.idle = false; });
+    base.on("load", function () { stats.idle = true; });
     return wangge.register(spec.name, base, 0);
   };
 })();
