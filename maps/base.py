@@ -176,6 +176,32 @@ def add_outlines(m: folium.Map, outlines: Outlines, options: PageOptions) -> Non
             tooltip=folium.GeoJsonTooltip(["name", "code"], aliases=[label, "code"]),
         ).add_to(group)
     group.add_to(m)
+    AreaLabels(outlines, options).add_to(m)
+
+
+LABEL_ZOOMS = {"wg-street": (13.5, 15.0), "wg-community": (15.0, 23.0)}
+"""Street names while a few streets fill the screen, community names at street zoom."""
+
+
+class AreaLabels(MacroElement):
+    """Names of streets and communities at their representative points, by zoom."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        wangge.areaLabels({{ this._parent.get_name() }}, {{ this.spec }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, outlines: Outlines, options: PageOptions) -> None:
+        super().__init__()
+        rows = []
+        for gdf, css in ((outlines.streets, "wg-street"), (outlines.communities, "wg-community")):
+            low, high = LABEL_ZOOMS[css]
+            shown = for_display(gdf, options)
+            for name, geom in zip(shown["name"], shown.geometry, strict=True) if len(shown) else ():
+                point = geom.representative_point()
+                rows.append([round(point.y, 6), round(point.x, 6), str(name), low, high, css])
+        self.spec = script_json({"rows": rows})
 
 
 EMPTY_LAYER_NOTE = "无 none"

@@ -98,6 +98,8 @@ def _cell_layer(
     )
 
 
+NEUTRAL_CLUSTERS = "wangge.clusterIcon"
+"""Count circles in no legend colour (the plugin's orange clusters read as hot spots)."""
 GI_LAYER = "Gi* 热点 hot/cold spots (FDR)"
 TRENDS_LAYER = "时空趋势 emerging trends"
 
@@ -179,6 +181,7 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
     FastMarkerCluster(
         shown,
         callback=CLUSTER_CALLBACK,
+        icon_create_function=NEUTRAL_CLUSTERS,
         name=f"事件 cases ({len(points):,})",
         show=True,
     ).add_to(m)

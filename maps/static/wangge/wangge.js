@@ -102,6 +102,7 @@
     return countIcon(n, n < 10 ? 24 : n < 100 ? 30 : 38);
   }
   wangge.countIcon = countIcon;
+  wangge.clusterIcon = clusterIcon;
 
   /* spec: {name, rows: [[lat, lon, count, tooltip text]], max}: one count circle per area. */
   wangge.countLayer = function (spec) {
@@ -357,5 +358,32 @@
   wangge.legible = function (map, fit, control) {
     wangge.followLegends(map, control);
     wangge.fitAround(map, fit);
+  };
+})();
+
+/* Street and community names on the map from a zoom on (a resident finds their street without
+ * a basemap); names go in as textContent. */
+(function () {
+  "use strict";
+  var wangge = (window.wangge = window.wangge || {});
+  /* spec: {rows: [[lat, lon, name, minZoom, maxZoom, className]]} */
+  wangge.areaLabels = function (map, spec) {
+    var markers = spec.rows.map(function (row) {
+      var el = document.createElement("span");
+      el.textContent = String(row[2]);
+      var icon = L.divIcon({ html: el, className: "wg-area-label " + row[5], iconSize: null });
+      return { marker: L.marker([row[0], row[1]], { icon: icon, interactive: false,
+                                                    keyboard: false }), min: row[3], max: row[4] };
+    });
+    function update() {
+      var z = map.getZoom();
+      markers.forEach(function (m) {
+        var on = z >= m.min && z < m.max;
+        if (on && !map.hasLayer(m.marker)) m.marker.addTo(map);
+        if (!on && map.hasLayer(m.marker)) map.removeLayer(m.marker);
+      });
+    }
+    map.on("zoomend", update);
+    update();
   };
 })();
