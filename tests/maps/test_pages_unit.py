@@ -70,7 +70,7 @@ def test_workload_page_is_local_and_escaped() -> None:
     assert srcs and all(s.startswith("/assets/") for s in srcs)
     assert "<script>alert(1)" not in html
     # raw text survives only as data in a JSON argument (inert; the JS sets it as textContent)
-    outside_data = re.sub(r"wangge\.compactLayer\(.*?\);\n", "", html)
+    outside_data = re.sub(r"wangge\.(?:compactLayer|areaLabels)\(.*?\);\n", "", html)
     assert "${alert(2)}" not in outside_data and "alert(1)</" not in outside_data
 
 
