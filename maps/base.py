@@ -25,7 +25,7 @@ from layers.core import crs as crs_mod
 from layers.core.map_types import Outlines
 from maps import escape
 from maps.assets import DROPPED, asset_urls
-from maps.basemap import OfflineBase
+from maps.basemap import OfflineBase, service_root
 from maps.compact import script_json
 from maps.settings import MapsSettings
 
@@ -107,7 +107,7 @@ def new_map(outlines: Outlines, options: PageOptions, title: str) -> folium.Map:
             control=False,
         ).add_to(m)
     else:
-        OfflineBase().add_to(m)
+        OfflineBase(service_root(options.static_url)).add_to(m)
     streets = for_display(outlines.streets, options)
     bounds = None
     if not streets.empty:

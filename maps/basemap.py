@@ -44,6 +44,17 @@ BASE_LAYERS: tuple[dict[str, Any], ...] = (
 )
 
 
+def service_root(static_url: str) -> str:
+    """Where the service's API is, from where its assets are: `http://h/static` → `http://h`.
+
+    A page built to a file by `wangge maps build --static-url http://host/static` then
+    still draws its base map from that service; any other asset root means the page is
+    served by the service itself, whose paths are absolute (`/ogc/…`).
+    """
+    base = static_url.rstrip("/")
+    return base.removesuffix("/static") if base.endswith("/static") else ""
+
+
 class OfflineBase(JSCSSMixin, Layer):
     """A canvas tile layer under every overlay, drawn from the service's vector tiles."""
 
