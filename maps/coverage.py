@@ -1,4 +1,9 @@
-"""The coverage map (staff): camera views, courtyards by covered share, gap targets, figures."""
+"""The coverage map (staff): camera views, courtyards by covered share, gaps, figures.
+
+Read at a glance: gaps are shown per community (a numbered circle) by default and the
+single gap targets, clustered, on demand; every colour in the legend means one thing
+(share classes, gap reasons and cameras use different hues).
+"""
 
 from __future__ import annotations
 

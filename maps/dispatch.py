@@ -1,5 +1,10 @@
 """The dispatcher map: open cases by status and overdue state, workers on duty, queue filters.
 
+The live board (`/board`) is the dispatcher's working view; this static map stays for
+printing and links to it.  It never cuts silently: when `limit` draws fewer cases than
+match, the panel and the layer say "showing N of M".  Statuses are named in Chinese with
+English, and workers are drawn in a colour no status uses.
+
 Case descriptions and addresses are user text: every popup is built with
 `maps.escape`, so `<script>` or `${…}` in a description shows as text.
 """
