@@ -32,6 +32,7 @@ _OWN = {
     "awesome_rotate_css": "wangge/awesome-rotate.css",
     "wangge_css": "wangge/wangge.css",
     "wangge_js": "wangge/wangge.js",
+    "wangge_basemap_js": "wangge/basemap.js",
     "wangge_faces_css": "wangge/faces.css",
     "wangge_report_js": "wangge/report.js",
     "wangge_status_js": "wangge/case-status.js",

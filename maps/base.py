@@ -25,6 +25,7 @@ from layers.core import crs as crs_mod
 from layers.core.map_types import Outlines
 from maps import escape
 from maps.assets import DROPPED, asset_urls
+from maps.basemap import OfflineBase, service_root
 from maps.compact import script_json
 from maps.settings import MapsSettings
 
@@ -95,7 +96,7 @@ def new_map(outlines: Outlines, options: PageOptions, title: str) -> folium.Map:
         zoom_start=12,
         location=[30.67, 104.1],
     )
-    m.options.update(min_zoom=8, max_zoom=19)  # no tile layer carries them
+    m.options.update(min_zoom=8, max_zoom=19, zoom_snap=0.25)  # no tile layer carries them
     _figure(m).header.add_child(Element(f"<title>{escape.text(title)}</title>"), name="title")
     if options.tiles_url:
         folium.TileLayer(
@@ -105,12 +106,52 @@ def new_map(outlines: Outlines, options: PageOptions, title: str) -> folium.Map:
             overlay=False,
             control=False,
         ).add_to(m)
+    else:
+        OfflineBase(service_root(options.static_url)).add_to(m)
     streets = for_display(outlines.streets, options)
+    bounds = None
     if not streets.empty:
         minx, miny, maxx, maxy = streets.total_bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+    m.add_child(Legible(bounds), name=LEGIBLE)
     add_outlines(m, outlines, options)
     return m
+
+
+LEGIBLE = "wg_legible"
+
+
+class Legible(MacroElement):
+    """The page's last script: fit the district around the panels, legends follow layers.
+
+    It runs after every panel and the layer control exist (`render` moves it last),
+    so `wangge.legible` can measure the panels and pad the fit by their width, and
+    hook the control's overlayadd/overlayremove to show a legend only while one of
+    its layers is on.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        wangge.legible({{ this._parent.get_name() }}, {{ this.fit_json }},
+                       {{ this.control or "null" }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, bounds: list[list[float]] | None, max_zoom: int | None = None) -> None:
+        super().__init__()
+        self.control: str | None = None
+        self.set_fit(bounds, max_zoom)
+
+    def set_fit(self, bounds: list[list[float]] | None, max_zoom: int | None = None) -> None:
+        """What the page fits to: (lat, lon) corners, or None to keep the map's own view."""
+        self.fit_json = script_json({"bounds": bounds, "maxZoom": max_zoom})
+
+
+def fit_to(m: folium.Map, bounds: list[list[float]] | None, max_zoom: int | None = None) -> None:
+    """Fit the page to `bounds` ((lat, lon) corners) instead of the district; None: no fit."""
+    legible = m._children[LEGIBLE]
+    assert isinstance(legible, Legible), "new_map adds it"
+    legible.set_fit(bounds, max_zoom)
 
 
 def add_outlines(m: folium.Map, outlines: Outlines, options: PageOptions) -> None:
@@ -135,6 +176,32 @@ def add_outlines(m: folium.Map, outlines: Outlines, options: PageOptions) -> Non
             tooltip=folium.GeoJsonTooltip(["name", "code"], aliases=[label, "code"]),
         ).add_to(group)
     group.add_to(m)
+    AreaLabels(outlines, options).add_to(m)
+
+
+LABEL_ZOOMS = {"wg-street": (13.5, 15.0), "wg-community": (15.0, 23.0)}
+"""Street names while a few streets fill the screen, community names at street zoom."""
+
+
+class AreaLabels(MacroElement):
+    """Names of streets and communities at their representative points, by zoom."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        wangge.areaLabels({{ this._parent.get_name() }}, {{ this.spec }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, outlines: Outlines, options: PageOptions) -> None:
+        super().__init__()
+        rows = []
+        for gdf, css in ((outlines.streets, "wg-street"), (outlines.communities, "wg-community")):
+            low, high = LABEL_ZOOMS[css]
+            shown = for_display(gdf, options)
+            for name, geom in zip(shown["name"], shown.geometry, strict=True) if len(shown) else ():
+                point = geom.representative_point()
+                rows.append([round(point.y, 6), round(point.x, 6), str(name), low, high, css])
+        self.spec = script_json({"rows": rows})
 
 
 EMPTY_LAYER_NOTE = "无 none"
@@ -180,9 +247,10 @@ class Panel(MacroElement):
         """{% macro script(this, kwargs) %}
         (function () {
           var box = L.control({position: {{ this.position_json }}});
-          box.onAdd = function () {
+          box.onAdd = function (map) {
             var div = L.DomUtil.create('div', 'wg-panel {{ this.css_class }}');
             div.innerHTML = {{ this.html_json }};
+            {% if this.foldable %}wangge.foldable(div, map);{% endif %}
             L.DomEvent.disableClickPropagation(div);
             L.DomEvent.disableScrollPropagation(div);
             return div;
@@ -192,20 +260,35 @@ class Panel(MacroElement):
         {% endmacro %}"""
     )
 
-    def __init__(self, html: str, position: str = "bottomleft", css_class: str = "") -> None:
+    def __init__(
+        self, html: str, position: str = "bottomleft", css_class: str = "", *, foldable: bool = True
+    ) -> None:
         super().__init__()
+        self.foldable = foldable
+        """A button folds the panel to its title (a phone's map starts with panels folded)."""
         self.html_json = script_json(html)
         self.position_json = script_json(position)
         self.css_class = "".join(c for c in css_class if c.isalnum() or c in "-_ ")
 
 
-def legend_html(title: str, items: Sequence[tuple[str, str]]) -> str:
-    """A legend: title and (colour, label) rows, escaped."""
+LAYER_SEPARATOR = "\n"
+"""Between the layer names of a legend's `data-layers` (no layer name holds a newline)."""
+
+
+def legend_html(title: str, items: Sequence[tuple[str, str]], layers: Sequence[str] = ()) -> str:
+    """A legend: title and (colour, label) rows, escaped.
+
+    `layers` are the names (as in the layer control) of the layers it explains:
+    the legend shows while at least one of them is on (`wangge.legible`); without
+    names it always shows.
+    """
     rows = "".join(
         f'<div><i style="background:{escape.text(color)}"></i>{escape.text(label)}</div>'
         for color, label in items
     )
-    return f'<div class="wg-legend"><h4>{escape.text(title)}</h4>{rows}</div>'
+    names = escape.text(LAYER_SEPARATOR.join(layers))
+    which = f' data-layers="{names}"' if layers else ""
+    return f'<div class="wg-legend"{which}><h4>{escape.text(title)}</h4>{rows}</div>'
 
 
 def _walk(element) -> Iterator:
@@ -270,8 +353,14 @@ def _render_with_nonce(m: folium.Map, nonce: str) -> str:
 
 def render(m: folium.Map, options: PageOptions, *, layer_control: bool = True) -> str:
     """The finished page as HTML (local assets, a layer control; nonced scripts if asked)."""
+    legible = m._children.get(LEGIBLE)
     if layer_control:
-        folium.LayerControl(collapsed=False).add_to(m)
+        control = folium.LayerControl(collapsed=False)
+        control.add_to(m)
+        if isinstance(legible, Legible):
+            legible.control = control.get_name()
+    if legible is not None:
+        m._children.move_to_end(LEGIBLE)
     localize(m, options.static_url)
     if options.script_nonce:
         return _render_with_nonce(m, options.script_nonce)

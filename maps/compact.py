@@ -143,3 +143,31 @@ class CompactPoints(JSCSSMixin, Layer):
         if tooltip is not None:
             spec["tooltip"] = tooltip
         self.spec = script_json(spec)
+
+
+class CountPoints(Layer):
+    """One neutral circle per area with a number in it (e.g. gaps per community), text tooltips.
+
+    An aggregate reads at a glance where thousands of single markers are a carpet;
+    the circle grows with the count (square root, so the area is proportional).
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = wangge.countLayer({{ this.spec }});
+        {% endmacro %}"""
+    )
+
+    def __init__(
+        self, rows: Sequence[tuple[float, float, int, str]], *, name: str, show: bool = True
+    ):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        counts = [int(r[2]) for r in rows]
+        spec = {
+            "name": name,
+            "rows": [
+                [round(float(a), 6), round(float(b), 6), int(n), str(t)] for a, b, n, t in rows
+            ],
+            "max": max(counts, default=0),
+        }
+        self.spec = script_json(spec)

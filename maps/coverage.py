@@ -1,4 +1,9 @@
-"""The coverage map (staff): camera views, courtyards by covered share, gap targets, figures."""
+"""The coverage map (staff): camera views, courtyards by covered share, gaps, figures.
+
+Read at a glance: gaps are shown per community (a numbered circle) by default and the
+single gap targets, clustered, on demand; every colour in the legend means one thing
+(share classes, gap reasons and cameras use different hues).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from maps.base import (
     new_map,
     render,
 )
-from maps.compact import CompactPoints
+from maps.compact import CompactPoints, CountPoints
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +33,16 @@ SHARE_BINS: tuple[tuple[float, str, str], ...] = (
 )
 SHARE_BINS += ((0.1, "#fdae61", "10–30 %"), (0.0, "#d73027", "< 10 %"))
 REASON_COLORS = {
-    "no_camera": "#d73027",
-    "occluded": "#7b3294",
-    "camera_offline": "#f39c12",
-    "too_little_seen": "#fdae61",
+    "no_camera": "#3f007d",
+    "occluded": "#e7298a",
+    "camera_offline": "#01665e",
+    "too_little_seen": "#8c510a",
 }
+"""Hues no share class uses: "< 10 %" (red) and "no camera" used to be the same red."""
+VIEW_COLOR = "#2c7fb8"
+OFFLINE_COLOR = "#7f7f7f"
+COUNT_COLOR = "#ffffff"
+"""Gaps per community are neutral circles with the number (see `maps.compact.CountPoints`)."""
 REASON_LABELS = {
     "no_camera": "无摄像头 no camera",
     "occluded": "被遮挡 occluded",
@@ -45,6 +55,12 @@ KIND_LABELS = {
     "intersection": "路口 intersection",
     "courtyard": "院落 courtyard area",
 }
+
+
+COURTYARDS_LAYER = "院落覆盖率 courtyards by covered share"
+VIEWS_LAYER = "在线视域 online views"
+OFFLINE_LAYER = "离线摄像头 (不覆盖) offline cameras, cover nothing"
+COMMUNITY_LAYER = "社区缺口数 gaps per community"
 
 
 def _share_color(share: float) -> str:
@@ -62,7 +78,7 @@ def _courtyards(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> 
     feature_layer(
         m,
         gdf,
-        name="院落覆盖率 courtyards by covered share",
+        name=COURTYARDS_LAYER,
         fields=["name", "code", "covered_pct", "entrances_seen", "entrances"],
         aliases=["院落", "code", "covered %", "entrances seen", "entrances"],
         style_function=lambda f: {
@@ -82,19 +98,19 @@ def _views(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
     feature_layer(
         m,
         gdf if online is None else gdf[online],
-        name="在线视域 online views",
+        name=VIEWS_LAYER,
         fields=["device_id", "name", "level"],
         aliases=["id", "名称", "level"],
-        style_function=lambda _f: {"color": "#2c7fb8", "weight": 0.5, "fillOpacity": 0.35},
+        style_function=lambda _f: {"color": VIEW_COLOR, "weight": 0.5, "fillOpacity": 0.35},
     )
     feature_layer(
         m,
         gdf if online is None else gdf[~online],
-        name="离线摄像头 (不覆盖) offline cameras, cover nothing",
+        name=OFFLINE_LAYER,
         fields=["device_id", "name", "level"],
         aliases=["id", "名称", "level"],
         style_function=lambda _f: {
-            "color": "#7f7f7f",
+            "color": OFFLINE_COLOR,
             "weight": 1,
             "dashArray": "3 3",
             "fillOpacity": 0.0,
@@ -116,8 +132,13 @@ GAP_FIELDS = [
 REASON_ORDER = list(REASON_COLORS)
 
 
-def _gaps(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
-    """Gap targets as markers whose popups say what and why (text nodes: no HTML from data)."""
+def gaps_layer_name(n: int) -> str:
+    """The single gap markers' layer (off by default: the per-community counts come first)."""
+    return f"覆盖缺口 gap targets ({n:,})"
+
+
+def _gaps(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> str:
+    """Gap targets as clustered markers, on demand, whose popups say what and why (text nodes)."""
     gdf = for_display(layers.gaps, options)
     rows = [
         [
@@ -128,17 +149,66 @@ def _gaps(m: folium.Map, layers: CoverageLayers, options: PageOptions) -> None:
         for r in gdf.itertuples(index=False)
     ]
     styles = [
-        {"radius": 4, "color": "#222222", "weight": 1, "fillColor": c, "fillOpacity": 0.9}
+        {"radius": 5, "color": "#ffffff", "weight": 1, "fillColor": c, "fillOpacity": 0.95}
         for c in REASON_COLORS.values()
     ]
+    name = gaps_layer_name(len(rows))
     CompactPoints(
-        rows,
-        name=f"覆盖缺口 gap targets ({len(rows):,})",
-        fields=GAP_FIELDS,
-        styles=styles,
-        cluster=False,
-        title=4,
+        rows, name=name, fields=GAP_FIELDS, styles=styles, cluster=True, title=4, show=False
     ).add_to(m)
+    return name
+
+
+def community_counts(layers: CoverageLayers, options: PageOptions) -> list[tuple]:
+    """(lat, lon, gaps, tooltip) per community of the scope with at least one gap."""
+    areas = {a["code"]: a for a in layers.areas if a["level"] == "community"}
+    shown = for_display(layers.outlines.communities, options)
+    reasons = layers.gaps.groupby(["community", "reason"]).size() if len(layers.gaps) else None
+    rows = []
+    for r in shown.itertuples(index=False):
+        area = areas.get(r.code)
+        if area is None or area["targets"] == area["covered"]:
+            continue
+        gaps = area["targets"] - area["covered"]
+        why = ""
+        if reasons is not None and r.name in reasons.index.get_level_values(0):
+            why = (
+                " ("
+                + ", ".join(f"{REASON_LABELS[k]} {n}" for k, n in reasons.loc[r.name].items())
+                + ")"
+            )
+        text = f"{r.name}: 缺口 gaps {gaps}{why} · 覆盖 covered {area['share'] * 100:.0f} %"
+        point = r.geometry.representative_point()
+        rows.append((point.y, point.x, gaps, text))
+    return rows
+
+
+def legend(gaps_name: str) -> str:
+    """One section per layer; each shows while its layer is on (`wangge.legible`)."""
+    return "".join(
+        (
+            legend_html(
+                "院落覆盖率 courtyards by covered share",
+                [(c, label) for _, c, label in SHARE_BINS],
+                [COURTYARDS_LAYER],
+            ),
+            legend_html(
+                "社区缺口数 gaps per community",
+                [(COUNT_COLOR, "○ 数字 = 缺口数 number of gaps")],
+                [COMMUNITY_LAYER],
+            ),
+            legend_html(
+                "缺口原因 why a target is a gap",
+                [(REASON_COLORS[r], REASON_LABELS[r]) for r in REASON_COLORS],
+                [gaps_name],
+            ),
+            legend_html(
+                "摄像头 cameras",
+                [(VIEW_COLOR, "在线视域 online view"), (OFFLINE_COLOR, "离线 offline (dashed)")],
+                [VIEWS_LAYER, OFFLINE_LAYER],
+            ),
+        )
+    )
 
 
 def summary_html(summary: dict[str, Any]) -> str:
@@ -172,16 +242,12 @@ def summary_html(summary: dict[str, Any]) -> str:
 
 
 def build_page(layers: CoverageLayers, options: PageOptions) -> str:
-    """The coverage map as an HTML page."""
+    """The coverage map as an HTML page: aggregates first, single gaps on demand."""
     m = new_map(layers.outlines, options, "视频覆盖 coverage")
     _courtyards(m, layers, options)
     _views(m, layers, options)
-    _gaps(m, layers, options)
+    CountPoints(community_counts(layers, options), name=COMMUNITY_LAYER).add_to(m)
+    gaps_name = _gaps(m, layers, options)
     Panel(summary_html(layers.summary), "topleft", "wg-summary").add_to(m)
-    legend = legend_html(
-        "院落覆盖率 / 缺口原因",
-        [(c, label) for _, c, label in SHARE_BINS]
-        + [(REASON_COLORS[r], REASON_LABELS[r]) for r in REASON_COLORS],
-    )
-    Panel(legend, "bottomleft", "wg-legend-box").add_to(m)
+    Panel(legend(gaps_name), "bottomleft", "wg-legend-box").add_to(m)
     return render(m, options)

@@ -1,5 +1,10 @@
 """The dispatcher map: open cases by status and overdue state, workers on duty, queue filters.
 
+The live board (`/board`) is the dispatcher's working view; this static map stays for
+printing and links to it.  It never cuts silently: when `limit` draws fewer cases than
+match, the panel and the layer say "showing N of M".  Statuses are named in Chinese with
+English, and workers are drawn in a colour no status uses.
+
 Case descriptions and addresses are user text: every popup is built with
 `maps.escape`, so `<script>` or `${…}` in a description shows as text.
 """
@@ -33,6 +38,29 @@ STATUS_COLORS = {
     "self_handled": "#ffff99",
 }
 OVERDUE_EDGE = "#d7301f"
+WORKER_FILL = "#111111"
+"""Workers are near-black dots with a white edge: no status colour (blues are statuses)."""
+STATUS_LABELS = {
+    "reported": "已上报 reported",
+    "accepted": "已受理 accepted",
+    "filed": "已立案 filed",
+    "dispatched": "已派遣 dispatched",
+    "signed": "已签收 signed",
+    "in_progress": "处置中 in progress",
+    "handled": "已处置 handled",
+    "checking": "核查中 checking",
+    "rework": "返工 rework",
+    "returned": "已退回 returned",
+    "parked": "挂账 parked",
+    "self_handled": "自行处置 self-handled",
+}
+"""The open statuses in Chinese with English, as `static/wangge/case-status.js` names them."""
+BOARD_PATH = "/board"
+
+
+def status_name(status: str) -> str:
+    """`已立案 filed` for `filed` (the code itself if unknown)."""
+    return STATUS_LABELS.get(status, status)
 
 
 CASE_FIELDS = [
@@ -70,6 +98,19 @@ def case_styles() -> list[dict[str, object]]:
     return styles
 
 
+def cases_layer_name(layers: DispatchLayers) -> str:
+    """ "open cases (N)", or "(N / M)" when the limit cut the drawn cases short."""
+    shown, total = len(layers.cases), layers.total_open
+    if shown < total:
+        return f"未结案件 open cases ({shown:,} / {total:,})"
+    return f"未结案件 open cases ({shown:,})"
+
+
+def workers_layer_name(layers: DispatchLayers) -> str:
+    """The on-duty workers' layer."""
+    return f"在岗网格员 on-duty workers ({len(layers.workers):,})"
+
+
 def _cases(m: folium.Map, layers: DispatchLayers, options: PageOptions) -> None:
     rows = []
     for row in layers.cases.itertuples(index=False):
@@ -78,12 +119,12 @@ def _cases(m: folium.Map, layers: DispatchLayers, options: PageOptions) -> None:
         style = 2 * STATUS_ORDER.index(status) + int(bool(row.overdue))
         due = "—" if pd.isna(row.due_at) else row.due_at.strftime("%Y-%m-%d %H:%M")
         head = [round(lat, 6), round(lon, 6), style, f"#{row.id}"]
-        case = [f"{row.category_code} {row.category}", row.status, row.urgency, due]
+        case = [f"{row.category_code} {row.category}", status_name(row.status), row.urgency, due]
         more = ["是 yes" if row.overdue else "否 no", row.description, row.address or "—"]
         rows.append([*head, *case, *more, row.street or "—", row.assignee or "—"])
     CompactPoints(
         rows,
-        name=f"未结案件 open cases ({len(rows):,})",
+        name=cases_layer_name(layers),
         fields=CASE_FIELDS,
         styles=case_styles(),
         cluster=True,
@@ -99,11 +140,11 @@ def _workers(m: folium.Map, layers: DispatchLayers, options: PageOptions) -> Non
     ]
     CompactPoints(
         rows,
-        name=f"在岗网格员 on-duty workers ({len(rows):,})",
+        name=workers_layer_name(layers),
         fields=[("lat", "lat"), ("lon", "lon"), ("style", "style"), ("who", "网格员 worker")],
         styles=[
-            {"radius": 3, "color": "#08519c", "weight": 1, "fillColor": "#3182bd"}
-            | {"fillOpacity": 0.8}
+            {"radius": 3, "color": "#ffffff", "weight": 1, "fillColor": WORKER_FILL}
+            | {"fillOpacity": 0.9}
         ],
         cluster=False,
         popup=False,
@@ -111,18 +152,33 @@ def _workers(m: folium.Map, layers: DispatchLayers, options: PageOptions) -> Non
     ).add_to(m)
 
 
+def showing_html(layers: DispatchLayers) -> str:
+    """How many open cases match and how many the map draws (never a silent cut)."""
+    shown, total = len(layers.cases), layers.total_open
+    head = f"<h4>调度队列 queue — {total:,} 未结 open</h4>"
+    if shown < total:
+        note = (
+            f'<div class="wg-showing">地图显示最新 {shown:,} 件，共 {total:,} 件 · '
+            f"showing the newest {shown:,} of {total:,}; filter, or see all on the live board</div>"
+        )
+    else:
+        note = f"<div>地图显示全部 showing all {shown:,}</div>"
+    board = f'<div><a href="{BOARD_PATH}">实时调度台 live board →</a></div>'
+    return head + note + board
+
+
 def filter_html(layers: DispatchLayers, page_path: str) -> str:
     """The queue filter form (GET to the same page), current values escaped."""
     f = layers.filters
     options = "".join(
         f'<option value="{escape.text(s)}"{" selected" if s in f.statuses else ""}>'
-        f"{escape.text(s)} ({layers.by_status.get(s, 0)})</option>"
+        f"{escape.text(status_name(s))} ({layers.by_status.get(s, 0)})</option>"
         for s in layers.statuses
     )
     checked = " checked" if f.overdue_only else ""
     return (
-        f"<h4>调度队列 queue — {layers.total_open:,} open</h4>"
-        f'<form class="wg-filter" method="get" action="{escape.text(page_path)}">'
+        showing_html(layers)
+        + f'<form class="wg-filter" method="get" action="{escape.text(page_path)}">'
         f'<div><select name="status" multiple size="5">{options}</select></div>'
         f'<div><input name="category" placeholder="类别 category (0101 / 01)" '
         f'value="{escape.text(f.category or "")}"></div>'
@@ -137,11 +193,15 @@ def filter_html(layers: DispatchLayers, page_path: str) -> str:
 def build_page(
     layers: DispatchLayers, options: PageOptions, page_path: str = "/maps/dispatch"
 ) -> str:
-    """The dispatcher map as an HTML page."""
+    """The dispatcher map as an HTML page (the live board at /board is the working view)."""
     m = new_map(layers.outlines, options, "调度 dispatch")
     _cases(m, layers, options)
     _workers(m, layers, options)
     Panel(filter_html(layers, page_path), "topleft").add_to(m)
-    items = [(c, s) for s, c in STATUS_COLORS.items()] + [(OVERDUE_EDGE, "超时 overdue (edge)")]
-    Panel(legend_html("状态 status", items), "bottomleft").add_to(m)
+    items = [(STATUS_COLORS[s], status_name(s)) for s in STATUS_ORDER]
+    items.append((OVERDUE_EDGE, "超时 overdue (red edge)"))
+    legend = legend_html("状态 status", items, [cases_layer_name(layers)]) + legend_html(
+        "网格员 workers", [(WORKER_FILL, "在岗网格员 on-duty worker")], [workers_layer_name(layers)]
+    )
+    Panel(legend, "bottomleft").add_to(m)
     return render(m, options)

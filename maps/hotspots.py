@@ -98,6 +98,12 @@ def _cell_layer(
     )
 
 
+NEUTRAL_CLUSTERS = "wangge.clusterIcon"
+"""Count circles in no legend colour (the plugin's orange clusters read as hot spots)."""
+GI_LAYER = "Gi* 热点 hot/cold spots (FDR)"
+TRENDS_LAYER = "时空趋势 emerging trends"
+
+
 def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> list[str]:
     gdf = _cells(layers.hotspots, options)
     if not gdf.empty:
@@ -106,7 +112,7 @@ def _gi_layer(m: folium.Map, layers: HotspotLayers, options: PageOptions) -> lis
     _cell_layer(
         m,
         gdf,
-        "Gi* 热点 hot/cold spots (FDR)",
+        GI_LAYER,
         ["cell", "count", "z", "p_fdr", "class"],
         ["H3", "cases", "Gi* z", "p (FDR)", "class"],
         CLASS_COLORS,
@@ -131,7 +137,7 @@ def _trend_layers(m: folium.Map, layers: HotspotLayers, options: PageOptions) ->
     _cell_layer(
         m,
         shown,
-        "时空趋势 emerging trends",
+        TRENDS_LAYER,
         ["cell", "category", "trend_z", "trend_p"],
         ["H3", "trend", "MK z", "MK p"],
         TREND_COLORS,
@@ -175,6 +181,7 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
     FastMarkerCluster(
         shown,
         callback=CLUSTER_CALLBACK,
+        icon_create_function=NEUTRAL_CLUSTERS,
         name=f"事件 cases ({len(points):,})",
         show=True,
     ).add_to(m)
@@ -184,13 +191,14 @@ def build_page(layers: HotspotLayers, options: PageOptions) -> str:
             f"Getis-Ord Gi* — H3 res {q.resolution}, {q.inference} p,"
             f" FDR {'on' if q.fdr else 'off'}",
             [(CLASS_COLORS[k], CLASS_LABELS[k]) for k in CLASS_COLORS],
+            [GI_LAYER, *(f"Gi* {start[:10]}" for start in layers.slices)],
         ),
         "bottomleft",
     ).add_to(m)
     if layers.trends is not None:
         present = [c for c in CATEGORIES if c in set(layers.trends["category"])]
         Panel(
-            legend_html("时空趋势 emerging trends", [(TREND_COLORS[c], c) for c in present]),
+            legend_html(TRENDS_LAYER, [(TREND_COLORS[c], c) for c in present], [TRENDS_LAYER]),
             "bottomright",
         ).add_to(m)
     if notes:

@@ -16,7 +16,15 @@ from jinja2 import Template
 
 from layers.core.map_types import Outlines, ResidentLayers
 from maps import escape
-from maps.base import PageOptions, Panel, display_point, for_display, new_map, render
+from maps.base import (
+    PageOptions,
+    Panel,
+    display_point,
+    fit_to,
+    for_display,
+    new_map,
+    render,
+)
 from maps.compact import script_json
 
 logger = logging.getLogger(__name__)
@@ -175,7 +183,7 @@ def build_page(layers: ResidentLayers, options: PageOptions) -> str:
             tooltip=folium.GeoJsonTooltip(["name", "code"], aliases=["网格", "code"]),
         ).add_to(m)
         minx, miny, maxx, maxy = cells.total_bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]], max_zoom=16)
+        fit_to(m, [[float(miny), float(minx)], [float(maxy), float(maxx)]], max_zoom=16)
     here = display_point(layers.lon, layers.lat, options)
     folium.Marker(
         here,
@@ -183,11 +191,12 @@ def build_page(layers: ResidentLayers, options: PageOptions) -> str:
         tooltip=folium.Tooltip("您的位置 you are here"),
     ).add_to(m)
     if cells.empty:
+        fit_to(m, None)
         m.location = list(here)
         m.options["zoom"] = 15
     _points(m, layers, options)
     _offers(m, layers, options)
     Panel(_chain_html(layers), "topleft").add_to(m)
-    Panel(SERVICES_HTML, "topright", css_class="wg-services").add_to(m)
+    Panel(SERVICES_HTML, "topright", css_class="wg-services", foldable=False).add_to(m)
     ServicesTab(layers.lon, layers.lat).add_to(m)
     return render(m, options)

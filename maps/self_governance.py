@@ -59,7 +59,7 @@ def _courtyards(m: folium.Map, layers: SelfGovernanceLayers, options: PageOption
     feature_layer(
         m,
         gdf,
-        name="院落值守覆盖 rota coverage this week",
+        name=ROTA_LAYER,
         fields=fields,
         aliases=aliases,
         style_function=_yard_style,
@@ -68,17 +68,26 @@ def _courtyards(m: folium.Map, layers: SelfGovernanceLayers, options: PageOption
     feature_layer(
         m,
         bare,
-        name="无人值守的三无院落 three-nos courtyards with nobody on duty",
+        name=BARE_LAYER,
         fields=["name", "code"],
         aliases=["院落", "code"],
         style_function=lambda f: {"color": UNCOVERED_THREE_NOS, "weight": 4, "fillOpacity": 0.8},
     )
 
 
+ROTA_LAYER = "院落值守覆盖 rota coverage this week"
+BARE_LAYER = "无人值守的三无院落 three-nos courtyards with nobody on duty"
+DENSITY_LABELS = ("社区 communities", "街道 streets")
+
+
+def density_layer_name(label: str) -> str:
+    """The organisation-density layer of communities or streets."""
+    return f"社会组织密度 social organisations per 10,000 residents: {label}"
+
+
 def _density(m: folium.Map, layers: SelfGovernanceLayers, options: PageOptions) -> None:
-    for frame, label, area in (
-        (layers.communities, "社区 communities", "社区"),
-        (layers.streets, "街道 streets", "街道"),
+    for frame, label, area in zip(
+        (layers.communities, layers.streets), DENSITY_LABELS, ("社区", "街道"), strict=True
     ):
         gdf = for_display(frame, options)
         if not gdf.empty:
@@ -86,7 +95,7 @@ def _density(m: folium.Map, layers: SelfGovernanceLayers, options: PageOptions) 
         feature_layer(
             m,
             gdf,
-            name=f"社会组织密度 social organisations per 10,000 residents: {label}",
+            name=density_layer_name(label),
             fields=["name", "code", "residents", "organisations", "per_10k"],
             aliases=[area, "code", "居民 residents", "社会组织 organisations", "每万人 per 10k"],
             style_function=lambda f: {
@@ -116,7 +125,12 @@ def build_page(layers: SelfGovernanceLayers, options: PageOptions) -> str:
     ]
     Panel(escape.rows_html(rows, title="邻里守望 self-governance"), "topleft").add_to(m)
     cover = [(c, label) for _, c, label in COVER_BINS] + [(UNCOVERED_THREE_NOS, "三无院落无人值守")]
-    Panel(legend_html("院落值守 rota coverage", cover), "bottomleft").add_to(m)
+    Panel(
+        legend_html("院落值守 rota coverage", cover, [ROTA_LAYER, BARE_LAYER]), "bottomleft"
+    ).add_to(m)
     dens = [(c, label) for _, c, label in DENSITY_BINS]
-    Panel(legend_html("社会组织/万人 organisations per 10k", dens), "bottomright").add_to(m)
+    density = [density_layer_name(label) for label in DENSITY_LABELS]
+    Panel(legend_html("社会组织/万人 organisations per 10k", dens, density), "bottomright").add_to(
+        m
+    )
     return render(m, options)

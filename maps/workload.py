@@ -80,8 +80,14 @@ def build_page(layers: WorkloadLayers, options: PageOptions) -> str:
             ).add_to(m)
     open_items = [(c, f"≥ {b}") for b, c in zip([0, *OPEN_BREAKS], OPEN_COLORS, strict=True)]
     load_items = [(c, f"≥ {b}") for b, c in zip([0, *LOAD_BREAKS], LOAD_COLORS, strict=True)]
-    Panel(legend_html("一级网格未结案件 open cases (level 1)", open_items), "bottomleft").add_to(m)
-    Panel(legend_html("户/网格员 households per worker", load_items), "bottomright").add_to(m)
+    open_layer = f"{LEVEL_NAMES[1]}: 未结案件 open cases"
+    load_layer = f"{LEVEL_NAMES[1]}: 户/网格员 households per worker"
+    Panel(
+        legend_html("一级网格未结案件 open cases (level 1)", open_items, [open_layer]), "bottomleft"
+    ).add_to(m)
+    Panel(
+        legend_html("户/网格员 households per worker", load_items, [load_layer]), "bottomright"
+    ).add_to(m)
     stamp = layers.as_of.strftime("%Y-%m-%d %H:%M UTC")
     Panel(f"<h4>网格工作量 workload</h4><div>as of {stamp}</div>", "topleft").add_to(m)
     return render(m, options)

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from layers.core.case_states import OPEN_STATUSES
 from layers.tables.grid_cells import LIVE
 from tests.conftest import TEST_NOW
 from tests.geo_api.test_maps_http import EMPTY_HOTSPOT_QUERIES
@@ -208,3 +209,102 @@ def test_staff_pages_refuse_without_a_key(client: TestClient, test_db) -> None:
         assert client.get(path).status_code == 401
     assert client.get("/maps/dispatch", headers=test_db.headers("planner")).status_code == 403
     assert client.get("/maps/dispatch", headers=test_db.headers("grid_worker")).status_code == 403
+
+
+def _legends(page) -> list[dict]:
+    """Every legend section: its title, whether it shows, and its swatches' colours."""
+    return page.eval_on_selector_all(
+        ".wg-legend",
+        """els => els.map(e => ({
+            title: e.querySelector('h4').textContent,
+            shown: e.offsetParent !== null,
+            colours: [...e.querySelectorAll('i')].map(i => getComputedStyle(i).backgroundColor),
+        }))""",
+    )
+
+
+def _toggle(page, label_part: str) -> None:
+    """Click a layer's checkbox in the layer control, as a user would."""
+    page.locator(".leaflet-control-layers-overlays label", has_text=label_part).locator(
+        "input"
+    ).click()
+    page.wait_for_timeout(300)
+
+
+def test_coverage_aggregates_gaps_and_legends_follow_layers(
+    browser, live_url, test_db, client: TestClient
+) -> None:
+    summary = client.get("/analytics/coverage", headers=test_db.headers("planner")).json()
+    gaps = summary["summary"]["gaps"]["total"]
+    context, page, visit, _ = open_page(
+        browser, live_url + "/maps/coverage", test_db.headers("planner")
+    )
+    try:
+        _check_clean(visit, live_url)
+        colours = [c for legend in _legends(page) for c in legend["colours"]]
+        assert len(colours) >= 10 and len(set(colours)) == len(colours), colours
+        # gaps per community by default: the circles' numbers add up to every gap
+        counts = page.eval_on_selector_all(
+            ".leaflet-marker-pane .wg-count", "els => els.map(e => Number(e.textContent))"
+        )
+        assert counts and sum(counts) == gaps
+        shown = {lg["title"]: lg["shown"] for lg in _legends(page)}
+        reasons = next(t for t in shown if "why a target is a gap" in t)
+        courtyards = next(t for t in shown if "courtyards" in t)
+        assert shown[courtyards] and not shown[reasons]  # single gaps are off: no legend
+        _toggle(page, "gap targets")
+        _toggle(page, "courtyards by covered share")
+        shown = {lg["title"]: lg["shown"] for lg in _legends(page)}
+        assert shown[reasons] and not shown[courtyards]
+        assert _registry(page)[next(k for k in _registry(page) if "gap targets" in k)] == (gaps)
+    finally:
+        context.close()
+
+
+def test_dispatch_map_says_how_many_it_draws(browser, live_url, test_db, engine) -> None:
+    with engine.connect() as c:
+        open_now = c.execute(
+            text("SELECT count(*) FROM incidents WHERE status = ANY(:s)"),
+            {"s": list(OPEN_STATUSES)},
+        ).scalar_one()
+    context, page, visit, _ = open_page(
+        browser, live_url + "/maps/dispatch?limit=5", test_db.headers("dispatcher")
+    )
+    try:
+        _check_clean(visit, live_url)
+        panel = page.locator(".wg-panel", has_text="调度队列").inner_text()
+        assert f"showing the newest 5 of {open_now:,}" in panel
+        assert "已立案 filed" in panel and "live board" in panel
+        registry = _registry(page)
+        assert registry[f"未结案件 open cases (5 / {open_now:,})"] == 5
+        colours = [c for legend in _legends(page) for c in legend["colours"]]
+        worker = _legends(page)[-1]["colours"]
+        assert worker and worker[0] not in colours[:-1]  # no status shares the workers' colour
+    finally:
+        context.close()
+
+
+def test_report_at_street_zoom_draws_the_offline_base_map(browser, live_url, engine) -> None:
+    with engine.connect() as c:
+        lon, lat = c.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM buildings"
+                " ORDER BY id LIMIT 1) b"
+            )
+        ).one()
+    context, page, visit, _ = open_page(browser, live_url + "/report", wait_ms=300)
+    try:
+        page.evaluate(f"() => window.wanggeReport.map.setView([{lat}, {lon}], 16)")
+        page.wait_for_function("() => window.wanggeBase.idle && window.wanggeBase.tiles >= 4")
+        _check_clean(visit, live_url)
+        base = page.evaluate("() => window.wanggeBase")
+        assert base["features"] > 0 and base["failed"] == 0
+        painted = page.evaluate(
+            """() => [...document.querySelectorAll('canvas.wg-base-tile')].map(c => {
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; })"""
+        )
+        assert sum(1 for n in painted if n) >= 1, painted
+        assert any("/ogc/collections/buildings/tiles/" in u for u in visit.requests)
+    finally:
+        context.close()

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from layers.core.case_states import OPEN_STATUSES
 from layers.core.map_types import Outlines, WorkloadLayers
-from maps import escape, workload
-from maps.base import PageOptions, localize
+from maps import dispatch, escape, workload
+from maps.assets import STATIC_DIR
+from maps.base import PageOptions, legend_html, localize
 from maps.compact import SCALE, encode, script_json
 from tests.conftest import TEST_CLOCK
 
@@ -68,7 +70,7 @@ def test_workload_page_is_local_and_escaped() -> None:
     assert srcs and all(s.startswith("/assets/") for s in srcs)
     assert "<script>alert(1)" not in html
     # raw text survives only as data in a JSON argument (inert; the JS sets it as textContent)
-    outside_data = re.sub(r"wangge\.compactLayer\(.*?\);\n", "", html)
+    outside_data = re.sub(r"wangge\.(?:compactLayer|areaLabels)\(.*?\);\n", "", html)
     assert "${alert(2)}" not in outside_data and "alert(1)</" not in outside_data
 
 
@@ -89,3 +91,18 @@ def test_an_asset_without_a_local_copy_fails_the_render() -> None:
     folium.plugins.Fullscreen().add_to(m)
     with pytest.raises(ValueError, match="no local copy"):
         localize(m, "/static")
+
+
+def test_dispatch_status_names_are_the_pages_names() -> None:
+    """The dispatch map names statuses as case-status.js does, for every open status."""
+    js = (STATIC_DIR / "wangge" / "case-status.js").read_text()
+    names = dict(re.findall(r'(\w+): "([^"]+)"', js.split("wangge.statusName")[0]))
+    assert set(dispatch.STATUS_LABELS) == set(OPEN_STATUSES) == set(dispatch.STATUS_COLORS)
+    assert {s: names[s] for s in OPEN_STATUSES} == dispatch.STATUS_LABELS
+    assert dispatch.WORKER_FILL not in dispatch.STATUS_COLORS.values()
+
+
+def test_a_legend_names_its_layers_escaped() -> None:
+    html = legend_html("t", [("#000", "x")], ["a <b>", "c"])
+    assert 'data-layers="a &lt;b&gt;\nc"' in html
+    assert "data-layers" not in legend_html("t", [("#000", "x")])

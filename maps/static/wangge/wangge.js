@@ -88,10 +88,44 @@
     return div;
   }
 
+  /* A neutral count circle (white, dark edge, sized by count): it never takes a colour a
+   * legend gives a meaning (the plugin's default green/yellow/orange would). */
+  function countIcon(n, d) {
+    var el = document.createElement("div");
+    el.className = "wg-count";
+    el.style.width = el.style.height = d + "px";
+    el.textContent = String(n);
+    return L.divIcon({ html: el, className: "wg-count-icon", iconSize: [d, d] });
+  }
+  function clusterIcon(cluster) {
+    var n = cluster.getChildCount();
+    return countIcon(n, n < 10 ? 24 : n < 100 ? 30 : 38);
+  }
+  wangge.countIcon = countIcon;
+  wangge.clusterIcon = clusterIcon;
+
+  /* spec: {name, rows: [[lat, lon, count, tooltip text]], max}: one count circle per area. */
+  wangge.countLayer = function (spec) {
+    var group = L.featureGroup();
+    spec.rows.forEach(function (row) {
+      var d = Math.round(20 + 22 * Math.sqrt(row[2] / Math.max(spec.max, 1)));
+      var marker = L.marker([row[0], row[1]], { icon: countIcon(row[2], d), keyboard: false });
+      marker.bindTooltip(function () {
+        var span = document.createElement("span");
+        span.textContent = String(row[3]);
+        return span;
+      });
+      group.addLayer(marker);
+    });
+    return wangge.register(spec.name, group, spec.rows.length);
+  };
+
   /* spec: {name, cluster, rows: [[lat, lon, styleIndex, field...]], fields, aliases, title,
    *        styles: [{radius, color, weight, fillColor, fillOpacity}], popup, tooltip} */
   wangge.pointLayer = function (spec) {
-    var group = spec.cluster ? L.markerClusterGroup({ chunkedLoading: true }) : L.featureGroup();
+    var group = spec.cluster ? L.markerClusterGroup({
+      chunkedLoading: true, disableClusteringAtZoom: 17, iconCreateFunction: clusterIcon
+    }) : L.featureGroup();
     var renderer = L.canvas({ padding: 0.5 });
     spec.rows.forEach(function (row) {
       var st = spec.styles[row[2]];
@@ -246,5 +280,110 @@
           });
         });
     });
+  };
+})();
+
+/* Legible pages: panels fold to their title, the district is fitted around the panels, and a
+ * legend shows only while one of the layers it explains is on.  Text goes in as textContent. */
+(function () {
+  "use strict";
+  var wangge = (window.wangge = window.wangge || {});
+  var NARROW = 700; /* px: below this, panels start folded so the map stays visible */
+
+  wangge.foldable = function (div, map) {
+    var title = div.querySelector("h4");
+    var label = title ? title.textContent : "";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "wg-fold";
+    function set(folded) {
+      div.classList.toggle("wg-folded", folded);
+      button.setAttribute("aria-expanded", folded ? "false" : "true");
+      button.textContent = folded ? "▸ " + label : "▾";
+      button.title = folded ? "展开 unfold" : "收起 fold";
+    }
+    button.addEventListener("click", function () {
+      set(!div.classList.contains("wg-folded"));
+    });
+    div.insertBefore(button, div.firstChild);
+    set(!!(map && map.getSize().x < NARROW));
+  };
+
+  function widest(map, corner) {
+    var w = 0;
+    map.getContainer().querySelectorAll(corner + " .leaflet-control").forEach(function (c) {
+      if (c.offsetParent !== null) w = Math.max(w, c.offsetWidth);
+    });
+    return w;
+  }
+
+  /* Fit bounds padded by the panels of the left and right corners (dropped on a small screen,
+   * where the panels start folded instead). */
+  wangge.fitAround = function (map, fit) {
+    if (!fit || !fit.bounds) return;
+    var size = map.getSize(), left = widest(map, ".leaflet-left") + 12;
+    var right = widest(map, ".leaflet-right") + 12;
+    if (left + right > size.x * 0.6) { left = 12; right = 12; }
+    var options = { paddingTopLeft: [left, 12], paddingBottomRight: [right, 12] };
+    if (fit.maxZoom) options.maxZoom = fit.maxZoom;
+    map.fitBounds(fit.bounds, options);
+  };
+
+  /* Legends with data-layers show while one of those layers (by control name) is on. */
+  wangge.followLegends = function (map, control) {
+    if (!control || !control._layers) return;
+    var byName = {};
+    control._layers.forEach(function (entry) { byName[entry.name] = entry.layer; });
+    var legends = map.getContainer().querySelectorAll(".wg-legend[data-layers]");
+    function update() {
+      legends.forEach(function (legend) {
+        var names = legend.getAttribute("data-layers").split("\n");
+        var known = names.filter(function (n) { return byName[n]; });
+        var on = known.length === 0 || known.some(function (n) { return map.hasLayer(byName[n]); });
+        legend.hidden = !on;
+        legend.classList.toggle("wg-off", !on);
+      });
+      map.getContainer().querySelectorAll(".wg-panel").forEach(function (panel) {
+        var parts = panel.querySelectorAll(".wg-legend[data-layers]");
+        if (!parts.length) return;
+        var shown = Array.prototype.some.call(parts, function (p) { return !p.hidden; });
+        var other = panel.querySelector(".wg-legend:not([data-layers])");
+        panel.hidden = !shown && !other;
+      });
+    }
+    map.on("overlayadd overlayremove", update);
+    update();
+  };
+
+  wangge.legible = function (map, fit, control) {
+    wangge.followLegends(map, control);
+    wangge.fitAround(map, fit);
+  };
+})();
+
+/* Street and community names on the map from a zoom on (a resident finds their street without
+ * a basemap); names go in as textContent. */
+(function () {
+  "use strict";
+  var wangge = (window.wangge = window.wangge || {});
+  /* spec: {rows: [[lat, lon, name, minZoom, maxZoom, className]]} */
+  wangge.areaLabels = function (map, spec) {
+    var markers = spec.rows.map(function (row) {
+      var el = document.createElement("span");
+      el.textContent = String(row[2]);
+      var icon = L.divIcon({ html: el, className: "wg-area-label " + row[5], iconSize: null });
+      return { marker: L.marker([row[0], row[1]], { icon: icon, interactive: false,
+                                                    keyboard: false }), min: row[3], max: row[4] };
+    });
+    function update() {
+      var z = map.getZoom();
+      markers.forEach(function (m) {
+        var on = z >= m.min && z < m.max;
+        if (on && !map.hasLayer(m.marker)) m.marker.addTo(map);
+        if (!on && map.hasLayer(m.marker)) map.removeLayer(m.marker);
+      });
+    }
+    map.on("zoomend", update);
+    update();
   };
 })();
