@@ -38,6 +38,8 @@ _OWN = {
     "wangge_handheld_js": "wangge/handheld.js",
     "wangge_board_js": "wangge/board.js",
     "wangge_board_css": "wangge/board.css",
+    "wangge_planning_editor_js": "wangge/planning-editor.js",
+    "wangge_planning_editor_css": "wangge/planning-editor.css",
 }
 DROPPED = frozenset({"glyphicons_css"})
 """Folium assets no page uses (Bootstrap 3 glyphicons): left out rather than fetched."""

@@ -166,6 +166,7 @@ PLANNING_EDITOR = {
     ("GET", "/planning/revisions/{revision_id}/units"): {P, A},
     ("GET", "/planning/drafts"): {P, A},
     ("DELETE", "/planning/revisions/{revision_id}"): {P, A},
+    ("GET", "/planning/editor"): {P, A},
 }
 """The planners' editor (docs/planning.md, "The editor")."""
 
