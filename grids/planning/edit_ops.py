@@ -26,6 +26,7 @@ from grids.planning.edit_tree import (
     best_child,
     clip_below,
     minus,
+    overlapping,
     plus,
     polygonal,
     rehome,
@@ -65,7 +66,11 @@ def move_region(tree: Tree, target: Cell, region: BaseGeometry, keep: Cell | Non
         raise UnprocessableError(
             "the units lie outside the target cell's community", code="units_outside_parent"
         )
-    near = [c for c in tree.cells.values() if c.geom.dwithin(region, SNAP_M)]
+    near = [
+        c
+        for c in overlapping(tree.cells.values(), region, SNAP_M)
+        if c.geom.dwithin(region, SNAP_M)
+    ]
     region = snapped(region, near)
     receivers = tree.chain(target)
     if keep is None:
@@ -78,7 +83,7 @@ def move_region(tree: Tree, target: Cell, region: BaseGeometry, keep: Cell | Non
         _, thin = slivers(minus(cell.geom, region))
         region = plus(region, thin) if not thin.is_empty else region
     for level in (1, 2, 3):
-        for cell in tree.at_level(level):
+        for cell in overlapping(tree.at_level(level), region):
             if cell.key in taking or cell.key not in tree.cells:
                 continue
             if within(cell.geom, region).area < NOISE_M2:

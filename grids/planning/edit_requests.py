@@ -193,7 +193,12 @@ def restore_edit(*, features: Sequence[Any], remove: Sequence[str], srid: int) -
         p = f["properties"]
         if not isinstance(p.get("code"), str) or not isinstance(p.get("level"), int):
             raise InvalidInputError("each cell needs a code and a level", code="bad_feature")
-        geom = read_geojson_geometry(f.get("geometry"))
+        try:
+            geom = read_geojson_geometry(f.get("geometry"))
+        except GeometryInputError as exc:
+            raise InvalidInputError(f"cell {p['code']}: {exc}", code="bad_feature") from None
+        if lonlat_problem(geom):
+            raise InvalidInputError(f"cell {p['code']}: not lon/lat degrees", code="bad_feature")
         states.append(
             CellState(
                 p["code"],

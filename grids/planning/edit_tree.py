@@ -255,6 +255,22 @@ def _drop_row(tree: Tree, cell: Cell) -> None:
     tree.cells.pop(cell.key, None)
 
 
+def overlapping(cells: Iterable[Cell], geom: BaseGeometry, pad: float = 0.0) -> list[Cell]:
+    """The cells whose box meets `geom`'s box grown by `pad` (a cheap first filter)."""
+    listed = list(cells)
+    if not listed:
+        return []
+    boxes = shapely.bounds(np.asarray([c.geom for c in listed], dtype=object))
+    minx, miny, maxx, maxy = geom.bounds
+    hit = (
+        (boxes[:, 0] <= maxx + pad)
+        & (boxes[:, 2] >= minx - pad)
+        & (boxes[:, 1] <= maxy + pad)
+        & (boxes[:, 3] >= miny - pad)
+    )
+    return [c for c, h in zip(listed, hit, strict=True) if h]
+
+
 def group_by_level(cells: Iterable[Cell]) -> dict[int, list[Cell]]:
     """Cells per level."""
     out: dict[int, list[Cell]] = defaultdict(list)
