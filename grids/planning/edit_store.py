@@ -9,8 +9,12 @@ lowest code winning on a shared edge, exactly as `drafts.recount_households`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import shapely
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
@@ -23,6 +27,36 @@ from grids.planning.validation import (
 )
 from layers.core.errors import PreconditionFailedError, PreconditionRequiredError
 from layers.tables.grid_cells import GridRevision
+
+
+@dataclass(frozen=True)
+class StoredCell:
+    """A row as stored (EPSG:4326), to answer what an edit changed as it was."""
+
+    code: str
+    level: int
+    parent_code: str | None
+    name: str | None
+    households: int
+    population: int
+    geom: BaseGeometry
+
+    def feature(self) -> dict[str, Any]:
+        """The row as a GeoJSON Feature (what undo sends back)."""
+        props = {
+            "code": self.code,
+            "level": self.level,
+            "parent_code": self.parent_code,
+            "name": self.name,
+            "households": self.households,
+            "population": self.population,
+        }
+        return {
+            "type": "Feature",
+            "id": self.code,
+            "properties": props,
+            "geometry": mapping(self.geom),
+        }
 
 
 def etag_of(revision: GridRevision) -> str:
@@ -49,7 +83,7 @@ def check_if_match(revision: GridRevision, if_match: str | None) -> None:
 
 def load_tree(
     *, session: Session, revision: GridRevision, options: ValidationOptions
-) -> tuple[Tree, dict[int, dict]]:
+) -> tuple[Tree, dict[int, StoredCell]]:
     """The draft as a tree in metres, and each row's stored state (EPSG:4326 GeoJSON)."""
     rows = session.execute(
         text(
@@ -72,33 +106,34 @@ def load_tree(
         communities=dict(ctx.communities),
     )
     stored = {
-        r.id: {
-            "code": r.code,
-            "level": r.level,
-            "parent_code": r.parent_code,
-            "name": r.name,
-            "households": r.households,
-            "population": r.population,
-            "geometry": shapely.geometry.mapping(g),
-        }
+        r.id: StoredCell(r.code, r.level, r.parent_code, r.name, r.households, r.population, g)
         for r, g in zip(rows, wgs, strict=True)
     }
     return tree, stored
 
 
-def _wkb(cell: Cell, srid: int) -> bytes:
+def _wgs(cell: Cell, srid: int) -> BaseGeometry:
     geom = geom_to_wgs84(cell.geom, srid)
     if geom.geom_type == "Polygon":
         geom = shapely.MultiPolygon([geom])  # type: ignore[list-item]
-    return shapely.to_wkb(geom)
+    return geom
 
 
-def write_changes(
-    *, session: Session, revision_id: int, tree: Tree, srid: int
-) -> tuple[list[int], list[str]]:
-    """Store what the edit changed: (ids of changed or new rows, codes of removed rows)."""
-    changed: list[int] = []
-    removed: list[str] = []
+@dataclass
+class Written:
+    """What an edit stored: changed or new row ids, removed codes, each row's id and geometry."""
+
+    ids: list[int]
+    removed: list[str]
+    keys: dict[int, int]
+    """Tree key → row id of every changed or new cell."""
+    wgs: dict[int, BaseGeometry]
+    """Row id → the EPSG:4326 geometry written."""
+
+
+def write_changes(*, session: Session, revision_id: int, tree: Tree, srid: int) -> Written:
+    """Store what the edit changed, row by row."""
+    out = Written([], [], {}, {})
     update = text(
         "UPDATE grid_draft_cells SET code = :code, level = :level, parent_code = :parent, "
         "name = :name, geom = ST_SetSRID(ST_GeomFromWKB(:wkb), 4326) WHERE id = :id"
@@ -113,30 +148,35 @@ def write_changes(
         if cell is None:
             if key > 0:
                 session.execute(text("DELETE FROM grid_draft_cells WHERE id = :id"), {"id": key})
-                removed.append(old.code if old else "")
+                out.removed.append(old.code if old else "")
             continue
+        geom = _wgs(cell, srid)
         params = {
             "code": cell.code,
             "level": cell.level,
             "parent": cell.parent_code,
             "name": cell.name,
-            "wkb": _wkb(cell, srid),
+            "wkb": shapely.to_wkb(geom),
         }
         if key > 0:
             session.execute(update, {**params, "id": key})
-            changed.append(key)
+            row = key
         else:
-            changed.append(session.execute(insert, {**params, "r": revision_id}).scalar_one())
-    return changed, sorted(set(removed) - {c.code for c in tree.cells.values()})
+            row = session.execute(insert, {**params, "r": revision_id}).scalar_one()
+        out.ids.append(row)
+        out.keys[key] = row
+        out.wgs[row] = geom
+    out.removed = sorted(set(out.removed) - {c.code for c in tree.cells.values()})
+    return out
 
 
 _RECOUNT = text(
     "WITH touched AS (SELECT geom FROM grid_draft_cells WHERE id IN :ids), "
-    "hit AS (SELECT DISTINCT ON (b.id, d.level) d.id, b.households, b.population "
-    "  FROM buildings b JOIN grid_draft_cells d ON d.revision_id = :r AND b.geom && d.geom "
-    "  AND ST_IsValid(d.geom) AND ST_Covers(d.geom, ST_PointOnSurface(b.geom)) "
-    "  WHERE EXISTS (SELECT 1 FROM touched t WHERE t.geom && b.geom) "
-    "  ORDER BY b.id, d.level, d.code), "
+    "cand AS (SELECT DISTINCT b.id, b.households, b.population, ST_PointOnSurface(b.geom) AS pt "
+    "  FROM buildings b JOIN touched t ON t.geom && b.geom), "
+    "hit AS (SELECT DISTINCT ON (c.id, d.level) d.id, c.households, c.population "
+    "  FROM cand c JOIN grid_draft_cells d ON d.revision_id = :r AND d.geom && c.pt "
+    "  AND ST_IsValid(d.geom) AND ST_Covers(d.geom, c.pt) ORDER BY c.id, d.level, d.code), "
     "sums AS (SELECT id, sum(households) AS hh, sum(population) AS pop FROM hit GROUP BY id) "
     "UPDATE grid_draft_cells d SET households = coalesce(s.hh, 0), population = coalesce(s.pop, 0) "
     "FROM grid_draft_cells x LEFT JOIN sums s ON s.id = x.id "

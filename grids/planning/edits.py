@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.planning.drafts import bump_version, get_revision, require_draft
+from grids.planning.edit_cache import cached, keep
 from grids.planning.edit_checks import cell_features, draft_balance, incremental_problems
 from grids.planning.edit_store import check_if_match, etag_of, load_tree, recount, write_changes
 from grids.planning.edit_tree import Tree
@@ -47,17 +49,25 @@ def run_edit(*, session: Session, ctx: EditContext, op: str, edit: Edit) -> dict
     require_draft(revision)
     check_if_match(revision, ctx.if_match)
     srid = ctx.options.metric_srid
-    tree, stored = load_tree(session=session, revision=revision, options=ctx.options)
+    where = (str(session.get_bind().engine.url), revision.id)
+    hit = cached(where, revision.version, revision.updated_at)
+    tree, stored = hit or load_tree(session=session, revision=revision, options=ctx.options)
     said = edit(tree)
-    before = [
-        {"type": "Feature", "id": s["code"], "properties": _props(s), "geometry": s["geometry"]}
-        for k, s in ((k, stored.get(k)) for k in tree.before)
-        if s is not None
-    ]
-    ids, removed = write_changes(session=session, revision_id=revision.id, tree=tree, srid=srid)
+    before = [stored[k].feature() for k in tree.before if k in stored]
+    written = write_changes(session=session, revision_id=revision.id, tree=tree, srid=srid)
+    ids, removed = written.ids, written.removed
     recount(session=session, revision_id=revision.id, ids=ids)
     bump_version(revision)
     session.flush()
+    keep(
+        where,
+        version=revision.version,
+        updated_at=revision.updated_at,
+        tree=tree,
+        stored=stored,
+        written=written,
+        counts=_counts(session, ids),
+    )
     touched = {c.code for c in tree.cells.values() if c.key in tree.before} | {
         s["properties"]["code"] for s in before
     }
@@ -94,7 +104,10 @@ def run_edit(*, session: Session, ctx: EditContext, op: str, edit: Edit) -> dict
     }
 
 
-def _props(stored: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: stored[k] for k in ("code", "level", "parent_code", "name", "households", "population")
-    }
+def _counts(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Households and population of the rows just recounted (for the cached tree)."""
+    rows = session.execute(
+        text("SELECT id, households, population FROM grid_draft_cells WHERE id = ANY(:ids)"),
+        {"ids": ids},
+    ).all()
+    return {r.id: (r.households, r.population) for r in rows}
