@@ -11,6 +11,7 @@ re-read from storage): they differ from the stored ones by reprojection noise on
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,14 +34,17 @@ class Entry:
 
 
 _ENTRIES: OrderedDict[tuple[str, int], Entry] = OrderedDict()
+_LOCK = threading.Lock()
+"""The server's threads share the cache (edits of one draft are serialised by its row lock)."""
 
 
 def cached(key: tuple[str, int], version: int, updated_at: datetime | None):
     """A fresh copy of the tree and rows for this draft version, or None."""
-    entry = _ENTRIES.get(key)
-    if entry is None or entry.version != version or entry.updated_at != updated_at:
-        return None
-    _ENTRIES.move_to_end(key)
+    with _LOCK:
+        entry = _ENTRIES.get(key)
+        if entry is None or entry.version != version or entry.updated_at != updated_at:
+            return None
+        _ENTRIES.move_to_end(key)
     tree = Tree(
         cells=dict(entry.tree.cells),
         communities=entry.tree.communities,
