@@ -240,3 +240,22 @@ def test_drafts_are_listed_with_author_and_age_and_can_be_deleted(client, planne
     assert client.delete(f"/planning/revisions/{rid}", headers=planner).status_code == 409
     worker = test_db.headers("grid_worker")
     assert client.get("/planning/drafts", headers=worker).status_code == 403
+
+
+def test_an_edit_after_a_put_sees_the_put_not_the_cached_tree(client, planner, pair, draft):
+    original = client.get(f"/planning/revisions/{draft}/cells", headers=planner).json()
+    _, etag = _figures(client, planner, draft)
+    first = _edit(client, planner, draft, "delete-cell", {"cell": pair.a}, etag)
+    assert first.status_code == 200, first.text
+    put = client.put(
+        f"/planning/revisions/{draft}/cells",
+        json=original,
+        headers={**planner, "If-Match": first.json()["etag"]},
+    )
+    assert put.status_code == 200, put.text
+    stale = _edit(client, planner, draft, "delete-cell", {"cell": pair.a}, first.json()["etag"])
+    assert stale.status_code == 412
+    _, etag = _figures(client, planner, draft)
+    again = _edit(client, planner, draft, "delete-cell", {"cell": pair.a}, etag)
+    assert again.status_code == 200, again.text
+    assert pair.a in again.json()["removed"]
