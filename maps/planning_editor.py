@@ -18,6 +18,8 @@ _TOOLS = (
     ("paint", "涂刷院落 Paint courtyards"),
     ("split", "切分 Split"),
     ("merge", "合并 Merge"),
+    ("reshape", "重绘边界 Reshape"),
+    ("new", "新建网格 New cell"),
     ("delete", "删除 Delete"),
 )
 
@@ -40,7 +42,7 @@ _PAGE = """<!DOCTYPE html>
  <div class="wg-pe-row">
   <button type="button" id="wg-pe-undo" disabled>撤销 Undo</button>
   <button type="button" id="wg-pe-redo" disabled>重做 Redo</button>
-  <button type="button" id="wg-pe-finish" hidden>完成切线 Finish line</button>
+  <button type="button" id="wg-pe-finish" hidden>完成 Finish</button>
  </div>
  <p id="wg-pe-msg" role="status"></p>
  <p id="wg-pe-conflict" role="alert" hidden>另一位规划员已保存此草稿 Someone else saved this draft.

@@ -4,8 +4,9 @@ Two planners (the planner and the admin, each signed in with their key) open the
 same community draft.  The first paints a courtyard of level-2 cell A into its
 neighbour B with real clicks on the map: both cells' households change by exactly
 the courtyard's.  The second, still on the old version, paints too: a conflict
-with the choice to reload, which shows the first one's work.  The first previews
-and publishes; afterwards `/locate` on the courtyard answers B.
+with the choice to reload, which shows the first one's work.  The first splits A
+with a line drawn by two clicks, previews and publishes; afterwards `/locate` on the
+courtyard answers B.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 from sqlalchemy import text
 
 from layers.tables.grid_cells import live
@@ -78,6 +79,24 @@ def _paint(page, b_point, yard_point, edits: int) -> None:
     )
 
 
+def _split_through_the_middle(page, cell, code: str) -> None:
+    """Select the cell, draw a line across it (two clicks just outside it), Finish."""
+    page.click("[data-tool=select]")
+    _click_at(page, cell.representative_point())
+    page.click("[data-tool=split]")
+    minx, miny, maxx, maxy = cell.bounds
+    y = cell.representative_point().y
+    for x in (minx - 5e-5, maxx + 5e-5):
+        _click_at(page, Point(x, y))
+    page.click("#wg-pe-finish")
+    page.wait_for_function("() => window.wanggeEditor.edits >= 2")
+    pieces = page.evaluate(
+        "() => Object.keys(window.wanggeEditor.cells).filter("
+        f"c => c.length === {len(code)} && c.startsWith('{code[:-3]}'))"
+    )
+    assert len(pieces) >= 3, pieces  # A in two, and B
+
+
 def test_two_planners_paint_preview_publish(
     browser, live_url, client, test_db, pair, artifacts: Path, repo_root: Path
 ):
@@ -118,6 +137,8 @@ def test_two_planners_paint_preview_publish(
             two.evaluate(f"() => window.wanggeEditor.cells['{pair.b}'].properties.households")
             == hh_b + pair.households
         )
+        now_a = one.evaluate(f"() => window.wanggeEditor.cells['{pair.a}'].geometry")
+        _split_through_the_middle(one, shape(now_a), pair.a)
         one.click("#wg-pe-preview")
         one.wait_for_function("() => window.wanggeEditor.impact !== null")
         moved = one.evaluate("() => window.wanggeEditor.impact.totals.households_moved")

@@ -156,7 +156,7 @@
   }
 
   function cellClicked(code, latlng) {
-    if (state.tool === "split") { return addPoint(latlng); }
+    if (DRAWING[state.tool]) { return addPoint(latlng); }
     if (state.tool === "merge" && state.selected && state.selected !== code) { var keep = state.selected; return edit("merge", { cell: keep, other: code }); }
     if (state.tool === "delete") { if (window.confirm("删除网格 Delete cell " + code + "?")) edit("delete-cell", { cell: code }); return; }
     select(code);
@@ -165,13 +165,20 @@
     if (!state.selected) { say("先选目标网格 First select the target cell", "error"); return; }
     edit("move", { target: state.selected, kind: "courtyard", units: [id] });
   }
-  function addPoint(latlng) { linePts.push(latlng); lineLayer.setLatLngs(linePts); $("wg-pe-finish").hidden = linePts.length < 2; }
-  map.on("click", function (ev) { if (state.tool === "split") addPoint(ev.latlng); });
+  var DRAWING = { split: 2, reshape: 3, "new": 3 };
+  function addPoint(latlng) { linePts.push(latlng); lineLayer.setLatLngs(linePts); $("wg-pe-finish").hidden = linePts.length < DRAWING[state.tool]; }
+  map.on("click", function (ev) { if (DRAWING[state.tool]) addPoint(ev.latlng); });
   $("wg-pe-finish").addEventListener("click", function () {
-    if (!state.selected) { say("先选要切分的网格 Select the cell to split first", "error"); return; }
+    if (!state.selected) { say("先选一个网格 Select a cell first", "error"); return; }
     var coords = linePts.map(function (p) { return [p.lng, p.lat]; });
     linePts = []; lineLayer.setLatLngs([]); $("wg-pe-finish").hidden = true;
-    edit("split", { cell: state.selected, line: { type: "LineString", coordinates: coords } });
+    if (state.tool === "split") return edit("split", { cell: state.selected, line: { type: "LineString", coordinates: coords } });
+    var ring = { type: "Polygon", coordinates: [coords.concat([coords[0]])] };
+    if (state.tool === "reshape") return edit("reshape", { cell: state.selected, geometry: ring });
+    var code = window.prompt("新网格编码（留空自动编号）New cell code (empty: proposed west→east, north→south)", "") || null;
+    edit("new-cell", { level: state.level, parent_code: props(state.selected).parent_code, geometry: ring, code: code }).then(function (res) {
+      if (res) say("新网格 New cell " + res.cell, "ok");
+    });
   });
 
   Array.prototype.forEach.call(document.querySelectorAll("#wg-pe-tools button"), function (b) {
@@ -182,7 +189,9 @@
       linePts = []; lineLayer.setLatLngs([]); $("wg-pe-finish").hidden = true;
       var hints = { select: "点击网格选为目标 click a cell to select it", paint: "点击院落移入所选网格 click courtyards to move them into the selected cell",
         split: "在地图上点击画切线，然后完成 click points of a line, then Finish", merge: "点击另一网格并入所选 click another cell to merge it into the selected one",
-        "delete": "点击要删除的网格 click the cell to delete" };
+        "delete": "点击要删除的网格 click the cell to delete",
+        reshape: "点击新边界的各点，然后完成 click the points of the selected cell's new outline, then Finish",
+        "new": "点击新网格的各点，然后完成（与所选网格同级同父）click the new cell's points, then Finish (a sibling of the selected cell)" };
       $("wg-pe-hint").textContent = hints[state.tool];
     });
   });
