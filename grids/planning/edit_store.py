@@ -132,7 +132,7 @@ class Written:
 
 
 def write_changes(*, session: Session, revision_id: int, tree: Tree, srid: int) -> Written:
-    """Store what the edit changed, row by row."""
+    """Store what the edit changed: one DELETE, one batch of UPDATEs, an INSERT per new row."""
     out = Written([], [], {}, {})
     update = text(
         "UPDATE grid_draft_cells SET code = :code, level = :level, parent_code = :parent, "
@@ -143,12 +143,14 @@ def write_changes(*, session: Session, revision_id: int, tree: Tree, srid: int) 
         "VALUES (:r, :code, :level, :parent, :name, ST_SetSRID(ST_GeomFromWKB(:wkb), 4326)) "
         "RETURNING id"
     )
-    for key, old in tree.before.items():
+    gone = [k for k in tree.before if k > 0 and k not in tree.cells]
+    if gone:
+        session.execute(text("DELETE FROM grid_draft_cells WHERE id = ANY(:ids)"), {"ids": gone})
+        out.removed = [old.code for k in gone if (old := tree.before[k]) is not None]
+    updates = []
+    for key in tree.before:
         cell = tree.cells.get(key)
         if cell is None:
-            if key > 0:
-                session.execute(text("DELETE FROM grid_draft_cells WHERE id = :id"), {"id": key})
-                out.removed.append(old.code if old else "")
             continue
         geom = _wgs(cell, srid)
         params = {
@@ -159,13 +161,15 @@ def write_changes(*, session: Session, revision_id: int, tree: Tree, srid: int) 
             "wkb": shapely.to_wkb(geom),
         }
         if key > 0:
-            session.execute(update, {**params, "id": key})
+            updates.append({**params, "id": key})
             row = key
         else:
             row = session.execute(insert, {**params, "r": revision_id}).scalar_one()
         out.ids.append(row)
         out.keys[key] = row
         out.wgs[row] = geom
+    if updates:
+        session.execute(update, updates)  # one executemany
     out.removed = sorted(set(out.removed) - {c.code for c in tree.cells.values()})
     return out
 
