@@ -338,7 +338,9 @@ def drafts(session: SessionDep, who: Planner, now: NowDep) -> list[dict[str, Any
     return list_drafts(session=session, now=now)
 
 
-@router.delete("/revisions/{revision_id}", status_code=204, summary="Delete a draft")
+@router.delete(
+    "/revisions/{revision_id}", status_code=204, response_class=Response, summary="Delete a draft"
+)
 def delete_draft(
     revision_id: int, session: SessionDep, who: Planner, if_match: IfMatch = None
 ) -> Response:
