@@ -43,6 +43,8 @@ _OWN = {
     "wangge_board_actions_js": "wangge/board-actions.js",
     "wangge_dashboard_js": "wangge/dashboard.js",
     "wangge_dashboard_css": "wangge/dashboard.css",
+    "wangge_planning_editor_js": "wangge/planning-editor.js",
+    "wangge_planning_editor_css": "wangge/planning-editor.css",
 }
 DROPPED = frozenset({"glyphicons_css"})
 """Folium assets no page uses (Bootstrap 3 glyphicons): left out rather than fetched."""

@@ -36,6 +36,7 @@ from grids.planning.drafts import (
     replace_draft,
     rows_to_features,
 )
+from grids.planning.edit_store import check_if_match
 from grids.planning.impact import impact
 from grids.planning.publish import publish
 from grids.planning.validation import ValidationOptions, validate_draft
@@ -138,10 +139,19 @@ def cells(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]
     summary="Replace the draft's cells",
 )
 def put_cells(
-    revision_id: int, session: SessionDep, who: Planner, body: dict[str, Any] = Body(...)
+    revision_id: int,
+    session: SessionDep,
+    who: Planner,
+    body: dict[str, Any] = Body(...),
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> CellsReplaced:
-    """Cells may be added, removed, reshaped, recoded; validation is a separate step."""
+    """Cells may be added, removed, reshaped, recoded; validation is a separate step.
+
+    With ``If-Match`` (the editor's ETag) a draft saved by someone else meanwhile is 412.
+    """
     rows = features_to_rows(body)
+    if if_match:
+        check_if_match(get_revision(session=session, revision_id=revision_id), if_match)
     n = replace_draft(
         session=session, revision_id=revision_id, rows=rows, actor=who.name, role=who.role
     )

@@ -15,7 +15,7 @@ from typing import Any
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.orm import Session
 
 from layers.core.constants import WGS84
@@ -113,6 +113,12 @@ def create_draft(
     )
     logger.info("draft %s over %s %s", revision.id, scope, code)
     return revision.id
+
+
+def bump_version(revision: GridRevision) -> None:
+    """A change of the draft's cells: a new version (the editor's ETag) and edit time."""
+    revision.version = (revision.version or 1) + 1
+    revision.updated_at = func.now()
 
 
 def require_draft(revision: GridRevision) -> None:
@@ -238,6 +244,7 @@ def replace_draft(
     # Only the owner may ANALYZE; the server's role asks a SECURITY DEFINER function (0011).
     session.execute(text("SELECT analyze_grid_draft_cells()"))
     recount_households(session=session, revision_id=revision_id)
+    bump_version(revision)
     record(
         session=session,
         actor=actor,

@@ -80,6 +80,10 @@ class GridRevision(Base):
     scope_code: Mapped[str | None] = mapped_column(String(12))
     base_cell_ids: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
     """Ids of the live cells in scope when the draft was taken: publish refuses a stale base."""
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    """Bumped by every change of a draft's cells: the draft's ETag (`If-Match` on edits)."""
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the draft's cells last changed (None: never since it was taken)."""
 
 
 class GridCell(Base):

@@ -162,6 +162,18 @@ FACES = {
     ("GET", "/dashboard/stream"): {D, P, A},
 }
 """The residents', grid workers' and dispatchers' pages and what they call (README, "The pages")."""
+PLANNING_EDITOR = {
+    **{
+        ("POST", f"/planning/revisions/{{revision_id}}/edits/{op}"): {P, A}
+        for op in ("move", "split", "merge", "reshape", "new-cell", "delete-cell", "restore")
+    },
+    ("GET", "/planning/revisions/{revision_id}/figures"): {P, A},
+    ("GET", "/planning/revisions/{revision_id}/units"): {P, A},
+    ("GET", "/planning/drafts"): {P, A},
+    ("DELETE", "/planning/revisions/{revision_id}"): {P, A},
+    ("GET", "/planning/editor"): {P, A},
+}
+"""The planners' editor (docs/planning.md, "The editor")."""
 
 
 def test_the_case_endpoints_declare_exactly_these_roles(app):
@@ -211,6 +223,12 @@ def test_the_service_endpoints_declare_exactly_these_roles(app):
 def test_the_resident_pages_declare_exactly_these_roles(app):
     table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
     for key, roles in FACES.items():
+        assert table.get(key) == roles, key
+
+
+def test_the_planning_editor_declares_exactly_these_roles(app):
+    table = {(r.method, r.path): set(r.roles) for r in access_table(app)}
+    for key, roles in PLANNING_EDITOR.items():
         assert table.get(key) == roles, key
 
 

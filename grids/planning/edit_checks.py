@@ -1,0 +1,202 @@
+"""What the editor shows after each edit: the touched cells' figures and problems.
+
+Figures per cell: households, population, open cases, workers, households per
+worker and its deviation from the draft's target, Polsby-Popper compactness
+(4πA/P²) and a multipart flag; for the draft: cells over/under tolerance and the
+household coefficient of variation (the measure the suggestions balance).
+
+Problems are found incrementally: the full `topology.validate` is run only over
+the touched cells, their siblings, their parents and their children, and kept
+when they concern that neighbourhood.  Publishing still runs the full validation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from grids.planning.edit_tree import Tree
+from grids.planning.regions import balance_figures
+from grids.planning.topology import (
+    KINDS,
+    DraftCell,
+    Problem,
+    ScopeContext,
+    check_codes,
+    check_geometry,
+    check_group,
+)
+from grids.planning.validation import ReportedProblem, ValidationOptions, reported_problem
+from layers.tables.incidents import OPEN_STATUSES
+
+DEFAULT_TOLERANCE = 0.15
+"""A level-1 cell is on target within ±15 % of the draft's households per worker."""
+
+
+@dataclass(frozen=True)
+class Balance:
+    """The target households per worker of a draft, and the tolerance around it."""
+
+    target: float
+    tolerance: float
+
+
+_CELLS = text(
+    "SELECT d.id, d.code, d.level, d.parent_code, d.name, d.households, d.population, "
+    "ST_AsGeoJSON(d.geom, 9)::json AS geometry, "
+    "ST_Area(ST_Transform(d.geom, :srid)) AS area, "
+    "ST_Perimeter(ST_Transform(d.geom, :srid)) AS perimeter, ST_NumGeometries(d.geom) AS parts, "
+    "(SELECT count(*) FROM incidents i WHERE i.status IN :open AND i.geom && d.geom "
+    "  AND ST_Covers(d.geom, i.geom)) AS open_cases, "
+    "(SELECT count(*) FROM workers w WHERE w.cell_code = d.code) AS workers, "
+    "(SELECT min(w.name) FROM workers w WHERE w.cell_code = d.code) AS worker "
+    "FROM grid_draft_cells d WHERE d.revision_id = :r AND (:all OR d.id IN :ids) "
+    "ORDER BY d.level, d.code"
+).bindparams(bindparam("ids", expanding=True), bindparam("open", expanding=True))
+
+
+def draft_balance(*, session: Session, revision_id: int, tolerance: float) -> tuple[Balance, dict]:
+    """The target (households per level-1 worker over the draft) and the draft's figures."""
+    rows = session.execute(
+        text(
+            "SELECT d.households, (SELECT count(*) FROM workers w WHERE w.cell_code = d.code) AS n "
+            "FROM grid_draft_cells d WHERE d.revision_id = :r AND d.level = 1"
+        ),
+        {"r": revision_id},
+    ).all()
+    workers = sum(r.n for r in rows)
+    total = sum(r.households for r in rows)
+    target = total / workers if workers else (total / len(rows) if rows else 0.0)
+    balance = Balance(target=round(target, 2), tolerance=tolerance)
+    devs = [deviation(r.households, r.n, balance) for r in rows]
+    figures = {
+        "cells": len(rows),
+        "households": total,
+        "workers": workers,
+        "target_households_per_worker": balance.target,
+        "tolerance": tolerance,
+        "over": sum(1 for d in devs if d is not None and d > tolerance),
+        "under": sum(1 for d in devs if d is not None and d < -tolerance),
+        "household_cv": balance_figures([r.households for r in rows])["cv"],
+    }
+    return balance, figures
+
+
+def deviation(households: int, workers: int, balance: Balance) -> float | None:
+    """Households per worker against the target (0 = on target); None without a target."""
+    if not balance.target:
+        return None
+    per = households / workers if workers else float(households)
+    return round(per / balance.target - 1.0, 4)
+
+
+def cell_features(
+    *, session: Session, revision_id: int, ids: Sequence[int] | None, balance: Balance, srid: int
+) -> list[dict[str, Any]]:
+    """GeoJSON features of the given rows (all when `ids` is None) with their figures."""
+    params = {
+        "r": revision_id,
+        "srid": srid,
+        "all": ids is None,
+        "ids": list(ids or [0]),
+        "open": list(OPEN_STATUSES),
+    }
+    out = []
+    for r in session.execute(_CELLS, params).mappings():
+        per = r["households"] / r["workers"] if r["workers"] else None
+        dev = deviation(r["households"], r["workers"], balance) if r["level"] == 1 else None
+        pp = 4 * math.pi * r["area"] / r["perimeter"] ** 2 if r["perimeter"] else 0.0
+        props = {k: r[k] for k in ("code", "level", "parent_code", "name", "households")}
+        props |= {
+            "population": r["population"],
+            "open_cases": r["open_cases"],
+            "workers": r["workers"],
+            "worker": r["worker"],
+            "households_per_worker": None if per is None else round(per, 1),
+            "deviation": dev,
+            "status": _status(dev, balance.tolerance),
+            "polsby_popper": round(pp, 3),
+            "multipart": r["parts"] > 1,
+            "area_m2": round(r["area"], 1),
+        }
+        out.append(
+            {"type": "Feature", "id": r["code"], "properties": props, "geometry": r["geometry"]}
+        )
+    return out
+
+
+def _status(dev: float | None, tolerance: float) -> str | None:
+    if dev is None:
+        return None
+    return "over" if dev > tolerance else "under" if dev < -tolerance else "on_target"
+
+
+def incremental_problems(
+    tree: Tree, touched: Collection[str], options: ValidationOptions
+) -> list[ReportedProblem]:
+    """The problems of the touched cells and their neighbours (the kinds of the full check).
+
+    Codes and geometry of the touched cells; orphans and empty parents among them;
+    and for each parent group a touched cell belongs to or heads, the group check
+    (pieces outside the parent, sibling overlaps, gaps).
+    """
+    cells = list(tree.cells.values())
+    ctx = ScopeContext(
+        communities=tree.communities,
+        scope=_outline(tree),
+        tolerance_m=options.tolerance_m,
+        min_area_m2=options.min_area_m2,
+    )
+    mine = [_draft(c) for c in cells if c.code in touched]
+    groups = {_parent(c) for c in mine} | {c.code for c in mine}
+    groups |= {t for t in touched if t in tree.communities}
+    kids: dict[str, list[DraftCell]] = defaultdict(list)
+    for c in cells:
+        if _parent(c) in groups:
+            kids[_parent(c)].append(_draft(c))
+    problems = check_codes(
+        mine + [k for g in groups for k in kids[g] if k.code not in touched], ctx
+    )
+    problems = [p for p in problems if set(p.cells) & set(touched)]
+    raw = [DraftCell(c.code, c.level, c.parent_code, c.geom) for c in cells if c.code in touched]
+    problems += check_geometry(raw, ctx)
+    deepest = max((c.level for c in cells), default=1)
+    parents = {c.code: _draft(c).geom for c in cells if c.code in groups}
+    parents |= {k: g for k, g in tree.communities.items() if k in groups}
+    for cell in mine:
+        if _parent(cell) not in parents:
+            detail = f"parent {_parent(cell)} is not in this draft"
+            problems.append(Problem("orphan", (cell.code,), cell.geom, cell.geom.area, detail))
+        elif cell.level < deepest and not kids.get(cell.code):
+            detail = f"level-{cell.level} cell {cell.code} has no level-{cell.level + 1} cells"
+            problems.append(
+                Problem("empty_parent", (cell.code,), cell.geom, cell.geom.area, detail)
+            )
+    for code in sorted(groups):
+        if code in parents and kids.get(code):
+            problems += check_group(code, parents[code], kids[code], ctx)
+    order = {k: i for i, k in enumerate(KINDS)}
+    problems.sort(key=lambda p: (order[p.kind], p.cells, p.detail))
+    return [reported_problem(p, options.metric_srid) for p in problems]
+
+
+def _outline(tree: Tree):
+    if tree.outline is None:
+        tree.outline = shapely.union_all(list(tree.communities.values()))
+    return tree.outline
+
+
+def _parent(cell) -> str:
+    return (cell.parent_code or cell.code[:12]) if cell.level == 1 else (cell.parent_code or "")
+
+
+def _draft(cell) -> DraftCell:
+    geom = cell.geom if cell.geom.is_valid else shapely.make_valid(cell.geom)
+    return DraftCell(cell.code, cell.level, cell.parent_code, geom)
