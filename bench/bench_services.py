@@ -6,8 +6,10 @@ wrk three times in the same run:
 
 - ``GET /residents/nearby`` at random points (the baseline: one indexed KNN query);
 - ``GET /services/{item}/nearest`` at random points for random bookable items;
-- ``POST /services/appointments`` on random real slots of a few hundred offers
-  (1–2 places each), so most slots fill and later bookings are refused 409.
+- ``POST /services/appointments`` on random real slots of 300 offers (40 slots
+  each, 1–2 places): more places than a run can take, so bookings/s is the
+  server's rate, not the offer's; a fifth of the requests go to 30 hot slots,
+  which fill at once, so the guard is raced all run long (409 ``slot_full``).
 
 Afterwards overbooking is counted in the database (slots whose ``booked`` exceeds
 ``capacity`` or differs from their live appointments).  Targets (issue 14):
@@ -60,6 +62,10 @@ request = function()
                     {["Content-Type"] = "application/json"}, bodies[math.random(n)])
 end
 """
+
+
+SLOTS_PER_OFFER = 40  # 300 offers x 40 slots x 1-2 places: more places than 10 s can take
+HOT_SLOTS = 30
 
 
 def _lua_strings(values: list[str]) -> str:
@@ -126,7 +132,7 @@ def workload(url: str, n: int = 2000) -> tuple[list[str], list[str], list[str]]:
         starts = upcoming_slots(
             schedule=schedule, calendar=STATUTORY, slot_minutes=30, now=now, days=7
         )
-        for start, _ in zip(starts, range(4), strict=False):
+        for start, _ in zip(starts, range(SLOTS_PER_OFFER), strict=False):
             bodies.append(
                 json.dumps(
                     {
@@ -137,7 +143,12 @@ def workload(url: str, n: int = 2000) -> tuple[list[str], list[str], list[str]]:
                     }
                 )
             )
-    return nearby, nearest, bodies
+    # Contention on purpose: a few hot slots drawn as often as all the others
+    # together, so their 1-2 places fill at once and every later booking of them
+    # races the guard (409 slot_full); the rest have room, so the bookings/s
+    # figure is not capped by the places on offer.
+    hot = bodies[:HOT_SLOTS]
+    return nearby, nearest, bodies + hot * (len(bodies) // (4 * HOT_SLOTS))
 
 
 def overbooked(url: str) -> tuple[int, int, int]:

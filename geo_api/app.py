@@ -36,6 +36,23 @@ location.  No key = resident; staff send `Authorization: Bearer <key>`.
 """
 
 
+def _install_hot_engine(app: FastAPI, url: str, settings: Settings) -> None:
+    """A second, autocommit engine for the hot single-statement paths (nearest, a booking).
+
+    Its connections never open a transaction (no BEGIN/COMMIT round trips, see
+    `geo_api.deps.autocommit_session`); it is disposed with the app.
+    """
+    hot = make_engine(
+        url,
+        pool_size=max(2, settings.db.pool_size // 2),
+        limits=settings.db.session_limits(),
+        autocommit=True,
+    )
+    app.state.outage.watch(hot)
+    app.state.autocommit_sessionmaker = make_sessionmaker(hot)
+    app.state.shutdown_hooks.append(lambda _app: hot.dispose())
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     """Build the app; the database engine (as the service role) lives as long as the app does.
 
@@ -77,6 +94,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.auth_guard = AuthGuard(settings.auth)
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
+    _install_hot_engine(app, url, settings)
     case_tasks.install(app)
     case_events.install(app)
     job_runner.install(app, kinds={SUGGEST_JOB: suggest_job})
