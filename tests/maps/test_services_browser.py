@@ -112,7 +112,7 @@ def _work(live_url: str, test_db, engine: Engine) -> dict:
         headers=staff,
     )
     assert made.status_code == 201, made.text
-    rid = made.json()["id"]
+    rid, follow = made.json()["id"], made.json()["proxy_token"]
     for step in (
         {"action": "accept", "service_point": offer.point},
         {"action": "collect", "materials": list(offer.materials)},
@@ -123,7 +123,7 @@ def _work(live_url: str, test_db, engine: Engine) -> dict:
         )
         assert answer.status_code == 200, answer.text
     day = datetime.fromisoformat(slot.replace("Z", "+00:00")).astimezone(LOCAL_TZ).date()
-    return {"offer": offer, "rid": rid, "day": day, "appointment": booked.json()["id"]}
+    return {"offer": offer, "rid": rid, "follow": follow, "day": day}
 
 
 def test_staff_see_the_day_and_the_department_queue_on_the_desk(
@@ -165,3 +165,28 @@ def test_staff_see_the_day_and_the_department_queue_on_the_desk(
             {"p": offer.point},
         ).scalar_one()
     assert audited >= 1
+    _resident_follows(browser, live_url, work)
+
+
+def _resident_follows(browser, live_url: str, work: dict) -> None:
+    """The resident follows the request on the map's services tab, each step with its limit."""
+    offer = work["offer"]
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_url}/maps/residents?lon={offer.lon}&lat={offer.lat}", wait_until="load")
+        page.click(".wg-svc-toggle")
+        page.fill(".wg-svc-pid", str(work["rid"]))
+        page.fill(".wg-svc-ptok", work["follow"])
+        page.click(".wg-svc-follow")
+        page.wait_for_selector(".wg-svc-pdue", timeout=10_000)
+        steps = page.locator(".wg-svc-step").all_inner_texts()
+        assert [s.split(" → ")[1].split(" ")[0] for s in steps][-3:] == [
+            "accepted",
+            "materials_collected",
+            "submitted",
+        ]
+        assert all("时限 due" in s for s in steps[-3:])
+        assert "submitted" in page.inner_text(".wg-svc-out")
+    finally:
+        context.close()
