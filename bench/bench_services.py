@@ -19,6 +19,9 @@ open-loop generator (``bench/fixed_rate.py``; wrk2 is not available): p50/p95/p9
 from each request's due time and the achieved rate, /residents/nearby first as the
 baseline, then /services/{item}/nearest.  wrk at saturation follows for all three
 (closed loop: the p99 there is queueing at full speed, a different figure).
+The wrk runs are metered (``bench/cpu_meter.py``): CPU ms per request of the server
+and of the database backends, which waiting for a core does not inflate, and the
+rate that cost allows on idle cores — the steadiest figure on a shared machine.
 
     .venv/bin/python bench/bench_services.py [--scale 0.05] [--seconds 10] [--connections 8]
 """
@@ -33,6 +36,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cpu_meter import CpuMeter  # bench/cpu_meter.py, beside this script
 from fixed_rate import Paced, paced  # bench/fixed_rate.py, beside this script
 from http_load import Server, wrk  # bench/http_load.py, beside this script
 from sqlalchemy import text
@@ -173,8 +177,12 @@ def _paced_get(server_url: str, urls: list[str], rate: float, seconds: float) ->
 
 
 def _measure(args: argparse.Namespace, nearby: list[str], nearest: list[str], bodies: list[str]):
-    """Fixed-rate runs (the target's measure), then wrk at saturation, on one server."""
+    """Fixed-rate runs (the target's measure), then wrk at saturation, on one server.
+
+    The wrk runs are also metered: CPU per request of the server and the database.
+    """
     server = Server(args.workers)
+    meter = CpuMeter(server.proc.pid, os.environ["WANGGE_DATABASE_URL"])
     try:
         server.wait()
         run = {"seconds": args.seconds, "connections": args.connections}
@@ -187,12 +195,19 @@ def _measure(args: argparse.Namespace, nearby: list[str], nearest: list[str], bo
             )
             for rate in args.rate
         ]
-        base = wrk(server.url + "/", **run, script=GET_LUA % _lua_strings(nearby))
-        near = wrk(server.url + "/", **run, script=GET_LUA % _lua_strings(nearest))
-        booking = wrk(server.url + "/", **run, script=POST_LUA % _lua_strings(bodies))
+        saturation, costs = [], []
+        for script in (
+            GET_LUA % _lua_strings(nearby),
+            GET_LUA % _lua_strings(nearest),
+            POST_LUA % _lua_strings(bodies),
+        ):
+            before = meter.snapshot()
+            saturation.append(wrk(server.url + "/", **run, script=script))
+            costs.append(meter.cost(before, saturation[-1].requests))
     finally:
+        meter.close()
         server.stop()
-    return fixed, base, near, booking
+    return fixed, saturation, costs
 
 
 def main() -> None:
@@ -213,7 +228,7 @@ def main() -> None:
     os.environ["WANGGE_DATABASE_URL"] = url
     try:
         nearby, nearest, bodies = workload(url)
-        fixed, base, near, booking = _measure(args, nearby, nearest, bodies)
+        fixed, (base, near, booking), costs = _measure(args, nearby, nearest, bodies)
         made, slots, bad = overbooked(url)
     finally:
         os.environ.pop("WANGGE_DATABASE_URL", None)
@@ -247,6 +262,17 @@ def main() -> None:
         f"{booking.non_2xx} refused, mostly 409 slot_full); overbooked slots: {bad} "
         f"(target: >= 300 bookings/s, 0 overbooked)"
     )
+    print("cost (CPU time, which waiting for a core does not inflate; the wrk runs above):")
+    for label, cost in zip(
+        (
+            "  GET /residents/nearby",
+            "  GET /services/{item}/nearest",
+            "  POST /services/appointments",
+        ),
+        costs,
+        strict=True,
+    ):
+        print(cost.line(label, os.cpu_count() or 2))
 
 
 if __name__ == "__main__":
