@@ -36,7 +36,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cpu_meter import CpuMeter  # bench/cpu_meter.py, beside this script
+from cpu_meter import Cost, CpuMeter  # bench/cpu_meter.py, beside this script
 from fixed_rate import Paced, paced  # bench/fixed_rate.py, beside this script
 from http_load import Server, wrk  # bench/http_load.py, beside this script
 from sqlalchemy import text
@@ -262,17 +262,18 @@ def main() -> None:
         f"{booking.non_2xx} refused, mostly 409 slot_full); overbooked slots: {bad} "
         f"(target: >= 300 bookings/s, 0 overbooked)"
     )
+    _print_costs(costs)
+
+
+def _print_costs(costs: list[Cost]) -> None:
     print("cost (CPU time, which waiting for a core does not inflate; the wrk runs above):")
-    for label, cost in zip(
-        (
-            "  GET /residents/nearby",
-            "  GET /services/{item}/nearest",
-            "  POST /services/appointments",
-        ),
-        costs,
-        strict=True,
-    ):
-        print(cost.line(label, os.cpu_count() or 2))
+    labels = (
+        "GET /residents/nearby",
+        "GET /services/{item}/nearest",
+        "POST /services/appointments",
+    )
+    for label, cost in zip(labels, costs, strict=True):
+        print(cost.line("  " + label, os.cpu_count() or 2))
 
 
 if __name__ == "__main__":
