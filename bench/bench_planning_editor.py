@@ -164,7 +164,7 @@ def one_round(session: Session, rid: int, pick, times: dict[str, list[float]]) -
 def p95(xs: list[float]) -> float:
     """The 95th percentile (nearest rank)."""
     s = sorted(xs)
-    return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
 
 
 def validation_ratio(session: Session, rid: int, pick, rounds: int) -> dict[str, float]:

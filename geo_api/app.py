@@ -39,8 +39,8 @@ location.  No key = resident; staff send `Authorization: Bearer <key>`.
 """
 
 
-def _engines(settings: Settings) -> tuple[Engine, Engine | None]:
-    """The primary's engine and the replica's (None without a replica), as the service role.
+def _engines(settings: Settings) -> tuple[str, Engine, Engine | None]:
+    """The service role's URL, the primary's engine and the replica's (None without one).
 
     The service role: rows yes, schema no; its sessions bounded by the limits.
     """
@@ -49,11 +49,28 @@ def _engines(settings: Settings) -> tuple[Engine, Engine | None]:
     engine = make_engine(url, pool_size=settings.db.pool_size, limits=limits)
     replica_url = replica_service_url(settings.db, url)
     if replica_url is None:
-        return engine, None
+        return url, engine, None
     replica = make_engine(
         replica_url, pool_size=settings.db.pool_size, limits=limits, application_name="wangge-read"
     )
-    return engine, replica
+    return url, engine, replica
+
+
+def _install_hot_engine(app: FastAPI, url: str, settings: Settings) -> None:
+    """A second, autocommit engine for the hot single-statement paths (nearest, a booking).
+
+    Its connections never open a transaction (no BEGIN/COMMIT round trips, see
+    `geo_api.deps.autocommit_session`); it is disposed with the app.
+    """
+    hot = make_engine(
+        url,
+        pool_size=max(2, settings.db.pool_size // 2),
+        limits=settings.db.session_limits(),
+        autocommit=True,
+    )
+    app.state.outage.watch(hot)
+    app.state.autocommit_sessionmaker = make_sessionmaker(hot)
+    app.state.shutdown_hooks.append(lambda _app: hot.dispose())
 
 
 def _install_state(
@@ -81,7 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     tests pass one that starts at a fixed date).
     """
     settings = settings or Settings()
-    engine, replica = _engines(settings)
+    url, engine, replica = _engines(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +126,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock or system_clock
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
+    _install_hot_engine(app, url, settings)
     case_tasks.install(app)
     case_events.install(app)
     job_runner.install(app, kinds={SUGGEST_JOB: suggest_job})

@@ -14,6 +14,7 @@ ENTRY_POINTS = (
     ("/maps/residents", "resident map (public)"),
     ("/report", "report a problem on the map (residents, public)"),
     ("/services/catalogue", "public service catalogue (public)"),
+    ("/services/desk", "station desk: the day's appointments, proxy tasks (staff)"),
     ("/maps/coverage", "camera coverage and gaps (staff)"),
     ("/maps/hotspots", "incident hotspots and trends (staff)"),
     ("/maps/workload", "grid workload (staff)"),

@@ -11,9 +11,12 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import text
 
 from geo_api.auth import EVERYONE, Principal, allow
-from geo_api.deps import NowDep, SessionDep
+from geo_api.deps import NowDep, SessionDep, SettingsDep
+from geo_api.routers.maps import _options, page
 from geo_api.routers.residents_nearby import wgs84_point
 from geo_api.schemas.case_shapes import actor_of
 from geo_api.schemas.services import (
@@ -37,6 +40,8 @@ from grids.services.proxy import (
 )
 from grids.services.staff import day_view, department_queue
 from layers.core.roles import OVERSIGHT, SERVICE_STAFF, Role
+from layers.tables.clocks import LOCAL_TZ
+from maps.services_desk import desk_page
 
 router = APIRouter(prefix="/services", tags=["services"])
 
@@ -151,8 +156,6 @@ def station_day(
     ] = None,
 ) -> dict[str, Any]:
     """Contacts masked; the read is audited."""
-    from layers.tables.clocks import LOCAL_TZ
-
     out = day_view(
         session=session,
         code=code,
@@ -162,6 +165,46 @@ def station_day(
     )
     session.commit()
     return out
+
+
+@router.get(
+    "/desk",
+    response_class=HTMLResponse,
+    summary="Station desk (服务站工作台): a station's day and a department's queue (staff page)",
+)
+def desk(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    principal: Annotated[Principal, allow(*SERVICE_STAFF)],
+    station: Annotated[str | None, Query(max_length=24)] = None,
+    day: Annotated[date | None, Query(alias="date", description="Local date; today.")] = None,
+    department: Annotated[str | None, Query(max_length=16)] = None,
+) -> HTMLResponse:
+    """The day view and the queue as a list page; reading the day is audited like the JSON."""
+    today = day or now.astimezone(LOCAL_TZ).date()
+    view = queue_ = None
+    if station:
+        view = day_view(
+            session=session, code=station, day=today, actor=actor_of(principal), now=now
+        )
+    if department:
+        queue_ = department_queue(session=session, department=department, now=now)
+    stations = session.execute(
+        text("SELECT code, name FROM service_points ORDER BY code LIMIT 2000")
+    ).all()
+    options = _options(settings)
+    html = desk_page(
+        stations=[(r.code, r.name) for r in stations],
+        picked=station,
+        day=today,
+        department=department,
+        view=view,
+        queue=queue_,
+        static_url=options.static_url,
+    )
+    session.commit()
+    return page(html, settings, options, private=True)
 
 
 @router.get(

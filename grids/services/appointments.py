@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor
 from grids.cases.reference import work_calendar
+from grids.services.booking_write import NewAppointment, book_in_one_statement
 from grids.services.documents import owned_kinds
 from grids.services.outbox import enqueue, enqueue_many, void_pending
 from grids.services.points import Point, booking_place, get_point, offer_staff
@@ -102,20 +103,18 @@ def take_place(
     starts_at: datetime,
     capacity: int,
     rules: SlotRules,
-    moving_from: int | None = None,
+    moving_from: int,
 ) -> int:
-    """Increment the slot's counter (made if new); 409 `slot_full` when no place is left.
+    """A reschedule's new place (slot row made if new); 409 `slot_full` when none is left.
 
-    A reschedule (`moving_from`: the slot it leaves) locks both slot rows in id order
-    first, so two residents swapping slots queue instead of deadlocking.
+    Both slot rows (the one left, `moving_from`, and the new one) are locked in id
+    order first, so two residents swapping slots queue instead of deadlocking.  A
+    fresh booking takes its place in `booking_write`'s single statement instead.
     """
     params = {"p": point.id, "i": item_id, "s": starts_at}
     ends = starts_at + timedelta(minutes=rules.slot_minutes)
     if capacity < 1:
         raise ConflictError("this slot is fully booked", code="slot_full")
-    if moving_from is None:
-        slot_id = session.execute(text(_UPSERT_AND_TAKE), params | {"e": ends, "c": capacity})
-        return _taken_or_full(slot_id.scalar())
     session.execute(
         text(
             "INSERT INTO appointment_slots "
@@ -140,21 +139,6 @@ def take_place(
         params,
     )
     return _taken_or_full(slot_id.scalar())
-
-
-# One statement and one round trip: a new slot row is born with its first place
-# taken; an existing one is locked by ON CONFLICT and incremented only while
-# `booked < capacity` (the WHERE is re-checked under the row lock, so concurrent
-# bookings queue and none overbooks; the CHECK constraint is the backstop).  No
-# row returned means full.
-_UPSERT_AND_TAKE = """
-INSERT INTO appointment_slots (service_point_id, item_id, starts_at, ends_at, capacity, booked)
-VALUES (:p, :i, :s, :e, :c, 1)
-ON CONFLICT (service_point_id, item_id, starts_at) DO UPDATE
-SET booked = appointment_slots.booked + 1
-WHERE appointment_slots.booked < appointment_slots.capacity
-RETURNING id
-"""
 
 
 def _taken_or_full(slot_id: int | None) -> int:
@@ -183,9 +167,8 @@ def _notify(
     prefix: str,
     now: datetime,
 ) -> None:
-    """The notice of `kind` now and a reminder the day before the slot (void the old one)."""
-    if kind != "booked":  # a fresh booking has no reminder to void: save the round trip
-        void_pending(session=session, appointment_id=appt.id, kind="reminder")
+    """A reschedule's notice now and a new reminder the day before the slot (the old one void)."""
+    void_pending(session=session, appointment_id=appt.id, kind="reminder")
     what = f"{item.name}：{point.name} {_when(appt.starts_at)}"
     reminder_due = max(now, appt.starts_at - timedelta(days=1))
     enqueue_many(
@@ -205,6 +188,41 @@ def _point_of(session: Session, appt: Appointment, code: str | None) -> Point:
     return get_point(session=session, code=code)
 
 
+def _row(
+    booking: Booking,
+    item: ServiceItem,
+    point: Point,
+    staff: int,
+    token_hash: str,
+    actor: Actor,
+    rules: SlotRules,
+    now: datetime,
+) -> NewAppointment:
+    """What the booking statement writes: the row, both notices (never the resident), the audit."""
+    what = f"{item.name}：{point.name} {_when(booking.starts_at)}"
+    return NewAppointment(
+        point_id=point.id,
+        point_code=point.code,
+        item_id=item.id,
+        item_code=item.code,
+        starts_at=booking.starts_at,
+        ends_at=booking.starts_at + timedelta(minutes=rules.slot_minutes),
+        capacity=staff,
+        channel=booking.channel,
+        token_hash=token_hash,
+        contact_name=booking.contact_name,
+        contact_phone=booking.contact_phone,
+        person_id=booking.person_id,
+        materials=list(booking.materials),
+        document_ids=list(booking.document_ids),
+        actor=actor.name,
+        role=actor.role,
+        booked_body=f"预约成功 {what}",
+        reminder_body=f"预约提醒 {what}",
+        reminder_due=max(now, booking.starts_at - timedelta(days=1)),
+    )
+
+
 def book(
     *, session: Session, booking: Booking, actor: Actor, rules: SlotRules, now: datetime
 ) -> tuple[Appointment, str]:
@@ -216,41 +234,28 @@ def book(
     )
     check_slot(session=session, point=point, starts_at=booking.starts_at, rules=rules, now=now)
     check_materials(session=session, item=item, booking=booking)
-    slot_id = take_place(
-        session=session,
-        point=point,
-        item_id=item.id,
-        starts_at=booking.starts_at,
-        capacity=staff,
-        rules=rules,
-    )
+    if staff < 1:
+        raise ConflictError("this slot is fully booked", code="slot_full")
     token, hashed = new_token()
-    appt = Appointment(
-        slot_id=slot_id,
+    done = book_in_one_statement(
+        session=session, new=_row(booking, item, point, staff, hashed, actor, rules, now), now=now
+    )
+    if done is None:
+        raise ConflictError("this slot is fully booked", code="slot_full")
+    appt = Appointment(  # transient: the row is written; the caller reads these fields
+        id=done[0],
+        slot_id=done[1],
         service_point_id=point.id,
         item_id=item.id,
         starts_at=booking.starts_at,
         status="booked",
         channel=booking.channel,
         access_token_hash=hashed,
-        contact_name=booking.contact_name,
-        contact_phone=booking.contact_phone,
-        person_id=booking.person_id,
         materials=list(booking.materials),
         document_ids=list(booking.document_ids),
         created_at=now,
         updated_at=now,
-    )
-    session.add(appt)
-    session.flush()
-    _notify(session, appt, item, point, "booked", "预约成功", now)
-    _audit(
-        session,
-        actor,
-        "appointment_booked",
-        appt,
-        now,
-        {"item": item.code, "service_point": point.code, "slot_id": slot_id},
+        version=1,
     )
     return appt, token
 

@@ -130,6 +130,7 @@ SERVICES = {
     ("POST", "/services/proxy/{request_id}/transitions"): EVERYONE,
     ("GET", "/services/stations/{code}/day"): SERVICE_STAFF,
     ("GET", "/services/departments/{department}/queue"): SERVICE_STAFF,
+    ("GET", "/services/desk"): SERVICE_STAFF,
     ("GET", "/services/kpis"): {D, P, A},
     ("POST", "/services/outbox/send"): {A},
     ("POST", "/services/documents"): EVERYONE,

@@ -84,7 +84,7 @@ def _split_through_the_middle(page, cell, code: str) -> None:
     page.click("[data-tool=select]")
     _click_at(page, cell.representative_point())
     page.click("[data-tool=split]")
-    minx, miny, maxx, maxy = cell.bounds
+    minx, _miny, maxx, _maxy = cell.bounds
     y = cell.representative_point().y
     for x in (minx - 5e-5, maxx + 5e-5):
         _click_at(page, Point(x, y))

@@ -251,9 +251,13 @@
         clear(out);
         if (!r.ok) { out.appendChild(el("div", r.body.detail, "wg-svc-error")); return; }
         out.appendChild(el("div", r.body.item.name + ": " + r.body.status, "wg-svc-title"));
-        r.body.events.forEach(function (e) {
-          out.appendChild(el("div", local(e.at) + " → " + e.to_status));
+        r.body.events.forEach(function (e) {  /* each step and its limit on working days */
+          var due = e.due_at ? " · 时限 due " + local(e.due_at) : "";
+          out.appendChild(el("div", local(e.at) + " → " + e.to_status + due, "wg-svc-step"));
         });
+        if (r.body.due_at) {
+          out.appendChild(el("div", "本环节时限 Due by " + local(r.body.due_at), "wg-svc-pdue"));
+        }
       });
   }
 
