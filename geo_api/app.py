@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from geo_api import docs_pages
-from geo_api.background import case_events, case_tasks, job_runner
+from geo_api.background import address_listen, case_events, case_tasks, job_runner
 from geo_api.background.suggest_runs import SUGGEST_JOB, suggest_job
 from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     case_tasks.install(app)
+    address_listen.install(app)
     case_events.install(app)
     job_runner.install(app, kinds={SUGGEST_JOB: suggest_job})
     install_error_handlers(app)

@@ -1,4 +1,4 @@
-"""The base-data centre over HTTP: geocode, intake by address, people search, figures, OGC.
+"""The base-data centre over HTTP: geocode (and its kept answers), intake by address, people, OGC.
 
 Intake by address lands in the same cell as by the entrance point; people are
 found only within a grid worker's cell, masked, and every read is audited.
@@ -7,12 +7,15 @@ found only within a grid worker's cell, masked, and every read is audited.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from grids.base_data.address_cache import ADDRESSES
 from grids.base_data.cell_figures import refresh_cell_figures
 from layers.tables.grid_cells import LIVE
 
@@ -219,3 +222,50 @@ def test_ogc_addresses_public_units_without_contacts(client: TestClient, test_db
         ).scalar_one()
     assert entity == "units"
     assert client.get("/ogc/collections/persons/items").status_code == 404
+
+
+# The hot path of GET /geocode: the lifespan runs, so the address LISTEN follows the
+# database; answers are kept per normalised text.  These two run last (one adds an address).
+
+
+def _book(app: FastAPI):
+    with app.state.sessionmaker() as s:
+        return ADDRESSES.peek(s), ADDRESSES.trusted(s)
+
+
+def test_a_kept_answer_is_the_fresh_one(client: TestClient, app: FastAPI, engine: Engine) -> None:
+    with engine.connect() as c:
+        full_text = c.execute(text("SELECT full_text FROM addresses ORDER BY id LIMIT 1")).scalar()
+    wide = full_text.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    client.get("/geocode", params={"q": full_text})  # loads the book and the contacts
+    first = client.get("/geocode", params={"q": full_text})
+    book, trusted = _book(app)
+    assert trusted and book is not None and book.answers  # the LISTEN follows; answer kept
+    again = client.get("/geocode", params={"q": wide})  # same normalised text: the kept one
+    assert first.status_code == again.status_code == 200
+    assert again.json()["results"] == first.json()["results"]
+    assert again.json()["query"] == wide and first.json()["results"][0]["method"] == "exact"
+    assert client.get("/geocode", params={"q": " "}).json()["code"] == "empty_query"
+
+
+def test_an_address_added_is_found_once_its_notice_arrives(
+    client: TestClient, app: FastAPI, engine: Engine
+) -> None:
+    q = "试点路7号1栋1单元"
+    before = client.get("/geocode", params={"q": q}).json()["results"]  # kept: fuzzy at best
+    assert all(h["method"] == "fuzzy" and h["full_text"] != q for h in before)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO addresses (road, number, building_no, unit_no, full_text, geom)"
+                " SELECT '试点路', 7, 1, 1, :t, geom FROM addresses ORDER BY id LIMIT 1"
+            ),
+            {"t": q},
+        )
+    deadline, hits = time.monotonic() + 10, before
+    while hits == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+        hits = client.get("/geocode", params={"q": q}).json()["results"]
+    assert hits and hits[0]["full_text"] == q and hits[0]["method"] == "exact"
+    book, trusted = _book(app)
+    assert trusted and book is not None and q in book.matcher.exact  # reloaded, trusted again
