@@ -33,6 +33,7 @@ _OWN = {
     "wangge_js": "wangge/wangge.js",
     "wangge_faces_css": "wangge/faces.css",
     "wangge_report_js": "wangge/report.js",
+    "wangge_address_js": "wangge/address-search.js",
     "wangge_status_js": "wangge/case-status.js",
     "wangge_mycase_js": "wangge/mycase.js",
     "wangge_handheld_js": "wangge/handheld.js",
