@@ -37,6 +37,7 @@ _OWN = {
     "wangge_status_js": "wangge/case-status.js",
     "wangge_mycase_js": "wangge/mycase.js",
     "wangge_handheld_js": "wangge/handheld.js",
+    "wangge_here_js": "wangge/records-here.js",
     "wangge_board_js": "wangge/board.js",
     "wangge_board_css": "wangge/board.css",
 }
