@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from grids.base_data.scope import point_in_cell, worker_cell
 from layers.core.errors import InvalidInputError
 from layers.tables.audit import record
-from layers.tables.personal_data import id_ranges
+from layers.tables.personal_data import id_ranges, mask_phone
 
 HERE_READ = "personal_data.read"
 MAX_ADDRESSES = 30
@@ -58,16 +58,6 @@ class Reader:
     role: str
     name: str
     worker_id: int | None
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """`13800001111` → `138****1111`; numbers under 8 digits keep their last two only."""
-    if not phone:
-        return None
-    digits = "".join(c for c in phone if c.isdigit())
-    if len(digits) >= 8:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    return "*" * max(len(digits) - 2, 0) + digits[-2:]
 
 
 def _grouped(rows: Any, key: str) -> dict[int, list[dict[str, Any]]]:
