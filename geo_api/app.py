@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from geo_api import docs_pages
-from geo_api.background import case_events, case_tasks, job_runner
+from geo_api.background import address_listen, case_events, case_tasks, job_runner
 from geo_api.background.suggest_runs import SUGGEST_JOB, suggest_job
 from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.shutdown_hooks = []
     _install_hot_engine(app, url, settings)
     case_tasks.install(app)
+    address_listen.install(app)
     case_events.install(app)
     job_runner.install(app, kinds={SUGGEST_JOB: suggest_job})
     install_error_handlers(app)

@@ -45,6 +45,12 @@ class CaseSettings(BaseSettings):
     grid_listen: bool = Field(
         default=True, description="LISTEN for published grid revisions and reload the index."
     )
+    geocode_cache_size: int = Field(
+        default=4096,
+        ge=0,
+        le=1_000_000,
+        description="Finished GET /geocode answers kept per server process (0: none).",
+    )
 
 
 def resolve_tolerance(tolerance_m: float | None = None) -> float:

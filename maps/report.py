@@ -41,6 +41,10 @@ _FORM = """
 <main id="wg-report" class="wg-face" lang="zh">
 <h1>我要报事 Report a problem</h1>
 <p class="wg-hint">点击地图或拖动图钉选择位置 · Tap the map or drag the pin.</p>
+<label for="wg-addr">按地址查找 Find by address</label>
+<input id="wg-addr" type="search" maxlength="200" autocomplete="off"
+ placeholder="如 崔家店路140号3栋2单元 e.g. road, number, 栋, 单元">
+<ul id="wg-addr-list" class="wg-addr-list" role="listbox" hidden></ul>
 <div class="wg-row">
  <button type="button" id="wg-geo">使用我的位置 Use my location</button>
  <button type="button" id="wg-centre">用地图中心 Use map centre</button>
@@ -95,7 +99,7 @@ class _Script(JSCSSMixin, MacroElement):
         super().__init__()
         self.entry = entry
         self.config_json = script_json(config)
-        self.default_js = [("wangge_status_js", ""), (js, "")]
+        self.default_js = [("wangge_status_js", ""), ("wangge_address_js", ""), (js, "")]
         self.default_css = [("wangge_faces_css", "")]
 
 

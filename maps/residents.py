@@ -12,6 +12,7 @@ import logging
 
 import folium
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from layers.core.map_types import Outlines, ResidentLayers
@@ -78,6 +79,42 @@ class ServicesTab(MacroElement):
         self.lon, self.lat = f"{float(lon):.6f}", f"{float(lat):.6f}"
 
 
+class AddressSearch(JSCSSMixin, MacroElement):
+    """The address search box: a picked standard address reloads the page at its entrance."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        wangge.addressSearch("wg-res-addr", "wg-res-addr-list", function (hit) {
+          var u = new URL(window.location.href);
+          u.searchParams.set("lon", hit.lon.toFixed(7));
+          u.searchParams.set("lat", hit.lat.toFixed(7));
+          u.searchParams.set("crs", "wgs84");
+          window.location.assign(u.toString());
+        });
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default_js = [("wangge_address_js", "")]
+        self.default_css = [("wangge_faces_css", "")]
+
+
+ADDRESS_HTML = (
+    '<label for="wg-res-addr">按地址查找 find by address</label>'
+    '<input id="wg-res-addr" type="search" maxlength="200" autocomplete="off"'
+    ' placeholder="路名门牌 栋 单元 road, number">'
+    '<ul id="wg-res-addr-list" class="wg-addr-list" role="listbox" hidden></ul>'
+)
+"""Bottom left on both pages (the layer control and services sit top right): for a resident
+who knows their address better than their spot."""
+
+
+def _address_box(m: folium.Map) -> None:
+    Panel(ADDRESS_HTML, "bottomleft", css_class="wg-address").add_to(m)
+    AddressSearch().add_to(m)
+
+
 SERVICES_HTML = (
     '<div id="wg-services"><button class="wg-svc-toggle">办事 services</button>'
     '<div class="wg-svc-body"><input class="wg-svc-q" placeholder="搜索事项 e.g. 低保">'
@@ -98,6 +135,7 @@ def locate_page(outlines: Outlines, options: PageOptions, page_url: str) -> str:
         "<div>或在地址后加 ?lon=…&amp;lat=…&amp;crs=gcj02</div>",
         "topleft",
     ).add_to(m)
+    _address_box(m)
     LocateMe(page_url).add_to(m)
     return render(m, options)
 
@@ -196,6 +234,7 @@ def build_page(layers: ResidentLayers, options: PageOptions) -> str:
         m.options["zoom"] = 15
     _points(m, layers, options)
     _offers(m, layers, options)
+    _address_box(m)
     Panel(_chain_html(layers), "topleft").add_to(m)
     Panel(SERVICES_HTML, "topright", css_class="wg-services", foldable=False).add_to(m)
     ServicesTab(layers.lon, layers.lat).add_to(m)

@@ -12,15 +12,17 @@ import html
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.auth import SESSION_COOKIE, Principal, Role, allow, csrf_token
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.routers.maps import _options, page
+from geo_api.schemas.base_data import HereOut
 from geo_api.schemas.cases import Lat, Lon
 from geo_api.schemas.faces import DutyOut, StoredOut
+from grids.base_data.here import Reader, records_here
 from grids.cases.positions import MAX_BATCH, Fix, record_positions, set_duty
 from layers.core.errors import ForbiddenError, InvalidInputError
 from layers.tables.workers import Worker
@@ -105,6 +107,40 @@ def duty(
     return {"worker_id": worker.id, "on_duty": worker.on_duty}
 
 
+@router.get(
+    "/workers/me/records-here",
+    response_model=HereOut,
+    response_model_exclude_none=True,
+    summary="The records near my position in my own cell (masked; the read is audited)",
+)
+def here(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    principal: Annotated[Principal, WORKER],
+    lon: Annotated[float, Query(ge=-180, le=180, description="My position, WGS-84.")],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    purpose: Annotated[
+        str, Query(min_length=2, max_length=200, description="Why you look (kept in the audit).")
+    ],
+    radius_m: Annotated[float, Query(gt=0, le=500)] = 100.0,
+) -> dict[str, Any]:
+    """Addresses nearest first with their dwellings, residents (masked), owners and tenants, and
+    units; only what the locate rule puts in my cell, so each can be changed from here."""
+    found = records_here(
+        session=session,
+        reader=Reader(str(principal.role), principal.name, _worker_id(principal)),
+        lon=lon,
+        lat=lat,
+        radius_m=radius_m,
+        purpose=purpose,
+        now=now,
+        tolerance_m=settings.cases.locate_tolerance_m,
+    )
+    session.commit()  # the audit entry of the read
+    return found
+
+
 _PAGE = """<!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -120,9 +156,21 @@ _PAGE = """<!DOCTYPE html>
 <p><a href="/report">报告所见 Report what I see</a></p>
 <p>待发送 Queued: <b id="wg-queued">0</b> · 位置 Positions sent: <b id="wg-sent">0</b></p>
 <ol id="wg-cases" class="wg-cases"></ol>
+<section id="wg-here">
+ <h2>此处档案 Records here</h2>
+ <label for="wg-here-purpose">用途 Purpose (audited)</label>
+ <input id="wg-here-purpose" maxlength="200" value="入户走访 household visit">
+ <label for="wg-here-radius">范围 Within</label>
+ <select id="wg-here-radius"><option value="50">50 m</option>
+  <option value="100" selected>100 m</option><option value="300">300 m</option></select>
+ <button type="button" id="wg-here-go">查看此处档案 Show records here</button>
+ <p id="wg-here-msg" role="status" aria-live="polite"></p>
+ <ol id="wg-here-list"></ol>
+</section>
 </main>
 <script src="{status_js}"></script>
 <script src="{js}"></script>
+<script src="{here_js}"></script>
 </body></html>
 """
 
@@ -142,6 +190,7 @@ def handheld_page(
         css=urls["wangge_faces_css"],
         status_js=urls["wangge_status_js"],
         js=urls["wangge_handheld_js"],
+        here_js=urls["wangge_here_js"],
         csrf=csrf_token(cookie) if cookie else "",
         worker=principal.worker_id or "",
         name=html.escape(principal.name),

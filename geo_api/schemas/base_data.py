@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.schemas.cases import LocationOut, WorkerOut
 
@@ -120,3 +120,68 @@ class VisitsOut(BaseModel):
     """A dwelling's visit log, newest first."""
 
     results: list[VisitOut]
+
+
+class HereResident(BaseModel):
+    """A resident as the handheld shows them: masked ID number and phone, never in clear."""
+
+    id: int
+    name: str
+    id_masked: str
+    phone_masked: str | None = None
+    residence_type: str
+    birth_year: int | None = None
+    flags: dict[str, str]
+
+
+class HereLink(BaseModel):
+    """An owner or tenant of a dwelling (`person_links`)."""
+
+    person_id: int
+    kind: str
+    name: str
+
+
+class HereDwelling(BaseModel):
+    """A room or flat at the address, its use, who lives there and who owns or rents it."""
+
+    id: int
+    room: str
+    floor: int | None = None
+    use: str
+    area_m2: float | None = None
+    residents: list[HereResident]
+    links: list[HereLink]
+
+
+class HereUnit(BaseModel):
+    """A unit or place at the address; its contact's phone masked."""
+
+    id: int
+    name: str
+    class_: str = Field(alias="class")
+    status: str
+    is_key_place: bool
+    licence_no: str | None = None
+    contact_name: str | None = None
+    contact_phone_masked: str | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class HereAddress(BaseModel):
+    """A standard address near the worker, in their cell, with its records."""
+
+    address_id: int
+    full_text: str
+    distance_m: float
+    dwellings: list[HereDwelling]
+    units: list[HereUnit]
+
+
+class HereOut(BaseModel):
+    """The records near the worker's position within their own cell (the read is audited)."""
+
+    cell: dict[str, int | str]
+    radius_m: float
+    addresses: list[HereAddress]

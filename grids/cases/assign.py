@@ -117,6 +117,10 @@ class _ContactBook:
         book = self._books.get(database_key(session))
         return book is not None and time.monotonic() - book[0] <= CONTACT_TTL_S
 
+    def stamp(self, session: Session) -> float | None:
+        book = self._books.get(database_key(session))
+        return book[0] if book is not None else None
+
     def clear(self) -> None:
         with self._lock:
             self._books.clear()
@@ -159,6 +163,11 @@ def contacts_for(
 def contacts_ready(*, session: Session) -> bool:
     """True when `contacts_for` answers from memory alone."""
     return _BOOK.fresh(session)
+
+
+def contacts_stamp(*, session: Session) -> float | None:
+    """When the cached contact book was loaded (None: not loaded): answers made from it say so."""
+    return _BOOK.stamp(session)
 
 
 def forget_contacts() -> None:

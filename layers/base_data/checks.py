@@ -180,8 +180,24 @@ def dwelling(book: AddressBook, rec: dict[str, str], row: int, now: datetime) ->
     except ValueError as exc:
         raise RowRejectedError("unknown_value", f"floor or area is not a number: {exc}") from exc
     values = {"room": room, "floor": floor, "use": use, "area_m2": area, "reported_at": at}
-    attrs = {"room": room, "use": use, "floor": floor, "area_m2": area}
+    attrs: dict[str, Any] = {"room": room, "use": use, "floor": floor, "area_m2": area}
+    for kind in ("owner", "tenant"):  # person_links: hashed here, linked to known persons
+        values[f"{kind}_hash"], masked = _linked_id(rec.get(f"{kind}_id_number"))
+        if masked:
+            attrs[kind] = masked
     return Record(row, values, address_id, attrs, f"{address_id}:{room}")
+
+
+def _linked_id(raw: str | None) -> tuple[str | None, str | None]:
+    """An owner's or tenant's ID number → (keyed hash, masked form); a bad one rejects the row."""
+    if not raw or not raw.strip():
+        return None, None
+    number = clean_id(raw)
+    problem = id_problem(number)
+    if problem is not None:
+        shown = mask_id(number) if len(number) == 18 else "*" * len(number)
+        raise RowRejectedError(problem, f"ID number {shown} is not valid ({problem})")
+    return keyed_hash(number), mask_id(number)
 
 
 def unit(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> Record:

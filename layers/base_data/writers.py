@@ -108,6 +108,12 @@ def write_persons(
     return counts
 
 
+_DWELLING_COLUMNS = (
+    *("row_no", "address_id", "room", "floor", "use", "area_m2", "reported_at", "attrs"),
+    *("owner_hash", "tenant_hash"),
+)
+
+
 def write_dwellings(
     conn: Connection, records: list[Record], source: tuple[int, str], import_id: int
 ) -> tuple[int, int]:
@@ -115,12 +121,12 @@ def write_dwellings(
     _temp(
         conn,
         "row_no int, address_id int, room text, floor int, use text, area_m2 float8,"
-        " reported_at timestamptz, attrs jsonb, known boolean",
+        " reported_at timestamptz, attrs jsonb, owner_hash text, tenant_hash text, known boolean",
     )
     copy_rows(
         conn,
         "tmp_rows",
-        ("row_no", "address_id", "room", "floor", "use", "area_m2", "reported_at", "attrs"),
+        _DWELLING_COLUMNS,
         (
             (
                 r.row,
@@ -131,6 +137,8 @@ def write_dwellings(
                 r.values["area_m2"],
                 r.values["reported_at"],
                 r.attrs,
+                r.values.get("owner_hash"),
+                r.values.get("tenant_hash"),
             )
             for r in records
         ),
@@ -158,7 +166,20 @@ def write_dwellings(
         source[0],
         import_id,
     )
+    conn.execute(text(_LINKS_SQL), {"s": source[0]})
     return counts
+
+
+_LINKS_SQL = """
+INSERT INTO person_links (person_id, dwelling_id, kind, source_id)
+SELECT DISTINCT p.id, w.id, k.kind, CAST(:s AS int) FROM tmp_rows t
+JOIN dwellings w ON w.address_id = t.address_id AND w.room = t.room
+CROSS JOIN LATERAL (VALUES ('owner', t.owner_hash), ('tenant', t.tenant_hash)) k(kind, h)
+JOIN persons p ON p.id_hash = k.h
+ON CONFLICT (person_id, dwelling_id, kind) DO NOTHING
+"""
+"""Owners and tenants a housing file names, linked when the person is known (by ID hash);
+links are only added, so the same file again adds nothing."""
 
 
 def write_units(

@@ -27,6 +27,10 @@ MIN_CELL_AREA_M2 = 100.0
 MIN_SLIVER_M2 = 1e-4
 """Live grid check: the smallest gap or overlap piece (m²) reported as a sliver."""
 
+ADDRESSES_CHANGED_CHANNEL = "wangge_addresses_changed"
+"""NOTIFY channel of every statement that changes `addresses` or `road_aliases` (migration 0026);
+servers LISTEN and re-check the geocoder's address book."""
+
 CASE_EVENTS_CHANNEL = "wangge_case_events"
 """NOTIFY channel a trigger on `incident_events` fires per statement, payload = the cases' ids
 (comma-separated, or '*' for very many);

@@ -166,3 +166,29 @@ def birth_years(seed: int, n: int, now_year: int) -> np.ndarray:
     rng = np.random.default_rng([seed, 1949])
     age = np.minimum(np.abs(rng.normal(38, 21, n)), 95).astype(int)
     return now_year - age
+
+
+@dataclass
+class BaseLinks:
+    """Owner and tenant links (`person_links`): person row, dwelling row, 0 owner / 1 tenant."""
+
+    person: np.ndarray
+    dwelling: np.ndarray
+    kind: np.ndarray
+
+
+def make_links(d: BaseDwellings, p: BasePersons, rng: np.random.Generator) -> BaseLinks:
+    """The first resident owns a self-occupied flat and rents a rented one; a rented or vacant
+    flat's owner is the first resident of a self-occupied flat elsewhere (a landlord)."""
+    lived, first = np.unique(p.dwelling, return_index=True)
+    head = np.full(len(d.use), -1)
+    head[lived] = first
+    own = np.flatnonzero((d.use == 0) & (head >= 0))
+    rented = np.flatnonzero((d.use == 1) & (head >= 0))
+    let = np.flatnonzero((d.use == 1) | (d.use == 2))
+    landlords = head[own][rng.integers(0, max(len(own), 1), len(let))] if len(own) else head[let]
+    keep = landlords >= 0
+    person = np.concatenate([head[own], head[rented], landlords[keep]])
+    dwelling = np.concatenate([own, rented, let[keep]])
+    kind = np.concatenate([np.zeros(len(own)), np.ones(len(rented)), np.zeros(keep.sum())])
+    return BaseLinks(person, dwelling, kind.astype(int))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from layers.base_data.privacy import hashing_key, keyed_hash, mask_id
@@ -24,6 +24,7 @@ from layers.demo.base_records import (
     identities,
     make_addresses,
     make_dwellings,
+    make_links,
     make_persons,
 )
 from layers.demo.build import DemoDistrict
@@ -101,8 +102,29 @@ def write_base(conn: Connection, demo: DemoDistrict, plan: BasePlan) -> dict[str
         aside = set_aside_indexes(session=session, table="persons")
         written["persons"] = _write_persons(conn, demo, plan.persons)
         rebuild_indexes(session=session, definitions=aside, work_mem="64MB")
+    written["person_links"] = _write_links(conn, demo, plan)
     written["units"] = _write_units(conn, demo, len(addr.road), points, addr.building, rng)
     return written
+
+
+def _write_links(conn: Connection, demo: DemoDistrict, plan: BasePlan) -> int:
+    """Owners and tenants from the housing department (its own random stream: the other
+    records, and the department files regenerated from the seed, stay as they were)."""
+    links = make_links(plan.dwellings, plan.persons, np.random.default_rng([demo.seed, 131]))
+    housing = conn.execute(text("SELECT id FROM sources WHERE code = 'housing'")).scalar()
+    return copy_rows(
+        conn,
+        "person_links",
+        ("person_id", "dwelling_id", "kind", "source_id"),
+        zip(
+            (links.person + 1).tolist(),
+            (links.dwelling + 1).tolist(),
+            [("owner", "tenant")[k] for k in links.kind],
+            [housing] * len(links.kind),
+            strict=True,
+        ),
+        plain=True,
+    )
 
 
 def _write_addresses(conn: Connection, b: Buildings, addr: BaseAddresses, points: list[Any]) -> int:

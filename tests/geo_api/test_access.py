@@ -151,6 +151,7 @@ FACES = {
     ("GET", "/incidents/{incident_id}/photos"): EVERYONE,
     ("GET", "/incidents/{incident_id}/photos/{sha}"): EVERYONE,
     ("GET", "/handheld"): {G},
+    ("GET", "/workers/me/records-here"): {G},
     ("POST", "/workers/me/positions"): {G},
     ("POST", "/workers/me/duty"): {G},
     ("GET", "/board"): {D, A},

@@ -1,4 +1,4 @@
-"""The base-data centre over HTTP: geocode, intake by address, people search, figures, OGC.
+"""The base-data centre over HTTP: geocode (and its kept answers), intake by address, people, OGC.
 
 Intake by address lands in the same cell as by the entrance point; people are
 found only within a grid worker's cell, masked, and every read is audited.
@@ -7,12 +7,15 @@ found only within a grid worker's cell, masked, and every read is audited.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from grids.base_data.address_cache import ADDRESSES
 from grids.base_data.cell_figures import refresh_cell_figures
 from layers.tables.grid_cells import LIVE
 
@@ -219,3 +222,119 @@ def test_ogc_addresses_public_units_without_contacts(client: TestClient, test_db
         ).scalar_one()
     assert entity == "units"
     assert client.get("/ogc/collections/persons/items").status_code == 404
+
+
+def test_records_here_are_the_workers_own_masked_and_audited(
+    client: TestClient, test_db, engine: Engine, worker_cell
+) -> None:
+    """The handheld view near the cell's edge: own cell only, masked, audited; a change from it."""
+    with engine.connect() as c:
+        near = c.execute(
+            text(
+                "SELECT a.id AS mine, b.id AS other, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat,"
+                " ST_Distance(a.geom::geography, b.geom::geography) AS d FROM addresses a"
+                " JOIN grid_cells g ON g.id = :g JOIN addresses b ON NOT ST_Covers(g.geom, b.geom)"
+                " AND ST_DWithin(a.geom::geography, b.geom::geography, 300)"
+                " WHERE ST_Covers(g.geom, a.geom) AND EXISTS (SELECT 1 FROM dwellings w"
+                " JOIN persons p ON p.dwelling_id = w.id WHERE w.address_id = a.id) ORDER BY d LIMIT 1"
+            ),
+            {"g": worker_cell["cell"].id},
+        ).one()
+    params = {"lon": near.lon, "lat": near.lat, "radius_m": near.d + 20, "purpose": "入户走访核实"}
+    url, headers = "/workers/me/records-here", test_db.headers("grid_worker")
+    resp = client.get(url, params=params, headers=headers)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    got = [a["address_id"] for a in body["addresses"]]
+    assert near.mine in got and near.other not in got  # the neighbour's side stays hidden
+    level, code = worker_cell["cell"].level, worker_cell["cell"].cell_code
+    for a in body["addresses"][:5]:  # each is in the cell by the locate rule
+        with engine.connect() as c:
+            pt = c.execute(
+                text("SELECT ST_X(geom), ST_Y(geom) FROM addresses WHERE id = :i"),
+                {"i": a["address_id"]},
+            ).one()
+        located = client.get("/locate", params={"lon": pt[0], "lat": pt[1]}).json()
+        assert located[f"l{level}"]["code"] == code
+    residents = [p for a in body["addresses"] for w in a["dwellings"] for p in w["residents"]]
+    assert residents and all(
+        re.fullmatch(r"\d{4}\*{10}[\dX]{4}", p["id_masked"]) for p in residents
+    )
+    assert "id_hash" not in resp.text and "phone_hash" not in resp.text
+    with engine.connect() as c:
+        audit = c.execute(
+            text(
+                "SELECT role, data FROM audit_log WHERE data->>'face' = 'handheld_records_here'"
+                " ORDER BY id DESC LIMIT 1"
+            )
+        ).one()
+    assert audit.role == "grid_worker" and audit.data["purpose"] == "入户走访核实"
+    assert audit.data["id_ranges"]
+    no_purpose = {k: v for k, v in params.items() if k != "purpose"}
+    assert client.get(url, params=no_purpose, headers=headers).status_code == 422
+    assert client.get(url, params=params, headers=test_db.headers("dispatcher")).status_code == 403
+    _change_from_the_view(client, body, url, params, headers)
+
+
+def _change_from_the_view(client: TestClient, body: dict, url: str, params, headers) -> None:
+    """A flat's use changed from the view (采集) shows in the view at once."""
+    flat = next(w for a in body["addresses"] for w in a["dwellings"])
+    use = "vacant" if flat["use"] != "vacant" else "rented"
+    change = client.post(
+        "/base/changes",
+        json={"kind": "dwelling_use", "target": flat["id"], "data": {"use": use}},
+        headers=headers,
+    )
+    assert change.status_code == 201, change.text
+    again = client.get(url, params=params, headers=headers).json()
+    assert (
+        next(w["use"] for a in again["addresses"] for w in a["dwellings"] if w["id"] == flat["id"])
+        == use
+    )
+
+
+# The hot path of GET /geocode: the lifespan runs, so the address LISTEN follows the
+# database; answers are kept per normalised text.  These two run last (one adds an address).
+
+
+def _book(app: FastAPI):
+    with app.state.sessionmaker() as s:
+        return ADDRESSES.peek(s), ADDRESSES.trusted(s)
+
+
+def test_a_kept_answer_is_the_fresh_one(client: TestClient, app: FastAPI, engine: Engine) -> None:
+    with engine.connect() as c:
+        full_text = c.execute(text("SELECT full_text FROM addresses ORDER BY id LIMIT 1")).scalar()
+    wide = full_text.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    client.get("/geocode", params={"q": full_text})  # loads the book and the contacts
+    first = client.get("/geocode", params={"q": full_text})
+    book, trusted = _book(app)
+    assert trusted and book is not None and book.answers  # the LISTEN follows; answer kept
+    again = client.get("/geocode", params={"q": wide})  # same normalised text: the kept one
+    assert first.status_code == again.status_code == 200
+    assert again.json()["results"] == first.json()["results"]
+    assert again.json()["query"] == wide and first.json()["results"][0]["method"] == "exact"
+    assert client.get("/geocode", params={"q": " "}).json()["code"] == "empty_query"
+
+
+def test_an_address_added_is_found_once_its_notice_arrives(
+    client: TestClient, app: FastAPI, engine: Engine
+) -> None:
+    q = "试点路7号1栋1单元"
+    before = client.get("/geocode", params={"q": q}).json()["results"]  # kept: fuzzy at best
+    assert all(h["method"] == "fuzzy" and h["full_text"] != q for h in before)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO addresses (road, number, building_no, unit_no, full_text, geom)"
+                " SELECT '试点路', 7, 1, 1, :t, geom FROM addresses ORDER BY id LIMIT 1"
+            ),
+            {"t": q},
+        )
+    deadline, hits = time.monotonic() + 10, before
+    while hits == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+        hits = client.get("/geocode", params={"q": q}).json()["results"]
+    assert hits and hits[0]["full_text"] == q and hits[0]["method"] == "exact"
+    book, trusted = _book(app)
+    assert trusted and book is not None and q in book.matcher.exact  # reloaded, trusted again

@@ -187,3 +187,43 @@ def test_report_what_i_see_is_filed_as_the_worker_through_the_session(
         ).one()
     assert (role, channel) == ("grid_worker", "handheld")
     assert '"csrf":null' in httpx.get(f"{live_url}/report").text  # residents get none
+
+
+def test_records_here_and_a_field_change_from_there(
+    browser, live_url, test_db, worker, engine: Engine
+) -> None:
+    """At an entrance of my cell: its dwellings and residents (masked); a flat's use changed."""
+    with engine.connect() as c:
+        spot = c.execute(
+            text(
+                "SELECT ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, w.id, w.use FROM addresses a"
+                " JOIN dwellings w ON w.address_id = a.id JOIN grid_cells g"
+                " ON g.code = (SELECT cell_code FROM workers WHERE id = :w)"
+                " AND ST_Covers(ST_Buffer(g.geom, -0.0005), a.geom) ORDER BY w.id LIMIT 1"
+            ),
+            {"w": worker["id"]},
+        ).one()
+    use = "vacant" if spot.use != "vacant" else "rented"
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        geolocation={"longitude": spot.lon, "latitude": spot.lat, "accuracy": 5},
+        permissions=["geolocation"],
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_url}/login?next=/handheld")
+        page.fill("input[name=key]", test_db.keys["grid_worker"])
+        page.click("input[type=submit]")
+        page.wait_for_url("**/handheld")
+        page.click("#wg-here-go")
+        flat = page.locator(f'.wg-here-dwelling[data-id="{spot.id}"]')
+        flat.wait_for(timeout=10_000)
+        assert "**********" in page.inner_text("#wg-here-list")  # ID numbers masked
+        flat.locator("select").select_option(use)
+        flat.locator("button").click()
+        page.wait_for_function("() => window.wanggeHere.changed === 1", timeout=10_000)
+        with engine.connect() as c:
+            now = c.execute(text("SELECT use FROM dwellings WHERE id = :i"), {"i": spot.id})
+            assert now.scalar_one() == use
+    finally:
+        context.close()

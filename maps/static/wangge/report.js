@@ -96,6 +96,12 @@
       changed(); locate(); nearby();
     }
     map.on("click", function (e) { setPoint(e.latlng); });
+    // by address: /geocode answers WGS-84; the pin goes to the entrance in the page's CRS
+    wangge.addressSearch("wg-addr", "wg-addr-list", function (hit) {
+      var ll = wangge.toPageCrs(hit.lon, hit.lat, cfg.crs);
+      map.setView([ll[1], ll[0]], Math.max(map.getZoom(), 17));
+      setPoint(L.latLng(ll[1], ll[0]));
+    });
     $("wg-centre").addEventListener("click", function () { setPoint(map.getCenter()); });
     $("wg-geo").addEventListener("click", function () {
       if (!navigator.geolocation) { say("浏览器不支持定位 no geolocation", true); return; }

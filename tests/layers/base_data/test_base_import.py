@@ -256,3 +256,40 @@ def test_units_and_dwellings_create_update_and_keep_provenance(engine: Engine) -
         " IN (SELECT id FROM sources WHERE code IN ('market', 'housing'))",
     )
     assert kept == 4
+
+
+def test_a_housing_file_links_owners_and_tenants_once(engine: Engine) -> None:
+    """`person_links` from a housing file: a known person (by ID hash) becomes the tenant."""
+    with engine.connect() as c:
+        flat = c.execute(
+            text(
+                "SELECT a.full_text || w.room || '室', w.id FROM dwellings w JOIN addresses a"
+                " ON a.id = w.address_id WHERE w.use = 'self_occupied' ORDER BY w.id DESC LIMIT 1"
+            )
+        ).one()
+    tenant = "51010819910408123" + check_digit("51010819910408123")
+    police = _csv(
+        [
+            ["姓名", "公民身份号码", "联系电话", "居住地址", "人员类别", "登记日期"],
+            ["租客甲", tenant, "", flat[0], "流动", "2025-03-01"],
+        ]
+    )
+    assert _import(engine, "police", police).rejects == []
+    dwellings = _csv(
+        [
+            ["房屋地址", "用途", "登记日期", "承租人身份证号"],
+            [flat[0], "出租", "2025-04-01", tenant],
+        ]
+    )
+    assert _import(engine, "housing", dwellings, base_class="dwellings").rejects == []
+    links = (
+        "SELECT count(*) FROM person_links l JOIN persons p ON p.id = l.person_id"
+        f" WHERE l.dwelling_id = {flat[1]} AND l.kind = 'tenant' AND p.name = '租客甲'"
+    )
+    assert _count(engine, links) == 1
+    _import(engine, "housing", dwellings, base_class="dwellings")
+    assert _count(engine, links) == 1  # the same file again adds nothing
+    wrong = tenant[:-1] + ("1" if tenant[-1] != "1" else "2")  # the check digit is off
+    bad = _csv([["房屋地址", "用途", "承租人身份证号"], [flat[0], "出租", wrong]])
+    with pytest.raises(FileRejectedError):
+        _import(engine, "housing", bad, base_class="dwellings")

@@ -38,6 +38,39 @@ def test_buildings_courtyards_and_cells_count_the_records(engine: Engine) -> Non
         assert people == c.execute(text("SELECT sum(population) FROM buildings")).scalar() > 40_000
 
 
+def test_owners_and_tenants_are_linked_and_the_figures_stay_sums(engine: Engine) -> None:
+    """`person_links`: a self-occupied flat's owner and a rented flat's tenant live in it; rented
+    and vacant flats have an owner elsewhere; households and population still count persons."""
+    with engine.connect() as c:
+        wrong = c.execute(
+            text(
+                "SELECT count(*) FROM dwellings w WHERE EXISTS (SELECT 1 FROM persons p"
+                " WHERE p.dwelling_id = w.id) AND w.use IN ('self_occupied', 'rented') AND NOT EXISTS"
+                " (SELECT 1 FROM person_links l JOIN persons p ON p.id = l.person_id"
+                " WHERE l.dwelling_id = w.id AND p.dwelling_id = w.id AND l.kind ="
+                " CASE w.use WHEN 'rented' THEN 'tenant' ELSE 'owner' END)"
+            )
+        ).scalar()
+        unowned = c.execute(
+            text(
+                "SELECT count(*) FROM dwellings w WHERE w.use IN ('rented', 'vacant') AND"
+                " (SELECT count(*) FROM person_links l WHERE l.dwelling_id = w.id"
+                " AND l.kind = 'owner') <> 1"
+            )
+        ).scalar()
+        sources = c.execute(
+            text("SELECT DISTINCT s.code FROM person_links l JOIN sources s ON s.id = l.source_id")
+        ).scalars()
+        figures = c.execute(
+            text(
+                "SELECT (SELECT sum(households) FROM buildings), (SELECT count(DISTINCT dwelling_id)"
+                " FROM persons), (SELECT sum(population) FROM buildings), (SELECT count(*) FROM persons)"
+            )
+        ).one()
+    assert wrong == 0 and unowned == 0 and list(sources) == ["housing"]
+    assert figures[0] == figures[1] and figures[2] == figures[3]
+
+
 def test_no_plain_id_number_is_stored(engine: Engine) -> None:
     """The demo's plain ID numbers (regenerated here) appear nowhere; their keyed hashes do."""
     with engine.connect() as c:
