@@ -36,6 +36,7 @@ _OWN = {
     "wangge_status_js": "wangge/case-status.js",
     "wangge_mycase_js": "wangge/mycase.js",
     "wangge_handheld_js": "wangge/handheld.js",
+    "wangge_handheld_rota_js": "wangge/handheld-rota.js",
     "wangge_board_js": "wangge/board.js",
     "wangge_board_css": "wangge/board.css",
 }

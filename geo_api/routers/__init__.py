@@ -17,6 +17,7 @@ from geo_api.routers import (
     geocode,
     grid_history,
     handheld,
+    handheld_rota,
     incidents,
     jobs,
     kpis,
@@ -66,6 +67,7 @@ ROUTERS: list[APIRouter] = [
     services.router,
     case_pages.router,
     handheld.router,
+    handheld_rota.router,
     static.router,
     admin_keys.router,
 ]

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.auth import SESSION_COOKIE, Principal, Role, allow, csrf_token
 from geo_api.deps import NowDep, SessionDep, SettingsDep
+from geo_api.routers.handheld_rota import rota_section
 from geo_api.routers.maps import _options, page
 from geo_api.schemas.cases import Lat, Lon
 from geo_api.schemas.faces import DutyOut, StoredOut
@@ -120,9 +121,11 @@ _PAGE = """<!DOCTYPE html>
 <p><a href="/report">报告所见 Report what I see</a></p>
 <p>待发送 Queued: <b id="wg-queued">0</b> · 位置 Positions sent: <b id="wg-sent">0</b></p>
 <ol id="wg-cases" class="wg-cases"></ol>
+{rota}
 </main>
 <script src="{status_js}"></script>
 <script src="{js}"></script>
+<script src="{rota_js}"></script>
 </body></html>
 """
 
@@ -146,5 +149,7 @@ def handheld_page(
         worker=principal.worker_id or "",
         name=html.escape(principal.name),
         duty="true" if worker is not None and worker.on_duty else "false",
+        rota=rota_section(session),
+        rota_js=urls["wangge_handheld_rota_js"],
     )
     return page(body, settings, _options(settings))
