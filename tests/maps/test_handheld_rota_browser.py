@@ -85,9 +85,9 @@ def test_check_in_report_and_check_out_on_the_handheld(
         out = on.locator('button[data-action="check-out"]')
         out.click()
         out.click()
-        page.locator(
-            f'#wg-shifts li[data-shift-id="{shift["id"]}"][data-state="done"]'
-        ).wait_for(timeout=10_000)
+        page.locator(f'#wg-shifts li[data-shift-id="{shift["id"]}"][data-state="done"]').wait_for(
+            timeout=10_000
+        )
         assert _state(engine, shift["id"]) == (True, True, 1)
         assert errors == []
     finally:
