@@ -11,7 +11,7 @@ The sweep (`grids.cases.sla`) is two set statements and no per-case Python:
    assignee of the off-duty cases (`grids.cases.duty.assign_cases`, one query for all).
 3. `apply` (one statement of data-modifying CTEs) reads the locked cases again, finds
    each one's next level and the receiving unit by joins on `platform_units`, and
-   updates the cases (``UPDATE … FROM``), inserts the events and the notices
+   updates the cases in one pass (``UPDATE … FROM``), inserts the events and the notices
    (``INSERT … SELECT``, per case in the order warn, escalate), all on the server.
 
 History: round 1 built ~40,000 event and ~33,000 notice dicts in Python and sent them as
@@ -107,17 +107,20 @@ m AS MATERIALIZED (
     CASE WHEN cu.id IS NOT NULL THEN cu.code WHEN su.id IS NOT NULL THEN su.code
       ELSE du.code END AS code) t
   WHERE c.escalates),
-warned AS (
-  UPDATE incidents i SET warned_at = :now FROM c
-  WHERE i.id = c.id AND c.warns AND NOT c.escalates RETURNING 1),
-moved AS (
-  UPDATE incidents i SET handling_level = m.after, unit_id = coalesce(m.unit, i.unit_id),
-    due_at = m.due, warned_at = NULL, escalation_count = i.escalation_count + 1,
-    version = i.version + 1, updated_at = :now,
+moved AS (  -- one pass over the cases: escalate those in m, only mark the others warned
+  UPDATE incidents i SET warned_at = CASE WHEN m.id IS NULL THEN CAST(:now AS timestamptz) END,
+    handling_level = coalesce(m.after, i.handling_level),
+    unit_id = coalesce(m.unit, i.unit_id),
+    due_at = CASE WHEN m.id IS NULL THEN i.due_at ELSE m.due END,
+    escalation_count = i.escalation_count + CASE WHEN m.id IS NULL THEN 0 ELSE 1 END,
+    version = i.version + CASE WHEN m.id IS NULL THEN 0 ELSE 1 END,
+    updated_at = CASE WHEN m.id IS NULL THEN i.updated_at ELSE :now END,
     assignee_worker_id = coalesce(m.worker, i.assignee_worker_id),
     assignment_reason = CASE WHEN m.worker IS NULL THEN i.assignment_reason ELSE m.reason END,
-    deadlines = i.deadlines || jsonb_build_object(m.step, m.record)
-  FROM m WHERE i.id = m.id RETURNING 1),
+    deadlines = CASE WHEN m.id IS NULL THEN i.deadlines
+                ELSE i.deadlines || jsonb_build_object(m.step, m.record) END
+  FROM c LEFT JOIN m ON m.id = c.id
+  WHERE i.id = c.id AND (m.id IS NOT NULL OR c.warns) RETURNING 1),
 events AS (
   INSERT INTO incident_events
     (incident_id, at, actor, role, action, from_status, to_status, reason, data)
@@ -150,7 +153,7 @@ notices AS (
   ORDER BY m.id, k.ord
   RETURNING 1)
 SELECT (SELECT count(*) FROM c WHERE c.warns) AS warned, (SELECT count(*) FROM m) AS moved,
-  (SELECT count(*) FROM warned) + (SELECT count(*) FROM moved) + (SELECT count(*) FROM events)
+  (SELECT count(*) FROM moved) + (SELECT count(*) FROM events)
   + (SELECT count(*) FROM notices) AS written
 """  # noqa: S608 - constant fragments only
 )
