@@ -55,6 +55,9 @@ def sweep(*, session: Session, now: datetime) -> SweepReport:
         text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK}
     ).scalar():
         return SweepReport(0, 0, skipped=True)
+    # The duty rule's statement over a few thousand off-duty cases is estimated dear enough
+    # for PostgreSQL to JIT-compile it: 0.9 s of compiling for 0.4 s of work at full scale.
+    session.execute(text("SET LOCAL jit = off"))
     limits: dict[tuple[str, str], dict[str, Limit]] = {}
 
     def limits_of(category: str, urgency: str) -> dict[str, Limit]:
