@@ -40,6 +40,7 @@ _OWN = {
     "wangge_mycase_js": "wangge/mycase.js",
     "wangge_handheld_js": "wangge/handheld.js",
     "wangge_here_js": "wangge/records-here.js",
+    "wangge_handheld_rota_js": "wangge/handheld-rota.js",
     "wangge_board_js": "wangge/board.js",
     "wangge_board_css": "wangge/board.css",
     "wangge_board_actions_js": "wangge/board-actions.js",

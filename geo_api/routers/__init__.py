@@ -18,6 +18,7 @@ from geo_api.routers import (
     geocode,
     grid_history,
     handheld,
+    handheld_rota,
     incidents,
     jobs,
     kpis,
@@ -76,6 +77,7 @@ ROUTERS: list[APIRouter] = [
     self_governance.router,
     case_pages.router,
     handheld.router,
+    handheld_rota.router,
     static.router,
     admin_keys.router,
 ]

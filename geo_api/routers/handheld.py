@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo_api.auth import SESSION_COOKIE, Principal, Role, allow, csrf_token
 from geo_api.deps import NowDep, SessionDep, SettingsDep
+from geo_api.routers.handheld_rota import rota_section
 from geo_api.routers.maps import _options, page
 from geo_api.schemas.base_data import HereOut
 from geo_api.schemas.cases import Lat, Lon
@@ -167,10 +168,12 @@ _PAGE = """<!DOCTYPE html>
  <p id="wg-here-msg" role="status" aria-live="polite"></p>
  <ol id="wg-here-list"></ol>
 </section>
+{rota}
 </main>
 <script src="{status_js}"></script>
 <script src="{js}"></script>
 <script src="{here_js}"></script>
+<script src="{rota_js}"></script>
 </body></html>
 """
 
@@ -195,5 +198,7 @@ def handheld_page(
         worker=principal.worker_id or "",
         name=html.escape(principal.name),
         duty="true" if worker is not None and worker.on_duty else "false",
+        rota=rota_section(session),
+        rota_js=urls["wangge_handheld_rota_js"],
     )
     return page(body, settings, _options(settings))

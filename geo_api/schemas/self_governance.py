@@ -74,6 +74,13 @@ class RotaShift(ShiftOut):
     member: Contact
 
 
+class MyShiftOut(ShiftOut):
+    """One of my own shifts (the handheld's rota section): where and as what I serve."""
+
+    courtyard_name: str
+    member_role: str
+
+
 class PatrolOut(Out):
     """The case a patrol report became (read it at `/incidents/{incident_id}`)."""
 

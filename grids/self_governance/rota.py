@@ -183,3 +183,31 @@ def check_out(
     _audit(session, actor, "courtyard_shift.check_out", row, now, {"member_id": member_id})
     session.flush()
     return row
+
+
+MY_WINDOW = (timedelta(hours=12), timedelta(hours=36))
+"""The handheld lists the shifts meeting ``[now - 12 h, now + 36 h)``: last night's, today's,
+tomorrow's."""
+_MINE_SQL = text(
+    """
+    SELECT s.id, s.courtyard_id, y.name AS courtyard_name, s.member_id,
+           m.role AS member_role, lower(s.during) AS start, upper(s.during) AS "end",
+           s.checked_in_at, s.checked_out_at
+    FROM courtyard_shifts s JOIN courtyard_members m ON m.id = s.member_id
+    JOIN courtyards y ON y.id = s.courtyard_id
+    WHERE m.worker_id = :w AND s.during && tstzrange(:start, :end, '[)')
+    ORDER BY lower(s.during), s.id
+    """
+)
+
+
+def my_shifts(*, session: Session, worker_id: int, now: datetime) -> list[dict[str, object]]:
+    """The shifts a grid worker holds as a courtyard member (楼栋长, 单元长 … linked to them
+    by `courtyard_members.worker_id`) around `now`: what their handheld checks in and out.
+
+    Only their own records, so nothing of anyone else's is read (no audit needed)."""
+    before, after = MY_WINDOW
+    rows = session.execute(
+        _MINE_SQL, {"w": worker_id, "start": now - before, "end": now + after}
+    ).mappings()
+    return [dict(r) for r in rows]

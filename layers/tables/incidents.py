@@ -64,6 +64,14 @@ class Incident(Base):
             name="assignment_reason",
         ),
         Index("ix_incidents_status_due", "status", "due_at"),
+        Index(  # the SLA sweep's warn-due cases (migration 0028)
+            "ix_incidents_warn_open",
+            text("wangge_step_warn_at(status, deadlines)"),
+            postgresql_where=text(
+                "warned_at IS NULL AND due_at IS NOT NULL"
+                f" AND status IN {_in(tuple(STEP_OF_STATUS))}"
+            ),
+        ),
         Index("ix_incidents_category_created", "category_code", "created_at"),
         Index("ix_incidents_created", "created_at"),
         Index(

@@ -154,6 +154,7 @@ FACES = {
     ("GET", "/workers/me/records-here"): {G},
     ("POST", "/workers/me/positions"): {G},
     ("POST", "/workers/me/duty"): {G},
+    ("GET", "/workers/me/shifts"): {G},
     ("GET", "/board"): {D, A},
     ("GET", "/board/cases"): {D, A},
     ("GET", "/board/workers"): {D, A},

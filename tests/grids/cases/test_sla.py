@@ -113,3 +113,39 @@ def test_cli_sweep(test_db, engine, monkeypatch):
     assert "0 warned, 0 escalated" in again.output
     naive = CliRunner().invoke(cli, ["sla", "sweep", "--now", "2026-11-27T00:00:00"])
     assert naive.exit_code != 0
+
+
+def test_a_case_someone_is_changing_is_left_for_the_next_sweep(engine):
+    start = T0 + timedelta(days=2)
+    with Session(engine) as session:
+        busy, free = (
+            report_case(
+                session=session,
+                case=NewCase(104.1, 30.68, "wgs84", "0102", "hotline_96966", text_),
+                actor=Actor("tester", "dispatcher"),
+                now=start,
+            ).incident.id
+            for text_ in ("占道经营", "乱堆乱放")
+        )
+        session.commit()
+    later = start + timedelta(days=2)
+    levels = "SELECT id, handling_level FROM incidents WHERE id IN (:a, :b)"
+    with Session(engine) as holder:  # a user's transaction holds the busy case
+        holder.execute(text("SELECT 1 FROM incidents WHERE id = :i FOR UPDATE"), {"i": busy})
+        with Session(engine) as session:
+            sweep(session=session, now=later)
+            session.commit()
+        holder.rollback()
+    with engine.connect() as conn:
+        assert dict(conn.execute(text(levels), {"a": busy, "b": free}).all()) == {
+            busy: "grid",
+            free: "community",
+        }
+    with Session(engine) as session:
+        sweep(session=session, now=later)
+        session.commit()
+    with engine.connect() as conn:
+        assert dict(conn.execute(text(levels), {"a": busy, "b": free}).all()) == {
+            busy: "community",
+            free: "community",
+        }
