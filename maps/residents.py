@@ -111,7 +111,7 @@ who knows their address better than their spot."""
 
 
 def _address_box(m: folium.Map) -> None:
-    Panel(ADDRESS_HTML, "bottomleft", css_class="wg-address").add_to(m)
+    Panel(ADDRESS_HTML, "bottomleft", css_class="wg-address", foldable=False).add_to(m)
     AddressSearch().add_to(m)
 
 

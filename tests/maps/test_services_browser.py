@@ -232,7 +232,10 @@ def test_a_resident_finds_their_grid_by_address(browser, live_url, engine, artif
         _pick_address(page, "#wg-res-addr", typed, a.full_text)
         page.wait_for_url("**/maps/residents?*crs=wgs84*", timeout=10_000)
         page.wait_for_load_state("load")
-        assert located["l1"]["code"] in page.inner_text(".wg-panel")
+        panel = page.locator(".wg-panel").first
+        if "wg-folded" in (panel.get_attribute("class") or ""):  # folded at 360 px: unfold it
+            panel.locator(".wg-fold").click()
+        assert located["l1"]["code"] in panel.inner_text()
         assert errors == []
     finally:
         context.close()

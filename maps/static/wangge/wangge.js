@@ -360,6 +360,13 @@
   };
 
   wangge.legible = function (map, fit, control) {
+    if (control && map.getSize().x < NARROW) {
+      /* On a phone the open layer list would cover the panels' fold buttons: make it the
+       * usual layers icon (rebuilt, as Leaflet sets up its toggle only when it is added). */
+      control.remove();
+      control.options.collapsed = true;
+      control.addTo(map);
+    }
     wangge.followLegends(map, control);
     wangge.fitAround(map, fit);
   };
