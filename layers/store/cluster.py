@@ -33,8 +33,12 @@ from layers.store.settings import DEFAULT_CLUSTER_PORT, DatabaseSettings
 logger = logging.getLogger(__name__)
 
 DB_SUPERUSER = "wangge"
-TUNING = "-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min"
-"""Modest server settings for bulk loads and analytics (the defaults suit a 128 MB machine)."""
+TUNING = (
+    "-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min -c max_connections=300"
+)
+"""Modest server settings for bulk loads and analytics (the defaults suit a 128 MB machine).
+300 connections: every server worker holds two pools (the session engine and the autocommit
+one), and a suite or a bench with several workers and a replica ran into the default 100."""
 PRIVACY = "-c log_min_error_statement=panic -c log_error_verbosity=terse"
 """Keep failed statements and their DETAIL out of postgres.log: psycopg2 sends values inline,
 so the statement text of a failed INSERT holds what a resident typed."""
