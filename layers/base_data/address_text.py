@@ -79,10 +79,20 @@ def normalise(raw: str, aliases: Mapping[str, str] | None = None) -> str:
     text = _PREFIXES.sub("", text, count=1)
     text = _DASHED.sub(_undash, text)
     if aliases:
-        for alias in sorted(aliases, key=len, reverse=True):
-            if text.startswith(alias) and not text.startswith(aliases[alias]):
-                text = aliases[alias] + text[len(alias) :]
-                break
+        return renamed(text, longest_first(aliases))
+    return text
+
+
+def longest_first(aliases: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The aliases as (old, today's) pairs, longest old name first: the order `renamed` tries."""
+    return [(alias, aliases[alias]) for alias in sorted(aliases, key=len, reverse=True)]
+
+
+def renamed(text: str, ordered: list[tuple[str, str]]) -> str:
+    """`text` with the first (longest) old road name it starts with replaced by today's."""
+    for alias, road in ordered:
+        if text.startswith(alias) and not text.startswith(road):
+            return road + text[len(alias) :]
     return text
 
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -25,7 +26,9 @@ from layers.base_data import address_rows, checks, writers
 from layers.base_data.checks import Record, RowRejectedError
 from layers.base_data.figures import refresh_counts
 from layers.base_data.files import mapped_rows, mapping_for, read_table
+from layers.base_data.import_book import ImportBook
 from layers.base_data.matching import AddressBook
+from layers.base_data.person_batch import check_persons
 from layers.core.errors import InvalidInputError, NotFoundError, UnprocessableError
 from layers.tables.audit import record as audit
 
@@ -35,7 +38,7 @@ CHECKS: dict[str, Callable[[AddressBook, dict[str, str], int, datetime], Record]
     "units": checks.unit,
     "addresses": address_rows.address,
 }
-WRITERS = {
+WRITERS: dict[str, Callable[..., tuple[int, int]]] = {
     "persons": writers.write_persons,
     "dwellings": writers.write_dwellings,
     "units": writers.write_units,
@@ -76,8 +79,13 @@ def _check_rows(
     recs: list[dict[str, str]],
     now: datetime,
     result: ImportResult,
-) -> list[Record]:
-    book = AddressBook(session)
+) -> list[Any]:
+    """The checked rows (records, or a persons file's rows to COPY); rejects into `result`."""
+    book = ImportBook(session)
+    if base_class == "persons":  # the million-row class: checked as columns, same verdicts
+        rows, rejects = check_persons(book, recs, now)
+        result.rejects.extend(rejects)
+        return rows
     seen: dict[str, int] = {}
     good: list[Record] = []
     for row, rec in enumerate(recs, start=2):  # row 1 is the header
@@ -181,7 +189,7 @@ def _write(
     src: tuple[int, str],
     base_class: str,
     file: tuple[str, str],
-    good: list[Record],
+    good: list[Any],
     result: ImportResult,
     now: datetime,
 ) -> int:

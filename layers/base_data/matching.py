@@ -25,6 +25,8 @@ from layers.base_data.address_text import AddressParts, normalise, parse
 
 ROAD_CUTOFF = 0.6
 """How like a known road (difflib ratio) an unknown road must be to be taken for it."""
+NEAR_ROADS_KEPT = 10_000
+"""How many unknown road spellings a book remembers its nearest known road of."""
 FUZZY_THRESHOLD = 0.45
 """The least trigram similarity a fuzzy candidate needs (measured on the demo's messy files)."""
 
@@ -117,6 +119,7 @@ class AddressBook:
             ):
                 self.parts.setdefault(key, r.id)
         self.cache: dict[str, tuple[Match | None, AddressParts | None, str]] = {}
+        self.near_roads: dict[str, str | None] = {}
 
     def match(self, raw: str) -> tuple[Match | None, AddressParts | None, str]:
         """The best match, the parsed parts and the normalised text (None: no match)."""
@@ -167,8 +170,17 @@ class AddressBook:
         return found if len(found) > 1 else []
 
     def _near_road(self, road: str) -> str | None:
-        """The known road `road` is most like (a typo), when like enough."""
+        """The known road `road` is most like (a typo), when like enough.
+
+        Kept per road (difflib against every road is the dearest step of a
+        typo), at most `NEAR_ROADS_KEPT` of them: a server's book hears any text.
+        """
         if road in self.roads:
             return None
+        if road in self.near_roads:
+            return self.near_roads[road]
         near = difflib.get_close_matches(road, self.roads, n=1, cutoff=ROAD_CUTOFF)
-        return near[0] if near else None
+        if len(self.near_roads) >= NEAR_ROADS_KEPT:
+            self.near_roads.clear()
+        self.near_roads[road] = near[0] if near else None
+        return self.near_roads[road]

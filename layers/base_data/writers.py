@@ -12,35 +12,24 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from layers.base_data.checks import Record
+from layers.base_data.person_batch import PERSON_COLUMNS
 from layers.store.copy import copy_rows
 from layers.tables.units import KEY_PLACE_CLASSES
 
-_PERSON_COLUMNS = (
-    "row_no",
-    "id_hash",
-    "id_masked",
-    "name",
-    "sex",
-    "birth_year",
-    "phone_hash",
-    "phone_masked",
-    "residence_type",
-    "default_residence",
-    "address_id",
-    "room",
-    "flag",
-    "reported_at",
-    "attrs",
-)
 _PERSONS_SQL = (
     # The dwelling named by address and room, made when the housing data has not got it yet.
-    """INSERT INTO dwellings (address_id, room) SELECT DISTINCT address_id, room FROM tmp_rows
+    """INSERT INTO dwellings (address_id, room) SELECT DISTINCT address_id, room FROM tmp_in
     WHERE room IS NOT NULL ON CONFLICT (address_id, room) DO NOTHING""",
-    """ALTER TABLE tmp_rows ADD COLUMN dwelling_id int, ADD COLUMN known boolean""",
-    """UPDATE tmp_rows t SET dwelling_id = w.id FROM dwellings w
-    WHERE w.address_id = t.address_id AND w.room = t.room""",
-    """UPDATE tmp_rows t SET known = EXISTS
-      (SELECT 1 FROM persons p WHERE p.id_hash = t.id_hash)""",
+    # One pass finds each row's dwelling and whether the person is known (no UPDATE of a
+    # million temporary rows); the attributes kept with the statement are built here too.
+    """CREATE TEMP TABLE tmp_rows ON COMMIT DROP AS
+    SELECT t.*, w.id AS dwelling_id, p.id IS NOT NULL AS known,
+      jsonb_strip_nulls(jsonb_build_object('name', t.name, 'id_masked', t.id_masked,
+        'phone_masked', t.phone_masked, 'residence_type', t.residence_type, 'flag', t.flag,
+        'address', a.full_text)) AS attrs
+    FROM tmp_in t LEFT JOIN dwellings w ON w.address_id = t.address_id AND w.room = t.room
+    LEFT JOIN persons p ON p.id_hash = t.id_hash LEFT JOIN addresses a ON a.id = t.address_id""",
+    "ANALYZE tmp_rows",
     """INSERT INTO persons (id_hash, id_masked, name, sex, birth_year, phone_hash, phone_masked,
       residence_type, dwelling_id, flags, updated_at)
     SELECT id_hash, id_masked, name, sex, birth_year, phone_hash, phone_masked,
@@ -59,9 +48,9 @@ _PERSONS_SQL = (
 )
 
 
-def _temp(conn: Connection, columns: str) -> None:
-    conn.execute(text("DROP TABLE IF EXISTS tmp_rows"))  # an earlier file in this transaction
-    conn.execute(text(f"CREATE TEMP TABLE tmp_rows ({columns}) ON COMMIT DROP"))
+def _temp(conn: Connection, columns: str, name: str = "tmp_rows") -> None:
+    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))  # an earlier file in this transaction
+    conn.execute(text(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP"))
 
 
 def _counts(conn: Connection) -> tuple[int, int]:
@@ -74,36 +63,26 @@ def _counts(conn: Connection) -> tuple[int, int]:
 
 
 def write_persons(
-    conn: Connection, records: list[Record], source: tuple[int, str], import_id: int
+    conn: Connection, rows: list[tuple[object, ...]], source: tuple[int, str], import_id: int
 ) -> tuple[int, int]:
-    """Create unknown persons, merge known ones (newest wins), keep every statement; counts."""
+    """Create unknown persons, merge known ones (newest wins), keep every statement; counts.
+
+    `rows` are `person_batch.PERSON_COLUMNS` (checked, one per person).
+    """
+    conn.execute(text("DROP TABLE IF EXISTS tmp_rows"))
     _temp(
         conn,
         "row_no int, id_hash text, id_masked text, name text, sex text, birth_year int,"
         " phone_hash text, phone_masked text, residence_type text, default_residence text,"
-        " address_id int, room text, flag text, reported_at timestamptz, attrs jsonb",
+        " address_id int, room text, flag text, reported_at timestamptz",
+        "tmp_in",
     )
-    copy_rows(
-        conn,
-        "tmp_rows",
-        _PERSON_COLUMNS,
-        (
-            (
-                r.row,
-                *(r.values[c] for c in _PERSON_COLUMNS[1:10]),
-                r.address_id,
-                r.values["room"],
-                r.values["flag"],
-                r.values["reported_at"],
-                r.attrs,
-            )
-            for r in records
-        ),
-    )
+    copy_rows(conn, "tmp_in", PERSON_COLUMNS, rows, plain=True)
+    conn.execute(text("ANALYZE tmp_in"))
     params = {"source": source[1], "source_id": source[0], "import_id": import_id}
     for statement in _PERSONS_SQL:
         conn.execute(text(statement), params)
-        if statement.lstrip().startswith("UPDATE tmp_rows t SET known"):  # before the INSERT
+        if statement == "ANALYZE tmp_rows":  # known or not: before the INSERT
             counts = _counts(conn)
     return counts
 
