@@ -8,9 +8,11 @@ are generated from the database with their known truth
    component → fuzzy) and, as the baseline, through a naive exact string match
    against the standard addresses (with the room); confusion counts, recall and
    precision at the level of the address and of the building;
-2. **import** — the police (GB18030 CSV) and civil affairs (XLSX) files through
-   `import_file`, rows/s per stage, in a transaction rolled back at the end
-   (the bench leaves nothing behind);
+2. **import** — every file of the district through `import_file`, in one
+   transaction rolled back at the end (the bench leaves nothing behind):
+   planning's addresses, market's units, housing's dwellings
+   (`layers.demo.district_files`), the police (GB18030 CSV) and civil affairs
+   (XLSX) persons; rows/s per stage per file, and the total of all files;
 3. **geocode** — `geocode()` in process on messy queries, q/s and p99, beside
    `locate_one()` on the same entrances (the in-memory locate), same run;
 4. **geocode over HTTP** — `wangge serve --workers 2` driven by wrk (one
@@ -42,11 +44,12 @@ from sqlalchemy.orm import Session
 
 from grids.base_data.geocode import geocode
 from grids.grid.locate import locate_one
-from layers.base_data.checks import RowRejectedError, address_of, own_flat
+from layers.base_data.files import mapped_rows, mapping_for, read_table
+from layers.base_data.import_book import ImportBook
 from layers.base_data.importing import import_file
-from layers.base_data.matching import AddressBook
-from layers.base_data.privacy import clean_id, keyed_hash
+from layers.base_data.person_batch import PERSON_COLUMNS, check_persons
 from layers.demo.base_files import DepartmentFile, department_files
+from layers.demo.district_files import district_files
 from layers.store.db import make_engine, resolve_database_url
 from layers.store.settings import DatabaseSettings
 
@@ -70,19 +73,20 @@ def _print_quality(name: str, c: Counter[str]) -> None:
     )
 
 
-def _match(book: AddressBook, row: list[str]) -> int | None:
-    """The address the import takes for a police row (what `checks.person` does), or None."""
-    id_hash = keyed_hash(clean_id(row[1]))
-    try:
-        found, _ = address_of(book, {"address": row[3]}, lambda c, r: own_flat(book, id_hash, c, r))
-    except RowRejectedError:
-        return None
-    return found
+def _said(book: ImportBook, police: DepartmentFile, now) -> list[int | None]:
+    """The address the import takes for each police row (`check_persons`), None if refused."""
+    header, rows, _ = read_table(police.name, police.data)
+    recs = mapped_rows(header, rows, mapping_for("police", "persons"))
+    good, _ = check_persons(book, recs, now)
+    said: list[int | None] = [None] * len(recs)
+    for values in good:
+        said[int(values[0]) - 2] = values[PERSON_COLUMNS.index("address_id")]
+    return said
 
 
-def matching(session: Session, police: DepartmentFile, rows: list[list[str]]) -> None:
+def matching(session: Session, police: DepartmentFile, rows: list[list[str]], now) -> None:
     """Matcher vs naive exact match, at address and building level."""
-    book = AddressBook(session)
+    book = ImportBook(session)
     building = dict(session.execute(text("SELECT id, building_id FROM addresses")).all())
     with_room = {
         f"{t}{room}室": a
@@ -94,7 +98,7 @@ def matching(session: Session, police: DepartmentFile, rows: list[list[str]]) ->
         ).all()
     }
     started = time.perf_counter()
-    said = [_match(book, r) for r in rows]
+    said = _said(book, police, now)
     seconds = time.perf_counter() - started
     naive = [with_room.get(r[3]) for r in rows]
     print(f"matching {len(rows):,} police rows ({len(rows) / seconds:,.0f} rows/s):")
@@ -111,13 +115,20 @@ def matching(session: Session, police: DepartmentFile, rows: list[list[str]]) ->
     print(f"  misses by kind of mess: {dict(kinds)}")
 
 
-def importing(session: Session, files: dict[str, DepartmentFile], now) -> None:
-    """Both files through the import; rows/s per stage; rolled back."""
-    for source, f in files.items():
+def importing(session: Session, files: dict[tuple[str, str], DepartmentFile], now) -> None:
+    """Every file of the district through the import, one transaction; rows/s per stage; total.
+
+    The order a district would take: addresses, units, dwellings, then persons.
+    Rolled back at the end (the bench leaves nothing behind).
+    """
+    totals: Counter[str] = Counter()
+    rows = 0
+    print(f"import, load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores:")
+    for (source, base_class), f in files.items():
         result = import_file(
             session=session,
             source=source,
-            base_class="persons",
+            base_class=base_class,
             name=f.name,
             data=f.data,
             actor="bench",
@@ -129,10 +140,22 @@ def importing(session: Session, files: dict[str, DepartmentFile], now) -> None:
             f"{k} {result.rows / max(v, 1e-9):,.0f} rows/s" for k, v in result.stages.items()
         )
         total = sum(result.stages.values())
-        print(f"import {source} ({result.encoding}, {result.rows:,} rows, {total:.2f} s): {stages}")
+        totals.update(result.stages)
+        rows += result.rows
         print(
-            f"  created {result.created:,}, merged {result.merged:,}, rejected {len(result.rejects):,}"
+            f"  {source} {base_class} ({result.encoding}, {result.rows:,} rows, {total:.2f} s):"
+            f" {stages}"
         )
+        print(
+            f"    created {result.created:,}, merged {result.merged:,},"
+            f" rejected {len(result.rejects):,}"
+        )
+    seconds = sum(totals.values())
+    stages = "  ".join(
+        f"{k} {v:.2f} s ({rows / max(v, 1e-9):,.0f} rows/s)" for k, v in totals.items()
+    )
+    print(f"  ALL {len(files)} files, {rows:,} rows, {seconds:.2f} s (target <= 120 s): {stages}")
+    print(f"  load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     session.rollback()
 
 
@@ -282,8 +305,12 @@ def main() -> None:
 
         police = files["police"]
         rows = list(csv.reader(io.StringIO(police.data.decode("gb18030"))))[1:]
-        matching(session, police, rows)
-        importing(session, files, now)
+        matching(session, police, rows, now)
+        every = {
+            **district_files(session.connection(), seed=demo["seed"], now_year=now.year),
+            **{(source, "persons"): f for source, f in files.items()},
+        }
+        importing(session, every, now)
         geocoding(session, rows, args.queries)
         if args.seconds > 0:
             http(session, rows, args.seconds, args.connections)

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 
 from layers.base_data.address_text import normalise, parse, standard_text
 from layers.base_data.checks import Record, RowRejectedError, reported_at
+from layers.base_data.import_book import ImportBook
 from layers.base_data.matching import AddressBook
 from layers.store.copy import copy_rows
 
@@ -51,9 +52,40 @@ def _point(book: AddressBook, rec: dict[str, str]) -> tuple[float, float]:
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
         raise RowRejectedError("bad_point", f"not a WGS 84 coordinate: {lon}, {lat}")
     assert book.session is not None
-    if not book.session.execute(text(_IN_DISTRICT), {"x": lon, "y": lat}).scalar_one():
+    inside = book.inside.get((lon, lat)) if isinstance(book, ImportBook) else None
+    if inside is None:
+        inside = bool(book.session.execute(text(_IN_DISTRICT), {"x": lon, "y": lat}).scalar_one())
+    if not inside:
         raise RowRejectedError("outside_district", f"{lon:.6f}, {lat:.6f} is outside the district")
     return lon, lat
+
+
+_ALL_IN_DISTRICT = """
+SELECT u.i, EXISTS (SELECT 1 FROM districts d
+  WHERE ST_Covers(d.geom, ST_SetSRID(ST_MakePoint(u.x, u.y), 4326)))
+FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) WITH ORDINALITY AS u(x, y, i)
+"""
+
+
+def points_inside(book: ImportBook, recs: list[dict[str, str]]) -> None:
+    """Which rows' points are in the district, for the whole file in one query (`book.inside`).
+
+    Rows whose point does not read as finite numbers are left to `_point` (it names why).
+    """
+    points = []
+    for rec in recs:
+        try:
+            lon, lat = float(rec.get("lon", "")), float(rec.get("lat", ""))
+        except ValueError:
+            continue
+        if math.isfinite(lon) and math.isfinite(lat):
+            points.append((lon, lat))
+    if not points or book.session is None:
+        return
+    found = book.session.execute(
+        text(_ALL_IN_DISTRICT), {"xs": [p[0] for p in points], "ys": [p[1] for p in points]}
+    ).all()
+    book.inside = {points[int(i) - 1]: bool(inside) for i, inside in found}
 
 
 def address(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> Record:
@@ -61,7 +93,8 @@ def address(book: AddressBook, rec: dict[str, str], row: int, now: datetime) -> 
     raw = _text(rec)
     if not raw:
         raise RowRejectedError("missing_field", "no address")
-    parts = parse(normalise(raw, book.aliases))
+    wanted = book.normalised(raw) if isinstance(book, ImportBook) else normalise(raw, book.aliases)
+    parts = parse(wanted)
     if parts is None:
         raise RowRejectedError("unparseable_address", f"no road and house number in {raw!r}")
     full = standard_text(parts.road, parts.number, parts.building, parts.unit)

@@ -36,6 +36,8 @@ class ImportBook(AddressBook):
         super().__init__(session)
         self._ordered = longest_first(self.aliases)
         self._heads: dict[str, Located | None] = {}
+        self.inside: dict[tuple[float, float], bool] = {}
+        """Points known to be in the district or not (`address_rows.points_inside`)."""
 
     def normalised(self, raw: str) -> str:
         """`normalise(raw, self.aliases)`, the aliases sorted once for the whole file."""

@@ -86,6 +86,8 @@ def _check_rows(
         rows, rejects = check_persons(book, recs, now)
         result.rejects.extend(rejects)
         return rows
+    if base_class == "addresses":
+        address_rows.points_inside(book, recs)
     seen: dict[str, int] = {}
     good: list[Record] = []
     for row, rec in enumerate(recs, start=2):  # row 1 is the header

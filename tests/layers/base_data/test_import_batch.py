@@ -11,10 +11,12 @@ from layers.base_data.checks import RowRejectedError
 from layers.base_data.files import mapped_rows, mapping_for, read_table
 from layers.base_data.id_columns import id_problems
 from layers.base_data.import_book import ImportBook, same_parse
+from layers.base_data.importing import import_file
 from layers.base_data.matching import AddressBook
 from layers.base_data.person_batch import PERSON_COLUMNS, _Address, check_persons
 from layers.base_data.privacy import check_digit, id_problem
 from layers.demo.base_files import department_files
+from layers.demo.district_files import district_files
 from tests.conftest import TEST_NOW, TEST_SEED
 from tests.layers.base_data.test_base_import import _bad_file
 
@@ -102,3 +104,29 @@ def test_id_column_checks_are_the_single_checks() -> None:
     problems, years, sexes = id_problems(numbers)
     assert problems == [id_problem(n) for n in numbers]
     assert (int(years[0]), str(sexes[0])) == (1990, "M")
+
+
+def test_the_district_files_import_whole_and_merge(engine: Engine) -> None:
+    """Planning's addresses, market's units, housing's dwellings: every row merged, none refused."""
+    with Session(engine) as session:
+        files = district_files(session.connection(), seed=TEST_SEED, now_year=TEST_NOW.year)
+        book = ImportBook(session)
+        housing = files[("housing", "dwellings")]
+        header, rows, _ = read_table(housing.name, housing.data)
+        recs = mapped_rows(header, rows, mapping_for("housing", "dwellings"))
+        said = [book.match(r["address"])[0] for r in recs]
+        assert [m.address_id if m else None for m in said] == housing.truth
+        for (source, base_class), f in files.items():
+            result = import_file(
+                session=session,
+                source=source,
+                base_class=base_class,
+                name=f.name,
+                data=f.data,
+                actor="test",
+                role="admin",
+                now=TEST_NOW,
+            )
+            assert (result.rejects, result.created) == ([], 0), source
+            assert result.merged == result.rows == len(f.truth) > 0, source
+        session.rollback()
