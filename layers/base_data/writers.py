@@ -23,7 +23,7 @@ _PERSONS_SQL = (
     # One pass finds each row's dwelling and whether the person is known (no UPDATE of a
     # million temporary rows); the attributes kept with the statement are built here too.
     """CREATE TEMP TABLE tmp_rows ON COMMIT DROP AS
-    SELECT t.*, w.id AS dwelling_id, p.id IS NOT NULL AS known,
+    SELECT t.*, w.id AS dwelling_id, p.id AS person_id, p.id IS NOT NULL AS known,
       jsonb_strip_nulls(jsonb_build_object('name', t.name, 'id_masked', t.id_masked,
         'phone_masked', t.phone_masked, 'residence_type', t.residence_type, 'flag', t.flag,
         'address', a.full_text)) AS attrs
@@ -35,16 +35,19 @@ _PERSONS_SQL = (
     SELECT id_hash, id_masked, name, sex, birth_year, phone_hash, phone_masked,
       coalesce(residence_type, default_residence), dwelling_id, '{}', reported_at
     FROM tmp_rows WHERE NOT known""",
+    # From here on every row knows its person's id: joins on the key, not on the hash.
+    """UPDATE tmp_rows t SET person_id = p.id FROM persons p
+    WHERE NOT t.known AND p.id_hash = t.id_hash""",
     """UPDATE persons p SET name = t.name, phone_hash = coalesce(t.phone_hash, p.phone_hash),
       phone_masked = coalesce(t.phone_masked, p.phone_masked),
       residence_type = coalesce(t.residence_type, p.residence_type),
       dwelling_id = coalesce(t.dwelling_id, p.dwelling_id), updated_at = t.reported_at
-    FROM tmp_rows t WHERE t.known AND p.id_hash = t.id_hash AND t.reported_at >= p.updated_at""",
+    FROM tmp_rows t WHERE t.known AND p.id = t.person_id AND t.reported_at >= p.updated_at""",
     """UPDATE persons p SET flags = p.flags || jsonb_build_object(t.flag, CAST(:source AS text))
-    FROM tmp_rows t WHERE t.flag IS NOT NULL AND p.id_hash = t.id_hash""",
+    FROM tmp_rows t WHERE t.flag IS NOT NULL AND p.id = t.person_id""",
     """INSERT INTO base_provenance (entity, entity_id, source_id, import_id, attrs, reported_at)
-    SELECT 'persons', p.id, :source_id, :import_id, t.attrs, t.reported_at
-    FROM tmp_rows t JOIN persons p ON p.id_hash = t.id_hash""",
+    SELECT 'persons', t.person_id, :source_id, :import_id, t.attrs, t.reported_at
+    FROM tmp_rows t ORDER BY t.person_id""",
 )
 
 
@@ -135,7 +138,9 @@ def write_dwellings(
             " SELECT address_id, room, floor, use, area_m2 FROM tmp_rows"
             " ON CONFLICT (address_id, room) DO UPDATE SET floor = coalesce(EXCLUDED.floor,"
             " dwellings.floor), use = EXCLUDED.use, area_m2 = coalesce(EXCLUDED.area_m2,"
-            " dwellings.area_m2)"
+            " dwellings.area_m2) WHERE (dwellings.floor, dwellings.use, dwellings.area_m2)"
+            " IS DISTINCT FROM (coalesce(EXCLUDED.floor, dwellings.floor), EXCLUDED.use,"
+            " coalesce(EXCLUDED.area_m2, dwellings.area_m2))"  # an unchanged flat is not rewritten
         )
     )
     _provenance(
