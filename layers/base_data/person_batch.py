@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from layers.base_data.checks import RowRejectedError, reported_at
 from layers.base_data.id_columns import id_problems, keyed_hashes
-from layers.base_data.import_book import ImportBook
+from layers.base_data.import_book import ImportBook, Located
 from layers.base_data.privacy import clean_id, clean_phone, hashing_key, mask_id
 from layers.tables.personal_data import mask_phone
 from layers.tables.persons import RESIDENCE_TYPES, SERVICE_FLAGS
@@ -81,17 +81,19 @@ class _Address:
         self.book = book
         self.flats: dict[str, tuple[int, str | None]] = {}
 
-    def ambiguous(self, raw: str | None) -> bool:
-        """Whether the row's address needs its person's known flat."""
-        if not raw:
+    def ambiguous(self, located: Located | None) -> bool:
+        """Whether the row's address (`ImportBook.locate`d) needs its person's known flat."""
+        if located is None:
             return False
-        found, parts, _ = self.book.locate(raw)
+        found, parts, _ = located
         return found is not None and bool(self.book.ambiguous(found, parts))
 
-    def __call__(self, raw: str | None, id_hash: str) -> tuple[int, str | None]:
-        if not raw:
+    def __call__(
+        self, raw: str | None, located: Located | None, id_hash: str
+    ) -> tuple[int, str | None]:
+        if not raw or located is None:
             raise RowRejectedError("missing_field", "no address")
-        found, parts, room = self.book.locate(raw)
+        found, parts, room = located
         if found is not None:
             choices = self.book.ambiguous(found, parts)
             if not choices:
@@ -143,10 +145,11 @@ def check_persons(
     key = hashing_key()
     hashes = keyed_hashes(numbers, key)
     address = _Address(book)
+    located = [book.locate(r["address"]) if r.get("address") else None for r in recs]
     unsure = [
         h
-        for h, e, r in zip(hashes, early, recs, strict=True)
-        if e is None and address.ambiguous(r.get("address"))
+        for h, e, loc in zip(hashes, early, located, strict=True)
+        if e is None and address.ambiguous(loc)
     ]
     address.flats = _known_flats(book, unsure) if unsure else {}
     when = _memo(lambda raw: reported_at({"reported_on": raw}, now).isoformat())
@@ -161,7 +164,7 @@ def check_persons(
             if early[i] is not None:
                 raise early[i]  # type: ignore[misc]
             number, id_hash = numbers[i], hashes[i]
-            address_id, room = address(rec.get("address"), id_hash)
+            address_id, room = address(rec.get("address"), located[i], id_hash)
             phone = clean_phone(rec.get("phone", "")) or None
             values = (
                 row,

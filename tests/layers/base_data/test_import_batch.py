@@ -68,7 +68,8 @@ def test_columns_and_rows_agree_on_every_row(engine: Engine, recs) -> None:
                     assert g[k] == r.values[k], k
             book = ImportBook(session)  # rows whose 单元 only the person's known flat tells
             resolved += sum(
-                _Address(book).ambiguous(file_recs[r.row - 2]["address"]) for r in want_good
+                _Address(book).ambiguous(book.locate(file_recs[r.row - 2]["address"]))
+                for r in want_good
             )
             refused += sum(1 for r in rejects if r[1] == "ambiguous_address")
     assert resolved > 0 and refused > 0
