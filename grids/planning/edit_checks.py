@@ -5,6 +5,15 @@ worker and its deviation from the draft's target, Polsby-Popper compactness
 (4πA/P²) and a multipart flag; for the draft: cells over/under tolerance and the
 household coefficient of variation (the measure the suggestions balance).
 
+One rule for the target and the deviation (level-1 cells: workers sit there):
+a level-1 cell has ``max(workers, 1)`` worker slots (an unstaffed cell still
+needs one worker, the editor's "new cells need workers"), the target is the
+draft's level-1 households over its slots (for one worker per cell: the mean
+households per cell, which is what the suggestion balances towards), and
+``deviation = (households / slots - target) / target``.  The over/under counts
+use that deviation with the tolerance; levels 2 and 3 have no workers, so no
+deviation (None): the page shows "—" and does not colour them by balance.
+
 Problems are found incrementally: the full `topology.validate` is run only over
 the touched cells, their siblings, their parents and their children, and kept
 when they concern that neighbourhood.  Publishing still runs the full validation.
@@ -37,7 +46,7 @@ from grids.planning.validation import ReportedProblem, ValidationOptions, report
 from layers.tables.incidents import OPEN_STATUSES
 
 DEFAULT_TOLERANCE = 0.15
-"""A level-1 cell is on target within ±15 % of the draft's households per worker."""
+"""A level-1 cell is on target within ±15 % of the target households per worker."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,8 @@ def draft_balance(*, session: Session, revision_id: int, tolerance: float) -> tu
     ).all()
     workers = sum(r.n for r in rows)
     total = sum(r.households for r in rows)
-    target = total / workers if workers else (total / len(rows) if rows else 0.0)
+    slots = sum(max(r.n, 1) for r in rows)
+    target = total / slots if slots else 0.0
     balance = Balance(target=round(target, 2), tolerance=tolerance)
     devs = [deviation(r.households, r.n, balance) for r in rows]
     figures = {
@@ -90,11 +100,15 @@ def draft_balance(*, session: Session, revision_id: int, tolerance: float) -> tu
 
 
 def deviation(households: int, workers: int, balance: Balance) -> float | None:
-    """Households per worker against the target (0 = on target); None without a target."""
+    """(households per worker slot - target) / target (0 = on target); None without a target."""
     if not balance.target:
         return None
-    per = households / workers if workers else float(households)
-    return round(per / balance.target - 1.0, 4)
+    return round((per_worker(households, workers) - balance.target) / balance.target, 4)
+
+
+def per_worker(households: int, workers: int) -> float:
+    """Households per worker slot: an unstaffed level-1 cell counts as one slot."""
+    return households / max(workers, 1)
 
 
 def cell_features(
@@ -110,8 +124,9 @@ def cell_features(
     }
     out = []
     for r in session.execute(_CELLS, params).mappings():
-        per = r["households"] / r["workers"] if r["workers"] else None
-        dev = deviation(r["households"], r["workers"], balance) if r["level"] == 1 else None
+        level1 = r["level"] == 1
+        per = per_worker(r["households"], r["workers"]) if level1 else None
+        dev = deviation(r["households"], r["workers"], balance) if level1 else None
         pp = 4 * math.pi * r["area"] / r["perimeter"] ** 2 if r["perimeter"] else 0.0
         props = {k: r[k] for k in ("code", "level", "parent_code", "name", "households")}
         props |= {
@@ -150,7 +165,7 @@ def incremental_problems(
     cells = list(tree.cells.values())
     ctx = ScopeContext(
         communities=tree.communities,
-        scope=_outline(tree),
+        scope=scope_outline(tree),
         tolerance_m=options.tolerance_m,
         min_area_m2=options.min_area_m2,
     )
@@ -187,7 +202,8 @@ def incremental_problems(
     return [reported_problem(p, options.metric_srid) for p in problems]
 
 
-def _outline(tree: Tree):
+def scope_outline(tree: Tree):
+    """The scope's outline (union of its communities), computed once per cached tree."""
     if tree.outline is None:
         tree.outline = shapely.union_all(list(tree.communities.values()))
     return tree.outline

@@ -11,6 +11,9 @@
   var root = $("wg-pe"), rid = root.getAttribute("data-revision"), csrf = root.getAttribute("data-csrf");
   var base = "/planning/revisions/" + rid;
   var map = L.map("wg-pe-map", { doubleClickZoom: false }).setView([30.66, 104.08], 13);
+  var baseSpec = JSON.parse(root.getAttribute("data-base") || "null");  // maps/planning_editor.base_spec
+  if (baseSpec && baseSpec.tiles) L.tileLayer(baseSpec.tiles, { attribution: baseSpec.attribution || "basemap" }).addTo(map);
+  else if (baseSpec && baseSpec.offline && window.wangge && window.wangge.baseLayer) window.wangge.baseLayer(baseSpec.offline).addTo(map);
   map.createPane("units").style.zIndex = 420;
   map.createPane("suggest").style.zIndex = 430;
   map.createPane("problems").style.zIndex = 440;
@@ -51,15 +54,11 @@
   }
 
   function props(code) { return state.cells[code] && state.cells[code].properties; }
-  function levelMean() {
-    var hh = Object.keys(state.cells).map(props).filter(function (p) { return p.level === state.level; }).map(function (p) { return p.households; });
-    return hh.length ? hh.reduce(function (a, b) { return a + b; }, 0) / hh.length : 0;
-  }
-  function deviationOf(p) {
-    if (p.deviation !== null && p.deviation !== undefined) return p.deviation;
-    var m = levelMean(); return m ? p.households / m - 1 : 0;
-  }
+  // The server's one rule: (households per worker - target) / target, level-1 cells only
+  // (workers sit there); levels 2 and 3 have none, so no deviation and a neutral fill.
+  function deviationOf(p) { return p.deviation === undefined ? null : p.deviation; }
   function colour(d) {
+    if (d === null) return "#cfd8dc";
     var tol = state.draft ? state.draft.tolerance : 0.15;
     if (Math.abs(d) <= tol) return "#e8f5e9";
     var t = Math.min(1, (Math.abs(d) - tol) / 0.5);
@@ -95,7 +94,7 @@
       var p = f.properties, tr = document.createElement("tr");
       tr.dataset.code = p.code; if (state.selected === p.code) tr.className = "wg-sel";
       [p.code, p.households, p.population, p.open_cases, p.households_per_worker === null ? "—" : p.households_per_worker,
-        (deviationOf(p) * 100).toFixed(0) + "%", p.polsby_popper + (p.multipart ? " ⚠多块 multipart" : "")].forEach(function (v) {
+        deviationOf(p) === null ? "—" : (deviationOf(p) * 100).toFixed(0) + "%", p.polsby_popper + (p.multipart ? " ⚠多块 multipart" : "")].forEach(function (v) {
         var td = document.createElement("td"); td.textContent = String(v); tr.appendChild(td);
       });
       tr.addEventListener("click", function () { select(p.code); var l = layerOf(p.code); if (l) map.fitBounds(l.getBounds()); });
@@ -112,7 +111,7 @@
     });
     $("wg-pe-nproblems").textContent = String(state.problems.length);
     var d = state.draft;
-    if (d) $("wg-pe-balance").textContent = "目标 target " + d.target_households_per_worker + " 户/员 hh per worker · 超出 over " + d.over +
+    if (d) $("wg-pe-balance").textContent = "目标 target " + d.target_households_per_worker + " 户/员 hh per level-1 worker (±" + Math.round(d.tolerance * 100) + "%) · 超出 over " + d.over +
       " · 不足 under " + d.under + " · 户数变异系数 household CV " + d.household_cv;
     $("wg-pe-undo").disabled = !state.undo.length; $("wg-pe-redo").disabled = !state.redo.length;
   }
