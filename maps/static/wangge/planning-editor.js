@@ -10,10 +10,12 @@
   function $(id) { return document.getElementById(id); }
   var root = $("wg-pe"), rid = root.getAttribute("data-revision"), csrf = root.getAttribute("data-csrf");
   var base = "/planning/revisions/" + rid;
-  var map = L.map("wg-pe-map", { doubleClickZoom: false }).setView([30.66, 104.08], 13);
-  var baseSpec = JSON.parse(root.getAttribute("data-base") || "null");  // maps/planning_editor.base_spec
-  if (baseSpec && baseSpec.tiles) L.tileLayer(baseSpec.tiles, { attribution: baseSpec.attribution || "basemap" }).addTo(map);
-  else if (baseSpec && baseSpec.offline && window.wangge && window.wangge.baseLayer) window.wangge.baseLayer(baseSpec.offline).addTo(map);
+  var map = L.map("wg-pe-map", { doubleClickZoom: false, minZoom: 8, maxZoom: 19 }).setView([30.66, 104.08], 13);
+  // maps/planning_editor.base_spec; the map's own zoom range (as the other pages') keeps the
+  // base layer's minZoom from moving the view.
+  var baseSpec = JSON.parse(root.getAttribute("data-base") || "null");
+  var baseLayer = baseSpec && baseSpec.tiles ? L.tileLayer(baseSpec.tiles, { attribution: baseSpec.attribution || "basemap" })
+    : baseSpec && baseSpec.offline && window.wangge && window.wangge.baseLayer ? window.wangge.baseLayer(baseSpec.offline) : null;
   map.createPane("units").style.zIndex = 420;
   map.createPane("suggest").style.zIndex = 430;
   map.createPane("problems").style.zIndex = 440;
@@ -75,7 +77,9 @@
     return p.code.slice(-3) + " · " + p.households + "户 hh · " + p.population + "人 · " + p.open_cases + "案 cases" + (p.worker ? " · " + p.worker : "");
   }
   function bindCell(f, layer) {
-    layer.bindTooltip(label(f.properties), { permanent: true, direction: "center", className: "wg-pe-label" });
+    // Permanent labels for a readable number of cells; on a district's level they are hover labels
+    // (1,794 permanent tooltips were most of the first render and unreadable at that zoom).
+    layer.bindTooltip(label(f.properties), { permanent: state.shown <= 400, direction: "center", className: "wg-pe-label" });
     layer.on("click", function (ev) { L.DomEvent.stop(ev); cellClicked(f.properties.code, ev.latlng); });
   }
   function bindUnit(f, layer) {
@@ -87,7 +91,7 @@
     cellLayer.clearLayers();
     var shown = Object.keys(state.cells).sort().map(function (c) { return state.cells[c]; })
       .filter(function (f) { return f.properties.level === state.level; });
-    cellLayer.addData(shown);
+    state.shown = shown.length; cellLayer.addData(shown);
     if (!fitted && shown.length) { map.fitBounds(cellLayer.getBounds()); fitted = true; }
     var tb = $("wg-pe-cells").tBodies[0]; tb.textContent = "";
     shown.forEach(function (f) {
@@ -120,14 +124,21 @@
 
   function loadAll() {
     $("wg-pe-conflict").hidden = true;
-    return Promise.all([call("GET", base + "/figures"), call("POST", base + "/validate"), call("GET", base + "/units?kind=courtyard")])
+    // The cells are drawn as soon as they arrive (body data-ready="cells"); the full validation
+    // of a district takes seconds (and a core), so it starts once they are drawn (state.loaded counts complete loads).
+    return Promise.all([call("GET", base + "/figures"), call("GET", base + "/units?kind=courtyard")])
       .then(function (r) {
         var fig = r[0]; state.etag = fig.etag; state.draft = fig.draft; state.cells = {};
         fig.cells.features.forEach(function (f) { state.cells[f.properties.code] = f; });
-        state.problems = r[1].problems; state.status = fig.status;
-        unitLayer.clearLayers(); unitLayer.addData(r[2].features);
+        state.problems = []; state.status = fig.status;
+        unitLayer.clearLayers(); unitLayer.addData(r[1].features);
         $("wg-pe-draft").textContent = "草稿 Draft " + fig.revision + " · " + fig.scope + " " + (fig.scope_code || "") + " · " + fig.status + " · v" + fig.version;
-        redraw(); say("已载入 Loaded", "ok"); state.loaded = (state.loaded || 0) + 1;
+        redraw(); document.body.dataset.ready = "cells"; var edits = state.edits;
+        if (baseLayer && !map.hasLayer(baseLayer)) baseLayer.addTo(map);  // after the fit: no tiles for the default view
+        return call("POST", base + "/validate").then(function (v) {
+          if (state.edits === edits) { state.problems = v.problems; redraw(); }
+          say("已载入 Loaded", "ok"); state.loaded = (state.loaded || 0) + 1;
+        });
       }).catch(fail);
   }
 
