@@ -109,40 +109,13 @@ def run(url_db: str, keys: dict[str, str], loads: int) -> dict[str, Any]:
     from geo_api.app import create_app
     from geo_api.migrate import grant_service_role
     from geo_api.settings import Settings
-    from grids.planning.drafts import create_draft, get_revision
-    from grids.planning.edit_units import discard_draft
-    from layers.store.db import make_engine, make_sessionmaker
+    from layers.store.db import make_engine
     from layers.store.settings import DatabaseSettings
     from tests.live_server import serve_in_thread
 
     grant_service_role(url_db, DatabaseSettings(database_url=url_db))
     engine = make_engine(url_db, pool_size=1)
-    with make_sessionmaker(engine)() as session:
-        street = session.execute(
-            text(
-                "SELECT left(code, 9) FROM grid_cells WHERE valid_to IS NULL AND level = 1 "
-                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
-            )
-        ).scalar_one()
-        drafts = {
-            "street": create_draft(
-                session=session,
-                scope="street",
-                code=street,
-                author="bench",
-                role="planner",
-                note=None,
-            ),
-            "district": create_draft(
-                session=session,
-                scope="district",
-                code="",
-                author="bench",
-                role="planner",
-                note=None,
-            ),
-        }
-        session.commit()
+    street, drafts = _make_drafts(engine)
     out: dict[str, Any] = {"street": street}
     app = create_app(Settings(db=DatabaseSettings(database_url=url_db)))
     try:
@@ -171,17 +144,47 @@ def run(url_db: str, keys: dict[str, str], loads: int) -> dict[str, Any]:
                 }
             browser.close()
     finally:
-        with make_sessionmaker(engine)() as session:
-            for rid in drafts.values():
-                discard_draft(
-                    session=session,
-                    revision=get_revision(session=session, revision_id=rid),
-                    actor="bench",
-                    role="planner",
-                )
-            session.commit()
+        _discard(engine, drafts)
         engine.dispose()
     return out
+
+
+def _make_drafts(engine) -> tuple[str, dict[str, int]]:
+    """A street draft (the street with the most level-1 cells) and a district draft."""
+    from grids.planning.drafts import create_draft
+    from layers.store.db import make_sessionmaker
+
+    with make_sessionmaker(engine)() as session:
+        street = session.execute(
+            text(
+                "SELECT left(code, 9) FROM grid_cells WHERE valid_to IS NULL AND level = 1 "
+                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+            )
+        ).scalar_one()
+        drafts = {
+            scope: create_draft(
+                session=session, scope=scope, code=code, author="bench", role="planner", note=None
+            )
+            for scope, code in (("street", street), ("district", ""))
+        }
+        session.commit()
+    return street, drafts
+
+
+def _discard(engine, drafts: dict[str, int]) -> None:
+    from grids.planning.drafts import get_revision
+    from grids.planning.edit_units import discard_draft
+    from layers.store.db import make_sessionmaker
+
+    with make_sessionmaker(engine)() as session:
+        for rid in drafts.values():
+            discard_draft(
+                session=session,
+                revision=get_revision(session=session, revision_id=rid),
+                actor="bench",
+                role="planner",
+            )
+        session.commit()
 
 
 def _level1(engine, rid: int) -> int:
