@@ -1,6 +1,7 @@
 """Benchmark the planners' editor on a street draft: one edit's round trip, incremental checks.
 
-Usage: ``python bench/bench_planning_editor.py [--database NAME] [--scale 1.0] [--rounds 20]``
+Usage: ``python bench/bench_planning_editor.py [--database NAME] [--scale 1.0] [--rounds 20]
+[--district-rounds 10] [--no-browser]``
 
 Works on its own database of the private cluster (``--database``, created and
 loaded with the demo at ``--scale`` when missing), takes a draft of the street
@@ -14,7 +15,10 @@ rows, recount, audit, figures, incremental validation, commit), without HTTP:
 
 Same run, same draft: the incremental validation an edit runs (the touched cells
 and their neighbours) against the full validation of the draft (`validate_draft`),
-and their ratio.  The draft is discarded at the end.  Last line: the figures as JSON.
+and their ratio.  Then the same on a district draft (all 1,794 level-1 cells; the
+same street's cells are edited), then the first render in Chromium
+(`bench_planning_editor_page.py`).  The drafts are discarded; each part ends
+with its figures as one JSON line.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -199,7 +204,8 @@ def report(figures: dict[str, Any], times: dict[str, list[float]], ratio: dict) 
         figures["loadavg_after"],
     )
     print(
-        f"street {street}: {figures['draft_cells']} draft cells; load {load_before[0]:.2f} "
+        f"{figures['scope']} draft (street {street} edited): {figures['draft_cells']} draft "
+        f"cells; load {load_before[0]:.2f} "
         f"→ {load_after[0]:.2f} on {os.cpu_count()} cores"
     )
     for k in times:
@@ -212,55 +218,44 @@ def report(figures: dict[str, Any], times: dict[str, list[float]], ratio: dict) 
     print(json.dumps(figures))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", default="wangge_bench_editor")
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=20)
-    args = parser.parse_args()
-    engine = make_engine(database(args.database, args.scale), pool_size=1)
-    with make_sessionmaker(engine)() as session:
-        street = session.execute(
-            text(
-                "SELECT left(code, 9) FROM grid_cells WHERE valid_to IS NULL AND level = 1 "
-                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
-            )
-        ).scalar_one()
-        rid = create_draft(
-            session=session, scope="street", code=street, author="bench", role="planner", note=None
-        )
-        session.commit()
-        cells = session.execute(
-            text("SELECT level, count(*) FROM grid_draft_cells WHERE revision_id = :r GROUP BY 1"),
-            {"r": rid},
-        ).all()
-        pick = session.execute(PICK_SQL, {"r": rid, "street": street}).one()
-        times: dict[str, list[float]] = {
-            "move_10_courtyards": [],
-            "split": [],
-            "reshape": [],
-            "undo": [],
-        }
-        one_round(session, rid, pick, times)  # warm-up, not counted
-        times = {k: [] for k in times}
-        load_before = os.getloadavg()
-        for _ in range(args.rounds):
-            one_round(session, rid, pick, times)
-        ratio = validation_ratio(session, rid, pick, max(3, args.rounds // 4))
-        load_after = os.getloadavg()
-        discard_draft(
-            session=session,
-            revision=get_revision(session=session, revision_id=rid),
-            actor="bench",
-            role="planner",
-        )
-        session.commit()
-    engine.dispose()
+def bench_draft(session: Session, scope: str, street: str, rounds: int) -> dict[str, Any]:
+    """Time the edits on a draft of `scope` (the same street's cells are edited in both)."""
+    rid = create_draft(
+        session=session,
+        scope=scope,
+        code=street if scope == "street" else "",
+        author="bench",
+        role="planner",
+        note=None,
+    )
+    session.commit()
+    cells = session.execute(
+        text("SELECT level, count(*) FROM grid_draft_cells WHERE revision_id = :r GROUP BY 1"),
+        {"r": rid},
+    ).all()
+    pick = session.execute(PICK_SQL, {"r": rid, "street": street}).one()
+    times: dict[str, list[float]] = {k: [] for k in ("move_10_courtyards", "split", "reshape")}
+    times["undo"] = []
+    one_round(session, rid, pick, times)  # warm-up (loads the tree), not counted
+    times = {k: [] for k in times}
+    load_before = os.getloadavg()
+    for _ in range(rounds):
+        one_round(session, rid, pick, times)
+    ratio = validation_ratio(session, rid, pick, 1 if scope == "district" else max(3, rounds // 4))
+    load_after = os.getloadavg()
+    discard_draft(
+        session=session,
+        revision=get_revision(session=session, revision_id=rid),
+        actor="bench",
+        role="planner",
+    )
+    session.commit()
     edits = times["move_10_courtyards"] + times["split"] + times["reshape"]
     figures = {
+        "scope": scope,
         "street": street,
         "draft_cells": {str(level): n for level, n in cells},
-        "rounds": args.rounds,
+        "rounds": rounds,
         **{f"{k}_p50_ms": round(statistics.median(v) * 1000, 1) for k, v in times.items()},
         **{f"{k}_p95_ms": round(p95(v) * 1000, 1) for k, v in times.items()},
         "edit_p95_ms": round(p95(edits) * 1000, 1),
@@ -270,6 +265,34 @@ def main() -> None:
         "cores": os.cpu_count(),
     }
     report(figures, times, ratio)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="wangge_bench_editor")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--district-rounds", type=int, default=10)
+    parser.add_argument("--no-browser", action="store_true", help="skip the first-render bench")
+    args = parser.parse_args()
+    url = database(args.database, args.scale)
+    engine = make_engine(url, pool_size=1)
+    with make_sessionmaker(engine)() as session:
+        street = session.execute(
+            text(
+                "SELECT left(code, 9) FROM grid_cells WHERE valid_to IS NULL AND level = 1 "
+                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+            )
+        ).scalar_one()
+        bench_draft(session, "street", street, args.rounds)
+        bench_draft(session, "district", street, args.district_rounds)
+    engine.dispose()
+    if not args.no_browser:
+        from bench_planning_editor_page import main as first_render
+
+        sys.argv = [sys.argv[0], "--database", args.database, "--scale", str(args.scale)]
+        first_render()
 
 
 if __name__ == "__main__":

@@ -3,15 +3,21 @@
 No data is embedded: planning-editor.js loads the draft's cells with their figures,
 its units and problems through the planning API and sends each edit as one small
 request with the draft's ETag.  What the server writes into the page is the
-revision id and the session's CSRF token (attribute-escaped).
+revision id, the session's CSRF token and the base map's spec (attribute-escaped):
+with no tile URL configured it is the offline base of the other pages
+(`maps.basemap`: the district's courtyards and buildings from the service's own
+vector tiles), with one in WGS-84 that tile layer.
 """
 
 from __future__ import annotations
 
 import html
+import json
+from typing import Any
 
 from maps.assets import asset_urls
 from maps.base import PageOptions
+from maps.basemap import OfflineBase, service_root
 
 _TOOLS = (
     ("select", "选择 Select"),
@@ -30,7 +36,7 @@ _PAGE = """<!DOCTYPE html>
 <link rel="stylesheet" href="{leaflet_css}">
 <link rel="stylesheet" href="{css}">
 </head><body class="wg-pe-body">
-<main id="wg-pe" data-revision="{revision}" data-csrf="{csrf}">
+<main id="wg-pe" data-revision="{revision}" data-csrf="{csrf}" data-base="{base}">
 <aside id="wg-pe-side" aria-label="工具 tools">
  <h1>网格规划编辑器 Planning editor</h1>
  <p id="wg-pe-draft"></p>
@@ -68,6 +74,8 @@ _PAGE = """<!DOCTYPE html>
 <div id="wg-pe-map" role="application" aria-label="地图 map"></div>
 </main>
 <script src="{leaflet_js}"></script>
+<script src="{wangge_js}"></script>
+<script src="{basemap_js}"></script>
 <script src="{js}"></script>
 </body></html>
 """
@@ -85,7 +93,21 @@ def editor_page(options: PageOptions, *, revision: int, csrf: str) -> str:
         leaflet_js=urls["leaflet"],
         css=urls["wangge_planning_editor_css"],
         js=urls["wangge_planning_editor_js"],
+        wangge_js=urls["wangge_js"],
+        basemap_js=urls["wangge_basemap_js"],
+        base=html.escape(json.dumps(base_spec(options)), quote=True),
         revision=int(revision),
         csrf=html.escape(csrf),
         tools=tools,
     )
+
+
+def base_spec(options: PageOptions) -> dict[str, Any] | None:
+    """What lies under the cells: a WGS-84 tile URL, else the offline base (as on every page).
+
+    Tiles in another CRS (GCJ-02) would sit beside the draft's WGS-84 cells, so the
+    editor keeps the offline base for them too.
+    """
+    if options.tiles_url and options.tiles_crs == "wgs84":
+        return {"tiles": options.tiles_url, "attribution": options.tiles_attribution}
+    return {"offline": json.loads(OfflineBase(service_root(options.static_url)).spec)}

@@ -9,6 +9,7 @@ and the draft's balance; the new ETag is in the answer and its ``ETag`` header.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
@@ -19,7 +20,11 @@ from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.schemas.planning_edits import DraftFigures, DraftListed, EditOut, UnitsOut
 from geo_api.settings import Settings
 from grids.planning.drafts import get_revision, require_draft
-from grids.planning.edit_checks import DEFAULT_TOLERANCE, cell_features, draft_balance
+from grids.planning.edit_checks import (
+    DEFAULT_TOLERANCE,
+    cell_features_json,
+    draft_balance,
+)
 from grids.planning.edit_requests import (
     delete_edit,
     merge_edit,
@@ -294,30 +299,33 @@ def figures(
     session: SessionDep,
     settings: SettingsDep,
     who: Planner,
-    response: Response,
     tolerance: Tolerance = DEFAULT_TOLERANCE,
-) -> dict[str, Any]:
-    """The editor's first load: all cells with their figures, the draft's balance and ETag."""
+) -> Response:
+    """The editor's first load: all cells with their figures, the draft's balance and ETag.
+
+    The body is written as JSON text (the cells' GeoJSON as PostGIS wrote it), not
+    through the response model: a district draft is 22,000 cells (see `DraftFigures`).
+    """
     revision = get_revision(session=session, revision_id=revision_id)
     balance, draft = draft_balance(session=session, revision_id=revision_id, tolerance=tolerance)
-    feats = cell_features(
+    feats = cell_features_json(
         session=session,
         revision_id=revision_id,
         ids=None,
         balance=balance,
         srid=settings.metric_srid,
     )
-    response.headers["ETag"] = etag_of(revision)
-    return {
+    head = {
         "revision": revision.id,
         "status": revision.status,
         "scope": revision.scope,
         "scope_code": revision.scope_code,
         "version": revision.version,
         "etag": etag_of(revision),
-        "cells": {"type": "FeatureCollection", "features": feats},
         "draft": draft,
     }
+    body = json.dumps(head)[:-1] + ',"cells":{"type":"FeatureCollection","features":' + feats + "}}"
+    return Response(body, media_type="application/json", headers={"ETag": etag_of(revision)})
 
 
 @router.get("/revisions/{revision_id}/units", response_model=UnitsOut, summary="The draft's units")

@@ -64,11 +64,15 @@ def keep(
     counts: dict[int, tuple[int, int]],
 ) -> None:
     """Remember the tree after an edit: rows renumbered to their ids, the stored rows updated."""
-    cells = {}
+    cells = dict(tree.cells)  # unchanged cells are shared, not copied (thousands per draft)
     rows = dict(stored)
-    for key_, cell in tree.cells.items():
-        row = written.keys.get(key_, key_)
-        cells[row] = replace(cell, key=row)
+    for key_, row in written.keys.items():
+        cell = tree.cells.get(key_)
+        if cell is None:
+            continue
+        if row != key_:
+            cells.pop(key_, None)
+            cells[row] = replace(cell, key=row)
         if row in written.wgs:
             hh, pop = counts.get(row, (0, 0))
             rows[row] = StoredCell(

@@ -5,6 +5,15 @@ worker and its deviation from the draft's target, Polsby-Popper compactness
 (4πA/P²) and a multipart flag; for the draft: cells over/under tolerance and the
 household coefficient of variation (the measure the suggestions balance).
 
+One rule for the target and the deviation (level-1 cells: workers sit there):
+a level-1 cell has ``max(workers, 1)`` worker slots (an unstaffed cell still
+needs one worker, the editor's "new cells need workers"), the target is the
+draft's level-1 households over its slots (for one worker per cell: the mean
+households per cell, which is what the suggestion balances towards), and
+``deviation = (households / slots - target) / target``.  The over/under counts
+use that deviation with the tolerance; levels 2 and 3 have no workers, so no
+deviation (None): the page shows "—" and does not colour them by balance.
+
 Problems are found incrementally: the full `topology.validate` is run only over
 the touched cells, their siblings, their parents and their children, and kept
 when they concern that neighbourhood.  Publishing still runs the full validation.
@@ -12,6 +21,7 @@ when they concern that neighbourhood.  Publishing still runs the full validation
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -37,7 +47,7 @@ from grids.planning.validation import ReportedProblem, ValidationOptions, report
 from layers.tables.incidents import OPEN_STATUSES
 
 DEFAULT_TOLERANCE = 0.15
-"""A level-1 cell is on target within ±15 % of the draft's households per worker."""
+"""A level-1 cell is on target within ±15 % of the target households per worker."""
 
 
 @dataclass(frozen=True)
@@ -49,17 +59,22 @@ class Balance:
 
 
 _CELLS = text(
+    "WITH d AS MATERIALIZED (SELECT id, code, level, parent_code, name, households, population, "
+    "  geom, ST_Transform(geom, :srid) AS m FROM grid_draft_cells "
+    "  WHERE revision_id = :r AND (:all OR id IN :ids)), "
+    "cases AS (SELECT d.id, count(*) AS n FROM d JOIN incidents i ON i.status IN :open "
+    "  AND i.geom && d.geom AND ST_Covers(d.geom, i.geom) GROUP BY d.id), "
+    "staff AS (SELECT cell_code, count(*) AS n, min(name) AS worker FROM workers "
+    "  WHERE cell_code IN (SELECT code FROM d) GROUP BY cell_code) "
     "SELECT d.id, d.code, d.level, d.parent_code, d.name, d.households, d.population, "
-    "ST_AsGeoJSON(d.geom, 9)::json AS geometry, "
-    "ST_Area(ST_Transform(d.geom, :srid)) AS area, "
-    "ST_Perimeter(ST_Transform(d.geom, :srid)) AS perimeter, ST_NumGeometries(d.geom) AS parts, "
-    "(SELECT count(*) FROM incidents i WHERE i.status IN :open AND i.geom && d.geom "
-    "  AND ST_Covers(d.geom, i.geom)) AS open_cases, "
-    "(SELECT count(*) FROM workers w WHERE w.cell_code = d.code) AS workers, "
-    "(SELECT min(w.name) FROM workers w WHERE w.cell_code = d.code) AS worker "
-    "FROM grid_draft_cells d WHERE d.revision_id = :r AND (:all OR d.id IN :ids) "
-    "ORDER BY d.level, d.code"
+    "ST_AsGeoJSON(d.geom, 9) AS geometry, ST_Area(d.m) AS area, ST_Perimeter(d.m) AS perimeter, "
+    "ST_NumGeometries(d.geom) AS parts, coalesce(c.n, 0) AS open_cases, "
+    "coalesce(w.n, 0) AS workers, w.worker "
+    "FROM d LEFT JOIN cases c ON c.id = d.id LEFT JOIN staff w ON w.cell_code = d.code"
 ).bindparams(bindparam("ids", expanding=True), bindparam("open", expanding=True))
+"""One statement for the cells and their figures: open cases and workers by grouped joins
+(not a sub-select per cell), each geometry projected once; GeoJSON stays text.  Sorted
+in Python: sorting 22,000 rows with their GeoJSON spilled to disk in PostgreSQL."""
 
 
 def draft_balance(*, session: Session, revision_id: int, tolerance: float) -> tuple[Balance, dict]:
@@ -73,7 +88,8 @@ def draft_balance(*, session: Session, revision_id: int, tolerance: float) -> tu
     ).all()
     workers = sum(r.n for r in rows)
     total = sum(r.households for r in rows)
-    target = total / workers if workers else (total / len(rows) if rows else 0.0)
+    slots = sum(max(r.n, 1) for r in rows)
+    target = total / slots if slots else 0.0
     balance = Balance(target=round(target, 2), tolerance=tolerance)
     devs = [deviation(r.households, r.n, balance) for r in rows]
     figures = {
@@ -90,17 +106,45 @@ def draft_balance(*, session: Session, revision_id: int, tolerance: float) -> tu
 
 
 def deviation(households: int, workers: int, balance: Balance) -> float | None:
-    """Households per worker against the target (0 = on target); None without a target."""
+    """(households per worker slot - target) / target (0 = on target); None without a target."""
     if not balance.target:
         return None
-    per = households / workers if workers else float(households)
-    return round(per / balance.target - 1.0, 4)
+    return round((per_worker(households, workers) - balance.target) / balance.target, 4)
+
+
+def per_worker(households: int, workers: int) -> float:
+    """Households per worker slot: an unstaffed level-1 cell counts as one slot."""
+    return households / max(workers, 1)
 
 
 def cell_features(
     *, session: Session, revision_id: int, ids: Sequence[int] | None, balance: Balance, srid: int
 ) -> list[dict[str, Any]]:
     """GeoJSON features of the given rows (all when `ids` is None) with their figures."""
+    return [
+        {"type": "Feature", "id": props["code"], "properties": props, "geometry": json.loads(g)}
+        for props, g in _cell_rows(session, revision_id, ids, balance, srid)
+    ]
+
+
+def cell_features_json(
+    *, session: Session, revision_id: int, ids: Sequence[int] | None, balance: Balance, srid: int
+) -> str:
+    """The same features as one JSON array, geometries spliced in as PostGIS wrote them.
+
+    A district draft is some 22,000 cells and 13 MB of GeoJSON: parsing it into
+    Python objects and serialising it again was most of the editor's first load.
+    """
+    parts = [
+        f'{{"type":"Feature","id":{json.dumps(props["code"])},'
+        f'"properties":{json.dumps(props, separators=(",", ":"))},"geometry":{g}}}'
+        for props, g in _cell_rows(session, revision_id, ids, balance, srid)
+    ]
+    return "[" + ",".join(parts) + "]"
+
+
+def _cell_rows(session, revision_id, ids, balance, srid) -> list[tuple[dict[str, Any], str]]:
+    """(properties, GeoJSON text) per row."""
     params = {
         "r": revision_id,
         "srid": srid,
@@ -109,9 +153,11 @@ def cell_features(
         "open": list(OPEN_STATUSES),
     }
     out = []
-    for r in session.execute(_CELLS, params).mappings():
-        per = r["households"] / r["workers"] if r["workers"] else None
-        dev = deviation(r["households"], r["workers"], balance) if r["level"] == 1 else None
+    rows = sorted(session.execute(_CELLS, params).mappings(), key=lambda r: (r["level"], r["code"]))
+    for r in rows:
+        level1 = r["level"] == 1
+        per = per_worker(r["households"], r["workers"]) if level1 else None
+        dev = deviation(r["households"], r["workers"], balance) if level1 else None
         pp = 4 * math.pi * r["area"] / r["perimeter"] ** 2 if r["perimeter"] else 0.0
         props = {k: r[k] for k in ("code", "level", "parent_code", "name", "households")}
         props |= {
@@ -126,9 +172,7 @@ def cell_features(
             "multipart": r["parts"] > 1,
             "area_m2": round(r["area"], 1),
         }
-        out.append(
-            {"type": "Feature", "id": r["code"], "properties": props, "geometry": r["geometry"]}
-        )
+        out.append((props, r["geometry"]))
     return out
 
 
@@ -150,7 +194,7 @@ def incremental_problems(
     cells = list(tree.cells.values())
     ctx = ScopeContext(
         communities=tree.communities,
-        scope=_outline(tree),
+        scope=scope_outline(tree),
         tolerance_m=options.tolerance_m,
         min_area_m2=options.min_area_m2,
     )
@@ -187,7 +231,8 @@ def incremental_problems(
     return [reported_problem(p, options.metric_srid) for p in problems]
 
 
-def _outline(tree: Tree):
+def scope_outline(tree: Tree):
+    """The scope's outline (union of its communities), computed once per cached tree."""
     if tree.outline is None:
         tree.outline = shapely.union_all(list(tree.communities.values()))
     return tree.outline

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +20,21 @@ from sqlalchemy.orm import Session
 
 from grids.planning.drafts import bump_version, get_revision, require_draft
 from grids.planning.edit_cache import cached, keep
-from grids.planning.edit_checks import cell_features, draft_balance, incremental_problems
+from grids.planning.edit_checks import (
+    cell_features,
+    draft_balance,
+    incremental_problems,
+    scope_outline,
+)
 from grids.planning.edit_store import check_if_match, etag_of, load_tree, recount, write_changes
 from grids.planning.edit_tree import Tree
 from grids.planning.validation import ValidationOptions
 from layers.tables.audit import record
 
 logger = logging.getLogger(__name__)
+
+_CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="edit-checks")
+"""Runs an edit's incremental checks beside its database round trips."""
 
 Edit = Callable[[Tree], dict[str, Any]]
 """Changes the tree in place, answers what the audit should say about it (or raises 4xx)."""
@@ -54,6 +63,11 @@ def run_edit(*, session: Session, ctx: EditContext, op: str, edit: Edit) -> dict
     tree, stored = hit or load_tree(session=session, revision=revision, options=ctx.options)
     said = edit(tree)
     before = [stored[k].feature() for k in tree.before if k in stored]
+    touched = _touched(tree, before)
+    scope_outline(tree)  # computed once here, not in the thread (the cache keeps it)
+    # The incremental checks need only the edited tree: they run (shapely releases the
+    # GIL) while the rows are written, recounted and read back.
+    problems_soon = _CHECKS.submit(incremental_problems, tree, touched, ctx.options)
     written = write_changes(session=session, revision_id=revision.id, tree=tree, srid=srid)
     ids, removed = written.ids, written.removed
     recount(session=session, revision_id=revision.id, ids=ids)
@@ -68,11 +82,6 @@ def run_edit(*, session: Session, ctx: EditContext, op: str, edit: Edit) -> dict
         written=written,
         counts=_counts(session, ids),
     )
-    touched = {c.code for c in tree.cells.values() if c.key in tree.before} | {
-        s["properties"]["code"] for s in before
-    }
-    touched |= {c.parent_code or "" for c in tree.cells.values() if c.code in touched}
-    touched |= {s["properties"]["parent_code"] or "" for s in before}
     record(
         session=session,
         actor=ctx.actor,
@@ -88,7 +97,7 @@ def run_edit(*, session: Session, ctx: EditContext, op: str, edit: Edit) -> dict
     features = cell_features(
         session=session, revision_id=revision.id, ids=ids, balance=balance, srid=srid
     )
-    problems = incremental_problems(tree, touched, ctx.options)
+    problems = problems_soon.result()
     logger.info("draft %s %s: %d changed, %d removed", revision.id, op, len(ids), len(removed))
     return {
         "revision": revision.id,
@@ -102,6 +111,16 @@ def run_edit(*, session: Session, ctx: EditContext, op: str, edit: Edit) -> dict
         "problems": problems,
         "draft": figures,
     }
+
+
+def _touched(tree: Tree, before: list[dict[str, Any]]) -> set[str]:
+    """Codes of the changed cells (as they are and as they were) and of their parents."""
+    touched = {c.code for c in tree.cells.values() if c.key in tree.before} | {
+        s["properties"]["code"] for s in before
+    }
+    touched |= {c.parent_code or "" for c in tree.cells.values() if c.code in touched}
+    touched |= {s["properties"]["parent_code"] or "" for s in before}
+    return touched
 
 
 def _counts(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:

@@ -10,7 +10,12 @@
   function $(id) { return document.getElementById(id); }
   var root = $("wg-pe"), rid = root.getAttribute("data-revision"), csrf = root.getAttribute("data-csrf");
   var base = "/planning/revisions/" + rid;
-  var map = L.map("wg-pe-map", { doubleClickZoom: false }).setView([30.66, 104.08], 13);
+  var map = L.map("wg-pe-map", { doubleClickZoom: false, minZoom: 8, maxZoom: 19 }).setView([30.66, 104.08], 13);
+  // maps/planning_editor.base_spec; the map's own zoom range (as the other pages') keeps the
+  // base layer's minZoom from moving the view.
+  var baseSpec = JSON.parse(root.getAttribute("data-base") || "null");
+  var baseLayer = baseSpec && baseSpec.tiles ? L.tileLayer(baseSpec.tiles, { attribution: baseSpec.attribution || "basemap" })
+    : baseSpec && baseSpec.offline && window.wangge && window.wangge.baseLayer ? window.wangge.baseLayer(baseSpec.offline) : null;
   map.createPane("units").style.zIndex = 420;
   map.createPane("suggest").style.zIndex = 430;
   map.createPane("problems").style.zIndex = 440;
@@ -51,15 +56,11 @@
   }
 
   function props(code) { return state.cells[code] && state.cells[code].properties; }
-  function levelMean() {
-    var hh = Object.keys(state.cells).map(props).filter(function (p) { return p.level === state.level; }).map(function (p) { return p.households; });
-    return hh.length ? hh.reduce(function (a, b) { return a + b; }, 0) / hh.length : 0;
-  }
-  function deviationOf(p) {
-    if (p.deviation !== null && p.deviation !== undefined) return p.deviation;
-    var m = levelMean(); return m ? p.households / m - 1 : 0;
-  }
+  // The server's one rule: (households per worker - target) / target, level-1 cells only
+  // (workers sit there); levels 2 and 3 have none, so no deviation and a neutral fill.
+  function deviationOf(p) { return p.deviation === undefined ? null : p.deviation; }
   function colour(d) {
+    if (d === null) return "#cfd8dc";
     var tol = state.draft ? state.draft.tolerance : 0.15;
     if (Math.abs(d) <= tol) return "#e8f5e9";
     var t = Math.min(1, (Math.abs(d) - tol) / 0.5);
@@ -76,7 +77,9 @@
     return p.code.slice(-3) + " · " + p.households + "户 hh · " + p.population + "人 · " + p.open_cases + "案 cases" + (p.worker ? " · " + p.worker : "");
   }
   function bindCell(f, layer) {
-    layer.bindTooltip(label(f.properties), { permanent: true, direction: "center", className: "wg-pe-label" });
+    // Permanent labels for a readable number of cells; on a district's level they are hover labels
+    // (1,794 permanent tooltips were most of the first render and unreadable at that zoom).
+    layer.bindTooltip(label(f.properties), { permanent: state.shown <= 400, direction: "center", className: "wg-pe-label" });
     layer.on("click", function (ev) { L.DomEvent.stop(ev); cellClicked(f.properties.code, ev.latlng); });
   }
   function bindUnit(f, layer) {
@@ -88,14 +91,14 @@
     cellLayer.clearLayers();
     var shown = Object.keys(state.cells).sort().map(function (c) { return state.cells[c]; })
       .filter(function (f) { return f.properties.level === state.level; });
-    cellLayer.addData(shown);
+    state.shown = shown.length; cellLayer.addData(shown);
     if (!fitted && shown.length) { map.fitBounds(cellLayer.getBounds()); fitted = true; }
     var tb = $("wg-pe-cells").tBodies[0]; tb.textContent = "";
     shown.forEach(function (f) {
       var p = f.properties, tr = document.createElement("tr");
       tr.dataset.code = p.code; if (state.selected === p.code) tr.className = "wg-sel";
       [p.code, p.households, p.population, p.open_cases, p.households_per_worker === null ? "—" : p.households_per_worker,
-        (deviationOf(p) * 100).toFixed(0) + "%", p.polsby_popper + (p.multipart ? " ⚠多块 multipart" : "")].forEach(function (v) {
+        deviationOf(p) === null ? "—" : (deviationOf(p) * 100).toFixed(0) + "%", p.polsby_popper + (p.multipart ? " ⚠多块 multipart" : "")].forEach(function (v) {
         var td = document.createElement("td"); td.textContent = String(v); tr.appendChild(td);
       });
       tr.addEventListener("click", function () { select(p.code); var l = layerOf(p.code); if (l) map.fitBounds(l.getBounds()); });
@@ -112,7 +115,7 @@
     });
     $("wg-pe-nproblems").textContent = String(state.problems.length);
     var d = state.draft;
-    if (d) $("wg-pe-balance").textContent = "目标 target " + d.target_households_per_worker + " 户/员 hh per worker · 超出 over " + d.over +
+    if (d) $("wg-pe-balance").textContent = "目标 target " + d.target_households_per_worker + " 户/员 hh per level-1 worker (±" + Math.round(d.tolerance * 100) + "%) · 超出 over " + d.over +
       " · 不足 under " + d.under + " · 户数变异系数 household CV " + d.household_cv;
     $("wg-pe-undo").disabled = !state.undo.length; $("wg-pe-redo").disabled = !state.redo.length;
   }
@@ -121,14 +124,21 @@
 
   function loadAll() {
     $("wg-pe-conflict").hidden = true;
-    return Promise.all([call("GET", base + "/figures"), call("POST", base + "/validate"), call("GET", base + "/units?kind=courtyard")])
+    // The cells are drawn as soon as they arrive (body data-ready="cells"); the full validation
+    // of a district takes seconds (and a core), so it starts once they are drawn (state.loaded counts complete loads).
+    return Promise.all([call("GET", base + "/figures"), call("GET", base + "/units?kind=courtyard")])
       .then(function (r) {
         var fig = r[0]; state.etag = fig.etag; state.draft = fig.draft; state.cells = {};
         fig.cells.features.forEach(function (f) { state.cells[f.properties.code] = f; });
-        state.problems = r[1].problems; state.status = fig.status;
-        unitLayer.clearLayers(); unitLayer.addData(r[2].features);
+        state.problems = []; state.status = fig.status;
+        unitLayer.clearLayers(); unitLayer.addData(r[1].features);
         $("wg-pe-draft").textContent = "草稿 Draft " + fig.revision + " · " + fig.scope + " " + (fig.scope_code || "") + " · " + fig.status + " · v" + fig.version;
-        redraw(); say("已载入 Loaded", "ok"); state.loaded = (state.loaded || 0) + 1;
+        redraw(); document.body.dataset.ready = "cells"; var edits = state.edits;
+        if (baseLayer && !map.hasLayer(baseLayer)) baseLayer.addTo(map);  // after the fit: no tiles for the default view
+        return call("POST", base + "/validate").then(function (v) {
+          if (state.edits === edits) { state.problems = v.problems; redraw(); }
+          say("已载入 Loaded", "ok"); state.loaded = (state.loaded || 0) + 1;
+        });
       }).catch(fail);
   }
 
