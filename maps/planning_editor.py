@@ -44,7 +44,8 @@ _PAGE = """<!DOCTYPE html>
  <div class="wg-pe-row" id="wg-pe-brushbox" hidden><label>画笔单元 Brush units
   <select id="wg-pe-brush-kind"><option value="courtyard">院落 courtyards</option>
   <option value="cell">三级网格 level-3 cells</option></select></label>
-  <label>半径 radius <input id="wg-pe-brush-r" type="number" min="4" max="80" value="14"> px</label></div>
+  <label>半径 radius <input id="wg-pe-brush-r" type="number" min="4" max="80" value="14">
+  px</label></div>
  <form id="wg-pe-newcell" class="wg-pe-row" hidden><label>新网格编码 New cell code
   <input id="wg-pe-newcode" required pattern="[0-9]{{15,21}}" size="22"></label>
   <button type="submit" id="wg-pe-create">创建 Create</button>
@@ -59,7 +60,8 @@ _PAGE = """<!DOCTYPE html>
  <p id="wg-pe-conflict" role="alert" hidden>另一位规划员已保存此草稿 Someone else saved this draft.
   <button type="button" id="wg-pe-reload">重新载入 Reload</button></p>
  <p id="wg-pe-balance"></p>
- <div class="wg-pe-row"><button type="button" id="wg-pe-compare" aria-pressed="false">对比现行 Compare with live</button></div>
+ <div class="wg-pe-row"><button type="button" id="wg-pe-compare" aria-pressed="false">
+  对比现行 Compare with live</button></div>
  <section id="wg-pe-worker" hidden><h2>网格员 Worker <span id="wg-pe-wcell"></span></h2>
   <p id="wg-pe-wnow"></p>
   <div class="wg-pe-row"><select id="wg-pe-wpick"></select>

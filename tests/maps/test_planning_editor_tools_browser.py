@@ -245,12 +245,9 @@ def _compare(page) -> None:
     page.wait_for_function("() => window.wanggeEditor.compare.cells > 0")
     assert page.is_visible("#wg-pe-live") and page.is_visible("#wg-pe-map")
     assert page.locator("#wg-pe-live path.leaflet-interactive, #wg-pe-live path").count() > 0
-    page.mouse.move(700, 450)
-    page.mouse.wheel(0, -300)
-    page.wait_for_timeout(400)
     views = page.evaluate(
-        "() => { const m = window.wanggeEditor.api.map; return [m.getZoom(), "
-        "document.querySelectorAll('#wg-pe-live .leaflet-tooltip').length]; }"
+        "() => [window.wanggeEditor.api.map.getZoom(), "
+        "document.querySelectorAll('#wg-pe-live .leaflet-tooltip').length]"
     )
     assert views[1] > 0
 
