@@ -27,6 +27,8 @@ _FILES = {
     "markerclustercss": ("leaflet.markercluster", "dist/MarkerCluster.css"),
     "markerclusterdefaultcss": ("leaflet.markercluster", "dist/MarkerCluster.Default.css"),
     "echarts": ("echarts", "dist/echarts.min.js"),
+    "geoman": ("@geoman-io/leaflet-geoman-free", "dist/leaflet-geoman.min.js"),
+    "geoman_css": ("@geoman-io/leaflet-geoman-free", "dist/leaflet-geoman.css"),
 }
 _OWN = {
     "awesome_rotate_css": "wangge/awesome-rotate.css",
@@ -48,6 +50,8 @@ _OWN = {
     "wangge_dashboard_css": "wangge/dashboard.css",
     "wangge_planning_editor_js": "wangge/planning-editor.js",
     "wangge_planning_editor_css": "wangge/planning-editor.css",
+    "wangge_planning_draw_js": "wangge/planning-editor-draw.js",
+    "wangge_planning_panels_js": "wangge/planning-editor-panels.js",
 }
 DROPPED = frozenset({"glyphicons_css"})
 """Folium assets no page uses (Bootstrap 3 glyphicons): left out rather than fetched."""

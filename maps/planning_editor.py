@@ -21,7 +21,8 @@ from maps.basemap import OfflineBase, service_root
 
 _TOOLS = (
     ("select", "选择 Select"),
-    ("paint", "涂刷院落 Paint courtyards"),
+    ("paint", "点选院落 Click courtyards"),
+    ("brush", "画笔 Brush"),
     ("split", "切分 Split"),
     ("merge", "合并 Merge"),
     ("reshape", "重绘边界 Reshape"),
@@ -34,6 +35,7 @@ _PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>网格规划编辑器 planning editor</title>
 <link rel="stylesheet" href="{leaflet_css}">
+<link rel="stylesheet" href="{geoman_css}">
 <link rel="stylesheet" href="{css}">
 </head><body class="wg-pe-body">
 <main id="wg-pe" data-revision="{revision}" data-csrf="{csrf}" data-base="{base}">
@@ -45,6 +47,16 @@ _PAGE = """<!DOCTYPE html>
   <option value="3">三级网格 level 3</option></select></label>
  <div id="wg-pe-tools" role="toolbar" aria-label="编辑 edit">{tools}</div>
  <p id="wg-pe-hint" aria-live="polite"></p>
+ <div class="wg-pe-row" id="wg-pe-brushbox" hidden><label>画笔单元 Brush units
+  <select id="wg-pe-brush-kind"><option value="courtyard">院落 courtyards</option>
+  <option value="cell">三级网格 level-3 cells</option></select></label>
+  <label>半径 radius <input id="wg-pe-brush-r" type="number" min="4" max="80" value="14">
+  px</label></div>
+ <form id="wg-pe-newcell" class="wg-pe-row" hidden><label>新网格编码 New cell code
+  <input id="wg-pe-newcode" required pattern="[0-9]{{15,21}}" size="22"></label>
+  <button type="submit" id="wg-pe-create">创建 Create</button>
+  <button type="button" id="wg-pe-newcancel">取消 Cancel</button>
+  <small id="wg-pe-newrule"></small></form>
  <div class="wg-pe-row">
   <button type="button" id="wg-pe-undo" disabled>撤销 Undo</button>
   <button type="button" id="wg-pe-redo" disabled>重做 Redo</button>
@@ -54,6 +66,15 @@ _PAGE = """<!DOCTYPE html>
  <p id="wg-pe-conflict" role="alert" hidden>另一位规划员已保存此草稿 Someone else saved this draft.
   <button type="button" id="wg-pe-reload">重新载入 Reload</button></p>
  <p id="wg-pe-balance"></p>
+ <div class="wg-pe-row"><button type="button" id="wg-pe-compare" aria-pressed="false">
+  对比现行 Compare with live</button></div>
+ <section id="wg-pe-worker" hidden><h2>网格员 Worker <span id="wg-pe-wcell"></span></h2>
+  <p id="wg-pe-wnow"></p>
+  <div class="wg-pe-row"><select id="wg-pe-wpick"></select>
+   <button type="button" id="wg-pe-wmove">调入此网格 Move here</button></div>
+  <div class="wg-pe-row"><input id="wg-pe-wname" placeholder="姓名 name" maxlength="80" size="12">
+   <label><input type="checkbox" id="wg-pe-wduty" checked> 在岗 on duty</label>
+   <button type="button" id="wg-pe-wcreate">新建网格员 Create worker</button></div></section>
  <ul id="wg-pe-legend" class="wg-pe-legend">
   <li><i class="under"></i>低于目标 under</li><li><i class="on"></i>达标 on target</li>
   <li><i class="over"></i>超出目标 over</li></ul>
@@ -71,12 +92,16 @@ _PAGE = """<!DOCTYPE html>
   <button type="button" id="wg-pe-publish">发布 Publish</button></div>
  <div id="wg-pe-impact" aria-live="polite"></div>
 </aside>
-<div id="wg-pe-map" role="application" aria-label="地图 map"></div>
+<div id="wg-pe-map" role="application" aria-label="地图 草稿 draft map"></div>
+<div id="wg-pe-live" role="img" aria-label="现行网格 live grid" hidden></div>
 </main>
 <script src="{leaflet_js}"></script>
 <script src="{wangge_js}"></script>
 <script src="{basemap_js}"></script>
+<script src="{geoman_js}"></script>
 <script src="{js}"></script>
+<script src="{draw_js}"></script>
+<script src="{panels_js}"></script>
 </body></html>
 """
 
@@ -96,6 +121,10 @@ def editor_page(options: PageOptions, *, revision: int, csrf: str) -> str:
         wangge_js=urls["wangge_js"],
         basemap_js=urls["wangge_basemap_js"],
         base=html.escape(json.dumps(base_spec(options)), quote=True),
+        geoman_css=urls["geoman_css"],
+        geoman_js=urls["geoman"],
+        draw_js=urls["wangge_planning_draw_js"],
+        panels_js=urls["wangge_planning_panels_js"],
         revision=int(revision),
         csrf=html.escape(csrf),
         tools=tools,

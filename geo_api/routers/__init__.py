@@ -28,6 +28,7 @@ from geo_api.routers import (
     ogc,
     open311,
     planning,
+    planning_compare,
     planning_edits,
     planning_pages,
     platform,
@@ -38,6 +39,7 @@ from geo_api.routers import (
     services_work,
     session,
     static,
+    workers_admin,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -69,6 +71,7 @@ ROUTERS: list[APIRouter] = [
     planning.router,
     planning_edits.router,
     planning_pages.router,
+    planning_compare.router,
     jobs.router,
     grid_history.router,
     analytics.router,
@@ -78,6 +81,7 @@ ROUTERS: list[APIRouter] = [
     case_pages.router,
     handheld.router,
     handheld_rota.router,
+    workers_admin.router,
     static.router,
     admin_keys.router,
 ]

@@ -175,6 +175,11 @@ PLANNING_EDITOR = {
     ("GET", "/planning/drafts"): {P, A},
     ("DELETE", "/planning/revisions/{revision_id}"): {P, A},
     ("GET", "/planning/editor"): {P, A},
+    ("GET", "/planning/revisions/{revision_id}/live"): {P, A},
+    ("POST", "/planning/revisions/{revision_id}/proposed-code"): {P, A},
+    ("GET", "/workers"): {P, A},
+    ("POST", "/workers"): {P, A},
+    ("PATCH", "/workers/{worker_id}"): {P, A},
 }
 """The planners' editor (docs/planning.md, "The editor")."""
 

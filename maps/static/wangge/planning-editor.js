@@ -31,7 +31,10 @@
   var problemLayer = L.geoJSON(null, { pane: "problems", interactive: false, style: { color: "#e00000", weight: 3, fillColor: "#ff0000", fillOpacity: 0.45 }, pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 7, pane: "problems", color: "#e00000" }); } }).addTo(map);
   var suggestLayer = L.geoJSON(null, { pane: "suggest", interactive: false, style: { color: "#6a1b9a", weight: 2, dashArray: "6 4", fill: false } });
   var linePts = [], lineLayer = L.polyline([], { color: "#000", weight: 3, dashArray: "4 4" }).addTo(map);
-  var scratch = null, fitted = false;
+  var scratch = null, fitted = false, hooks = { redraw: [], tool: [] };
+  // planning-editor-draw.js and -panels.js (loaded after this file) build on these
+  state.api = { map: map, call: call, edit: edit, say: say, fail: fail, redraw: function () { redraw(); }, layerOf: function (c) { return layerOf(c); },
+    select: function (c) { select(c); }, props: function (c) { return props(c); }, hooks: hooks, base: base, unitLayer: unitLayer, cellLayer: cellLayer };
 
   function say(t, kind) { var m = $("wg-pe-msg"); m.textContent = t; m.className = kind ? "wg-" + kind : ""; }
   function headers(extra) {
@@ -80,11 +83,14 @@
     // Permanent labels for a readable number of cells; on a district's level they are hover labels
     // (1,794 permanent tooltips were most of the first render and unreadable at that zoom).
     layer.bindTooltip(label(f.properties), { permanent: state.shown <= 400, direction: "center", className: "wg-pe-label" });
-    layer.on("click", function (ev) { L.DomEvent.stop(ev); cellClicked(f.properties.code, ev.latlng); });
+    layer.on("click", function (ev) {
+      if (PASS[state.tool]) return; // drawing and brushing: the map (Geoman, the brush) has the click
+      L.DomEvent.stop(ev); cellClicked(f.properties.code, ev.latlng);
+    });
   }
   function bindUnit(f, layer) {
     layer.bindTooltip((f.properties.name || f.properties.code) + " " + f.properties.households + "户");
-    layer.on("click", function (ev) { L.DomEvent.stop(ev); unitClicked(f.properties.id); });
+    layer.on("click", function (ev) { if (state.tool !== "paint") return; L.DomEvent.stop(ev); unitClicked(f.properties.id); });
   }
 
   function redraw() {
@@ -118,6 +124,7 @@
     if (d) $("wg-pe-balance").textContent = "目标 target " + d.target_households_per_worker + " 户/员 hh per level-1 worker (±" + Math.round(d.tolerance * 100) + "%) · 超出 over " + d.over +
       " · 不足 under " + d.under + " · 户数变异系数 household CV " + d.household_cv;
     $("wg-pe-undo").disabled = !state.undo.length; $("wg-pe-redo").disabled = !state.redo.length;
+    hooks.redraw.forEach(function (h) { h(); });
   }
   function layerOf(code) { var found = null; cellLayer.eachLayer(function (l) { if (l.feature.properties.code === code) found = l; }); return found; }
   function select(code) { state.selected = code; $("wg-pe-hint").textContent = "已选 Selected " + code; redraw(); }
@@ -175,34 +182,30 @@
     if (!state.selected) { say("先选目标网格 First select the target cell", "error"); return; }
     edit("move", { target: state.selected, kind: "courtyard", units: [id] });
   }
-  var DRAWING = { split: 2, reshape: 3, "new": 3 };
+  var DRAWING = { split: 2 }, PASS = { "new": 1, brush: 1 };
   function addPoint(latlng) { linePts.push(latlng); lineLayer.setLatLngs(linePts); $("wg-pe-finish").hidden = linePts.length < DRAWING[state.tool]; }
   map.on("click", function (ev) { if (DRAWING[state.tool]) addPoint(ev.latlng); });
   $("wg-pe-finish").addEventListener("click", function () {
     if (!state.selected) { say("先选一个网格 Select a cell first", "error"); return; }
     var coords = linePts.map(function (p) { return [p.lng, p.lat]; });
     linePts = []; lineLayer.setLatLngs([]); $("wg-pe-finish").hidden = true;
-    if (state.tool === "split") return edit("split", { cell: state.selected, line: { type: "LineString", coordinates: coords } });
-    var ring = { type: "Polygon", coordinates: [coords.concat([coords[0]])] };
-    if (state.tool === "reshape") return edit("reshape", { cell: state.selected, geometry: ring });
-    var code = window.prompt("新网格编码（留空自动编号）New cell code (empty: proposed west→east, north→south)", "") || null;
-    edit("new-cell", { level: state.level, parent_code: props(state.selected).parent_code, geometry: ring, code: code }).then(function (res) {
-      if (res) say("新网格 New cell " + res.cell, "ok");
-    });
+    return edit("split", { cell: state.selected, line: { type: "LineString", coordinates: coords } });
   });
 
   Array.prototype.forEach.call(document.querySelectorAll("#wg-pe-tools button"), function (b) {
     b.addEventListener("click", function () {
       state.tool = b.getAttribute("data-tool");
       Array.prototype.forEach.call(document.querySelectorAll("#wg-pe-tools button"), function (o) { o.setAttribute("aria-pressed", String(o === b)); });
-      if (state.tool === "paint") unitLayer.addTo(map); else map.removeLayer(unitLayer);
+      if (state.tool === "paint" || state.tool === "reshape") unitLayer.addTo(map); else map.removeLayer(unitLayer);
       linePts = []; lineLayer.setLatLngs([]); $("wg-pe-finish").hidden = true;
       var hints = { select: "点击网格选为目标 click a cell to select it", paint: "点击院落移入所选网格 click courtyards to move them into the selected cell",
         split: "在地图上点击画切线，然后完成 click points of a line, then Finish", merge: "点击另一网格并入所选 click another cell to merge it into the selected one",
         "delete": "点击要删除的网格 click the cell to delete",
-        reshape: "点击新边界的各点，然后完成 click the points of the selected cell's new outline, then Finish",
-        "new": "点击新网格的各点，然后完成（与所选网格同级同父）click the new cell's points, then Finish (a sibling of the selected cell)" };
+        reshape: "拖动所选网格的顶点（吸附到相邻网格与院落边界）drag the selected cell's vertices (they snap to neighbours and courtyards)",
+        "new": "点击画新网格，点第一点结束（与所选网格同级同父）click the new cell's corners, click the first to close (a sibling of the selected cell)",
+        brush: "按住鼠标拖动画笔，松开后移入所选网格 hold the mouse and brush over units; release to move them into the selected cell" };
       $("wg-pe-hint").textContent = hints[state.tool];
+      hooks.tool.forEach(function (h) { h(state.tool); });
     });
   });
   $("wg-pe-level").addEventListener("change", function (e) { state.level = Number(e.target.value); redraw(); });
@@ -262,5 +265,6 @@
     }).catch(fail);
   });
 
-  loadAll();
+  state.api.loadAll = loadAll;
+  document.addEventListener("DOMContentLoaded", loadAll); // after the other editor files registered their hooks
 })();
