@@ -8,29 +8,19 @@ generator gives the same rows every time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-import pytest
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from geo_api.app import create_app
 from geo_api.settings import Settings
 from layers.core.crs import from_metric
-from layers.demo.build import Progress
-from layers.demo.city_load import CityOptions, load_city
 from layers.demo.city_outlines import city_districts
-from layers.store.db import make_engine, make_sessionmaker
-from layers.store.db_admin import drop_database
+from layers.store.db import make_engine
 from layers.store.settings import DatabaseSettings
-from tests.conftest import TEST_CLOCK, TEST_NOW, TEST_SEED, DemoDatabase, clone_database
+from tests.city import City
+from tests.conftest import TEST_CLOCK
 
-CITY = CityOptions(
-    districts=2, years=1, scale=0.05, seed=TEST_SEED, now=TEST_NOW, replace=True, workers=1
-)
 EXPECTED = {
     "districts": 2,
     "streets": 22,
@@ -46,36 +36,9 @@ EXPECTED = {
 """What seed 7 gives (a change here is a change of the generator: say why in the commit)."""
 
 
-@dataclass(frozen=True)
-class City:
-    """The loaded tiny city: its database, what the loader reported and counted."""
-
-    url: str
-    written: dict[str, int]
-    lines: list[str]
-
-
-@pytest.fixture(scope="module")
-def city(server_url: str, template_db: DemoDatabase, tmp_path_factory) -> Iterator[City]:
-    """A copy of the template with the single district replaced by a tiny city."""
-    db = clone_database(server_url, template_db, "city")
-    keys = tmp_path_factory.mktemp("city") / "demo-keys.json"
-    lines: list[str] = []
-    engine = make_engine(db.url, pool_size=1)
-    try:
-        with make_sessionmaker(engine)() as session:
-            written = load_city(
-                session=session, options=CITY, keys_path=keys, report=Progress(lines.append)
-            )
-    finally:
-        engine.dispose()
-    yield City(db.url, written, lines)
-    drop_database(server_url, make_url(db.url).database or "")
-
-
-def test_counts_are_the_seeds_and_stored(city: City) -> None:
-    assert {k: city.written[k] for k in EXPECTED} == EXPECTED
-    engine = make_engine(city.url, pool_size=1)
+def test_counts_are_the_seeds_and_stored(tiny_city: City) -> None:
+    assert {k: tiny_city.written[k] for k in EXPECTED} == EXPECTED
+    engine = make_engine(tiny_city.url, pool_size=1)
     try:
         with engine.connect() as conn:
             stored = {
@@ -94,13 +57,13 @@ def test_counts_are_the_seeds_and_stored(city: City) -> None:
     assert stored == EXPECTED
     assert codes == ["510108", "510104"]
     assert bad_chain == 0
-    assert any("district 2/2 510104 锦江区" in line for line in city.lines)
+    assert any("district 2/2 510104 锦江区" in line for line in tiny_city.lines)
 
 
-def test_locate_answers_each_district_with_its_chain(city: City) -> None:
-    settings = Settings(db=DatabaseSettings(database_url=city.url))
+def test_locate_answers_each_district_with_its_chain(tiny_city: City) -> None:
+    settings = Settings(db=DatabaseSettings(database_url=tiny_city.url))
     with TestClient(create_app(settings, clock=TEST_CLOCK)) as client:
-        for district in city_districts(CITY.districts):
+        for district in city_districts(tiny_city.options.districts):
             inner = district.outline.buffer(-300).representative_point()
             lon, lat = from_metric([inner.x], [inner.y])
             r = client.get("/locate", params={"lon": float(lon[0]), "lat": float(lat[0])})
