@@ -46,7 +46,7 @@ from layers.store.db import (
 )
 from layers.store.db_admin import create_database, drop_database
 from layers.store.settings import DatabaseSettings
-from tests import full_demo
+from tests import city, full_demo
 
 FULL_DEMO_SELECTED = pytest.StashKey[bool]()
 TEST_SCALE = 0.05
@@ -207,3 +207,24 @@ def full_demo_load(
         return
     server = request.getfixturevalue("server_url")
     yield from full_demo.start(server, tmp_path_factory.mktemp("full-demo"), repo_root)
+
+
+@pytest.fixture(scope="session")
+def tiny_city(
+    server_url: str, template_db: DemoDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[city.City]:
+    """A copy of the template with its district replaced by a tiny city (2 districts, 1 year)."""
+    from layers.demo.city_load import CityOptions
+
+    options = CityOptions(
+        districts=2,
+        years=1,
+        scale=TEST_SCALE,
+        seed=TEST_SEED,
+        now=TEST_NOW,
+        replace=True,
+        workers=1,
+    )
+    db = clone_database(server_url, template_db, "city")
+    keys = tmp_path_factory.mktemp("city") / "demo-keys.json"
+    yield from city.load_tiny_city(server_url, db.url, options, keys)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,25 +121,37 @@ def to_wgs84_geoms(geoms: np.ndarray, srid: int) -> np.ndarray:
     return shapely.transform(geoms, convert)
 
 
-def compute_views(*, session: Session, srid: int) -> tuple[CameraTable, np.ndarray, np.ndarray]:
+Views = Callable[[Cameras, Obstacles], tuple[np.ndarray, np.ndarray]]
+"""How views are computed: in-process (`visibility_polygons`) or tile by tile on Dask."""
+
+
+def compute_views(
+    *, session: Session, srid: int, views: Views = visibility_polygons
+) -> tuple[CameraTable, np.ndarray, np.ndarray]:
     """(cameras, sectors, visible parts) in `srid`, computed now (no cache)."""
     cams = load_cameras(session=session, srid=srid)
     obstacles = load_obstacles(session=session, srid=srid)
-    sectors, visible = visibility_polygons(cams.optics, obstacles)
+    sectors, visible = views(cams.optics, obstacles)
     return cams, sectors, visible
 
 
 def refresh_views(
-    *, session: Session, srid: int, actor: str = "system", role: str = "system"
+    *,
+    session: Session,
+    srid: int,
+    actor: str = "system",
+    role: str = "system",
+    views: Views = visibility_polygons,
+    force: bool = False,
 ) -> bool:
-    """Recompute `camera_views` if its inputs changed; True when it recomputed."""
+    """Recompute `camera_views` if its inputs changed (or `force`); True when it recomputed."""
     derived.lock(session=session, kind=KIND)
     key = inputs_key(session=session)
     hit = derived.cached(session=session, kind=KIND, params=str(srid), inputs_key=key)
-    if hit is not None and _views_complete(session, key):
+    if hit is not None and _views_complete(session, key) and not force:
         return False
     start = time.perf_counter()
-    cams, sectors, visible = compute_views(session=session, srid=srid)
+    cams, sectors, visible = compute_views(session=session, srid=srid, views=views)
     visible = shapely.make_valid(visible)
     sector_area = shapely.area(sectors)
     visible_area = shapely.area(visible)

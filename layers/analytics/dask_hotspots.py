@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from layers.analytics.dask_scheduler import compute
 from layers.analytics.gi_partitioned import Moments, halo_rows, local_sums, z_scores
 from layers.analytics.hotspots import points_to_cells
 from layers.analytics.spatial_stats import BIN_CLASSES, bh_adjust, gi_bins
@@ -36,8 +37,8 @@ from layers.core.errors import InvalidInputError
 from layers.core.map_types import CaseFilter, HotspotQuery
 
 
-def _partition_counts(frame: pd.DataFrame, resolution: int, filters: CaseFilter) -> pd.Series:
-    """Counts per H3 cell (uint64) of one partition's cases passing `filters`."""
+def chosen_cases(frame: pd.DataFrame, filters: CaseFilter) -> pd.DataFrame:
+    """The partition's non-void cases passing `filters` (as `hotspots.case_points` selects)."""
     keep = frame["status"] != "void"
     if filters.categories:
         codes = frame["category_code"].astype(str)
@@ -49,7 +50,12 @@ def _partition_counts(frame: pd.DataFrame, resolution: int, filters: CaseFilter)
         keep &= frame["created_at"] >= pd.Timestamp(filters.start)
     if filters.end is not None:
         keep &= frame["created_at"] < pd.Timestamp(filters.end)
-    chosen = frame.loc[keep]
+    return frame.loc[keep]
+
+
+def _partition_counts(frame: pd.DataFrame, resolution: int, filters: CaseFilter) -> pd.Series:
+    """Counts per H3 cell (uint64) of one partition's cases passing `filters`."""
+    chosen = chosen_cases(frame, filters)
     if chosen.empty:
         return pd.Series([], dtype="int64", index=pd.Index([], dtype="uint64"))
     geometry = chosen.geometry
@@ -68,7 +74,7 @@ def cell_counts(files: Sequence[Path], query: HotspotQuery) -> pd.Series:
     ]
     while len(parts) > 1:  # a tree of sums: no worker holds every partition's counts at once
         parts = [dask.delayed(_add)(*parts[i : i + 8]) for i in range(0, len(parts), 8)]
-    (total,) = dask.compute(parts[0])
+    (total,) = compute(parts[0])
     return total
 
 
@@ -112,6 +118,6 @@ def _z(cells: np.ndarray, counts: np.ndarray, resolution: int, *, halo: bool) ->
         return np.full(n, np.nan)
     rows = halo_rows(cells, counts, resolution, halo=halo)
     groups = [group for _, group in rows.groupby("partition", sort=True)]
-    sums = dask.compute(*[dask.delayed(local_sums)(g) for g in groups])
+    sums = compute(*[dask.delayed(local_sums)(g) for g in groups])
     joined = pd.concat(sums, ignore_index=True).set_index("cell").reindex(cells)
     return z_scores(joined.reset_index(), Moments.of(counts))

@@ -7,9 +7,11 @@ they outlive the command.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from layers.core.errors import InvalidInputError
 
@@ -61,3 +63,32 @@ def dask_client(spec: str) -> Iterator[object]:
         yield client
     finally:
         client.close()
+
+
+def compute(*tasks: Any) -> tuple[Any, ...]:
+    """`dask.compute(*tasks)` with a progress bar: distributed's on a cluster, else Dask's.
+
+    Why two: `dask.diagnostics.ProgressBar` sees only the local schedulers; with a
+    `distributed.Client` the tasks run elsewhere and `distributed.progress` follows
+    them through the scheduler.  Both print to stdout; `WANGGE_DASK_PROGRESS=0`
+    silences them (tests).
+    """
+    import dask
+    from dask.diagnostics import ProgressBar
+
+    quiet = os.environ.get("WANGGE_DASK_PROGRESS", "1") == "0"
+    try:
+        from distributed import get_client, progress
+
+        client = get_client()
+    except (ImportError, ValueError):
+        client = None
+    if client is None:
+        if quiet:
+            return tuple(dask.compute(*tasks))
+        with ProgressBar(dt=1.0):
+            return tuple(dask.compute(*tasks))
+    futures = client.compute(list(tasks))
+    if not quiet:
+        progress(futures)
+    return tuple(client.gather(futures))

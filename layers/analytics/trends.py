@@ -76,6 +76,11 @@ def slice_edges(first: float, last: float, interval: str) -> pd.DatetimeIndex:
     return edges.tz_convert("UTC")
 
 
+def edge_seconds(edges: pd.DatetimeIndex) -> np.ndarray:
+    """Slice bounds as epoch seconds, whatever the index's unit (pandas 3 makes it µs, not ns)."""
+    return edges.as_unit("ns").asi8 / 1e9
+
+
 def trend_table(
     lon: np.ndarray,
     lat: np.ndarray,
@@ -87,7 +92,7 @@ def trend_table(
     """Per cell: total, Gi bins per slice, Mann-Kendall of z, and the EHSA outcome."""
     n_slices = len(edges) - 1
     cells, totals, inverse = aggregate(lon, lat, query.resolution, cells_area)
-    slot = np.searchsorted(edges.asi8 / 1e9, when, side="right") - 1
+    slot = np.searchsorted(edge_seconds(edges), when, side="right") - 1
     inside = (slot >= 0) & (slot < n_slices)
     cube = np.zeros((len(cells), n_slices))
     np.add.at(cube, (inverse[inside], slot[inside]), 1.0)

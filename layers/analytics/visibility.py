@@ -209,6 +209,9 @@ def visibility_polygons(
         return sectors, sectors.copy()
     tree = shapely.STRtree(obstacles.polygons)
     pairs = tree.query(sectors, predicate="intersects")
+    # (camera, building) order, not the tree's: a camera's shadows are then unioned in the
+    # same order whichever buildings the tree holds (a tile's halo or the whole city).
+    pairs = pairs[:, np.lexsort((pairs[1], pairs[0]))]
     owner, shadows = shadow_polygons(cams, obstacles, pairs)
     hidden = group_union(owner, shadows, len(cams))
     visible = sectors.copy()

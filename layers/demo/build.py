@@ -22,7 +22,7 @@ from layers.demo.devices import (
 )
 from layers.demo.dwellings import Buildings, Courtyards, make_buildings, make_courtyards
 from layers.demo.hierarchy import Hierarchy, build_hierarchy
-from layers.demo.outline import district_outline_metric
+from layers.demo.outline import DISTRICT_CODE, DISTRICT_NAME, district_outline_metric
 
 
 @dataclass
@@ -40,6 +40,8 @@ class DemoDistrict:
     service_points: Table
     workers: Table
     cases: HistoricalCases
+    code: str = DISTRICT_CODE
+    name: str = DISTRICT_NAME
 
     @property
     def district(self) -> BaseGeometry:

@@ -8,7 +8,7 @@ published code shape: 6-digit district + 3-digit street + 3-digit community +
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +22,7 @@ from layers.demo.names import STREETS, community_names
 from layers.demo.partition import (
     absorb_fragments,
     allocate,
+    kmeans_seeds,
     partition,
     reading_order,
     voronoi_cells,
@@ -103,16 +104,23 @@ def _children(
 
 
 def _streets(
-    district: BaseGeometry, samples: np.ndarray, rng: np.random.Generator
+    district: BaseGeometry,
+    samples: np.ndarray,
+    rng: np.random.Generator,
+    names: Sequence[str] | None = None,
 ) -> list[tuple[str, BaseGeometry]]:
-    """14 streets grown from the real streets' anchors, balanced by population."""
-    ax, ay = to_metric([s[1] for s in STREETS], [s[2] for s in STREETS])
-    anchors = np.column_stack([ax, ay])
-    sites, _ = kmeans2(samples, anchors.copy(), iter=6, minit="matrix")
+    """Streets balanced by population: Chenghua's 14 grown from the real streets' anchors,
+    or, given `names` (a generated district), one per name from k-means++ seeds."""
+    if names is None:
+        ax, ay = to_metric([s[1] for s in STREETS], [s[2] for s in STREETS])
+        sites, _ = kmeans2(samples, np.column_stack([ax, ay]), iter=6, minit="matrix")
+        names = [s[0] for s in STREETS]
+    else:
+        sites = kmeans_seeds(samples, len(names), rng)
     cells = absorb_fragments(voronoi_cells(sites, district))
     if any(c.is_empty for c in cells):
         raise RuntimeError("a street anchor lies outside the district outline")
-    return [(STREETS[i][0], cells[i]) for i in range(len(STREETS))]
+    return [(names[i], cells[i]) for i in range(len(names))]
 
 
 def build_hierarchy(
@@ -122,12 +130,13 @@ def build_hierarchy(
     rng: np.random.Generator,
     report: Report,
     district_code: str = "510108",
+    street_names: Sequence[str] | None = None,
 ) -> Hierarchy:
     """Partition `district` into the nested levels with exactly the requested counts."""
     samples = density.sample(counts.samples, rng)
     report(f"sampled {len(samples):,} population points")
 
-    named = _streets(district, samples, rng)
+    named = _streets(district, samples, rng, street_names)
     reps = np.array([g.representative_point().coords[0] for _, g in named])
     order = reading_order(reps, band=float(np.sqrt(district.area / len(named))))
     streets = Level(

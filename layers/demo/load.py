@@ -102,7 +102,8 @@ def is_loaded(conn: Connection) -> bool:
     return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM districts)")).scalar())
 
 
-def _categories(conn: Connection) -> list[CategoryInfo]:
+def demo_categories(conn: Connection) -> list[CategoryInfo]:
+    """The categories with their default handling limits, as the case generators need them."""
     rows = conn.execute(
         text(
             "SELECT c.code, c.name, c.default_urgency, t.amount, t.clock FROM categories c "
@@ -129,7 +130,8 @@ def _categories(conn: Connection) -> list[CategoryInfo]:
     ]
 
 
-def _clear(conn: Connection) -> None:
+def clear_demo(conn: Connection) -> None:
+    """Delete every demo row (and the demo keys), children first."""
     conn.execute(text("DELETE FROM api_keys WHERE name LIKE :p"), {"p": DEMO_KEY_PREFIX + "%"})
     conn.execute(text("UPDATE api_keys SET worker_id = NULL WHERE worker_id IS NOT NULL"))
     for table in DEMO_TABLES:
@@ -148,15 +150,39 @@ def load_demo(
                 code="demo_already_loaded",
             )
         report("replacing the loaded district (in the same transaction)")
-        _clear(conn)
+        clear_demo(conn)
     now = (options.now or datetime.now(UTC)).astimezone(UTC)
     demo = build_demo(
-        scale=options.scale, seed=options.seed, now=now, categories=_categories(conn), report=report
+        scale=options.scale,
+        seed=options.seed,
+        now=now,
+        categories=demo_categories(conn),
+        report=report,
     )
     written = write_demo(conn, demo, report)
     written.update(write_self_governance(conn, seed=options.seed, now=now))
     report("wrote courtyard self-governance, social organisations and offers")
     written |= write_catalogue(conn)
+    commit_with_keys(
+        session=session,
+        keys_path=keys_path,
+        report=report,
+        entity_id="510108",
+        data={
+            "seed": options.seed,
+            "scale": options.scale,
+            "now": now.isoformat(),
+            "rows": written,
+        },
+    )
+    return written
+
+
+def commit_with_keys(
+    *, session: Session, keys_path: Path, report: Progress, entity_id: str, data: dict
+) -> None:
+    """Create the demo keys, audit the load, commit, move the keys file in place, ANALYZE."""
+    conn = session.connection()
     keys: dict[str, str] = {}
     for role in DEMO_ROLES:
         worker_id = 1 if role == Role.GRID_WORKER else None  # the first level-1 worker
@@ -170,13 +196,8 @@ def load_demo(
         role=Role.ADMIN,
         action="demo_load",
         entity="districts",
-        entity_id="510108",
-        data={
-            "seed": options.seed,
-            "scale": options.scale,
-            "now": now.isoformat(),
-            "rows": written,
-        },
+        entity_id=entity_id,
+        data=data,
     )
     tmp = _write_keys_tmp(keys_path, keys)
     try:
@@ -189,7 +210,6 @@ def load_demo(
         session.execute(text(f'ANALYZE "{table}"'))
     session.commit()
     report(f"committed; demo keys in {keys_path}")
-    return written
 
 
 def _link_demo_keys(conn: Connection) -> None:

@@ -50,7 +50,7 @@ def sample_in(polygon: BaseGeometry, n: int, rng: np.random.Generator) -> np.nda
     return np.concatenate(out)[:n]
 
 
-def _seeds(samples: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+def kmeans_seeds(samples: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """k distinct k-means centroids of `samples` (k-means++ start, a few Lloyd steps)."""
     if len(samples) <= k:
         return samples[:k].copy()
@@ -109,7 +109,7 @@ def partition(
         return [parent]
     if len(samples) < 4 * k:  # too few people to balance on: fall back to area
         samples = np.concatenate([samples, sample_in(parent, 8 * k, rng)])
-    cells = voronoi_cells(_seeds(samples, k, rng), parent)
+    cells = voronoi_cells(kmeans_seeds(samples, k, rng), parent)
     cells = [c for c in absorb_fragments(cells) if not c.is_empty and c.area > 0]
     while len(cells) < k:  # rare: a site's cell missed the parent; split the largest
         cells.sort(key=lambda c: c.area)
@@ -117,7 +117,9 @@ def partition(
         inside = samples[shapely.contains_xy(largest, samples[:, 0], samples[:, 1])]
         if len(inside) < 8:
             inside = sample_in(largest, 64, rng)
-        cells.extend(c for c in voronoi_cells(_seeds(inside, 2, rng), largest) if not c.is_empty)
+        cells.extend(
+            c for c in voronoi_cells(kmeans_seeds(inside, 2, rng), largest) if not c.is_empty
+        )
     return cells[:k] if len(cells) == k else _merge_smallest(cells, k)
 
 

@@ -6,6 +6,7 @@ COPY in one pass; sequences are moved past them afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -14,10 +15,9 @@ from sqlalchemy import Connection
 
 from layers.demo.build import DemoDistrict, Progress
 from layers.demo.geoms import to_wgs84
-from layers.demo.outline import DISTRICT_CODE, DISTRICT_NAME
 from layers.demo.write_base import plan_base, write_base
 from layers.demo.write_cases import write_cases
-from layers.demo.write_places import write_devices, write_dwellings
+from layers.demo.write_places import NO_BASE, write_devices, write_dwellings
 from layers.store.copy import copy_rows, reset_sequence
 from layers.tables.platform_units import build_units
 
@@ -47,18 +47,14 @@ TABLES = (
 
 def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[str, int]:
     """COPY every table of the demo; returns the row count per table."""
-    # The levels are one coverage built to survive projection (`tiling`): vertex-wise
-    # projection keeps their shared edges identical.
-    district, streets, communities, *cells = (
-        to_wgs84(geoms, multi=True) for geoms, _ in demo.hierarchy.levels()
-    )
-    written = _write_areas(conn, demo, district[0], streets, communities)
+    district, streets, communities, *cells = wgs84_levels(demo)
+    written = write_areas(conn, demo, district[0], streets, communities)
     written["platform_units"] = build_units(conn)
     report("wrote streets, communities and the platform's units")
     base = plan_base(demo)  # the buildings' figures become what the records count
     valid_from = demo.now - timedelta(days=400)
-    _write_first_revision(conn, valid_from)
-    cell_ids = _write_cells(conn, demo, valid_from, dict(zip((1, 2, 3), cells, strict=True)))
+    write_first_revision(conn, valid_from)
+    cell_ids = write_cells(conn, demo, valid_from, dict(zip((1, 2, 3), cells, strict=True)))
     written["grid_cells"] = sum(len(v) for v in cell_ids.values())
     report(f"wrote {written['grid_cells']:,} grid cells")
     written.update(write_dwellings(conn, demo))
@@ -74,29 +70,39 @@ def write_demo(conn: Connection, demo: DemoDistrict, report: Progress) -> dict[s
     return written
 
 
-def _write_areas(
+def wgs84_levels(demo: DemoDistrict) -> list[list[BaseGeometry]]:
+    """Every level's outlines in WGS-84, from the district down to level 3."""
+    # The levels are one coverage built to survive projection (`tiling`): vertex-wise
+    # projection keeps their shared edges identical.
+    return [to_wgs84(geoms, multi=True) for geoms, _ in demo.hierarchy.levels()]
+
+
+def write_areas(
     conn: Connection,
     demo: DemoDistrict,
     district: BaseGeometry,
     streets: list[BaseGeometry],
     communities: list[BaseGeometry],
+    base: Mapping[str, int] = NO_BASE,
 ) -> dict[str, int]:
     """The district, its streets and their communities (WGS-84 outlines given); row counts."""
     h = demo.hierarchy
     written: dict[str, int] = {}
     comm_street = h.communities.parent
+    d_id, s0, c0 = (base.get(t, 0) for t in ("districts", "streets", "communities"))
+    d_id += 1
     written["districts"] = copy_rows(
         conn,
         "districts",
         ("id", "code", "name", "geom"),
-        [(1, DISTRICT_CODE, DISTRICT_NAME, district)],
+        [(d_id, demo.code, demo.name, district)],
     )
     written["streets"] = copy_rows(
         conn,
         "streets",
         ("id", "code", "name", "district_id", "geom"),
         [
-            (i + 1, c, n, 1, g)
+            (i + 1 + s0, c, n, d_id, g)
             for i, (c, n, g) in enumerate(
                 zip(h.streets.codes, h.streets.names, streets, strict=True)
             )
@@ -107,7 +113,7 @@ def _write_areas(
         "communities",
         ("id", "code", "name", "street_id", "geom"),
         [
-            (i + 1, c, n, int(comm_street[i]) + 1, g)
+            (i + 1 + c0, c, n, int(comm_street[i]) + 1 + s0, g)
             for i, (c, n, g) in enumerate(
                 zip(
                     h.communities.codes,
@@ -121,7 +127,7 @@ def _write_areas(
     return written
 
 
-def _write_first_revision(conn: Connection, valid_from: datetime) -> None:
+def write_first_revision(conn: Connection, valid_from: datetime) -> None:
     """Revision 1, published: the grid every demo cell belongs to from `valid_from`."""
     copy_rows(
         conn,
@@ -141,17 +147,19 @@ def _write_first_revision(conn: Connection, valid_from: datetime) -> None:
     )
 
 
-def _write_cells(
+def write_cells(
     conn: Connection,
     demo: DemoDistrict,
     valid_from: datetime,
     stored: dict[int, list[BaseGeometry]],
+    base: Mapping[str, int] = NO_BASE,
 ) -> dict[int, np.ndarray]:
     """Cells of the three levels (`stored`: their WGS-84 coverage) with households/population."""
     h = demo.hierarchy
     hh, pop = _cell_totals(demo)
     ids: dict[int, np.ndarray] = {}
-    next_id = 1
+    next_id = 1 + base.get("grid_cells", 0)
+    c0 = base.get("communities", 0)
     for lv in (1, 2, 3):
         ids[lv] = np.arange(next_id, next_id + len(h.cells[lv]))
         next_id += len(h.cells[lv])
@@ -169,7 +177,7 @@ def _write_cells(
                     cells.names[i],
                     lv,
                     parent_id,
-                    int(community[i]) + 1,
+                    int(community[i]) + 1 + c0,
                     1,
                     valid_from,
                     None,

@@ -1,0 +1,100 @@
+"""City-scale locate: 10 M points against the city's ≈ 440,000 level-3 cells.
+
+Run against a loaded city (`wangge demo load --city`, 20 districts).  Our
+in-memory index (`grids.grid.cell_index`, built by `refresh_index`) locates
+all N points; GeoPandas `sjoin` and a PostGIS `ST_Covers` join with GiST
+indexes on both sides (the cells' own, and one built on the points' temp
+table) locate the first `--subset` of the same points in the same run, so the
+ratios are per point on identical input.  Prints the index's build time and
+its resident size (RSS growth while it is built), our peak RSS growth while
+locating, and how many answers differ from PostGIS (should be 0).
+
+    .venv/bin/python bench/bench_city_locate.py [--url URL] [--points 10000000] [--subset 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from bench_locate import postgis, sample_points  # bench/, beside this script
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from grids.grid.locate import refresh_index, snapshot_for
+from layers.store.db import make_engine, resolve_database_url
+from layers.store.settings import DatabaseSettings
+
+
+def rss_mb() -> float:
+    """Resident set size now, MB (Linux /proc)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=None, help="the city's database [default: settings]")
+    parser.add_argument("--points", type=int, default=10_000_000)
+    parser.add_argument("--subset", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    url = args.url or resolve_database_url(DatabaseSettings(), start=True)
+    engine = make_engine(url, pool_size=1)
+    with Session(engine) as session:
+        before = rss_mb()
+        t = time.perf_counter()
+        refresh_index(session=session)
+        build = time.perf_counter() - t
+        index_mb = rss_mb() - before
+        l3 = snapshot_for(session=session).cells[3]
+        outlines = session.execute(text("SELECT ST_AsBinary(geom) FROM districts")).scalars()
+        city = shapely.union_all(shapely.from_wkb([bytes(b) for b in outlines]))
+        xs, ys = sample_points(city, args.points, args.seed)
+        print(f"load average {os.getloadavg()} on {os.cpu_count()} cores")
+        print(f"{len(l3.ids):,} level-3 cells; {len(xs):,} points in the city's districts")
+        print(f"in-memory index: built in {build:.2f} s, RSS +{index_mb:,.0f} MB")
+
+        base = rss_mb()
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t = time.perf_counter()
+        ours = l3.index.covering(xs, ys)
+        ours_t = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"ours, {len(xs):,} points: {ours_t:.2f} s, {len(xs) / ours_t / 1e6:.2f} M points/s; "
+            f"answer {ours.nbytes / 1e6:.0f} MB, peak RSS {max(peak, peak_before):,.0f} MB "
+            f"(points + answer held: {rss_mb() - base + (xs.nbytes + ys.nbytes) / 1e6:,.0f} MB)"
+        )
+        n = args.subset
+        sx, sy = xs[:n], ys[:n]
+        t = time.perf_counter()
+        sub = l3.index.covering(sx, sy)
+        ours_sub = time.perf_counter() - t
+        cells = gpd.GeoDataFrame({"code": l3.codes}, geometry=l3.index.geoms, crs=4326)
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(sx, sy), crs=4326)
+        t = time.perf_counter()
+        gpd.sjoin(pts, cells, predicate="within")
+        sjoin_t = time.perf_counter() - t
+        pg_t, pg_codes = postgis(session, sx, sy)
+    engine.dispose()
+    ours_codes = np.where(sub >= 0, l3.codes[np.maximum(sub, 0)], None)
+    differ = int(np.sum(ours_codes != pg_codes))
+    print(f"first {n:,} points: ours {ours_sub:.3f} s, sjoin {sjoin_t:.2f} s, PostGIS {pg_t:.2f} s")
+    print(
+        f"ratio vs sjoin {sjoin_t / ours_sub:.1f}x, vs PostGIS (GiST both sides) {pg_t / ours_sub:.1f}x"
+    )
+    print(f"answers differing from PostGIS (covers + lowest code): {differ}")
+    print(f"load average after {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
