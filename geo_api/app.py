@@ -10,7 +10,13 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from geo_api import docs_pages
-from geo_api.background import address_listen, case_events, case_tasks, job_runner
+from geo_api.background import (
+    address_listen,
+    board_feed,
+    case_events,
+    case_tasks,
+    job_runner,
+)
 from geo_api.background.suggest_runs import SUGGEST_JOB, suggest_job
 from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
@@ -130,6 +136,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     case_tasks.install(app)
     address_listen.install(app)
     case_events.install(app)
+    board_feed.install(app)
     job_runner.install(app, kinds={SUGGEST_JOB: suggest_job})
     install_error_handlers(app)
     for router in ROUTERS:

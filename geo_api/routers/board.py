@@ -7,7 +7,9 @@
 - `GET /board/workers`: on-duty workers at their positions with their open load.
 - `GET /board/stream`: Server-Sent Events of case events and worker positions after
   ``Last-Event-ID`` (the cursor), woken through PostgreSQL LISTEN/NOTIFY (one
-  listening connection per server, `geo_api.background.case_events`), no polling.
+  listening connection per server, `geo_api.background.case_events`), no polling;
+  one shared reader per server process reads the changes once for all its boards
+  (`geo_api.background.board_feed`) and each board sends what its scope may see.
 
 Writes (dispatching) use the existing `POST /incidents/{id}/transitions` with
 ``If-Match`` through the sign-in session and its CSRF token, as the handheld does.
@@ -16,8 +18,6 @@ Writes (dispatching) use the existing `POST /incidents/{id}/transitions` with
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from geo_api.auth import SESSION_COOKIE, Principal, Role, allow, csrf_token
-from geo_api.background.case_events import EVERY_CASE
+from geo_api.background.board_feed import Batch, Board, BoardFeed, catch_up, sse_json
 from geo_api.deps import NowDep, SessionDep, SettingsDep
 from geo_api.routers.case_faces import KEEPALIVE_S, NotAcceptableError
 from geo_api.routers.dispatch import _bbox
@@ -36,14 +36,13 @@ from geo_api.routers.maps import _options, page
 from geo_api.schemas.case_shapes import actor_of
 from grids.cases.access import Actor
 from grids.cases.board import (
-    MAX_CHANGES,
-    Changes,
     Cursor,
-    Watermark,
-    board_changes,
+    ScopeKey,
     board_workers,
     cursor_now,
     home_street,
+    scope_key,
+    visible_cases,
     with_alarms,
 )
 from grids.cases.dispatch import QueueFilter, queue
@@ -53,10 +52,6 @@ from maps import board
 router = APIRouter(tags=["board"])
 DISPATCHERS = allow(Role.DISPATCHER, Role.ADMIN)
 PAGE_MAX = 2000
-GAP_POLL_S = 0.5
-"""While an id below sent ones is missing, look again this often (its commit also wakes us)."""
-COALESCE_S = 0.2
-"""After a wake-up, gather this long: at 100 intakes/s a board reads 5 times a second, not 100."""
 
 
 class FeaturesOut(BaseModel):
@@ -151,8 +146,7 @@ def workers(session: SessionDep, principal: Annotated[Principal, DISPATCHERS]) -
     return {"features": [_point(r) for r in rows], "total": len(rows)}
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
+_json = sse_json
 
 
 @router.get("/board/stream", response_class=StreamingResponse, summary="The board's pushes (SSE)")
@@ -171,53 +165,61 @@ def stream(
     if "text/event-stream" not in (accept or ""):
         raise NotAcceptableError("send Accept: text/event-stream", code="event_stream_only")
     after = Cursor.parse(last_event_id) or cursor_now(session=session)
+    actor = actor_of(principal)
+    scope = scope_key(session=session, actor=actor)
     session.close()  # the stream may stay open for hours: hold no connection meanwhile
-    body = _pushes(request, actor_of(principal), after)
+    body = _pushes(request, actor, scope, after)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(body, media_type="text/event-stream", headers=headers)
 
 
-async def _pushes(request: Request, actor: Actor, after: Cursor) -> AsyncIterator[str]:
-    hub = request.app.state.case_events
-    sub = hub.subscribe(EVERY_CASE)
-    maker, clock = request.app.state.sessionmaker, request.app.state.clock
-    marks = (Watermark(after.event_id), Watermark(after.position_id))
-
-    def read() -> Changes:
-        with maker() as s:
-            return board_changes(
-                session=s,
-                actor=actor,
-                after=Cursor(marks[0].mark, marks[1].mark),
-                now=clock(),
-                sent=(marks[0].sent, marks[1].sent),
-            )
-
+async def _pushes(
+    request: Request, actor: Actor, scope: ScopeKey, after: Cursor
+) -> AsyncIterator[str]:
+    """The board's stream: what it missed (read for it alone), then the process's shared feed."""
+    feed: BoardFeed = request.app.state.board_feed
+    board = feed.join(scope, after)
+    cursor = after
     try:
         yield "retry: 2000\n\n"
+        maker, clock = request.app.state.sessionmaker, request.app.state.clock
+        async for chunk in catch_up(maker, clock, actor, board):
+            yield chunk
+        moved = _higher(after, board.joined.mark)
         while not await request.is_disconnected():
-            changes = await run_in_threadpool(read)
-            for e in changes.events:
-                yield f"event: case\ndata: {_json(e)}\n\n"
-            for p in changes.positions:
-                yield f"event: position\ndata: {_json(p)}\n\n"
-            t = time.monotonic()
-            for mark, ids in zip(marks, (changes.event_ids, changes.position_ids), strict=True):
-                mark.fresh(ids)
-                mark.advance(ids, t)
-            moved = Cursor(marks[0].mark, marks[1].mark)
-            if moved != after:  # the safe cursor: a resume from it misses nothing
-                yield f"id: {moved}\nevent: cursor\ndata: {_json(str(moved))}\n\n"
-            full = MAX_CHANGES in (len(changes.event_ids), len(changes.position_ids))
-            if full and moved != after:
-                after = moved
-                continue  # more waiting: read on before sleeping
-            after = moved
-            waiting = marks[0].waiting or marks[1].waiting
-            if await sub.wait(GAP_POLL_S if waiting else KEEPALIVE_S):
-                await asyncio.sleep(COALESCE_S)  # one read for the burst, not one per commit
-                sub.event.clear()  # what woke us meanwhile is in the next read
-            elif not waiting:
+            if moved != cursor:  # the safe cursor: a resume from it misses nothing
+                cursor = moved
+                yield f"id: {cursor}\nevent: cursor\ndata: {_json(str(cursor))}\n\n"
+            try:
+                batch = await asyncio.wait_for(board.queue.get(), KEEPALIVE_S)
+            except TimeoutError:
                 yield ": keep-alive\n\n"
+                continue
+            if batch is None:
+                return  # fell too far behind: the board resumes from its cursor
+            for chunk in await _mine(batch, board, maker):
+                yield chunk
+            moved = _higher(after, batch.cursor)
     finally:
-        hub.unsubscribe(sub)
+        feed.leave(board)
+
+
+def _higher(a: Cursor, b: Cursor) -> Cursor:
+    return Cursor(max(a.event_id, b.event_id), max(a.position_id, b.position_id))
+
+
+async def _mine(batch: Batch, board: Board, maker: Any) -> list[str]:
+    """The batch's texts this board may see and has not had (its start may be ahead of the feed)."""
+    visible = batch.visible.get(board.scope)
+    if visible is None and batch.events:  # joined during the read: ask for this scope alone
+
+        def ask() -> frozenset[int]:
+            with maker() as s:
+                ids = {i for _, i, _ in batch.events}
+                return visible_cases(session=s, scopes=[board.scope], ids=ids)[board.scope]
+
+        visible = await run_in_threadpool(ask)
+    start = board.start
+    texts = [t for i, case, t in batch.events if i > start.event_id and case in (visible or ())]
+    texts.extend(t for i, t in batch.positions if i > start.position_id)
+    return texts

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from grids.cases.access import Actor, actor_scope, scope_sql
 from grids.cases.dispatch import QueueFilter, queue
+from layers.core.roles import SYSTEM
 from layers.tables.incidents import OPEN_STATUSES, STATUSES, STEP_OF_STATUS
 
 _EVENTS_SQL = (
@@ -32,6 +33,11 @@ _EVENTS_SQL = (
 """Every event after the cursor (the cursor must pass them all), marked visible or not."""
 MAX_CHANGES = 500
 """Events (and positions) one read hands on; the rest follow in the next read."""
+EVERYONE = Actor("board feed", SYSTEM)
+"""Who the shared reader reads as: every case (each board's scope is applied after)."""
+ScopeKey = tuple[str, tuple[tuple[str, Any], ...]]
+"""A viewer's scope as a value (its WHERE fragment and binds): boards with equal keys see alike."""
+SEES_ALL: ScopeKey = ("TRUE", ())
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,32 @@ def cursor_now(*, session: Session) -> Cursor:
         )
     ).one()
     return Cursor(int(row[0]), int(row[1]))
+
+
+def scope_key(*, session: Session, actor: Actor) -> ScopeKey:
+    """The actor's case scope as a hashable value, so boards are grouped by what they may see."""
+    fragment, params = scope_sql(session=session, actor=actor)
+    return fragment, tuple(sorted(params.items()))
+
+
+def visible_cases(
+    *, session: Session, scopes: Collection[ScopeKey], ids: Collection[int]
+) -> dict[ScopeKey, frozenset[int]]:
+    """Of the cases `ids`, those each scope may see: one query per scope, none for `SEES_ALL`.
+
+    The shared board reader reads every event once (as `EVERYONE`) and hands each board
+    the ones its scope lets through, with the same fragment `board_changes` would use.
+    """
+    found: dict[ScopeKey, frozenset[int]] = {}
+    for key in set(scopes):
+        fragment, params = key
+        if fragment == "TRUE" or not ids:
+            found[key] = frozenset(ids)
+            continue
+        sql = f"SELECT i.id FROM incidents i WHERE i.id = ANY(:ids) AND ({fragment})"  # noqa: S608 - fixed fragments
+        rows = session.execute(text(sql), {**dict(params), "ids": list(ids)}).scalars()
+        found[key] = frozenset(int(r) for r in rows)
+    return found
 
 
 def home_street(*, session: Session, actor: Actor) -> str | None:
