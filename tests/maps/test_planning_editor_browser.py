@@ -1,12 +1,16 @@
 """The planners' editor in real Chromium: paint a courtyard from A to B, conflict, preview, publish.
 
-Two planners (the planner and the admin, each signed in with their key) open the
-same community draft.  The first paints a courtyard of level-2 cell A into its
-neighbour B with real clicks on the map: both cells' households change by exactly
-the courtyard's.  The second, still on the old version, paints too: a conflict
-with the choice to reload, which shows the first one's work.  The first splits A
-with a line drawn by two clicks, previews and publishes; afterwards `/locate` on the
-courtyard answers B.
+A resident files a case in a courtyard of level-2 cell A.  Two planners (the planner
+and the admin, each signed in with their key) open the same community draft.  The
+first paints the courtyard into A's neighbour B with real clicks on the map: both
+cells' households change by exactly the courtyard's.  The second, still on the old
+version, paints too: a conflict with the choice to reload, which shows the first
+one's work.  The first drags a vertex of B deep into A on purpose, sees the overlap
+drawn and listed, undoes it and sees it cleared; splits A with a line drawn by two
+clicks, previews and publishes.  Afterwards `/locate` on the courtyard answers B, and
+the case sits in the cells and with the worker the preview said.  (The test district
+holds one courtyard per level-2 cell, so one courtyard is painted here;
+`test_planning_editor_tools_browser.py` brushes two.)
 """
 
 from __future__ import annotations
@@ -79,8 +83,66 @@ def _paint(page, b_point, yard_point, edits: int) -> None:
     )
 
 
+def _case_cells(engine, case_id: int):
+    """The case's level-1 and level-2 codes and its assignee, as stored."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT c1.code AS l1, c2.code AS l2, i.assignee_worker_id FROM incidents i "
+                "LEFT JOIN grid_cells c1 ON c1.id = i.l1_cell_id "
+                "LEFT JOIN grid_cells c2 ON c2.id = i.l2_cell_id WHERE i.id = :id"
+            ),
+            {"id": case_id},
+        ).one()
+
+
+def _edits(page) -> int:
+    return page.evaluate("() => window.wanggeEditor.edits")
+
+
+def _wait_idle_after(page, edits: int) -> None:
+    page.wait_for_function(
+        f"() => window.wanggeEditor.edits > {edits} && !window.wanggeEditor.busy"
+    )
+
+
+def _overlap_on_purpose_then_undo(page, a_code: str, b_code: str) -> None:
+    """Drag B's vertex nearest A's centre half-way to it (Geoman): an overlap, drawn; undo."""
+    a = shape(page.evaluate(f"() => window.wanggeEditor.cells['{a_code}'].geometry"))
+    b = shape(page.evaluate(f"() => window.wanggeEditor.cells['{b_code}'].geometry"))
+    inner = a.representative_point()
+    ring = max(getattr(b, "geoms", [b]), key=lambda g: g.area).exterior
+    vx, vy = min(list(ring.coords)[:-1], key=lambda v: Point(v).distance(inner))
+    target = Point(vx + 0.5 * (inner.x - vx), vy + 0.5 * (inner.y - vy))
+    page.click("[data-tool=select]")
+    page.click(f"#wg-pe-cells tr[data-code='{b_code}']")
+    page.click("[data-tool=reshape]")
+    page.wait_for_selector(".leaflet-marker-pane .marker-icon")
+    start = page.evaluate(f"() => window.wanggeEditor.pixel({vy}, {vx})")
+    end = page.evaluate(f"() => window.wanggeEditor.pixel({target.y}, {target.x})")
+    before = _edits(page)
+    page.mouse.move(*start)
+    page.mouse.down()
+    for i in range(1, 9):
+        page.mouse.move(
+            start[0] + i / 8 * (end[0] - start[0]), start[1] + i / 8 * (end[1] - start[1])
+        )
+    page.mouse.up()
+    _wait_idle_after(page, before)
+    kinds = page.evaluate("() => window.wanggeEditor.problems.map(p => p.kind)")
+    assert "overlap" in kinds, kinds
+    assert "overlap" in page.inner_text("#wg-pe-problems")
+    assert page.evaluate("() => window.wanggeEditor.problems.every(p => p.geometry)")
+    before = _edits(page)
+    page.click("#wg-pe-undo")
+    _wait_idle_after(page, before)
+    page.wait_for_function("() => !window.wanggeEditor.problems.some(p => p.kind === 'overlap')")
+    page.click("[data-tool=select]")
+
+
 def _split_through_the_middle(page, cell, code: str) -> None:
     """Select the cell, draw a line across it (two clicks just outside it), Finish."""
+    edits = _edits(page)
     page.click("[data-tool=select]")
     _click_at(page, cell.representative_point())
     page.click("[data-tool=split]")
@@ -89,7 +151,7 @@ def _split_through_the_middle(page, cell, code: str) -> None:
     for x in (minx - 5e-5, maxx + 5e-5):
         _click_at(page, Point(x, y))
     page.click("#wg-pe-finish")
-    page.wait_for_function("() => window.wanggeEditor.edits >= 2")
+    _wait_idle_after(page, edits)
     pieces = page.evaluate(
         "() => Object.keys(window.wanggeEditor.cells).filter("
         f"c => c.length === {len(code)} && c.startsWith('{code[:-3]}'))"
@@ -98,16 +160,30 @@ def _split_through_the_middle(page, cell, code: str) -> None:
 
 
 def test_two_planners_paint_preview_publish(
-    browser, live_url, client, test_db, pair, artifacts: Path, repo_root: Path
+    browser, live_url, client, engine, test_db, pair, artifacts: Path, repo_root: Path
 ):
     planner = test_db.headers("planner")
+    yard = shape(json.loads(pair.yard_geom))
+    p = yard.representative_point()
+    filed = client.post(
+        "/incidents",
+        json={
+            "location": {"lon": p.x, "lat": p.y},
+            "category": "0102",
+            "channel": "resident_app",
+            "description": "院落里的井盖松了",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    case_id = filed.json()["id"]
+    was = _case_cells(engine, case_id)
+    assert was.l2 == pair.a
     made = client.post(
         "/planning/revisions",
         json={"scope": "community", "community": pair.community},
         headers=planner,
     )
     rid = made.json()["id"]
-    yard = shape(json.loads(pair.yard_geom))
     cells = client.get(f"/planning/revisions/{rid}/figures", headers=planner).json()
     by_code = {f["properties"]["code"]: f for f in cells["cells"]["features"]}
     b_geom = shape(by_code[pair.b]["geometry"])
@@ -137,21 +213,28 @@ def test_two_planners_paint_preview_publish(
             two.evaluate(f"() => window.wanggeEditor.cells['{pair.b}'].properties.households")
             == hh_b + pair.households
         )
+        _overlap_on_purpose_then_undo(one, pair.a, pair.b)
         now_a = one.evaluate(f"() => window.wanggeEditor.cells['{pair.a}'].geometry")
         _split_through_the_middle(one, shape(now_a), pair.a)
         one.click("#wg-pe-preview")
         one.wait_for_function("() => window.wanggeEditor.impact !== null")
         moved = one.evaluate("() => window.wanggeEditor.impact.totals.households_moved")
         assert moved >= pair.households
+        moves = one.evaluate("() => window.wanggeEditor.impact.incidents_moving")
+        (said,) = [m for m in moves if m["id"] == case_id]
+        assert said["to"]["l2"] == pair.b, said
         one.click("#wg-pe-publish")
         one.wait_for_function("() => window.wanggeEditor.published !== null")
     finally:
         ctx1.close()
         ctx2.close()
     assert client.get(f"/planning/revisions/{rid}", headers=planner).json()["status"] == "published"
-    p = yard.representative_point()
     located = httpx.get(f"{live_url}/locate", params={"lon": p.x, "lat": p.y}, headers=planner)
     assert located.json()["l2"]["code"] == pair.b
+    now = _case_cells(engine, case_id)
+    assert now.l2 == said["to"]["l2"]
+    assert now.l1 == said["to"].get("l1", was.l1)
+    assert now.assignee_worker_id == said.get("assignee_after", was.assignee_worker_id)
     # the one failed load the page may log is the conflict's 412, which the test asked for
     errors = [e for e in log["errors"] if "status of 412" not in e]
     assert not log["blocked"] and not errors, log
