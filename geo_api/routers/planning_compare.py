@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from geo_api.auth import Principal, allow
 from geo_api.deps import SessionDep, SettingsDep
+from geo_api.schemas.geojson import Feature, FeatureCollection
 from grids.planning.code_proposal import propose_code
 from grids.planning.compare import live_cells
 from grids.planning.drafts import get_revision
@@ -41,7 +42,15 @@ class ProposedOut(BaseModel):
     rule: str
 
 
-@router.get("/revisions/{revision_id}/live", summary="The live cells of a draft's scope")
+class LiveCells(FeatureCollection[Feature]):
+    """The live cells over the draft's communities (code, level, households, population)."""
+
+
+@router.get(
+    "/revisions/{revision_id}/live",
+    response_model=LiveCells,
+    summary="The live cells of a draft's scope",
+)
 def live(revision_id: int, session: SessionDep, who: Planner) -> dict[str, Any]:
     """GeoJSON of what is live now over the same communities (code, level, households)."""
     revision = get_revision(session=session, revision_id=revision_id)

@@ -96,6 +96,38 @@ def _case_cells(engine, case_id: int):
         ).one()
 
 
+def _file_a_case(client, p: Point) -> int:
+    """A resident's report at the point (no key): the case the publish must move."""
+    filed = client.post(
+        "/incidents",
+        json={
+            "location": {"lon": p.x, "lat": p.y},
+            "category": "0102",
+            "channel": "resident_app",
+            "description": "院落里的井盖松了",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    return filed.json()["id"]
+
+
+def _conflict_then_reload(page, b_code: str, households_b: int) -> None:
+    """The second planner's stale save: one conflict, then a reload shows the first's work."""
+    assert page.evaluate("() => window.wanggeEditor.conflicts") == 1
+    assert page.is_visible("#wg-pe-conflict")
+    page.click("#wg-pe-reload")
+    page.wait_for_function("() => window.wanggeEditor.loaded >= 2")
+    shown = page.evaluate(f"() => window.wanggeEditor.cells['{b_code}'].properties.households")
+    assert shown == households_b
+
+
+def _case_is_where_the_preview_said(engine, case_id: int, said: dict, was) -> None:
+    now = _case_cells(engine, case_id)
+    assert now.l2 == said["to"]["l2"]
+    assert now.l1 == said["to"].get("l1", was.l1)
+    assert now.assignee_worker_id == said.get("assignee_after", was.assignee_worker_id)
+
+
 def _edits(page) -> int:
     return page.evaluate("() => window.wanggeEditor.edits")
 
@@ -165,17 +197,7 @@ def test_two_planners_paint_preview_publish(
     planner = test_db.headers("planner")
     yard = shape(json.loads(pair.yard_geom))
     p = yard.representative_point()
-    filed = client.post(
-        "/incidents",
-        json={
-            "location": {"lon": p.x, "lat": p.y},
-            "category": "0102",
-            "channel": "resident_app",
-            "description": "院落里的井盖松了",
-        },
-    )
-    assert filed.status_code == 201, filed.text
-    case_id = filed.json()["id"]
+    case_id = _file_a_case(client, p)
     was = _case_cells(engine, case_id)
     assert was.l2 == pair.a
     made = client.post(
@@ -205,14 +227,7 @@ def test_two_planners_paint_preview_publish(
         )
         # the second planner still holds version 1: a conflict, nothing of the first lost
         _paint(two, b_point, yard.representative_point(), 1)
-        assert two.evaluate("() => window.wanggeEditor.conflicts") == 1
-        assert two.is_visible("#wg-pe-conflict")
-        two.click("#wg-pe-reload")
-        two.wait_for_function("() => window.wanggeEditor.loaded >= 2")
-        assert (
-            two.evaluate(f"() => window.wanggeEditor.cells['{pair.b}'].properties.households")
-            == hh_b + pair.households
-        )
+        _conflict_then_reload(two, pair.b, hh_b + pair.households)
         _overlap_on_purpose_then_undo(one, pair.a, pair.b)
         now_a = one.evaluate(f"() => window.wanggeEditor.cells['{pair.a}'].geometry")
         _split_through_the_middle(one, shape(now_a), pair.a)
@@ -231,10 +246,7 @@ def test_two_planners_paint_preview_publish(
     assert client.get(f"/planning/revisions/{rid}", headers=planner).json()["status"] == "published"
     located = httpx.get(f"{live_url}/locate", params={"lon": p.x, "lat": p.y}, headers=planner)
     assert located.json()["l2"]["code"] == pair.b
-    now = _case_cells(engine, case_id)
-    assert now.l2 == said["to"]["l2"]
-    assert now.l1 == said["to"].get("l1", was.l1)
-    assert now.assignee_worker_id == said.get("assignee_after", was.assignee_worker_id)
+    _case_is_where_the_preview_said(engine, case_id, said, was)
     # the one failed load the page may log is the conflict's 412, which the test asked for
     errors = [e for e in log["errors"] if "status of 412" not in e]
     assert not log["blocked"] and not errors, log
