@@ -33,8 +33,11 @@ from layers.store.settings import DEFAULT_CLUSTER_PORT, DatabaseSettings
 logger = logging.getLogger(__name__)
 
 DB_SUPERUSER = "wangge"
+MAX_CONNECTIONS = 300
+"""A hot standby refuses to start with fewer than its primary's, so the replica takes this too."""
 TUNING = (
-    "-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min -c max_connections=300"
+    "-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min"
+    f" -c max_connections={MAX_CONNECTIONS}"
 )
 """Modest server settings for bulk loads and analytics (the defaults suit a 128 MB machine).
 300 connections: every server worker holds two pools (the session engine and the autocommit

@@ -23,12 +23,21 @@ from dataclasses import replace
 from pathlib import Path
 
 from layers.core.errors import ClusterError
-from layers.store.cluster import DB_SUPERUSER, PRIVACY, PrivateCluster, port_is_free
+from layers.store.cluster import (
+    DB_SUPERUSER,
+    MAX_CONNECTIONS,
+    PRIVACY,
+    PrivateCluster,
+    port_is_free,
+)
 from layers.store.pg_binaries import find_pg_binaries
 
 REPLICA_PORT_OFFSET = 10
 """The standby listens near the primary: primary port + 10, or the next free one."""
-STANDBY_SETTINGS = "-c hot_standby=on -c hot_standby_feedback=on -c shared_buffers=256MB"
+STANDBY_SETTINGS = (
+    "-c hot_standby=on -c hot_standby_feedback=on -c shared_buffers=256MB"
+    f" -c max_connections={MAX_CONNECTIONS}"
+)
 """Hot standby answers queries; the feedback keeps the primary's vacuum from cancelling them."""
 
 
