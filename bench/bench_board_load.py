@@ -93,7 +93,7 @@ def first_load(browser: Any, url: str, cookies: list[Any]) -> dict[str, Any]:
     context.add_cookies(cookies)
     page = context.new_page()
     finished: list[Any] = []
-    page.on("requestfinished", lambda r: finished.append(r))
+    page.on("requestfinished", lambda r, into=finished: into.append(r))
     start = time.perf_counter()
     page.goto(f"{url}/board", wait_until="commit")
     page.wait_for_function(LOADED, timeout=120_000, polling=20)

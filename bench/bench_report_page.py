@@ -71,7 +71,7 @@ def page_weight(url: str, loads: int) -> dict[str, Any]:
             context.route("**/*", route)
             page = context.new_page()
             finished: list[Any] = []
-            page.on("requestfinished", lambda r: finished.append(r))
+            page.on("requestfinished", lambda r, into=finished: into.append(r))
             start = time.perf_counter()
             page.goto(f"{url}/report", wait_until="networkidle")
             seconds.append(time.perf_counter() - start)
