@@ -25,19 +25,12 @@ import time
 from typing import Any
 
 from board_db import demo_database  # bench/, beside this script
+from chromium import ARGS, CHROMIUM, signed_in_cookies  # bench/, beside this script
 from http_load import Server
 from sqlalchemy import text
 
 from layers.store.db import make_engine
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 LOADED = (
     "() => window.wanggeBoard && wanggeBoard.total > 0 && wanggeBoard.loaded >= wanggeBoard.total"
 )
@@ -75,18 +68,6 @@ def tenfold(db_url: str) -> int:
     return made
 
 
-def _cookies(browser: Any, url: str, key: str) -> list[Any]:
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(f"{url}/login?next=/")
-    page.fill("input[name=key]", key)
-    page.click("input[type=submit]")
-    page.wait_for_load_state("load")
-    cookies = context.cookies()
-    context.close()
-    return cookies
-
-
 def first_load(browser: Any, url: str, cookies: list[Any]) -> dict[str, Any]:
     """Seconds to all open cases on the map; bytes by kind (cases, tiles, the rest)."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -115,7 +96,7 @@ def measure(url: str, key: str, loads: int) -> dict[str, Any]:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        cookies = _cookies(browser, url, key)
+        cookies = signed_in_cookies(browser, url, key)
         runs = [first_load(browser, url, cookies) for _ in range(loads)]
         browser.close()
     last = runs[-1]

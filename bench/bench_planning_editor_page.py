@@ -23,16 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from chromium import ARGS, CHROMIUM, signed_in_cookies  # bench/, beside this script
 from sqlalchemy import text
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 READY = (
     "() => document.body.dataset.ready === 'cells' "
     "&& document.querySelectorAll('#wg-pe-map path.wg-cell').length > 0"
@@ -40,19 +33,6 @@ READY = (
 """The page's marker: its draft layer is on the map (problems may still be on their way)."""
 CHECKED = "() => window.wanggeEditor && window.wanggeEditor.loaded >= 1"
 """Everything loaded, the full validation's problems included."""
-
-
-def _cookies(browser, url: str, key: str) -> list[Any]:
-    """The planner's session cookie (sign in once)."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(f"{url}/login?next=/")
-    page.fill("input[name=key]", key)
-    page.click("input[type=submit]")
-    page.wait_for_load_state("load")
-    cookies = context.cookies()
-    context.close()
-    return cookies
 
 
 def first_render(browser, url: str, cookies: list[Any], rid: int) -> dict[str, Any]:
@@ -121,7 +101,7 @@ def run(url_db: str, keys: dict[str, str], loads: int) -> dict[str, Any]:
     try:
         with serve_in_thread(app, log_level="warning") as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            cookies = _cookies(browser, url, keys["planner"])
+            cookies = signed_in_cookies(browser, url, keys["planner"])
             for name, rid in drafts.items():
                 runs = [first_render(browser, url, cookies, rid) for _ in range(loads)]
                 times = [r["s"] for r in runs]

@@ -29,17 +29,10 @@ import uuid
 from typing import Any
 
 from board_db import demo_database  # bench/, beside this script
+from chromium import ARGS, CHROMIUM  # bench/, beside this script
 from fixed_rate import Paced, paced
 from http_load import Server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 BUDGET_BYTES = 300 * 1024
 SUBMIT_P95_MS = 100.0
 
