@@ -159,6 +159,13 @@ def _where(session: Session, f: QueueFilter, actor: Actor, now: datetime):
     return " AND ".join(clauses), params
 
 
+def queue_where(
+    session: Session, filters: QueueFilter, actor: Actor, now: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The queue's WHERE over ``incidents i`` and its binds, for reads shaped otherwise."""
+    return _where(session, filters, actor, now)
+
+
 def queue(
     *,
     session: Session,

@@ -158,6 +158,8 @@ FACES = {
     ("GET", "/board"): {D, A},
     ("GET", "/board/cases"): {D, A},
     ("GET", "/board/workers"): {D, A},
+    ("GET", "/board/cases/columns"): {D, A},
+    ("GET", "/board/workers/columns"): {D, A},
     ("GET", "/board/stream"): {D, A},
     ("GET", "/dashboard"): {D, P, A},
     ("GET", "/dashboard/figures"): {D, P, A},

@@ -1,7 +1,7 @@
 /* /board: the dispatchers' live board.  Every open case the dispatcher may see is loaded
- * page by page from /board/cases (nothing dropped: the count says loaded / total), coloured
- * by status; a case past 80 % of its step's limit blinks amber, past its due time red; the
- * on-duty workers from /board/workers.  Then one push stream (/board/stream, read with fetch
+ * from /board/cases/columns in parts fetched side by side (nothing dropped: the count says
+ * loaded / total), coloured by status; a case past 80 % of its step's limit blinks amber, past
+ * its due time red; the on-duty workers from /board/workers/columns.  Then one push stream (/board/stream, read with fetch
  * so the first request can carry Last-Event-ID) moves cases and workers without reload.
  * Select a case → its nearest on-duty workers → click one → dispatched with If-Match (a
  * reported case is accepted and filed first); a 409 says who was faster and refreshes.
@@ -141,21 +141,37 @@
     redrawing = setTimeout(function () { redrawing = null; counts(); queueList(); if (selected) panel(); }, 150);
   }
 
+  var PARTS = 2;  // the open cases come in parts by id, side by side (one per server worker)
+  function rowsOf(b, each) {  // compact columns → one object per row, keyed by column name
+    var cols = b.columns;
+    b.rows.forEach(function (r) { var o = {}; for (var k = 0; k < cols.length; k++) o[cols[k]] = r[k]; each(o); });
+  }
+  function older(a, b) {  // the earlier of two cursors "<event id>.<position id>", field by field
+    if (!a) return b; if (!b) return a;
+    var x = a.split("."), y = b.split(".");
+    return Math.min(+x[0], +y[0]) + "." + Math.min(+x[1], +y[1]);
+  }
   function load() {
     Object.keys(cases).forEach(drop);
     var q = Object.keys(filters).filter(function (k) { return filters[k]; })
-      .map(function (k) { return k + "=" + encodeURIComponent(filters[k]); }).join("&");
-    state.loaded = 0;
-    function page(offset) {
-      return getJSON("/board/cases?limit=2000&offset=" + offset + (q ? "&" + q : "")).then(function (b) {
-        if (offset === 0) { state.total = b.total; if (!cursor) cursor = b.cursor; }
-        b.features.forEach(function (f) { upsert(f.properties, f.geometry.coordinates[0], f.geometry.coordinates[1]); });
-        state.loaded += b.features.length;
-        $("wg-live").textContent = "已载入 loaded " + state.loaded + " / " + state.total;
-        return b.next_offset !== null && b.next_offset !== undefined ? page(b.next_offset) : null;
+      .map(function (k) { return "&" + k + "=" + encodeURIComponent(filters[k]); }).join("");
+    var totals = [], first = null;
+    state.loaded = 0; state.total = 0;
+    function part(k) {
+      return getJSON("/board/cases/columns?parts=" + PARTS + "&part=" + k + q).then(function (b) {
+        first = older(first, b.cursor); totals[k] = b.total;
+        rowsOf(b, function (p) { var lon = p.lon, lat = p.lat; delete p.lon; delete p.lat; upsert(p, lon, lat); });
+        state.loaded += b.rows.length;
+        var known = totals.filter(function (t) { return t !== undefined; });
+        var sum = known.reduce(function (a, t) { return a + t; }, 0);
+        if (known.length === PARTS) state.total = sum;  // the count is whole once every part is in
+        $("wg-live").textContent = "已载入 loaded " + state.loaded + " / " + sum;
       });
     }
-    return page(0).then(function () {
+    var parts = [];
+    for (var k = 0; k < PARTS; k++) parts.push(part(k));
+    return Promise.all(parts).then(function () {
+      if (!cursor) cursor = first;
       refresh(); fit();
       if (!streaming) { streaming = true; follow(); }
     }).catch(function (e) { $("wg-counts").textContent = (e && e.detail) || "载入失败 load failed"; });
@@ -165,10 +181,8 @@
     if (pts.length) map.fitBounds(L.latLngBounds(pts), { padding: [30, 30], maxZoom: 16 });
   }
   function loadWorkers() {
-    return getJSON("/board/workers").then(function (b) {
-      b.features.forEach(function (f) {
-        var p = f.properties; placeWorker(p.id, p.name, f.geometry.coordinates[0], f.geometry.coordinates[1], p.open_cases);
-      });
+    return getJSON("/board/workers/columns").then(function (b) {
+      rowsOf(b, function (p) { placeWorker(p.id, p.name, p.lon, p.lat, p.open_cases); });
     });
   }
   function placeWorker(id, name, lon, lat, load) {
@@ -176,12 +190,12 @@
     if (!w) {
       w = workers[id] = { id: id, name: name, load: load || 0 };
       w.marker = L.circleMarker([lat, lon], { renderer: people, radius: 3, color: "#222", weight: 1.5, fillColor: "#fff", fillOpacity: 1 })
-        .bindTooltip("").addTo(map);
+        .bindTooltip(function () { return document.createTextNode("网格员 " + w.name + " · 在办 open " + w.load); })
+        .addTo(map);  // the text is made when the tooltip opens: 18,000 workers cost no DOM
     }
     if (load !== undefined) w.load = load;
     w.lon = lon; w.lat = lat;
     w.marker.setLatLng([lat, lon]);
-    w.marker.setTooltipContent(document.createTextNode("网格员 " + w.name + " · 在办 open " + w.load));
   }
 
   function handle(block) {
@@ -325,5 +339,5 @@
     faster: faster, bump: bump, getJSON: getJSON, fit: fit, selected: function () { return selected; } };
   outlines();
   filters.street = root.getAttribute("data-street") || "";  // a street unit's dispatcher: my street
-  loadWorkers().then(load, load);
+  loadWorkers(); load();  // side by side: neither waits for the other
 })();
