@@ -37,6 +37,8 @@ class Paced:
     max_ms: float
     non_2xx: int
     errors: int
+    odd: tuple[tuple[int, int], ...] = ()
+    """(status, count) of the answers that were not 2xx, so a reader sees what they were."""
 
     def line(self, label: str) -> str:
         """One printed line."""
@@ -44,6 +46,7 @@ class Paced:
             f"{label:34} offered {self.offered_per_s:5.0f}/s achieved {self.achieved_per_s:6.1f}/s"
             f"  p50 {self.p50_ms:6.2f}  p95 {self.p95_ms:6.2f}  p99 {self.p99_ms:6.2f}"
             f"  max {self.max_ms:7.2f} ms  non-2xx {self.non_2xx}  errors {self.errors}"
+            + (f" ({', '.join(f'{n}x {code}' for code, n in self.odd)})" if self.odd else "")
         )
 
 
@@ -83,6 +86,7 @@ async def _run(
     idle: list[_Conn] = []
     latencies: list[float] = []
     counts = {"non_2xx": 0, "errors": 0}
+    odd: dict[int, int] = {}
     gate = asyncio.Semaphore(connections)
 
     async def one(i: int, due: float) -> None:
@@ -107,6 +111,8 @@ async def _run(
                     return
             latencies.append((time.perf_counter() - due) * 1000.0)
             counts["non_2xx"] += not 200 <= status < 300
+            if not 200 <= status < 300:
+                odd[status] = odd.get(status, 0) + 1
             idle.append(conn)
 
     total = int(rate * seconds)
@@ -133,6 +139,7 @@ async def _run(
         latencies[-1] if latencies else float("nan"),
         counts["non_2xx"],
         counts["errors"],
+        tuple(sorted(odd.items())),
     )
 
 
