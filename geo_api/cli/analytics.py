@@ -39,6 +39,12 @@ def run(
     export_dir: Path = typer.Option(
         None, help="Where the GeoParquet of the cases goes [default: $WANGGE_HOME/parquet]."
     ),
+    city: bool = typer.Option(
+        False,
+        "--city",
+        help="Say that a city is meant: refuse unless two or more districts are loaded "
+        "(every run covers all loaded districts).",
+    ),
 ) -> None:
     """Compute hotspots, emerging trends or camera coverage over every district; store them.
 
@@ -67,11 +73,26 @@ def run(
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)
     try:
         with transaction(make_sessionmaker(engine)) as session:
+            _say_districts(session, city)
             result = _run(analysis, session, settings, chosen, res, interval, root)
     finally:
         engine.dispose()
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     typer.echo(f"{analysis.value}: {result.cases:,} cases on {result.engine}; {steps}")
+
+
+def _say_districts(session: Session, city: bool) -> None:
+    """Name how many districts the run covers; with ``--city``, fewer than two is an error."""
+    from sqlalchemy import text
+
+    n = int(session.execute(text("SELECT count(*) FROM districts")).scalar_one())
+    typer.echo(f"{n} district{'s' if n != 1 else ''} loaded: the run covers every one", err=True)
+    if city and n < 2:
+        typer.echo(
+            "--city: only one district is loaded; load a city with `wangge demo load --city`",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def _run(

@@ -132,3 +132,19 @@ def test_bad_scheduler_names_are_refused() -> None:
     for bad in ("local:0", "local:x", "somewhere"):
         with pytest.raises(InvalidInputError):
             describe(bad)
+
+
+def test_city_flag_refuses_a_single_district_and_writes_nothing(test_db, engine, tmp_path) -> None:
+    """`--city` on a one-district database is an error (exit 2), not a quiet district run."""
+    with engine.connect() as c:
+        before = c.execute(text("SELECT count(*) FROM derived_cache")).scalar_one()
+    result = CliRunner().invoke(
+        cli,
+        ["analytics", "run", "hotspots", "--city", "--export-dir", str(tmp_path)],
+        env={"WANGGE_DATABASE_URL": test_db.url, "WANGGE_DASK_SCHEDULER": "none"},
+    )
+    assert result.exit_code == 2, result.output
+    assert "1 district loaded" in result.output and "only one district" in result.output
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM derived_cache")).scalar_one() == before
+    assert not any(tmp_path.iterdir())
