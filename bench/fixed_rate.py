@@ -127,6 +127,17 @@ async def _run(
     elapsed = time.perf_counter() - t0
     for conn in idle:
         conn.writer.close()
+    return _paced(rate, total, elapsed, latencies, odd, counts["errors"])
+
+
+def _paced(
+    rate: float,
+    total: int,
+    elapsed: float,
+    latencies: list[float],
+    odd: dict[int, int],
+    errors: int,
+) -> Paced:
     latencies.sort()
     return Paced(
         rate,
@@ -137,7 +148,7 @@ async def _run(
         _pct(latencies, 0.99),
         latencies[-1] if latencies else float("nan"),
         sum(odd.values()),
-        counts["errors"],
+        errors,
         tuple(sorted(odd.items())),
     )
 
