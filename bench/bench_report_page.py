@@ -32,6 +32,9 @@ from board_db import demo_database  # bench/, beside this script
 from chromium import ARGS, CHROMIUM  # bench/, beside this script
 from fixed_rate import Paced, paced
 from http_load import Server
+from sqlalchemy import text
+
+from layers.store.db import make_engine
 
 BUDGET_BYTES = 300 * 1024
 SUBMIT_P95_MS = 100.0
@@ -89,12 +92,29 @@ def page_weight(url: str, loads: int) -> dict[str, Any]:
     }
 
 
-def submit(url: str, rate: float, seconds: float) -> tuple[Paced, Paced]:
+def spots(db_url: str) -> list[tuple[float, float]]:
+    """A point inside each level-3 cell: where residents tap (a fixed lattice reached outside
+    the scaled-down district, and those reports were 422 ``outside_district``)."""
+    engine = make_engine(db_url, pool_size=1)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid_cells"
+                " WHERE level = 3 ORDER BY id) s"
+            )
+        ).all()
+    engine.dispose()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def submit(
+    url: str, rate: float, seconds: float, points: list[tuple[float, float]]
+) -> tuple[Paced, Paced]:
     """(POST /incidents as the page sends it, GET /health) at the same fixed rate."""
     tag = uuid.uuid4().hex[:8]
 
     def report(i: int) -> tuple[str, str, bytes, str]:
-        lon, lat = 104.09 + (i % 40) * 0.001, 30.67 + (i % 23) * 0.001
+        lon, lat = points[(i * 7919) % len(points)]
         body = {
             "location": {"lon": lon, "lat": lat},
             "category": "0102",
@@ -122,7 +142,7 @@ def main() -> None:
         try:
             server.wait()
             weight = page_weight(server.url, args.loads)
-            posted, health = submit(server.url, args.rate, args.seconds)
+            posted, health = submit(server.url, args.rate, args.seconds, spots(db_url))
         finally:
             server.stop()
     after = os.getloadavg()
