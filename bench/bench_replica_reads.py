@@ -140,13 +140,28 @@ class LagSampler(threading.Thread):
         }
 
 
-def _intake(url: str, rate: float, seconds: float, conn) -> None:
+def case_points(db_url: str) -> list[tuple[float, float]]:
+    """A point inside each level-3 cell: every case lands in the district, on a grid."""
+    engine = make_engine(db_url, pool_size=1)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid_cells "
+                "WHERE level = 3 ORDER BY id) s"
+            )
+        ).all()
+    engine.dispose()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def _intake(url: str, rate: float, seconds: float, points: list, conn) -> None:
     tag = "replicabench" + uuid.uuid4().hex[:6]
 
     def pick(i: int):
+        lon, lat = points[(i * 7919) % len(points)]
         body = json.dumps(
             {
-                "location": {"lon": 104.09 + (i % 40) * 0.001, "lat": 30.67 + (i % 23) * 0.001},
+                "location": {"lon": lon, "lat": lat},
                 "category": "0102",
                 "channel": "resident_app",
                 "description": f"{tag} {i}",
@@ -189,6 +204,7 @@ def phase(
     args: argparse.Namespace, env: dict[str, str], primary: str, on_replica: bool, reads: list[str]
 ) -> dict:
     """One mode: a fresh server, intake and reads together; the readers' and lag figures."""
+    points = case_points(primary)
     server = Server(2, {**env, "WANGGE_REPLICA_READS": "true" if on_replica else "false"})
     try:
         server.wait()
@@ -199,7 +215,7 @@ def phase(
         sampler.start()
         here, there = mp.Pipe()
         child = mp.get_context("spawn").Process(
-            target=_intake, args=(server.url, args.rate, args.seconds, there)
+            target=_intake, args=(server.url, args.rate, args.seconds, points, there)
         )
         child.start()
         time.sleep(0.5)  # the child's interpreter up before the readers' clock starts
