@@ -20,6 +20,7 @@ from geo_api.background import (
 from geo_api.background.suggest_runs import SUGGEST_JOB, suggest_job
 from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
+from geo_api.middleware.cached_tiles import CachedTiles
 from geo_api.middleware.compression import Compression
 from geo_api.middleware.cors import ReadOnlyCORS
 from geo_api.middleware.form_charset import FormCharset
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(ReadOnlyCORS, origins=settings.cors_origins)
+    app.add_middleware(CachedTiles, state=app.state)  # outside CORS: it passes `Origin` on
     app.add_middleware(Compression)
     app.add_middleware(SecurityHeaders)
     return app

@@ -33,7 +33,11 @@ def _opaque(tag: str) -> str:
 
 def none_match(request: Request, etag: str) -> bool:
     """True when `If-None-Match` names `etag` (weak comparison) or is `*`: answer 304."""
-    held = request.headers.get("if-none-match")
+    return held_matches(request.headers.get("if-none-match"), etag)
+
+
+def held_matches(held: str | None, etag: str) -> bool:
+    """`none_match` on the header's value, for paths that have no `Request` (ASGI middleware)."""
     if not held:
         return False
     tags = {_opaque(t) for t in held.split(",")}

@@ -8,15 +8,22 @@ on every write: OGC edits, imports, a grid publish) is what it was when the
 tile was made, so an edit or a publish is seen by the next tile request of
 every server process.  Cases are never cached: their tiles are per reader
 and intake changes them all the time.
+
+Each entry also keeps the tile gzipped (made on the first request that accepts
+gzip), so a warm tile costs one counter query and no compression: the
+anonymous fast path (`geo_api.middleware.cached_tiles`) sends those bytes as
+they are.
 """
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from layers.ogc.registry import Collection, get_collection
@@ -27,12 +34,39 @@ VERSION_SQL = text(
 )
 GRID_TABLES = ("grid_cells", "grid_revisions")
 """The live grid is cells *and* which revision is live: a publish changes either."""
+GZIP_LEVEL = 6
+"""As `geo_api.middleware.compression`: the same bytes whichever path sends the tile."""
 
 Key = tuple[str, tuple[str, ...], int, int, int]
 
 
-def _tables(collection: Collection) -> list[str]:
+def tables_of(collection: Collection) -> list[str]:
+    """The tables whose `layer_versions` counters a tile of `collection` depends on."""
     return list(GRID_TABLES) if collection.table == "grid_cells" else [collection.table]
+
+
+def layer_version(conn: Session | Connection, tables: list[str]) -> int:
+    """The sum of the tables' counters: it grows with every write to any of them."""
+    return int(conn.execute(VERSION_SQL, {"tables": tables}).scalar_one())
+
+
+@dataclass
+class Cached:
+    """One kept tile: the layer version it was made at, the tile, its gzip (once asked)."""
+
+    version: int
+    tile: Tile
+    gzipped: bytes | None = field(default=None)
+
+    def gzip(self) -> bytes:
+        """The tile gzipped, made once (a race makes it twice, with the same bytes)."""
+        if self.gzipped is None:
+            self.gzipped = gzip.compress(self.tile.content, GZIP_LEVEL, mtime=0)
+        return self.gzipped
+
+
+def _size(entry: Cached) -> int:
+    return len(entry.tile.content) + 200
 
 
 class TileCache:
@@ -40,11 +74,35 @@ class TileCache:
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
-        self._tiles: OrderedDict[Key, tuple[int, Tile]] = OrderedDict()
+        self._tiles: OrderedDict[Key, Cached] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
+        self.fast_hits = 0
+        """Of `hits`, those answered before the framework (`geo_api.middleware.cached_tiles`)."""
         self.misses = 0
+
+    def cacheable(self, collection: Collection) -> bool:
+        """Public-shaped layers only: per-reader case tiles are never kept."""
+        return not collection.case_rows and self.max_bytes > 0
+
+    def key(self, collection: Collection, role: str, zxy: tuple[int, int, int]) -> Key:
+        """What a tile depends on besides the layer version: the fields `role` may see."""
+        fields = tuple(f.name for f in collection.tile_fields(role))
+        return (collection.id, fields, *zxy)
+
+    def peek(self, key: Key) -> Cached | None:
+        """The kept entry, whatever its version (the caller compares)."""
+        with self._lock:
+            return self._tiles.get(key)
+
+    def hit(self, key: Key, *, fast: bool = False) -> None:
+        """Count a use of a current entry and keep it at the young end of the LRU."""
+        with self._lock:
+            if key in self._tiles:
+                self._tiles.move_to_end(key)
+            self.hits += 1
+            self.fast_hits += fast
 
     def get_or_render(
         self,
@@ -56,33 +114,44 @@ class TileCache:
         render: Callable[[], Tile],
     ) -> Tile:
         """The cached tile when its layer has not changed since, else `render()` (kept)."""
-        collection = get_collection(collection_id, role)
-        if collection.case_rows or self.max_bytes <= 0:
-            return render()
-        version = int(session.execute(VERSION_SQL, {"tables": _tables(collection)}).scalar_one())
-        fields = tuple(f.name for f in collection.tile_fields(role))
-        key: Key = (collection.id, fields, *zxy)
-        with self._lock:
-            found = self._tiles.get(key)
-            if found is not None and found[0] == version:
-                self._tiles.move_to_end(key)
-                self.hits += 1
-                return found[1]
-        tile = render()
-        self._keep(key, version, tile)
-        return tile
+        return self.entry(
+            session=session, collection_id=collection_id, role=role, zxy=zxy, render=render
+        ).tile
 
-    def _keep(self, key: Key, version: int, tile: Tile) -> None:
-        size = len(tile.content) + 200
+    def entry(
+        self,
+        *,
+        session: Session,
+        collection_id: str,
+        role: str,
+        zxy: tuple[int, int, int],
+        render: Callable[[], Tile],
+    ) -> Cached:
+        """As `get_or_render`, with the entry (and so its gzipped bytes)."""
+        collection = get_collection(collection_id, role)
+        if not self.cacheable(collection):
+            return Cached(-1, render())
+        version = layer_version(session, tables_of(collection))
+        key = self.key(collection, role, zxy)
+        found = self.peek(key)
+        if found is not None and found.version == version:
+            self.hit(key)
+            return found
+        made = Cached(version, render())
+        self._keep(key, made)
+        return made
+
+    def _keep(self, key: Key, entry: Cached) -> None:
+        size = _size(entry)
         if size > self.max_bytes // 8:
             return  # one huge tile would push out hundreds of ordinary ones
         with self._lock:
             self.misses += 1
             old = self._tiles.pop(key, None)
             if old is not None:
-                self._bytes -= len(old[1].content) + 200
-            self._tiles[key] = (version, tile)
+                self._bytes -= _size(old)
+            self._tiles[key] = entry
             self._bytes += size
             while self._bytes > self.max_bytes and self._tiles:
-                _, (_, dropped) = self._tiles.popitem(last=False)
-                self._bytes -= len(dropped.content) + 200
+                _, dropped = self._tiles.popitem(last=False)
+                self._bytes -= _size(dropped)

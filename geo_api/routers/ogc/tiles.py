@@ -15,9 +15,10 @@ from fastapi.responses import JSONResponse
 
 from geo_api.auth import EVERYONE, PrincipalDep, allow
 from geo_api.deps import ReadSessionDep
-from geo_api.middleware.http_cache import conditional, none_match
+from geo_api.middleware.http_cache import conditional
 from geo_api.routers.ogc.route import JSON, MVT, OGCRoute, base_url, json_bytes, link
 from geo_api.routers.ogc.state import EXTENTS
+from geo_api.routers.ogc.tile_reply import tile_reply
 from geo_api.schemas import media
 from geo_api.schemas.case_shapes import viewer_of
 from geo_api.schemas.media import ok
@@ -129,7 +130,7 @@ def tile(
     principal: PrincipalDep,
 ) -> Response:
     """A Mapbox vector tile (204 when empty, 304 when the client's ETag is current)."""
-    made = request.app.state.tile_cache.get_or_render(
+    made = request.app.state.tile_cache.entry(
         session=session,
         collection_id=collection_id,
         role=principal.role,
@@ -145,13 +146,9 @@ def tile(
             max_bytes=request.app.state.settings.tile_max_bytes,
         ),
     )
-    headers = {
-        "ETag": made.etag,
-        "Cache-Control": "private, max-age=60" if made.private else "public, max-age=300",
-        "Vary": "Authorization",
-    }
-    if none_match(request, made.etag):
-        return Response(status_code=304, headers=headers)
-    if not made.content:
-        return Response(status_code=204, headers=headers)
-    return Response(made.content, media_type=MVT, headers=headers)
+    status, body, headers = tile_reply(
+        made,
+        accept_encoding=request.headers.get("accept-encoding", ""),
+        if_none_match=request.headers.get("if-none-match"),
+    )
+    return Response(body, status_code=status, headers=headers)
