@@ -8,7 +8,9 @@ with the `Watermark` logic: the cursor moves only over unbroken id runs, so a
 higher id committing first makes nobody skip the lower one), renders each event's
 SSE text once, asks once per *distinct scope* among the connected boards which of
 the cases it may see (`visible_cases`), and puts the same `Batch` on every board's
-queue.  Each board then sends the events its scope lets through.
+queue.  Each board then sends the events its scope lets through.  The reader reads on
+its own thread and connection (`OwnConnection`), so a saturated intake does not make it
+wait in the request threads' line for a pooled connection.
 
 A board that joins with an older cursor (a reconnect with ``Last-Event-ID``) first
 reads what it missed for itself (`catch_up`, its own scope), up to what the feed had
