@@ -8,7 +8,9 @@ with the `Watermark` logic: the cursor moves only over unbroken id runs, so a
 higher id committing first makes nobody skip the lower one), renders each event's
 SSE text once, asks once per *distinct scope* among the connected boards which of
 the cases it may see (`visible_cases`), and puts the same `Batch` on every board's
-queue.  Each board then sends the events its scope lets through.
+queue.  Each board then sends the events its scope lets through.  The reader reads on
+its own thread and connection (`OwnConnection`), so a saturated intake does not make it
+wait in the request threads' line for a pooled connection.
 
 A board that joins with an older cursor (a reconnect with ``Last-Event-ID``) first
 reads what it missed for itself (`catch_up`, its own scope), up to what the feed had
@@ -25,11 +27,13 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -47,6 +51,7 @@ from grids.cases.board import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GAP_POLL_S = 0.5
 """While an id below sent ones is missing, look again this often (its commit also wakes us)."""
@@ -73,6 +78,58 @@ def case_text(event: dict[str, Any]) -> str:
 def position_text(position: dict[str, Any]) -> str:
     """One worker position as SSE text."""
     return f"event: position\ndata: {sse_json(position)}\n\n"
+
+
+class OwnConnection:
+    """The shared reader's own thread and database connection, held while boards are open.
+
+    Why: at a saturated intake every request thread waits for one of the pool's
+    connections (and the worker pool's threads); the reader queued behind them, so a
+    commit reached the boards only after the queue ahead of it had drained.  With its
+    own thread and connection it reads as soon as it is woken.  A failed read drops
+    the connection; the next one checks out a fresh one.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="wangge-board-read")
+        self._conn: Connection | None = None
+
+    def _call(self, read: Callable[[Session], T]) -> T:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._engine.connect()
+        try:
+            with Session(bind=self._conn, expire_on_commit=False) as session:
+                return read(session)
+        except Exception:
+            self._drop()
+            raise
+
+    async def read(self, read: Callable[[Session], T]) -> T:
+        """`read(session)` on the reader's thread, in its own transaction on its connection."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._call, read)
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:
+                logger.debug("dropping the board reader's connection failed", exc_info=True)
+
+    async def release(self) -> None:
+        """Give the connection back to the pool (the last board left)."""
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._release)
+
+    def close(self) -> None:
+        """End the reader's thread (at shutdown)."""
+        self._thread.shutdown(wait=False)
+
+    def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
 
 @dataclass(frozen=True)
@@ -118,6 +175,7 @@ class BoardFeed:
         self._marks: tuple[Watermark, Watermark] | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._own: OwnConnection | None = None
         self.reads = 0
         """Shared reads so far (tests and benchmarks count them)."""
 
@@ -150,19 +208,25 @@ class BoardFeed:
     async def _run(self) -> None:
         hub = self._app.state.case_events
         sub: Subscription = hub.subscribe(EVERY_CASE)
+        if self._own is None:
+            self._own = OwnConnection(self._app.state.engine)
         try:
             while self._boards:
-                await self._round(sub)
+                await self._round(sub, self._own)
         finally:
             hub.unsubscribe(sub)
+            try:
+                await self._own.release()
+            except (Exception, asyncio.CancelledError):  # at shutdown: the pool goes anyway
+                logger.debug("releasing the board reader's connection failed", exc_info=True)
 
-    async def _round(self, sub: Subscription) -> None:
+    async def _round(self, sub: Subscription, own: OwnConnection) -> None:
         """One read, handed to every board; then wait for the next wake-up."""
         marks = self._marks
         assert marks is not None
         scopes = list(self._scopes)
         try:
-            changes, visible = await run_in_threadpool(self._read, marks, scopes)
+            changes, visible = await own.read(lambda s: self._read(s, marks, scopes))
         except Exception:
             logger.warning("the shared board read failed; retrying", exc_info=True)
             await asyncio.sleep(RETRY_S)
@@ -178,18 +242,17 @@ class BoardFeed:
             sub.event.clear()  # what woke us meanwhile is in the next read
 
     def _read(
-        self, marks: tuple[Watermark, Watermark], scopes: list[ScopeKey]
+        self, s: Session, marks: tuple[Watermark, Watermark], scopes: list[ScopeKey]
     ) -> tuple[Changes, dict[ScopeKey, frozenset[int]]]:
-        with self._app.state.sessionmaker() as s:
-            changes = board_changes(
-                session=s,
-                actor=EVERYONE,
-                after=Cursor(marks[0].mark, marks[1].mark),
-                now=self._app.state.clock(),
-                sent=(marks[0].sent, marks[1].sent),
-            )
-            ids = {e["incident_id"] for e in changes.events}
-            return changes, visible_cases(session=s, scopes=scopes, ids=ids)
+        changes = board_changes(
+            session=s,
+            actor=EVERYONE,
+            after=Cursor(marks[0].mark, marks[1].mark),
+            now=self._app.state.clock(),
+            sent=(marks[0].sent, marks[1].sent),
+        )
+        ids = {e["incident_id"] for e in changes.events}
+        return changes, visible_cases(session=s, scopes=scopes, ids=ids)
 
     def _hand_on(
         self,
@@ -219,6 +282,8 @@ class BoardFeed:
         """End the reader (at shutdown)."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
+        if self._own is not None:
+            self._own.close()
 
 
 async def catch_up(

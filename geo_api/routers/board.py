@@ -186,20 +186,28 @@ async def _pushes(
         async for chunk in catch_up(maker, clock, actor, board):
             yield chunk
         moved = _higher(after, board.joined.mark)
-        while not await request.is_disconnected():
+        texts: list[str] = []
+        while True:
+            # One write per wake-up, the cursor in it: a send costs the whole middleware
+            # stack and a syscall, and 50 boards x 10 batches a second add up.
+            chunk = "".join(texts)
             if moved != cursor:  # the safe cursor: a resume from it misses nothing
                 cursor = moved
-                yield f"id: {cursor}\nevent: cursor\ndata: {_json(str(cursor))}\n\n"
+                chunk += f"id: {cursor}\nevent: cursor\ndata: {_json(str(cursor))}\n\n"
+            if chunk:
+                yield chunk
             try:
-                batch = await asyncio.wait_for(board.queue.get(), KEEPALIVE_S)
+                async with asyncio.timeout(KEEPALIVE_S):
+                    batch = await board.queue.get()
             except TimeoutError:
+                if await request.is_disconnected():  # else Starlette's listener ends us
+                    return
+                texts = []
                 yield ": keep-alive\n\n"
                 continue
             if batch is None:
                 return  # fell too far behind: the board resumes from its cursor
             texts = await _mine(batch, board, maker)
-            if texts:  # one write per batch: 50 boards x 20 events was 1,000 sends a wake-up
-                yield "".join(texts)
             moved = _higher(after, batch.cursor)
     finally:
         feed.leave(board)
