@@ -1,29 +1,32 @@
-"""Intake's hot path: a reported point written in one round trip, on an autocommit connection.
+"""Intake's hot path: a batch of reported points written in one round trip, autocommit.
 
 Why: `report_case` costs about ten round trips (BEGIN, the key claim, the grid
 lock, the duty rule, the worker's card, the ORM flushes of the case and its
 event, the key update, the duplicates, COMMIT) and an ORM flush; on the shared
 2-core machine each round trip costs a millisecond of latency and CPU on both
-sides.  Here the point is located in the kept grid snapshot (no PostGIS), the
-SLA clocks are computed from the cached reference tables, and everything else
-is sent as one simple query of two statements, which PostgreSQL runs as one
-implicit transaction:
+sides.  Here each point is located in the kept grid snapshot (no PostGIS), the
+SLA clocks are computed from the cached reference tables (`prepare`), and a
+batch of reports (`geo_api.intake_batcher`) is sent as one simple query of two
+statements, which PostgreSQL runs as one implicit transaction:
 
 1. ``pg_advisory_xact_lock_shared`` on the live grid (`grids.grid.live_grid`),
    held to the end of that transaction, as `hold_live_grid` does;
-2. one statement of data-modifying CTEs, whose snapshot is taken after the lock
-   is granted: it checks that the live grid is still the version the point was
-   located in, claims the `Idempotency-Key` (``ON CONFLICT DO NOTHING`` waits for
-   a concurrent first request with the same key), inserts the case (id drawn
-   from its sequence, so the key row names it at once), its ``report`` event
-   (whose statement trigger NOTIFYs the board) with the duty rule's choice
-   (`grids.cases.duty.POINT_RULE_SQL`), and answers the assignee's card and the
-   likely duplicates.
+2. ``EXECUTE`` of one prepared statement of data-modifying CTEs over the
+   batch's arrays, whose snapshot is taken after the lock is granted: it checks
+   that the live grid is still the version each point was located in, claims
+   each `Idempotency-Key` (``ON CONFLICT DO NOTHING`` waits for a concurrent
+   first request with the same key; of two reports of one batch with one key,
+   one takes it), inserts the cases (ids drawn from the sequence, so the key row
+   names its case at once), their ``report`` events (one statement trigger: one
+   NOTIFY for the board per batch) with the duty rule's choice
+   (`grids.cases.duty.RULE_SQL`), and answers each assignee's card and likely
+   duplicates (a bounding box in front of the geodesic test, same answer).
 
-Nothing is written when the grid moved on or the key was taken: the caller then
-takes the ordinary path (`report_case`), which reloads the grid or replays the
-first answer (or refuses another body with the same key).  So every contract of
-`report_case` holds: one case per key, the same event, SLA fields and token.
+Nothing is written for a report whose grid moved on or whose key was taken: the
+caller then reads the first answer back (`grids.cases.intake_replay`) or takes
+the ordinary path (`report_case`), which reloads the grid, replays, or refuses
+another body with the same key.  So every contract of `report_case` holds: one
+case per key, the same row, event, SLA fields and token.
 """
 
 from __future__ import annotations
