@@ -20,6 +20,7 @@ from geo_api.background import (
 from geo_api.background.suggest_runs import SUGGEST_JOB, suggest_job
 from geo_api.credentials import AuthGuard
 from geo_api.errors import install_error_handlers
+from geo_api.intake_batcher import IntakeBatcher
 from geo_api.middleware.cached_tiles import CachedTiles
 from geo_api.middleware.compression import Compression
 from geo_api.middleware.cors import ReadOnlyCORS
@@ -77,6 +78,9 @@ def _install_hot_engine(app: FastAPI, url: str, settings: Settings) -> None:
     )
     app.state.outage.watch(hot)
     app.state.autocommit_sessionmaker = make_sessionmaker(hot)
+    batcher = IntakeBatcher(app.state.autocommit_sessionmaker)
+    app.state.intake_batcher = batcher
+    app.state.shutdown_hooks.append(lambda _app: batcher.close())
     app.state.shutdown_hooks.append(lambda _app: hot.dispose())
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from geo_api.auth import EVERYONE, Principal, Role, allow
 from geo_api.credentials import client_fingerprint
-from geo_api.deps import NowDep, SessionDep
+from geo_api.deps import NowDep, SessionDep, get_db
 from geo_api.fast_auth import allow_fast
+from geo_api.intake_batcher import Report, result_of
 from geo_api.schemas.case_shapes import (
     actor_of,
     case_out,
@@ -21,8 +25,10 @@ from geo_api.schemas.case_shapes import (
     worker_out,
 )
 from geo_api.schemas.cases import EventOut, IncidentIn, IncidentOut, NearestWorkerOut, TransitionIn
+from grids.cases.access import Actor
 from grids.cases.dispatch import nearest_workers
-from grids.cases.intake import IntakeResult, report_case
+from grids.cases.intake import IntakeResult, NewCase, report_case
+from grids.cases.intake_statement import fits_one_statement
 from grids.cases.views import case_events, get_case
 from grids.cases.workflow import transition
 from layers.core.errors import PreconditionRequiredError
@@ -37,10 +43,9 @@ CaseToken = Annotated[
 
 
 @router.post("/incidents", status_code=201, response_model=IncidentOut, summary="Report a case")
-def report(
+async def report(
     body: IncidentIn,
     request: Request,
-    session: SessionDep,
     now: NowDep,
     principal: Annotated[Principal, allow_fast(*EVERYONE)],
     idempotency_key: Annotated[
@@ -58,16 +63,18 @@ def report(
     the same category within 50 m in the previous 24 h.  Keep ``case_token``: it is
     how a resident without a key looks the case up (``X-Case-Token``).
     """
-    result = report_case(
-        session=session,
-        case=body.to_new_case(),
-        actor=actor_of(principal),
-        idempotency_key=idempotency_key,
-        tolerance_m=request.app.state.settings.cases.locate_tolerance_m,
-        client=client_fingerprint(request),
-        now=now,
-    )
-    session.commit()
+    case, actor = body.to_new_case(), actor_of(principal)
+    tolerance_m = request.app.state.settings.cases.locate_tolerance_m
+    client = client_fingerprint(request)
+    result = None
+    if fits_one_statement(case):  # group commit with the process's other reports
+        report = Report(case, actor, idempotency_key, tolerance_m, now, client)
+        done = request.app.state.intake_batcher.submit(report)
+        result = result_of(await asyncio.wrap_future(done))
+    if result is None:
+        result = await run_in_threadpool(
+            _ordinary, request, case, actor, idempotency_key, tolerance_m, now, client
+        )
     content = case_out(
         result.incident,
         result.location,
@@ -78,6 +85,35 @@ def report(
         reporter=submitted_reporter(result.incident, principal),
     )
     return JSONResponse(content, status_code=201, headers=_created_headers(result))
+
+
+def _ordinary(
+    request: Request,
+    case: NewCase,
+    actor: Actor,
+    key: str | None,
+    tolerance_m: float | None,
+    now: datetime,
+    client: str,
+) -> IntakeResult:
+    """`report_case` in its own transaction: what the batch leaves (`geo_api.intake_batcher`).
+
+    Reports with an address to geocode or an external id, retries the batch could
+    not replay, refused requests with a key (so a reused key with another body
+    answers 422 ``idempotency_key_reused`` first, as always), a grid not loaded yet.
+    """
+    with contextmanager(get_db)(request) as session:
+        result = report_case(
+            session=session,
+            case=case,
+            actor=actor,
+            idempotency_key=key,
+            tolerance_m=tolerance_m,
+            client=client,
+            now=now,
+        )
+        session.commit()
+        return result
 
 
 def _created_headers(result: IntakeResult) -> dict[str, str]:

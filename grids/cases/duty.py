@@ -29,6 +29,9 @@ from layers.tables.incidents import ASSIGNMENT_REASONS, Incident
 
 __all__ = [
     "ASSIGNMENT_REASONS",
+    "PICK_SQL",
+    "POINT_RULE_SQL",
+    "RULE_SQL",
     "Assignment",
     "assign_cases",
     "assign_cells",
@@ -55,12 +58,21 @@ _PICK = """
          WHEN near.id IS NOT NULL THEN 'nearest_on_duty' ELSE 'none' END AS reason,
     own.id AS responsible_id, own.on_duty AS responsible_on_duty
 """
-_POINT_SQL = text(
+RULE_SQL = _RULE
+"""The duty rule's joins over a source ``r`` (``code``, ``community_id``, ``pt``): many rows at
+once, as intake's one statement uses it (with `PICK_SQL` as its select list)."""
+PICK_SQL = _PICK
+"""The rule's answer columns: ``worker_id``, ``reason``, ``responsible_id``, ...on_duty."""
+POINT_RULE_SQL = (
     "SELECT "  # noqa: S608 - constant fragments only
     + _PICK
     + " FROM (SELECT CAST(:code AS text) AS code, CAST(:community AS int) AS community_id,"
     " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt) r" + _RULE
 )
+"""The rule for one point as a SELECT (parameters ``code``, ``community``, ``lon``, ``lat``):
+what `assign_point` runs, and what intake's one statement embeds as a CTE.  A NULL
+``code`` gives `NOBODY` (worker NULL, reason ``none``)."""
+_POINT_SQL = text(POINT_RULE_SQL)
 _CASES_SQL = text(
     "SELECT r.id, "  # noqa: S608 - constant fragments only
     + _PICK

@@ -101,7 +101,7 @@ def report_case(
         earlier = _claim_key(session, scope, idempotency_key, case.fingerprint())
         if earlier is not None:
             return earlier
-    urgency = _check_references(session, case)
+    urgency = check_references(session, case)
     # Routed by the live grid and kept still until commit: a publish waits for us
     # (and moves our case if it closes its cell), or we wait for it and use its grid.
     version = hold_live_grid(session=session)
@@ -238,7 +238,7 @@ def _claim_key(session: Session, scope: str, key: str, fingerprint: str) -> Inta
     )
 
 
-def _check_references(session: Session, case: NewCase) -> str:
+def check_references(session: Session, case: NewCase) -> str:
     """The urgency to use; 422 for an unknown category or channel, 409 for a known external id."""
     ref = reference(session=session)
     urgency = ref.urgency.get(case.category_code)
@@ -261,13 +261,20 @@ def _check_references(session: Session, case: NewCase) -> str:
     return case.urgency or urgency
 
 
+def first_deadlines(
+    session: Session, category: str, urgency: str, now: datetime
+) -> tuple[dict[str, Any], datetime | None]:
+    """A new case's SLA clocks (the ``accept`` step started now) and its ``due_at``."""
+    ref = reference(session=session)
+    steps = ref.limits.get((category, urgency), {})
+    limits = {step: Limit(amount, clock) for step, (amount, clock) in steps.items()}
+    return start_step({}, "accept", now, limits, calendar=ref.calendar)
+
+
 def _insert(
     session, case: NewCase, actor: Actor, location: Location, urgency, token, now, who, reason
 ):
-    ref = reference(session=session)
-    steps = ref.limits.get((case.category_code, urgency), {})
-    limits = {step: Limit(amount, clock) for step, (amount, clock) in steps.items()}
-    deadlines, due = start_step({}, "accept", now, limits, calendar=ref.calendar)
+    deadlines, due = first_deadlines(session, case.category_code, urgency, now)
     incident = Incident(
         external_id=case.external_id,
         category_code=case.category_code,

@@ -201,11 +201,14 @@ def locate_one(
     at: datetime | None = None,
     tolerance_m: float | None = None,
     version: int | None = None,
+    snapshot: GridSnapshot | None = None,
 ) -> Location:
     """Locate one point; 400 for bad coordinates, 422 ``outside_district`` outside it.
 
     `version`: the live grid's version the caller read under its share lock
     (`grids.grid.live_grid.hold_live_grid`); the cached grid is reloaded if older.
+    `snapshot`: locate in this grid (a caller that checks its version itself,
+    as intake's one statement does).
     """
     if crs == "wgs84":
         x, y = float(lon), float(lat)
@@ -217,7 +220,9 @@ def locate_one(
             "lon/lat must be finite degrees (lon -180..180, lat -90..90)",
             code="invalid_coordinates",
         )
-    snap = snapshot_for(session=session, at=at, version=None if at is not None else version)
+    snap = snapshot or snapshot_for(
+        session=session, at=at, version=None if at is not None else version
+    )
     if snap.empty:
         raise UnprocessableError("no grid is loaded for that time", code="no_grid")
     chains = snap.locate_point(x, y, tolerance_m=resolve_tolerance(tolerance_m))
