@@ -32,7 +32,7 @@ import uuid
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from board_db import demo_database  # bench/board_db.py, beside this script
+from board_db import demo_database, inside_points  # bench/board_db.py, beside this script
 from cpu_meter import Cost, CpuMeter, _cpu_ms
 from fixed_rate import Paced, paced
 from http_load import Server
@@ -136,8 +136,10 @@ def run(
     before = meter.snapshot() if meter else None
     client_before = _cpu_ms(child.pid or 0)
 
+    points = inside_points(db_url)
+
     def pick(i: int):
-        lon, lat = 104.09 + (i % 40) * 0.001, 30.67 + (i % 23) * 0.001
+        lon, lat = points[(i * 7919) % len(points)]
         body = json.dumps(
             {
                 "location": {"lon": lon, "lat": lat},

@@ -28,13 +28,10 @@ import time
 import uuid
 from typing import Any
 
-from board_db import demo_database  # bench/, beside this script
+from board_db import demo_database, inside_points  # bench/, beside this script
 from chromium import ARGS, CHROMIUM  # bench/, beside this script
 from fixed_rate import Paced, paced
 from http_load import Server
-from sqlalchemy import text
-
-from layers.store.db import make_engine
 
 BUDGET_BYTES = 300 * 1024
 SUBMIT_P95_MS = 100.0
@@ -92,21 +89,6 @@ def page_weight(url: str, loads: int) -> dict[str, Any]:
     }
 
 
-def spots(db_url: str) -> list[tuple[float, float]]:
-    """A point inside each level-3 cell: where residents tap (a fixed lattice reached outside
-    the scaled-down district, and those reports were 422 ``outside_district``)."""
-    engine = make_engine(db_url, pool_size=1)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid_cells"
-                " WHERE level = 3 ORDER BY id) s"
-            )
-        ).all()
-    engine.dispose()
-    return [(float(x), float(y)) for x, y in rows]
-
-
 def submit(
     url: str, rate: float, seconds: float, points: list[tuple[float, float]]
 ) -> tuple[Paced, Paced]:
@@ -142,7 +124,7 @@ def main() -> None:
         try:
             server.wait()
             weight = page_weight(server.url, args.loads)
-            posted, health = submit(server.url, args.rate, args.seconds, spots(db_url))
+            posted, health = submit(server.url, args.rate, args.seconds, inside_points(db_url))
         finally:
             server.stop()
     after = os.getloadavg()

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import text
+
 from geo_api.migrate import grant_service_role, upgrade
 from layers.demo.build import Progress
 from layers.demo.load import DemoOptions, load_demo
@@ -43,3 +45,18 @@ def demo_database(scale: float, label: str) -> Iterator[tuple[str, dict[str, str
         yield url, keys
     finally:
         drop_database(server, name)
+
+
+def inside_points(db_url: str) -> list[tuple[float, float]]:
+    """A point inside each level-3 cell, where residents tap: a fixed lattice of points
+    reached outside the scaled-down district, and those reports were 422 ``outside_district``."""
+    engine = make_engine(db_url, pool_size=1)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid_cells"
+                " WHERE level = 3 ORDER BY id) s"
+            )
+        ).all()
+    engine.dispose()
+    return [(float(x), float(y)) for x, y in rows]
