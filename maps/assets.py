@@ -44,6 +44,7 @@ _OWN = {
     "wangge_here_js": "wangge/records-here.js",
     "wangge_handheld_rota_js": "wangge/handheld-rota.js",
     "wangge_board_js": "wangge/board.js",
+    "wangge_board_dots_js": "wangge/board-dots.js",
     "wangge_board_css": "wangge/board.css",
     "wangge_board_actions_js": "wangge/board-actions.js",
     "wangge_dashboard_js": "wangge/dashboard.js",

@@ -10,6 +10,7 @@ adds box selection with bulk assignment, the panel's workflow buttons and the ur
 from __future__ import annotations
 
 import html
+from urllib.parse import quote
 
 from maps.assets import asset_urls
 from maps.base import PageOptions
@@ -18,6 +19,7 @@ _PAGE = """<!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>指挥调度 dispatch board</title>
+{preloads}
 <link rel="stylesheet" href="{leaflet_css}">
 <link rel="stylesheet" href="{css}">
 </head><body class="wg-board-body">
@@ -69,6 +71,7 @@ _PAGE = """<!DOCTYPE html>
 </main>
 <script src="{leaflet_js}"></script>
 <script src="{status_js}"></script>
+<script src="{dots_js}"></script>
 <script src="{js}"></script>
 <script src="{actions_js}"></script>
 </body></html>
@@ -84,10 +87,31 @@ def board_page(options: PageOptions, *, csrf: str, me: str, street: str | None) 
         leaflet_js=urls["leaflet"],
         css=urls["wangge_board_css"],
         status_js=urls["wangge_status_js"],
+        dots_js=urls["wangge_board_dots_js"],
         js=urls["wangge_board_js"],
         actions_js=urls["wangge_board_actions_js"],
         csrf=html.escape(csrf),
         me=html.escape(me),
         street=html.escape(street or ""),
         tiles=html.escape(tiles),
+        preloads=_preloads(street),
+    )
+
+
+PARTS = 2
+"""The parts board.js fetches the open cases in (its ``PARTS``): one per server worker."""
+
+
+def _preloads(street: str | None) -> str:
+    """Links that start the first load's reads with the page, before Leaflet and board.js run.
+
+    The URLs are exactly those board.js asks first (its initial filter is the home
+    street), so the browser hands it these responses instead of asking again.
+    """
+    q = f"&street={quote(street, safe='')}" if street else ""
+    urls = [f"/board/cases/columns?parts={PARTS}&part={k}{q}" for k in range(PARTS)]
+    urls.append("/board/workers/columns")
+    return "\n".join(
+        f'<link rel="preload" as="fetch" crossorigin="use-credentials" href="{html.escape(u)}">'
+        for u in urls
     )

@@ -220,7 +220,8 @@ def board_changes(
         for r in session.execute(
             text(
                 "SELECT p.id, p.worker_id, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, p.at,"
-                " w.on_duty, w.name FROM worker_positions p JOIN workers w ON w.id = p.worker_id"
+                " w.on_duty, w.name, w.level"
+                " FROM worker_positions p JOIN workers w ON w.id = p.worker_id"
                 " WHERE p.id > :after ORDER BY p.id LIMIT :n"
             ),
             {"after": after.position_id, "n": MAX_CHANGES},

@@ -34,8 +34,15 @@
     Object.keys(extra || {}).forEach(function (k) { h[k] = extra[k]; });
     return h;
   }
+  var preloaded = {};  // the page's <link rel=preload> URLs: their first fetch takes the preload
+  Array.prototype.forEach.call(document.querySelectorAll("link[rel=preload][as=fetch]"), function (l) {
+    preloaded[l.getAttribute("href")] = true;
+  });
   function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+    var first = preloaded[url];
+    delete preloaded[url];  // later reads (a filter changed, a reload) ask the server again
+    var init = first ? { credentials: "include" } : { credentials: "same-origin", cache: "no-store" };
+    return fetch(url, init).then(function (r) {
       return r.json().then(function (b) { if (!r.ok) throw b; return b; });
     });
   }
@@ -48,7 +55,7 @@
       li.appendChild(document.createTextNode(wangge.statusName(s))); ul.appendChild(li);
       var o = document.createElement("option"); o.value = s; o.textContent = wangge.statusName(s); sel.appendChild(o);
     });
-    [["#f0a500", "80 % 时限 limit (闪烁 blinks)"], ["#e00000", "超时 overdue (闪烁 blinks)"], ["#ffffff", "在岗网格员 on-duty worker"]].forEach(function (x) {
+    [["#f0a500", "80 % 时限 limit (闪烁 blinks)"], ["#e00000", "超时 overdue (闪烁 blinks)"], ["#ffffff", "在岗网格员 on-duty worker (二、三级 levels 2–3: zoom ≥ 15)"]].forEach(function (x) {
       var li = document.createElement("li"), i = document.createElement("i");
       i.style.background = x[0]; i.style.border = "2px solid #222"; li.appendChild(i);
       li.appendChild(document.createTextNode(x[1])); ul.appendChild(li);
@@ -69,18 +76,20 @@
     if (filters.overdue === "false" && p.alarm === "red") return false;
     return true;
   }
+  var dots = new wangge.Dots(function (id) { select(id); }).addTo(map);  // plain cases: one canvas
   function draw(c) {
-    if (c.marker) c.marker.remove();
+    if (c.marker) { c.marker.remove(); c.marker = null; }
     if (c.ring) { c.ring.remove(); c.ring = null; }
     var p = c.p, colour = COLOURS[p.status] || "#333";
     if (p.supervised_at) {  // 督办: a dashed purple ring around the case, on every board
       c.ring = L.circleMarker([c.lat, c.lon], { renderer: plain, radius: 11, color: "#6a1b9a", weight: 2,
         dashArray: "4 3", fill: false, interactive: false }).addTo(map);
     }
-    var ring = p.alarm === "red" ? "#e00000" : p.alarm === "amber" ? "#f0a500" : colour;
+    if (!p.alarm) { dots.set(p.id, c.lat, c.lon, colour); return; }
+    dots.remove(p.id);  // an alarm blinks: its own marker on the alarm pane, over the dots
     c.marker = L.circleMarker([c.lat, c.lon], {
-      renderer: p.alarm ? alarmed : plain, radius: p.alarm ? 7 : 5, color: ring,
-      weight: p.alarm ? 3 : 1, fillColor: colour, fillOpacity: 0.85
+      renderer: alarmed, radius: 7, color: p.alarm === "red" ? "#e00000" : "#f0a500",
+      weight: 3, fillColor: colour, fillOpacity: 0.85
     }).on("click", function () { select(p.id); }).addTo(map);
   }
   function upsert(p, lon, lat) {
@@ -91,6 +100,7 @@
   }
   function drop(id) {
     var c = cases[id]; if (!c) return;
+    dots.remove(id);
     if (c.marker) c.marker.remove();
     if (c.ring) c.ring.remove();
     delete cases[id];
@@ -182,21 +192,35 @@
   }
   function loadWorkers() {
     return getJSON("/board/workers/columns").then(function (b) {
-      rowsOf(b, function (p) { placeWorker(p.id, p.name, p.lon, p.lat, p.open_cases); });
+      rowsOf(b, function (p) { placeWorker(p.id, p.name, p.lon, p.lat, p.open_cases, p.level); });
     });
   }
-  function placeWorker(id, name, lon, lat, load) {
+  // Level-2/3 workers (courtyard and building leaders, 16,000 of the district's 18,000) are
+  // drawn from street zoom on: at district zoom they are a carpet that hides the cases, and
+  // their markers were most of the board's first-load work.  They are known (nearest-worker
+  // lists, positions) at every zoom.
+  var DETAIL_ZOOM = 15;
+  function shown(w) { return w.level === 1 || map.getZoom() >= DETAIL_ZOOM; }
+  function mark(w) {
+    w.marker = L.circleMarker([w.lat, w.lon], { renderer: people, radius: w.level === 1 ? 3 : 2, color: "#222", weight: 1.5, fillColor: "#fff", fillOpacity: 1 })
+      .bindTooltip(function () { return document.createTextNode("网格员 " + w.name + " · 在办 open " + w.load); })
+      .addTo(map);  // the text is made when the tooltip opens: no DOM per worker
+  }
+  function unmark(w) { if (w.marker) { w.marker.remove(); w.marker = null; } }
+  function placeWorker(id, name, lon, lat, load, level) {
     var w = workers[id];
-    if (!w) {
-      w = workers[id] = { id: id, name: name, load: load || 0 };
-      w.marker = L.circleMarker([lat, lon], { renderer: people, radius: 3, color: "#222", weight: 1.5, fillColor: "#fff", fillOpacity: 1 })
-        .bindTooltip(function () { return document.createTextNode("网格员 " + w.name + " · 在办 open " + w.load); })
-        .addTo(map);  // the text is made when the tooltip opens: 18,000 workers cost no DOM
-    }
+    if (!w) w = workers[id] = { id: id, name: name, load: load || 0, level: level || 1, marker: null };
     if (load !== undefined) w.load = load;
     w.lon = lon; w.lat = lat;
-    w.marker.setLatLng([lat, lon]);
+    if (w.marker) w.marker.setLatLng([lat, lon]);
+    else if (shown(w)) mark(w);
   }
+  map.on("zoomend", function () {
+    Object.keys(workers).forEach(function (id) {
+      var w = workers[id];
+      if (shown(w) && !w.marker) mark(w); else if (!shown(w)) unmark(w);
+    });
+  });
 
   function handle(block) {
     var ev = "message", data = "", id = null;
@@ -217,8 +241,8 @@
       refresh();
     } else if (ev === "position") {
       state.positions += 1;
-      if (d.on_duty) placeWorker(d.worker_id, d.name, d.lon, d.lat);
-      else if (workers[d.worker_id]) { workers[d.worker_id].marker.remove(); delete workers[d.worker_id]; }
+      if (d.on_duty) placeWorker(d.worker_id, d.name, d.lon, d.lat, undefined, d.level);
+      else if (workers[d.worker_id]) { unmark(workers[d.worker_id]); delete workers[d.worker_id]; }
     }
   }
   function follow() {
