@@ -64,6 +64,10 @@ def tenfold(db_url: str) -> int:
             ),
             {"closed": list(CLOSED)},
         ).rowcount
+    # A district that busy has its statistics up to date: without them the planner
+    # guesses 160 open rows and sorts the 16,000 of a part on disk.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) incidents"))
     engine.dispose()
     return made
 
