@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grids.cases.access import Actor
@@ -31,6 +32,7 @@ from grids.cases.intake import IntakeResult, NewCase
 from grids.cases.intake_replay import replay_batch
 from grids.cases.intake_statement import PreparedCase, prepare, write_batch
 from layers.core.errors import WanggeError
+from layers.store.outage import describe
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +114,10 @@ class IntakeBatcher:
                     for i, r in zip(retries, again, strict=True):
                         results[i] = r
         except Exception as exc:  # nothing of the batch was written: every request hears of it
-            logger.warning("intake batch of %d failed: %s", len(batch), exc)
+            # The server's message may quote the failing row (a resident's name and
+            # phone): name the failure by class and SQLSTATE only, as the error handler does.
+            what = describe(exc) if isinstance(exc, DBAPIError) else type(exc).__name__
+            logger.warning("intake batch of %d failed: %s", len(batch), what)
             for _, done in batch:
                 if not done.done():
                     done.set_exception(exc)
