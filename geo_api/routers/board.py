@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -94,11 +94,7 @@ def board_page(
     return page(html, settings, options)
 
 
-@router.get("/board/cases", response_model=FeaturesOut, summary="The board's cases (GeoJSON)")
-def board_cases(
-    session: SessionDep,
-    now: NowDep,
-    principal: Annotated[Principal, DISPATCHERS],
+def board_filters(
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     street: Annotated[str | None, Query(max_length=9)] = None,
     community: Annotated[str | None, Query(max_length=12)] = None,
@@ -106,23 +102,37 @@ def board_cases(
     status: Annotated[str | None, Query(description="Comma-separated; default open")] = None,
     category: Annotated[str | None, Query(pattern=r"^[0-9]{2}([0-9]{2})?$")] = None,
     overdue: bool | None = None,
+) -> QueueFilter:
+    """The board's filters (the queue's), shared by its GeoJSON pages and its columns."""
+    statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else OPEN_STATUSES
+    return QueueFilter(
+        bbox=_bbox(bbox),
+        street=street,
+        community=community,
+        cell=cell,
+        statuses=statuses,
+        category=category,
+        overdue=overdue,
+    )
+
+
+BoardFilters = Annotated[QueueFilter, Depends(board_filters)]
+
+
+@router.get("/board/cases", response_model=FeaturesOut, summary="The board's cases (GeoJSON)")
+def board_cases(
+    session: SessionDep,
+    now: NowDep,
+    principal: Annotated[Principal, DISPATCHERS],
+    filters: BoardFilters,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_MAX,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """Soonest deadline first, as the queue; follow ``next_offset`` to the last page."""
     cursor = cursor_now(session=session) if offset == 0 else None
-    statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else OPEN_STATUSES
     found = queue(
         session=session,
-        filters=QueueFilter(
-            bbox=_bbox(bbox),
-            street=street,
-            community=community,
-            cell=cell,
-            statuses=statuses,
-            category=category,
-            overdue=overdue,
-        ),
+        filters=filters,
         actor=actor_of(principal),
         limit=limit,
         offset=offset,

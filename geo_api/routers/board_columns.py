@@ -23,14 +23,11 @@ from pydantic import BaseModel
 
 from geo_api.auth import Principal
 from geo_api.deps import NowDep, SessionDep
-from geo_api.routers.board import DISPATCHERS
-from geo_api.routers.dispatch import _bbox
+from geo_api.routers.board import DISPATCHERS, BoardFilters
 from geo_api.schemas.case_shapes import actor_of
 from grids.cases.board import cursor_now
 from grids.cases.board_columns import CASE_COLUMNS, WORKER_COLUMNS, case_columns, worker_columns
-from grids.cases.dispatch import QueueFilter
 from layers.core.errors import InvalidInputError
-from layers.tables.incidents import OPEN_STATUSES
 
 router = APIRouter(tags=["board"])
 MAX_PARTS = 16
@@ -64,13 +61,7 @@ def board_case_columns(
     session: SessionDep,
     now: NowDep,
     principal: Annotated[Principal, DISPATCHERS],
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
-    street: Annotated[str | None, Query(max_length=9)] = None,
-    community: Annotated[str | None, Query(max_length=12)] = None,
-    cell: Annotated[str | None, Query(max_length=21)] = None,
-    status: Annotated[str | None, Query(description="Comma-separated; default open")] = None,
-    category: Annotated[str | None, Query(pattern=r"^[0-9]{2}([0-9]{2})?$")] = None,
-    overdue: bool | None = None,
+    filters: BoardFilters,
     parts: Annotated[int, Query(ge=1, le=MAX_PARTS, description="Split by id into")] = 1,
     part: Annotated[int, Query(ge=0, lt=MAX_PARTS, description="Which part (0-based)")] = 0,
 ) -> Response:
@@ -78,18 +69,9 @@ def board_case_columns(
     if part >= parts:
         raise InvalidInputError(f"part {part} of {parts} parts", code="invalid_part")
     cursor = cursor_now(session=session)
-    statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else OPEN_STATUSES
     found = case_columns(
         session=session,
-        filters=QueueFilter(
-            bbox=_bbox(bbox),
-            street=street,
-            community=community,
-            cell=cell,
-            statuses=statuses,
-            category=category,
-            overdue=overdue,
-        ),
+        filters=filters,
         actor=actor_of(principal),
         now=now,
         parts=parts,
