@@ -138,6 +138,27 @@ def _wait_idle_after(page, edits: int) -> None:
     )
 
 
+def _settled_pixel(page, lat: float, lon: float) -> list[float]:
+    """The point's pixel once the map has stopped moving (selecting a row may pan it)."""
+    last = page.evaluate(f"() => window.wanggeEditor.pixel({lat}, {lon})")
+    for _ in range(40):
+        page.wait_for_timeout(50)
+        now = page.evaluate(f"() => window.wanggeEditor.pixel({lat}, {lon})")
+        if abs(now[0] - last[0]) < 0.5 and abs(now[1] - last[1]) < 0.5:
+            return now
+        last = now
+    return last
+
+
+def _vertex_handle(page, near: list[float]) -> list[float]:
+    """The centre of Geoman's vertex handle nearest a pixel: the mouse must press on it."""
+    centres = page.evaluate(
+        """() => [...document.querySelectorAll('.leaflet-marker-pane .marker-icon')].map(e => {
+            const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })"""
+    )
+    return min(centres, key=lambda c: (c[0] - near[0]) ** 2 + (c[1] - near[1]) ** 2)
+
+
 def _overlap_on_purpose_then_undo(page, a_code: str, b_code: str) -> None:
     """Drag B's vertex nearest A's centre half-way to it (Geoman): an overlap, drawn; undo."""
     a = shape(page.evaluate(f"() => window.wanggeEditor.cells['{a_code}'].geometry"))
@@ -150,7 +171,7 @@ def _overlap_on_purpose_then_undo(page, a_code: str, b_code: str) -> None:
     page.click(f"#wg-pe-cells tr[data-code='{b_code}']")
     page.click("[data-tool=reshape]")
     page.wait_for_selector(".leaflet-marker-pane .marker-icon")
-    start = page.evaluate(f"() => window.wanggeEditor.pixel({vy}, {vx})")
+    start = _vertex_handle(page, _settled_pixel(page, vy, vx))
     end = page.evaluate(f"() => window.wanggeEditor.pixel({target.y}, {target.x})")
     before = _edits(page)
     page.mouse.move(*start)
