@@ -110,7 +110,6 @@ def _preloads(street: str | None) -> str:
     """
     q = f"&street={quote(street, safe='')}" if street else ""
     urls = [f"/board/cases/columns?parts={PARTS}&part={k}{q}" for k in range(PARTS)]
-    urls.append("/board/workers/columns")
     return "\n".join(
         f'<link rel="preload" as="fetch" crossorigin="use-credentials" href="{html.escape(u)}">'
         for u in urls

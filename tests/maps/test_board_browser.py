@@ -124,6 +124,24 @@ def _worker_moves_to(live_url: str, test_db, place: dict) -> int:
     return int(duty.json()["worker_id"])
 
 
+def _pick_on_the_map(page, case_id: int) -> None:
+    """A click on the case's dot (drawn on a canvas, no marker of its own) selects it."""
+    point = page.evaluate(
+        f"() => {{ const c = wanggeBoard.cases[{case_id}], m = wanggeBoard.api.map;"
+        f" m.setView([c.lat, c.lon], 17, {{ animate: false }});"
+        " const r = m.getContainer().getBoundingClientRect();"
+        " const p = m.latLngToContainerPoint([c.lat, c.lon]);"
+        " return [r.left + p.x, r.top + p.y]; }"
+    )
+    # The dots redraw on the next animation frame: wait two, so the click meets the new draw.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.mouse.click(point[0], point[1])
+    page.wait_for_function(
+        f"() => document.getElementById('wg-panel-title').textContent.endsWith('#{case_id}')",
+        timeout=5000,
+    )
+
+
 def _resident_files(live_url: str, place: dict, description: str = HOSTILE, **more) -> int:
     filed = httpx.post(
         f"{live_url}/incidents",
@@ -191,6 +209,7 @@ def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
     for item in items:
         item.wait_for(timeout=5000)  # pushed: no reload
         assert "onerror" in item.locator(".wg-text").inner_text()
+    _pick_on_the_map(a, case_id)
     for item in items:
         item.click()
     messages = _race((a, b), worker_id)

@@ -24,7 +24,7 @@
   if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
   map.createPane("people").style.zIndex = 390;  // workers under the cases
   map.createPane("outlines").style.zIndex = 250;
-  var plain = L.canvas(), alarmed = L.canvas({ pane: "alarm" }), people = L.canvas({ pane: "people" });
+  var plain = L.canvas(), people = L.canvas({ pane: "people" });
   var cases = {}, workers = {}, filters = {}, selected = null, cursor = null, streaming = false;
   var state = window.wanggeBoard = { events: 0, positions: 0, loaded: 0, total: 0, cases: cases, workers: workers };
 
@@ -76,21 +76,22 @@
     if (filters.overdue === "false" && p.alarm === "red") return false;
     return true;
   }
-  var dots = new wangge.Dots(function (id) { select(id); }).addTo(map);  // plain cases: one canvas
+  var dots = new wangge.Dots().addTo(map);  // plain cases: one canvas
+  var alarms = new wangge.Dots({ pane: "alarm", radius: 7, weight: 3 }).addTo(map);  // they blink
+  map.on("click", function (e) {  // an alarmed dot is drawn over the plain ones: it wins a tie
+    var hit = alarms.pick(e.containerPoint) || dots.pick(e.containerPoint);
+    if (hit) select(hit.id);
+  });
   function draw(c) {
-    if (c.marker) { c.marker.remove(); c.marker = null; }
     if (c.ring) { c.ring.remove(); c.ring = null; }
     var p = c.p, colour = COLOURS[p.status] || "#333";
     if (p.supervised_at) {  // 督办: a dashed purple ring around the case, on every board
       c.ring = L.circleMarker([c.lat, c.lon], { renderer: plain, radius: 11, color: "#6a1b9a", weight: 2,
         dashArray: "4 3", fill: false, interactive: false }).addTo(map);
     }
-    if (!p.alarm) { dots.set(p.id, c.lat, c.lon, colour); return; }
-    dots.remove(p.id);  // an alarm blinks: its own marker on the alarm pane, over the dots
-    c.marker = L.circleMarker([c.lat, c.lon], {
-      renderer: alarmed, radius: 7, color: p.alarm === "red" ? "#e00000" : "#f0a500",
-      weight: 3, fillColor: colour, fillOpacity: 0.85
-    }).on("click", function () { select(p.id); }).addTo(map);
+    if (!p.alarm) { alarms.remove(p.id); dots.set(p.id, c.lat, c.lon, colour); return; }
+    dots.remove(p.id);  // an alarm: on the blinking pane, ringed amber or red
+    alarms.set(p.id, c.lat, c.lon, colour, p.alarm === "red" ? "#e00000" : "#f0a500");
   }
   function upsert(p, lon, lat) {
     var c = cases[p.id];
@@ -100,8 +101,7 @@
   }
   function drop(id) {
     var c = cases[id]; if (!c) return;
-    dots.remove(id);
-    if (c.marker) c.marker.remove();
+    dots.remove(id); alarms.remove(id);
     if (c.ring) c.ring.remove();
     delete cases[id];
   }
@@ -363,5 +363,7 @@
     faster: faster, bump: bump, getJSON: getJSON, fit: fit, selected: function () { return selected; } };
   outlines();
   filters.street = root.getAttribute("data-street") || "";  // a street unit's dispatcher: my street
-  loadWorkers(); load();  // side by side: neither waits for the other
+  // The cases first: the workers (18,000 in the demo, most drawn only from street zoom)
+  // follow once every case is on the map, so they do not compete with its first render.
+  load().then(loadWorkers);
 })();
