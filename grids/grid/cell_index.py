@@ -33,6 +33,9 @@ from grids.grid.pip import (
 
 RASTER_MIN_POINTS = 256
 """Batches at least this large build (once) and use the raster."""
+CHUNK_POINTS = 1_000_000
+"""Large batches are located this many points at a time: the candidate pairs of one
+call grow with the batch (10 M points at once peaked at 20 GB), a chunk's do not."""
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_AT_EQUATOR = 111_320.0
 
@@ -87,7 +90,10 @@ class CellIndex:
         if not len(self) or not ok.size:
             return out
         if self._raster is not None or ok.size >= RASTER_MIN_POINTS:
-            out[ok] = self.raster().covering(self.edges, xs[ok], ys[ok])
+            raster = self.raster()
+            for start in range(0, ok.size, CHUNK_POINTS):
+                part = ok[start : start + CHUNK_POINTS]
+                out[part] = raster.covering(self.edges, xs[part], ys[part])
             return out
         pts, cells = self.tree.query(shapely.points(xs[ok], ys[ok]))
         hit = covers_pairs(self.edges, xs[ok][pts], ys[ok][pts], cells)

@@ -151,3 +151,24 @@ def test_bad_and_empty_input():
 
 def test_points_are_points():
     assert covers(Point(0, 0).buffer(1), 0.0, 0.0)
+
+
+def test_a_large_batch_is_located_in_chunks_with_the_same_answers(monkeypatch):
+    import grids.grid.cell_index as cell_index
+
+    cells = _tiling()
+    rng = np.random.default_rng(9)
+    xs, ys = rng.uniform(104.04, 104.26, 20_000), rng.uniform(30.59, 30.76, 20_000)
+    xs[::13] = np.nan  # skipped points shift the chunks' boundaries
+    whole = CellIndex(cells).covering(xs, ys)
+    calls: list[int] = []
+    index = CellIndex(cells)
+    raster = index.raster()
+    real = type(raster).covering
+    monkeypatch.setattr(cell_index, "CHUNK_POINTS", 1_000)
+    monkeypatch.setattr(
+        type(raster), "covering", lambda self, e, x, y: calls.append(len(x)) or real(self, e, x, y)
+    )
+    chunked = index.covering(xs, ys)
+    assert max(calls) == 1_000 and sum(calls) == np.isfinite(xs).sum()
+    assert (chunked == whole).all() and (whole[::13] == -1).all() and (whole >= 0).sum() > 14_000
