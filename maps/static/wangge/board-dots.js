@@ -39,7 +39,6 @@
       this._lat[i] = lat; this._lon[i] = lon; this._colour[i] = colour; this._ring[i] = ring || colour;
       this._redrawSoon();
     },
-    has: function (id) { return this._at[id] !== undefined; },
     remove: function (id) {  // the last dot moves into the hole: removal stays O(1)
       var i = this._at[id]; if (i === undefined) return;
       var last = this._ids.length - 1, moved = this._ids[last];
