@@ -1,7 +1,12 @@
-"""Negotiated gzip for what reads answer: JSON, GeoJSON, HTML, XML, CSV and vector tiles.
+"""Negotiated zstd or gzip for what reads answer: JSON, GeoJSON, HTML, XML, CSV and vector tiles.
 
-Starlette's GZip responders do the compressing (streamed bodies included); this
-middleware decides when, and keeps the cache validators honest:
+Starlette's GZip responders do the gzip (streamed bodies included), `ZstdResponder`
+the zstd; this middleware decides which and when, and keeps the cache validators honest:
+
+- a client that accepts zstd (browsers do, RFC 8878) gets zstd: at level 3 it is ten
+  times cheaper than gzip's level 6 for a smaller body (the board's 2.6 MB part: 4 ms
+  and 179 KB against 40 ms and 197 KB), and the board's first load was waiting on that
+  CPU.  Everyone else (GDAL, curl, Open311 clients) gets gzip as before.
 
 - only GET responses are compressed.  Write responses are small and carry fresh
   secrets next to what the caller sent (a case token beside the description),
@@ -21,6 +26,7 @@ middleware decides when, and keeps the cache validators honest:
 
 from __future__ import annotations
 
+import zstandard
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import (
     DEFAULT_EXCLUDED_CONTENT_TYPES,
@@ -33,6 +39,8 @@ MIN_BYTES = 1024
 """Smaller bodies are not worth compressing (they fit in one packet anyway)."""
 LEVEL = 6
 """zlib's default: within a few percent of level 9's size at a fraction of its CPU."""
+ZSTD_LEVEL = 3
+"""zstd's default level; its window (2 MB) is within what browsers decode (8 MB)."""
 INCOMPRESSIBLE = (
     *DEFAULT_EXCLUDED_CONTENT_TYPES,
     "application/vnd.apache.parquet",
@@ -43,6 +51,26 @@ INCOMPRESSIBLE = (
 
 def accepts_gzip(accept_encoding: str) -> bool:
     """True when `Accept-Encoding` allows gzip (named or `*`, with a q-value above 0)."""
+    named = _q_values(accept_encoding)
+    if "gzip" in named:
+        return named["gzip"] > 0
+    if "x-gzip" in named:
+        return named["x-gzip"] > 0
+    return named.get("*", 0.0) > 0
+
+
+def accepts_zstd(accept_encoding: str) -> bool:
+    """True when `Accept-Encoding` names zstd with a q-value above 0 and not below gzip's.
+
+    Only a client that names it: `*` alone keeps gzip, which every client decodes.
+    """
+    named = _q_values(accept_encoding)
+    zstd = named.get("zstd", 0.0)
+    return zstd > 0 and zstd >= named.get("gzip", named.get("x-gzip", 0.0))
+
+
+def _q_values(accept_encoding: str) -> dict[str, float]:
+    """Coding → q-value as the header gives them (a bad q-value counts as 0)."""
     named: dict[str, float] = {}
     for part in accept_encoding.split(","):
         coding, _, params = part.strip().partition(";")
@@ -56,19 +84,45 @@ def accepts_gzip(accept_encoding: str) -> bool:
                     q = 0.0
         if coding.strip():
             named[coding.strip().lower()] = q
-    if "gzip" in named:
-        return named["gzip"] > 0
-    if "x-gzip" in named:
-        return named["x-gzip"] > 0
-    return named.get("*", 0.0) > 0
+    return named
 
 
 def _weak(tag: str) -> str:
     return tag if tag.startswith("W/") else f"W/{tag}"
 
 
+class ZstdResponder(IdentityResponder):
+    """Starlette's responder logic with a zstd frame: whole bodies in one call, streams flushed
+    block by block so each chunk reaches the client as it is sent."""
+
+    content_encoding = "zstd"
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        minimum_size: int,
+        level: int = ZSTD_LEVEL,
+        *,
+        exclude_content_types: tuple[str, ...] = DEFAULT_EXCLUDED_CONTENT_TYPES,
+    ) -> None:
+        super().__init__(app, minimum_size, exclude_content_types=exclude_content_types)
+        self._level = level
+        self._stream: zstandard.ZstdCompressionObj | None = None
+
+    async def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
+        """Inline, not in a thread: zstd's level 3 does 2.6 MB in about 4 ms."""
+        if self._stream is None:
+            if not more_body:  # the usual case: one body, one frame with its size
+                return zstandard.ZstdCompressor(level=self._level).compress(body)
+            self._stream = zstandard.ZstdCompressor(level=self._level).compressobj()
+        out = self._stream.compress(body)
+        if more_body:
+            return out + self._stream.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        return out + self._stream.flush()
+
+
 class Compression:
-    """ASGI middleware: gzip GET responses when the client accepts it (see the module)."""
+    """ASGI middleware: zstd or gzip GET responses when the client accepts it (see the module)."""
 
     def __init__(self, app: ASGIApp, *, minimum_size: int = MIN_BYTES, level: int = LEVEL) -> None:
         self.app = app
@@ -82,7 +136,12 @@ class Compression:
             return
         headers = Headers(scope=scope)
         responder: ASGIApp
-        if accepts_gzip(headers.get("accept-encoding", "")):
+        accept = headers.get("accept-encoding", "")
+        if accepts_zstd(accept):
+            responder = ZstdResponder(
+                self.app, self.minimum_size, exclude_content_types=INCOMPRESSIBLE
+            )
+        elif accepts_gzip(accept):
             responder = GZipResponder(
                 self.app,
                 self.minimum_size,

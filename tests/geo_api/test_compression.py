@@ -1,18 +1,24 @@
-"""Negotiated gzip on the wire: JSON, GeoJSON, HTML, XML and vector tiles, with honest ETags."""
+"""Negotiated zstd or gzip on the wire: JSON, GeoJSON, HTML, XML and vector tiles, with honest ETags."""
 
 from __future__ import annotations
 
 import gzip
+from collections.abc import AsyncIterator
 
 import mapbox_vector_tile
 import pytest
+import zstandard
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from starlette.applications import Starlette
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
-from geo_api.middleware.compression import accepts_gzip
+from geo_api.middleware.compression import Compression, accepts_gzip, accepts_zstd
 from layers.ogc.tiles import lonlat_to_tile
 
 GZIP = {"Accept-Encoding": "gzip"}
+BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chromium sends
 IDENTITY = {"Accept-Encoding": "identity"}
 
 
@@ -68,6 +74,41 @@ def test_reads_are_gzipped_when_asked(
         assert body == plain
 
 
+def test_a_browser_gets_zstd_with_the_same_bytes_and_a_weak_tag(client: TestClient) -> None:
+    url = "/ogc/collections/grid_cells_l2/items?limit=200"
+    status, headers, wire = _raw(client, url, BROWSER)
+    assert status == 200 and headers["content-encoding"] == "zstd"
+    assert "accept-encoding" in headers["vary"].lower()
+    assert int(headers["content-length"]) == len(wire)
+    body = zstandard.ZstdDecompressor().decompress(wire)
+    _, plain_headers, plain = _raw(client, url, IDENTITY)
+    assert len(body) == len(plain) and len(wire) < len(plain) * 0.5  # items carry timeStamp
+    assert headers["etag"] == f"W/{plain_headers['etag']}"
+    status, _, wire = _raw(client, url, {**BROWSER, "If-None-Match": headers["etag"]})
+    assert status == 304 and wire == b""
+
+
+def test_a_streamed_body_is_one_zstd_stream_flushed_chunk_by_chunk() -> None:
+    chunks = [f"第{k}块 chunk ".encode() * 300 for k in range(5)]
+
+    async def parts() -> AsyncIterator[bytes]:
+        for c in chunks:
+            yield c
+
+    def stream(_request: object) -> StreamingResponse:
+        return StreamingResponse(parts(), media_type="text/csv")
+
+    app = Starlette(routes=[Route("/s", stream)])
+    reader = zstandard.ZstdDecompressor().decompressobj()
+    seen: list[bytes] = []
+    with TestClient(Compression(app)) as local, local.stream("GET", "/s", headers=BROWSER) as resp:
+        assert resp.status_code == 200 and resp.headers["content-encoding"] == "zstd"
+        for piece in resp.iter_raw():
+            seen.append(reader.decompress(piece))
+    assert b"".join(seen) == b"".join(chunks)
+    assert seen[0] == chunks[0]  # the first chunk decodes on its own: flushed as it was sent
+
+
 def test_refused_gzip_is_not_sent(client: TestClient) -> None:
     for refusal in ("gzip;q=0", "br", "identity", "*;q=0", ""):
         _, headers, _ = _raw(client, "/ogc/collections", {"Accept-Encoding": refusal})
@@ -110,6 +151,12 @@ def test_accept_encoding_negotiation() -> None:
     assert not accepts_gzip("br;q=1, gzip;q=0.000")
     assert not accepts_gzip("identity")
     assert not accepts_gzip("gzip;q=nonsense")
+    assert accepts_zstd("gzip, deflate, br, zstd")
+    assert accepts_zstd("ZSTD;q=0.5, gzip;q=0.5")
+    assert not accepts_zstd("zstd;q=0.4, gzip;q=0.5")  # the client prefers gzip
+    assert not accepts_zstd("zstd;q=0, gzip")
+    assert not accepts_zstd("*")  # only a client that names zstd gets it
+    assert not accepts_zstd("gzip, br")
 
 
 def test_the_weak_tag_of_a_gzipped_feature_still_edits_it(
