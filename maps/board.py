@@ -100,6 +100,8 @@ def board_page(options: PageOptions, *, csrf: str, me: str, street: str | None) 
 
 PARTS = 2
 """The parts board.js fetches the open cases in (its ``PARTS``): one per server worker."""
+DESCRIBED = 300
+"""Rows of a part that carry their description (board.js's ``DESCRIBED``: the list's length)."""
 
 
 def _preloads(street: str | None) -> str:
@@ -109,7 +111,9 @@ def _preloads(street: str | None) -> str:
     street), so the browser hands it these responses instead of asking again.
     """
     q = f"&street={quote(street, safe='')}" if street else ""
-    urls = [f"/board/cases/columns?parts={PARTS}&part={k}{q}" for k in range(PARTS)]
+    urls = [
+        f"/board/cases/columns?parts={PARTS}&part={k}&describe={DESCRIBED}{q}" for k in range(PARTS)
+    ]
     return "\n".join(
         f'<link rel="preload" as="fetch" crossorigin="use-credentials" href="{html.escape(u)}">'
         for u in urls

@@ -46,12 +46,14 @@ from grids.cases.board import (
     with_alarms,
 )
 from grids.cases.dispatch import QueueFilter, queue
+from layers.core.errors import InvalidInputError
 from layers.tables.incidents import OPEN_STATUSES
 from maps import board
 
 router = APIRouter(tags=["board"])
 DISPATCHERS = allow(Role.DISPATCHER, Role.ADMIN)
 PAGE_MAX = 2000
+IDS_MAX = 500
 
 
 class FeaturesOut(BaseModel):
@@ -102,10 +104,22 @@ def board_filters(
     status: Annotated[str | None, Query(description="Comma-separated; default open")] = None,
     category: Annotated[str | None, Query(pattern=r"^[0-9]{2}([0-9]{2})?$")] = None,
     overdue: bool | None = None,
+    ids: Annotated[
+        str | None,
+        Query(
+            max_length=IDS_MAX * 21,
+            pattern=r"^[0-9]{1,18}(,[0-9]{1,18})*$",
+            description=f"Only these cases (comma-separated, at most {IDS_MAX})",
+        ),
+    ] = None,
 ) -> QueueFilter:
     """The board's filters (the queue's), shared by its GeoJSON pages and its columns."""
     statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else OPEN_STATUSES
+    named = tuple(int(i) for i in ids.split(",")) if ids else None
+    if named is not None and len(named) > IDS_MAX:
+        raise InvalidInputError(f"{len(named)} ids (at most {IDS_MAX})", code="too_many_ids")
     return QueueFilter(
+        ids=named,
         bbox=_bbox(bbox),
         street=street,
         community=community,

@@ -5,7 +5,8 @@
   PostgreSQL (`grids.cases.board_columns`), optionally one of ``parts`` by id so a
   page fetches the parts side by side.  Each part carries its own ``total`` and a
   ``cursor`` taken before its read: following the stream from the smallest misses
-  nothing.
+  nothing.  ``describe=N`` sends descriptions in the first N rows only; ``ids=1,2``
+  (the board's filter) reads named cases, descriptions included.
 - `GET /board/workers/columns`: the on-duty workers the same way.
 
 The GeoJSON routes stay for GIS clients; these are what the board page loads, at a
@@ -41,6 +42,8 @@ class ColumnsOut(BaseModel):
     total: int
     cursor: str | None = None
     now: datetime | None = None
+    described: int | None = None
+    """Rows after the first `described` carry a null description: ask for them by ``ids``."""
 
 
 def _json(columns: tuple[str, ...], rows_json: str, **rest: Any) -> Response:
@@ -64,6 +67,10 @@ def board_case_columns(
     filters: BoardFilters,
     parts: Annotated[int, Query(ge=1, le=MAX_PARTS, description="Split by id into")] = 1,
     part: Annotated[int, Query(ge=0, lt=MAX_PARTS, description="Which part (0-based)")] = 0,
+    describe: Annotated[
+        int | None,
+        Query(ge=0, le=100_000, description="Descriptions in the first N rows only (default all)"),
+    ] = None,
 ) -> Response:
     """Every matching case of the part, soonest deadline first (no paging: nothing dropped)."""
     if part >= parts:
@@ -76,6 +83,7 @@ def board_case_columns(
         now=now,
         parts=parts,
         part=part,
+        described=describe,
     )
     return _json(
         CASE_COLUMNS,
@@ -83,6 +91,7 @@ def board_case_columns(
         total=found.total,
         cursor=str(cursor) if cursor else None,
         now=now,
+        described=describe,
     )
 
 

@@ -139,3 +139,32 @@ def test_workers_columns_match_the_geojson_and_bad_parts_are_refused(
         refused = client.get(f"/board/cases/columns?{query}", headers=headers)
         assert refused.status_code == 422, (query, refused.text)
     assert client.get("/board/cases/columns").status_code == 401
+
+
+def test_descriptions_come_for_the_first_rows_and_the_rest_by_id(
+    client: TestClient, test_db
+) -> None:
+    headers = test_db.headers("dispatcher")
+    whole = _rows(client.get("/board/cases/columns?parts=2&part=1", headers=headers).json())
+    short = client.get("/board/cases/columns?parts=2&part=1&describe=5", headers=headers).json()
+    assert short["described"] == 5 and len(short["rows"]) == len(whole) > 10
+    got = _rows(short)
+    assert [r["description"] for r in got[:5]] == [r["description"] for r in whole[:5]]
+    assert all(r["description"] for r in got[:5])  # the demo's cases all have one
+    assert {r["description"] for r in got[5:]} == {None}
+    assert [{**r, "description": None} for r in got] == [
+        {**r, "description": None} for r in whole
+    ]  # nothing else differs
+
+    later = [r["id"] for r in whole[5:9]]
+    named = client.get(
+        f"/board/cases/columns?ids={','.join(map(str, later))}", headers=headers
+    ).json()
+    assert {r["id"]: r["description"] for r in _rows(named)} == {
+        r["id"]: r["description"] for r in whole[5:9]
+    }
+    too_many = ",".join(str(i) for i in range(1, 502))
+    refused = client.get(f"/board/cases/columns?ids={too_many}", headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (400, "too_many_ids")
+    bad = client.get("/board/cases/columns?ids=1,x", headers=headers)
+    assert bad.status_code == 422
