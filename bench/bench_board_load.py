@@ -4,8 +4,9 @@ Builds a demo database of its own (`--scale`, 1 by default: the full district; d
 at the end), starts uvicorn with 2 worker processes, signs the district dispatcher in
 once, and opens ``/board`` in Debian's headless Chromium ``--loads`` times, each in a
 fresh context with the session cookie: the seconds from navigation until the board has
-loaded all its open cases (``wanggeBoard.loaded == wanggeBoard.total``, every page of
-``/board/cases`` on the map) and the bytes moved (response bodies as sent, compressed,
+loaded all its open cases and drawn them (``wanggeBoard.loaded == wanggeBoard.total``,
+every part of ``/board/cases/columns`` in, and ``wanggeBoard.rendered``: the dots are on
+the canvas, the counts and the queue list written) and the bytes moved (response bodies as sent, compressed,
 plus headers; map tiles counted apart).  Then the same with ten times as many open
 cases: each open case copied nine times a few metres away (no external id, no token),
 so the board's queries see a district ten times as busy.
@@ -33,6 +34,7 @@ from layers.store.db import make_engine
 
 LOADED = (
     "() => window.wanggeBoard && wanggeBoard.total > 0 && wanggeBoard.loaded >= wanggeBoard.total"
+    " && wanggeBoard.rendered"
 )
 CLOSED = ("closed", "evaluated", "void")
 UNIQUE = {"id", "external_id", "access_token_hash"}

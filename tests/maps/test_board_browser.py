@@ -340,3 +340,28 @@ def test_void_with_a_reason_from_the_panel_and_an_urgent_case_alarms(
     a.wait_for_timeout(300)
     a.screenshot(path=str(artifacts / "board.png"))
     shutil.copy(artifacts / "board.png", repo_root / "docs" / "screenshots" / "board.png")
+
+
+def test_a_case_loaded_without_its_description_fetches_it_when_opened(
+    boards, engine: Engine
+) -> None:
+    """The first load sends descriptions for each part's first 300 rows only (the list's
+    length); a case further down shows "…" until the panel or the list asks for it by id."""
+    a = boards[0]
+    case_id = a.evaluate(
+        "() => { const ids = Object.keys(wanggeBoard.cases).map(Number).sort((x, y) => y - x);"
+        " const p = wanggeBoard.cases[ids[0]].p; p.description = null; p.described = false;"
+        " return ids[0]; }"
+    )
+    with engine.connect() as c:
+        stored = c.execute(
+            text("SELECT description FROM incidents WHERE id = :i"), {"i": case_id}
+        ).scalar_one()
+    assert stored
+    _pick_on_the_map(a, case_id)
+    a.wait_for_function(
+        "(want) => document.getElementById('wg-panel-desc').textContent === want",
+        arg=stored,
+        timeout=5000,
+    )
+    assert a.evaluate(f"() => wanggeBoard.cases[{case_id}].p.described") is None

@@ -134,16 +134,33 @@
         (p.alarm === "red" ? " · 超时 overdue" : p.alarm === "amber" ? " · 将超时 80 %" : "") +
         (p.urgency === "urgent" ? " · 紧急 urgent" : "") + (p.supervised_at ? " · 督办 supervised" : "")));
       if (p.supervised_at) li.classList.add("wg-supervised");
-      d.className = "wg-text"; d.textContent = p.description; li.appendChild(d);
+      d.className = "wg-text"; d.textContent = p.described === false ? "…" : p.description; li.appendChild(d);
       li.addEventListener("click", function () { select(p.id); });
       li.addEventListener("keydown", function (ev) { if (ev.key === "Enter") select(p.id); });
       list.appendChild(li);
     });
+    describe(shown);
     if (rows.length > 300) {
       var more = document.createElement("li");
       more.textContent = "列表显示前 300 条，地图显示全部 " + rows.length + " list shows the first 300; the map all";
       list.appendChild(more);
     }
+  }
+  // The first load carries descriptions for the first rows of each part only (the list
+  // shows 300; the rest are dots): a case further down that comes into the list or the
+  // panel fetches its own, by id, in one read per redraw.
+  var asked = {};
+  function describe(ps) {
+    var ids = ps.filter(function (p) { return p.described === false && !asked[p.id]; })
+      .map(function (p) { asked[p.id] = true; return p.id; });
+    if (!ids.length) return;
+    getJSON("/board/cases/columns?ids=" + ids.join(",")).then(function (b) {
+      rowsOf(b, function (r) {
+        var c = cases[r.id];
+        if (c && c.p.described === false) { c.p.description = r.description; delete c.p.described; }
+      });
+      refresh();
+    }).catch(function () {}).then(function () { ids.forEach(function (id) { delete asked[id]; }); });
   }
   var redrawing = null;
   function refresh() {  // batch the list and counts: many pushes in a second cost one redraw
@@ -152,6 +169,7 @@
   }
 
   var PARTS = 2;  // the open cases come in parts by id, side by side (one per server worker)
+  var DESCRIBED = 300;  // descriptions in the first rows of each part: the list's length
   function rowsOf(b, each) {  // compact columns → one object per row, keyed by column name
     var cols = b.columns;
     b.rows.forEach(function (r) { var o = {}; for (var k = 0; k < cols.length; k++) o[cols[k]] = r[k]; each(o); });
@@ -166,11 +184,17 @@
     var q = Object.keys(filters).filter(function (k) { return filters[k]; })
       .map(function (k) { return "&" + k + "=" + encodeURIComponent(filters[k]); }).join("");
     var totals = [], first = null;
-    state.loaded = 0; state.total = 0;
+    state.loaded = 0; state.total = 0; state.rendered = false;
+    dots.hold(true); alarms.hold(true);  // one draw, in the fitted view, once every part is in
     function part(k) {
-      return getJSON("/board/cases/columns?parts=" + PARTS + "&part=" + k + q).then(function (b) {
+      return getJSON("/board/cases/columns?parts=" + PARTS + "&part=" + k + "&describe=" + DESCRIBED + q).then(function (b) {
         first = older(first, b.cursor); totals[k] = b.total;
-        rowsOf(b, function (p) { var lon = p.lon, lat = p.lat; delete p.lon; delete p.lat; upsert(p, lon, lat); });
+        var n = 0;
+        rowsOf(b, function (p) {
+          var lon = p.lon, lat = p.lat; delete p.lon; delete p.lat;
+          if (b.described != null && n++ >= b.described) p.described = false;
+          upsert(p, lon, lat);
+        });
         state.loaded += b.rows.length;
         var known = totals.filter(function (t) { return t !== undefined; });
         var sum = known.reduce(function (a, t) { return a + t; }, 0);
@@ -182,9 +206,14 @@
     for (var k = 0; k < PARTS; k++) parts.push(part(k));
     return Promise.all(parts).then(function () {
       if (!cursor) cursor = first;
-      refresh(); fit();
+      fit(); counts(); queueList();
+      dots.hold(false); alarms.hold(false);
+      dots.whenDrawn(function () { alarms.whenDrawn(function () { state.rendered = true; }); });
       if (!streaming) { streaming = true; follow(); }
-    }).catch(function (e) { $("wg-counts").textContent = (e && e.detail) || "载入失败 load failed"; });
+    }).catch(function (e) {
+      dots.hold(false); alarms.hold(false);
+      $("wg-counts").textContent = (e && e.detail) || "载入失败 load failed";
+    });
   }
   function fit() {
     var pts = Object.keys(cases).map(function (id) { return [cases[id].lat, cases[id].lon]; });
@@ -286,14 +315,17 @@
       (c.p.due_at ? " · 限 " + new Date(c.p.due_at).toLocaleString() : "") +
       (c.p.urgency === "urgent" ? " · 紧急 urgent" : "") +
       (c.p.supervised_at ? " · 督办 supervised " + new Date(c.p.supervised_at).toLocaleString() : "");
-    $("wg-panel-desc").textContent = c.p.description;
+    $("wg-panel-desc").textContent = c.p.described === false ? "…" : c.p.description;
+    describe([c.p]);
     if (state.onPanel) state.onPanel(c);
   }
+  var asking = 0;  // the latest nearest-workers read: an earlier answer that comes later is dropped
   function nearest() {
-    var list = $("wg-nearest"), id = selected;
+    var list = $("wg-nearest"), id = selected, mine = ++asking;
     list.textContent = "";
     getJSON("/incidents/" + id + "/nearest-workers?k=5").then(function (ws) {
-      if (id !== selected) return;
+      if (id !== selected || mine !== asking) return;
+      list.textContent = "";
       ws.forEach(function (w) {
         var li = document.createElement("li"), b = document.createElement("button");
         var load = workers[w.id] ? workers[w.id].load : "?";
@@ -303,7 +335,7 @@
         li.appendChild(b); list.appendChild(li);
       });
       if (!ws.length) list.textContent = "无在岗网格员 no worker on duty nearby";
-    }).catch(function (e) { list.textContent = (e && e.detail) || "—"; });
+    }).catch(function (e) { if (mine === asking) list.textContent = (e && e.detail) || "—"; });
   }
   function chain(id, status, version, workerId) {  // a reported case is accepted and filed first
     var action = NEXT[status];
@@ -361,9 +393,9 @@
   }
   state.api = { map: map, act: act, chain: chain, upsert: upsert, say: say, select: select, refresh: refresh,
     faster: faster, bump: bump, getJSON: getJSON, fit: fit, selected: function () { return selected; } };
-  outlines();
   filters.street = root.getAttribute("data-street") || "";  // a street unit's dispatcher: my street
-  // The cases first: the workers (18,000 in the demo, most drawn only from street zoom)
-  // follow once every case is on the map, so they do not compete with its first render.
-  load().then(loadWorkers);
+  // The cases first: the street outlines (200 KB) and the workers (18,000 in the demo, most
+  // drawn only from street zoom) follow once every case is on the map, so they do not
+  // compete with its first render for the CPU.
+  load().then(function () { return outlines(); }).then(loadWorkers);
 })();
