@@ -57,8 +57,11 @@ _CASES_SQL = (
     " i.due_at, i.geom, i.street_id, i.community_id, i.l1_cell_id,"
     " i.assignee_worker_id, i.supervised_at, i.description,"
     " row_number() OVER (ORDER BY i.due_at ASC NULLS LAST, i.id) AS rn,"
-    " NULLIF((i.deadlines -> (CAST(:steps AS jsonb) ->> i.status)) ->> 'warn_at', '')"
-    "::timestamptz AS warn_at"
+    # The step's warning time is read from the deadlines (jsonb) only for a case not yet
+    # overdue: at 10x two thirds are, and the jsonb read was a quarter of the statement.
+    " CASE WHEN i.due_at < :now THEN 'red' WHEN NULLIF((i.deadlines"
+    " -> (CAST(:steps AS jsonb) ->> i.status)) ->> 'warn_at', '')::timestamptz <= :now"
+    " THEN 'amber' END AS alarm"
     " FROM incidents i WHERE {where} AND i.id % :parts = :part)"
     " SELECT count(*) AS total, coalesce(json_agg(json_build_array("
     "round(ST_X(q.geom)::numeric, 6), round(ST_Y(q.geom)::numeric, 6), q.id, q.version,"
@@ -67,7 +70,7 @@ _CASES_SQL = (
     " s.code, c.code, g.code, q.assignee_worker_id,"
     " to_char(q.supervised_at AT TIME ZONE 'UTC', {second}),"
     " CASE WHEN q.rn <= :described THEN q.description END,"
-    " CASE WHEN q.due_at < :now THEN 'red' WHEN q.warn_at <= :now THEN 'amber' END)"
+    " q.alarm)"
     " ORDER BY q.rn), '[]')::text AS rows"
     " FROM q LEFT JOIN streets s ON s.id = q.street_id"
     " LEFT JOIN communities c ON c.id = q.community_id"
