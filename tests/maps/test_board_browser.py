@@ -196,6 +196,11 @@ def test_two_dispatchers_see_a_new_case_live_and_one_wins_it(
     assert a.input_value("#wg-f-street") == ""
     loaded = a.evaluate("() => [wanggeBoard.loaded, wanggeBoard.total]")
     assert loaded[0] == loaded[1] > 0  # every open case, none dropped
+    queue = httpx.get(f"{live_url}/board/cases?limit=300", headers=test_db.headers("dispatcher"))
+    listed = a.evaluate(
+        "() => [...document.querySelectorAll('#wg-queue li[data-id]')].map(li => +li.dataset.id)"
+    )
+    assert listed == [f["properties"]["id"] for f in queue.json()["features"]]  # the queue's order
     first = httpx.get(f"{live_url}/board/cases?limit=1", headers=test_db.headers("dispatcher"))
     old_cursor = first.json()["cursor"]
     worker_id = _worker_moves_to(live_url, test_db, place)

@@ -115,11 +115,19 @@
     OPEN.forEach(function (s) { if (by[s]) parts.push(wangge.statusName(s) + " " + by[s]); });
     $("wg-counts").textContent = parts.join(" · ");
   }
-  function queueList() {
-    var list = $("wg-queue"), rows = Object.keys(cases).map(function (id) { return cases[id].p; });
-    rows.sort(function (a, b) {
-      return (a.due_at || "9999") < (b.due_at || "9999") ? -1 : (a.due_at || "9999") > (b.due_at || "9999") ? 1 : a.id - b.id;
-    });
+  function sooner(a, b) {  // the queue's order: soonest deadline first, then id
+    var x = a.due_at || "9999", y = b.due_at || "9999";
+    return x < y ? -1 : x > y ? 1 : a.id - b.id;
+  }
+  function queueList(heads) {  // heads: the first load's parts' first rows, each in queue order
+    var list = $("wg-queue"), total = 0, rows;
+    if (heads) {  // no sort of every case: the list's 300 are among the parts' first 300
+      rows = [].concat.apply([], heads).filter(function (p) { return cases[p.id] && cases[p.id].p === p; });
+      rows.sort(sooner); total = Object.keys(cases).length;
+    } else {
+      rows = Object.keys(cases).map(function (id) { return cases[id].p; });
+      rows.sort(sooner); total = rows.length;
+    }
     list.textContent = "";
     var shown = rows.slice(0, 300);
     if (cases[selected] && shown.indexOf(cases[selected].p) < 0) shown.unshift(cases[selected].p);  // pinned
@@ -140,9 +148,9 @@
       list.appendChild(li);
     });
     describe(shown);
-    if (rows.length > 300) {
+    if (total > 300) {
       var more = document.createElement("li");
-      more.textContent = "列表显示前 300 条，地图显示全部 " + rows.length + " list shows the first 300; the map all";
+      more.textContent = "列表显示前 300 条，地图显示全部 " + total + " list shows the first 300; the map all";
       list.appendChild(more);
     }
   }
@@ -186,15 +194,17 @@
     Object.keys(cases).forEach(drop);
     var q = Object.keys(filters).filter(function (k) { return filters[k]; })
       .map(function (k) { return "&" + k + "=" + encodeURIComponent(filters[k]); }).join("");
-    var totals = [], first = null;
+    var totals = [], first = null, heads = [];
     state.loaded = 0; state.total = 0; state.rendered = false;
     dots.hold(true); alarms.hold(true);  // one draw, in the fitted view, once every part is in
     function part(k) {
       return getJSON("/board/cases/columns?parts=" + PARTS + "&part=" + k + "&describe=" + DESCRIBED + q).then(function (b) {
         first = older(first, b.cursor); totals[k] = b.total;
-        var n = 0;
+        var n = 0, head = heads[k] = [];
         rowsOf(b, function (p, lon, lat) {
-          if (b.described != null && n++ >= b.described) p.described = false;
+          if (n < DESCRIBED) head.push(p);
+          if (b.described != null && n >= b.described) p.described = false;
+          n++;
           upsert(p, lon, lat);
         });
         state.loaded += b.rows.length;
@@ -208,7 +218,7 @@
     for (var k = 0; k < PARTS; k++) parts.push(part(k));
     return Promise.all(parts).then(function () {
       if (!cursor) cursor = first;
-      fit(); counts(); queueList();
+      fit(); counts(); queueList(heads);
       dots.hold(false); alarms.hold(false);
       dots.whenDrawn(function () { alarms.whenDrawn(function () { state.rendered = true; }); });
       if (!streaming) { streaming = true; follow(); }
