@@ -64,15 +64,19 @@ def points_in(
     as shapely points (the hierarchy locates the same 590,000 samples five times, and
     making the points costs as much as the query).
     """
-    tree = shapely.STRtree(cells)
     pts = geo_array(shapely.points(points)) if geoms is None else geoms
-    point_idx, cell_idx = tree.query(pts, predicate="intersects")
+    # The points in the tree and the cells as queries: each cell is prepared once for all
+    # its points (3x quicker than one query per point); the pairs, and so the answer, are
+    # the same either way round.
+    cell_idx, point_idx = shapely.STRtree(pts).query(
+        np.asarray(cells, dtype=object), predicate="intersects"
+    )
     owner = np.full(len(points), -1, dtype=np.int64)
     order = np.lexsort((cell_idx, point_idx))
     point_idx, cell_idx = point_idx[order], cell_idx[order]
     first = np.r_[True, point_idx[1:] != point_idx[:-1]]
     owner[point_idx[first]] = cell_idx[first]
     if nearest and (lost := np.flatnonzero(owner < 0)).size:
-        _, near = tree.query_nearest(pts[lost], all_matches=False)
+        _, near = shapely.STRtree(cells).query_nearest(pts[lost], all_matches=False)
         owner[lost] = near
     return owner
