@@ -9,6 +9,7 @@ is a sum of buildings — the hierarchy adds up by construction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import cos, pi, sin
 
@@ -163,10 +164,21 @@ def _place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -
     return placed
 
 
+Placer = Callable[[BaseGeometry, np.random.Generator], list[Polygon]]
+
+
 def make_buildings(
-    h: Hierarchy, yards: Courtyards, counts: DemoCounts, rng: np.random.Generator
+    h: Hierarchy,
+    yards: Courtyards,
+    counts: DemoCounts,
+    rng: np.random.Generator,
+    place: Placer = _place_in,
 ) -> Buildings:
-    """Footprints in every level-3 cell; households and residents dealt exactly."""
+    """Footprints in every level-3 cell; households and residents dealt exactly.
+
+    `place` puts the footprints in one plot: the city passes `footprints.place_in`
+    (the same rule drawn per plot in array calls; other draws, so not the default).
+    """
     yard_of_l2 = np.full(len(h.cells[2]), -1)
     yard_of_l2[yards.l2] = np.arange(len(yards.geoms))
     inner_yard = [g.buffer(-BUILDING_SETBACK_M) for g in yards.geoms]
@@ -180,12 +192,12 @@ def make_buildings(
             inside = region.intersection(inner_yard[y])
             outside = region.difference(yards.geoms[y].buffer(BUILDING_SETBACK_M))
             for part, owner in ((inside, y), (outside, -1)):
-                for fp in _place_in(part, rng):
+                for fp in place(part, rng):
                     geoms.append(fp)
                     l3_idx.append(i)
                     yard_idx.append(owner)
         else:
-            for fp in _place_in(region, rng):
+            for fp in place(region, rng):
                 geoms.append(fp)
                 l3_idx.append(i)
                 yard_idx.append(-1)

@@ -12,10 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
 from scipy.cluster.vq import kmeans2
 from shapely.geometry.base import BaseGeometry
 
 from layers.core.crs import to_metric
+from layers.core.geo_arrays import geo_array
 from layers.demo.counts import DemoCounts
 from layers.demo.density import DensityField, points_in
 from layers.demo.names import STREETS, community_names
@@ -135,6 +137,7 @@ def build_hierarchy(
     """Partition `district` into the nested levels with exactly the requested counts."""
     samples = density.sample(counts.samples, rng)
     report(f"sampled {len(samples):,} population points")
+    sample_pts = geo_array(shapely.points(samples))
 
     named = _streets(district, samples, rng, street_names)
     reps = np.array([g.representative_point().coords[0] for _, g in named])
@@ -147,7 +150,7 @@ def build_hierarchy(
     )
     report(f"{len(streets)} streets")
 
-    owner = points_in(streets.geoms, samples)
+    owner = points_in(streets.geoms, samples, geoms=sample_pts)
     per_street = allocate(
         np.bincount(owner[owner >= 0], minlength=len(streets)), counts.communities, minimum=3
     )
@@ -163,7 +166,7 @@ def build_hierarchy(
     cells: dict[int, Level] = {}
     above: Level = communities
     for level, total in ((1, counts.l1), (2, counts.l2), (3, counts.l3)):
-        owner = points_in(above.geoms, samples)
+        owner = points_in(above.geoms, samples, geoms=sample_pts)
         per_parent = allocate(np.bincount(owner[owner >= 0], minlength=len(above)), total)
         geoms, parent, seq = _children(
             above, per_parent, samples, owner, rng, report, f"level-{level} cells"
@@ -180,7 +183,7 @@ def build_hierarchy(
     tiled = Hierarchy(district, streets, communities, cells, samples, np.zeros(0, np.int64))
     _retile(tiled)
     report("one coverage: every level rebuilt from the noded level-3 edges")
-    tiled.sample_l3 = points_in(tiled.cells[3].geoms, samples)
+    tiled.sample_l3 = points_in(tiled.cells[3].geoms, samples, geoms=sample_pts)
     return tiled
 
 

@@ -10,13 +10,12 @@ All coordinates here are metric (UTM 48N, metres).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import shapely
-from scipy.cluster.vq import kmeans2
 from shapely.geometry import MultiPoint, MultiPolygon
 from shapely.geometry.base import BaseGeometry
+
+from layers.demo.kmeans import kmeans_pp
 
 GRID = 1e-6
 """Precision grid of every generated boundary, metres (a micrometre: coarser grids leave
@@ -54,9 +53,9 @@ def kmeans_seeds(samples: np.ndarray, k: int, rng: np.random.Generator) -> np.nd
     """k distinct k-means centroids of `samples` (k-means++ start, a few Lloyd steps)."""
     if len(samples) <= k:
         return samples[:k].copy()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # empty clusters are repaired below
-        centroids, labels = kmeans2(samples, k, iter=12, minit="++", seed=rng)
+    # = kmeans2(samples, k, iter=12, minit="++", seed=rng), bit for bit; empty clusters
+    # are repaired below
+    centroids, labels = kmeans_pp(samples, k, 12, rng)
     counts = np.bincount(labels, minlength=k)
     empty = np.flatnonzero(counts == 0)
     if len(empty):  # move empty centroids onto random samples

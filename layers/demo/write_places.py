@@ -15,7 +15,7 @@ from layers.demo.build import DemoDistrict
 from layers.demo.density import points_in
 from layers.demo.devices import building_counts_by_yard
 from layers.demo.geoms import points_wgs84, to_wgs84
-from layers.store.copy import copy_rows
+from layers.store.copy import copy_rows, hex_ewkb
 
 NO_BASE: Mapping[str, int] = {}
 """Id offsets per table: none for the single district; the city writes district after district."""
@@ -86,7 +86,7 @@ def _write_buildings(conn: Connection, demo: DemoDistrict, base: Mapping[str, in
     bseq: dict[int, int] = {}
     rows: list[tuple[Any, ...]] = []
     b0, y0, c0 = (base.get(t, 0) for t in ("buildings", "courtyards", "communities"))
-    for i, geom in enumerate(to_wgs84(b.geoms)):
+    for i, geom in enumerate(hex_ewkb(to_wgs84(b.geoms))):
         c = int(community_of_l3[b.l3[i]])
         bseq[c] = bseq.get(c, 0) + 1
         yard = int(b.courtyard[i])
@@ -235,7 +235,7 @@ def _write_workers(conn: Connection, demo: DemoDistrict, base: Mapping[str, int]
             demo.now,
             geom,
         )
-        for i, geom in enumerate(points_wgs84(w.points))
+        for i, geom in enumerate(hex_ewkb(points_wgs84(w.points)))
     ]
     return copy_rows(
         conn,

@@ -18,7 +18,7 @@ from layers.demo.geoms import to_wgs84
 from layers.demo.write_base import plan_base, write_base
 from layers.demo.write_cases import write_cases
 from layers.demo.write_places import NO_BASE, write_devices, write_dwellings
-from layers.store.copy import copy_rows, reset_sequence
+from layers.store.copy import copy_rows, hex_ewkb, reset_sequence
 from layers.tables.platform_units import build_units
 
 DEMO_AUTHOR = "wangge demo"
@@ -167,7 +167,7 @@ def write_cells(
     for lv in (1, 2, 3):
         cells = h.cells[lv]
         community = h.community_of(lv)
-        geoms = stored[lv]
+        geoms = hex_ewkb(stored[lv])
         for i in range(len(cells)):
             parent_id = None if lv == 1 else int(ids[lv - 1][cells.parent[i]])
             rows.append(

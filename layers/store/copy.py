@@ -47,6 +47,15 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def hex_ewkb(geoms: Sequence[BaseGeometry]) -> list[str]:
+    """Geometries as the hex EWKB `copy_rows` would send, in one array call.
+
+    The same strings as converting each value in the COPY loop, at a fraction of the
+    cost (one `to_wkb` call per geometry was 1.6 s of a city district's write).
+    """
+    return shapely.to_wkb(np.asarray(geoms, dtype=object), hex=True, include_srid=True).tolist()
+
+
 def copy_rows(
     conn: Connection,
     table: str,
