@@ -19,6 +19,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from layers.demo.counts import DemoCounts
+from layers.demo.footprints import long_axis
 from layers.demo.hierarchy import Hierarchy
 from layers.demo.names import courtyard_name
 from layers.demo.partition import allocate
@@ -138,12 +139,9 @@ def _one_point_in(
 
 def _place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -> list[Polygon]:
     """Up to three non-touching footprints inside `region`, aligned with its long axis."""
-    if region.is_empty or region.area < 150:
+    angle = long_axis(region)
+    if angle is None:
         return []
-    rect = region.minimum_rotated_rectangle
-    assert isinstance(rect, Polygon), "an area of 150 m² or more has a rectangle, not a segment"
-    xs, ys = rect.exterior.coords.xy
-    angle = float(np.degrees(np.arctan2(ys[1] - ys[0], xs[1] - xs[0])))
     shapely.prepare(region)
     bounds = region.bounds
     placed: list[Polygon] = []

@@ -53,14 +53,22 @@ def points_in(region: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndar
     return np.concatenate(out)[:n]
 
 
-def place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -> list[Polygon]:
-    """Up to three non-touching footprints inside `region`, aligned with its long axis."""
+def long_axis(region: BaseGeometry) -> float | None:
+    """Degrees of the region's long axis (its minimum rotated rectangle's first side), or
+    None for a plot too small to build on (under 150 m²): both placers start here."""
     if region.is_empty or region.area < 150:
-        return []
+        return None
     rect = region.minimum_rotated_rectangle
     assert isinstance(rect, Polygon), "an area of 150 m² or more has a rectangle, not a segment"
     xs, ys = rect.exterior.coords.xy
-    angle = float(np.degrees(np.arctan2(ys[1] - ys[0], xs[1] - xs[0])))
+    return float(np.degrees(np.arctan2(ys[1] - ys[0], xs[1] - xs[0])))
+
+
+def place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -> list[Polygon]:
+    """Up to three non-touching footprints inside `region`, aligned with its long axis."""
+    angle = long_axis(region)
+    if angle is None:
+        return []
     shapely.prepare(region)
     wanted = int(rng.integers(1, 4))
     n = tries * wanted
