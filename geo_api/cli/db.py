@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from geo_api.cli import partitions
+
 if TYPE_CHECKING:
     from geo_api.settings import Settings
 
@@ -13,6 +15,7 @@ app = typer.Typer(
     help="Manage the private PostgreSQL + PostGIS cluster under $WANGGE_HOME.",
     no_args_is_help=True,
 )
+app.add_typer(partitions.app, name="partitions")
 
 
 def _settings() -> Settings:

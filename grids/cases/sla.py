@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from grids.cases.deadlines import Limit, limits_for
 from grids.cases.duty import assign_cases
 from grids.cases.sla_bulk import MAX_ESCALATIONS, apply, pick
+from layers.store.partitions import create_ahead, may_create
 from layers.tables.case_transfers import notice_overdue_parts
 
 __all__ = ["MAX_ESCALATIONS", "SWEEP_LOCK", "SweepReport", "sweep"]
@@ -48,6 +49,19 @@ class SweepReport:
     """Departments' open parts past their limit, told once (督办) by this sweep."""
 
 
+def _partitions_ahead(session: Session, now: datetime) -> None:
+    """Next months' partitions of the cases, when this role may make them (docs/storage.md).
+
+    Usually a no-op (they exist); the server's service role may not create them,
+    so there `wangge db partitions create-ahead` (or the migration's three months
+    ahead, and the DEFAULT partition meanwhile) does it.
+    """
+    conn = session.connection()
+    if may_create(conn):
+        with session.begin_nested():
+            create_ahead(conn, now=now, months=2)
+
+
 def sweep(*, session: Session, now: datetime) -> SweepReport:
     """Warn and escalate every open case whose running step crossed 80 % / 100 % by `now`."""
     now = now.astimezone(UTC)
@@ -58,6 +72,7 @@ def sweep(*, session: Session, now: datetime) -> SweepReport:
     # The duty rule's statement over a few thousand off-duty cases is estimated dear enough
     # for PostgreSQL to JIT-compile it: 0.9 s of compiling for 0.4 s of work at full scale.
     session.execute(text("SET LOCAL jit = off"))
+    _partitions_ahead(session, now)
     limits: dict[tuple[str, str], dict[str, Limit]] = {}
 
     def limits_of(category: str, urgency: str) -> dict[str, Limit]:

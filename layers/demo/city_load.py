@@ -33,6 +33,7 @@ from layers.demo.city_write import write_district
 from layers.demo.load import clear_demo, commit_with_keys, demo_categories, is_loaded
 from layers.demo.writer import TABLES, write_first_revision
 from layers.store.copy import reset_sequence
+from layers.store.partitions import ensure_months_if_owner
 from layers.store.table_constraints import restore_foreign_keys, set_aside_foreign_keys
 from layers.store.table_indexes import rebuild_indexes, set_aside_indexes
 from layers.tables.platform_units import BUILD_UNITS_SQL
@@ -108,6 +109,7 @@ def load_city(
     ]
     valid_from = now - timedelta(days=365 * options.years + 30)
     write_first_revision(conn, valid_from)
+    ensure_months_if_owner(session.connection(), valid_from, now)  # not into DEFAULT partitions
     aside = _set_aside(session)
     written: dict[str, int] = {}
     for k, (demo, seconds) in enumerate(_generated(jobs, options.workers), 1):

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from layers.demo.build import DemoDistrict
 from layers.demo.geoms import points_wgs84
 from layers.store.copy import copy_rows
+from layers.store.partitions import ensure_months_if_owner
 
 CASE_COLUMNS = (
     "id",
@@ -60,7 +61,14 @@ EVENT_COLUMNS = (
 def write_cases(
     conn: Connection, demo: DemoDistrict, cell_ids: dict[int, np.ndarray]
 ) -> dict[str, int]:
-    """Cases with the cells they were located in, then their events; row counts."""
+    """Cases with the cells they were located in, then their events; row counts.
+
+    First the monthly partitions of the months the history covers (every case
+    has an event at its creation), so no row lands in the DEFAULT partitions.
+    """
+    moments = [event[EVENT_COLUMNS.index("at")] for event in demo.cases.events]
+    if moments:
+        ensure_months_if_owner(conn, min(moments), max(moments))
     n = copy_rows(conn, "incidents", (*CASE_COLUMNS, *LOCATED_COLUMNS), _case_rows(demo, cell_ids))
     m = copy_rows(conn, "incident_events", EVENT_COLUMNS, demo.cases.events)
     return {"incidents": n, "incident_events": m}

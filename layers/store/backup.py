@@ -81,6 +81,10 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     return uri.render_as_string(hide_password=False), env
 
 
+libpq_target = _libpq
+"""The URI and environment for a PostgreSQL client program (password in the environment)."""
+
+
 def user_relations(url: str) -> int:
     """How many tables, views and sequences the database holds besides extensions' own."""
     engine = create_engine(url, poolclass=pool.NullPool)

@@ -29,7 +29,8 @@ def set_aside_indexes(*, session: Session, table: str) -> list[str]:
     ).all()
     for row in rows:
         session.execute(text(f"DROP INDEX {quote_ident(row.name)}"))
-    return [row.definition for row in rows]
+    # a partitioned table's definitions say `ON ONLY`, which would build the parent's alone
+    return [row.definition.replace(" ON ONLY ", " ON ", 1) for row in rows]
 
 
 def rebuild_indexes(*, session: Session, definitions: list[str], work_mem: str = "512MB") -> None:

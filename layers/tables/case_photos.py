@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.tables.base import Base
+from layers.tables.base import AT_COMMIT, Base
 
 PHOTO_KINDS = ("report", "before", "after")
 
@@ -38,7 +38,7 @@ class CasePhoto(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     incident_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+        BigInteger, ForeignKey("incident_keys.id", ondelete="CASCADE", **AT_COMMIT), nullable=False
     )
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     kind: Mapped[str] = mapped_column(Text, nullable=False)

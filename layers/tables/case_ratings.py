@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, SmallInteger, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.tables.base import Base
+from layers.tables.base import AT_COMMIT, Base
 
 
 class CaseRating(Base):
@@ -21,7 +21,9 @@ class CaseRating(Base):
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
 
     incident_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+        BigInteger,
+        ForeignKey("incident_keys.id", ondelete="CASCADE", **AT_COMMIT),
+        primary_key=True,
     )
     score: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     comment: Mapped[str | None] = mapped_column(Text)

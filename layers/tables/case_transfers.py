@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from layers.tables.base import Base
+from layers.tables.base import AT_COMMIT, Base
 
 TRANSFER_PARTS = ("lead", "support")
 TRANSFER_STATUSES = ("sent", "signed", "in_progress", "returned", "finished", "withdrawn")
@@ -66,7 +66,7 @@ class CaseTransfer(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+        ForeignKey("incident_keys.id", ondelete="CASCADE", **AT_COMMIT), nullable=False
     )
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), nullable=False)
     part: Mapped[str] = mapped_column(Text, nullable=False)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.tables.base import Base
+from layers.tables.base import AT_COMMIT, Base
 
 
 class IdempotencyKey(Base):
@@ -27,7 +27,7 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(Text, nullable=False)
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     incident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+        ForeignKey("incident_keys.id", ondelete="CASCADE", **AT_COMMIT), index=True
     )
     case_token: Mapped[str | None] = mapped_column(Text)
     """The case token handed out with the first answer, so a retry receives it too."""

@@ -26,12 +26,19 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from layers.core.case_states import OPEN_STATUSES, STATUSES, STEP_OF_STATUS
-from layers.tables.base import Base, geometry, geometry_checks
+from layers.tables.base import AT_COMMIT, Base, geometry, geometry_checks
 
-__all__ = ["OPEN_STATUSES", "STATUSES", "STEP_OF_STATUS", "Incident", "IncidentEvent"]
+__all__ = [
+    "OPEN_STATUSES",
+    "STATUSES",
+    "STEP_OF_STATUS",
+    "Incident",
+    "IncidentEvent",
+    "IncidentKey",
+]
 
 HANDLING_LEVELS = ("grid", "community", "street", "district")
 LOCATE_METHODS = ("covers", "nearest", "community_fallback", "street_fallback")
@@ -74,10 +81,9 @@ class Incident(Base):
         ),
         Index("ix_incidents_category_created", "category_code", "created_at"),
         Index("ix_incidents_created", "created_at"),
-        Index(
+        Index(  # look-up only: the uniqueness across months is incident_keys'
             "uq_incidents_external_id",
             "external_id",
-            unique=True,
             postgresql_where=text("external_id IS NOT NULL"),
         ),
         Index(
@@ -88,12 +94,18 @@ class Incident(Base):
         Index(
             "uq_incidents_access_token_hash",
             "access_token_hash",
-            unique=True,
             postgresql_where=text("access_token_hash IS NOT NULL"),
         ),
+        {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - a declared_attr
+        """The ORM knows a case by `id` alone (globally unique through `incident_keys`),
+        so `session.get(Incident, id)` keeps working on the (id, created_at) primary key."""
+        return {"primary_key": [cls.__table__.c.id]}
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     external_id: Mapped[str | None] = mapped_column(Text)
     category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"), nullable=False)
     channel_code: Mapped[str] = mapped_column(ForeignKey("channels.code"), nullable=False)
@@ -129,8 +141,9 @@ class Incident(Base):
     )
     warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
+        DateTime(timezone=True), primary_key=True, server_default=func.now()
     )
+    """When the case was received: the partition key, never updated (a trigger refuses)."""
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
@@ -148,14 +161,22 @@ class IncidentEvent(Base):
     """One step in a case's life: who did what, when, why (the audit trail)."""
 
     __tablename__ = "incident_events"
-    __table_args__ = (Index("ix_incident_events_incident_at", "incident_id", "at"),)
+    __table_args__ = (
+        Index("ix_incident_events_incident_at", "incident_id", "at"),
+        {"postgresql_partition_by": "RANGE (at)"},
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - a declared_attr
+        """Known by `id` alone, like `Incident` (the table's key is (id, at))."""
+        return {"primary_key": [cls.__table__.c.id]}
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+        ForeignKey("incident_keys.id", ondelete="CASCADE", **AT_COMMIT), nullable=False
     )
     at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
+        DateTime(timezone=True), primary_key=True, server_default=func.now()
     )
     actor: Mapped[str] = mapped_column(Text, nullable=False)
     role: Mapped[str] = mapped_column(Text, nullable=False)
@@ -164,3 +185,34 @@ class IncidentEvent(Base):
     to_status: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class IncidentKey(Base):
+    """The global identity of a case, outside the monthly partitions of `incidents`.
+
+    A partitioned table's unique keys must contain the partition key, so the id,
+    the external id and the case token are unique across months here; triggers
+    (migration 0032) insert, update and delete these rows with their incident,
+    and every table that points at a case references `incident_keys(id)`.
+    """
+
+    __tablename__ = "incident_keys"
+    __table_args__ = (
+        Index(
+            "uq_incident_keys_external_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_incident_keys_access_token_hash",
+            "access_token_hash",
+            unique=True,
+            postgresql_where=text("access_token_hash IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    external_id: Mapped[str | None] = mapped_column(Text)
+    access_token_hash: Mapped[str | None] = mapped_column(String(64))

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from layers.tables.base import Base
+from layers.tables.base import AT_COMMIT, Base
 
 
 class LiaisonShift(Base):
@@ -48,7 +48,7 @@ class JointTask(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False, index=True
+        ForeignKey("incident_keys.id", ondelete="CASCADE", **AT_COMMIT), nullable=False, index=True
     )
     unit_id: Mapped[int] = mapped_column(ForeignKey("platform_units.id"), nullable=False)
     instruction: Mapped[str] = mapped_column(Text, nullable=False)

@@ -30,7 +30,7 @@ from layers.tables.grid_cells import GridCell, GridRevision
 from layers.tables.grid_drafts import GridDraftCell
 from layers.tables.household_visits import HouseholdVisit
 from layers.tables.idempotency import IdempotencyKey
-from layers.tables.incidents import Incident, IncidentEvent
+from layers.tables.incidents import Incident, IncidentEvent, IncidentKey
 from layers.tables.jobs import Job
 from layers.tables.joint_duty import JointTask, JointTaskMember, LiaisonShift
 from layers.tables.layer_versions import LayerVersion
@@ -90,6 +90,7 @@ __all__ = [
     "IdempotencyKey",
     "Incident",
     "IncidentEvent",
+    "IncidentKey",
     "Job",
     "JointTask",
     "JointTaskMember",

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from layers.tables.base import Base
+from layers.tables.base import AT_COMMIT, Base
 
 NOTICE_KINDS = (
     "escalated",
@@ -66,7 +66,7 @@ class Notice(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+        ForeignKey("incident_keys.id", ondelete="CASCADE", **AT_COMMIT), nullable=False
     )
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("platform_units.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
