@@ -37,7 +37,7 @@ def existing_external_ids(*, session: Session, ids: pd.Series) -> set[str]:
     found = conn.execute(
         text(
             f"SELECT s.id FROM {quote_ident(STAGE)} s "  # noqa: S608 - fixed name
-            "JOIN incidents i ON i.external_id = s.id"
+            "JOIN incident_keys i ON i.external_id = s.id"
         )
     ).scalars()
     return set(found)
@@ -90,18 +90,22 @@ def _in_cell_order(rows: pd.DataFrame, chains: CellChains, keep: np.ndarray):
 
 
 def _located(cells: dict[str, np.ndarray], workers: dict[str, int]) -> dict[str, object]:
-    """The columns the locate step decided: revision, cells, method, assignee."""
+    """The columns the locate step decided: revision, cells, method, assignee.
+
+    Nullable integer arrays, not `to_numpy()`: with one missing value that gives
+    floats, which COPY refuses as integers ("1.0").
+    """
     return {
-        "revision_id": _ids(cells["revision"]).to_numpy(),
-        "l1_cell_id": _ids(cells["l1"]).to_numpy(),
-        "l2_cell_id": _ids(cells["l2"]).to_numpy(),
-        "l3_cell_id": _ids(cells["l3"]).to_numpy(),
-        "community_id": _ids(cells["community"]).to_numpy(),
-        "street_id": _ids(cells["street"]).to_numpy(),
+        "revision_id": _ids(cells["revision"]).array,
+        "l1_cell_id": _ids(cells["l1"]).array,
+        "l2_cell_id": _ids(cells["l2"]).array,
+        "l3_cell_id": _ids(cells["l3"]).array,
+        "community_id": _ids(cells["community"]).array,
+        "street_id": _ids(cells["street"]).array,
         "locate_method": cells["method"],
         "assignee_worker_id": pd.Series(
             pd.Series(cells["l1_code"]).map(workers), dtype="Int64"
-        ).to_numpy(),
+        ).array,
     }
 
 

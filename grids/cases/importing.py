@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from grids.cases.fields import ADDRESS, DESCRIPTION, EXTERNAL_ID, TextRule
+from grids.cases.import_months import fresh_months, month_of, write_fresh_months
 from grids.cases.import_rows import (
     build_rows,
     existing_external_ids,
@@ -45,6 +46,7 @@ from layers.core.moments import EARLIEST, LATEST
 from layers.core.roles import Role
 from layers.ogc.case_files import read_case_file
 from layers.store.frame_copy import copy_frame
+from layers.store.partitions import PARTITIONED, create_month, may_create
 from layers.store.table_indexes import rebuild_indexes, set_aside_indexes
 from layers.tables.audit import record
 from layers.tables.incidents import HANDLING_LEVELS, STATUSES
@@ -214,15 +216,35 @@ def _audit(session: Session, actor: str, path: Path, report: ImportReport) -> No
 def _write(
     session: Session, incidents: pd.DataFrame, actor: str, source: str, note, rebuild: bool
 ) -> None:
-    """COPY the incidents and write their events (row triggers skipped where proven safe)."""
-    since = session.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar_one()
+    """Write the incidents and their events (row triggers skipped where proven safe).
+
+    Months without a partition yet are written beside and attached
+    (`grids.cases.import_months`); the rest go by COPY through `incidents`.
+    """
+    conn = session.connection()
     fast = references_hold(session=session, incidents=incidents) and _skip_row_triggers(session)
-    aside = set_aside_indexes(session=session, table="incidents") if rebuild else []
-    copy_frame(session.connection(), "incidents", incidents)
+    months = month_of(incidents["created_at"])
+    fresh = months.isin(fresh_months(conn, months)).to_numpy()
+    live = incidents[~fresh]
+    if len(live) and may_create(conn):  # a month's partition, where only one table had it
+        for month in sorted(set(months[~fresh])):
+            for table in PARTITIONED:
+                create_month(conn, table, month)
+    since = session.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar_one()
+    aside = set_aside_indexes(session=session, table="incidents") if rebuild and len(live) else []
+    copy_frame(conn, "incidents", live)
     if aside:
         rebuild_indexes(session=session, definitions=aside)
-    note("incidents written", len(incidents))
     events = write_import_events(session=session, actor=actor, source=source, since_id=since)
+    if fresh.any():
+        events += write_fresh_months(
+            session=session,
+            incidents=incidents[fresh],
+            months=months[fresh],
+            actor=actor,
+            source=source,
+        )
+    note("incidents written", len(incidents))
     note("events written", events)
     if fast:
         session.execute(text("SET LOCAL session_replication_role = DEFAULT"))
