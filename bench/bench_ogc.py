@@ -10,11 +10,13 @@ grid cells in a bbox — every request a different bbox that holds ≥ 1,000 cel
 cache can answer it — from several concurrent clients, and prints requests/s and
 latency percentiles for both, with the ratios.  The tile test fetches every z14 tile
 over the district (level-3 cells), each once per pass, with a minimal keep-alive client
-(`closed_loop`, so the client's CPU is not what is measured): a **cold** pass right after
-an edit of the grid (a write to `grid_revisions`, which invalidates every kept grid
-tile, as a publish does; PostgreSQL's buffers stay warm for both servers), then
+(`closed_loop`, so the client's CPU is not what is measured): a **cold** pass with
+nothing usable kept (round 1: an empty cache after the start; later rounds: after a
+write to every level-3 cell; PostgreSQL's buffers stay warm for both servers), then
 ``--tiles`` **warm** passes over the same pyramid, where our tile cache answers
-(tipg has none: its warm passes render again).  Each of our worker processes keeps
+(tipg has none: its warm passes render again), then an **edit** pass right after one
+level-3 cell's boundary moved as a publish writes it (`bench/ogc_tiles.py`), where
+only the tiles over that cell render again.  Each of our worker processes keeps
 its own cache, so the first warm pass still renders the tiles a worker has not
 seen; tiles/s, p50 and p99 are printed per phase for both, with the ratios.  Clients send
 ``Accept-Encoding: identity`` so neither server spends time compressing.  tipg lives in

@@ -2,9 +2,12 @@
 
 Why a cold and a warm figure: a tile cache makes a pyramid asked twice look fast,
 and a pyramid asked once measures only rendering.  Both are printed against tipg
-on the same tiles: cold is the first pass right after a write to `grid_revisions`
-(what a publish does: every kept grid tile is stale; PostgreSQL's buffers are warm
-for both servers), warm the passes after it.  The client is `closed_loop` (a minimal
+on the same tiles: cold is the first pass with nothing usable kept (round 1: an
+empty cache after the start; later rounds: right after a write touching every
+level-3 cell, whose extent is the district; PostgreSQL's buffers are warm for both
+servers), warm the passes after it, and **edit** one pass right after one realistic
+edit: one level-3 cell's boundary moved the way a publish writes it (the live row
+closed, its successor opened), so only the tiles over that cell render again.  The client is `closed_loop` (a minimal
 keep-alive HTTP/1.1 client), so its own CPU is not what is measured.
 """
 
@@ -19,7 +22,7 @@ from sqlalchemy import text
 from layers.ogc.tiles import lonlat_to_tile
 from layers.store.db import make_engine
 
-PHASES = ("cold", "warm1", "warm")
+PHASES = ("cold", "warm1", "warm", "edit")
 
 
 def z14_tiles(url: str) -> list[tuple[int, int]]:
@@ -41,15 +44,33 @@ def z14_tiles(url: str) -> list[tuple[int, int]]:
 
 
 def invalidate_grid_tiles(url: str) -> None:
-    """A write to `grid_revisions` (as a publish makes): every kept grid tile is stale."""
+    """A write to every level-3 cell (its extent is the district): no kept grid tile is good."""
     engine = make_engine(url, pool_size=1)
     try:
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "UPDATE grid_revisions SET note = note WHERE id = (SELECT min(id) FROM grid_revisions)"
-                )
-            )
+            conn.execute(text("UPDATE grid_cells SET households = households WHERE level = 3"))
+    finally:
+        engine.dispose()
+
+
+MOVE_SQL = (
+    "WITH old AS (UPDATE grid_cells SET valid_to = greatest(now(), valid_from + interval '1 s') "
+    "WHERE id = (SELECT id FROM grid_cells WHERE level = 3 AND valid_to IS NULL "
+    "ORDER BY random() LIMIT 1) RETURNING *) "
+    "INSERT INTO grid_cells (code, name, level, parent_id, community_id, revision_id, "
+    "valid_from, households, population, geom) SELECT code, name, level, parent_id, "
+    "community_id, revision_id, valid_to, households, population, "
+    "ST_Multi(ST_Buffer(geom, 0.00002)) FROM old"
+)
+"""Close one live level-3 cell and open it again with its boundary moved out by ~2 m."""
+
+
+def move_one_cell(url: str) -> None:
+    """One realistic grid edit: as a publish writes it (close the row, open its successor)."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(MOVE_SQL))
     finally:
         engine.dispose()
 
@@ -68,16 +89,17 @@ def measure_tiles(args: argparse.Namespace, url: str, ours_port: int, tipg_port:
     }
     port = {"ours": ours_port, "tipg": tipg_port}
     identity = "Accept-Encoding: identity\r\n"
-    out: dict[str, list[dict]] = {
-        f"{name}_{phase}": [] for name in port for phase in ("cold", "warm1", "warm")
-    }
+    out: dict[str, list[dict]] = {f"{name}_{phase}": [] for name in port for phase in PHASES}
     print(f"z14 pyramid: {len(tiles)} tiles; load average {os.getloadavg()}")
     for r in range(args.rounds):
         for name in ["ours", "tipg"] if r % 2 == 0 else ["tipg", "ours"]:
             base = f"http://127.0.0.1:{port[name]}"
-            if name == "ours":
-                invalidate_grid_tiles(url)
-            for i, phase in enumerate(["cold", "warm1"] + ["warm"] * (args.tiles - 1)):
+            if name == "ours" and r > 0:
+                invalidate_grid_tiles(url)  # round 1's cold is an empty cache
+            passes = ["cold", "warm1"] + ["warm"] * (args.tiles - 1) + ["edit"]
+            for i, phase in enumerate(passes):
+                if phase == "edit":
+                    move_one_cell(url)  # for tipg too: the same rows to read
                 got = closed_loop(base, paths[name], concurrency=args.concurrency, headers=identity)
                 out[f"{name}_{phase}"].append(got)
                 if i == 0:
@@ -90,11 +112,12 @@ def report_tiles(results: dict, out: dict, args: argparse.Namespace) -> dict[str
     """Print tiles/s, p50 and p99 per phase for both servers; the ratios."""
     print(
         f"z14 vector tiles of the level-3 cells, {args.concurrency} connections, "
-        f"each tile once per pass (cold = first pass after a grid edit; warm1 = the next "
-        f"pass; warm = passes 3..{args.tiles + 1}):"
+        f"each tile once per pass (cold = nothing kept: round 1 after the start, later "
+        f"rounds after a write to every level-3 cell; warm1 = the next pass; warm = passes "
+        f"3..{args.tiles + 1}; edit = the pass right after one level-3 cell moved):"
     )
     ratios: dict[str, float] = {}
-    for phase in ("cold", "warm1", "warm"):
+    for phase in PHASES:
         if not results[f"ours_{phase}"]:
             continue
         for name in ("ours", "tipg"):

@@ -6,8 +6,10 @@ dependency injection, a session and the response machinery — most of its cost.
 This middleware answers a GET of `/ogc/collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}`
 itself when the request carries no credentials (no `Authorization`, no cookie:
 the resident's view), no query and no `Origin` (CORS stays with its middleware),
-and the kept tile is still current: its layer's `layer_versions` counter is
-read on an autocommit connection (no BEGIN/ROLLBACK round trips) of the same
+and the kept tile is still current: its layer's `layer_versions` counter, and
+whether a change since then met the tile (`layers.ogc.tile_changes`: a tile no
+edit touched is re-stamped here, not sent to be rendered), are read in one
+query on an autocommit connection (no BEGIN/ROLLBACK round trips) of the same
 database the route would read (the replica while the read router uses it), so
 an edit or a publish is seen by the next request exactly as on the full path.
 Anything else — a miss, a stale tile, a staff or hidden collection, a database
@@ -30,7 +32,7 @@ from geo_api.routers.ogc.tile_reply import tile_reply
 from layers.core.errors import NotFoundError
 from layers.core.roles import Role
 from layers.ogc.registry import get_collection
-from layers.ogc.tile_cache import layer_version, tables_of
+from layers.ogc.tile_cache import still_current, table_of
 
 TILE_PATH = re.compile(r"/ogc/collections/([A-Za-z0-9_]+)/tiles/WebMercatorQuad/(\d+)/(\d+)/(\d+)")
 CREDENTIALS = (b"authorization", b"cookie", b"origin")
@@ -51,15 +53,20 @@ class CachedTiles:
         if found is None:
             await self.app(scope, receive, send)
             return
-        key, entry, tables, headers = found
+        key, entry, table, headers = found
         try:
-            version = await anyio.to_thread.run_sync(self._version, tables)
+            version, still = await anyio.to_thread.run_sync(
+                self._current, table, entry.version, key[2:]
+            )
         except SQLAlchemyError:
-            version = None  # the route knows how to fall back (replica down, outage)
-        if version != entry.version:
+            still = False  # the route knows how to fall back (replica down, outage)
+        if not still:
             await self.app(scope, receive, send)
             return
-        self.state.tile_cache.hit(key, fast=True)
+        if version == entry.version:
+            self.state.tile_cache.hit(key, fast=True)
+        else:
+            self.state.tile_cache.restamp(key, entry, version, fast=True)
         status, body, out = tile_reply(
             entry,
             accept_encoding=headers.get(b"accept-encoding", b"").decode("latin-1"),
@@ -74,7 +81,7 @@ class CachedTiles:
         await send({"type": "http.response.body", "body": body})
 
     def _kept(self, scope: Scope) -> tuple | None:
-        """(key, entry, tables, request headers) of a kept tile this path may answer, or None."""
+        """(key, entry, table, request headers) of a kept tile this path may answer, or None."""
         if scope["type"] != "http" or scope["method"] != "GET" or scope.get("query_string"):
             return None
         match = TILE_PATH.fullmatch(scope["path"])
@@ -95,10 +102,10 @@ class CachedTiles:
         entry = cache.peek(key)
         if entry is None:
             return None
-        return key, entry, tables_of(collection), headers
+        return key, entry, table_of(collection), headers
 
-    def _version(self, tables: list[str]) -> int:
-        """The layer's counter on the database the route would read (in a worker thread)."""
+    def _current(self, table: str, since: int, zxy: tuple[int, int, int]) -> tuple[int, bool]:
+        """`still_current` on the database the route would read (in a worker thread)."""
         router = self.state.read_router
         _, on_replica = router.choose()
         engine = router.replica_engine if on_replica else self.state.engine
@@ -107,4 +114,4 @@ class CachedTiles:
             fast = engine.execution_options(isolation_level="AUTOCOMMIT")
             self._autocommit[id(engine)] = fast
         with fast.connect() as conn:
-            return layer_version(conn, tables)
+            return still_current(conn, table, since, zxy)

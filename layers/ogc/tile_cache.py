@@ -1,13 +1,17 @@
-"""Rendered vector tiles kept in memory, checked against the layer's version on every use.
+"""Rendered vector tiles kept in memory, checked against where their layer changed since.
 
 Why: a web map asks for the same tiles again and again (every visitor of the
 resident map, every pan back), and ST_AsMVT over a street's buildings costs
 milliseconds where looking up one counter costs a tenth of one.  A cached tile
-is used only while its table's `layer_versions` counter (bumped by a trigger
-on every write: OGC edits, imports, a grid publish) is what it was when the
-tile was made, so an edit or a publish is seen by the next tile request of
-every server process.  Cases are never cached: their tiles are per reader
-and intake changes them all the time.
+is used while its table's `layer_versions` counter (bumped by a trigger on
+every write: OGC edits, imports, a grid publish) is what it was when the tile
+was made, so an edit or a publish is seen by the next tile request of every
+server process.  When the counter has moved, the tile is not thrown away at
+once: the same triggers record where each version changed (`layer_changes`),
+and a tile no change since has touched is re-stamped to the new version
+instead of rendered again (`layers.ogc.tile_changes`) — one moved cell boundary
+re-renders the few tiles over it, not the district.  Cases are never cached:
+their tiles are per reader and intake changes them all the time.
 
 Each entry also keeps the tile gzipped (made on the first request that accepts
 gzip), so a warm tile costs one counter query and no compression: the
@@ -23,31 +27,28 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from layers.ogc.registry import Collection, get_collection
+from layers.ogc.tile_changes import layer_version, still_current
 from layers.ogc.tiles import Tile
 
-VERSION_SQL = text(
-    "SELECT coalesce(sum(version), -1) FROM layer_versions WHERE table_name = ANY(:tables)"
-)
-GRID_TABLES = ("grid_cells", "grid_revisions")
-"""The live grid is cells *and* which revision is live: a publish changes either."""
+__all__ = ["Cached", "TileCache", "layer_version", "still_current", "table_of"]
+
 GZIP_LEVEL = 6
 """As `geo_api.middleware.compression`: the same bytes whichever path sends the tile."""
 
 Key = tuple[str, tuple[str, ...], int, int, int]
 
 
-def tables_of(collection: Collection) -> list[str]:
-    """The tables whose `layer_versions` counters a tile of `collection` depends on."""
-    return list(GRID_TABLES) if collection.table == "grid_cells" else [collection.table]
+def table_of(collection: Collection) -> str:
+    """The one table whose rows a tile of `collection` is made of (its version is the tile's).
 
-
-def layer_version(conn: Session | Connection, tables: list[str]) -> int:
-    """The sum of the tables' counters: it grows with every write to any of them."""
-    return int(conn.execute(VERSION_SQL, {"tables": tables}).scalar_one())
+    Grid tiles too: what is live is each cell's own `valid_to`, so a publish writes
+    the cells that go out (closed) and come in (opened), and their extents are
+    recorded; `grid_revisions` holds no geometry and no tile reads it.
+    """
+    return collection.table
 
 
 @dataclass
@@ -81,6 +82,10 @@ class TileCache:
         self.fast_hits = 0
         """Of `hits`, those answered before the framework (`geo_api.middleware.cached_tiles`)."""
         self.misses = 0
+        self.renders = 0
+        """Tiles made by `render()` (kept or not): what a re-stamp saves."""
+        self.restamps = 0
+        """Stale tiles found untouched by the changes since, and re-stamped instead of made."""
 
     def cacheable(self, collection: Collection) -> bool:
         """Public-shaped layers only: per-reader case tiles are never kept."""
@@ -103,6 +108,13 @@ class TileCache:
                 self._tiles.move_to_end(key)
             self.hits += 1
             self.fast_hits += fast
+
+    def restamp(self, key: Key, entry: Cached, version: int, *, fast: bool = False) -> None:
+        """Mark a kept tile as right at `version` (no change since met it); count a hit."""
+        with self._lock:
+            entry.version = max(entry.version, version)
+            self.restamps += 1
+        self.hit(key, fast=fast)
 
     def get_or_render(
         self,
@@ -130,16 +142,28 @@ class TileCache:
         """As `get_or_render`, with the entry (and so its gzipped bytes)."""
         collection = get_collection(collection_id, role)
         if not self.cacheable(collection):
-            return Cached(-1, render())
-        version = layer_version(session, tables_of(collection))
+            return Cached(-1, self._render(render))
+        table = table_of(collection)
         key = self.key(collection, role, zxy)
         found = self.peek(key)
-        if found is not None and found.version == version:
-            self.hit(key)
-            return found
-        made = Cached(version, render())
+        if found is None:
+            version = layer_version(session, table)
+        else:
+            version, still = still_current(session, table, found.version, zxy)
+            if still and version == found.version:
+                self.hit(key)
+                return found
+            if still:
+                self.restamp(key, found, version)
+                return found
+        made = Cached(version, self._render(render))
         self._keep(key, made)
         return made
+
+    def _render(self, render: Callable[[], Tile]) -> Tile:
+        with self._lock:
+            self.renders += 1
+        return render()
 
     def _keep(self, key: Key, entry: Cached) -> None:
         size = _size(entry)

@@ -33,6 +33,7 @@ from layers.tables.idempotency import IdempotencyKey
 from layers.tables.incidents import Incident, IncidentEvent, IncidentKey
 from layers.tables.jobs import Job
 from layers.tables.joint_duty import JointTask, JointTaskMember, LiaisonShift
+from layers.tables.layer_changes import LayerChange
 from layers.tables.layer_versions import LayerVersion
 from layers.tables.notices import Notice
 from layers.tables.person_links import PersonLink
@@ -94,6 +95,7 @@ __all__ = [
     "Job",
     "JointTask",
     "JointTaskMember",
+    "LayerChange",
     "LayerVersion",
     "LiaisonShift",
     "Notice",
