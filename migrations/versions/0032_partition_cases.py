@@ -18,7 +18,7 @@ partition so an insert never fails for want of a partition
 copies the rows back into plain tables with the old keys and constraints.
 
 Revision ID: 0032
-Revises: 0030
+Revises: 0031_layer_changes
 """
 
 from collections.abc import Sequence
@@ -27,7 +27,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0032"
-down_revision: str | Sequence[str] | None = "0030"
+down_revision: str | Sequence[str] | None = "0031_layer_changes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -67,7 +67,7 @@ def test_the_conversion_keeps_every_row_both_ways(test_db, engine):
     before = _fingerprint(engine)
     assert before["incidents"][0] > 1000 and before["incident_events"][0] > 10_000
     config = alembic_config(test_db.url)
-    command.downgrade(config, "0030")
+    command.downgrade(config, "0031_layer_changes")
     with engine.connect() as conn:
         kind = conn.execute(text("SELECT relkind FROM pg_class WHERE relname = 'incidents'"))
         assert kind.scalar_one() == "r"  # a plain table again
