@@ -24,7 +24,7 @@ from layers.demo.counts import DemoCounts, counts_for
 from layers.demo.density import DensityField
 from layers.demo.devices import make_service_points, make_workers, yard_communities
 from layers.demo.dwellings import make_buildings, make_courtyards
-from layers.demo.footprints import place_in
+from layers.demo.footprints import place_all
 from layers.demo.hierarchy import build_hierarchy
 from layers.demo.names import _PLACE_WORDS
 from layers.demo.outline import DISTRICT_CODE
@@ -104,7 +104,7 @@ def build_district(job: DistrictJob) -> tuple[DemoDistrict, float]:
         d.outline, counts, density, rng, lambda _m: None, district_code=d.code, street_names=names
     )
     yards = make_courtyards(h, counts, rng)
-    buildings = make_buildings(h, yards, counts, rng, place_in)
+    buildings = make_buildings(h, yards, counts, rng, place_many=place_all)
     yard_comm = yard_communities(h, yards)
     points = make_service_points(h, yards, yard_comm, counts, rng)
     cameras = make_cameras(h, yards, buildings, points, counts, rng.spawn(1)[0])

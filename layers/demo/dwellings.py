@@ -163,6 +163,32 @@ def _place_in(region: BaseGeometry, rng: np.random.Generator, tries: int = 12) -
 
 
 Placer = Callable[[BaseGeometry, np.random.Generator], list[Polygon]]
+ManyPlacer = Callable[[list[BaseGeometry], np.random.Generator], list[list[Polygon]]]
+
+
+def _plots(h: Hierarchy, yards: Courtyards) -> tuple[list[BaseGeometry], list[int], list[int]]:
+    """The plots buildings go in, in placing order, with each one's level-3 cell and
+    courtyard (-1: outside any): a cell's part inside its courtyard, then the rest."""
+    yard_of_l2 = np.full(len(h.cells[2]), -1)
+    yard_of_l2[yards.l2] = np.arange(len(yards.geoms))
+    inner_yard = [g.buffer(-BUILDING_SETBACK_M) for g in yards.geoms]
+    plots: list[BaseGeometry] = []
+    cell_of: list[int] = []
+    yard_of: list[int] = []
+    for i, cell in enumerate(h.cells[3].geoms):
+        region = cell.buffer(-BUILDING_SETBACK_M - 1.0)
+        y = int(yard_of_l2[h.cells[3].parent[i]])
+        if y >= 0:
+            inside = region.intersection(inner_yard[y])
+            outside = region.difference(yards.geoms[y].buffer(BUILDING_SETBACK_M))
+            plots += [inside, outside]
+            cell_of += [i, i]
+            yard_of += [y, -1]
+        else:
+            plots.append(region)
+            cell_of.append(i)
+            yard_of.append(-1)
+    return plots, cell_of, yard_of
 
 
 def make_buildings(
@@ -171,34 +197,27 @@ def make_buildings(
     counts: DemoCounts,
     rng: np.random.Generator,
     place: Placer = _place_in,
+    place_many: ManyPlacer | None = None,
 ) -> Buildings:
     """Footprints in every level-3 cell; households and residents dealt exactly.
 
-    `place` puts the footprints in one plot: the city passes `footprints.place_in`
-    (the same rule drawn per plot in array calls; other draws, so not the default).
+    `place` puts the footprints in one plot, plot after plot; `place_many` (the
+    city's `footprints.place_all`: the same rule drawn for all plots in array
+    calls, other draws, so not the default) in all plots at once.
     """
-    yard_of_l2 = np.full(len(h.cells[2]), -1)
-    yard_of_l2[yards.l2] = np.arange(len(yards.geoms))
-    inner_yard = [g.buffer(-BUILDING_SETBACK_M) for g in yards.geoms]
+    plots, cell_of, yard_of = _plots(h, yards)
+    if place_many is None:
+        placed = [place(plot, rng) for plot in plots]
+    else:
+        placed = place_many(plots, rng)
     geoms: list[Polygon] = []
     l3_idx: list[int] = []
     yard_idx: list[int] = []
-    for i, cell in enumerate(h.cells[3].geoms):
-        region = cell.buffer(-BUILDING_SETBACK_M - 1.0)
-        y = int(yard_of_l2[h.cells[3].parent[i]])
-        if y >= 0:
-            inside = region.intersection(inner_yard[y])
-            outside = region.difference(yards.geoms[y].buffer(BUILDING_SETBACK_M))
-            for part, owner in ((inside, y), (outside, -1)):
-                for fp in place(part, rng):
-                    geoms.append(fp)
-                    l3_idx.append(i)
-                    yard_idx.append(owner)
-        else:
-            for fp in place(region, rng):
-                geoms.append(fp)
-                l3_idx.append(i)
-                yard_idx.append(-1)
+    for fps, i, owner in zip(placed, cell_of, yard_of, strict=True):
+        for fp in fps:
+            geoms.append(fp)
+            l3_idx.append(i)
+            yard_idx.append(owner)
     l3 = np.asarray(l3_idx)
     courtyard = np.asarray(yard_idx)
     areas = np.array([g.area for g in geoms])

@@ -13,9 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
+CHUNK = 8192
+"""Points per block of `_nearest`: the (points × centroids) temporaries stay in cache."""
+
 
 def _nearest(data: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """The index of each point's nearest centroid (the first of equals), as scipy's `vq`."""
+    """The index of each point's nearest centroid (the first of equals), as scipy's `vq`.
+
+    Each row is computed alone, so the blocks give the same labels as one call.
+    """
+    if len(data) > CHUNK:
+        return np.concatenate(
+            [_nearest(data[i : i + CHUNK], centroids) for i in range(0, len(data), CHUNK)]
+        )
     dx = centroids[None, :, 0] - data[:, 0, None]
     dy = centroids[None, :, 1] - data[:, 1, None]
     return np.argmin(dx * dx + dy * dy, axis=1)
@@ -41,12 +51,19 @@ def kmeans_pp(
     """Centroids and labels after `iterations` Lloyd steps from a k-means++ start.
 
     An empty cluster keeps its previous centroid, as in `kmeans2(missing="warn")`.
+    Steps stop early at a fixed point: labels equal to the step before's give the
+    same sums, so the same centroids and labels again for every step left (the
+    answer is that of all `iterations` steps, bit for bit).
     """
     data = np.asarray(data, dtype=float)
     centroids = _plus_plus(data, k, rng)
     labels = np.zeros(len(data), dtype=np.int64)
+    previous: np.ndarray | None = None
     for _ in range(iterations):
         labels = _nearest(data, centroids)
+        if previous is not None and np.array_equal(labels, previous):
+            break
+        previous = labels
         size = np.bincount(labels, minlength=k)
         sx = np.bincount(labels, weights=data[:, 0], minlength=k)
         sy = np.bincount(labels, weights=data[:, 1], minlength=k)

@@ -27,9 +27,9 @@ EXPECTED = {
     "communities": 172,
     "grid_cells": 1727,
     "courtyards": 91,
-    "buildings": 3107,
+    "buildings": 3104,
     "cameras": 406,
-    "service_points": 244,
+    "service_points": 234,
     "workers": 1727,
     "incidents": 1509,
 }
