@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grids.grid.locate import refresh_index, snapshot_for
-from layers.store.db import make_engine, resolve_database_url
+from layers.store.db import make_engine, normalise_url, resolve_database_url
 from layers.store.settings import DatabaseSettings
 
 
@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    url = args.url or resolve_database_url(DatabaseSettings(), start=True)
+    url = normalise_url(args.url) if args.url else resolve_database_url(DatabaseSettings(), start=True)
     engine = make_engine(url, pool_size=1)
     with Session(engine) as session:
         before = rss_mb()
