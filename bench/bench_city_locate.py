@@ -47,7 +47,11 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    url = normalise_url(args.url) if args.url else resolve_database_url(DatabaseSettings(), start=True)
+    url = (
+        normalise_url(args.url)
+        if args.url
+        else resolve_database_url(DatabaseSettings(), start=True)
+    )
     engine = make_engine(url, pool_size=1)
     with Session(engine) as session:
         before = rss_mb()
