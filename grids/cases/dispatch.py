@@ -116,8 +116,18 @@ class Queue:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
+OPEN_HORIZON = (
+    "i.created_at >= (SELECT coalesce(min(k.created_at), 'infinity')"
+    " FROM incident_keys k WHERE k.open)"
+)
+"""True of every open case in the reader's own snapshot (`incident_keys.open`, migration
+0033): with it PostgreSQL skips the months before the oldest open case as it runs."""
+
+
 def _where(session: Session, f: QueueFilter, actor: Actor, now: datetime):
     clauses = ["i.status = ANY(:statuses)"]
+    if set(f.statuses) <= set(OPEN_STATUSES):
+        clauses.append(OPEN_HORIZON)
     params: dict[str, Any] = {"statuses": list(f.statuses), "now": now}
     unknown = [s for s in f.statuses if s not in STATUSES]
     if unknown:

@@ -88,7 +88,12 @@ _TABLES = ("incidents", "incident_events")
 def _write_keys(conn: Connection, cases: MonthTable) -> None:
     """The month's cases into `incident_keys`: a repeated external id fails here, as before."""
     keys = "id, created_at, external_id, access_token_hash"
-    conn.execute(text(f"INSERT INTO incident_keys ({keys}) SELECT {keys} FROM {cases.name}"))  # noqa: S608
+    conn.execute(
+        text(
+            f"INSERT INTO incident_keys ({keys}, open)"  # noqa: S608 - our names
+            f" SELECT {keys}, wangge_case_is_open(status) FROM {cases.name}"
+        )
+    )
 
 
 def _write_events(

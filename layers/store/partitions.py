@@ -135,12 +135,21 @@ def detach_before(conn: Connection, month: date) -> list[str]:
 
     A detached partition is an ordinary table with its rows and indexes; the
     cases in it leave `incidents` (their `incident_keys` rows stay, so ids and
-    external ids are never reused).  Events are detached for the same months.
+    external ids are never reused, but no longer count as open: the dispatch
+    queue's horizon, `incident_keys.open`, is about cases still in `incidents`).
+    Events are detached for the same months.
     """
     done = []
     for part in partitions(conn):
         if part.month is not None and part.month < month:
             conn.execute(text(f"ALTER TABLE {part.table} DETACH PARTITION {part.name}"))
+            if part.table == "incidents":
+                conn.execute(
+                    text(
+                        f"UPDATE incident_keys k SET open = false FROM {part.name} d"  # noqa: S608
+                        " WHERE d.id = k.id AND k.open"
+                    )
+                )
             done.append(part.name)
     return done
 

@@ -13,6 +13,7 @@ from typing import Any
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -210,9 +211,12 @@ class IncidentKey(Base):
             unique=True,
             postgresql_where=text("access_token_hash IS NOT NULL"),
         ),
+        Index("ix_incident_keys_open_created", "created_at", postgresql_where=text("open")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     external_id: Mapped[str | None] = mapped_column(Text)
     access_token_hash: Mapped[str | None] = mapped_column(String(64))
+    open: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    """Not void, closed or evaluated (migration 0033): the dispatch queue's time bound."""
