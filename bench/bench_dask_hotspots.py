@@ -1,7 +1,13 @@
-"""Benchmark hotspots over years of cases: in-process vs a Dask LocalCluster of 1 and 2 workers.
+"""Benchmark hotspots (or trends) over years of cases: in-process vs Dask LocalCluster, 1 and 2 workers.
 
-Usage: ``python bench/bench_dask_hotspots.py [--cases 1500000] [--months 36] [--resolution 9]
-[--data-dir /work/dask-data] [--rows-per-file 1000000] [--inproc-max-cases 15000000]``
+Usage: ``python bench/bench_dask_hotspots.py [--analysis hotspots|trends] [--cases 1500000]
+[--months 36] [--resolution 9] [--data-dir /work/dask-data] [--rows-per-file 1000000]
+[--inproc-max-cases 15000000]``
+
+`--analysis trends` runs emerging trends instead (monthly Gi* bins, Mann-Kendall,
+the EHSA classes): in-process `trends.trend_table` against `dask_trend_table`;
+the same-answer check then compares the classes, every slice's bins and the
+trend z (rounded as the API gives it).
 
 Synthetic cases (persistent and emerging hotspots over a uniform background, in
 the district's bounding box) are written as GeoParquet by `synthetic_cases`, a
@@ -90,6 +96,68 @@ def in_process(files: list[Path], area: list[str], resolution: int) -> dict[str,
     }
 
 
+def in_process_trends(files: list[Path], area: list[str], resolution: int) -> dict[str, object]:
+    """The server's trends path: read everything, monthly Gi* bins, Mann-Kendall, EHSA classes."""
+    import geopandas as gpd
+
+    from layers.analytics.trends import TrendQuery, slice_edges, trend_table
+
+    idle = rss_mb()
+    start = time.perf_counter()
+    frame = pd.concat([gpd.read_parquet(f) for f in files], ignore_index=True)
+    when = frame["created_at"].to_numpy(dtype="datetime64[us]").astype(np.int64) / 1e6
+    query = TrendQuery(resolution=resolution, interval="month")
+    edges = slice_edges(float(when.min()), float(when.max()), query.interval)
+    gi_start = time.perf_counter()
+    table = trend_table(
+        frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy(), when, area, query, edges
+    )
+    gi_seconds = time.perf_counter() - gi_start
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "cases": len(frame),
+        "seconds": seconds,
+        "gi_seconds": gi_seconds,
+        "peak_mb": peak,
+        "peak_bytes_per_case": (peak - idle) * 2**20 / len(frame),
+        "classes": table["category"].tolist(),
+        "z": np.nan_to_num(table["trend_z"].to_numpy(dtype=float)).tolist(),
+        "bins": [list(map(int, b)) for b in table["bins"]],
+        "bytes_per_case_in_memory": frame.memory_usage(deep=True).sum() / len(frame),
+        "table_bytes_per_cell": table.memory_usage(deep=True).sum() / len(table),
+    }
+
+
+def on_dask_trends(
+    files: list[Path], area: list[str], resolution: int, workers: int
+) -> dict[str, object]:
+    """`dask_trend_table` on a fresh LocalCluster of `workers` processes."""
+    from layers.analytics.dask_scheduler import dask_client
+    from layers.analytics.dask_trends import dask_trend_table
+    from layers.analytics.trends import TrendQuery
+
+    query = TrendQuery(resolution=resolution, interval="month")
+    with dask_client(f"local:{workers}") as client:
+        client.run(lambda: __import__("layers.analytics.dask_trends"))
+        idle = client.run(rss_mb)
+        start = time.perf_counter()
+        table, _edges = dask_trend_table(files, area, query)
+        seconds = time.perf_counter() - start
+        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return {
+        "seconds": seconds,
+        "worker_peak_mb": [round(peaks[w]) for w in sorted(peaks)],
+        "worker_idle_mb": [round(idle[w]) for w in sorted(idle)],
+        "above_idle_mb": max(peaks[w] - idle[w] for w in peaks),
+        "classes": table["category"].tolist(),
+        "z": np.nan_to_num(table["trend_z"].to_numpy(dtype=float)).tolist(),
+        "bins": [list(map(int, b)) for b in table["bins"]],
+        "counts_bytes_per_cell": float("nan"),
+        "table_bytes_per_cell": table.memory_usage(deep=True).sum() / len(table),
+    }
+
+
 def on_dask(files: list[Path], area: list[str], resolution: int, workers: int) -> dict[str, object]:
     """`dask_hotspot_table` on a fresh LocalCluster of `workers` processes."""
     from layers.analytics.dask_hotspots import dask_hotspot_table
@@ -118,19 +186,26 @@ def on_dask(files: list[Path], area: list[str], resolution: int, workers: int) -
     }
 
 
-def child(mode: str, listing: str, resolution: int) -> None:
+def child(mode: str, listing: str, resolution: int, analysis: str) -> None:
     """Run one measurement in this process and print it as JSON (keeps peak memory apart)."""
     files = [Path(f) for f in json.loads(Path(listing).read_text())]
     area = area_cells(resolution)
-    out = (
-        in_process(files, area, resolution)
-        if mode == "inproc"
-        else on_dask(files, area, resolution, int(mode))
-    )
+    if analysis == "trends":
+        out = (
+            in_process_trends(files, area, resolution)
+            if mode == "inproc"
+            else on_dask_trends(files, area, resolution, int(mode))
+        )
+    else:
+        out = (
+            in_process(files, area, resolution)
+            if mode == "inproc"
+            else on_dask(files, area, resolution, int(mode))
+        )
     print(json.dumps(out))
 
 
-def measure(mode: str, files: list[Path], resolution: int) -> dict[str, object]:
+def measure(mode: str, files: list[Path], resolution: int, analysis: str) -> dict[str, object]:
     """One measurement in a child process, given the files to read."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     with tempfile.NamedTemporaryFile("w", suffix=".json") as listing:
@@ -138,7 +213,7 @@ def measure(mode: str, files: list[Path], resolution: int) -> dict[str, object]:
         listing.flush()
         command = [sys.executable, __file__, "--child", mode, "--root", listing.name]
         done = subprocess.run(
-            [*command, "--resolution", str(resolution)],
+            [*command, "--resolution", str(resolution), "--analysis", analysis],
             capture_output=True,
             text=True,
             env=env,
@@ -174,17 +249,41 @@ def inproc_files(files: list[Path], args: argparse.Namespace) -> list[Path]:
     return files if keep >= len(files) else files[:keep]
 
 
+def memory_model(args: argparse.Namespace, runs: dict[str, dict], disk: int, rows: int, cells: int):
+    """Print the memory model; return a worker's bytes per case of the partition in flight."""
+    base, one, two = runs["inproc"], runs["1"], runs["2"]
+    in_flight = max(one["above_idle_mb"], two["above_idle_mb"]) * 2**20 / rows
+    print("memory model:")
+    print(f"  disk: {disk / args.cases:.1f} bytes/case")
+    print(
+        f"  a worker: idle {one['worker_idle_mb']} MB + {in_flight:.0f} bytes per case of the "
+        f"partition in flight ({rows:,} cases a file; flat in the number of files)"
+    )
+    counts = one["counts_bytes_per_cell"]
+    step = "Gi* + FDR" if args.analysis == "hotspots" else "the trend table (every slice)"
+    print(
+        "  per H3 cell: "
+        + (f"{counts:.0f} bytes (summed counts), " if counts == counts else "")
+        + f"{one['table_bytes_per_cell']:.0f} bytes (final table on one node); "
+        f"{step} in-process {base['gi_seconds'] * 1e6 / cells:.1f} µs/cell"
+    )
+    print(f"  throughput: {args.cases / one['seconds'] / 1e6:.2f} M cases/s per worker")
+    return in_flight
+
+
 def report(args: argparse.Namespace, disk: int, rows: int, runs: dict[str, dict]) -> dict:
     """Print the figures and the memory model; return the JSON summary."""
     base, one, two = runs["inproc"], runs["1"], runs["2"]
     full = bool(base["all_files"])
     ref = base if full else one
     same = all(r["classes"] == ref["classes"] for r in (one, two))
+    same = same and all(r.get("bins") == ref.get("bins") for r in (one, two))
     zdiff = max(max_z_diff(r, ref) for r in (one, two))
     cells = len(one["classes"])
     scaling = one["seconds"] / two["seconds"]
     print(
-        f"load average {os.getloadavg()[0]:.1f}; {cells:,} H3 cells at resolution {args.resolution}"
+        f"{args.analysis}: load average {os.getloadavg()[0]:.1f}; "
+        f"{cells:,} H3 cells at resolution {args.resolution}"
     )
     at = "" if full else f" — on the first {base['cases']:,} cases only"
     print(
@@ -200,20 +299,9 @@ def report(args: argparse.Namespace, disk: int, rows: int, runs: dict[str, dict]
     print(f"scaling 1→2 workers: {scaling:.2f}×")
     versus = "in-process" if full else "1 worker"
     print(f"same classes as {versus}: {same}; largest z difference {zdiff:.2e}")
-    in_flight = max(one["above_idle_mb"], two["above_idle_mb"]) * 2**20 / rows
-    print("memory model:")
-    print(f"  disk: {disk / args.cases:.1f} bytes/case")
-    print(
-        f"  a worker: idle {one['worker_idle_mb']} MB + {in_flight:.0f} bytes per case of the "
-        f"partition in flight ({rows:,} cases a file; flat in the number of files)"
-    )
-    print(
-        f"  per H3 cell: {one['counts_bytes_per_cell']:.0f} bytes (summed counts), "
-        f"{one['table_bytes_per_cell']:.0f} bytes (final table on one node); "
-        f"Gi* + FDR in-process {base['gi_seconds'] * 1e6 / cells:.1f} µs/cell"
-    )
-    print(f"  throughput: {args.cases / one['seconds'] / 1e6:.2f} M cases/s per worker")
+    in_flight = memory_model(args, runs, disk, rows, cells)
     return {
+        "analysis": args.analysis,
         "cases": args.cases,
         "cells": cells,
         "inprocess_cases": base["cases"],
@@ -243,19 +331,25 @@ def main() -> None:
     parser.add_argument("--rows-per-file", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--inproc-max-cases", type=int, default=15_000_000)
+    parser.add_argument(
+        "--analysis",
+        choices=("hotspots", "trends"),
+        default="hotspots",
+        help="Gi* + FDR over all cases, or emerging trends (monthly Gi* bins, Mann-Kendall, EHSA)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.root, args.resolution)
+        child(args.child, args.root, args.resolution, args.analysis)
         return
     with tempfile.TemporaryDirectory() as tmp:
         files, disk, rows = prepare(args, args.data_dir or Path(tmp))
         chosen = inproc_files(files, args)
-        runs = {"inproc": measure("inproc", chosen, args.resolution)}
+        runs = {"inproc": measure("inproc", chosen, args.resolution, args.analysis)}
         runs["inproc"]["all_files"] = len(chosen) == len(files)
         for workers in ("1", "2"):
-            runs[workers] = measure(workers, files, args.resolution)
+            runs[workers] = measure(workers, files, args.resolution, args.analysis)
     print(json.dumps(report(args, disk, rows, runs)))
 
 
