@@ -152,6 +152,14 @@ def test_create_ahead_moves_stray_rows_and_detach_exports(test_db, engine, monke
             ),
             {"o": oldest},
         ).scalar_one()
+    with engine.begin() as conn:  # an open case in the month that goes: it stops counting
+        reopened = conn.execute(
+            text(
+                "UPDATE incidents SET status = 'parked' WHERE id = (SELECT id FROM incidents"
+                " WHERE created_at = :o LIMIT 1) RETURNING id"
+            ),
+            {"o": oldest},
+        ).scalar_one()
     month = f"{oldest.year + oldest.month // 12}-{oldest.month % 12 + 1:02d}"
     out = _cli(monkeypatch, test_db.url, "detach", "--before", month, "--export", str(tmp_path))
     assert out.exit_code == 0, out.output
@@ -171,7 +179,11 @@ def test_create_ahead_moves_stray_rows_and_detach_exports(test_db, engine, monke
             ),
             {"o": oldest},
         ).scalar_one()
+        key_open = conn.execute(
+            text("SELECT open FROM incident_keys WHERE id = :i"), {"i": reopened}
+        ).scalar_one()
     assert left == 0
+    assert key_open is False  # the key stays (ids are never reused), no longer open
 
 
 def _pg_restore() -> Path:
