@@ -34,6 +34,12 @@ def import_file(
         help="Offline bulk load: build the incidents indexes once after the COPY (much faster "
         "for large files; the incidents table is locked until the import ends).",
     ),
+    scheduler: str = typer.Option(
+        None,
+        "--scheduler",
+        help="Locate the points of a large file (2 M or more) on Dask: local:N, "
+        "tcp://host:8786, or 'none' [default: WANGGE_DASK_SCHEDULER, else in-process].",
+    ),
 ) -> None:
     """Import historical cases; rows already imported (same external_id) are skipped."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -44,6 +50,8 @@ def import_file(
     from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
     settings = Settings()
+    chosen = settings.dask.scheduler if scheduler is None else scheduler
+    chosen = None if chosen in {None, "", "none"} else chosen
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)
     rejects = rejects or file.with_name(file.name + ".rejects.csv")
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
@@ -64,6 +72,7 @@ def import_file(
                     progress=progress,
                     rebuild_indexes=rebuild_indexes,
                     now=system_clock(),
+                    scheduler=chosen,
                 )
     finally:
         engine.dispose()

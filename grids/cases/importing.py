@@ -152,12 +152,15 @@ def import_cases(
     progress: Progress | None = None,
     now: datetime,
     rebuild_indexes: bool = False,
+    scheduler: str | None = None,
 ) -> ImportReport:
     """Import the cases of `path` in the caller's transaction (see the module docstring).
 
     `rebuild_indexes` sets the secondary indexes of `incidents` aside during the
     COPY and builds them again after: a large import runs much faster, but the
     table is locked for reading and writing until the transaction ends.
+    `scheduler` (local:N or a Dask address) locates a large file's points on
+    Dask workers (`grids.grid.dask_locate`); the answers are the same.
     """
     started = time.perf_counter()
     note = progress or (lambda _stage, _n: None)
@@ -177,6 +180,7 @@ def import_cases(
         session=session,
         at=todo["created_at"],
         tolerance_m=tolerance_m,
+        scheduler=scheduler,
     )
     keep = chains.method >= 0
     reasons[todo.index[~keep]] = "outside the district"

@@ -61,6 +61,14 @@ class CellIndex:
     def __len__(self) -> int:
         return len(self.geoms)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Only what the index is built from: a Dask worker builds its own, lazily.
+
+        The raster and trees are derived (and for a city several GB); the lock
+        cannot travel.  Answers do not depend on whether the raster was built.
+        """
+        return (_rebuilt, (shapely.to_wkb(self.geoms), self.pixel_m))
+
     def raster(self) -> PixelRaster:
         """The pixel raster, built on first use (a few seconds for 17,000 cells)."""
         if self._raster is None:
@@ -150,6 +158,10 @@ class CellIndex:
                     metric = shapely.transform(self.geoms, lambda c: (c - shift) * scale)
                     self._metric = (shapely.STRtree(metric), lon0, lat0, kx, ky)
         return self._metric
+
+
+def _rebuilt(wkb: NDArray[np.object_], pixel_m: float | None) -> CellIndex:
+    return CellIndex(shapely.from_wkb(wkb), pixel_m=pixel_m)
 
 
 def _as_xy(lons: ArrayLike, lats: ArrayLike) -> tuple[FloatArray, FloatArray]:

@@ -19,8 +19,9 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.grid.grid_snapshot import GridSnapshot, load_snapshot
+from grids.grid.grid_snapshot import GridSnapshot
 from grids.grid.live_grid import live_grid_version
+from grids.grid.snapshot_load import load_snapshot
 
 logger = logging.getLogger(__name__)
 

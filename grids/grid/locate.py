@@ -23,7 +23,8 @@ Coordinates are WGS-84 degrees unless a ``crs`` says otherwise; distances metres
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,7 @@ from numpy.typing import ArrayLike
 from sqlalchemy.orm import Session
 
 from grids.config import resolve_tolerance
+from grids.grid.dask_locate import DASK_MIN_POINTS, locate_on_cluster
 from grids.grid.grid_cache import GRIDS, change_points, database_key
 from grids.grid.grid_snapshot import (
     METHODS,
@@ -43,6 +45,7 @@ from grids.grid.grid_snapshot import (
     merge_chains,
 )
 from grids.grid.live_grid import live_grid_version
+from layers.analytics.dask_scheduler import dask_client
 from layers.core.constants import GRID_PUBLISHED_CHANNEL
 from layers.core.crs import to_wgs84
 from layers.core.errors import InvalidInputError, UnprocessableError
@@ -145,28 +148,54 @@ def point_to_cells(
     crs: str = "wgs84",
     tolerance_m: float | None = None,
     snapshot: GridSnapshot | None = None,
+    scheduler: str | None = None,
 ) -> CellChains:
     """Locate many points at once; `at` may be one moment or one per point.
 
     Returns a `CellChains` of arrays (positions, ``ids(layer)``, ``codes(layer)``,
     ``method`` codes with -1 = outside, ``distance_m``, ``revision_id``).  Either
     pass a `session` (the cached grid is used) or a ready `snapshot`; `tolerance_m`
-    defaults to the configured one (`grids.config.resolve_tolerance`).
+    defaults to the configured one (`grids.config.resolve_tolerance`).  With a Dask
+    `scheduler` (local:N or an address), a batch of at least `DASK_MIN_POINTS`
+    is located by its workers (`grids.grid.dask_locate`), with the same answers.
     """
     tolerance_m = resolve_tolerance(tolerance_m)
     xs, ys = to_wgs84(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float), crs)
     xs, ys = np.atleast_1d(xs), np.atleast_1d(ys)
-    if snapshot is not None:
-        return snapshot.locate(xs, ys, tolerance_m=tolerance_m)
-    if session is None:
-        raise ValueError("point_to_cells needs a session or a snapshot")
-    if at is None or isinstance(at, datetime):
-        snap = snapshot_for(session=session, at=at)
-        return snap.locate(xs, ys, tolerance_m=tolerance_m)
-    return _locate_over_time(session, xs, ys, at, tolerance_m)
+    with _locator(scheduler, len(xs)) as locate:
+        if snapshot is not None:
+            return locate(snapshot, xs, ys, tolerance_m)
+        if session is None:
+            raise ValueError("point_to_cells needs a session or a snapshot")
+        if at is None or isinstance(at, datetime):
+            return locate(snapshot_for(session=session, at=at), xs, ys, tolerance_m)
+        return _locate_over_time(session, xs, ys, at, tolerance_m, locate)
 
 
-def _locate_over_time(session: Session, xs, ys, at: ArrayLike, tolerance_m: float) -> CellChains:
+Locator = Callable[[GridSnapshot, np.ndarray, np.ndarray, float], CellChains]
+
+
+def _in_process(snapshot: GridSnapshot, xs, ys, tolerance_m: float) -> CellChains:
+    return snapshot.locate(xs, ys, tolerance_m=tolerance_m)
+
+
+def _on_cluster(snapshot: GridSnapshot, xs, ys, tolerance_m: float) -> CellChains:
+    return locate_on_cluster(snapshot, xs, ys, tolerance_m=tolerance_m)
+
+
+@contextmanager
+def _locator(scheduler: str | None, points: int) -> Iterator[Locator]:
+    """In-process, or the workers of `scheduler` (open for the call) for a large batch."""
+    if not scheduler or points < DASK_MIN_POINTS:
+        yield _in_process
+        return
+    with dask_client(scheduler):
+        yield _on_cluster
+
+
+def _locate_over_time(
+    session: Session, xs, ys, at: ArrayLike, tolerance_m: float, locate: Locator = _in_process
+) -> CellChains:
     """Group points by the stretch of grid validity their moment falls in; locate per group."""
     moments = pd.Series(pd.to_datetime(at, utc=True))
     if len(moments) != len(xs):
@@ -182,7 +211,7 @@ def _locate_over_time(session: Session, xs, ys, at: ArrayLike, tolerance_m: floa
         sel = np.flatnonzero(group == g)
         moment = moments.iloc[int(sel[0])].to_pydatetime()
         snap = GRIDS.past(session, moment, points)
-        parts.append((sel, snap.locate(xs[sel], ys[sel], tolerance_m=tolerance_m)))
+        parts.append((sel, locate(snap, xs[sel], ys[sel], tolerance_m)))
     return _merge(parts, len(xs))
 
 

@@ -10,8 +10,8 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.grid.grid_snapshot import load_snapshot
 from grids.grid.locate import locate_one, point_to_cells, refresh_index, snapshot_for
+from grids.grid.snapshot_load import load_snapshot
 from layers.core.errors import InvalidInputError, UnprocessableError
 from layers.tables.grid_cells import LIVE, live
 from tests.conftest import TEST_CLOCK

@@ -14,8 +14,8 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grids.grid.grid_snapshot import load_snapshot
 from grids.grid.locate_sql import locate_sql
+from grids.grid.snapshot_load import load_snapshot
 from layers.tables.grid_cells import live
 
 TOLERANCE_M = 30.0

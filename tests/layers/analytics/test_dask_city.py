@@ -1,4 +1,6 @@
-"""Trends and camera coverage of the tiny city on a 2-worker LocalCluster: the in-process answers.
+"""Trends, camera coverage and batch locate of the tiny city on a 2-worker LocalCluster.
+
+Each gives the in-process answer.
 
 Trends: the same cells, counts, Gi bins per month and outcome class; trend z
 to 1e-9.  Coverage: every camera's sector and visible ground identical (WKB)
@@ -105,3 +107,46 @@ def test_cli_runs_coverage_on_the_cluster_and_stores_the_views(
             text("SELECT count(*) FROM derived_cache WHERE kind = 'camera_views'")
         ).scalar()
     assert views == cameras > 300 and cached == 1
+
+
+def _chains_equal(here, there) -> None:
+    assert there.method.tolist() == here.method.tolist()
+    np.testing.assert_array_equal(there.distance_m, here.distance_m)  # NaN where not nearest
+    assert there.revision_id.tolist() == here.revision_id.tolist()
+    for layer in ("l3", "l2", "l1", "community", "street"):
+        assert there.ids(layer).tolist() == here.ids(layer).tolist(), layer
+
+
+def _points(session, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points over the city's box and a margin: covered, near, fallback and outside ones."""
+    minx, miny, maxx, maxy = session.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+            " FROM (SELECT ST_Extent(geom) AS e FROM districts) AS s"
+        )
+    ).one()
+    rng = np.random.default_rng(16)
+    return rng.uniform(minx - 0.01, maxx + 0.01, n), rng.uniform(miny - 0.01, maxy + 0.01, n)
+
+
+def test_batch_locate_on_dask_gives_the_in_process_chains(city_engine, local2, monkeypatch) -> None:
+    from grids.grid import locate
+    from grids.grid.dask_locate import locate_on_cluster
+
+    with make_sessionmaker(city_engine)() as session:
+        snapshot = locate.snapshot_for(session=session)
+        xs, ys = _points(session, 6_000)
+        here = snapshot.locate(xs, ys, tolerance_m=30.0)
+        # chunks of 200 and 1,000: below and above the raster's threshold, on both workers
+        for chunk in (200, 1_000):
+            _chains_equal(here, locate_on_cluster(snapshot, xs, ys, tolerance_m=30.0, chunk=chunk))
+        assert len(set(here.method.tolist())) >= 3  # covers, outside and a fallback at least
+        # historic cases: `point_to_cells` with a scheduler, each grid of its day on the workers
+        when = np.datetime64("2026-06-01") + np.arange(len(xs)) % 300 * np.timedelta64(1, "D")
+        in_process = locate.point_to_cells(xs, ys, session=session, at=when, tolerance_m=30.0)
+        monkeypatch.setattr(locate, "DASK_MIN_POINTS", 1)
+        address = local2.scheduler.address
+        on_dask = locate.point_to_cells(
+            xs, ys, session=session, at=when, tolerance_m=30.0, scheduler=address
+        )
+    _chains_equal(in_process, on_dask)
