@@ -23,7 +23,7 @@ import numpy as np
 
 from grids.grid.cell_index import CHUNK_POINTS
 from grids.grid.grid_snapshot import CellChains, GridSnapshot
-from layers.analytics.dask_scheduler import compute
+from layers.analytics.dask_scheduler import gather
 
 DASK_MIN_POINTS = 2_000_000
 """Smaller batches are located in-process even when a scheduler is set."""
@@ -38,6 +38,26 @@ def _locate_chunk(
     return chains.method, chains.distance_m, chains.revision_id, pos
 
 
+_SENT: dict[str, Any] = {}
+"""The snapshot last sent and its copies: the workers keep them (and the indexes they built
+from them) for the next batch against the same grid; a new grid replaces them."""
+
+
+def _copies(client: Any, snapshot: GridSnapshot) -> dict[str, Any]:
+    """One copy of `snapshot` per worker, under a key of its own (worker address → future).
+
+    Why not one broadcast key: the scheduler's active memory manager drops the
+    extra replicas of a key between batches, and a worker that lost its copy
+    fetched it again and rebuilt its indexes (≈ 60 s for the city).
+    """
+    if _SENT.get("snapshot") is not snapshot or _SENT.get("client") is not client:
+        _SENT.clear()  # releasing the old futures lets the workers drop the old grid
+        workers = sorted(client.scheduler_info()["workers"])
+        copies = {w: client.scatter(snapshot, workers=[w], hash=False) for w in workers}
+        _SENT.update(snapshot=snapshot, client=client, copies=copies)
+    return _SENT["copies"]
+
+
 def locate_on_cluster(
     snapshot: GridSnapshot,
     xs: np.ndarray,
@@ -49,19 +69,29 @@ def locate_on_cluster(
     """`snapshot.locate(xs, ys)` computed by the workers of the current Dask client.
 
     The caller opens the client (`layers.analytics.dask_scheduler.dask_client`).
+    Chunks go round the workers, each to the worker holding its copy of the grid.
     """
-    import dask
     from distributed import get_client
 
     client = get_client()
-    shared = client.scatter(snapshot, broadcast=True, hash=False)
-    tasks = [
-        dask.delayed(_locate_chunk)(shared, xs[i : i + chunk], ys[i : i + chunk], tolerance_m)
-        for i in range(0, len(xs), chunk)
+    copies = _copies(client, snapshot)
+    workers = list(copies)
+    futures = [
+        client.submit(
+            _locate_chunk,
+            copies[workers[k % len(workers)]],
+            xs[i : i + chunk],
+            ys[i : i + chunk],
+            tolerance_m,
+            workers=[workers[k % len(workers)]],
+            allow_other_workers=False,
+            pure=False,
+        )
+        for k, i in enumerate(range(0, len(xs), chunk))
     ]
-    parts: tuple[Any, ...] = compute(*tasks) if tasks else ()
-    if not parts:
+    if not futures:
         return snapshot.locate(xs, ys, tolerance_m=tolerance_m)
+    parts = gather(client, futures)
     method = np.concatenate([p[0] for p in parts])
     distance = np.concatenate([p[1] for p in parts])
     revision = np.concatenate([p[2] for p in parts])

@@ -92,3 +92,12 @@ def compute(*tasks: Any) -> tuple[Any, ...]:
     if not quiet:
         progress(futures)
     return tuple(client.gather(futures))
+
+
+def gather(client: Any, futures: list[Any]) -> list[Any]:
+    """The results of `futures` submitted to `client`, with `compute`'s progress bar."""
+    if os.environ.get("WANGGE_DASK_PROGRESS", "1") != "0":
+        from distributed import progress
+
+        progress(futures)
+    return list(client.gather(futures))
