@@ -62,12 +62,12 @@ def run(
     Example: `wangge analytics run hotspots --scheduler local:2`.  Progress: Dask's
     progress bar on stdout.
     """
+    from geo_api.cli.scheduler_option import chosen_scheduler
     from geo_api.settings import Settings
     from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
     settings = Settings()
-    chosen = settings.dask.scheduler if scheduler is None else scheduler
-    chosen = None if chosen in {None, "", "none"} else chosen
+    chosen = chosen_scheduler(scheduler, settings)
     res = resolution or settings.analytics.h3_resolution
     root = export_dir or settings.db.home / "parquet"
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)

@@ -44,14 +44,14 @@ def import_file(
     """Import historical cases; rows already imported (same external_id) are skipped."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from geo_api.cli.scheduler_option import chosen_scheduler
     from geo_api.settings import Settings
     from grids.cases.importing import import_cases
     from layers.core.now import system_clock
     from layers.store.db import make_engine, make_sessionmaker, resolve_database_url, transaction
 
     settings = Settings()
-    chosen = settings.dask.scheduler if scheduler is None else scheduler
-    chosen = None if chosen in {None, "", "none"} else chosen
+    chosen = chosen_scheduler(scheduler, settings)
     engine = make_engine(resolve_database_url(settings.db, start=True), pool_size=1)
     rejects = rejects or file.with_name(file.name + ".rejects.csv")
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())

@@ -161,6 +161,19 @@ def test_unreadable_files_write_nothing(test_db, engine, monkeypatch, tmp_path):
     assert len(imported(engine, "")) == before
 
 
+def test_a_malformed_scheduler_is_refused_before_anything_is_written(
+    test_db, engine, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("WANGGE_DATABASE_URL", test_db.url)
+    before = len(imported(engine, ""))
+    path = write_csv(tmp_path / "one.csv", GOOD[:1])
+    result = CliRunner().invoke(cli, ["incidents", "import", str(path), "--scheduler", "bogus"])
+    assert isinstance(result.exception, InvalidInputError)
+    assert result.exception.code == "invalid_scheduler"
+    assert "local:N" in result.exception.message
+    assert len(imported(engine, "")) == before
+
+
 def test_without_the_trigger_shortcut_the_result_is_the_same(run, engine, tmp_path, monkeypatch):
     import grids.cases.importing as case_import
 
