@@ -81,16 +81,22 @@ def in_process(files: list[Path], area: list[str], resolution: int) -> dict[str,
     table = hotspot_table(counts, cells, query)
     gi_seconds = time.perf_counter() - gi_start
     z = gi_star(counts, h3_graph(cells)).z
-    seconds = time.perf_counter() - start
+    return {
+        **_inproc_figures(frame, table, idle, start, gi_seconds),
+        "classes": table["class"].tolist(),
+        "z": np.nan_to_num(z).tolist(),
+    }
+
+
+def _inproc_figures(frame, table, idle: float, start: float, gi_seconds: float) -> dict:
+    """Time, memory and sizes of an in-process run, measured the same way for both analyses."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "cases": len(frame),
-        "seconds": seconds,
+        "seconds": time.perf_counter() - start,
         "gi_seconds": gi_seconds,
         "peak_mb": peak,
         "peak_bytes_per_case": (peak - idle) * 2**20 / len(frame),
-        "classes": table["class"].tolist(),
-        "z": np.nan_to_num(z).tolist(),
         "bytes_per_case_in_memory": frame.memory_usage(deep=True).sum() / len(frame),
         "table_bytes_per_cell": table.memory_usage(deep=True).sum() / len(table),
     }
@@ -113,19 +119,11 @@ def in_process_trends(files: list[Path], area: list[str], resolution: int) -> di
         frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy(), when, area, query, edges
     )
     gi_seconds = time.perf_counter() - gi_start
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "cases": len(frame),
-        "seconds": seconds,
-        "gi_seconds": gi_seconds,
-        "peak_mb": peak,
-        "peak_bytes_per_case": (peak - idle) * 2**20 / len(frame),
+        **_inproc_figures(frame, table, idle, start, gi_seconds),
         "classes": table["category"].tolist(),
         "z": np.nan_to_num(table["trend_z"].to_numpy(dtype=float)).tolist(),
         "bins": [list(map(int, b)) for b in table["bins"]],
-        "bytes_per_case_in_memory": frame.memory_usage(deep=True).sum() / len(frame),
-        "table_bytes_per_cell": table.memory_usage(deep=True).sum() / len(table),
     }
 
 
