@@ -127,6 +127,16 @@ def in_process_trends(files: list[Path], area: list[str], resolution: int) -> di
     }
 
 
+def _worker_figures(seconds: float, idle: dict, peaks: dict) -> dict[str, object]:
+    """Time and each worker's idle and peak memory, measured the same way for both analyses."""
+    return {
+        "seconds": seconds,
+        "worker_peak_mb": [round(peaks[w]) for w in sorted(peaks)],
+        "worker_idle_mb": [round(idle[w]) for w in sorted(idle)],
+        "above_idle_mb": max(peaks[w] - idle[w] for w in peaks),
+    }
+
+
 def on_dask_trends(
     files: list[Path], area: list[str], resolution: int, workers: int
 ) -> dict[str, object]:
@@ -144,10 +154,7 @@ def on_dask_trends(
         seconds = time.perf_counter() - start
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return {
-        "seconds": seconds,
-        "worker_peak_mb": [round(peaks[w]) for w in sorted(peaks)],
-        "worker_idle_mb": [round(idle[w]) for w in sorted(idle)],
-        "above_idle_mb": max(peaks[w] - idle[w] for w in peaks),
+        **_worker_figures(seconds, idle, peaks),
         "classes": table["category"].tolist(),
         "z": np.nan_to_num(table["trend_z"].to_numpy(dtype=float)).tolist(),
         "bins": [list(map(int, b)) for b in table["bins"]],
@@ -173,10 +180,7 @@ def on_dask(files: list[Path], area: list[str], resolution: int, workers: int) -
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     counts = pd.Series(table["count"].to_numpy(), index=[h3.str_to_int(c) for c in table["cell"]])
     return {
-        "seconds": seconds,
-        "worker_peak_mb": [round(peaks[w]) for w in sorted(peaks)],
-        "worker_idle_mb": [round(idle[w]) for w in sorted(idle)],
-        "above_idle_mb": max(peaks[w] - idle[w] for w in peaks),
+        **_worker_figures(seconds, idle, peaks),
         "classes": table["class"].tolist(),
         "z": np.nan_to_num(table["z_exact"].to_numpy()).tolist(),
         "counts_bytes_per_cell": counts.memory_usage(deep=True) / len(counts),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 
@@ -118,10 +118,7 @@ def finish_month(conn: Connection, part: MonthTable, indexes: list[str], keys: l
     for definition in indexes:
         conn.execute(text(definition.format(quote_ident(part.name))))
     for clause in keys:
-        if _outweighs(conn, clause, part.name):
-            with _probing_joins(conn):
-                conn.execute(text(f"ALTER TABLE {part.name} ADD {clause}"))
-        else:
+        with _probing_joins(conn) if _outweighs(conn, clause, part.name) else nullcontext():
             conn.execute(text(f"ALTER TABLE {part.name} ADD {clause}"))
 
 
